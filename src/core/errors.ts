@@ -1,0 +1,158 @@
+// Typed errors and refusals. Every refusal carries a stable code (for programs and tests) and
+// a human-readable reason (for the person in the chat thread).
+
+export type RefusalCode =
+  // rule 7: turning SMS off
+  | 'sms_disabled_company'
+  | 'sms_disabled_user'
+  // rule 1: sending numbers
+  | 'sender_not_provisioned'
+  | 'sender_toll_free'
+  | 'sender_virtual'
+  | 'sender_outside_us_ca'
+  | 'sender_porting'
+  // rule 2: destinations
+  | 'destination_invalid'
+  | 'destination_not_us_ca'
+  | 'destination_toll_free'
+  | 'destination_premium'
+  | 'destination_short_code'
+  // rule 3: one-to-one only
+  | 'no_recipient'
+  | 'too_many_recipients'
+  // rule 12: opt-out
+  | 'opted_out'
+  // rule 4: length
+  | 'empty_message'
+  | 'too_many_segments'
+  // rule 5: media
+  | 'media_destination_not_us_ca'
+  | 'media_too_many'
+  | 'media_too_large'
+  | 'media_type_not_allowed'
+  | 'media_not_supported';
+
+export interface Refusal {
+  code: RefusalCode;
+  reason: string;
+}
+
+export type ErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'payload_too_large'
+  | 'refused'
+  | 'provider_error'
+  | 'platform_error'
+  | 'unavailable'
+  | 'config_invalid';
+
+/** Base class of every error the bridge raises on purpose. */
+export class BridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Bad input from a caller: a field-level problem is named in `field`. */
+export class InvalidInputError extends BridgeError {
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super('invalid_input', message, field ? { field } : undefined);
+    this.field = field;
+  }
+}
+
+export class NotFoundError extends BridgeError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+export class ConflictError extends BridgeError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** The rules refused an outbound message; `refusals` holds every reason, not just the first. */
+export class RefusedError extends BridgeError {
+  readonly refusals: Refusal[];
+  constructor(refusals: Refusal[]) {
+    super('refused', refusals.map((r) => r.reason).join('; '), { refusals });
+    this.refusals = refusals;
+  }
+}
+
+/**
+ * A provider call failed. `retryable` says whether sending again may succeed;
+ * `retryAfterMs` carries the provider's Retry-After when it gave one.
+ */
+export class ProviderError extends BridgeError {
+  readonly provider: string;
+  readonly providerCode: string | null;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | null;
+  /** The provider says the recipient opted out (e.g. Twilio 21610). */
+  readonly optedOut: boolean;
+  readonly httpStatus: number | null;
+
+  constructor(opts: {
+    provider: string;
+    message: string;
+    providerCode?: string | null;
+    retryable: boolean;
+    retryAfterMs?: number | null;
+    optedOut?: boolean;
+    httpStatus?: number | null;
+  }) {
+    super('provider_error', opts.message, {
+      provider: opts.provider,
+      providerCode: opts.providerCode ?? null,
+      httpStatus: opts.httpStatus ?? null,
+    });
+    this.provider = opts.provider;
+    this.providerCode = opts.providerCode ?? null;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs ?? null;
+    this.optedOut = opts.optedOut ?? false;
+    this.httpStatus = opts.httpStatus ?? null;
+  }
+}
+
+/** A chat platform call failed; same retry semantics as ProviderError. */
+export class PlatformError extends BridgeError {
+  readonly platform: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | null;
+  constructor(opts: {
+    platform: string;
+    message: string;
+    retryable: boolean;
+    retryAfterMs?: number | null;
+    platformCode?: string | null;
+  }) {
+    super('platform_error', opts.message, {
+      platform: opts.platform,
+      platformCode: opts.platformCode ?? null,
+    });
+    this.platform = opts.platform;
+    this.retryable = opts.retryable;
+    this.retryAfterMs = opts.retryAfterMs ?? null;
+  }
+}
+
+export class ConfigError extends BridgeError {
+  constructor(message: string) {
+    super('config_invalid', message);
+  }
+}
