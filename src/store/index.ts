@@ -1,0 +1,107 @@
+// The SQLite implementation of the core's Store port (better-sqlite3, synchronous).
+// openStore opens the file in WAL mode, applies pending migrations, and prepares every statement
+// once per store; repositories live one per aggregate under ./repos.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock, Store } from '../core/ports.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { createAuditRepo } from './repos/audit.js';
+import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
+import { createConversationRepo } from './repos/conversations.js';
+import { createMappingRepo } from './repos/mappings.js';
+import { createMediaRepo } from './repos/media.js';
+import { createMessageRepo } from './repos/messages.js';
+import { createNumberRepo } from './repos/numbers.js';
+import { createOptOutRepo } from './repos/optOuts.js';
+import { createPolicyRepo } from './repos/policy.js';
+import { createPostRepo } from './repos/posts.js';
+import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js';
+import { createThreadRepo } from './repos/threads.js';
+import { createUserRepo } from './repos/users.js';
+import { makeNow, type RepoContext } from './shared.js';
+
+export { SchemaTooNewError, type MigrationResult } from './migrate.js';
+export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
+export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
+export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
+
+export interface OpenStoreOptions {
+  /** Database file; its folder is created when missing. */
+  file: string;
+  clock?: Clock;
+  /** One line per notable event (migrations applied). */
+  logger?: (msg: string) => void;
+  /** How long a write waits for another connection's lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** The Store port plus the parts only adapters and workers need. */
+export interface SqliteStore extends Store {
+  sendLedger: SendLedgerRepo;
+  chatChannels: ChatChannelRepo;
+  /** The database file this store was opened on. */
+  readonly file: string;
+  /** Schema version of the open database. */
+  schemaVersion(): number;
+  /** The underlying connection, for tests and diagnostics only. */
+  readonly db: Database.Database;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+export function openStore(opts: OpenStoreOptions): SqliteStore {
+  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+  const db = new Database(opts.file);
+  try {
+    // busy_timeout first: the journal-mode switch itself may wait for another connection.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    const now = makeNow(opts.clock ?? systemClock);
+    migrate(db, MIGRATIONS, { file: opts.file, now, logger: opts.logger });
+    return buildStore(db, opts.file, { db, now });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function buildStore(db: Database.Database, file: string, ctx: RepoContext): SqliteStore {
+  const ping = db.prepare('SELECT 1 AS ok');
+  const version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  return {
+    numbers: createNumberRepo(ctx),
+    mappings: createMappingRepo(ctx),
+    conversations: createConversationRepo(ctx),
+    threads: createThreadRepo(ctx),
+    messages: createMessageRepo(ctx),
+    media: createMediaRepo(ctx),
+    posts: createPostRepo(ctx),
+    optOuts: createOptOutRepo(ctx),
+    policy: createPolicyRepo(ctx),
+    users: createUserRepo(ctx),
+    audit: createAuditRepo(ctx),
+    sendLedger: createSendLedgerRepo(ctx),
+    chatChannels: createChatChannelRepo(ctx),
+    file,
+    db,
+    // IMMEDIATE takes the write lock up front, so two connections never deadlock upgrading a read
+    // lock; called inside another transaction, better-sqlite3 uses a savepoint instead.
+    // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
+    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    ping() {
+      try {
+        return db.open && (ping.get() as { ok: number } | undefined)?.ok === 1;
+      } catch {
+        return false;
+      }
+    },
+    schemaVersion: () => version.get()?.v ?? 0,
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}

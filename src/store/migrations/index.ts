@@ -1,0 +1,13 @@
+// Every migration the code knows, in order. A new migration is a new numbered module added here;
+// an applied migration is never edited (the database records which versions it has).
+import * as m001 from './001_initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001];
+
+export const LATEST_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,0 +1,87 @@
+// Media files attached to messages. Rows are also read by the message repository, which returns
+// every message with its media.
+import { randomUUID } from 'node:crypto';
+import type { MediaRepo } from '../../core/ports.js';
+import type { MediaItem } from '../../core/types.js';
+import type { RepoContext } from '../shared.js';
+
+export interface MediaRow {
+  id: string;
+  message_id: string;
+  content_type: string;
+  size: number;
+  path: string | null;
+  source_url: string | null;
+  status: MediaItem['status'];
+  reason: string | null;
+  created_at: string;
+}
+
+export function toMedia(r: MediaRow): MediaItem {
+  return {
+    id: r.id,
+    messageId: r.message_id,
+    contentType: r.content_type,
+    size: r.size,
+    path: r.path,
+    sourceUrl: r.source_url,
+    status: r.status,
+    reason: r.reason,
+    createdAt: r.created_at,
+  };
+}
+
+export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
+  const insert = db.prepare(`
+    INSERT INTO media (id, message_id, content_type, size, path, source_url, status, reason, created_at)
+    VALUES (@id, @messageId, @contentType, @size, @path, @sourceUrl, @status, @reason, @now)`);
+  const byId = db.prepare<[string], MediaRow>('SELECT * FROM media WHERE id = ?');
+  const forMessage = db.prepare<[string], MediaRow>(
+    'SELECT * FROM media WHERE message_id = ? ORDER BY created_at, rowid',
+  );
+  const updateRow = db.prepare(`
+    UPDATE media SET path = @path, size = @size, content_type = @contentType, status = @status, reason = @reason
+    WHERE id = @id`);
+
+  const get = (id: string): MediaItem | null => {
+    const row = byId.get(id);
+    return row ? toMedia(row) : null;
+  };
+
+  const update = db.transaction((id: string, patch: Parameters<MediaRepo['update']>[1]) => {
+    const current = get(id);
+    if (!current) return null;
+    updateRow.run({
+      id,
+      path: patch.path === undefined ? current.path : patch.path,
+      size: patch.size ?? current.size,
+      contentType: patch.contentType ?? current.contentType,
+      status: patch.status ?? current.status,
+      reason: patch.reason === undefined ? current.reason : patch.reason,
+    });
+    return get(id);
+  });
+
+  return {
+    create(input) {
+      const id = randomUUID();
+      insert.run({
+        id,
+        messageId: input.messageId,
+        contentType: input.contentType,
+        size: input.size,
+        path: input.path,
+        sourceUrl: input.sourceUrl,
+        status: input.status,
+        reason: input.reason,
+        now: now(),
+      });
+      const created = get(id);
+      if (!created) throw new Error(`media ${id} vanished after insert`);
+      return created;
+    },
+    get,
+    listForMessage: (messageId) => forMessage.all(messageId).map(toMedia),
+    update: (id, patch) => update.immediate(id, patch),
+  };
+}

@@ -1,0 +1,45 @@
+// Company policy: one row holding the admin's overrides as JSON. Reading merges them over
+// DEFAULT_POLICY, so a field the admin never set follows the code's default. `mms` and
+// `throughput` merge one level deep (a patch of mms.maxFiles keeps the other mms fields).
+import type { PolicyRepo } from '../../core/ports.js';
+import { DEFAULT_POLICY, type Policy } from '../../core/types.js';
+import type { RepoContext } from '../shared.js';
+
+type PolicyPatch = Partial<Policy>;
+
+/** Drops keys whose value is undefined (a spread would otherwise overwrite with undefined). */
+function defined<T extends object>(obj: T | undefined): Partial<T> {
+  if (!obj) return {};
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** `patch` over `base`, one level deep for the nested groups. */
+export function mergePolicy<T extends PolicyPatch>(base: T, patch: PolicyPatch): T {
+  const p = defined(patch);
+  const merged: PolicyPatch = { ...base, ...p };
+  if (p.mms !== undefined) merged.mms = { ...base.mms, ...defined(p.mms) } as Policy['mms'];
+  if (p.throughput !== undefined) {
+    merged.throughput = { ...base.throughput, ...defined(p.throughput) } as Policy['throughput'];
+  }
+  return merged as T;
+}
+
+export function createPolicyRepo({ db, now }: RepoContext): PolicyRepo {
+  const read = db.prepare<[], { document: string }>('SELECT document FROM policy WHERE id = 1');
+  const write = db.prepare(`
+    INSERT INTO policy (id, document, updated_at) VALUES (1, @document, @now)
+    ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`);
+
+  const overrides = (): PolicyPatch => {
+    const row = read.get();
+    return row ? (JSON.parse(row.document) as PolicyPatch) : {};
+  };
+  const get = (): Policy => mergePolicy<Policy>(structuredClone(DEFAULT_POLICY), overrides());
+
+  const update = db.transaction((patch: PolicyPatch): Policy => {
+    write.run({ document: JSON.stringify(mergePolicy(overrides(), patch)), now: now() });
+    return get();
+  });
+
+  return { get, update: (patch) => update.immediate(patch) };
+}

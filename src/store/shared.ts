@@ -1,0 +1,46 @@
+// Small helpers every repository uses.
+import type Database from 'better-sqlite3';
+import type { Clock } from '../core/ports.js';
+
+export type Db = Database.Database;
+
+/** What each repository factory receives: the connection and the time source. */
+export interface RepoContext {
+  db: Db;
+  /** ISO timestamp from the injected clock. */
+  now: () => string;
+}
+
+export function makeNow(clock: Clock): () => string {
+  return () => clock.now().toISOString();
+}
+
+/** True for SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY errors raised by better-sqlite3. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export function toBool(v: number): boolean {
+  return v === 1;
+}
+
+export function fromBool(v: boolean): number {
+  return v ? 1 : 0;
+}
+
+/** JSON column to value; a null column stays null. */
+export function parseJson(text: string | null): unknown {
+  return text === null ? null : (JSON.parse(text) as unknown);
+}
+
+/** Value to JSON column; undefined and null become SQL NULL. */
+export function toJson(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+/** Clamp a caller's limit: SQLite treats a negative LIMIT as "no limit", which we never want here. */
+export function clampLimit(limit: number | undefined, fallback: number, max = 1000): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.max(1, Math.min(max, Math.floor(limit)));
+}

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { steppingClock } from './clock.js';
+
+let temp: TempStore;
+let messageId: string;
+beforeEach(() => {
+  temp = createTempStore({ clock: steppingClock() });
+  const c = temp.store.conversations.getOrCreate('+12025550100', '+14155550123').conversation;
+  messageId = temp.store.messages.insert({
+    conversationId: c.id, direction: 'inbound', body: '', status: 'received', encoding: 'GSM-7', segments: 0,
+  }).message.id;
+});
+afterEach(() => temp.cleanup());
+
+describe('media', () => {
+  it('a pending file is recorded with its source and later marked stored with its path and size', () => {
+    const pending = temp.store.media.create({
+      messageId, contentType: 'image/jpeg', size: 0, path: null, sourceUrl: 'https://api.twilio.test/M1',
+      status: 'pending', reason: null,
+    });
+    expect(pending).toMatchObject({ messageId, status: 'pending', path: null, sourceUrl: 'https://api.twilio.test/M1' });
+    const stored = temp.store.media.update(pending.id, { status: 'stored', path: 'media/ab/cd.jpg', size: 12345 });
+    expect(stored).toMatchObject({ status: 'stored', path: 'media/ab/cd.jpg', size: 12345, contentType: 'image/jpeg' });
+    expect(temp.store.media.get(pending.id)).toEqual(stored);
+  });
+
+  it('a file that cannot be kept is refused with a human reason, never dropped', () => {
+    const m = temp.store.media.create({
+      messageId, contentType: 'application/x-msdownload', size: 10, path: null, sourceUrl: null, status: 'pending',
+      reason: null,
+    });
+    temp.store.media.update(m.id, { status: 'refused', reason: 'type not allowed' });
+    expect(temp.store.media.listForMessage(messageId)).toEqual([
+      expect.objectContaining({ id: m.id, status: 'refused', reason: 'type not allowed' }),
+    ]);
+  });
+
+  it('lists a message files in the order they were added', () => {
+    const ids = ['a', 'b', 'c'].map((n) =>
+      temp.store.media.create({
+        messageId, contentType: 'image/png', size: 1, path: `media/${n}`, sourceUrl: null, status: 'stored', reason: null,
+      }).id,
+    );
+    expect(temp.store.media.listForMessage(messageId).map((m) => m.id)).toEqual(ids);
+    expect(temp.store.media.listForMessage('other')).toEqual([]);
+  });
+
+  it('unknown media: get and update return null; a file for an unknown message is refused', () => {
+    expect(temp.store.media.get('nope')).toBeNull();
+    expect(temp.store.media.update('nope', { status: 'stored' })).toBeNull();
+    expect(() =>
+      temp.store.media.create({
+        messageId: 'missing', contentType: 'image/png', size: 1, path: null, sourceUrl: null, status: 'pending', reason: null,
+      }),
+    ).toThrow(/FOREIGN KEY/);
+  });
+});

@@ -1,0 +1,230 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../src/core/errors.js';
+import type { NewMessage } from '../../src/core/ports.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { steppingClock } from './clock.js';
+
+let temp: TempStore;
+let conversationId: string;
+beforeEach(() => {
+  temp = createTempStore({ clock: steppingClock() });
+  conversationId = temp.store.conversations.getOrCreate('+12025550100', '+14155550123').conversation.id;
+});
+afterEach(() => temp.cleanup());
+
+function inbound(over: Partial<NewMessage> = {}): NewMessage {
+  return {
+    conversationId, direction: 'inbound', body: 'hello', status: 'received', encoding: 'GSM-7', segments: 1,
+    provider: 'twilio', providerMessageId: `SM${Math.random()}`, ...over,
+  };
+}
+
+function outbound(over: Partial<NewMessage> = {}): NewMessage {
+  return {
+    conversationId, direction: 'outbound', body: 'reply', status: 'queued', encoding: 'GSM-7', segments: 1,
+    author: { platform: 'slack', userId: 'U1', name: 'Ana' }, platformMessageId: `slack:C1:${Math.random()}`, ...over,
+  };
+}
+
+describe('messages: insert and read', () => {
+  it('stores every field and reads it back the same', () => {
+    const { message, duplicate } = temp.store.messages.insert(
+      outbound({
+        body: 'Héllo 😀', encoding: 'UCS-2', segments: 2, statusReason: null, errorCode: null,
+        platformMessageId: 'slack:C1:1.1', createdAt: '2025-12-31T23:59:00.000Z',
+      }),
+    );
+    expect(duplicate).toBe(false);
+    expect(message).toMatchObject({
+      conversationId, direction: 'outbound', body: 'Héllo 😀', status: 'queued', encoding: 'UCS-2', segments: 2,
+      author: { platform: 'slack', userId: 'U1', name: 'Ana' }, provider: null, providerMessageId: null,
+      platformMessageId: 'slack:C1:1.1', otherRecipients: [], media: [], createdAt: '2025-12-31T23:59:00.000Z',
+    });
+    expect(temp.store.messages.get(message.id)).toEqual(message);
+    expect(temp.store.messages.getByPlatformMessageId('slack:C1:1.1')).toEqual(message);
+  });
+
+  it('keeps the other recipients of an inbound group message', () => {
+    const { message } = temp.store.messages.insert(inbound({ otherRecipients: ['+14155550001', '+14155550002'] }));
+    expect(temp.store.messages.get(message.id)?.otherRecipients).toEqual(['+14155550001', '+14155550002']);
+  });
+
+  it('a message without author comes back with author null', () => {
+    const { message } = temp.store.messages.insert(inbound());
+    expect(message.author).toBeNull();
+  });
+
+  it('the same provider message id stored twice is one message: the second insert returns it as duplicate', () => {
+    const first = temp.store.messages.insert(inbound({ providerMessageId: 'SM1', body: 'first' }));
+    const again = temp.store.messages.insert(inbound({ providerMessageId: 'SM1', body: 'retry' }));
+    expect(again.duplicate).toBe(true);
+    expect(again.message).toEqual(first.message);
+    expect(temp.store.messages.listForConversation(conversationId)).toHaveLength(1);
+    expect(temp.store.messages.getByProviderId('twilio', 'SM1')?.body).toBe('first');
+  });
+
+  it('the same provider message id from another provider is another message', () => {
+    temp.store.messages.insert(inbound({ providerMessageId: 'X1' }));
+    const other = temp.store.messages.insert(inbound({ provider: '8x8', providerMessageId: 'X1' }));
+    expect(other.duplicate).toBe(false);
+    expect(temp.store.messages.listForConversation(conversationId)).toHaveLength(2);
+  });
+
+  it('the same platform message id stored twice is one message (a retried chat event)', () => {
+    const first = temp.store.messages.insert(outbound({ platformMessageId: 'slack:C1:1.1' }));
+    const again = temp.store.messages.insert(outbound({ platformMessageId: 'slack:C1:1.1', body: 'again' }));
+    expect(again).toEqual({ message: first.message, duplicate: true });
+  });
+
+  it('many messages without provider or platform ids are all kept', () => {
+    for (let i = 0; i < 3; i++) {
+      temp.store.messages.insert(outbound({ platformMessageId: null, provider: null, providerMessageId: null }));
+    }
+    expect(temp.store.messages.listForConversation(conversationId)).toHaveLength(3);
+  });
+
+  it('refuses a message for an unknown conversation, or with a status outside the schema', () => {
+    expect(() => temp.store.messages.insert(inbound({ conversationId: 'missing' }))).toThrow(/FOREIGN KEY/);
+    expect(() => temp.store.messages.insert(inbound({ status: 'lost' as never }))).toThrow(/CHECK/);
+  });
+
+  it('unknown ids read as null', () => {
+    expect(temp.store.messages.get('nope')).toBeNull();
+    expect(temp.store.messages.getByProviderId('twilio', 'nope')).toBeNull();
+    expect(temp.store.messages.getByPlatformMessageId('nope')).toBeNull();
+  });
+
+  it('messages come back with their media', () => {
+    const { message } = temp.store.messages.insert(inbound());
+    const a = temp.store.media.create({
+      messageId: message.id, contentType: 'image/jpeg', size: 10, path: 'media/a.jpg', sourceUrl: 'https://x/a',
+      status: 'stored', reason: null,
+    });
+    const b = temp.store.media.create({
+      messageId: message.id, contentType: 'image/png', size: 0, path: null, sourceUrl: 'https://x/b',
+      status: 'pending', reason: null,
+    });
+    expect(temp.store.messages.get(message.id)?.media).toEqual([a, b]);
+    expect(temp.store.messages.listForConversation(conversationId)[0]?.media).toEqual([a, b]);
+    expect(temp.store.messages.search({ text: 'hello' })[0]?.media).toEqual([a, b]);
+  });
+
+  it('has no way to delete a message', () => {
+    expect(Object.keys(temp.store.messages).filter((k) => /delete|remove|purge/i.test(k))).toEqual([]);
+  });
+});
+
+describe('messages: lists and search', () => {
+  it('lists a conversation oldest first, pages backwards with before + limit', () => {
+    const ids = [1, 2, 3, 4, 5].map((i) => temp.store.messages.insert(inbound({ body: `m${i}` })).message);
+    const list = temp.store.messages.listForConversation(conversationId);
+    expect(list.map((m) => m.body)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(temp.store.messages.listForConversation(conversationId, { limit: 2 }).map((m) => m.body)).toEqual(['m4', 'm5']);
+    expect(
+      temp.store.messages.listForConversation(conversationId, { limit: 2, before: ids[3]!.createdAt }).map((m) => m.body),
+    ).toEqual(['m2', 'm3']);
+  });
+
+  it('search finds text anywhere in the body, newest first, and filters by number and contact', () => {
+    const other = temp.store.conversations.getOrCreate('+16135550100', '+14155550999').conversation.id;
+    temp.store.messages.insert(inbound({ body: 'Invoice 42 attached' }));
+    temp.store.messages.insert(inbound({ body: 'no match here' }));
+    temp.store.messages.insert(inbound({ conversationId: other, body: 'your invoice is ready' }));
+    expect(temp.store.messages.search({ text: 'invoice' }).map((m) => m.body)).toEqual([
+      'your invoice is ready', 'Invoice 42 attached',
+    ]);
+    expect(temp.store.messages.search({ text: 'invoice', number: '+12025550100' }).map((m) => m.body)).toEqual([
+      'Invoice 42 attached',
+    ]);
+    expect(temp.store.messages.search({ contact: '+14155550999' })).toHaveLength(1);
+    expect(temp.store.messages.search({ limit: 2 })).toHaveLength(2);
+  });
+
+  it('search treats % and _ in the text literally', () => {
+    temp.store.messages.insert(inbound({ body: '50% off' }));
+    temp.store.messages.insert(inbound({ body: '50 percent off' }));
+    temp.store.messages.insert(inbound({ body: 'file_name.pdf' }));
+    temp.store.messages.insert(inbound({ body: 'fileXname.pdf' }));
+    temp.store.messages.insert(inbound({ body: 'back\\slash' }));
+    expect(temp.store.messages.search({ text: '50%' }).map((m) => m.body)).toEqual(['50% off']);
+    expect(temp.store.messages.search({ text: 'file_' }).map((m) => m.body)).toEqual(['file_name.pdf']);
+    expect(temp.store.messages.search({ text: 'k\\s' }).map((m) => m.body)).toEqual(['back\\slash']);
+  });
+
+  it('inbound messages for a number without an active mapping are listed as unrouted, newest first', () => {
+    const { store } = temp;
+    const routed = store.conversations.getOrCreate('+16135550100', '+14155550999').conversation.id;
+    const mapping = store.mappings.create({ number: '+16135550100', platform: 'slack', channel: 'C1' });
+    store.messages.insert(inbound({ body: 'nobody listens 1' }));
+    store.messages.insert(outbound({ body: 'outbound is never unrouted' }));
+    store.messages.insert(inbound({ conversationId: routed, body: 'routed' }));
+    store.messages.insert(inbound({ body: 'nobody listens 2' }));
+    expect(store.messages.listUnrouted().map((m) => m.body)).toEqual(['nobody listens 2', 'nobody listens 1']);
+    expect(store.messages.listUnrouted(1)).toHaveLength(1);
+    store.mappings.remove(mapping.id);
+    expect(store.messages.listUnrouted().map((m) => m.body)).toContain('routed');
+    store.mappings.create({ number: '+12025550100', platform: 'teams', channel: '19:x' });
+    expect(store.messages.listUnrouted().map((m) => m.body)).toEqual(['routed']);
+  });
+});
+
+describe('messages: status moves forward only', () => {
+  it('queued -> sending -> sent -> delivered, each move recorded with updatedAt', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    const sending = temp.store.messages.advanceStatus(message.id, 'sending');
+    const sent = temp.store.messages.advanceStatus(message.id, 'sent');
+    const delivered = temp.store.messages.advanceStatus(message.id, 'delivered');
+    expect([sending?.status, sent?.status, delivered?.status]).toEqual(['sending', 'sent', 'delivered']);
+    expect(delivered!.updatedAt > sent!.updatedAt).toBe(true);
+  });
+
+  it('a late "sent" never overwrites "delivered"', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    temp.store.messages.advanceStatus(message.id, 'delivered');
+    expect(temp.store.messages.advanceStatus(message.id, 'sent')).toBeNull();
+    expect(temp.store.messages.get(message.id)?.status).toBe('delivered');
+  });
+
+  it('a final status is never replaced by another final status', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    temp.store.messages.advanceStatus(message.id, 'undelivered', { reason: 'carrier said no', errorCode: '30005' });
+    expect(temp.store.messages.advanceStatus(message.id, 'delivered')).toBeNull();
+    expect(temp.store.messages.get(message.id)).toMatchObject({
+      status: 'undelivered', statusReason: 'carrier said no', errorCode: '30005',
+    });
+  });
+
+  it('the same status twice is not a move', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    expect(temp.store.messages.advanceStatus(message.id, 'sent')).not.toBeNull();
+    expect(temp.store.messages.advanceStatus(message.id, 'sent')).toBeNull();
+  });
+
+  it('records reason and error code of a failure; a move without them keeps the earlier ones', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    temp.store.messages.advanceStatus(message.id, 'sending', { reason: 'retrying after 429', errorCode: '429' });
+    const failed = temp.store.messages.advanceStatus(message.id, 'failed', { reason: 'opted out', errorCode: '21610' });
+    expect(failed).toMatchObject({ status: 'failed', statusReason: 'opted out', errorCode: '21610' });
+    const m2 = temp.store.messages.insert(outbound()).message;
+    temp.store.messages.advanceStatus(m2.id, 'sending', { reason: 'first try', errorCode: null });
+    expect(temp.store.messages.advanceStatus(m2.id, 'sent')).toMatchObject({ statusReason: 'first try' });
+  });
+
+  it('advancing an unknown message returns null', () => {
+    expect(temp.store.messages.advanceStatus('nope', 'sent')).toBeNull();
+  });
+});
+
+describe('messages: provider message id', () => {
+  it('is set after sending and then finds the message', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    temp.store.messages.setProviderMessageId(message.id, 'twilio', 'SM42');
+    expect(temp.store.messages.getByProviderId('twilio', 'SM42')?.id).toBe(message.id);
+  });
+
+  it('cannot take a provider id that belongs to another message (ConflictError)', () => {
+    temp.store.messages.insert(inbound({ providerMessageId: 'SM42' }));
+    const { message } = temp.store.messages.insert(outbound());
+    expect(() => temp.store.messages.setProviderMessageId(message.id, 'twilio', 'SM42')).toThrow(ConflictError);
+  });
+});

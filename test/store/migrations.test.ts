@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { ConfigError } from '../../src/core/errors.js';
+import { LATEST_VERSION, openStore, SchemaTooNewError } from '../../src/store/index.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+
+let temp: TempStore | undefined;
+afterEach(() => {
+  temp?.cleanup();
+  temp = undefined;
+});
+
+describe('opening the store', () => {
+  it('runs SQLite in WAL mode with foreign keys, a busy timeout and synchronous=NORMAL', () => {
+    temp = createTempStore();
+    const { db } = temp.store;
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    // 1 = NORMAL
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('creates the database folder when it does not exist yet', () => {
+    temp = createTempStore();
+    const nested = openStore({ file: `${temp.dir}/deeper/still/bridge.db` });
+    expect(nested.ping()).toBe(true);
+    nested.close();
+  });
+
+  it('applies every migration once, records it, and logs what it applied', () => {
+    const lines: string[] = [];
+    temp = createTempStore({ logger: (l) => lines.push(l) });
+    const rows = temp.store.db.prepare('SELECT version, name, applied_at FROM schema_migrations').all();
+    expect(rows).toHaveLength(LATEST_VERSION);
+    expect(rows[0]).toMatchObject({ version: 1, name: 'initial' });
+    expect(temp.store.schemaVersion()).toBe(LATEST_VERSION);
+    expect(lines).toEqual(['store: applied migration 001_initial']);
+  });
+
+  it('re-opening an up-to-date database applies nothing and keeps one record per migration', () => {
+    const lines: string[] = [];
+    temp = createTempStore({ logger: (l) => lines.push(l) });
+    lines.length = 0;
+    temp.reopen();
+    const again = temp.reopen();
+    expect(lines).toEqual([]);
+    const count = again.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number };
+    expect(count.n).toBe(LATEST_VERSION);
+    expect(again.schemaVersion()).toBe(LATEST_VERSION);
+  });
+
+  it('refuses a database whose schema is newer than the code knows, with a clear error', () => {
+    temp = createTempStore();
+    temp.store.db
+      .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+      .run(LATEST_VERSION + 1, 'from_the_future', new Date().toISOString());
+    temp.store.close();
+    let error: unknown;
+    try {
+      openStore({ file: temp.path });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SchemaTooNewError);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(`schema version ${LATEST_VERSION + 1}`);
+    expect((error as Error).message).toContain(`(${LATEST_VERSION})`);
+  });
+
+  it('ping says false once the store is closed', () => {
+    temp = createTempStore();
+    expect(temp.store.ping()).toBe(true);
+    temp.store.close();
+    expect(temp.store.ping()).toBe(false);
+  });
+
+  it('a migration that fails leaves the database unchanged (one transaction per migration)', () => {
+    const t = (temp = createTempStore());
+    t.store.close();
+    // Schema 001 is applied; the code now carries a 002 that fails halfway through.
+    const conn = new Database(t.path);
+    const before = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
+    try {
+      expect(() =>
+        migrate(
+          conn,
+          [
+            { version: 1, name: 'initial', sql: '' },
+            { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' },
+          ],
+          { file: t.path, now: () => new Date().toISOString() },
+        ),
+      ).toThrow(/no_such_table/);
+      const after = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
+      expect(after.n).toBe(before.n);
+      expect(conn.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    } finally {
+      conn.close();
+    }
+  });
+});
