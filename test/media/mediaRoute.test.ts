@@ -1,0 +1,88 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mediaRouter } from '../../src/media/mediaRoute.js';
+import { createMediaUrlSigner } from '../../src/media/signedUrls.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+
+describe('GET /media/:id serves stored files to signed links only', () => {
+  let temp: TempStore;
+  let server: Server;
+  let base: string;
+  let mediaId: string;
+  let signer: ReturnType<typeof createMediaUrlSigner>;
+
+  beforeEach(async () => {
+    temp = createTempStore();
+    const { store } = temp;
+    const { conversation } = store.conversations.getOrCreate('+14155550123', '+16045550142');
+    const { message } = store.messages.insert({
+      conversationId: conversation.id,
+      direction: 'inbound',
+      body: 'picture',
+      status: 'received',
+      encoding: 'GSM-7',
+      segments: 1,
+      provider: 'twilio',
+      providerMessageId: 'MM1',
+    });
+    mkdirSync(join(temp.dir, 'media'), { recursive: true });
+    writeFileSync(join(temp.dir, 'media', 'pic.png'), Buffer.from('PNGDATA'));
+    mediaId = store.media.create({
+      messageId: message.id,
+      contentType: 'image/png',
+      size: 7,
+      path: 'media/pic.png',
+      sourceUrl: null,
+      status: 'stored',
+      reason: null,
+    }).id;
+
+    const app = express();
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    signer = createMediaUrlSigner({ secret: Buffer.from('s'.repeat(32)), publicUrl: base });
+    app.use(mediaRouter({ media: store.media, signer, dataDir: temp.dir }));
+  });
+
+  afterEach(async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    temp.cleanup();
+  });
+
+  it('serves the file with its content type to a valid link', async () => {
+    const res = await fetch(signer.sign(mediaId, 60));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('PNGDATA');
+  });
+
+  it('refuses a link without a signature', async () => {
+    const res = await fetch(`${base}/media/${mediaId}`);
+    expect(res.status).toBe(403);
+  });
+
+  it('refuses a tampered signature', async () => {
+    const url = new URL(signer.sign(mediaId, 60));
+    url.searchParams.set('sig', 'A'.repeat(43));
+    expect((await fetch(url)).status).toBe(403);
+  });
+
+  it('answers 404 for a validly signed id that is not stored', async () => {
+    expect((await fetch(signer.sign('no-such-media', 60))).status).toBe(404);
+  });
+
+  it('never serves a file outside DATA_DIR even with a valid link', async () => {
+    temp.store.media.update(mediaId, { path: '../../etc/passwd' });
+    expect((await fetch(signer.sign(mediaId, 60))).status).toBe(404);
+  });
+
+  it('does not serve media that was refused at download', async () => {
+    temp.store.media.update(mediaId, { status: 'refused', reason: 'outside provider' });
+    expect((await fetch(signer.sign(mediaId, 60))).status).toBe(404);
+  });
+});
