@@ -122,6 +122,12 @@ export interface MediaRepo {
   get(id: string): MediaItem | null;
   listForMessage(messageId: string): MediaItem[];
   update(id: string, patch: Partial<Pick<MediaItem, 'path' | 'size' | 'contentType' | 'status' | 'reason'>>): MediaItem | null;
+  /**
+   * (Additive, optional.) Move an already stored media row (a chat file downloaded before its
+   * outbound message existed) onto a message. Returns the updated row, or null when no such id.
+   * When a store does not implement it, requestOutbound copies the row onto the message instead.
+   */
+  attach?(mediaId: string, messageId: string): MediaItem | null;
 }
 
 /** Where a message was posted in chat: one row per (message, thread). */

@@ -56,3 +56,28 @@ describe('media', () => {
     ).toThrow(/FOREIGN KEY/);
   });
 });
+
+describe('media attach', () => {
+  const saveUnowned = () =>
+    temp.store.media.create({
+      messageId: null as unknown as string, contentType: 'image/png', size: 3, path: 'media/x.png', sourceUrl: null,
+      status: 'stored', reason: null,
+    });
+
+  it('a chat file saved before its message exists is attached to the message once', () => {
+    const file = saveUnowned();
+    expect(temp.store.media.attach?.(file.id, messageId)).toMatchObject({ id: file.id, messageId });
+    expect(temp.store.media.listForMessage(messageId).map((m) => m.id)).toEqual([file.id]);
+  });
+
+  it('never moves a file that already belongs to another message', () => {
+    const c = temp.store.conversations.getOrCreate('+12025550100', '+14155550199').conversation;
+    const other = temp.store.messages.insert({
+      conversationId: c.id, direction: 'inbound', body: '', status: 'received', encoding: 'GSM-7', segments: 0,
+    }).message.id;
+    const file = saveUnowned();
+    temp.store.media.attach?.(file.id, other);
+    expect(temp.store.media.attach?.(file.id, messageId)).toBeNull();
+    expect(temp.store.media.get(file.id)?.messageId).toBe(other);
+  });
+});

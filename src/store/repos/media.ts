@@ -43,6 +43,12 @@ export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
     UPDATE media SET path = @path, size = @size, content_type = @contentType, status = @status, reason = @reason
     WHERE id = @id`);
 
+  // A chat file saved before its message existed is claimed once; a row that already belongs to
+  // another message is never moved (the caller copies it instead).
+  const claim = db.prepare(
+    'UPDATE media SET message_id = @messageId WHERE id = @id AND (message_id IS NULL OR message_id = @messageId)',
+  );
+
   const get = (id: string): MediaItem | null => {
     const row = byId.get(id);
     return row ? toMedia(row) : null;
@@ -83,5 +89,8 @@ export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
     get,
     listForMessage: (messageId) => forMessage.all(messageId).map(toMedia),
     update: (id, patch) => update.immediate(id, patch),
+    attach(mediaId, messageId) {
+      return claim.run({ id: mediaId, messageId }).changes === 1 ? get(mediaId) : null;
+    },
   };
 }

@@ -1,0 +1,92 @@
+// Record an inbound SMS/MMS (issue 3 inbound pipeline; rules 3, 7, 12): one transaction that
+// stores the conversation, the message, its pending media and any opt-out change, so a webhook is
+// acknowledged only once all of it is durable. Nothing is refused here: SMS switched off, an
+// unknown number or a group message are still stored and shown (never lost).
+
+import { classifyKeyword, type KeywordFamily } from '../keywords.js';
+import { parsePhone } from '../phone.js';
+import { countSegments } from '../segments.js';
+import type { Conversation, InboundSms, Message } from '../types.js';
+import { nowIso, type CoreDeps } from './deps.js';
+
+export interface RecordInboundResult {
+  message: Message;
+  conversation: Conversation;
+  /** The provider retried a webhook we already stored: nothing was written this time. */
+  duplicate: boolean;
+  keyword: KeywordFamily;
+  /** The number has at least one channel mapping; false means the message is listed as unrouted. */
+  routed: boolean;
+}
+
+/** E.164 when the text is a phone number; alphanumeric senders and short codes kept as sent. */
+export function contactKey(from: string): string {
+  return parsePhone(from).e164 ?? from.trim();
+}
+
+export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundResult {
+  const { store } = deps;
+  const to = parsePhone(sms.to).e164 ?? sms.to.trim();
+  const contact = contactKey(sms.from);
+  const keyword = classifyKeyword(sms.body);
+
+  return store.transaction(() => {
+    const routed = store.mappings.list({ number: to }).length > 0;
+
+    // A retried webhook changes nothing: no second conversation write, no second opt-out write.
+    const existing = store.messages.getByProviderId(sms.provider, sms.providerMessageId);
+    if (existing) return duplicateResult(deps, existing, keyword, routed);
+
+    const { conversation } = store.conversations.getOrCreate(to, contact);
+    const segments = countSegments(sms.body);
+    const { message, duplicate } = store.messages.insert({
+      conversationId: conversation.id,
+      direction: 'inbound',
+      body: sms.body,
+      status: 'received',
+      provider: sms.provider,
+      providerMessageId: sms.providerMessageId,
+      encoding: segments.encoding,
+      segments: segments.segments,
+      otherRecipients: (sms.otherRecipients ?? []).map(contactKey).filter((r) => r !== '' && r !== to),
+      createdAt: nowIso(deps.clock),
+    });
+    if (duplicate) return duplicateResult(deps, message, keyword, routed);
+
+    for (const ref of sms.media) {
+      store.media.create({
+        messageId: message.id,
+        contentType: ref.contentType ?? 'application/octet-stream',
+        size: 0,
+        path: null,
+        sourceUrl: ref.url,
+        status: 'pending',
+        reason: null,
+      });
+    }
+
+    // Rule 12: the keyword must be the whole message; the message itself is stored and shown too.
+    if (keyword === 'stop' || keyword === 'start') {
+      store.optOuts.set(to, contact, keyword === 'stop', sms.body.trim().toUpperCase());
+    }
+
+    return {
+      message: store.messages.get(message.id) ?? message,
+      conversation,
+      duplicate: false,
+      keyword,
+      routed,
+    };
+  });
+}
+
+function duplicateResult(
+  deps: CoreDeps,
+  message: Message,
+  keyword: RecordInboundResult['keyword'],
+  routed: boolean,
+): RecordInboundResult {
+  const conversation = deps.store.conversations.get(message.conversationId);
+  if (!conversation) throw new Error(`Message ${message.id} refers to a missing conversation.`);
+  return { message, conversation, duplicate: true, keyword, routed };
+}

@@ -1,0 +1,63 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import type { Message } from '../../src/core/types.js';
+import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
+import { recordInbound } from '../../src/core/usecases/recordInbound.js';
+import { CONTACT, OUR } from './fixtures.js';
+import { createMemoryStore, fixedClock } from './memoryStore.js';
+
+let store: ReturnType<typeof createMemoryStore>;
+let deps: { store: typeof store; clock: ReturnType<typeof fixedClock> };
+let msg: Message;
+
+beforeEach(() => {
+  const clock = fixedClock();
+  store = createMemoryStore(clock);
+  deps = { store, clock };
+  const { conversation } = store.conversations.getOrCreate(OUR, CONTACT);
+  msg = store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'hi', status: 'queued', provider: 'twilio', encoding: 'GSM-7', segments: 1 }).message;
+  store.messages.setProviderMessageId(msg.id, 'twilio', 'SM1');
+});
+
+describe('delivery updates move the status forward only', () => {
+  it('moves sent -> delivered', () => {
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'sent' })).toMatchObject({ changed: true, message: { status: 'sent' } });
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'delivered' })).toMatchObject({ changed: true, message: { status: 'delivered' } });
+  });
+
+  it('a late sent never overwrites delivered (callbacks out of order)', () => {
+    applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'delivered' });
+    const r = applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'sent' });
+    expect(r).toMatchObject({ changed: false, message: { status: 'delivered' } });
+    expect(store.messages.get(msg.id)?.status).toBe('delivered');
+  });
+
+  it('a repeated callback changes nothing the second time', () => {
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'sent' }).changed).toBe(true);
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'sent' }).changed).toBe(false);
+  });
+
+  it('keeps the first final status: delivered after undelivered is ignored', () => {
+    applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'undelivered', errorCode: '30003', reason: 'Unreachable handset' });
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'delivered' }).changed).toBe(false);
+    expect(store.messages.get(msg.id)).toMatchObject({ status: 'undelivered', errorCode: '30003', statusReason: 'Unreachable handset' });
+  });
+
+  it('finds the message by our id when the provider echoes it, recording the provider id (8x8 clientMessageId)', () => {
+    const { conversation } = store.conversations.getOrCreate(OUR, CONTACT);
+    const m = store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
+    const r = applyDeliveryUpdate(deps, { provider: '8x8', providerMessageId: 'umid-9', messageId: m.id, status: 'delivered' });
+    expect(r).toMatchObject({ changed: true, message: { id: m.id, status: 'delivered', providerMessageId: 'umid-9' } });
+    expect(store.messages.getByProviderId('8x8', 'umid-9')?.id).toBe(m.id);
+  });
+
+  it('an update for an unknown message changes nothing', () => {
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SMunknown', status: 'delivered' })).toEqual({ message: null, changed: false });
+  });
+
+  it('never moves an inbound message', () => {
+    const r = recordInbound(deps, { provider: 'twilio', providerMessageId: 'SMin', from: CONTACT, to: OUR, body: 'hi', media: [] });
+    expect(applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SMin', status: 'delivered' }).changed).toBe(false);
+    expect(store.messages.get(r.message.id)?.status).toBe('received');
+  });
+});

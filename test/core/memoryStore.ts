@@ -1,0 +1,315 @@
+// An in-memory Store for the core's unit tests: small, but faithful to the port where the use
+// cases depend on it (uniqueness of conversations, provider and platform message ids, threads;
+// forward-only status through the core's own canAdvance; transactions that roll back on throw).
+
+import { randomUUID } from 'node:crypto';
+
+import { ConflictError } from '../../src/core/errors.js';
+import type {
+  AuditEntry,
+  Clock,
+  MediaRepo,
+  MessagePost,
+  NewMessage,
+  Store,
+} from '../../src/core/ports.js';
+import { canAdvance } from '../../src/core/status.js';
+import {
+  DEFAULT_POLICY,
+  type Conversation,
+  type Mapping,
+  type MediaItem,
+  type Message,
+  type Policy,
+  type ProvisionedNumber,
+  type ThreadRef,
+  type UserPolicy,
+} from '../../src/core/types.js';
+
+export interface MemoryState {
+  numbers: Map<string, ProvisionedNumber>;
+  mappings: Map<string, Mapping>;
+  conversations: Map<string, Conversation>;
+  threads: ThreadRef[];
+  messages: Map<string, Omit<Message, 'media'>>;
+  media: Map<string, MediaItem>;
+  posts: MessagePost[];
+  optOuts: Map<string, { optedOut: boolean; keyword: string | null }>;
+  policy: Policy;
+  users: Map<string, UserPolicy>;
+  audit: AuditEntry[];
+  /** Every opt-out write, to prove duplicates write nothing. */
+  optOutWrites: { number: string; contact: string; optedOut: boolean }[];
+}
+
+/** A fixed or advancing clock for tests. */
+export function fixedClock(start = '2026-01-15T12:00:00.000Z'): Clock & { advance(ms: number): void } {
+  let t = new Date(start).getTime();
+  return {
+    now: () => new Date(t),
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export function createMemoryStore(clock: Clock = fixedClock()): Store & { state: MemoryState } {
+  let state: MemoryState = {
+    numbers: new Map(),
+    mappings: new Map(),
+    conversations: new Map(),
+    threads: [],
+    messages: new Map(),
+    media: new Map(),
+    posts: [],
+    optOuts: new Map(),
+    policy: clone(DEFAULT_POLICY),
+    users: new Map(),
+    audit: [],
+    optOutWrites: [],
+  };
+  const now = () => clock.now().toISOString();
+  let depth = 0;
+
+  const withMedia = (m: Omit<Message, 'media'>): Message => ({
+    ...clone(m),
+    media: [...state.media.values()].filter((x) => x.messageId === m.id).map(clone),
+  });
+
+  const findMessage = (pred: (m: Omit<Message, 'media'>) => boolean): Message | null => {
+    for (const m of state.messages.values()) if (pred(m)) return withMedia(m);
+    return null;
+  };
+
+  const media: MediaRepo = {
+    create(input) {
+      const item: MediaItem = { ...input, id: randomUUID(), createdAt: now() };
+      state.media.set(item.id, item);
+      return clone(item);
+    },
+    get: (id) => (state.media.has(id) ? clone(state.media.get(id) as MediaItem) : null),
+    listForMessage: (messageId) => [...state.media.values()].filter((m) => m.messageId === messageId).map(clone),
+    update(id, patch) {
+      const m = state.media.get(id);
+      if (!m) return null;
+      Object.assign(m, patch);
+      return clone(m);
+    },
+    attach(mediaId, messageId) {
+      const m = state.media.get(mediaId);
+      if (!m) return null;
+      m.messageId = messageId;
+      return clone(m);
+    },
+  };
+
+  const store: Store & { state: MemoryState } = {
+    get state() {
+      return state;
+    },
+    numbers: {
+      get: (e164) => (state.numbers.has(e164) ? clone(state.numbers.get(e164) as ProvisionedNumber) : null),
+      list: () => [...state.numbers.values()].map(clone),
+      create(input) {
+        if (state.numbers.has(input.e164)) throw new ConflictError(`${input.e164} exists`);
+        const n: ProvisionedNumber = {
+          ...input,
+          segmentsPerSecond: input.segmentsPerSecond ?? null,
+          createdAt: now(),
+          updatedAt: now(),
+        };
+        state.numbers.set(n.e164, n);
+        return clone(n);
+      },
+      update(e164, patch) {
+        const n = state.numbers.get(e164);
+        if (!n) return null;
+        Object.assign(n, patch, { updatedAt: now() });
+        return clone(n);
+      },
+      remove: (e164) => state.numbers.delete(e164),
+    },
+    mappings: {
+      create(input) {
+        for (const m of state.mappings.values()) {
+          if (m.number === input.number && m.platform === input.platform && m.channel === input.channel) {
+            throw new ConflictError('mapped already');
+          }
+        }
+        const m: Mapping = { ...input, id: randomUUID(), createdAt: now() };
+        state.mappings.set(m.id, m);
+        return clone(m);
+      },
+      get: (id) => (state.mappings.has(id) ? clone(state.mappings.get(id) as Mapping) : null),
+      list: (f = {}) =>
+        [...state.mappings.values()]
+          .filter((m) => (f.number === undefined || m.number === f.number) && (f.platform === undefined || m.platform === f.platform) && (f.channel === undefined || m.channel === f.channel))
+          .map(clone),
+      remove: (id) => state.mappings.delete(id),
+    },
+    conversations: {
+      getOrCreate(number, contact) {
+        for (const c of state.conversations.values()) {
+          if (c.number === number && c.contact === contact) return { conversation: clone(c), created: false };
+        }
+        const c: Conversation = { id: randomUUID(), number, contact, createdAt: now() };
+        state.conversations.set(c.id, c);
+        return { conversation: clone(c), created: true };
+      },
+      get: (id) => (state.conversations.has(id) ? clone(state.conversations.get(id) as Conversation) : null),
+      find: (number, contact) =>
+        clone([...state.conversations.values()].find((c) => c.number === number && c.contact === contact) ?? null),
+      list: (f = {}) =>
+        [...state.conversations.values()]
+          .filter((c) => (f.number === undefined || c.number === f.number) && (f.contact === undefined || c.contact === f.contact))
+          .map(clone),
+    },
+    threads: {
+      get: (cid, platform, channel) =>
+        clone(state.threads.find((t) => t.conversationId === cid && t.platform === platform && t.channel === channel) ?? null),
+      save(ref) {
+        const existing = state.threads.find((t) => t.conversationId === ref.conversationId && t.platform === ref.platform && t.channel === ref.channel);
+        if (existing) return clone(existing);
+        const t: ThreadRef = { ...ref, createdAt: now() };
+        state.threads.push(t);
+        return clone(t);
+      },
+      listForConversation: (cid) => state.threads.filter((t) => t.conversationId === cid).map(clone),
+      findByThread: (platform, channel, threadId) =>
+        clone(state.threads.find((t) => t.platform === platform && t.channel === channel && t.threadId === threadId) ?? null),
+    },
+    messages: {
+      insert(input: NewMessage) {
+        const dup =
+          (input.provider && input.providerMessageId
+            ? findMessage((m) => m.provider === input.provider && m.providerMessageId === input.providerMessageId)
+            : null) ?? (input.platformMessageId ? findMessage((m) => m.platformMessageId === input.platformMessageId) : null);
+        if (dup) return { message: dup, duplicate: true };
+        const at = input.createdAt ?? now();
+        const m: Omit<Message, 'media'> = {
+          id: randomUUID(),
+          conversationId: input.conversationId,
+          direction: input.direction,
+          body: input.body,
+          status: input.status,
+          statusReason: input.statusReason ?? null,
+          errorCode: input.errorCode ?? null,
+          author: input.author ?? null,
+          provider: input.provider ?? null,
+          providerMessageId: input.providerMessageId ?? null,
+          platformMessageId: input.platformMessageId ?? null,
+          encoding: input.encoding,
+          segments: input.segments,
+          otherRecipients: input.otherRecipients ?? [],
+          createdAt: at,
+          updatedAt: at,
+        };
+        state.messages.set(m.id, m);
+        return { message: withMedia(m), duplicate: false };
+      },
+      get: (id) => (state.messages.has(id) ? withMedia(state.messages.get(id) as Message) : null),
+      getByProviderId: (provider, pid) => findMessage((m) => m.provider === provider && m.providerMessageId === pid),
+      getByPlatformMessageId: (pid) => findMessage((m) => m.platformMessageId === pid),
+      listForConversation: (cid) =>
+        [...state.messages.values()].filter((m) => m.conversationId === cid).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(withMedia),
+      search: (opts) =>
+        [...state.messages.values()].filter((m) => opts.text === undefined || m.body.includes(opts.text)).slice(0, opts.limit ?? 100).map(withMedia),
+      listUnrouted: () =>
+        [...state.messages.values()]
+          .filter((m) => {
+            if (m.direction !== 'inbound') return false;
+            const c = state.conversations.get(m.conversationId);
+            return c !== undefined && ![...state.mappings.values()].some((x) => x.number === c.number);
+          })
+          .map(withMedia),
+      advanceStatus(id, status, opts = {}) {
+        const m = state.messages.get(id);
+        if (!m || !canAdvance(m.status, status)) return null;
+        m.status = status;
+        m.statusReason = opts.reason ?? m.statusReason;
+        m.errorCode = opts.errorCode ?? m.errorCode;
+        m.updatedAt = now();
+        return withMedia(m);
+      },
+      setProviderMessageId(id, provider, pid) {
+        const m = state.messages.get(id);
+        if (!m) return;
+        if (findMessage((x) => x.id !== id && x.provider === provider && x.providerMessageId === pid)) {
+          throw new ConflictError('provider message id taken');
+        }
+        m.provider = provider;
+        m.providerMessageId = pid;
+      },
+    },
+    media,
+    posts: {
+      save(post) {
+        const existing = state.posts.find(
+          (p) => (p.platform === post.platform && p.platformMessageId === post.platformMessageId) || (p.messageId === post.messageId && p.platform === post.platform && p.channel === post.channel),
+        );
+        if (existing) throw new ConflictError('posted already');
+        const p: MessagePost = { ...post, createdAt: now() };
+        state.posts.push(p);
+        return clone(p);
+      },
+      listForMessage: (id) => state.posts.filter((p) => p.messageId === id).map(clone),
+      findByPlatformMessageId: (platform, pid) => clone(state.posts.find((p) => p.platform === platform && p.platformMessageId === pid) ?? null),
+    },
+    optOuts: {
+      isOptedOut: (number, contact) => state.optOuts.get(`${number}|${contact}`)?.optedOut ?? false,
+      set(number, contact, optedOut, keyword) {
+        state.optOutWrites.push({ number, contact, optedOut });
+        state.optOuts.set(`${number}|${contact}`, { optedOut, keyword });
+      },
+    },
+    policy: {
+      get: () => clone(state.policy),
+      update(patch) {
+        state.policy = { ...state.policy, ...clone(patch) };
+        return clone(state.policy);
+      },
+    },
+    users: {
+      get: (platform, userId) => clone(state.users.get(`${platform}|${userId}`) ?? null),
+      upsert(platform, userId, patch) {
+        const key = `${platform}|${userId}`;
+        const u: UserPolicy = state.users.get(key) ?? { platform, userId, smsEnabled: true, admin: false, updatedAt: now() };
+        Object.assign(u, patch, { updatedAt: now() });
+        state.users.set(key, u);
+        return clone(u);
+      },
+      list: () => [...state.users.values()].map(clone),
+    },
+    audit: {
+      record(entry) {
+        const e: AuditEntry = { ...entry, id: state.audit.length + 1, at: now() };
+        state.audit.push(e);
+        return clone(e);
+      },
+      list: () => state.audit.map(clone),
+    },
+    transaction<T>(fn: () => T): T {
+      // Nested calls join the outer transaction; the outermost rolls everything back on throw.
+      if (depth > 0) return fn();
+      const snapshot = cloneState(state);
+      depth++;
+      try {
+        return fn();
+      } catch (err) {
+        state = snapshot;
+        throw err;
+      } finally {
+        depth--;
+      }
+    },
+    ping: () => true,
+    close: () => undefined,
+  };
+  return store;
+}
+
+function cloneState(s: MemoryState): MemoryState {
+  return structuredClone(s);
+}

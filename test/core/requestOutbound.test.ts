@@ -1,0 +1,237 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import type { DeliveryQueue, OutboundQueue } from '../../src/core/ports.js';
+import type { OutboundRequest } from '../../src/core/types.js';
+import { INTERNAL_PROVIDER } from '../../src/core/usecases/deps.js';
+import { requestFromConversation, requestOutbound, type RequestOutboundDeps } from '../../src/core/usecases/requestOutbound.js';
+import { CONTACT, COWORKER, OUR, TWILIO_CAPS } from './fixtures.js';
+import { createMemoryStore, fixedClock } from './memoryStore.js';
+
+class RecordingQueue implements OutboundQueue, DeliveryQueue {
+  sends: [string, string][] = [];
+  deliveries: [string, string][] = [];
+  failNext = false;
+  async enqueueSend(messageId: string, conversationId: string): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('redis went away');
+    }
+    this.sends.push([messageId, conversationId]);
+  }
+  async enqueueDelivery(messageId: string, conversationId: string): Promise<void> {
+    this.deliveries.push([messageId, conversationId]);
+  }
+}
+
+let store: ReturnType<typeof createMemoryStore>;
+let queue: RecordingQueue;
+let deps: RequestOutboundDeps;
+
+function req(patch: Partial<OutboundRequest> = {}): OutboundRequest {
+  return {
+    fromNumber: OUR,
+    to: [CONTACT],
+    body: 'Your table is ready.',
+    media: [],
+    author: { platform: 'slack', userId: 'U1', name: 'Ana' },
+    platformMessageId: `slack:C1:${Math.random()}`,
+    ...patch,
+  };
+}
+
+beforeEach(() => {
+  const clock = fixedClock('2026-03-01T09:00:00.000Z');
+  store = createMemoryStore(clock);
+  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  queue = new RecordingQueue();
+  deps = { store, clock, queue, deliveries: queue, providerCaps: (p) => (p === 'twilio' ? TWILIO_CAPS : null) };
+});
+
+describe('outbound requests: accepted messages are stored and queued', () => {
+  it('stores the message as queued with its author and chat message id, then enqueues it once', async () => {
+    const r = await requestOutbound(deps, req({ to: ['(415) 555-2671'], platformMessageId: 'slack:C1:1700.1' }));
+    if (!r.ok) throw new Error(JSON.stringify(r.refusals));
+    expect(r).toMatchObject({ duplicate: false, internal: false });
+    expect(r.message).toMatchObject({
+      direction: 'outbound',
+      status: 'queued',
+      provider: 'twilio',
+      platformMessageId: 'slack:C1:1700.1',
+      author: { platform: 'slack', userId: 'U1', name: 'Ana' },
+      encoding: 'GSM-7',
+      segments: 1,
+    });
+    const conversation = store.conversations.get(r.message.conversationId);
+    expect(conversation).toMatchObject({ number: OUR, contact: CONTACT });
+    expect(queue.sends).toEqual([[r.message.id, r.message.conversationId]]);
+  });
+
+  it('refuses with every reason and stores and queues nothing', async () => {
+    store.policy.update({ smsEnabled: false });
+    const r = await requestOutbound(deps, req({ to: [CONTACT, '+14165551234'], body: '' }));
+    expect(r).toEqual({
+      ok: false,
+      refusals: [
+        expect.objectContaining({ code: 'sms_disabled_company' }),
+        expect.objectContaining({ code: 'too_many_recipients' }),
+        expect.objectContaining({ code: 'empty_message' }),
+      ],
+    });
+    expect(store.state.messages.size).toBe(0);
+    expect(store.state.conversations.size).toBe(0);
+    expect(queue.sends).toEqual([]);
+  });
+});
+
+describe('outbound requests are idempotent on the chat message id', () => {
+  it('a retried chat event returns the same message and stores nothing new', async () => {
+    const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:1' }));
+    const again = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:1' }));
+    expect(first.ok && again.ok).toBe(true);
+    if (!first.ok || !again.ok) return;
+    expect(again.duplicate).toBe(true);
+    expect(again.message.id).toBe(first.message.id);
+    expect(store.state.messages.size).toBe(1);
+    // Handed to the queue again while still queued: enqueueSend is idempotent by job id.
+    expect(queue.sends).toEqual([
+      [first.message.id, first.message.conversationId],
+      [first.message.id, first.message.conversationId],
+    ]);
+  });
+
+  it('heals a crash between storing and enqueueing when the chat event is retried', async () => {
+    queue.failNext = true;
+    await expect(requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }))).rejects.toThrow('redis went away');
+    expect([...store.state.messages.values()].map((m) => m.status)).toEqual(['queued']);
+    expect(queue.sends).toEqual([]);
+    const retry = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }));
+    expect(retry).toMatchObject({ ok: true, duplicate: true });
+    expect(queue.sends).toHaveLength(1);
+  });
+
+  it('does not hand a message on again once the worker has moved it', async () => {
+    const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:3' }));
+    if (!first.ok) throw new Error('refused');
+    store.messages.advanceStatus(first.message.id, 'sent');
+    const again = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:3' }));
+    expect(again).toMatchObject({ ok: true, duplicate: true, message: { status: 'sent' } });
+    expect(queue.sends).toHaveLength(1);
+  });
+
+  it('a retried event is answered the same even if the contact opted out meanwhile (send time decides)', async () => {
+    await requestOutbound(deps, req({ platformMessageId: 'slack:C1:4' }));
+    store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    expect(await requestOutbound(deps, req({ platformMessageId: 'slack:C1:4' }))).toMatchObject({ ok: true, duplicate: true });
+  });
+});
+
+describe('rule 7: turning SMS off', () => {
+  it('refuses a user whose SMS is off, looked up by platform and user id', async () => {
+    store.users.upsert('slack', 'U1', { smsEnabled: false });
+    const r = await requestOutbound(deps, req());
+    expect(r).toMatchObject({ ok: false, refusals: [{ code: 'sms_disabled_user' }] });
+    expect(await requestOutbound(deps, req({ author: { platform: 'teams', userId: 'U1' } }))).toMatchObject({ ok: true });
+  });
+});
+
+describe('rule 12: opt-out', () => {
+  it('refuses a contact who texted STOP to this number', async () => {
+    store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    const r = await requestOutbound(deps, req());
+    expect(r).toMatchObject({ ok: false, refusals: [{ code: 'opted_out' }] });
+    expect(queue.sends).toEqual([]);
+  });
+});
+
+describe('rule 11: caller ID', () => {
+  it('sends from the provisioned number given by the channel; an unprovisioned number is refused', async () => {
+    const r = await requestOutbound(deps, req({ fromNumber: '+1 415 555 9999' }));
+    expect(r).toMatchObject({ ok: false, refusals: [{ code: 'sender_not_provisioned' }] });
+  });
+
+  it('a reply in a conversation always goes from the conversation\'s own number to its contact', () => {
+    const conversation = { id: 'c1', number: OUR, contact: CONTACT, createdAt: '2026-01-01T00:00:00.000Z' };
+    const r = requestFromConversation(conversation, { body: 'hi', media: [], author: { platform: 'teams', userId: 'u' }, platformMessageId: null });
+    expect(r.fromNumber).toBe(OUR);
+    expect(r.to).toEqual([CONTACT]);
+  });
+
+  it('stores the message in the conversation of the sending number, normalised', async () => {
+    const r = await requestOutbound(deps, req({ fromNumber: '(415) 555-0100' }));
+    if (!r.ok) throw new Error('refused');
+    expect(store.conversations.get(r.message.conversationId)?.number).toBe(OUR);
+  });
+});
+
+describe('rule 6: co-workers', () => {
+  beforeEach(() => {
+    store.numbers.create({ e164: COWORKER, provider: '8x8', type: 'local', status: 'active', country: 'CA' });
+  });
+
+  it('delivers a message to another provisioned number internally, never through the provider', async () => {
+    const r = await requestOutbound(deps, req({ to: ['(416) 555-0111'], body: 'Can you call the client back?' }));
+    if (!r.ok) throw new Error(JSON.stringify(r.refusals));
+    expect(r).toMatchObject({ internal: true, duplicate: false, message: { direction: 'internal', status: 'delivered' } });
+    expect(queue.sends).toEqual([]);
+
+    const mine = store.conversations.get(r.message.conversationId);
+    expect(mine).toMatchObject({ number: OUR, contact: COWORKER });
+    const theirs = store.conversations.find(COWORKER, OUR);
+    expect(theirs).not.toBeNull();
+    const copies = store.messages.listForConversation(theirs?.id ?? '');
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ direction: 'internal', status: 'delivered', body: 'Can you call the client back?', author: { userId: 'U1' } });
+    expect(queue.deliveries).toEqual([[copies[0]?.id, theirs?.id]]);
+  });
+
+  it('an internal message is not subject to carrier rules (a toll-free co-worker number)', async () => {
+    store.numbers.update(OUR, { type: 'toll-free' });
+    expect(await requestOutbound(deps, req({ to: [COWORKER] }))).toMatchObject({ ok: true, internal: true });
+  });
+
+  it('a retried chat event re-hands the co-worker copy to delivery without storing it twice', async () => {
+    await requestOutbound(deps, req({ to: [COWORKER], platformMessageId: 'teams:a1' }));
+    const again = await requestOutbound(deps, req({ to: [COWORKER], platformMessageId: 'teams:a1' }));
+    expect(again).toMatchObject({ ok: true, duplicate: true, internal: true });
+    expect(store.state.messages.size).toBe(2);
+    expect(queue.deliveries).toHaveLength(2);
+    expect(queue.deliveries[0]).toEqual(queue.deliveries[1]);
+    const copy = store.messages.getByProviderId(INTERNAL_PROVIDER, (again.ok && again.message.id) || '');
+    expect(copy?.id).toBe(queue.deliveries[0]?.[0]);
+  });
+
+  it('is refused while SMS is off for the user', async () => {
+    store.users.upsert('slack', 'U1', { smsEnabled: false });
+    expect(await requestOutbound(deps, req({ to: [COWORKER] }))).toMatchObject({ ok: false, refusals: [{ code: 'sms_disabled_user' }] });
+  });
+});
+
+describe('rule 5: files on outbound messages', () => {
+  it('moves an already downloaded file onto the message', async () => {
+    const pre = store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: 'https://files.slack.com/a', status: 'stored', reason: null });
+    const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 2048, mediaId: pre.id }] }));
+    if (!r.ok) throw new Error(JSON.stringify(r.refusals));
+    expect(r.message.media.map((m) => [m.id, m.path, m.status])).toEqual([[pre.id, 'media/a.png', 'stored']]);
+  });
+
+  it('copies the file row onto the message when the store cannot attach', async () => {
+    delete store.media.attach;
+    const pre = store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: null, status: 'stored', reason: null });
+    const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 2048, mediaId: pre.id }] }));
+    if (!r.ok) throw new Error('refused');
+    expect(r.message.media).toHaveLength(1);
+    expect(r.message.media[0]).toMatchObject({ path: 'media/a.png', messageId: r.message.id, status: 'stored' });
+  });
+
+  it('records a file that was not downloaded as pending', async () => {
+    const r = await requestOutbound(deps, req({ body: '', media: [{ contentType: 'image/jpeg', size: 10 }] }));
+    if (!r.ok) throw new Error('refused');
+    expect(r.message.media).toMatchObject([{ status: 'pending', contentType: 'image/jpeg', size: 10, path: null }]);
+  });
+
+  it('refuses files over the provider limit before anything is stored', async () => {
+    const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 6 * 1024 * 1024 }] }));
+    expect(r).toMatchObject({ ok: false, refusals: [{ code: 'media_too_large' }] });
+    expect(store.state.media.size).toBe(0);
+  });
+});
