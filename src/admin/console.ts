@@ -1,0 +1,290 @@
+// The admin console: one small HTML page and its script. The page holds no data; the script
+// asks the admin API with the token the admin types in (kept in sessionStorage only), and
+// renders everything with textContent, so nothing a contact texts can inject markup.
+
+import { Router } from 'express';
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sms-bridge admin</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem; color: #222; }
+  h1 { font-size: 1.3rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+  table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+  th, td { border-bottom: 1px solid #ddd; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+  th { background: #f4f4f4; }
+  form { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; margin: .5rem 0; }
+  input, select, button { font: inherit; padding: .2rem .4rem; }
+  .no { color: #a00; } .yes { color: #070; } .muted { color: #777; }
+  #status { min-height: 1.4em; } #status.error { color: #a00; }
+  pre { background: #f7f7f7; padding: .5rem; overflow: auto; }
+</style>
+</head>
+<body>
+<h1>sms-bridge admin</h1>
+<form id="login">
+  <label>Admin token <input id="token" type="password" autocomplete="off" size="40" required></label>
+  <button type="submit">Load</button>
+  <button type="button" id="forget">Forget token</button>
+</form>
+<div id="status" role="status"></div>
+
+<h2>Numbers</h2>
+<form id="add-number">
+  <input name="number" placeholder="+1 415 555 2671" required>
+  <select name="provider"><option>twilio</option><option>8x8</option><option>local</option></select>
+  <select name="type"><option value="">type: auto</option><option>local</option><option>toll-free</option><option>virtual</option></select>
+  <select name="status"><option>active</option><option>porting</option></select>
+  <button type="submit">Add number</button>
+</form>
+<table><thead><tr><th>Number</th><th>Provider</th><th>Type</th><th>Status</th><th>SMS</th><th></th></tr></thead><tbody id="numbers"></tbody></table>
+
+<h2>Mappings</h2>
+<form id="add-mapping">
+  <input name="number" placeholder="number" required>
+  <select name="platform"><option>slack</option><option>teams</option></select>
+  <input name="channel" placeholder="channel id" required>
+  <button type="submit">Map</button>
+</form>
+<table><thead><tr><th>Number</th><th>Platform</th><th>Channel</th><th>Since</th><th></th></tr></thead><tbody id="mappings"></tbody></table>
+
+<h2>Conversations</h2>
+<form id="find-conversations">
+  <input name="number" placeholder="our number (optional)">
+  <input name="contact" placeholder="contact (optional)">
+  <button type="submit">Search</button>
+</form>
+<table><thead><tr><th>Number</th><th>Contact</th><th>Threads</th><th>Since</th><th></th></tr></thead><tbody id="conversations"></tbody></table>
+<div id="messages"></div>
+
+<h2>Policy</h2>
+<pre id="policy"></pre>
+
+<h2>Unrouted messages</h2>
+<table><thead><tr><th>When</th><th>Body</th><th>Status</th></tr></thead><tbody id="unrouted"></tbody></table>
+
+<script src="/admin/console.js"></script>
+</body>
+</html>
+`;
+
+const SCRIPT = String.raw`'use strict';
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const KEY = 'smsb-admin-token';
+  let token = sessionStorage.getItem(KEY) || '';
+  $('token').value = token;
+
+  function say(text, isError) {
+    $('status').textContent = text;
+    $('status').className = isError ? 'error' : '';
+  }
+
+  async function api(method, path, body) {
+    const res = await fetch('/admin/api' + path, {
+      method,
+      headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (res.status === 204) return null;
+    const data = await res.json().catch(() => null);
+    if (!res.ok) {
+      const msg = data && data.error ? data.error.message : res.status + ' ' + res.statusText;
+      throw new Error(res.status === 401 ? 'Unauthorized: check the token.' : msg);
+    }
+    return data;
+  }
+
+  function cell(row, text, cls) {
+    const td = document.createElement('td');
+    td.textContent = text == null ? '' : String(text);
+    if (cls) td.className = cls;
+    row.appendChild(td);
+    return td;
+  }
+
+  function button(row, label, onClick) {
+    const td = document.createElement('td');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.addEventListener('click', onClick);
+    td.appendChild(b);
+    row.appendChild(td);
+  }
+
+  function fill(id, items, render, empty) {
+    const body = $(id);
+    body.replaceChildren();
+    if (items.length === 0) {
+      const tr = document.createElement('tr');
+      const td = cell(tr, empty, 'muted');
+      td.colSpan = 6;
+      body.appendChild(tr);
+      return;
+    }
+    for (const item of items) {
+      const tr = document.createElement('tr');
+      render(tr, item);
+      body.appendChild(tr);
+    }
+  }
+
+  async function guarded(fn) {
+    try {
+      await fn();
+    } catch (err) {
+      say(err.message, true);
+    }
+  }
+
+  async function loadNumbers() {
+    const numbers = await api('GET', '/numbers');
+    fill('numbers', numbers, (tr, n) => {
+      cell(tr, n.number);
+      cell(tr, n.provider);
+      cell(tr, n.type);
+      cell(tr, n.status);
+      cell(tr, n.smsCapable ? 'yes' : 'no: ' + n.reasons.map((r) => r.reason).join(' '), n.smsCapable ? 'yes' : 'no');
+      button(tr, 'Delete', () => guarded(async () => {
+        if (!confirm('Delete ' + n.number + ' and its mappings?')) return;
+        await api('DELETE', '/numbers/' + encodeURIComponent(n.number));
+        say('Deleted ' + n.number);
+        await loadAll();
+      }));
+    }, 'No numbers yet.');
+  }
+
+  async function loadMappings() {
+    const mappings = await api('GET', '/mappings');
+    fill('mappings', mappings, (tr, m) => {
+      cell(tr, m.number);
+      cell(tr, m.platform);
+      cell(tr, m.channel);
+      cell(tr, m.createdAt);
+      button(tr, 'Unmap', () => guarded(async () => {
+        await api('DELETE', '/mappings/' + encodeURIComponent(m.id));
+        say('Unmapped ' + m.number + ' from ' + m.channel);
+        await loadMappings();
+      }));
+    }, 'No mappings yet.');
+  }
+
+  async function loadConversations(query) {
+    const conversations = await api('GET', '/conversations' + (query ? '?' + query : ''));
+    fill('conversations', conversations, (tr, c) => {
+      cell(tr, c.number);
+      cell(tr, c.contact);
+      cell(tr, c.threads.map((t) => t.platform + ' ' + t.channel).join(', '));
+      cell(tr, c.createdAt);
+      button(tr, 'Messages', () => guarded(() => loadMessages(c)));
+    }, 'No conversations.');
+  }
+
+  async function loadMessages(c) {
+    const messages = await api('GET', '/conversations/' + encodeURIComponent(c.id) + '/messages');
+    const box = $('messages');
+    box.replaceChildren();
+    const h = document.createElement('h3');
+    h.textContent = c.number + ' with ' + c.contact;
+    box.appendChild(h);
+    const table = document.createElement('table');
+    const tbody = document.createElement('tbody');
+    for (const m of messages) {
+      const tr = document.createElement('tr');
+      cell(tr, m.createdAt);
+      cell(tr, m.direction);
+      cell(tr, m.author ? m.author.name || m.author.userId : '');
+      cell(tr, m.body + (m.media.length ? ' [' + m.media.length + ' file(s)]' : ''));
+      cell(tr, m.status + (m.statusReason ? ': ' + m.statusReason : ''));
+      tbody.appendChild(tr);
+    }
+    table.appendChild(tbody);
+    box.appendChild(table);
+  }
+
+  async function loadPolicy() {
+    $('policy').textContent = JSON.stringify(await api('GET', '/policy'), null, 2);
+  }
+
+  async function loadUnrouted() {
+    const messages = await api('GET', '/unrouted?limit=50');
+    fill('unrouted', messages, (tr, m) => {
+      cell(tr, m.createdAt);
+      cell(tr, m.body);
+      cell(tr, m.status);
+    }, 'Nothing unrouted.');
+  }
+
+  async function loadAll() {
+    await loadNumbers();
+    await loadMappings();
+    await loadConversations('');
+    await loadPolicy();
+    await loadUnrouted();
+    say('Loaded.');
+  }
+
+  function formJson(form) {
+    const out = {};
+    for (const [k, v] of new FormData(form).entries()) if (v !== '') out[k] = v;
+    return out;
+  }
+
+  $('login').addEventListener('submit', (e) => {
+    e.preventDefault();
+    token = $('token').value.trim();
+    sessionStorage.setItem(KEY, token);
+    guarded(loadAll);
+  });
+  $('forget').addEventListener('click', () => {
+    sessionStorage.removeItem(KEY);
+    token = '';
+    $('token').value = '';
+    say('Token forgotten.');
+  });
+  $('add-number').addEventListener('submit', (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const n = await api('POST', '/numbers', formJson(e.target));
+      say('Added ' + n.number + (n.smsCapable ? '' : ' (not SMS-capable: ' + n.reasons.map((r) => r.reason).join(' ') + ')'));
+      e.target.reset();
+      await loadNumbers();
+    });
+  });
+  $('add-mapping').addEventListener('submit', (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const m = await api('POST', '/mappings', formJson(e.target));
+      say('Mapped ' + m.number + ' to ' + m.platform + ' ' + m.channel);
+      e.target.reset();
+      await loadMappings();
+    });
+  });
+  $('find-conversations').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams(formJson(e.target));
+    guarded(() => loadConversations(params.toString()));
+  });
+
+  if (token) guarded(loadAll);
+})();
+`;
+
+/** GET /admin (the page) and GET /admin/console.js (its script). Both public: they hold no data. */
+export function adminConsoleRouter(): Router {
+  const router = Router();
+  const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-cache' };
+  router.get(['/', '/index.html'], (_req, res) => {
+    res.set(headers).type('html').send(PAGE);
+  });
+  router.get('/console.js', (_req, res) => {
+    res.set(headers).type('application/javascript').send(SCRIPT);
+  });
+  return router;
+}

@@ -1,0 +1,35 @@
+// The admin API under /admin/api: every route behind the bearer token, JSON in and out.
+// Other parts add admin routes through a Mount guarded by `requireAdmin` (re-exported here).
+
+import { Router } from 'express';
+import type { AppContext } from '../app.js';
+import { auditRouter } from './audit.js';
+import { requireAdmin } from './auth.js';
+import { conversationsRouter, messageView } from './conversations.js';
+import { mappingsRouter } from './mappings.js';
+import { numbersRouter } from './numbers.js';
+import { policyRouter } from './policy.js';
+import { usersRouter } from './users.js';
+import { limitParam } from './validate.js';
+
+export { requireAdmin } from './auth.js';
+
+export function adminApiRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.use(requireAdmin(ctx.config.adminToken));
+  router.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  router.use('/numbers', numbersRouter(ctx));
+  router.use('/mappings', mappingsRouter(ctx));
+  router.use('/policy', policyRouter(ctx));
+  router.use('/users', usersRouter(ctx));
+  router.use('/conversations', conversationsRouter(ctx));
+  router.use('/audit', auditRouter(ctx));
+  // Inbound messages for numbers with no mapping: kept, never dropped, listed here.
+  router.get('/unrouted', (req, res) => {
+    res.json(ctx.store.messages.listUnrouted(limitParam(req.query.limit)).map(messageView));
+  });
+  return router;
+}

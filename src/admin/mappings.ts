@@ -1,0 +1,70 @@
+// Number -> chat channel mappings. Only a provisioned number can be mapped (422 otherwise); the
+// same (number, platform, channel) twice is a 409.
+
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app.js';
+import { NotFoundError } from '../core/errors.js';
+import { jsonBody } from '../http/body.js';
+import { UnprocessableError } from '../http/errors.js';
+import { recordAudit } from './audit.js';
+import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
+
+export const PLATFORMS = ['slack', 'teams'] as const;
+export const platformSchema = z.enum(PLATFORMS, { message: 'expected "slack" or "teams"' });
+
+const createSchema = z
+  .object({
+    number: nonEmpty(64),
+    platform: platformSchema,
+    // Slack channel id (C0123...) or Teams channel conversation id (19:...@thread.tacv2).
+    channel: nonEmpty(512),
+  })
+  .strict();
+
+const listQuery = z
+  .object({ number: z.string().optional(), platform: platformSchema.optional(), channel: z.string().optional() })
+  .passthrough();
+
+export function mappingsRouter(ctx: AppContext): Router {
+  const { store } = ctx;
+  const router = Router();
+
+  router.get('/', (req, res) => {
+    const q = parseWith(listQuery, req.query);
+    const number = q.number ? phoneField(q.number, 'number') : undefined;
+    res.json(store.mappings.list({ number, platform: q.platform, channel: q.channel }));
+  });
+
+  router.post('/', ...jsonBody(), (req, res) => {
+    const input = parseWith(createSchema, objectBody(req.body));
+    const number = phoneField(input.number, 'number');
+    const mapping = store.transaction(() => {
+      if (!store.numbers.get(number)) {
+        throw new UnprocessableError(`number: ${number} is not a provisioned number; add it first (POST /admin/api/numbers)`, 'number');
+      }
+      const m = store.mappings.create({ number, platform: input.platform, channel: input.channel });
+      recordAudit(ctx, 'mapping.create', m.id, null, m);
+      return m;
+    });
+    res.status(201).location(`/admin/api/mappings/${mapping.id}`).json(mapping);
+  });
+
+  router.get('/:id', (req, res) => {
+    const m = store.mappings.get(req.params.id);
+    if (!m) throw new NotFoundError(`No mapping ${req.params.id}.`);
+    res.json(m);
+  });
+
+  router.delete('/:id', (req, res) => {
+    store.transaction(() => {
+      const before = store.mappings.get(req.params.id);
+      if (!before) throw new NotFoundError(`No mapping ${req.params.id}.`);
+      store.mappings.remove(before.id);
+      recordAudit(ctx, 'mapping.delete', before.id, before, null);
+    });
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,134 @@
+// Provisioned numbers. Every response says whether the number can carry SMS and, when not,
+// every reason (toll-free, virtual, porting, outside US/CA), from the core's smsCapability.
+
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app.js';
+import type { Refusal } from '../core/errors.js';
+import { NotFoundError } from '../core/errors.js';
+import { smsCapability } from '../core/capability.js';
+import { parsePhone } from '../core/phone.js';
+import type { NumberType, Policy, ProvisionedNumber } from '../core/types.js';
+import { jsonBody } from '../http/body.js';
+import { UnprocessableError } from '../http/errors.js';
+import { recordAudit } from './audit.js';
+import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
+
+const provider = z.enum(['twilio', '8x8', 'local'], { message: 'expected "twilio", "8x8" or "local"' });
+const numberType = z.enum(['local', 'toll-free', 'virtual'], { message: 'expected "local", "toll-free" or "virtual"' });
+const numberStatus = z.enum(['active', 'porting'], { message: 'expected "active" or "porting"' });
+const segmentsPerSecond = z
+  .number({ message: 'expected a number of segments per second, or null' })
+  .positive('must be greater than 0')
+  .max(1000, 'at most 1000')
+  .nullable();
+
+const createSchema = z
+  .object({
+    number: nonEmpty(64),
+    provider,
+    type: numberType.optional(),
+    status: numberStatus.optional(),
+    segmentsPerSecond: segmentsPerSecond.optional(),
+  })
+  .strict();
+
+const patchSchema = z
+  .object({ provider, type: numberType, status: numberStatus, segmentsPerSecond })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change: give provider, type, status or segmentsPerSecond' });
+
+export interface NumberView extends ProvisionedNumber {
+  /** Same as e164; every admin resource names its phone number `number`. */
+  number: string;
+  smsCapable: boolean;
+  /** Every reason the number cannot send SMS; empty when it can. */
+  reasons: Refusal[];
+}
+
+export function numberView(n: ProvisionedNumber, policy: Policy): NumberView {
+  const cap = smsCapability(n, policy);
+  return { number: n.e164, ...n, smsCapable: cap.capable, reasons: cap.refusals };
+}
+
+/** A toll-free number is toll-free whatever the admin calls it: capability depends on it. */
+function checkType(e164: string, type: NumberType | undefined): NumberType {
+  const tollFree = parsePhone(e164).kind === 'toll-free';
+  if (type === undefined) return tollFree ? 'toll-free' : 'local';
+  if (tollFree && type !== 'toll-free') {
+    throw new UnprocessableError(`type: ${e164} is a toll-free number, so its type is "toll-free"`, 'type');
+  }
+  if (!tollFree && type === 'toll-free') {
+    throw new UnprocessableError(`type: ${e164} is not a toll-free number`, 'type');
+  }
+  return type;
+}
+
+export function numbersRouter(ctx: AppContext): Router {
+  const { store } = ctx;
+  const router = Router();
+
+  router.get('/', (_req, res) => {
+    const policy = store.policy.get();
+    res.json(store.numbers.list().map((n) => numberView(n, policy)));
+  });
+
+  router.post('/', ...jsonBody(), (req, res) => {
+    const body = objectBody(req.body);
+    // A number that is not text at all is a field error (422); text that is no phone number, 400.
+    const input = parseWith(createSchema, body);
+    const e164 = phoneField(input.number, 'number');
+    const type = checkType(e164, input.type);
+    const created = store.transaction(() => {
+      const n = store.numbers.create({
+        e164,
+        provider: input.provider,
+        type,
+        status: input.status ?? 'active',
+        country: parsePhone(e164).country,
+        segmentsPerSecond: input.segmentsPerSecond ?? null,
+      });
+      recordAudit(ctx, 'number.create', e164, null, n);
+      return n;
+    });
+    res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, store.policy.get()));
+  });
+
+  router.get('/:number', (req, res) => {
+    const e164 = phoneField(String(req.params.number), 'number');
+    const n = store.numbers.get(e164);
+    if (!n) throw new NotFoundError(`${e164} is not a provisioned number.`);
+    res.json(numberView(n, store.policy.get()));
+  });
+
+  router.patch('/:number', ...jsonBody(), (req, res) => {
+    const e164 = phoneField(String(req.params.number), 'number');
+    const patch = parseWith(patchSchema, objectBody(req.body));
+    const updated = store.transaction(() => {
+      const before = store.numbers.get(e164);
+      if (!before) throw new NotFoundError(`${e164} is not a provisioned number.`);
+      if (patch.type !== undefined) checkType(e164, patch.type);
+      const after = store.numbers.update(e164, patch);
+      if (!after) throw new NotFoundError(`${e164} is not a provisioned number.`);
+      recordAudit(ctx, 'number.update', e164, before, after);
+      return after;
+    });
+    res.json(numberView(updated, store.policy.get()));
+  });
+
+  router.delete('/:number', (req, res) => {
+    const e164 = phoneField(String(req.params.number), 'number');
+    store.transaction(() => {
+      const before = store.numbers.get(e164);
+      if (!before) throw new NotFoundError(`${e164} is not a provisioned number.`);
+      // The store drops the number's mappings with it; keep them in the audit record.
+      const mappings = store.mappings.list({ number: e164 });
+      store.numbers.remove(e164);
+      recordAudit(ctx, 'number.delete', e164, { ...before, mappings }, null);
+    });
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,85 @@
+// Company-wide policy: GET it, PUT a partial update (only the fields given change; nested `mms`
+// and `throughput` merge field by field). Unknown fields are refused so a typo never passes
+// silently as "no change".
+
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app.js';
+import type { Policy } from '../core/types.js';
+import { jsonBody } from '../http/body.js';
+import { recordAudit } from './audit.js';
+import { objectBody, parseWith } from './validate.js';
+import { platformSchema } from './mappings.js';
+
+const bool = z.boolean({ message: 'expected true or false' });
+const mimeType = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9*][a-z0-9!#$&^_.+*-]*$/, 'expected a media type like image/jpeg');
+
+const policyPatch = z
+  .object({
+    smsEnabled: bool,
+    maxSegments: z.number().int('expected an integer').min(1, 'at least 1').max(100, 'at most 100'),
+    internalNotePrefix: z.string().trim().min(1, 'must not be empty').max(16, 'at most 16 characters'),
+    tollFreeSmsCapable: bool,
+    virtualSmsCapable: bool,
+    mms: z
+      .object({
+        maxFiles: z.number().int('expected an integer').min(0, 'at least 0').max(100, 'at most 100'),
+        maxTotalBytes: z.number().int('expected an integer').min(0, 'at least 0').max(100 * 1024 * 1024, 'at most 100 MB'),
+        allowedTypes: z.array(mimeType).max(200, 'at most 200 types'),
+      })
+      .partial()
+      .strict(),
+    throughput: z
+      .object({
+        local: z.number().positive('must be greater than 0').max(1000, 'at most 1000'),
+        tollFree: z.number().positive('must be greater than 0').max(1000, 'at most 1000'),
+      })
+      .partial()
+      .strict(),
+    fallback: z
+      .object({ platform: platformSchema, channel: z.string().trim().min(1, 'must not be empty').max(512) })
+      .strict()
+      .nullable(),
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change: give at least one policy field' });
+
+export function policyRouter(ctx: AppContext): Router {
+  const { store } = ctx;
+  const router = Router();
+
+  router.get('/', (_req, res) => {
+    res.json(store.policy.get());
+  });
+
+  router.put('/', ...jsonBody(), (req, res) => {
+    const input = parseWith(policyPatch, objectBody(req.body));
+    const after = store.transaction(() => {
+      const before = store.policy.get();
+      const patch: Partial<Policy> = {};
+      if (input.smsEnabled !== undefined) patch.smsEnabled = input.smsEnabled;
+      if (input.maxSegments !== undefined) patch.maxSegments = input.maxSegments;
+      if (input.internalNotePrefix !== undefined) patch.internalNotePrefix = input.internalNotePrefix;
+      if (input.tollFreeSmsCapable !== undefined) patch.tollFreeSmsCapable = input.tollFreeSmsCapable;
+      if (input.virtualSmsCapable !== undefined) patch.virtualSmsCapable = input.virtualSmsCapable;
+      if (input.mms !== undefined) patch.mms = { ...before.mms, ...definedOnly(input.mms) };
+      if (input.throughput !== undefined) patch.throughput = { ...before.throughput, ...definedOnly(input.throughput) };
+      if (input.fallback !== undefined) patch.fallback = input.fallback;
+      const updated = store.policy.update(patch);
+      recordAudit(ctx, 'policy.update', 'policy', before, updated);
+      return updated;
+    });
+    res.json(after);
+  });
+
+  return router;
+}
+
+function definedOnly<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
+}

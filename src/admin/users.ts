@@ -1,0 +1,54 @@
+// Per-user (profile) policy: may this chat user send SMS, are they a bridge admin (rule 7).
+
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../app.js';
+import { NotFoundError } from '../core/errors.js';
+import { jsonBody } from '../http/body.js';
+import { recordAudit } from './audit.js';
+import { platformSchema } from './mappings.js';
+import { objectBody, parseWith } from './validate.js';
+
+const params = z.object({
+  platform: platformSchema,
+  userId: z.string().trim().min(1, 'must not be empty').max(256, 'at most 256 characters'),
+});
+
+const patchSchema = z
+  .object({
+    smsEnabled: z.boolean({ message: 'expected true or false' }),
+    admin: z.boolean({ message: 'expected true or false' }),
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { message: 'nothing to change: give smsEnabled and/or admin' });
+
+export function usersRouter(ctx: AppContext): Router {
+  const { store } = ctx;
+  const router = Router();
+
+  router.get('/', (_req, res) => {
+    res.json(store.users.list());
+  });
+
+  router.get('/:platform/:userId', (req, res) => {
+    const p = parseWith(params, req.params);
+    const user = store.users.get(p.platform, p.userId);
+    if (!user) throw new NotFoundError(`No policy stored for ${p.platform} user ${p.userId} (defaults apply).`);
+    res.json(user);
+  });
+
+  router.put('/:platform/:userId', ...jsonBody(), (req, res) => {
+    const p = parseWith(params, req.params);
+    const patch = parseWith(patchSchema, objectBody(req.body));
+    const after = store.transaction(() => {
+      const before = store.users.get(p.platform, p.userId);
+      const updated = store.users.upsert(p.platform, p.userId, patch);
+      recordAudit(ctx, 'user.update', `${p.platform}:${p.userId}`, before, updated);
+      return updated;
+    });
+    res.json(after);
+  });
+
+  return router;
+}

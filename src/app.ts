@@ -1,0 +1,202 @@
+// The composition root: builds every part from the configuration, starts them, and stops them
+// in reverse order. SMS providers, queues and chat platforms plug in as BridgeModules (see
+// src/modules.ts): a module receives the AppContext and returns HTTP mounts and startables, so
+// adding one never means editing this file.
+
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Express } from 'express';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Clock } from './core/ports.js';
+import { createHttpApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
+import { defaultModules } from './modules.js';
+import { openStore } from './store/index.js';
+import type { SqliteStore } from './store/index.js';
+
+/** What every adapter, job and route receives. Add fields here (additively) as parts appear. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  /** The core's Store port plus the SQLite-only repos workers need (sendLedger, chatChannels). */
+  store: SqliteStore;
+  /** Shared ioredis connection (lazy, `maxRetriesPerRequest: null` as BullMQ requires). */
+  redis: Redis;
+  metrics: Metrics;
+  clock: Clock;
+}
+
+/** Adds routes to the express app (webhooks, extra admin routes). Runs before the 404 handler. */
+export type Mount = (app: Express) => void;
+
+/** Something with a lifetime: workers, queue connections, platform clients. */
+export interface Startable {
+  /** For logs. */
+  name: string;
+  start(): Promise<void> | void;
+  /** Finish or release in-flight work, then let go of connections. */
+  stop(): Promise<void> | void;
+}
+
+/** What a module contributes. Both lists are optional. */
+export interface BridgeParts {
+  mounts?: Mount[];
+  startables?: Startable[];
+}
+
+/**
+ * EXTENSION POINT. A module is a function of the context; it is called once at start-up, in list
+ * order (so a later module may rely on an earlier one having been built through the context it
+ * shares). Startables start in list order after every module is built and before HTTP listens;
+ * they stop in reverse order after HTTP stopped accepting requests.
+ */
+export type BridgeModule = (ctx: AppContext) => BridgeParts | Promise<BridgeParts>;
+
+export interface StartOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Modules to run; defaults to `defaultModules` from src/modules.ts. */
+  modules?: BridgeModule[];
+  /** Extra modules after the defaults (tests add a route or a fake startable this way). */
+  extraModules?: BridgeModule[];
+  /** Interface to listen on; all interfaces by default, tests use 127.0.0.1. */
+  host?: string;
+}
+
+export interface Bridge {
+  /** http://host:port actually listened on (port 0 resolved). */
+  url: string;
+  port: number;
+  ctx: AppContext;
+  stop(): Promise<void>;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export function databaseFile(config: Config): string {
+  return path.join(path.resolve(config.dataDir), 'sms-bridge.db');
+}
+
+/** ioredis as BullMQ wants it: lazy (start-up never hangs on it) and no per-command retry limit. */
+export function createRedis(url: string): Redis {
+  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+export async function startBridge(given: Config, opts: StartOptions = {}): Promise<Bridge> {
+  // DATA_DIR resolved once, so no part depends on the working directory later.
+  const config: Config = { ...given, dataDir: path.resolve(given.dataDir) };
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const clock = opts.clock ?? systemClock;
+  if (config.teams.allowAnonymous) {
+    logger.warn('TEAMS_ALLOW_ANONYMOUS=true: Teams requests are accepted without JWT checks (emulator and tests only)');
+  }
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = openStore({ file: databaseFile(config), clock, logger: (msg) => logger.info(msg) });
+
+  const redis = createRedis(config.redisUrl);
+  watchRedis(redis, logger);
+
+  const metrics = createMetrics();
+  const ctx: AppContext = { config, logger, store, redis, metrics, clock };
+
+  const mounts: Mount[] = [];
+  const startables: Startable[] = [];
+  const started: Startable[] = [];
+  let server: Server | null = null;
+
+  const stop = once(async () => {
+    if (server) await closeServer(server);
+    for (const s of [...started].reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        logger.error({ err, part: s.name }, 'stopping a part failed');
+      }
+    }
+    await closeRedis(redis);
+    try {
+      store.close();
+    } catch (err) {
+      logger.error({ err }, 'closing the store failed');
+    }
+    logger.info('sms-bridge stopped');
+  });
+
+  try {
+    for (const mod of [...(opts.modules ?? defaultModules), ...(opts.extraModules ?? [])]) {
+      const parts = await mod(ctx);
+      mounts.push(...(parts.mounts ?? []));
+      startables.push(...(parts.startables ?? []));
+    }
+    for (const s of startables) {
+      await s.start();
+      started.push(s);
+      logger.debug({ part: s.name }, 'started');
+    }
+    const app = createHttpApp(ctx, mounts);
+    server = await listen(app, config.port, opts.host);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : 'localhost';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url, dataDir: config.dataDir }, 'sms-bridge listening');
+  return { url, port, ctx, stop };
+}
+
+function listen(app: Express, port: number, host?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = host ? app.listen(port, host) : app.listen(port);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Stop accepting connections, let in-flight requests finish, drop idle keep-alive sockets. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // fall through to a hard disconnect
+    }
+  }
+  redis.disconnect(false);
+}
+
+/** One warning when Redis goes away and one note when it is back, not one line per retry. */
+function watchRedis(redis: Redis, logger: Logger): void {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: { message: err.message } }, 'Redis does not answer; retrying');
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('Redis answers again');
+    down = false;
+  });
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | null = null;
+  return () => (p ??= fn());
+}

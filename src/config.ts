@@ -1,0 +1,247 @@
+// Typed configuration from the environment. `loadConfig` is pure (env in, Config out) so every
+// rule is unit-testable; `loadConfigFromProcess` adds `.env` (never overriding the real
+// environment). A bad value stops start-up with ONE line naming the variable and what is
+// expected; secret values are never echoed back in that line.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import { ConfigError } from './core/errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  /** Base URL providers and platforms call; no trailing slash. */
+  publicUrl: string;
+  dataDir: string;
+  redisUrl: string;
+  queuePrefix: string;
+  /** null: the admin API answers 401 to everyone. */
+  adminToken: string | null;
+  logLevel: LogLevel;
+  /** Largest single media file the bridge downloads or accepts. */
+  mediaMaxBytes: number;
+  /** How long a clean shutdown may take before the process gives up waiting. */
+  shutdownTimeoutMs: number;
+  slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
+  teams: {
+    enabled: boolean;
+    appId: string | null;
+    appPassword: string | null;
+    tenantId: string | null;
+    allowAnonymous: boolean;
+  };
+  twilio: { enabled: boolean; accountSid: string | null; authToken: string | null; apiUrl: string };
+  eightx8: {
+    enabled: boolean;
+    apiKey: string | null;
+    subaccountId: string | null;
+    apiUrl: string;
+    webhookAuth: string | null;
+  };
+}
+
+/** Variables whose values must never appear in an error line or a log. */
+const SECRET_VARS = new Set([
+  'ADMIN_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'TEAMS_APP_PASSWORD',
+  'TWILIO_AUTH_TOKEN',
+  'EIGHTX8_API_KEY',
+  'EIGHTX8_WEBHOOK_AUTH',
+  'REDIS_URL', // may carry a password
+]);
+
+// An empty value (`ADMIN_TOKEN=` in a .env file) means "not set".
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? null : v.trim()));
+
+function integer(min: number, max: number, fallback: number) {
+  const expected = `expected an integer ${min}-${max}`;
+  return optionalString.pipe(
+    z
+      .string()
+      .nullable()
+      .refine((v) => v === null || (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max), expected)
+      .transform((v) => (v === null ? fallback : Number(v))),
+  );
+}
+
+function httpUrl(fallback: string | null, opts: { trailingSlash: boolean }) {
+  return optionalString.pipe(
+    z
+      .string()
+      .nullable()
+      .refine((v) => v === null || isUrl(v, ['http:', 'https:']), 'expected an absolute http(s) URL')
+      .transform((v) => {
+        const url = v ?? fallback;
+        if (url === null) return null;
+        const bare = url.replace(/\/+$/, '');
+        return opts.trailingSlash ? `${bare}/` : bare;
+      }),
+  );
+}
+
+function isUrl(value: string, protocols: string[]): boolean {
+  try {
+    const u = new URL(value);
+    return protocols.includes(u.protocol) && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const booleanFlag = optionalString.pipe(
+  z
+    .string()
+    .nullable()
+    .refine((v) => v === null || /^(true|false|1|0|yes|no)$/i.test(v), 'expected true or false')
+    .transform((v) => v !== null && /^(true|1|yes)$/i.test(v)),
+);
+
+const envSchema = z
+  .object({
+    PORT: integer(0, 65535, 3000),
+    PUBLIC_URL: httpUrl(null, { trailingSlash: false }),
+    DATA_DIR: optionalString.transform((v) => v ?? './data'),
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || isUrl(v, ['redis:', 'rediss:']), 'expected a redis:// or rediss:// URL')
+        .transform((v) => v ?? 'redis://127.0.0.1:6379'),
+    ),
+    QUEUE_PREFIX: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || /^[A-Za-z0-9_.-]{1,64}$/.test(v), 'expected 1-64 letters, digits, "_", "." or "-"')
+        .transform((v) => v ?? 'smsb'),
+    ),
+    ADMIN_TOKEN: optionalString,
+    SLACK_BOT_TOKEN: optionalString,
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_API_URL: httpUrl('https://slack.com/api/', { trailingSlash: true }),
+    TEAMS_APP_ID: optionalString,
+    TEAMS_APP_PASSWORD: optionalString,
+    TEAMS_APP_TENANT_ID: optionalString,
+    TEAMS_ALLOW_ANONYMOUS: booleanFlag,
+    TWILIO_ACCOUNT_SID: optionalString,
+    TWILIO_AUTH_TOKEN: optionalString,
+    TWILIO_API_URL: httpUrl('https://api.twilio.com', { trailingSlash: false }),
+    EIGHTX8_API_KEY: optionalString,
+    EIGHTX8_SUBACCOUNT_ID: optionalString,
+    EIGHTX8_API_URL: httpUrl('https://sms.us.8x8.com', { trailingSlash: false }),
+    EIGHTX8_WEBHOOK_AUTH: optionalString,
+    LOG_LEVEL: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || (LOG_LEVELS as readonly string[]).includes(v.toLowerCase()), `expected one of ${LOG_LEVELS.join(', ')}`)
+        .transform((v) => (v ?? 'info').toLowerCase() as LogLevel),
+    ),
+    MEDIA_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
+    SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
+  })
+  .superRefine((env, ctx) => {
+    // A half-set credential pair is a mistake, not "off": name the missing half.
+    const pairs: Array<[string, string | null, string, string | null, string]> = [
+      ['SLACK_BOT_TOKEN', env.SLACK_BOT_TOKEN, 'SLACK_SIGNING_SECRET', env.SLACK_SIGNING_SECRET, 'Slack'],
+      ['TWILIO_ACCOUNT_SID', env.TWILIO_ACCOUNT_SID, 'TWILIO_AUTH_TOKEN', env.TWILIO_AUTH_TOKEN, 'Twilio'],
+      ['EIGHTX8_API_KEY', env.EIGHTX8_API_KEY, 'EIGHTX8_SUBACCOUNT_ID', env.EIGHTX8_SUBACCOUNT_ID, '8x8'],
+      ['TEAMS_APP_ID', env.TEAMS_APP_ID, 'TEAMS_APP_PASSWORD', env.TEAMS_APP_PASSWORD, 'Teams'],
+    ];
+    for (const [aName, a, bName, b, what] of pairs) {
+      if ((a === null) !== (b === null)) {
+        const [missing, present] = a === null ? [aName, bName] : [bName, aName];
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [missing],
+          message: `required when ${present} is set (${what} needs both)`,
+        });
+      }
+    }
+    if (env.TEAMS_APP_TENANT_ID !== null && env.TEAMS_APP_ID === null) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['TEAMS_APP_ID'], message: 'required when TEAMS_APP_TENANT_ID is set' });
+    }
+    if (env.EIGHTX8_API_KEY !== null && env.EIGHTX8_SUBACCOUNT_ID !== null && env.EIGHTX8_WEBHOOK_AUTH === null) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['EIGHTX8_WEBHOOK_AUTH'],
+        message: 'required when 8x8 is on (the exact Authorization header value 8x8 sends with webhooks)',
+      });
+    }
+  });
+
+/** Every variable the bridge reads (documented in README.md and .env.example). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema._def.schema.shape);
+
+/** Builds the configuration from an environment; throws ConfigError with one line on a bad value. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(pick(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'configuration');
+    const raw = env[name];
+    const got = raw === undefined || raw.trim() === '' || SECRET_VARS.has(name) ? '' : `, got ${JSON.stringify(raw)}`;
+    throw new ConfigError(`${name}: ${issue?.message ?? 'invalid'}${got}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    mediaMaxBytes: e.MEDIA_MAX_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    slack: {
+      enabled: e.SLACK_BOT_TOKEN !== null && e.SLACK_SIGNING_SECRET !== null,
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/',
+    },
+    teams: {
+      enabled: e.TEAMS_APP_ID !== null || e.TEAMS_ALLOW_ANONYMOUS,
+      appId: e.TEAMS_APP_ID,
+      appPassword: e.TEAMS_APP_PASSWORD,
+      tenantId: e.TEAMS_APP_TENANT_ID,
+      allowAnonymous: e.TEAMS_ALLOW_ANONYMOUS,
+    },
+    twilio: {
+      enabled: e.TWILIO_ACCOUNT_SID !== null && e.TWILIO_AUTH_TOKEN !== null,
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      apiUrl: e.TWILIO_API_URL ?? 'https://api.twilio.com',
+    },
+    eightx8: {
+      enabled: e.EIGHTX8_API_KEY !== null && e.EIGHTX8_SUBACCOUNT_ID !== null,
+      apiKey: e.EIGHTX8_API_KEY,
+      subaccountId: e.EIGHTX8_SUBACCOUNT_ID,
+      apiUrl: e.EIGHTX8_API_URL ?? 'https://sms.us.8x8.com',
+      webhookAuth: e.EIGHTX8_WEBHOOK_AUTH,
+    },
+  };
+}
+
+/** Only the variables we know, so unrelated environment never reaches the schema. */
+function pick(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const key of CONFIG_VARIABLES) out[key] = env[key];
+  return out;
+}
+
+/** Reads `.env` from `cwd` when present (the real environment wins), then validates. */
+export function loadConfigFromProcess(cwd: string = process.cwd()): Config {
+  const file = path.join(cwd, '.env');
+  if (existsSync(file)) dotenv.config({ path: file, override: false, quiet: true });
+  return loadConfig(process.env);
+}

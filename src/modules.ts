@@ -1,0 +1,10 @@
+// EXTENSION POINT: the parts that plug into the bridge. Each helper adds ONE line here for its
+// module (SMS providers, queues and workers, chat platforms); src/app.ts calls them in this order
+// with the AppContext and collects their HTTP mounts and startables. A module decides from
+// ctx.config whether it is on (e.g. Slack only when config.slack.enabled) and returns {} if not.
+
+import type { BridgeModule } from './app.js';
+
+export const defaultModules: BridgeModule[] = [
+  // e.g. smsProvidersModule, outboundQueueModule, slackModule, teamsModule
+];

@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../src/core/types.js';
+import type { Policy } from '../../src/core/types.js';
+import { json, startTestBridge } from '../http/helpers.js';
+import type { TestBridge } from '../http/helpers.js';
+
+let bridge: TestBridge;
+beforeEach(async () => {
+  bridge = await startTestBridge();
+});
+afterEach(async () => {
+  await bridge.cleanup();
+});
+
+const put = (body: unknown) => json<Policy>(bridge.call('PUT', '/admin/api/policy', { body }));
+
+describe('admin API: company policy', () => {
+  it('starts at the documented defaults', async () => {
+    expect(await json(bridge.call('GET', '/admin/api/policy'))).toEqual({ status: 200, body: DEFAULT_POLICY });
+  });
+
+  it('turns SMS off company-wide with a partial update, leaving the rest alone', async () => {
+    const res = await put({ smsEnabled: false });
+    expect(res).toEqual({ status: 200, body: { ...DEFAULT_POLICY, smsEnabled: false } });
+    expect((await json(bridge.call('GET', '/admin/api/policy'))).body).toEqual({ ...DEFAULT_POLICY, smsEnabled: false });
+  });
+
+  it('merges nested mms and throughput settings field by field', async () => {
+    const res = await put({ mms: { maxFiles: 3 }, throughput: { tollFree: 5 } });
+    expect(res.body.mms).toEqual({ ...DEFAULT_POLICY.mms, maxFiles: 3 });
+    expect(res.body.throughput).toEqual({ local: 1, tollFree: 5 });
+  });
+
+  it('sets and clears the fallback channel for unrouted messages', async () => {
+    expect((await put({ fallback: { platform: 'slack', channel: 'C999' } })).body.fallback).toEqual({ platform: 'slack', channel: 'C999' });
+    expect((await put({ fallback: null })).body.fallback).toBeNull();
+  });
+
+  it.each([
+    [{ smsEnabled: 'no' }, 'smsEnabled'],
+    [{ maxSegments: 0 }, 'maxSegments'],
+    [{ maxSegments: 2.5 }, 'maxSegments'],
+    [{ internalNotePrefix: '' }, 'internalNotePrefix'],
+    [{ mms: { maxFiles: -1 } }, 'mms.maxFiles'],
+    [{ mms: { allowedTypes: ['jpeg'] } }, 'mms.allowedTypes.0'],
+    [{ throughput: { local: 0 } }, 'throughput.local'],
+    [{ fallback: { platform: 'irc', channel: '#x' } }, 'fallback.platform'],
+  ])('refuses an invalid value with a 422 naming the field: %j', async (body, field) => {
+    expect(await json(bridge.call('PUT', '/admin/api/policy', { body }))).toMatchObject({ status: 422, body: { error: { code: 'invalid_input', field } } });
+    expect((await json(bridge.call('GET', '/admin/api/policy'))).body).toEqual(DEFAULT_POLICY);
+  });
+
+  it('refuses an empty or unknown update with a 422', async () => {
+    expect((await json(bridge.call('PUT', '/admin/api/policy', { body: {} }))).status).toBe(422);
+    expect((await json(bridge.call('PUT', '/admin/api/policy', { body: { smsEnable: false } }))).status).toBe(422);
+  });
+
+  it('policy changes are audited with before and after', async () => {
+    await put({ smsEnabled: false });
+    const audit = await json<{ action: string; before: Policy; after: Policy }[]>(bridge.call('GET', '/admin/api/audit'));
+    expect(audit.body).toHaveLength(1);
+    expect(audit.body[0]).toMatchObject({ action: 'policy.update', before: { smsEnabled: true }, after: { smsEnabled: false } });
+  });
+});
+
+describe('admin API: per-user policy', () => {
+  it('turns SMS off for one Slack user and marks another Teams user admin', async () => {
+    const off = await json(bridge.call('PUT', '/admin/api/users/slack/U123', { body: { smsEnabled: false } }));
+    expect(off).toMatchObject({ status: 200, body: { platform: 'slack', userId: 'U123', smsEnabled: false, admin: false } });
+    const admin = await json(bridge.call('PUT', `/admin/api/users/teams/${encodeURIComponent('29:1abc/def')}`, { body: { admin: true } }));
+    expect(admin).toMatchObject({ status: 200, body: { platform: 'teams', userId: '29:1abc/def', smsEnabled: true, admin: true } });
+    // partial: admin stays as it was
+    const back = await json(bridge.call('PUT', '/admin/api/users/slack/U123', { body: { smsEnabled: true } }));
+    expect(back.body).toMatchObject({ smsEnabled: true, admin: false });
+    expect((await json<unknown[]>(bridge.call('GET', '/admin/api/users'))).body).toHaveLength(2);
+    expect((await json(bridge.call('GET', '/admin/api/users/slack/U123'))).body).toMatchObject({ smsEnabled: true });
+    expect((await json(bridge.call('GET', '/admin/api/users/slack/U999'))).status).toBe(404);
+  });
+
+  it('validates platform and fields', async () => {
+    expect(await json(bridge.call('PUT', '/admin/api/users/irc/U1', { body: { admin: true } }))).toMatchObject({ status: 422, body: { error: { field: 'platform' } } });
+    expect(await json(bridge.call('PUT', '/admin/api/users/slack/U1', { body: { admin: 'yes' } }))).toMatchObject({ status: 422, body: { error: { field: 'admin' } } });
+    expect((await json(bridge.call('PUT', '/admin/api/users/slack/U1', { body: {} }))).status).toBe(422);
+    expect((await json(bridge.call('PUT', '/admin/api/users/slack/U1', { raw: 'nope' }))).status).toBe(400);
+  });
+
+  it('user changes are audited', async () => {
+    await bridge.call('PUT', '/admin/api/users/slack/U123', { body: { smsEnabled: false } });
+    const audit = await json<{ action: string; target: string; before: unknown; after: unknown }[]>(bridge.call('GET', '/admin/api/audit'));
+    expect(audit.body[0]).toMatchObject({ action: 'user.update', target: 'slack:U123', before: null, after: { smsEnabled: false } });
+  });
+});

@@ -1,0 +1,180 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import dotenv from 'dotenv';
+import { CONFIG_VARIABLES, loadConfig, loadConfigFromProcess } from '../src/config.js';
+import { ConfigError } from '../src/core/errors.js';
+
+function configError(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('configuration from the environment', () => {
+  it('runs with nothing configured, on the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.dataDir).toBe('./data');
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.queuePrefix).toBe('smsb');
+    expect(c.adminToken).toBeNull();
+    expect(c.logLevel).toBe('info');
+    expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
+    expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false });
+    expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
+    expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null });
+    expect(c.mediaMaxBytes).toBe(5 * 1024 * 1024);
+    expect(c.shutdownTimeoutMs).toBe(10_000);
+  });
+
+  it('PUBLIC_URL defaults to localhost on the configured PORT', () => {
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+  });
+
+  it('a PUBLIC_URL with a trailing slash is kept without it (signatures are computed on base + path)', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://sms.example.com/' }).publicUrl).toBe('https://sms.example.com');
+  });
+
+  it('SLACK_API_URL always ends with a slash, as the Slack client expects', () => {
+    expect(loadConfig({ SLACK_API_URL: 'http://127.0.0.1:9999/api' }).slack.apiUrl).toBe('http://127.0.0.1:9999/api/');
+  });
+
+  it('an empty value counts as not set', () => {
+    const c = loadConfig({ ADMIN_TOKEN: '', PORT: ' ', SLACK_BOT_TOKEN: '' });
+    expect(c.adminToken).toBeNull();
+    expect(c.port).toBe(3000);
+    expect(c.slack.enabled).toBe(false);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT: expected an integer 0-65535, got "abc"'],
+    [{ PORT: '70000' }, 'PORT: expected an integer 0-65535, got "70000"'],
+    [{ PORT: '3.5' }, 'PORT: expected an integer 0-65535, got "3.5"'],
+    [{ PUBLIC_URL: 'example.com' }, 'PUBLIC_URL: expected an absolute http(s) URL, got "example.com"'],
+    [{ PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL: expected an absolute http(s) URL, got "ftp://example.com"'],
+    [{ SLACK_API_URL: 'nope' }, 'SLACK_API_URL: expected an absolute http(s) URL, got "nope"'],
+    [{ TWILIO_API_URL: 'nope' }, 'TWILIO_API_URL: expected an absolute http(s) URL, got "nope"'],
+    [{ EIGHTX8_API_URL: 'nope' }, 'EIGHTX8_API_URL: expected an absolute http(s) URL, got "nope"'],
+    [{ QUEUE_PREFIX: 'has space' }, 'QUEUE_PREFIX: expected 1-64 letters, digits, "_", "." or "-", got "has space"'],
+    [{ TEAMS_ALLOW_ANONYMOUS: 'maybe' }, 'TEAMS_ALLOW_ANONYMOUS: expected true or false, got "maybe"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
+    [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
+  ])('a bad value stops start-up with one line naming the variable: %j', (env, message) => {
+    const msg = configError(env);
+    expect(msg).toBe(message);
+    expect(msg).not.toContain('\n');
+  });
+
+  it('REDIS_URL must be a redis URL, and its value is not echoed (it may hold a password)', () => {
+    const msg = configError({ REDIS_URL: 'http://user:hunter2@127.0.0.1' });
+    expect(msg).toBe('REDIS_URL: expected a redis:// or rediss:// URL');
+    expect(msg).not.toContain('hunter2');
+  });
+
+  it.each([
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (Slack needs both)'],
+    [{ SLACK_SIGNING_SECRET: 's3cret' }, 'SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set (Slack needs both)'],
+    [{ TWILIO_ACCOUNT_SID: 'AC1' }, 'TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set (Twilio needs both)'],
+    [{ TWILIO_AUTH_TOKEN: 't' }, 'TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set (Twilio needs both)'],
+    [{ EIGHTX8_API_KEY: 'k' }, 'EIGHTX8_SUBACCOUNT_ID: required when EIGHTX8_API_KEY is set (8x8 needs both)'],
+    [{ EIGHTX8_SUBACCOUNT_ID: 'sub' }, 'EIGHTX8_API_KEY: required when EIGHTX8_SUBACCOUNT_ID is set (8x8 needs both)'],
+    [{ TEAMS_APP_ID: 'app' }, 'TEAMS_APP_PASSWORD: required when TEAMS_APP_ID is set (Teams needs both)'],
+    [{ TEAMS_APP_PASSWORD: 'pw' }, 'TEAMS_APP_ID: required when TEAMS_APP_PASSWORD is set (Teams needs both)'],
+    [{ TEAMS_APP_TENANT_ID: 'tenant' }, 'TEAMS_APP_ID: required when TEAMS_APP_TENANT_ID is set'],
+  ])('a half-set credential pair names the missing variable: %j', (env, message) => {
+    expect(configError(env)).toBe(message);
+  });
+
+  it('8x8 needs EIGHTX8_WEBHOOK_AUTH once it is on', () => {
+    expect(configError({ EIGHTX8_API_KEY: 'k', EIGHTX8_SUBACCOUNT_ID: 'sub' })).toMatch(/^EIGHTX8_WEBHOOK_AUTH: required when 8x8 is on/);
+  });
+
+  it('secret values never appear in an error line', () => {
+    const msg = configError({ SLACK_BOT_TOKEN: 'xoxb-very-secret' });
+    expect(msg).not.toContain('xoxb-very-secret');
+  });
+
+  it('a platform or provider is on exactly when its credentials are set', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 'sig',
+      TWILIO_ACCOUNT_SID: 'AC1',
+      TWILIO_AUTH_TOKEN: 'tok',
+      EIGHTX8_API_KEY: 'key',
+      EIGHTX8_SUBACCOUNT_ID: 'sub',
+      EIGHTX8_WEBHOOK_AUTH: 'Bearer hook',
+      TEAMS_APP_ID: 'app',
+      TEAMS_APP_PASSWORD: 'pw',
+      TEAMS_APP_TENANT_ID: 'tenant',
+    });
+    expect([c.slack.enabled, c.twilio.enabled, c.eightx8.enabled, c.teams.enabled]).toEqual([true, true, true, true]);
+    expect(c.eightx8.webhookAuth).toBe('Bearer hook');
+    expect(c.teams.tenantId).toBe('tenant');
+  });
+
+  it('TEAMS_ALLOW_ANONYMOUS=true turns Teams on without credentials', () => {
+    const c = loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'true' });
+    expect(c.teams).toMatchObject({ enabled: true, allowAnonymous: true, appId: null });
+    expect(loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'false' }).teams.enabled).toBe(false);
+  });
+
+  it('LOG_LEVEL is case-insensitive', () => {
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ SOMETHING_ELSE: '!!', PATH: '/usr/bin' })).not.toThrow();
+  });
+});
+
+describe('.env file', () => {
+  const saved = { ...process.env };
+  let dir: string | null = null;
+  afterEach(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = null;
+  });
+
+  it('is read when present, and never overrides the real environment', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sms-bridge-env-'));
+    writeFileSync(path.join(dir, '.env'), 'QUEUE_PREFIX=fromfile\nLOG_LEVEL=debug\nADMIN_TOKEN=file-token\n');
+    delete process.env.QUEUE_PREFIX;
+    delete process.env.ADMIN_TOKEN;
+    process.env.LOG_LEVEL = 'warn';
+    const c = loadConfigFromProcess(dir);
+    expect(c.queuePrefix).toBe('fromfile');
+    expect(c.adminToken).toBe('file-token');
+    expect(c.logLevel).toBe('warn');
+  });
+
+  it('is optional', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'sms-bridge-env-'));
+    delete process.env.PORT;
+    expect(loadConfigFromProcess(dir).port).toBe(3000);
+  });
+});
+
+describe('documentation of the configuration', () => {
+  const root = path.resolve(import.meta.dirname, '..');
+
+  it('.env.example lists every variable and loads as it is', () => {
+    const env = dotenv.parse(readFileSync(path.join(root, '.env.example')));
+    expect(Object.keys(env).sort()).toEqual([...CONFIG_VARIABLES].sort());
+    expect(loadConfig(env)).toEqual(loadConfig({}));
+  });
+
+  it('README.md has every variable in its configuration table', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    for (const name of CONFIG_VARIABLES) expect(readme, name).toMatch(new RegExp(`^\\| .*\`${name}\``, 'm'));
+  });
+});

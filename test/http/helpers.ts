@@ -1,0 +1,68 @@
+// Starts a real bridge for a test: temp DATA_DIR (real SQLite file), real Redis at 127.0.0.1:6379,
+// real HTTP on an ephemeral port, its own queue prefix. `cleanup()` stops it and deletes the folder.
+
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startBridge } from '../../src/app.js';
+import type { Bridge, StartOptions } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestBridge extends Bridge {
+  dataDir: string;
+  /** fetch against the bridge; JSON body when given; the admin token unless `token` is null. */
+  call(method: string, urlPath: string, opts?: { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  /** Stop (if still running) and delete the data folder. */
+  cleanup(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'sms-bridge-http-'));
+}
+
+export async function startTestBridge(
+  env: Record<string, string> = {},
+  opts: StartOptions & { dataDir?: string; keepDataDir?: boolean } = {},
+): Promise<TestBridge> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const config = loadConfig({
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ADMIN_TOKEN,
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+    ...env,
+  });
+  const bridge = await startBridge(config, { host: '127.0.0.1', ...opts });
+  const call: TestBridge['call'] = (method, urlPath, o = {}) => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    const token = o.token === undefined ? ADMIN_TOKEN : o.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (o.raw !== undefined) body = o.raw;
+    else if (o.body !== undefined) body = JSON.stringify(o.body);
+    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
+    return fetch(`${bridge.url}${urlPath}`, { method, headers, body });
+  };
+  return {
+    ...bridge,
+    dataDir,
+    call,
+    async cleanup() {
+      await bridge.stop();
+      if (!opts.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads a JSON response body with its status, for compact assertions. */
+export async function json<T = unknown>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> {
+  const r = await res;
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
+}
