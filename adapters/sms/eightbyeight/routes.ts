@@ -1,0 +1,41 @@
+// POST /webhooks/8x8: inbound messages and delivery receipts. Authorization must equal
+// EIGHTX8_WEBHOOK_AUTH (401, nothing stored, otherwise); 8x8 retries any non-2xx at 1, 10, 30
+// and 90 s, so a stored message is acknowledged and a retry changes nothing.
+import { Router } from 'express';
+import type { Logger } from 'pino';
+import type { Ingest } from '../shared/ingest.js';
+import type { SmsMetrics } from '../shared/metrics.js';
+import { bodyText, rawBody, webhookErrorHandler } from '../shared/webhookHttp.js';
+import { EIGHTX8_PROVIDER_ID, parseEightByEightEvent, parseEightByEightJson } from './parse.js';
+import { verifyEightByEightAuth } from './verify.js';
+
+export const EIGHTX8_WEBHOOK_PATH = '/webhooks/8x8';
+
+export interface EightByEightRoutesOptions {
+  webhookAuth: string;
+  ingest: Ingest;
+  logger: Logger;
+  metrics: SmsMetrics;
+}
+
+export function createEightByEightRouter(opts: EightByEightRoutesOptions): Router {
+  const router = Router();
+  const { logger: log, metrics } = opts;
+
+  router.post(EIGHTX8_WEBHOOK_PATH, rawBody(), async (req, res) => {
+    if (!verifyEightByEightAuth(opts.webhookAuth, req.get('authorization'))) {
+      metrics.webhookRejected(EIGHTX8_PROVIDER_ID, 'rejected');
+      log.warn('8x8 webhook with a wrong Authorization header refused');
+      res.status(401).json({ error: { code: 'unauthorized', message: 'Unauthorized.' } });
+      return;
+    }
+    const event = parseEightByEightEvent(parseEightByEightJson(bodyText(req)));
+    if (event.kind === 'inbound') await opts.ingest.inbound(event.sms);
+    else if (event.kind === 'status') await opts.ingest.status(event.update);
+    else log.info({ reason: event.reason }, '8x8 webhook ignored');
+    res.status(200).json({ ok: true });
+  });
+
+  router.use(EIGHTX8_WEBHOOK_PATH, webhookErrorHandler(EIGHTX8_PROVIDER_ID, log, metrics));
+  return router;
+}

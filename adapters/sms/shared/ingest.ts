@@ -1,0 +1,113 @@
+// The provider-independent half of every SMS webhook: store first (one transaction, in the
+// core), hand the message to chat delivery, and only then let the route acknowledge. Status
+// callbacks move a message forward only and tell the chat side.
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { applyDeliveryUpdate, recordInbound } from '../../../src/core/index.js';
+import { BridgeError } from '../../../src/core/errors.js';
+import type { Clock, DeliveryQueue, StatusNotifier, Store } from '../../../src/core/ports.js';
+import type { DeliveryUpdate, InboundSms, Message } from '../../../src/core/types.js';
+import type { SmsMetrics } from './metrics.js';
+import { createSmsMetrics } from './metrics.js';
+
+export interface IngestDeps {
+  store: Store;
+  clock: Clock;
+  deliveries: DeliveryQueue;
+  notifier?: StatusNotifier;
+  logger?: Logger;
+  metrics?: SmsMetrics;
+}
+
+export interface InboundOutcome {
+  message: Message;
+  conversationId: string;
+  duplicate: boolean;
+  routed: boolean;
+}
+
+export interface StatusOutcome {
+  message: Message | null;
+  changed: boolean;
+}
+
+export interface Ingest {
+  inbound(sms: InboundSms): Promise<InboundOutcome>;
+  /** `optedOut`: the provider says the contact opted out (e.g. Twilio 21610 on a callback). */
+  status(update: DeliveryUpdate, opts?: { optedOut?: boolean }): Promise<StatusOutcome>;
+}
+
+/** The message is stored but could not be handed on: answer 503 so the provider retries. */
+export class IngestUnavailableError extends BridgeError {
+  constructor(message: string) {
+    super('unavailable', message);
+  }
+}
+
+export function createIngest(deps: IngestDeps): Ingest {
+  const log = deps.logger ?? pino({ level: 'silent' });
+  const metrics = deps.metrics ?? createSmsMetrics();
+  const core = { store: deps.store, clock: deps.clock };
+
+  return {
+    async inbound(sms) {
+      // Addresses go to the core as received; it normalises numbers and keeps alphanumeric ids.
+      const r = recordInbound(core, sms);
+      const { message, conversation, duplicate, routed } = r;
+      // A retried webhook must have no second effect; re-enqueue only while nothing has been
+      // posted yet (the job id is the message id, so BullMQ drops it if still queued). This
+      // heals the case where the first attempt stored the message but could not enqueue.
+      const alreadyPosted = duplicate && deps.store.posts.listForMessage(message.id).length > 0;
+      if (!alreadyPosted) {
+        try {
+          await deps.deliveries.enqueueDelivery(message.id, conversation.id);
+        } catch (err) {
+          log.error({ err, provider: sms.provider, messageId: message.id }, 'inbound stored but delivery could not be queued');
+          throw new IngestUnavailableError('message stored; delivery queue unavailable, retry later');
+        }
+      }
+      metrics.inbound(sms.provider, duplicate);
+      log.info(
+        {
+          provider: sms.provider,
+          providerMessageId: sms.providerMessageId,
+          messageId: message.id,
+          conversationId: conversation.id,
+          duplicate,
+          routed,
+          keyword: r.keyword,
+          media: sms.media.length,
+        },
+        duplicate ? 'inbound sms duplicate acknowledged' : 'inbound sms stored',
+      );
+      return { message, conversationId: conversation.id, duplicate, routed };
+    },
+
+    async status(update, opts) {
+      // One transaction: the status and the opt-out it reports land together or not at all.
+      const r = deps.store.transaction(() => {
+        const applied = applyDeliveryUpdate(core, update);
+        if (opts?.optedOut && applied.message) {
+          const conv = deps.store.conversations.get(applied.message.conversationId);
+          if (conv) deps.store.optOuts.set(conv.number, conv.contact, true, `${update.provider}:${update.errorCode ?? 'opted-out'}`);
+        }
+        return applied;
+      });
+      metrics.status(update.provider, update.status, r.changed);
+      log.info(
+        { provider: update.provider, providerMessageId: update.providerMessageId, status: update.status, changed: r.changed, known: r.message !== null },
+        'delivery status',
+      );
+      if (r.changed && r.message && deps.notifier) {
+        // The status is stored; showing it in chat is best effort and must not make the
+        // provider retry (a retry would be a no-op and never re-notify).
+        try {
+          await deps.notifier.statusChanged(r.message);
+        } catch (err) {
+          log.warn({ err, messageId: r.message.id }, 'status stored but chat could not be notified');
+        }
+      }
+      return r;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Counting at the SMS edge, on the bridge's own Metrics (src/metrics.ts): webhooks by source and
+// outcome, messages by direction and status, plus one counter of our own for media downloads
+// (created once on the shared registry; prom-client refuses a second registration).
+import { Counter } from 'prom-client';
+import type { Metrics } from '../../../src/metrics.js';
+
+export interface SmsMetrics {
+  inbound(provider: string, duplicate: boolean): void;
+  webhookRejected(provider: string, outcome: 'rejected' | 'invalid' | 'error'): void;
+  status(provider: string, status: string, changed: boolean): void;
+  media(provider: string, result: 'stored' | 'refused' | 'failed'): void;
+}
+
+const MEDIA_COUNTER = 'smsb_media_downloads_total';
+
+export function createSmsMetrics(m?: Metrics): SmsMetrics {
+  if (!m) return { inbound() {}, webhookRejected() {}, status() {}, media() {} };
+  const media =
+    (m.registry.getSingleMetric(MEDIA_COUNTER) as Counter<'provider' | 'result'> | undefined) ??
+    new Counter({
+      name: MEDIA_COUNTER,
+      help: 'Inbound media downloads by provider and result (stored, refused, failed)',
+      labelNames: ['provider', 'result'] as const,
+      registers: [m.registry],
+    });
+  return {
+    inbound(provider, duplicate) {
+      m.webhooks.inc({ source: provider, outcome: duplicate ? 'duplicate' : 'accepted' });
+      if (!duplicate) m.messages.inc({ direction: 'inbound', status: 'received' });
+    },
+    webhookRejected: (provider, outcome) => m.webhooks.inc({ source: provider, outcome }),
+    status(provider, status, changed) {
+      m.webhooks.inc({ source: provider, outcome: changed ? 'accepted' : 'duplicate' });
+      if (changed) m.messages.inc({ direction: 'outbound', status });
+    },
+    media: (provider, result) => media.inc({ provider, result }),
+  };
+}

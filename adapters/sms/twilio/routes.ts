@@ -1,0 +1,63 @@
+// Twilio webhooks: POST /webhooks/twilio/sms (inbound) and /webhooks/twilio/status.
+// Order matters: raw body (1 MB) -> signature (403, nothing stored) -> parse (400) -> store ->
+// acknowledge. Twilio retries on non-2xx, and the store makes a retry a no-op.
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Ingest } from '../shared/ingest.js';
+import type { SmsMetrics } from '../shared/metrics.js';
+import { bodyText, rawBody, webhookErrorHandler } from '../shared/webhookHttp.js';
+import { formParams, parseTwilioInbound, parseTwilioStatus, TWILIO_PROVIDER_ID } from './parse.js';
+import { publicRequestUrl, verifyTwilioSignature } from './verify.js';
+
+export interface TwilioRoutesOptions {
+  authToken: string;
+  /** PUBLIC_URL: Twilio signs the URL it called, which is ours as the outside world sees it. */
+  publicUrl: string;
+  ingest: Ingest;
+  logger: Logger;
+  metrics: SmsMetrics;
+}
+
+export const TWILIO_SMS_PATH = '/webhooks/twilio/sms';
+export const TWILIO_STATUS_PATH = '/webhooks/twilio/status';
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+export function createTwilioRouter(opts: TwilioRoutesOptions): Router {
+  const router = Router();
+  const { logger: log, metrics } = opts;
+
+  const verified = (req: Request, res: Response) => {
+    const params = formParams(bodyText(req));
+    const url = publicRequestUrl(opts.publicUrl, req.originalUrl);
+    if (!verifyTwilioSignature(opts.authToken, url, params, req.get('x-twilio-signature'))) {
+      metrics.webhookRejected(TWILIO_PROVIDER_ID, 'rejected');
+      log.warn({ path: req.path }, 'twilio webhook with a bad signature refused');
+      res.status(403).type('text/plain').send('invalid signature');
+      return null;
+    }
+    return params;
+  };
+
+  router.post(TWILIO_SMS_PATH, rawBody(), async (req, res) => {
+    const params = verified(req, res);
+    if (!params) return;
+    const sms = parseTwilioInbound(params);
+    // Media are downloaded later by the delivery job (MediaFetcher), not on the webhook's clock.
+    await opts.ingest.inbound(sms);
+    res.status(200).type('text/xml').send(EMPTY_TWIML);
+  });
+
+  router.post(TWILIO_STATUS_PATH, rawBody(), async (req, res) => {
+    const params = verified(req, res);
+    if (!params) return;
+    const update = parseTwilioStatus(params);
+    if (update) await opts.ingest.status(update, { optedOut: update.errorCode === '21610' });
+    res.status(204).end();
+  });
+
+  // Scoped to our paths so errors of routers mounted before us are not reported as ours.
+  router.use([TWILIO_SMS_PATH, TWILIO_STATUS_PATH], webhookErrorHandler(TWILIO_PROVIDER_ID, log, metrics));
+  return router;
+}

@@ -1,0 +1,150 @@
+// One guarded HTTP download: follows redirects by hand (each hop re-checked against the
+// provider's hosts, credentials only to the provider's own auth hosts), refuses non-public
+// addresses at connect time (no DNS-rebinding gap), streams to a file under a byte cap.
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { isNonPublicAddress } from './addresses.js';
+import { matchingRule, type HostRule, type MediaSourcePolicy } from './hostRules.js';
+
+export const OUTSIDE_PROVIDER = 'media link pointed outside the provider';
+
+export type DownloadResult =
+  | { ok: true; size: number; contentType: string }
+  | { ok: false; kind: 'refused' | 'failed'; transient: boolean; reason: string };
+
+export interface DownloadOptions {
+  url: string;
+  source: MediaSourcePolicy;
+  /** Declared by the provider in the webhook; null/empty/octet-stream means "not declared". */
+  declaredType: string | null;
+  maxBytes: number;
+  destPath: string;
+  timeoutMs: number;
+  maxRedirects: number;
+}
+
+class Refusal extends Error {}
+
+function guardedLookup(rule: HostRule): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
+      if (err) return callback(err, '', 4);
+      const list = addresses as dns.LookupAddress[];
+      if (!rule.allowPrivate && list.some((a) => isNonPublicAddress(a.address))) {
+        return callback(new Refusal(OUTSIDE_PROVIDER), '', 4);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      const first = list[0];
+      if (!first) return callback(new Error(`no address for ${hostname}`), '', 4);
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function declared(t: string | null): string | null {
+  const m = mediaType(t ?? '');
+  return m === '' || m === 'application/octet-stream' ? null : m;
+}
+
+/** Checks one hop; returns the rule that allows it or throws a Refusal. */
+function checkHop(url: URL, source: MediaSourcePolicy): HostRule {
+  const rule = matchingRule(source.allowed, url);
+  if (!rule) throw new Refusal(OUTSIDE_PROVIDER);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) && isNonPublicAddress(host) && !rule.allowPrivate) throw new Refusal(OUTSIDE_PROVIDER);
+  if (url.username || url.password) throw new Refusal(OUTSIDE_PROVIDER);
+  return rule;
+}
+
+export async function download(opts: DownloadOptions): Promise<DownloadResult> {
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch {
+    return { ok: false, kind: 'refused', transient: false, reason: 'media link is not a valid URL' };
+  }
+  const partPath = `${opts.destPath}.part`;
+  try {
+    for (let hop = 0; hop <= opts.maxRedirects; hop++) {
+      const rule = checkHop(url, opts.source);
+      const headers: Record<string, string> = { accept: '*/*' };
+      if (opts.source.authorization && opts.source.authHosts && matchingRule(opts.source.authHosts, url)) {
+        headers.authorization = opts.source.authorization;
+      }
+      const res = await get(url, headers, rule, opts.timeoutMs);
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        url = new URL(res.headers.location, url);
+        continue;
+      }
+      if (status < 200 || status >= 300) {
+        res.resume();
+        const transient = status >= 500 || status === 429 || status === 408;
+        return { ok: false, kind: 'failed', transient, reason: `the provider answered HTTP ${status} for the media file` };
+      }
+      const actual = mediaType(res.headers['content-type']);
+      const want = declared(opts.declaredType);
+      if (want && actual !== want) {
+        res.resume();
+        return {
+          ok: false,
+          kind: 'refused',
+          transient: false,
+          reason: `media content type ${actual || 'missing'} differs from the declared ${want}`,
+        };
+      }
+      const length = Number(res.headers['content-length'] ?? NaN);
+      if (Number.isFinite(length) && length > opts.maxBytes) {
+        res.destroy();
+        return { ok: false, kind: 'refused', transient: false, reason: tooLarge(opts.maxBytes) };
+      }
+      let size = 0;
+      const cap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          if (size > opts.maxBytes) cb(new Refusal(tooLarge(opts.maxBytes)));
+          else cb(null, chunk);
+        },
+      });
+      await pipeline(res, cap, createWriteStream(partPath));
+      await rename(partPath, opts.destPath);
+      return { ok: true, size, contentType: actual || want || 'application/octet-stream' };
+    }
+    return { ok: false, kind: 'refused', transient: false, reason: `media link redirected more than ${opts.maxRedirects} times` };
+  } catch (err) {
+    await unlink(partPath).catch(() => undefined);
+    if (err instanceof Refusal) return { ok: false, kind: 'refused', transient: false, reason: err.message };
+    const e = err as { code?: string; message?: string };
+    return { ok: false, kind: 'failed', transient: true, reason: `media download failed: ${e.code ?? e.message ?? 'network error'}` };
+  }
+}
+
+function tooLarge(max: number): string {
+  return `media file is larger than the ${Math.round((max / (1024 * 1024)) * 10) / 10} MB allowed`;
+}
+
+function get(url: URL, headers: Record<string, string>, rule: HostRule, timeoutMs: number): Promise<http.IncomingMessage> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method: 'GET', headers, lookup: guardedLookup(rule), agent: false }, (res) => {
+      // The same budget covers the body: a slow trickle is cut off too.
+      res.on('error', reject);
+      resolve(res);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,6 @@
+export { createMediaFetcher, mediaRelativePath } from './fetcher.js';
+export type { FetchOptions, MediaFetcher, MediaFetcherDeps } from './fetcher.js';
+export { httpsHostRule, matchingRule, ruleFromUrl, ruleMatches } from './hostRules.js';
+export type { HostRule, MediaSourcePolicy } from './hostRules.js';
+export { isNonPublicAddress } from './addresses.js';
+export { OUTSIDE_PROVIDER } from './download.js';

@@ -1,0 +1,171 @@
+// The media fetcher's guard rails, beyond the contract's per-provider cases.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isNonPublicAddress } from '../../src/media/addresses.js';
+import { createMediaFetcher } from '../../src/media/fetcher.js';
+import { httpsHostRule, ruleFromUrl, ruleMatches, type MediaSourcePolicy } from '../../src/media/hostRules.js';
+import { MediaShelf, sendJson, startFakeServer, type FakeServer } from '../contract/support/httpFake.js';
+import { commonParts, type CommonParts } from '../contract/support/parts.js';
+
+describe('media host rules', () => {
+  it('matches a wildcard on subdomains only, over HTTPS on the default port', () => {
+    const r = httpsHostRule('*.twiliocdn.com');
+    expect(ruleMatches(r, new URL('https://mms.twiliocdn.com/a'))).toBe(true);
+    expect(ruleMatches(r, new URL('https://twiliocdn.com/a'))).toBe(false);
+    expect(ruleMatches(r, new URL('https://eviltwiliocdn.com/a'))).toBe(false);
+    expect(ruleMatches(r, new URL('https://mms.twiliocdn.com.evil.com/a'))).toBe(false);
+    expect(ruleMatches(r, new URL('http://mms.twiliocdn.com/a'))).toBe(false);
+    expect(ruleMatches(r, new URL('https://mms.twiliocdn.com:8443/a'))).toBe(false);
+  });
+
+  it('takes scheme, host and exact port from a configured base URL', () => {
+    const r = ruleFromUrl('http://127.0.0.1:4010');
+    expect(r.allowPrivate).toBe(true);
+    expect(ruleMatches(r, new URL('http://127.0.0.1:4010/x'))).toBe(true);
+    expect(ruleMatches(r, new URL('http://127.0.0.1:4011/x'))).toBe(false);
+    expect(ruleMatches(r, new URL('http://127.0.0.2:4010/x'))).toBe(false);
+    expect(ruleFromUrl('https://api.twilio.com').allowPrivate).toBe(false);
+  });
+
+  it.each([
+    ['127.0.0.1', true],
+    ['10.1.2.3', true],
+    ['172.20.0.1', true],
+    ['192.168.1.1', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['0.0.0.0', true],
+    ['::1', true],
+    ['fd00::1', true],
+    ['fe80::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['not-an-ip', true],
+    ['54.172.60.1', false],
+    ['2600:1f18::1', false],
+  ])('%s is non-public: %s', (ip, expected) => {
+    expect(isNonPublicAddress(ip)).toBe(expected);
+  });
+});
+
+describe('media fetcher', () => {
+  let parts: CommonParts;
+  let provider: FakeServer;
+  let cdn: FakeServer;
+  const providerShelf = new MediaShelf();
+  const cdnShelf = new MediaShelf();
+  let flaky = 0;
+
+  beforeEach(async () => {
+    parts = await commonParts();
+    providerShelf.files.clear();
+    providerShelf.requests.length = 0;
+    cdnShelf.files.clear();
+    cdnShelf.requests.length = 0;
+    provider = await startFakeServer((req, res) => {
+      if (req.path === '/flaky') return flaky-- > 0 ? sendJson(res, 503, {}) : void res.writeHead(200, { 'content-type': 'image/png' }).end('ok');
+      if (!providerShelf.serve(req, res)) sendJson(res, 404, {});
+    });
+    cdn = await startFakeServer((req, res) => {
+      if (!cdnShelf.serve(req, res)) sendJson(res, 404, {});
+    });
+  });
+  afterEach(async () => {
+    await provider.close();
+    await cdn.close();
+    await parts.close();
+  });
+
+  function source(): MediaSourcePolicy {
+    return { allowed: [ruleFromUrl(provider.url), ruleFromUrl(cdn.url)], authorization: 'Basic c2VjcmV0', authHosts: [ruleFromUrl(provider.url)] };
+  }
+
+  function inbound(urls: Array<{ url: string; contentType: string | null }>) {
+    const { conversation } = parts.store.conversations.getOrCreate('+14156901234', '+14158675309');
+    const m = parts.store.messages.insert({
+      conversationId: conversation.id, direction: 'inbound', body: '', status: 'received', provider: 'twilio', providerMessageId: `SM${Math.random()}`, encoding: 'GSM-7', segments: 1,
+    }).message;
+    for (const u of urls) {
+      parts.store.media.create({ messageId: m.id, contentType: u.contentType ?? 'application/octet-stream', size: 0, path: null, sourceUrl: u.url, status: 'pending', reason: null });
+    }
+    return m;
+  }
+
+  it('follows a redirect to an allowed CDN without forwarding the provider credentials', async () => {
+    cdnShelf.put('/signed/1', { contentType: 'image/jpeg', body: Buffer.from('jpeg!') });
+    providerShelf.put('/Media/ME1', { contentType: 'image/jpeg', body: Buffer.alloc(0), authorization: 'Basic c2VjcmV0', redirectTo: `${cdn.url}/signed/1` });
+    const m = inbound([{ url: `${provider.url}/Media/ME1`, contentType: 'image/jpeg' }]);
+    const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'stored', size: 5 });
+    expect(providerShelf.requests[0]!.authorization).toBe('Basic c2VjcmV0');
+    expect(cdnShelf.requests[0]!.authorization).toBeUndefined();
+  });
+
+  it('refuses a host name that resolves to a private address unless explicitly allowed', async () => {
+    const port = new URL(provider.url).port;
+    providerShelf.put('/x', { contentType: 'image/png', body: Buffer.from('x') });
+    const m = inbound([{ url: `http://localhost:${port}/x`, contentType: 'image/png' }]);
+    const rule = { ...ruleFromUrl(`http://localhost:${port}`), allowPrivate: false };
+    const [item] = await parts.fetcherFor('twilio', { allowed: [rule] }).fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'refused', reason: 'media link pointed outside the provider' });
+    expect(providerShelf.requests).toHaveLength(0);
+  });
+
+  it('downloads through a host name when its rule allows it (the resolver path real hosts take)', async () => {
+    const port = new URL(provider.url).port;
+    providerShelf.put('/named', { contentType: 'image/gif', body: Buffer.from('GIF89a') });
+    const m = inbound([{ url: `http://localhost:${port}/named`, contentType: 'image/gif' }]);
+    const [item] = await parts.fetcherFor('twilio', { allowed: [ruleFromUrl(`http://localhost:${port}`)] }).fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'stored', size: 6 });
+  });
+
+  it('takes the type from the server when the provider declared none', async () => {
+    providerShelf.put('/y', { contentType: 'video/mp4; codecs="avc1"', body: Buffer.from('mp4') });
+    const m = inbound([{ url: `${provider.url}/y`, contentType: null }]);
+    const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'stored', contentType: 'video/mp4' });
+  });
+
+  it('counts every file of a message against the policy total', async () => {
+    parts.store.policy.update({ mms: { ...parts.store.policy.get().mms, maxTotalBytes: 1000 } });
+    providerShelf.put('/a', { contentType: 'image/png', body: Buffer.alloc(600) });
+    providerShelf.put('/b', { contentType: 'image/png', body: Buffer.alloc(600) });
+    const m = inbound([
+      { url: `${provider.url}/a`, contentType: 'image/png' },
+      { url: `${provider.url}/b`, contentType: 'image/png' },
+    ]);
+    const items = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
+    expect(items.map((i) => i.status).sort()).toEqual(['refused', 'stored']);
+  });
+
+  it('leaves a file pending after a transient failure when another attempt will come, then stores it', async () => {
+    flaky = 1;
+    const m = inbound([{ url: `${provider.url}/flaky`, contentType: 'image/png' }]);
+    const fetcher = parts.fetcherFor('twilio', source());
+    expect((await fetcher.fetchPendingMedia(m.id, { finalAttempt: false }))[0]!.status).toBe('pending');
+    expect((await fetcher.fetchPendingMedia(m.id))[0]!.status).toBe('stored');
+  });
+
+  it('marks a file failed with the reason on the final attempt', async () => {
+    const m = inbound([{ url: `${provider.url}/missing`, contentType: 'image/png' }]);
+    const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'failed', reason: 'the provider answered HTTP 404 for the media file' });
+    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
+  });
+
+  it('refuses media of a provider that has no media policy', async () => {
+    const m = inbound([{ url: `${provider.url}/y`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: {} });
+    expect((await fetcher.fetchPendingMedia(m.id))[0]!.status).toBe('refused');
+  });
+
+  it('refuses links with embedded credentials or another scheme', async () => {
+    const m = inbound([
+      { url: `http://user:pw@${provider.host}/y`, contentType: 'image/png' },
+      { url: `file:///etc/passwd`, contentType: 'image/png' },
+    ]);
+    const items = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
+    expect(items.map((i) => i.status)).toEqual(['refused', 'refused']);
+    expect(providerShelf.requests).toHaveLength(0);
+  });
+});
