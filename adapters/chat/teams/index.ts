@@ -1,0 +1,136 @@
+// Microsoft Teams, assembled: the ChatPlatform delivery uses, POST /api/messages, and the admin
+// channel list. src/app.ts (through a BridgeModule) builds it once from the AppContext.
+
+import type { Express, RequestHandler } from 'express';
+import type { Application, TeamsAdapter } from '@microsoft/teams-ai';
+import type { AppContext, BridgeModule, BridgeParts } from '../../../src/app.js';
+import type { ChatServiceDeps } from '../../../src/chat/types.js';
+import type { DeliveryQueue, OutboundQueue, SmsProviderCapabilities } from '../../../src/core/ports.js';
+import type { ChatRegistry } from '../../../src/delivery/registry.js';
+import { teamsChannelsRouter } from './adminRouter.js';
+import { createAdapter, createTokenProvider } from './auth.js';
+import { createTeamsApplication, mountTeamsRoute, type TeamsBotDeps } from './bot.js';
+import { TeamsChannels } from './channels.js';
+import { BotConnectorClient, type TokenProvider } from './connector.js';
+import { TeamsPlatform } from './platform.js';
+
+export { TeamsPlatform, teamsMessageId, parseTeamsMessageId, threadConversationId } from './platform.js';
+export { TeamsChannels, type TeamsChannelReference, type TeamsChannelInfo } from './channels.js';
+export { teamsChannelsRouter } from './adminRouter.js';
+export { escapeForTeams } from './format.js';
+export { TEAMS_PLATFORM } from './connector.js';
+export { TEAMS_ROUTE } from './bot.js';
+
+/** The part of the AppContext Teams reads (metrics optional for tests). */
+export type TeamsContext = Pick<AppContext, 'config' | 'logger' | 'store' | 'clock'> & Partial<Pick<AppContext, 'metrics'>>;
+
+export interface TeamsDeps {
+  /** Outbound pipeline (handleChatReply -> requestOutbound). */
+  queue: OutboundQueue;
+  deliveries: DeliveryQueue;
+  providerCaps: (provider: string) => SmsProviderCapabilities | null;
+  /** src/media/signedUrls.ts: signer.sign bound, `(mediaId, ttlSeconds) => absolute URL`. */
+  signMediaUrl: (mediaId: string, ttlSeconds: number) => string;
+  /** When given, the platform registers itself there (delivery and status notices find it). */
+  registry?: ChatRegistry;
+  /** When given, mount() also adds GET /admin/api/teams/channels behind it. */
+  requireAdmin?: RequestHandler;
+  /** Replaces botbuilder's token source for connector calls (tests of authenticated mode). */
+  getToken?: TokenProvider;
+  connectorTimeoutMs?: number;
+  /** Lifetime of picture links posted to Teams; default 7 days. */
+  mediaUrlTtlSeconds?: number;
+}
+
+export interface TeamsParts {
+  platform: TeamsPlatform;
+  channels: TeamsChannels;
+  adapter: TeamsAdapter;
+  application: Application;
+  /** POST /api/messages (and the admin channel list when requireAdmin was given). */
+  mount(app: Express): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsParts {
+  const cfg = ctx.config.teams;
+  const log = ctx.logger.child({ platform: 'teams' });
+  const adapter = createAdapter(cfg);
+  const getToken = deps.getToken ?? createTokenProvider(adapter, cfg);
+  const connector = new BotConnectorClient({ getToken, timeoutMs: deps.connectorTimeoutMs });
+  const channels = new TeamsChannels(ctx.store.chatChannels);
+  const platform = new TeamsPlatform({
+    connector,
+    channels,
+    store: ctx.store,
+    signMediaUrl: deps.signMediaUrl,
+    mediaUrlTtlSeconds: deps.mediaUrlTtlSeconds,
+  });
+  const chat: ChatServiceDeps = {
+    store: ctx.store,
+    clock: ctx.clock,
+    queue: deps.queue,
+    deliveries: deps.deliveries,
+    providerCaps: deps.providerCaps,
+    logger: log,
+  };
+  const botDeps: TeamsBotDeps = {
+    adapter,
+    botAppId: cfg.appId,
+    anonymous: cfg.allowAnonymous,
+    logger: log,
+    webhooks: ctx.metrics?.webhooks,
+    replies: {
+      chat,
+      platform,
+      channels,
+      getToken,
+      dataDir: ctx.config.dataDir,
+      maxFileBytes: Math.min(ctx.config.mediaMaxBytes, ctx.store.policy.get().mms.maxTotalBytes),
+      logger: log,
+    },
+    installation: { channels, connector, logger: log },
+  };
+  const application = createTeamsApplication(botDeps);
+  deps.registry?.register(platform);
+
+  return {
+    platform,
+    channels,
+    adapter,
+    application,
+    mount(app) {
+      mountTeamsRoute(app, botDeps, application);
+      if (deps.requireAdmin) app.use(teamsChannelsRouter({ channels, mappings: ctx.store.mappings, requireAdmin: deps.requireAdmin }));
+    },
+    async start() {
+      if (cfg.allowAnonymous) {
+        log.warn('TEAMS_ALLOW_ANONYMOUS=true: Teams requests are accepted WITHOUT Bot Framework authentication and replies are sent without credentials. Use only with the emulator or in tests.');
+      } else {
+        log.info({ appId: cfg.appId, tenant: cfg.tenantId ?? 'multi-tenant' }, 'teams: Bot Framework authentication on');
+      }
+    },
+    async stop() {
+      // Stays registered on purpose: the delivery worker may stop after us and must still find
+      // Teams for its in-flight jobs (an unregistered platform's targets would be skipped, and
+      // the message never posted there). Nothing else is held open: connector calls are plain
+      // fetches that finish with their requests.
+    },
+  };
+}
+
+/**
+ * A BridgeModule for src/modules.ts: Teams is on when config.teams.enabled. `resolve` picks the
+ * shared parts (queues, registry, signer, requireAdmin) from wherever the app keeps them.
+ */
+export function teamsModule(resolve: (ctx: AppContext) => TeamsDeps | Promise<TeamsDeps>): BridgeModule {
+  return async (ctx): Promise<BridgeParts> => {
+    if (!ctx.config.teams.enabled) return {};
+    const teams = createTeamsPlatform(ctx, await resolve(ctx));
+    return {
+      mounts: [(app) => teams.mount(app)],
+      startables: [{ name: 'teams', start: () => teams.start(), stop: () => teams.stop() }],
+    };
+  };
+}

@@ -1,0 +1,133 @@
+// A person's reply in a conversation's Teams thread goes out as SMS/MMS.
+//
+// The app manifest asks for the ChannelMessage.Read.Group resource-specific permission, so Teams
+// sends the bot every channel message, not only @mentions. Most are ordinary channel talk: only a
+// reply inside a thread the bridge created (threads table) is bridged; everything else is ignored
+// silently. An @mention of the bot is stripped; `//` notes stay internal; the platform message id
+// "teams:<conversation id>:<activity id>" makes a redelivered activity a no-op (the core is
+// idempotent on it, and we skip file downloads and notices for one we already have).
+
+import { handleChatReply, isInternalNote } from '../../../src/chat/handleReply.js';
+import type { ChatServiceDeps } from '../../../src/chat/types.js';
+import type { ChatLogger } from '../../../src/delivery/logger.js';
+import type { TokenProvider } from './connector.js';
+import { TEAMS_PLATFORM } from './connector.js';
+import { authorOf, channelDataOf, isFromBot, locateMessage, referenceFrom, type ActivityLike } from './activity.js';
+import type { TeamsChannels } from './channels.js';
+import { renderNotice, renderRefusals, stripBotMention, teamsHtmlToPlain } from './format.js';
+import { teamsMessageId, type TeamsPlatform } from './platform.js';
+import { stageReplyFiles } from './replyFiles.js';
+
+export interface ReplyDeps {
+  chat: ChatServiceDeps;
+  platform: TeamsPlatform;
+  channels: TeamsChannels;
+  getToken: TokenProvider;
+  dataDir: string;
+  /** Per-file cap for files attached to replies. */
+  maxFileBytes: number;
+  logger: ChatLogger;
+}
+
+export type ReplyOutcome =
+  | 'ignored' // not a reply in a conversation thread, or from a bot
+  | 'note'
+  | 'duplicate'
+  | 'queued'
+  | 'refused';
+
+/** The reply's text as it goes out: bot mention removed, Teams HTML to plain text. */
+export function replyText(a: ActivityLike): string {
+  // Teams sometimes leaves `text` empty and carries the message as a text/html attachment.
+  const html = a.attachments?.find((x) => x.contentType === 'text/html' && typeof x.content === 'string')?.content as string | undefined;
+  const raw = a.text && a.text.trim() !== '' ? a.text : html ?? '';
+  return teamsHtmlToPlain(stripBotMention(raw, a.entities, a.recipient.id));
+}
+
+async function safely(deps: ReplyDeps, what: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    // A notice that cannot be shown must not undo or repeat the send; log it.
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, `teams: ${what} failed`);
+  }
+}
+
+export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Promise<ReplyOutcome> {
+  if (isFromBot(a) || !a.id) return 'ignored';
+  const where = locateMessage(a);
+  if (!where) return 'ignored';
+  // Any channel message tells us the channel's current reference (serviceUrl can move, and a team
+  // that installed the app before the bridge kept references is learned this way).
+  if (channelDataOf(a).team?.id) {
+    deps.channels.save(referenceFrom(a, { id: where.channel, name: channelDataOf(a).channel?.name ?? null }));
+  }
+  // A new top-level post names itself as the root of its conversation id: not a reply.
+  if (!where.rootId || where.rootId === a.id) return 'ignored';
+  const { store } = deps.chat;
+  const thread = store.threads.findByThread(TEAMS_PLATFORM, where.channel, where.rootId);
+  if (!thread) return 'ignored';
+
+  const text = replyText(a);
+  if (isInternalNote(text, store.policy.get().internalNotePrefix)) return 'note';
+
+  const platformMessageId = teamsMessageId(a.conversation.id, a.id);
+  if (store.messages.getByPlatformMessageId(platformMessageId)) return 'duplicate';
+
+  const staged = await stageReplyFiles(
+    { store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken },
+    a.serviceUrl,
+    a.attachments,
+  );
+  const author = authorOf(a);
+  const result = await handleChatReply(deps.chat, {
+    platform: TEAMS_PLATFORM,
+    channel: where.channel,
+    threadId: where.rootId,
+    userId: author.userId,
+    userName: author.userName,
+    text,
+    files: staged.media,
+    platformMessageId,
+  });
+
+  if (staged.problems.length > 0) {
+    await safely(deps, 'attachment notice', () =>
+      deps.platform.notify(
+        where.channel,
+        where.rootId!,
+        renderNotice(`Not attached to the SMS: ${staged.problems.join('; ')}`),
+      ),
+    );
+  }
+
+  switch (result.kind) {
+    case 'note':
+      return 'note';
+    case 'not-a-conversation':
+      return 'ignored';
+    case 'refused':
+      await safely(deps, 'refusal notice', () => deps.platform.notify(where.channel, where.rootId!, renderRefusals(result.refusals)));
+      return 'refused';
+    case 'queued': {
+      if (result.duplicate) return 'duplicate';
+      const post = store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);
+      if (post) await safely(deps, 'status notice', () => deps.platform.showStatus(post, thread, result.message));
+      return 'queued';
+    }
+  }
+}
+
+/** Edits and deletes of a reply already sent: SMS cannot be changed, so say so. */
+export async function handleEditOrDelete(deps: ReplyDeps, a: ActivityLike): Promise<void> {
+  if (isFromBot(a) || !a.id) return;
+  const where = locateMessage(a);
+  if (!where?.rootId) return;
+  const message = deps.chat.store.messages.getByPlatformMessageId(teamsMessageId(a.conversation.id, a.id));
+  if (!message || message.direction === 'inbound') return;
+  const text =
+    a.type === 'messageDelete'
+      ? 'Deleting the reply in Teams does not recall the SMS.'
+      : 'Edits are not sent: an SMS cannot be changed once sent. Write a new reply instead.';
+  await safely(deps, 'edit notice', () => deps.platform.notify(where.channel, where.rootId!, renderNotice(text)));
+}

@@ -1,0 +1,144 @@
+// Files attached to a Teams reply, on their way out as MMS.
+//
+// Teams puts pictures pasted into a reply on the activity as attachments whose contentUrl lives
+// on the connector (the activity's serviceUrl host, needs the bot's token), and shared files as
+// "file.download.info" attachments with a SharePoint download URL. We fetch them with the guarded
+// downloader from src/media (host rules, no private addresses except a configured local
+// serviceUrl, byte cap, redirects re-checked), sending the bot's token only to the connector and
+// to Teams/SharePoint hosts, and stage them as media rows (message_id NULL) that requestOutbound
+// attaches to the outbound message. Anything else is reported back and shown in the thread.
+
+import { mkdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Store } from '../../../src/core/ports.js';
+import type { OutboundMedia } from '../../../src/core/types.js';
+import { download } from '../../../src/media/download.js';
+import { httpsHostRule, ruleFromUrl, type HostRule, type MediaSourcePolicy } from '../../../src/media/hostRules.js';
+import type { TokenProvider } from './connector.js';
+
+/** An attachment as it arrives on a Teams message activity. */
+export interface TeamsAttachment {
+  contentType?: string;
+  contentUrl?: string;
+  name?: string;
+  content?: unknown;
+}
+
+const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
+
+/** Hosts where Teams keeps files people attach (besides the activity's own serviceUrl). */
+const TEAMS_FILE_HOSTS: HostRule[] = [
+  httpsHostRule('*.sharepoint.com'),
+  httpsHostRule('*.sharepoint-df.com'),
+  httpsHostRule('smba.trafficmanager.net'),
+  httpsHostRule('*.botframework.com'),
+  httpsHostRule('*.teams.microsoft.com'),
+  httpsHostRule('*.asm.skype.com'),
+];
+
+const EXT_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+  webp: 'image/webp',
+  mp4: 'video/mp4',
+  pdf: 'application/pdf',
+  vcf: 'text/vcard',
+};
+
+interface Candidate {
+  name: string;
+  url: string;
+  declaredType: string | null;
+}
+
+/** Which attachments are files to send; the rest (the HTML copy of the text, cards) is not. */
+export function fileCandidates(attachments: TeamsAttachment[] | undefined): { files: Candidate[]; unsupported: string[] } {
+  const files: Candidate[] = [];
+  const unsupported: string[] = [];
+  (attachments ?? []).forEach((a, i) => {
+    const type = (a.contentType ?? '').toLowerCase();
+    if (type === 'text/html' || type === 'text/plain') return; // Teams' copy of the message text
+    const name = a.name ?? `attachment ${i + 1}`;
+    if (type === FILE_DOWNLOAD_INFO) {
+      const c = (a.content ?? {}) as { downloadUrl?: string; fileType?: string };
+      if (!c.downloadUrl) {
+        unsupported.push(`${name}: Teams gave no download link`);
+        return;
+      }
+      files.push({ name, url: c.downloadUrl, declaredType: c.fileType ? EXT_TYPES[c.fileType.toLowerCase()] ?? null : null });
+      return;
+    }
+    if (type.startsWith('image/') || type.startsWith('video/') || type.startsWith('audio/') || type === 'application/pdf') {
+      if (!a.contentUrl) {
+        unsupported.push(`${name}: Teams gave no link to the file`);
+        return;
+      }
+      // Teams often says "image/*"; the bytes' own type decides then.
+      files.push({ name, url: a.contentUrl, declaredType: type.includes('*') ? null : type });
+      return;
+    }
+    unsupported.push(`${name}: ${type || 'this kind of attachment'} cannot be sent by SMS/MMS`);
+  });
+  return { files, unsupported };
+}
+
+export interface StagedFiles {
+  media: OutboundMedia[];
+  /** Files that could not be taken, with why (shown in the thread). */
+  problems: string[];
+}
+
+export async function stageReplyFiles(
+  deps: { store: Store; dataDir: string; maxBytes: number; getToken: TokenProvider; timeoutMs?: number },
+  serviceUrl: string,
+  attachments: TeamsAttachment[] | undefined,
+): Promise<StagedFiles> {
+  const { files, unsupported } = fileCandidates(attachments);
+  const problems = [...unsupported];
+  const media: OutboundMedia[] = [];
+  if (files.length === 0) return { media, problems };
+
+  const connectorHost = ruleFromUrl(serviceUrl);
+  const token = await deps.getToken(serviceUrl);
+  const source: MediaSourcePolicy = {
+    allowed: [connectorHost, ...TEAMS_FILE_HOSTS],
+    ...(token ? { authorization: `Bearer ${token}`, authHosts: [connectorHost, ...TEAMS_FILE_HOSTS] } : {}),
+  };
+  const dir = path.join(deps.dataDir, 'media');
+  await mkdir(dir, { recursive: true });
+
+  for (const f of files) {
+    // Staged row: message_id stays NULL until requestOutbound attaches it to the message.
+    const row = deps.store.media.create({
+      messageId: null as unknown as string,
+      contentType: f.declaredType ?? 'application/octet-stream',
+      size: 0,
+      path: null,
+      sourceUrl: f.url,
+      status: 'pending',
+      reason: null,
+    });
+    const rel = path.posix.join('media', row.id);
+    const result = await download({
+      url: f.url,
+      source,
+      declaredType: f.declaredType,
+      maxBytes: deps.maxBytes,
+      destPath: path.join(deps.dataDir, rel),
+      timeoutMs: deps.timeoutMs ?? 30_000,
+      maxRedirects: 3,
+    });
+    if (!result.ok) {
+      deps.store.media.update(row.id, { status: result.kind, reason: result.reason, path: null });
+      await unlink(path.join(deps.dataDir, rel)).catch(() => undefined);
+      problems.push(`${f.name}: ${result.reason.replace('media link pointed outside the provider', 'the link does not point to Teams')}`);
+      continue;
+    }
+    deps.store.media.update(row.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
+    media.push({ contentType: result.contentType, size: result.size, mediaId: row.id, name: f.name });
+  }
+  return { media, problems };
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  escapeForTeams,
+  renderRoot,
+  statusLine,
+  stripBotMention,
+  teamsHtmlToPlain,
+} from '../../../adapters/chat/teams/format.js';
+import { parseTeamsMessageId, teamsMessageId } from '../../../adapters/chat/teams/platform.js';
+import { replyText } from '../../../adapters/chat/teams/replies.js';
+import { parseRetryAfter } from '../../../adapters/chat/teams/connector.js';
+
+/** What a reader sees: tags removed, entities decoded. */
+const visible = (html: string): string => teamsHtmlToPlain(html);
+
+describe('Teams escaping of SMS text', () => {
+  it('an SMS cannot inject HTML tags or fake an @mention', () => {
+    const out = escapeForTeams('<at>Everyone</at> <script>alert(1)</script> <b>hi</b> <img src=x onerror=y>');
+    expect(out).not.toMatch(/<at>|<script|<b>|<img/i);
+    expect(out).toContain('&lt;at&gt;Everyone&lt;/at&gt;');
+    expect(visible(out)).toBe('<at>Everyone</at> <script>alert(1)</script> <b>hi</b> <img src=x onerror=y>');
+  });
+
+  it('markdown in an SMS shows literally (no bold, no disguised links, no code blocks)', () => {
+    const text = '**bold** _it_ ~~gone~~ `code` # head [click](http://evil.example) | a |';
+    const out = escapeForTeams(text);
+    expect(out).not.toMatch(/\*\*|~~|`|\[click\]/);
+    expect(visible(out).replace('http://evil.example', '')).toBe(text.replace('http://evil.example', ''));
+  });
+
+  it('URLs stay clickable, and the link text is the real target', () => {
+    const out = escapeForTeams('see https://example.com/a_b?x=1&y=2. thanks');
+    expect(out).toContain('<a href="https://example.com/a_b?x=1&amp;y=2">');
+    expect(visible(out)).toBe('see https://example.com/a_b?x=1&y=2. thanks');
+  });
+
+  it('a URL with quotes cannot break out of the href attribute', () => {
+    const out = escapeForTeams('http://x.example/"onmouseover="alert(1)');
+    expect(out).not.toContain('"onmouseover');
+  });
+
+  it('phone numbers stay clickable as tel: links', () => {
+    const out = escapeForTeams('call me at (415) 555-2671 tomorrow');
+    expect(out).toContain('<a href="tel:+14155552671">');
+    expect(visible(out)).toBe('call me at (415) 555-2671 tomorrow');
+  });
+
+  it('line breaks survive', () => {
+    expect(escapeForTeams('a\nb\r\nc')).toBe('a<br>b<br>c');
+  });
+});
+
+describe('Teams rendering', () => {
+  it('the thread root names the contact (formatted, with country) and the bridge number', () => {
+    const root = renderRoot({ id: 'c1', number: '+14155550100', contact: '+442079460958', createdAt: '' });
+    const text = visible(root.text ?? '');
+    expect(text).toContain('SMS conversation with +44 20 7946 0958 (United Kingdom)');
+    expect(text).toContain('Bridge number: (415) 555-0100');
+    expect(root.textFormat).toBe('xml');
+  });
+
+  it('status lines cover queued, sent, delivered, failed with the reason, refused with the reasons', () => {
+    const line = (status: string, statusReason: string | null = null) =>
+      statusLine({ status: status as never, statusReason, direction: 'outbound' });
+    expect(line('queued')).toMatch(/queued/);
+    expect(line('sent')).toMatch(/sent/);
+    expect(line('delivered')).toMatch(/delivered/);
+    expect(line('failed', 'carrier rejected the message')).toBe('⚠️ SMS failed: carrier rejected the message');
+    expect(line('refused', 'the contact opted out; SMS is turned off')).toBe('⛔ SMS not sent: the contact opted out; SMS is turned off');
+  });
+});
+
+describe('Teams replies to plain SMS text', () => {
+  it("the bot's @mention is stripped; other people's mentions keep their names", () => {
+    const text = '<at>SMS Bridge</at> thanks, <at>Bob</at> will call';
+    const entities = [
+      { type: 'mention', text: '<at>SMS Bridge</at>', mentioned: { id: '28:bot', name: 'SMS Bridge' } },
+      { type: 'mention', text: '<at>Bob</at>', mentioned: { id: '29:bob', name: 'Bob' } },
+    ];
+    expect(teamsHtmlToPlain(stripBotMention(text, entities, '28:bot'))).toBe('thanks, Bob will call');
+  });
+
+  it('when Teams leaves text empty, the text/html attachment is the message', () => {
+    const a = { type: 'message', serviceUrl: 'http://x', from: { id: '29:a' }, recipient: { id: '28:bot' }, conversation: { id: 'c' },
+      text: '', attachments: [{ contentType: 'text/html', content: '<div><at>SMS Bridge</at> ok <b>then</b></div>' }],
+      entities: [{ type: 'mention', text: '<at>SMS Bridge</at>', mentioned: { id: '28:bot' } }] };
+    expect(replyText(a)).toBe('ok then');
+  });
+
+  it('Teams HTML becomes plain text with line breaks and decoded entities', () => {
+    expect(teamsHtmlToPlain('<p>Hi &amp; welcome</p><p>Line&nbsp;2 &lt;ok&gt;</p>')).toBe('Hi & welcome\nLine 2 <ok>');
+  });
+});
+
+describe('Teams ids and headers', () => {
+  it('platform message ids round-trip even though conversation ids contain colons', () => {
+    const conv = '19:abc@thread.tacv2;messageid=1700000000001';
+    const id = teamsMessageId(conv, '1700000000002');
+    expect(id).toBe(`teams:${conv}:1700000000002`);
+    expect(parseTeamsMessageId(id)).toEqual({ conversationId: conv, activityId: '1700000000002' });
+    expect(parseTeamsMessageId('slack:T1:C1:1.2')).toBeNull();
+  });
+
+  it('Retry-After is read in seconds or as an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfter('soon')).toBeNull();
+  });
+});

@@ -1,0 +1,224 @@
+// Test harness for the Teams adapter: a real SQLite store on a temp file, the fake Bot Framework
+// connector, and the bridge's express app with POST /api/messages on 127.0.0.1:0. The outbound
+// side is a recording queue (what was enqueued for sending / delivery), so these tests look at the
+// Teams edge only; test/e2e runs the whole pipeline.
+
+import express from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { loadConfig } from '../../../src/config.js';
+import type { DeliveryQueue, OutboundQueue, SmsProviderCapabilities } from '../../../src/core/ports.js';
+import { ChatRegistry } from '../../../src/delivery/registry.js';
+import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../adapters/chat/teams/index.js';
+import { startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
+import { createTempStore, type TempStore } from '../../support/tempStore.js';
+
+export const BOT_ID = '28:bridge-app-id';
+export const TEAM_ID = '19:team-general@thread.tacv2';
+export const CHANNEL = '19:sales-channel@thread.tacv2';
+export const TENANT = 'tenant-1';
+export const OUR = '+14155550100';
+export const CONTACT = '+14155552671';
+
+export const TWILIO_CAPS: SmsProviderCapabilities = {
+  mms: true,
+  maxMediaFiles: 10,
+  maxMediaBytes: 5 * 1024 * 1024,
+  idempotentSend: false,
+};
+
+export interface RecordingQueues {
+  sends: { messageId: string; conversationId: string }[];
+  deliveries: { messageId: string; conversationId: string }[];
+  queue: OutboundQueue;
+  deliveryQueue: DeliveryQueue;
+}
+
+export function recordingQueues(): RecordingQueues {
+  const sends: RecordingQueues['sends'] = [];
+  const deliveries: RecordingQueues['deliveries'] = [];
+  return {
+    sends,
+    deliveries,
+    queue: { enqueueSend: async (messageId, conversationId) => void sends.push({ messageId, conversationId }) },
+    deliveryQueue: { enqueueDelivery: async (messageId, conversationId) => void deliveries.push({ messageId, conversationId }) },
+  };
+}
+
+export interface Harness {
+  temp: TempStore;
+  connector: FakeBotConnector;
+  teams: TeamsParts;
+  registry: ChatRegistry;
+  queues: RecordingQueues;
+  url: string;
+  /** POSTs an activity to /api/messages. */
+  send(activity: unknown, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: {
+  env?: Record<string, string>;
+  deps?: Partial<TeamsDeps>;
+  connector?: FakeBotConnector;
+} = {}): Promise<Harness> {
+  const temp = createTempStore();
+  const connector = opts.connector ?? (await startFakeBotConnector());
+  const config = loadConfig({
+    DATA_DIR: temp.dir,
+    PUBLIC_URL: 'http://127.0.0.1:9',
+    TEAMS_ALLOW_ANONYMOUS: 'true',
+    LOG_LEVEL: 'silent',
+    ...opts.env,
+  });
+  const logger = pino({ level: 'silent' });
+  const registry = new ChatRegistry();
+  const queues = recordingQueues();
+  const teams = createTeamsPlatform(
+    { config, logger, store: temp.store, clock: { now: () => new Date() } },
+    {
+      queue: queues.queue,
+      deliveries: queues.deliveryQueue,
+      providerCaps: () => TWILIO_CAPS,
+      signMediaUrl: (id, ttl) => `http://127.0.0.1:9/media/${id}?exp=${ttl}&sig=test`,
+      registry,
+      connectorTimeoutMs: 2_000,
+      ...opts.deps,
+    },
+  );
+  await teams.start();
+  const app = express();
+  teams.mount(app);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    temp,
+    connector,
+    teams,
+    registry,
+    queues,
+    url,
+    async send(activity, headers = {}) {
+      const res = await fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(activity),
+      });
+      return { status: res.status, body: await res.text() };
+    },
+    async close() {
+      await teams.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await connector.close();
+      temp.cleanup();
+    },
+  };
+}
+
+let seq = 1_800_000_000_000;
+export const nextActivityId = (): string => String(seq++);
+
+/** A person's reply in a channel thread, as Teams sends it (RSC: no @mention needed). */
+export function channelReply(o: {
+  serviceUrl: string;
+  rootId: string;
+  text: string;
+  id?: string;
+  channel?: string;
+  from?: { id: string; name: string; aadObjectId?: string };
+  entities?: unknown[];
+  attachments?: unknown[];
+  type?: string;
+  eventType?: string;
+}): Record<string, unknown> {
+  const channel = o.channel ?? CHANNEL;
+  return {
+    type: o.type ?? 'message',
+    id: o.id ?? nextActivityId(),
+    timestamp: new Date().toISOString(),
+    serviceUrl: o.serviceUrl,
+    channelId: 'msteams',
+    from: o.from ?? { id: '29:user-alice', name: 'Alice Agent', aadObjectId: 'aad-alice' },
+    recipient: { id: BOT_ID, name: 'SMS Bridge' },
+    conversation: { id: `${channel};messageid=${o.rootId}`, conversationType: 'channel', isGroup: true, tenantId: TENANT },
+    textFormat: 'plain',
+    text: o.text,
+    ...(o.entities ? { entities: o.entities } : {}),
+    ...(o.attachments ? { attachments: o.attachments } : {}),
+    channelData: {
+      ...(o.eventType ? { eventType: o.eventType } : {}),
+      teamsChannelId: channel,
+      teamsTeamId: TEAM_ID,
+      channel: { id: channel },
+      team: { id: TEAM_ID },
+      tenant: { id: TENANT },
+    },
+  };
+}
+
+/** The bot being added to a team (conversationUpdate teamMemberAdded). */
+export function botAddedToTeam(serviceUrl: string, teamName = 'Sales'): Record<string, unknown> {
+  return {
+    type: 'conversationUpdate',
+    id: nextActivityId(),
+    serviceUrl,
+    channelId: 'msteams',
+    from: { id: '29:user-admin', name: 'Admin', aadObjectId: 'aad-admin' },
+    recipient: { id: BOT_ID, name: 'SMS Bridge' },
+    conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: TENANT },
+    membersAdded: [{ id: BOT_ID }],
+    channelData: { eventType: 'teamMemberAdded', team: { id: TEAM_ID, name: teamName }, tenant: { id: TENANT } },
+  };
+}
+
+export function installationUpdate(serviceUrl: string, action: 'add' | 'remove'): Record<string, unknown> {
+  return {
+    type: 'installationUpdate',
+    id: nextActivityId(),
+    action,
+    serviceUrl,
+    channelId: 'msteams',
+    from: { id: '29:user-admin', name: 'Admin', aadObjectId: 'aad-admin' },
+    recipient: { id: BOT_ID, name: 'SMS Bridge' },
+    conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: TENANT },
+    channelData: { team: { id: TEAM_ID, name: 'Sales' }, tenant: { id: TENANT } },
+  };
+}
+
+export function channelEvent(serviceUrl: string, eventType: string, channel: { id: string; name?: string }): Record<string, unknown> {
+  return {
+    type: 'conversationUpdate',
+    id: nextActivityId(),
+    serviceUrl,
+    channelId: 'msteams',
+    from: { id: '29:user-admin', name: 'Admin' },
+    recipient: { id: BOT_ID, name: 'SMS Bridge' },
+    conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: TENANT },
+    channelData: { eventType, channel, team: { id: TEAM_ID, name: 'Sales' }, tenant: { id: TENANT } },
+  };
+}
+
+/** Installs the bot in the team with CHANNEL among its channels, and maps OUR number there. */
+export async function installAndMap(h: Harness): Promise<void> {
+  h.connector.setTeamChannels(TEAM_ID, [{ id: TEAM_ID }, { id: CHANNEL, name: 'Sales leads' }]);
+  const res = await h.send(botAddedToTeam(h.connector.serviceUrl));
+  if (res.status !== 200) throw new Error(`install failed: ${res.status} ${res.body}`);
+  const store = h.temp.store;
+  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+}
+
+/** Waits until `check` returns a value (not undefined/false), polling. */
+export async function until<T>(check: () => T | undefined | false | null, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false && v !== null) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,154 @@
+// Replies written in a conversation's Teams thread -> the outbound pipeline (real store, real
+// core requestOutbound; the send queue is a recording queue here, test/e2e runs the real one).
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordInbound } from '../../../src/core/index.js';
+import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
+import { teamsHtmlToPlain } from '../../../adapters/chat/teams/format.js';
+import { BOT_ID, CHANNEL, CONTACT, OUR, channelReply, installAndMap, startHarness, type Harness } from './harness.js';
+
+let h: Harness;
+let rootId: string;
+const clock = { now: () => new Date() };
+
+const threadTexts = (): string[] => h.connector.thread(rootId).map((a) => teamsHtmlToPlain(a.activity.text ?? ''));
+const reply = (text: string, extra: Partial<Parameters<typeof channelReply>[0]> = {}) =>
+  channelReply({ serviceUrl: h.connector.serviceUrl, rootId, text, ...extra });
+
+beforeEach(async () => {
+  h = await startHarness();
+  await installAndMap(h);
+  // A contact texted in: the conversation's thread exists in the channel.
+  const { message } = recordInbound(
+    { store: h.temp.store, clock },
+    { provider: 'twilio', providerMessageId: 'SM1', from: CONTACT, to: OUR, body: 'hi', media: [] },
+  );
+  await deliverMessage({ store: h.temp.store, registry: h.registry }, message.id);
+  rootId = h.connector.roots(CHANNEL)[0]!.id;
+});
+afterEach(async () => {
+  await h.close();
+});
+
+describe('a reply in a Teams conversation thread', () => {
+  it('goes out as SMS from the conversation number to the contact, attributed to the Teams user', async () => {
+    const activity = reply('<at>SMS Bridge</at> We open at <b>9</b> &amp; close at 5', {
+      entities: [{ type: 'mention', text: '<at>SMS Bridge</at>', mentioned: { id: BOT_ID, name: 'SMS Bridge' } }],
+    });
+    const res = await h.send(activity);
+    expect(res.status).toBe(200);
+
+    expect(h.queues.sends).toHaveLength(1);
+    const message = h.temp.store.messages.get(h.queues.sends[0]!.messageId)!;
+    expect(message).toMatchObject({
+      direction: 'outbound',
+      body: 'We open at 9 & close at 5',
+      status: 'queued',
+      author: { platform: 'teams', userId: 'aad-alice', name: 'Alice Agent' },
+      platformMessageId: `teams:${CHANNEL};messageid=${rootId}:${activity.id as string}`,
+    });
+    const conversation = h.temp.store.conversations.get(message.conversationId)!;
+    expect(conversation).toMatchObject({ number: OUR, contact: CONTACT });
+    // Mirrored to the conversation's other channels through the delivery queue.
+    expect(h.queues.deliveries.map((d) => d.messageId)).toEqual([message.id]);
+    // The status shows in the thread.
+    expect(threadTexts().at(-1)).toBe('⏳ SMS queued');
+  });
+
+  it('its status notice is updated in place as the SMS moves on', async () => {
+    await h.send(reply('hello'));
+    const messageId = h.queues.sends[0]!.messageId;
+    const notice = h.connector.thread(rootId).at(-1)!;
+    const sent = h.temp.store.messages.advanceStatus(messageId, 'sent')!;
+    const post = h.temp.store.posts.listForMessage(messageId)[0]!;
+    const thread = h.temp.store.threads.findByThread('teams', CHANNEL, rootId)!;
+    await h.teams.platform.showStatus(post, thread, sent);
+    const delivered = h.temp.store.messages.advanceStatus(messageId, 'delivered')!;
+    await h.teams.platform.showStatus(post, thread, delivered);
+
+    const puts = h.connector.calls.filter((c) => c.method === 'PUT');
+    expect(puts.map((p) => p.activityId)).toEqual([notice.id, notice.id]);
+    expect(notice.updates.map((u) => teamsHtmlToPlain(u.text ?? ''))).toEqual(['✓ SMS sent', '✓✓ SMS delivered']);
+    // No second notice was posted.
+    expect(threadTexts().filter((t) => t.includes('SMS'))).toHaveLength(1);
+  });
+
+  it('the same activity delivered twice is sent once', async () => {
+    const activity = reply('only once please');
+    await h.send(activity);
+    await h.send(activity);
+    await Promise.all([h.send(activity), h.send(activity)]);
+    expect(h.queues.sends).toHaveLength(1);
+    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
+    expect(h.temp.store.messages.listForConversation(conversation.id).filter((m) => m.direction === 'outbound')).toHaveLength(1);
+    expect(threadTexts().filter((t) => t === '⏳ SMS queued')).toHaveLength(1);
+  });
+
+  it('a reply starting with // is an internal note: not sent, nothing posted', async () => {
+    const before = h.connector.calls.length;
+    await h.send(reply('// customer sounds upset, call back'));
+    expect(h.queues.sends).toHaveLength(0);
+    expect(h.connector.calls.length).toBe(before);
+  });
+
+  it('a refused reply shows every reason in the thread and is not sent', async () => {
+    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    h.temp.store.policy.update({ smsEnabled: false });
+    await h.send(reply('are you there?'));
+    expect(h.queues.sends).toHaveLength(0);
+    const notice = threadTexts().at(-1)!;
+    expect(notice).toMatch(/Not sent as SMS/);
+    expect(notice).toMatch(/opted out/i);
+    expect(notice).toMatch(/turned off|disabled/i);
+  });
+
+  it('ordinary channel talk (a new post, another thread, a bot) is ignored', async () => {
+    const before = h.connector.calls.length;
+    const top = channelReply({ serviceUrl: h.connector.serviceUrl, rootId: '999', id: '999', text: 'new topic' });
+    await h.send(top);
+    await h.send(channelReply({ serviceUrl: h.connector.serviceUrl, rootId: '12345', text: 'other thread' }));
+    await h.send(reply('bot talk', { from: { id: '28:other-bot', name: 'Other bot' } }));
+    await h.send(reply('echo', { from: { id: BOT_ID, name: 'SMS Bridge' } }));
+    expect(h.queues.sends).toHaveLength(0);
+    expect(h.connector.calls.length).toBe(before);
+  });
+
+  it('a picture attached in Teams goes as MMS (downloaded from the connector)', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const url = h.connector.addAttachment(png, 'image/png');
+    await h.send(reply('here is the photo', { attachments: [{ contentType: 'image/*', contentUrl: url, name: 'photo.png' }, { contentType: 'text/html', content: '<p>here is the photo</p>' }] }));
+    expect(h.queues.sends).toHaveLength(1);
+    const message = h.temp.store.messages.get(h.queues.sends[0]!.messageId)!;
+    expect(message.media).toHaveLength(1);
+    expect(message.media[0]).toMatchObject({ contentType: 'image/png', size: png.length, status: 'stored' });
+  });
+
+  it('a file that cannot go as MMS is not dropped silently: a notice explains', async () => {
+    await h.send(reply('see attached', {
+      attachments: [
+        { contentType: 'image/png', contentUrl: 'https://files.evil.example/x.png', name: 'x.png' },
+        { contentType: 'application/vnd.microsoft.card.adaptive', content: {}, name: 'card' },
+      ],
+    }));
+    expect(h.queues.sends).toHaveLength(1);
+    const notice = threadTexts().find((t) => t.startsWith('Not attached'))!;
+    expect(notice).toMatch(/x\.png: the link does not point to Teams/);
+    expect(notice).toMatch(/card: .* cannot be sent by SMS\/MMS/);
+  });
+
+  it('editing a reply that was sent says SMS cannot be changed', async () => {
+    const activity = reply('original');
+    await h.send(activity);
+    await h.send({ ...activity, type: 'messageUpdate', text: 'edited', channelData: { ...(activity.channelData as object), eventType: 'editMessage' } });
+    expect(h.queues.sends).toHaveLength(1);
+    expect(threadTexts().at(-1)).toMatch(/Edits are not sent/);
+  });
+
+  it('any channel message teaches the bridge that channel (teams that installed the app earlier)', async () => {
+    const other = '19:older-channel@thread.tacv2';
+    expect(h.teams.channels.get(other)).toBeNull();
+    await h.send(channelReply({ serviceUrl: h.connector.serviceUrl, rootId: '42', id: '42', text: 'hello team', channel: other }));
+    expect(h.teams.channels.get(other)).toMatchObject({ channelId: other, serviceUrl: h.connector.serviceUrl, removedAt: null });
+    expect(h.queues.sends).toHaveLength(0);
+  });
+});

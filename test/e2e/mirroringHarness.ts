@@ -1,0 +1,273 @@
+// The whole bridge with BOTH chat platforms, real parts only: the real express app (createHttpApp)
+// on 127.0.0.1:0 with the Twilio webhooks, /slack/events (Bolt), /api/messages (teams-ai, anonymous
+// mode) and /media; the real BullMQ send and delivery pipelines on Redis under a unique prefix;
+// SQLite on a temp file; fake Slack Web API, fake Bot Framework connector and fake Twilio over HTTP.
+
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createSlackPlatform, type SlackRuntime } from '../../adapters/chat/slack/index.js';
+import { createTeamsPlatform, type TeamsParts } from '../../adapters/chat/teams/index.js';
+import { createTwilioProvider } from '../../adapters/sms/twilio/index.js';
+import { createDeliveryQueue } from '../../jobs/deliveryQueue.js';
+import { createDeliveryPipeline, createOutboundPipeline, type DeliveryPipeline, type OutboundPipeline } from '../../jobs/pipeline.js';
+import type { AppContext } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Message } from '../../src/core/types.js';
+import { createDeliverHandler } from '../../src/delivery/deliverMessage.js';
+import { ChatRegistry } from '../../src/delivery/registry.js';
+import { createStatusNotifier } from '../../src/delivery/statusNotifier.js';
+import { createHttpApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
+import { createMediaFetcher } from '../../src/media/fetcher.js';
+import { mediaRouter } from '../../src/media/mediaRoute.js';
+import { createMediaUrlSigner } from '../../src/media/signedUrls.js';
+import { createMetrics } from '../../src/metrics.js';
+import { startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
+import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+
+export const OUR = '+14155552671';
+export const CONTACT = '+12125553456';
+export const SLACK_CHANNEL = 'C0SMS';
+export const TEAMS_CHANNEL = '19:sms-desk@thread.tacv2';
+export const TEAM_ID = '19:team-general@thread.tacv2';
+export const BOT_ID = '28:bridge-app-id';
+export const PUBLIC_URL = 'http://bridge.test';
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export interface MirrorHarness {
+  url: string;
+  slack: FakeSlack;
+  teamsConnector: FakeBotConnector;
+  twilio: FakeTwilio;
+  temp: TempStore;
+  slackRt: SlackRuntime;
+  teams: TeamsParts;
+  ctx: AppContext;
+  /** Provisions OUR, installs the bot in the team, maps OUR to the Slack and the Teams channel. */
+  setup(): Promise<void>;
+  inboundSms(m: { sid: string; body: string; from?: string; media?: { url: string; contentType: string }[] }): Promise<Response>;
+  /** A signed media URL (under PUBLIC_URL) as a URL on this test server. */
+  local(publicUrl: string): string;
+  statusCallback(sid: string, status: string, errorCode?: string): Promise<Response>;
+  slackReply(threadTs: string, text: string, user?: string): Promise<Response>;
+  teamsActivity(activity: Record<string, unknown>): Promise<Response>;
+  teamsReply(rootId: string, text: string, id?: string): Record<string, unknown>;
+  messages(): Message[];
+  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+let activitySeq = 1_900_000_000_000;
+
+export async function createMirrorHarness(): Promise<MirrorHarness> {
+  const prefix = `test-${randomUUID()}`;
+  const temp = createTempStore();
+  const slack = await startFakeSlack();
+  const teamsConnector = await startFakeBotConnector();
+  const twilio = await startFakeTwilio();
+  const signingSecret = randomBytes(16).toString('hex');
+  slack.addChannel(SLACK_CHANNEL, 'sms-desk');
+  slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
+  const config = loadConfig({
+    PORT: '0',
+    PUBLIC_URL,
+    DATA_DIR: temp.dir,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    TEAMS_ALLOW_ANONYMOUS: 'true',
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_API_URL: twilio.url,
+  });
+  const logger = createLogger({ level: 'silent' });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const clock = { now: () => new Date() };
+  const store = temp.store;
+  const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
+
+  const registry = new ChatRegistry();
+  const notifier = createStatusNotifier({ store, registry, logger });
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix });
+  const tw = createTwilioProvider(
+    { accountSid: twilio.accountSid, authToken: twilio.authToken, apiUrl: twilio.url, publicUrl: PUBLIC_URL },
+    { store, clock, deliveries: deliveryQueue, notifier, logger },
+  );
+  const fetcher = createMediaFetcher({ store, dataDir: temp.dir, sources: { twilio: tw.mediaSource } });
+  const signer = createMediaUrlSigner({ secret: randomBytes(32), publicUrl: PUBLIC_URL });
+  const providers = (id: string) => (id === tw.provider.id ? tw.provider : null);
+  const providerCaps = (id: string) => providers(id)?.capabilities ?? null;
+  const outbound: OutboundPipeline = createOutboundPipeline({
+    store,
+    clock,
+    redis,
+    prefix,
+    providers,
+    notifier,
+    mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, 3600)),
+    logger,
+    options: { rateLimits: false, backoff: { baseMs: 50, maxMs: 500 } },
+  });
+  const delivery: DeliveryPipeline = createDeliveryPipeline({
+    redis,
+    prefix,
+    queue: deliveryQueue,
+    deliver: createDeliverHandler({ store, registry, logger }),
+    fetchPendingMedia: async (id) => {
+      await fetcher.fetchPendingMedia(id);
+    },
+    logger,
+    options: { backoff: { baseMs: 50, maxMs: 500 } },
+  });
+  const slackRt = createSlackPlatform(ctx, { queue: outbound.queue, deliveries: deliveryQueue, providerCaps, registry, pace: null });
+  const teams = createTeamsPlatform(ctx, {
+    queue: outbound.queue,
+    deliveries: deliveryQueue,
+    providerCaps,
+    registry,
+    signMediaUrl: (id, ttl) => signer.sign(id, ttl),
+    connectorTimeoutMs: 2_000,
+  });
+
+  await outbound.start();
+  await delivery.start();
+  await slackRt.start();
+  await teams.start();
+  const app = createHttpApp(ctx, [
+    slackRt.mount,
+    (a) => teams.mount(a),
+    (a) => void a.use(tw.router),
+    (a) => void a.use(mediaRouter({ media: store.media, signer, dataDir: temp.dir })),
+  ]);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const signedSlackPost = (body: string): Promise<Response> => {
+    const ts = Math.floor(Date.now() / 1000);
+    const sig = 'v0=' + createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex');
+    return fetch(`${url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig },
+      body,
+    });
+  };
+  const teamsActivity = (activity: Record<string, unknown>): Promise<Response> =>
+    fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+
+  return {
+    url,
+    slack,
+    teamsConnector,
+    twilio,
+    temp,
+    slackRt,
+    teams,
+    ctx,
+    async setup() {
+      store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+      teamsConnector.setTeamChannels(TEAM_ID, [{ id: TEAM_ID }, { id: TEAMS_CHANNEL, name: 'SMS desk' }]);
+      const res = await teamsActivity({
+        type: 'conversationUpdate',
+        id: String(activitySeq++),
+        serviceUrl: teamsConnector.serviceUrl,
+        channelId: 'msteams',
+        from: { id: '29:admin', name: 'Admin' },
+        recipient: { id: BOT_ID, name: 'SMS Bridge' },
+        conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
+        membersAdded: [{ id: BOT_ID }],
+        channelData: { eventType: 'teamMemberAdded', team: { id: TEAM_ID, name: 'Support' }, tenant: { id: 'tenant-1' } },
+      });
+      if (res.status !== 200) throw new Error(`Teams install answered ${res.status}`);
+      store.mappings.create({ number: OUR, platform: 'slack', channel: SLACK_CHANNEL });
+      store.mappings.create({ number: OUR, platform: 'teams', channel: TEAMS_CHANNEL });
+    },
+    inboundSms(m) {
+      const params = twilioInboundParams({ sid: m.sid, from: m.from ?? CONTACT, to: OUR, body: m.body, media: m.media, accountSid: twilio.accountSid });
+      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/sms`, params);
+      return fetch(`${url}/webhooks/twilio/sms`, { method: 'POST', headers: signed.headers, body: signed.body });
+    },
+    local(publicUrl) {
+      return publicUrl.replace(PUBLIC_URL, url);
+    },
+    statusCallback(sid, status, errorCode) {
+      const params: Record<string, string> = { MessageSid: sid, MessageStatus: status, AccountSid: twilio.accountSid, From: OUR, To: CONTACT };
+      if (errorCode) params.ErrorCode = errorCode;
+      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/status`, params);
+      return fetch(`${url}/webhooks/twilio/status`, { method: 'POST', headers: signed.headers, body: signed.body });
+    },
+    slackReply(threadTs, text, user = 'UAGENT') {
+      const ts = `${Math.floor(Date.now() / 1000)}.${String(activitySeq++).slice(-6)}`;
+      return signedSlackPost(
+        JSON.stringify({
+          token: 'legacy',
+          team_id: slack.teamId,
+          api_app_id: 'A0APP',
+          type: 'event_callback',
+          event_id: `Ev${randomUUID().slice(0, 8)}`,
+          event_time: Math.floor(Date.now() / 1000),
+          event: { type: 'message', channel: SLACK_CHANNEL, user, text, ts, thread_ts: threadTs, event_ts: ts },
+          authorizations: [{ team_id: slack.teamId, user_id: slack.botUserId, is_bot: true }],
+        }),
+      );
+    },
+    teamsActivity,
+    teamsReply(rootId, text, id = String(activitySeq++)) {
+      return {
+        type: 'message',
+        id,
+        serviceUrl: teamsConnector.serviceUrl,
+        channelId: 'msteams',
+        from: { id: '29:alice', name: 'Alice Agent', aadObjectId: 'aad-alice' },
+        recipient: { id: BOT_ID, name: 'SMS Bridge' },
+        conversation: { id: `${TEAMS_CHANNEL};messageid=${rootId}`, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
+        textFormat: 'plain',
+        text,
+        channelData: { channel: { id: TEAMS_CHANNEL }, team: { id: TEAM_ID }, tenant: { id: 'tenant-1' } },
+      };
+    },
+    messages() {
+      return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
+    },
+    async waitFor(check, what, timeoutMs = 8000) {
+      const until = Date.now() + timeoutMs;
+      while (!check()) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await teams.stop();
+      await slackRt.stop();
+      await delivery.stop();
+      await outbound.stop();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      await slack.close();
+      await teamsConnector.close();
+      await twilio.close();
+      temp.cleanup();
+    },
+  };
+}
