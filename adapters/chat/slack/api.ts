@@ -1,0 +1,235 @@
+// The Slack Web API as the bridge uses it: one WebClient (token in the Authorization header,
+// base URL from SLACK_API_URL) and the translation of Slack's failures into PlatformError.
+//
+// The client does not retry or sleep on its own (retries: 0, rejectRateLimitedCalls): a 429
+// surfaces at once as a retryable PlatformError carrying Retry-After, so the delivery job waits
+// (and, being serial per conversation, keeps the order) instead of a request hanging in memory.
+
+import { webApi, LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import { PlatformError } from '../../../src/core/errors.js';
+import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
+import { PLATFORM_ID } from './format.js';
+
+type WebClient = InstanceType<typeof webApi.WebClient>;
+
+/** Slack error codes worth trying again later (the rest are permanent for this call). */
+const RETRYABLE_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+
+export interface SlackApiOptions {
+  token: string;
+  /** Base URL with trailing slash, e.g. https://slack.com/api/ */
+  apiUrl: string;
+  timeoutMs?: number;
+  logger?: ChatLogger;
+}
+
+/** Adapts our logger to the interface Bolt and the WebClient log through. */
+export function slackLogger(log: ChatLogger): SlackLogger {
+  let level: LogLevel = LogLevel.WARN;
+  const line = (args: unknown[]): string => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+  return {
+    debug: (...m: unknown[]) => log.debug({ slack: true }, line(m)),
+    info: (...m: unknown[]) => log.debug({ slack: true }, line(m)),
+    warn: (...m: unknown[]) => log.warn({ slack: true }, line(m)),
+    error: (...m: unknown[]) => log.error({ slack: true }, line(m)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+export function toPlatformError(err: unknown, method: string): PlatformError {
+  if (err instanceof PlatformError) return err;
+  const e = err as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string }; message?: string };
+  const message = `Slack ${method}: `;
+  switch (e?.code) {
+    case webApi.ErrorCode.RateLimitedError:
+      return new PlatformError({
+        platform: PLATFORM_ID,
+        message: `${message}rate limited (retry after ${e.retryAfter ?? '?'} s)`,
+        retryable: true,
+        retryAfterMs: typeof e.retryAfter === 'number' ? e.retryAfter * 1000 : null,
+        platformCode: 'ratelimited',
+      });
+    case webApi.ErrorCode.HTTPError: {
+      const status = e.statusCode ?? 0;
+      return new PlatformError({ platform: PLATFORM_ID, message: `${message}HTTP ${status}`, retryable: status >= 500 || status === 408, platformCode: `http_${status}` });
+    }
+    case webApi.ErrorCode.RequestError:
+      return new PlatformError({ platform: PLATFORM_ID, message: `${message}request failed (${e.message ?? 'network'})`, retryable: true, platformCode: 'request_error' });
+    case webApi.ErrorCode.PlatformError: {
+      const code = e.data?.error ?? 'unknown_error';
+      return new PlatformError({ platform: PLATFORM_ID, message: `${message}${code}`, retryable: RETRYABLE_ERRORS.has(code), platformCode: code });
+    }
+    default:
+      return new PlatformError({ platform: PLATFORM_ID, message: `${message}${e?.message ?? String(err)}`, retryable: true, platformCode: null });
+  }
+}
+
+export function platformCode(err: unknown): string | null {
+  return err instanceof PlatformError ? ((err.details?.platformCode as string | null | undefined) ?? null) : null;
+}
+
+export interface PostArgs {
+  channel: string;
+  text: string;
+  thread_ts?: string;
+  /** Marks the post as ours so echoes are recognised. */
+  metadata?: { event_type: string; event_payload: Record<string, string | number | boolean> };
+}
+
+export interface SlackUserInfo {
+  id: string;
+  name: string | null;
+  isAdmin: boolean;
+  isOwner: boolean;
+  isBot: boolean;
+}
+
+export class SlackApi {
+  readonly client: WebClient;
+  private readonly token: string;
+  private readonly apiOrigin: string;
+  private readonly timeoutMs: number;
+  private readonly log: ChatLogger;
+
+  constructor(opts: SlackApiOptions) {
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.log = opts.logger ?? silentLogger;
+    this.apiOrigin = new URL(opts.apiUrl).origin;
+    this.client = new webApi.WebClient(opts.token, {
+      slackApiUrl: opts.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: this.timeoutMs,
+      logger: slackLogger(this.log),
+    });
+  }
+
+  async call<T = Record<string, unknown>>(method: string, args: Record<string, unknown>): Promise<T> {
+    try {
+      return (await this.client.apiCall(method, args)) as T;
+    } catch (err) {
+      throw toPlatformError(err, method);
+    }
+  }
+
+  async authTest(): Promise<{ teamId: string; userId: string; botId: string | null }> {
+    const r = await this.call<{ team_id?: string; user_id?: string; bot_id?: string }>('auth.test', {});
+    return { teamId: r.team_id ?? '', userId: r.user_id ?? '', botId: r.bot_id ?? null };
+  }
+
+  /** chat.postMessage with settings that keep contact text inert: no link_names, no unfurls. */
+  async postMessage(args: PostArgs): Promise<{ ts: string; channel: string }> {
+    const r = await this.call<{ ts?: string; channel?: string }>('chat.postMessage', {
+      ...args,
+      link_names: false,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    if (!r.ts) throw new PlatformError({ platform: PLATFORM_ID, message: 'Slack chat.postMessage: no ts in answer', retryable: false });
+    return { ts: r.ts, channel: r.channel ?? args.channel };
+  }
+
+  /** Adds a reaction; one that is already there is fine (status shown twice is no error). */
+  async addReaction(channel: string, ts: string, name: string): Promise<void> {
+    try {
+      await this.call('reactions.add', { channel, timestamp: ts, name });
+    } catch (err) {
+      if (platformCode(err) === 'already_reacted') return;
+      throw err;
+    }
+  }
+
+  async userInfo(userId: string): Promise<SlackUserInfo> {
+    const r = await this.call<{ user?: { id?: string; name?: string; real_name?: string; is_admin?: boolean; is_owner?: boolean; is_primary_owner?: boolean; is_bot?: boolean; profile?: { display_name?: string; real_name?: string } } }>(
+      'users.info',
+      { user: userId },
+    );
+    const u = r.user ?? {};
+    const name = u.profile?.display_name || u.profile?.real_name || u.real_name || u.name || null;
+    return { id: u.id ?? userId, name, isAdmin: Boolean(u.is_admin), isOwner: Boolean(u.is_owner || u.is_primary_owner), isBot: Boolean(u.is_bot) };
+  }
+
+  /**
+   * Slack's external upload in three steps: get an upload URL for (filename, length), POST the
+   * bytes there, then complete it into the channel's thread (thread_ts).
+   */
+  async uploadFile(opts: { channel: string; threadTs: string; filename: string; title: string; bytes: Buffer; contentType: string }): Promise<string> {
+    const step1 = await this.call<{ upload_url?: string; file_id?: string }>('files.getUploadURLExternal', {
+      filename: opts.filename,
+      length: opts.bytes.length,
+    });
+    if (!step1.upload_url || !step1.file_id) {
+      throw new PlatformError({ platform: PLATFORM_ID, message: 'Slack files.getUploadURLExternal: no upload_url', retryable: false });
+    }
+    let res: Response;
+    try {
+      res = await fetch(step1.upload_url, {
+        method: 'POST',
+        headers: { 'content-type': opts.contentType || 'application/octet-stream' },
+        body: new Uint8Array(opts.bytes),
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.timeoutMs * 3),
+      });
+      await res.arrayBuffer();
+    } catch (err) {
+      throw new PlatformError({ platform: PLATFORM_ID, message: `Slack file upload failed (${err instanceof Error ? err.message : String(err)})`, retryable: true });
+    }
+    if (res.status !== 200) {
+      throw new PlatformError({ platform: PLATFORM_ID, message: `Slack file upload: HTTP ${res.status}`, retryable: res.status >= 500 || res.status === 429, platformCode: `http_${res.status}` });
+    }
+    await this.call('files.completeUploadExternal', {
+      files: [{ id: step1.file_id, title: opts.title }],
+      channel_id: opts.channel,
+      thread_ts: opts.threadTs,
+    });
+    return step1.file_id;
+  }
+
+  /**
+   * A file a user attached in Slack (url_private), fetched with the bot token. Only from Slack's
+   * own file host or the configured API's origin: the token never goes anywhere else.
+   */
+  async downloadFile(url: string, maxBytes: number): Promise<{ bytes: Buffer; contentType: string | null }> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PlatformError({ platform: PLATFORM_ID, message: 'file link is not a URL', retryable: false });
+    }
+    const allowed = (parsed.protocol === 'https:' && parsed.hostname === 'files.slack.com') || parsed.origin === this.apiOrigin;
+    if (!allowed) throw new PlatformError({ platform: PLATFORM_ID, message: `file link is not on Slack (${parsed.hostname})`, retryable: false });
+    const res = await fetch(parsed, {
+      headers: { authorization: `Bearer ${this.token}` },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.timeoutMs * 3),
+    }).catch((err: unknown) => {
+      throw new PlatformError({ platform: PLATFORM_ID, message: `file download failed (${err instanceof Error ? err.message : String(err)})`, retryable: true });
+    });
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new PlatformError({ platform: PLATFORM_ID, message: `file download: HTTP ${res.status}`, retryable: res.status >= 500 || res.status === 429 });
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await res.body?.cancel();
+      throw new PlatformError({ platform: PLATFORM_ID, message: `file is larger than ${maxBytes} bytes`, retryable: false, platformCode: 'too_large' });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    if (res.body) {
+      for await (const chunk of res.body) {
+        size += (chunk as Uint8Array).length;
+        if (size > maxBytes) {
+          throw new PlatformError({ platform: PLATFORM_ID, message: `file is larger than ${maxBytes} bytes`, retryable: false, platformCode: 'too_large' });
+        }
+        chunks.push(Buffer.from(chunk as Uint8Array));
+      }
+    }
+    return { bytes: Buffer.concat(chunks), contentType: res.headers.get('content-type') };
+  }
+}

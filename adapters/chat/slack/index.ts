@@ -1,0 +1,183 @@
+// Slack as the bridge's first chat platform: Bolt with an ExpressReceiver mounted on our express
+// app at POST /slack/events (events, slash commands; Slack signature checked by Bolt on the raw
+// body: bad or stale (> 5 min) -> 401 and nothing happens).
+//
+// createSlackPlatform(ctx, deps) returns the ChatPlatform (for the ChatRegistry used by delivery
+// and status notices), mount(app) for the HTTP route, and start()/stop() for the lifetime.
+
+import { App, ExpressReceiver } from '@slack/bolt';
+import type { Express } from 'express';
+import type { ChatServiceDeps } from '../../../src/chat/types.js';
+import type { Clock, DeliveryQueue, OutboundQueue, SmsProviderCapabilities, Store } from '../../../src/core/ports.js';
+import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
+import type { ChatRegistry } from '../../../src/delivery/registry.js';
+import { ConfigError } from '../../../src/core/errors.js';
+import { SlackApi, platformCode, slackLogger } from './api.js';
+import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
+import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
+import { handleMessageEvent, type SlackMessageEvent } from './events.js';
+import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
+import { SlackChatPlatform } from './platform.js';
+
+export { SlackChatPlatform } from './platform.js';
+export { escapeSlackText } from './format.js';
+
+/** The part of AppContext Slack needs (src/app.ts AppContext satisfies it). */
+export interface SlackAppContext {
+  config: {
+    dataDir: string;
+    slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
+  };
+  store: Store;
+  clock: Clock;
+  logger?: ChatLogger;
+}
+
+export interface SlackPlatformDeps {
+  queue: OutboundQueue;
+  deliveries: DeliveryQueue;
+  providerCaps: (provider: string) => SmsProviderCapabilities | null;
+  /** When given, the platform registers itself here. */
+  registry?: ChatRegistry;
+  /** Per-channel posting pace; null turns it off (benchmarks). Default ~1 msg/s, burst 10. */
+  pace?: PacerOptions | null;
+  /** Web API timeout per call. */
+  timeoutMs?: number;
+}
+
+export interface SlackRuntime {
+  platform: SlackChatPlatform;
+  api: SlackApi;
+  /** Adds POST /slack/events. Mount before any body parser that would consume the raw body. */
+  mount(app: Express): void;
+  /** auth.test (team and bot ids), Bolt init. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDeps): SlackRuntime {
+  const { botToken, signingSecret, apiUrl } = ctx.config.slack;
+  if (!botToken || !signingSecret) throw new Error('Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET');
+  const log = ctx.logger ?? silentLogger;
+  const api = new SlackApi({ token: botToken, apiUrl, logger: log, timeoutMs: deps.timeoutMs });
+  const identity: SlackHandlerDeps['identity'] = { teamId: '', botUserId: null, botId: null };
+  let identityCall: Promise<SlackHandlerDeps['identity']> | null = null;
+  const whoAmI = (): Promise<SlackHandlerDeps['identity']> =>
+    (identityCall ??= api.authTest().then(
+      (who) => {
+        identity.teamId = who.teamId;
+        identity.botUserId = who.userId || null;
+        identity.botId = who.botId;
+        return identity;
+      },
+      (err: unknown) => {
+        identityCall = null; // try again next time
+        if (platformCode(err) === 'invalid_auth' || platformCode(err) === 'not_authed') {
+          throw new ConfigError('SLACK_BOT_TOKEN: Slack does not accept this token (auth.test says invalid_auth)');
+        }
+        throw err;
+      },
+    ));
+  const pace = deps.pace === undefined ? DEFAULT_PACE : deps.pace;
+  const platform = new SlackChatPlatform({
+    api,
+    dataDir: ctx.config.dataDir,
+    // A delivery job may run before start() finished: it then waits for auth.test.
+    teamId: async () => identity.teamId || (await whoAmI()).teamId,
+    pacer: pace ? new ChannelPacer(pace) : null,
+    logger: log,
+  });
+  const chat: ChatServiceDeps = {
+    store: ctx.store,
+    clock: ctx.clock,
+    queue: deps.queue,
+    deliveries: deps.deliveries,
+    providerCaps: deps.providerCaps,
+    logger: log,
+  };
+  const handlerDeps: SlackHandlerDeps = {
+    chat,
+    api,
+    platform,
+    dataDir: ctx.config.dataDir,
+    logger: log,
+    identity,
+    userNames: new UserNames(api, log),
+    seenEvents: new RecentIds(),
+  };
+
+  const boltLogger = slackLogger(log);
+  const receiver = new ExpressReceiver({
+    signingSecret,
+    endpoints: '/slack/events',
+    // Ack first, work after: Slack wants an answer within 3 s and retries otherwise.
+    processBeforeResponse: false,
+    logger: boltLogger,
+  });
+  const bolt = new App({
+    token: botToken,
+    receiver,
+    logger: boltLogger,
+    deferInitialization: true,
+    clientOptions: { slackApiUrl: apiUrl, retryConfig: { retries: 0 } },
+  });
+
+  // Work that runs after Slack got its ack; stop() lets it finish before the store closes.
+  const inflight = new Set<Promise<unknown>>();
+  const track = async <T>(work: Promise<T>): Promise<T> => {
+    inflight.add(work);
+    try {
+      return await work;
+    } finally {
+      inflight.delete(work);
+    }
+  };
+
+  bolt.event('message', async ({ event, body }) => {
+    const b = body as { team_id?: string; event_id?: string };
+    await track(handleEvent(event as unknown as SlackMessageEvent, b));
+  });
+  const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }): Promise<void> => {
+    try {
+      await handleMessageEvent(handlerDeps, event, {
+        teamId: b.team_id ?? identity.teamId,
+        eventId: b.event_id ?? null,
+      });
+    } catch (err) {
+      log.error({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack message event failed');
+    }
+  };
+
+  bolt.command('/sms', async ({ command, ack, respond }) => {
+    await ack();
+    const reply = async (text: string): Promise<void> => {
+      await respond({ response_type: 'ephemeral', text });
+    };
+    await track(
+      handleSmsCommand(handlerDeps, command as unknown as SlashCommandPayload, reply).catch(async (err: unknown) => {
+        log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack /sms failed');
+        await reply(':warning: Something went wrong on the bridge. Check the contact\'s thread before trying again, so nothing goes twice.').catch(() => undefined);
+      }),
+    );
+  });
+
+  deps.registry?.register(platform);
+
+  return {
+    platform,
+    api,
+    mount(app) {
+      app.use(receiver.router);
+    },
+    async start() {
+      const who = await whoAmI();
+      await bolt.init();
+      log.info({ team: who.teamId }, 'slack ready');
+    },
+    async stop() {
+      // Stays registered: a delivery job still running must not take Slack for "not configured"
+      // and skip its channel. HTTP has stopped taking requests; let acked events and commands finish (bounded).
+      await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    },
+  };
+}

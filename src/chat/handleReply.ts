@@ -1,0 +1,58 @@
+// A human reply written in a conversation's chat thread, on any platform: goes out as SMS/MMS
+// through core requestOutbound (all eligibility checks there), from the conversation's own number
+// to its contact (rule 11: the user never picks the sending number).
+//
+// The chat message itself is the message's post in that channel (message_posts), so status
+// reactions land on it and delivery only mirrors it to the other mapped channels (rule 8).
+
+import { requestOutbound } from '../core/index.js';
+import type { ChatReplyInput, ChatReplyResult, ChatServiceDeps } from './types.js';
+
+/** True when the text is an internal note (policy.internalNotePrefix, default `//`). */
+export function isInternalNote(text: string, prefix: string): boolean {
+  return prefix.length > 0 && text.trimStart().startsWith(prefix);
+}
+
+export async function handleChatReply(deps: ChatServiceDeps, input: ChatReplyInput): Promise<ChatReplyResult> {
+  const policy = deps.store.policy.get();
+  if (isInternalNote(input.text, policy.internalNotePrefix)) return { kind: 'note' };
+
+  const thread = deps.store.threads.findByThread(input.platform, input.channel, input.threadId);
+  if (!thread) return { kind: 'not-a-conversation' };
+  const conversation = deps.store.conversations.get(thread.conversationId);
+  if (!conversation) return { kind: 'not-a-conversation' };
+
+  const outcome = await requestOutbound(deps, {
+    fromNumber: conversation.number,
+    to: [conversation.contact],
+    body: input.text,
+    media: input.files,
+    author: { platform: input.platform, userId: input.userId, name: input.userName },
+    platformMessageId: input.platformMessageId,
+  });
+  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
+
+  const { message } = outcome;
+  if (!outcome.duplicate) {
+    // The chat message is this message's post in this channel; unique indexes make a racing
+    // duplicate harmless, so a failure here only means it is recorded already.
+    const existing = deps.store.posts.findByPlatformMessageId(input.platform, input.platformMessageId);
+    if (!existing) {
+      try {
+        deps.store.posts.save({
+          messageId: message.id,
+          platform: input.platform,
+          channel: input.channel,
+          platformMessageId: input.platformMessageId,
+        });
+      } catch (err) {
+        deps.logger?.warn({ messageId: message.id, err: String(err) }, 'origin post already recorded');
+      }
+    }
+    // Mirror into the conversation's other mapped channels (Teams <-> Slack), in order.
+    await deps.deliveries.enqueueDelivery(message.id, message.conversationId);
+  }
+  // Read again: the send worker may have moved the status while we recorded the post.
+  const fresh = deps.store.messages.get(message.id) ?? message;
+  return { kind: 'queued', message: fresh, duplicate: outcome.duplicate, internal: outcome.internal };
+}

@@ -1,0 +1,44 @@
+// An SMS started from a channel command (Slack `/sms <number> <text>`): the channel's mapped
+// number is the sender (rule 11), the typed number the recipient. The message is then delivered
+// like any other: into the contact's thread in every mapped channel (the thread is created when
+// the conversation is new), marked with the user who wrote it.
+
+import { requestOutbound } from '../core/index.js';
+import type { Refusal } from '../core/errors.js';
+import type { Message, PlatformId } from '../core/types.js';
+import type { ChatServiceDeps } from './types.js';
+
+export interface SendFromChannelInput {
+  platform: PlatformId;
+  channel: string;
+  userId: string;
+  userName: string | null;
+  /** Recipients as typed; more than one is refused by the rules (rule 3). */
+  to: string[];
+  text: string;
+  /** Platform-qualified id of the command invocation, makes it idempotent. */
+  platformMessageId: string;
+}
+
+export type SendFromChannelResult =
+  | { kind: 'no-mapping' }
+  | { kind: 'queued'; message: Message; duplicate: boolean; internal: boolean }
+  | { kind: 'refused'; refusals: Refusal[] };
+
+export async function sendFromChannel(deps: ChatServiceDeps, input: SendFromChannelInput): Promise<SendFromChannelResult> {
+  const mapping = deps.store.mappings.list({ platform: input.platform, channel: input.channel })[0];
+  if (!mapping) return { kind: 'no-mapping' };
+  const outcome = await requestOutbound(deps, {
+    fromNumber: mapping.number,
+    to: input.to,
+    body: input.text,
+    media: [],
+    author: { platform: input.platform, userId: input.userId, name: input.userName },
+    platformMessageId: input.platformMessageId,
+  });
+  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
+  // Not written in a thread: delivery posts it into the contact's thread in this channel (and
+  // every other mapped one), creating the thread when needed.
+  if (!outcome.duplicate) await deps.deliveries.enqueueDelivery(outcome.message.id, outcome.message.conversationId);
+  return { kind: 'queued', message: outcome.message, duplicate: outcome.duplicate, internal: outcome.internal };
+}

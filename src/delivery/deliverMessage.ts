@@ -1,0 +1,179 @@
+// Delivery of one stored message to chat: the handler the delivery queue calls, in order per
+// conversation (jobs/deliveryQueue.ts), after fetchPendingMedia(messageId).
+//
+// For every mapped channel of the conversation's number that has no post of this message yet
+// (message_posts), it finds or creates the conversation's thread in that channel (threads table,
+// unique per conversation+channel), posts the message there and saves the post. Re-running it
+// after a partial failure therefore only does what is missing: that is what makes the job safe to
+// retry after a platform 429 without double posts and without reordering.
+//
+// A message written in chat already has its origin post saved (src/chat/handleReply.ts), so it is
+// only mirrored to the other channels (rule 8). Unmapped numbers go to policy.fallback when set.
+
+import { PlatformError } from '../core/errors.js';
+import type { ChatMessageView, ChatPlatform, MessagePost, Store } from '../core/ports.js';
+import type { Conversation, Mapping, Message, PlatformId, ThreadRef } from '../core/types.js';
+import { withConversationLock } from './conversationLock.js';
+import { silentLogger, type ChatLogger } from './logger.js';
+import type { ChatRegistry } from './registry.js';
+
+export interface DeliveryDeps {
+  store: Store;
+  registry: ChatRegistry;
+  logger?: ChatLogger;
+}
+
+export interface DeliveryTarget {
+  platform: PlatformId;
+  channel: string;
+  /** True when the target is policy.fallback because the number has no mapping. */
+  fallback: boolean;
+}
+
+export interface DeliveryResult {
+  /** Posts made by this run. */
+  posted: { platform: PlatformId; channel: string; platformMessageId: string }[];
+  /** Targets that already had a post of this message (retry, or origin post of a chat reply). */
+  skipped: DeliveryTarget[];
+  /** Targets that failed for good (e.g. channel gone); retryable failures throw instead. */
+  failed: { target: DeliveryTarget; error: string }[];
+  /** True when the number has no mapping on any running platform and no fallback applies. */
+  unrouted: boolean;
+}
+
+/** Human notices shown with a message, whatever the platform. */
+export function noticesFor(message: Message): string[] {
+  const notices: string[] = [];
+  if (message.direction === 'inbound' && message.otherRecipients.length > 0) {
+    notices.push(
+      `This message was also sent to ${message.otherRecipients.join(', ')}. Replies here go to the sender alone.`,
+    );
+  }
+  for (const m of message.media) {
+    if (m.status === 'refused' || m.status === 'failed') {
+      notices.push(`A file (${m.contentType || 'unknown type'}) could not be kept: ${m.reason ?? 'no reason given'}.`);
+    } else if (m.status === 'pending') {
+      notices.push(`A file (${m.contentType || 'unknown type'}) has not been downloaded yet.`);
+    }
+  }
+  return notices;
+}
+
+export function viewFor(message: Message, conversation: Conversation): ChatMessageView {
+  return {
+    message,
+    conversation,
+    origin: message.author ? { platform: message.author.platform, authorName: message.author.name ?? null } : null,
+    notices: noticesFor(message),
+  };
+}
+
+/** Where a conversation's messages go: its number's mappings on running platforms, else fallback. */
+export function targetsFor(deps: DeliveryDeps, conversation: Conversation): DeliveryTarget[] {
+  const mappings: Mapping[] = deps.store.mappings.list({ number: conversation.number });
+  const live = mappings.filter((m) => deps.registry.has(m.platform));
+  if (live.length > 0) return live.map((m) => ({ platform: m.platform, channel: m.channel, fallback: false }));
+  if (mappings.length > 0) return []; // mapped, but to a platform not running here: nothing to do now
+  const fallback = deps.store.policy.get().fallback;
+  if (fallback && deps.registry.has(fallback.platform)) {
+    return [{ platform: fallback.platform, channel: fallback.channel, fallback: true }];
+  }
+  return [];
+}
+
+/** Finds the conversation's thread in a channel, creating the root once. Caller holds the lock. */
+export async function ensureThread(
+  deps: DeliveryDeps,
+  platform: ChatPlatform,
+  conversation: Conversation,
+  channel: string,
+): Promise<ThreadRef> {
+  const existing = deps.store.threads.get(conversation.id, platform.id, channel);
+  if (existing) return existing;
+  const { threadId } = await platform.createThread(conversation, channel);
+  // save() keeps the first one if another process won a race; we then use the stored thread.
+  return deps.store.threads.save({ conversationId: conversation.id, platform: platform.id, channel, threadId });
+}
+
+export async function deliverMessage(deps: DeliveryDeps, messageId: string): Promise<DeliveryResult> {
+  const log = deps.logger ?? silentLogger;
+  const result: DeliveryResult = { posted: [], skipped: [], failed: [], unrouted: false };
+  const first = deps.store.messages.get(messageId);
+  if (!first) {
+    log.warn({ messageId }, 'delivery: message not found');
+    return result;
+  }
+  const conversation = deps.store.conversations.get(first.conversationId);
+  if (!conversation) {
+    log.warn({ messageId, conversationId: first.conversationId }, 'delivery: conversation not found');
+    return result;
+  }
+
+  return withConversationLock(conversation.id, async () => {
+    // Read again inside the lock: media or status may have moved while waiting.
+    const message = deps.store.messages.get(messageId) ?? first;
+    const targets = targetsFor(deps, conversation);
+    if (targets.length === 0) {
+      result.unrouted = true;
+      log.info({ messageId, number: conversation.number }, 'delivery: no chat target (unrouted)');
+      return result;
+    }
+    const posts = deps.store.posts.listForMessage(message.id);
+    const view = viewFor(message, conversation);
+    for (const target of targets) {
+      if (posts.some((p) => p.platform === target.platform && p.channel === target.channel)) {
+        result.skipped.push(target);
+        continue;
+      }
+      const platform = deps.registry.get(target.platform);
+      if (!platform) continue;
+      try {
+        const thread = await ensureThread(deps, platform, conversation, target.channel);
+        const { platformMessageId } = await platform.post(thread, view);
+        const post = deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
+        result.posted.push({ platform: platform.id, channel: target.channel, platformMessageId });
+        if (message.direction !== 'inbound') await showCurrentStatus(deps, platform, post, thread, message.id, log);
+      } catch (err) {
+        // Retryable (429, 5xx, timeout): stop here and let the job retry later. Later targets and
+        // later messages of this conversation wait, which keeps the order in every thread.
+        if (err instanceof PlatformError && err.retryable) throw err;
+        const error = err instanceof Error ? err.message : String(err);
+        log.error({ messageId, platform: target.platform, channel: target.channel, err: error }, 'delivery: post failed for good');
+        result.failed.push({ target, error });
+      }
+    }
+    return result;
+  });
+}
+
+/**
+ * A message written in chat may have been sent (or refused, or failed) before this post existed,
+ * so the status notifier had nowhere to show it: show where it stands now. A status that moves
+ * after the post was saved reaches it through the notifier as usual.
+ */
+async function showCurrentStatus(
+  deps: DeliveryDeps,
+  platform: ChatPlatform,
+  post: MessagePost,
+  thread: ThreadRef,
+  messageId: string,
+  log: ChatLogger,
+): Promise<void> {
+  const fresh = deps.store.messages.get(messageId);
+  if (!fresh) return;
+  try {
+    await platform.showStatus(post, thread, fresh);
+  } catch (err) {
+    log.warn({ messageId, platform: platform.id, err: err instanceof Error ? err.message : String(err) }, 'status after post failed');
+  }
+}
+
+/** The delivery queue's injected handler, with the media fetch step in front when provided. */
+export function createDeliverHandler(
+  deps: DeliveryDeps & { fetchPendingMedia?: (messageId: string) => Promise<unknown> },
+): (messageId: string) => Promise<void> {
+  return async (messageId: string) => {
+    if (deps.fetchPendingMedia) await deps.fetchPendingMedia(messageId);
+    await deliverMessage(deps, messageId);
+  };
+}

@@ -1,0 +1,106 @@
+// Signed `/sms` slash commands through the real server: ack, ephemeral answers on response_url,
+// sends through the queue to the fake provider, the contact's thread in the channel.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHANNEL, CONTACT, OUR, createSlackHarness, responsesTo, type SlackHarness } from './harness.js';
+
+let h: SlackHarness;
+beforeEach(async () => {
+  h = await createSlackHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+async function command(text: string, opts: { user?: string; channel?: string } = {}): Promise<string> {
+  const { res, responseUrl } = await h.slashCommand(text, opts);
+  expect(res.status).toBe(200);
+  await h.waitFor(() => responsesTo(h.slack, responseUrl).length > 0, `answer to /sms ${text}`);
+  const answers = responsesTo(h.slack, responseUrl);
+  expect(h.slack.responses.find((r) => r.id === responseUrl.split('/').pop())?.body.response_type).toBe('ephemeral');
+  return answers.join('\n');
+}
+
+describe('/sms slash command', () => {
+  it('sends from the channel\'s number, acks at once, and shows the text in the contact\'s thread attributed to the user', async () => {
+    h.setupNumber();
+    // Slack answers users.info slowly: the command must be acked before that work is done.
+    h.slack.failNext('users.info', { kind: 'slow', delayMs: 800 });
+    const { res, responseUrl } = await h.slashCommand('+1 212 555 3456 Your order is ready');
+    expect(res.status).toBe(200);
+    expect(responsesTo(h.slack, responseUrl)).toEqual([]); // acked first, answered later
+    expect(h.twilio.calls).toEqual([]);
+    await h.waitFor(() => responsesTo(h.slack, responseUrl).length === 1, 'answer');
+    await h.waitFor(() => h.twilio.calls.length === 1, 'send');
+    expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT, Body: 'Your order is ready' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'thread root + message');
+    const root = h.slack.roots(CHANNEL)[0]!;
+    expect(root.text).toContain('(212) 555-3456');
+    const post = h.slack.thread(CHANNEL, root.ts)[0]!;
+    expect(post.text).toBe('*agent* (Slack) sent SMS:\nYour order is ready'); // Slack display name
+
+    // The contact answers: same thread.
+    await h.inboundSms({ sid: 'SMr', body: 'thanks!' });
+    await h.waitFor(() => h.slack.messages.length === 3, 'reply in thread');
+    expect(h.slack.roots(CHANNEL)).toHaveLength(1);
+    expect(h.slack.thread(CHANNEL, root.ts).map((m) => m.text)).toEqual([post.text, 'thanks!']);
+  });
+
+  it('the number may be written in any common format', async () => {
+    h.setupNumber();
+    expect(await command('(212) 555-3456 hello')).toMatch(/queued/);
+    await h.waitFor(() => h.twilio.calls.length === 1, 'send');
+    expect(h.twilio.calls[0]?.To).toBe(CONTACT);
+  });
+
+  it('refusals come back ephemeral with every reason, and nothing is sent', async () => {
+    h.setupNumber();
+    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    h.temp.store.users.upsert('slack', 'UAGENT', { smsEnabled: false });
+    const answer = await command(`${CONTACT} ${'€'.repeat(900)}`);
+    expect(answer).toMatch(/Not sent/);
+    expect(answer.split('\n').filter((l) => l.startsWith('•'))).toHaveLength(3); // user off, opted out, segments
+    expect(await command('+1 800 555 2671 hi')).toMatch(/toll-free/i);
+    expect(await command('+14155552222,+12125553456 hi')).toMatch(/one number at a time/);
+    expect(await command('+44 20 7946 0958 hi')).toMatch(/US|Canad/);
+    expect(await command('hello there')).toMatch(/not a phone number/);
+    expect(h.twilio.calls).toHaveLength(0);
+  });
+
+  it('a channel with no mapped number has nothing to send from', async () => {
+    expect(await command(`${CONTACT} hi`)).toMatch(/not mapped to a bridge number/);
+  });
+
+  it('help and history answer ephemeral', async () => {
+    h.setupNumber();
+    expect(await command('help')).toMatch(/\/sms history/);
+    await h.inboundSms({ sid: 'SM1', body: 'first <b>' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'delivered');
+    const history = await command('history (212) 555-3456');
+    expect(history).toContain('first &lt;b&gt;');
+    expect(history).toMatch(/last 1 of 1/);
+  });
+
+  it('admin-only commands are refused to everyone else', async () => {
+    h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    for (const c of ['map +14155552671', 'unmap +14155552671', 'numbers']) {
+      expect(await command(c, { user: 'UAGENT' })).toMatch(/Only Slack workspace admins/);
+    }
+    expect(h.temp.store.mappings.list()).toHaveLength(0);
+  });
+
+  it('workspace admins and bridge admins map, list and unmap numbers, with an audit trail', async () => {
+    h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    expect(await command('map (415) 555-2671', { user: 'UADMIN' })).toMatch(/now shown in this channel/);
+    expect(h.temp.store.mappings.list()).toEqual([expect.objectContaining({ number: OUR, platform: 'slack', channel: CHANNEL })]);
+    expect(await command('numbers', { user: 'UADMIN' })).toContain(`<#${CHANNEL}>`);
+
+    h.temp.store.users.upsert('slack', 'UAGENT', { admin: true }); // marked admin in the admin API
+    expect(await command('unmap +14155552671', { user: 'UAGENT' })).toMatch(/no longer shown/);
+    expect(h.temp.store.mappings.list()).toHaveLength(0);
+    expect(h.temp.store.audit.list().map((a) => a.action)).toEqual(expect.arrayContaining(['mapping.create', 'mapping.delete']));
+  });
+
+  it('mapping a number that is not provisioned is refused with the reason', async () => {
+    expect(await command('map +14155559876', { user: 'UADMIN' })).toMatch(/not provisioned/);
+  });
+});

@@ -1,0 +1,253 @@
+// The whole bridge for Slack end-to-end tests, real parts only: the real express app
+// (createHttpApp) on 127.0.0.1:0 with the Twilio webhook routes, /slack/events (Bolt
+// ExpressReceiver) and /media; the real BullMQ send and delivery pipelines on Redis under a
+// unique prefix; SQLite on a temp file; the fake Slack Web API and the fake Twilio API over HTTP.
+
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createSlackPlatform, type SlackRuntime } from '../../../adapters/chat/slack/index.js';
+import { createTwilioProvider } from '../../../adapters/sms/twilio/index.js';
+import { createDeliveryQueue } from '../../../jobs/deliveryQueue.js';
+import { createDeliveryPipeline, createOutboundPipeline, type DeliveryPipeline, type OutboundPipeline } from '../../../jobs/pipeline.js';
+import type { AppContext } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config.js';
+import type { Message } from '../../../src/core/types.js';
+import { createDeliverHandler } from '../../../src/delivery/deliverMessage.js';
+import { ChatRegistry } from '../../../src/delivery/registry.js';
+import { createStatusNotifier } from '../../../src/delivery/statusNotifier.js';
+import { createHttpApp } from '../../../src/http/app.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMediaFetcher } from '../../../src/media/fetcher.js';
+import { mediaRouter } from '../../../src/media/mediaRoute.js';
+import { createMediaUrlSigner } from '../../../src/media/signedUrls.js';
+import { createMetrics } from '../../../src/metrics.js';
+import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
+import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
+import { createTempStore, type TempStore } from '../../support/tempStore.js';
+
+export const OUR = '+14155552671';
+export const CONTACT = '+12125553456';
+export const CHANNEL = 'C0SMS';
+export const PUBLIC_URL = 'http://bridge.test';
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export interface SlackHarness {
+  url: string;
+  slack: FakeSlack;
+  twilio: FakeTwilio;
+  temp: TempStore;
+  signingSecret: string;
+  slackRt: SlackRuntime;
+  /** Chat platforms delivery posts to (tests may register a recording second platform). */
+  registry: ChatRegistry;
+  outbound: OutboundPipeline;
+  delivery: DeliveryPipeline;
+  /** Provisions OUR (Twilio, local) and maps it to CHANNEL. */
+  setupNumber(opts?: { number?: string; channel?: string }): void;
+  inboundSms(m: { sid: string; body: string; from?: string; to?: string; media?: { url: string; contentType: string }[] }): Promise<Response>;
+  statusCallback(sid: string, status: string, errorCode?: string): Promise<Response>;
+  slackEvent(event: Record<string, unknown>, opts?: { eventId?: string; retryNum?: number; timestamp?: number; secret?: string }): Promise<Response>;
+  slashCommand(text: string, opts?: { user?: string; channel?: string; triggerId?: string; responseUrl?: string }): Promise<{ res: Response; responseUrl: string }>;
+  /** Signed POST of any raw body to /slack/events. */
+  signedPost(body: string, contentType: string, opts?: { timestamp?: number; secret?: string; retryNum?: number }): Promise<Response>;
+  messages(): Message[];
+  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export async function createSlackHarness(opts: { attempts?: number } = {}): Promise<SlackHarness> {
+  const prefix = `test-${randomUUID()}`;
+  const temp = createTempStore();
+  const slack = await startFakeSlack();
+  const twilio = await startFakeTwilio();
+  const signingSecret = randomBytes(16).toString('hex');
+  slack.addChannel(CHANNEL, 'sms-desk');
+  const config = loadConfig({
+    PORT: '0',
+    PUBLIC_URL,
+    DATA_DIR: temp.dir,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_API_URL: slack.apiUrl,
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_API_URL: twilio.url,
+  });
+  const logger = createLogger({ level: 'silent' });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const clock = { now: () => new Date() };
+  const store = temp.store;
+  const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
+
+  const registry = new ChatRegistry();
+  const notifier = createStatusNotifier({ store, registry, logger });
+  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix, attempts: opts.attempts });
+  const tw = createTwilioProvider(
+    { accountSid: twilio.accountSid, authToken: twilio.authToken, apiUrl: twilio.url, publicUrl: PUBLIC_URL },
+    { store, clock, deliveries: deliveryQueue, notifier, logger },
+  );
+  const fetcher = createMediaFetcher({ store, dataDir: temp.dir, sources: { twilio: tw.mediaSource } });
+  const signer = createMediaUrlSigner({ secret: randomBytes(32), publicUrl: PUBLIC_URL });
+  const providers = (id: string) => (id === tw.provider.id ? tw.provider : null);
+  const outbound = createOutboundPipeline({
+    store,
+    clock,
+    redis,
+    prefix,
+    providers,
+    notifier,
+    mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, 3600)),
+    logger,
+    options: { rateLimits: false, attempts: opts.attempts, backoff: { baseMs: 50, maxMs: 500 } },
+  });
+  const delivery = createDeliveryPipeline({
+    redis,
+    prefix,
+    queue: deliveryQueue,
+    deliver: createDeliverHandler({ store, registry, logger }),
+    fetchPendingMedia: async (id) => {
+      await fetcher.fetchPendingMedia(id);
+    },
+    logger,
+    options: { backoff: { baseMs: 50, maxMs: 500 } },
+  });
+  const slackRt = createSlackPlatform(ctx, {
+    queue: outbound.queue,
+    deliveries: deliveryQueue,
+    providerCaps: (id) => providers(id)?.capabilities ?? null,
+    registry,
+    pace: null,
+  });
+
+  await outbound.start();
+  await delivery.start();
+  await slackRt.start();
+  const app = createHttpApp(ctx, [slackRt.mount, (a) => void a.use(tw.router), (a) => void a.use(mediaRouter({ media: store.media, signer, dataDir: temp.dir }))]);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const signedPost: SlackHarness['signedPost'] = (body, contentType, o = {}) => {
+    const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
+    const sig = 'v0=' + createHmac('sha256', o.secret ?? signingSecret).update(`v0:${ts}:${body}`).digest('hex');
+    const headers: Record<string, string> = {
+      'content-type': contentType,
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': sig,
+    };
+    if (o.retryNum !== undefined) {
+      headers['x-slack-retry-num'] = String(o.retryNum);
+      headers['x-slack-retry-reason'] = 'http_timeout';
+    }
+    return fetch(`${url}/slack/events`, { method: 'POST', headers, body });
+  };
+
+  const h: SlackHarness = {
+    url,
+    slack,
+    twilio,
+    temp,
+    signingSecret,
+    slackRt,
+    registry,
+    outbound,
+    delivery,
+    setupNumber(o = {}) {
+      const number = o.number ?? OUR;
+      if (!store.numbers.get(number)) store.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+      store.mappings.create({ number, platform: 'slack', channel: o.channel ?? CHANNEL });
+    },
+    inboundSms(m) {
+      const params = twilioInboundParams({ sid: m.sid, from: m.from ?? CONTACT, to: m.to ?? OUR, body: m.body, media: m.media, accountSid: twilio.accountSid });
+      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/sms`, params);
+      return fetch(`${url}/webhooks/twilio/sms`, { method: 'POST', headers: signed.headers, body: signed.body });
+    },
+    statusCallback(sid, status, errorCode) {
+      const params: Record<string, string> = { MessageSid: sid, MessageStatus: status, AccountSid: twilio.accountSid, From: OUR, To: CONTACT };
+      if (errorCode) params.ErrorCode = errorCode;
+      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/status`, params);
+      return fetch(`${url}/webhooks/twilio/status`, { method: 'POST', headers: signed.headers, body: signed.body });
+    },
+    slackEvent(event, o = {}) {
+      const body = JSON.stringify({
+        token: 'legacy',
+        team_id: slack.teamId,
+        api_app_id: 'A0APP',
+        type: 'event_callback',
+        event_id: o.eventId ?? `Ev${randomUUID().slice(0, 8)}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event: { type: 'message', channel: CHANNEL, event_ts: event.ts, ...event },
+        authorizations: [{ team_id: slack.teamId, user_id: slack.botUserId, is_bot: true }],
+      });
+      return signedPost(body, 'application/json', { timestamp: o.timestamp, secret: o.secret, retryNum: o.retryNum });
+    },
+    async slashCommand(text, o = {}) {
+      const responseUrl = o.responseUrl ?? slack.responseUrl();
+      const body = new URLSearchParams({
+        token: 'legacy',
+        team_id: slack.teamId,
+        team_domain: 'fake',
+        channel_id: o.channel ?? CHANNEL,
+        channel_name: 'sms-desk',
+        user_id: o.user ?? 'UAGENT',
+        user_name: 'agent',
+        command: '/sms',
+        text,
+        api_app_id: 'A0APP',
+        response_url: responseUrl,
+        trigger_id: o.triggerId ?? `trig-${randomUUID()}`,
+      }).toString();
+      const res = await signedPost(body, 'application/x-www-form-urlencoded');
+      return { res, responseUrl };
+    },
+    signedPost,
+    messages() {
+      return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
+    },
+    async waitFor(check, what, timeoutMs = 8000) {
+      const until = Date.now() + timeoutMs;
+      while (!check()) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await slackRt.stop();
+      await delivery.stop();
+      await outbound.stop();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      await slack.close();
+      await twilio.close();
+      temp.cleanup();
+    },
+  };
+  slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
+  slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'Bo Boss', is_admin: true });
+  return h;
+}
+
+/** Text of the response_url answers for one command. */
+export function responsesTo(slack: FakeSlack, responseUrl: string): string[] {
+  const id = responseUrl.split('/').pop();
+  return slack.responses.filter((r) => r.id === id).map((r) => String(r.body.text ?? ''));
+}

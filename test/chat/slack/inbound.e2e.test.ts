@@ -1,0 +1,119 @@
+// Signed Twilio webhook -> store -> delivery job -> fake Slack thread, through the real server.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHANNEL, createSlackHarness, type SlackHarness } from './harness.js';
+
+let h: SlackHarness;
+beforeEach(async () => {
+  h = await createSlackHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const threadOf = (rootTs: string) => h.slack.thread(CHANNEL, rootTs);
+
+describe('inbound SMS into Slack threads', () => {
+  it('a first SMS creates the contact\'s thread (root names contact and bridge number), the second goes into the same thread', async () => {
+    h.setupNumber();
+    expect((await h.inboundSms({ sid: 'SM1', body: 'hello' })).status).toBe(200);
+    await h.waitFor(() => h.slack.messages.length === 2, 'root + first message');
+    expect((await h.inboundSms({ sid: 'SM2', body: 'are you there?' })).status).toBe(200);
+    await h.waitFor(() => h.slack.messages.length === 3, 'second message');
+
+    const roots = h.slack.roots(CHANNEL);
+    expect(roots).toHaveLength(1);
+    expect(roots[0]?.text).toContain('(212) 555-3456 (United States)');
+    expect(roots[0]?.text).toContain('(415) 555-2671');
+    expect(threadOf(roots[0]!.ts).map((m) => m.text)).toEqual(['hello', 'are you there?']);
+    // Posted by the bridge with metadata so its own echoes are recognised.
+    expect(roots[0]?.metadata).toMatchObject({ event_type: 'sms_bridge_message' });
+    // Every post is remembered: message <-> Slack ts.
+    const stored = h.messages();
+    expect(stored.every((m) => h.temp.store.posts.listForMessage(m.id).length === 1)).toBe(true);
+  });
+
+  it('two simultaneous first messages from one contact create one thread root', async () => {
+    h.setupNumber();
+    h.slack.failNext('chat.postMessage', { kind: 'slow', delayMs: 150 });
+    const [a, b] = await Promise.all([h.inboundSms({ sid: 'SMa', body: 'one' }), h.inboundSms({ sid: 'SMb', body: 'two' })]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    await h.waitFor(() => h.slack.messages.length === 3, 'root + two messages');
+    expect(h.slack.roots(CHANNEL)).toHaveLength(1);
+    expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map((m) => m.text).sort()).toEqual(['one', 'two']);
+  });
+
+  it('contact text cannot ping, mention or disguise links, and URLs/phone numbers stay as written', async () => {
+    h.setupNumber();
+    await h.inboundSms({ sid: 'SM1', body: '<!channel> hi <@U123> <http://evil.example|bank.com> & see https://ex.com/x or (415) 555-2671' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'message');
+    const post = h.slack.messages[1]!;
+    expect(post.text).toBe('&lt;!channel&gt; hi &lt;@U123&gt; &lt;http://evil.example|bank.com&gt; &amp; see https://ex.com/x or (415) 555-2671');
+    expect(post.args).toMatchObject({ link_names: 'false', unfurl_links: 'false' });
+  });
+
+  it('a webhook retried by Twilio is posted once', async () => {
+    h.setupNumber();
+    await h.inboundSms({ sid: 'SM1', body: 'once' });
+    await h.inboundSms({ sid: 'SM1', body: 'once' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'message');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.messages).toHaveLength(2);
+  });
+
+  it('a picture is uploaded into the thread with the three-step upload', async () => {
+    h.setupNumber();
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+    const url = h.twilio.addMedia({ contentType: 'image/png', body: png });
+    await h.inboundSms({ sid: 'MM1', body: 'look', media: [{ url, contentType: 'image/png' }] });
+    await h.waitFor(() => [...h.slack.files.values()].some((f) => f.shared), 'file shared');
+    const root = h.slack.roots(CHANNEL)[0]!;
+    const file = [...h.slack.files.values()].find((f) => f.shared)!;
+    expect(file.thread_ts).toBe(root.ts);
+    expect(file.channel).toBe(CHANNEL);
+    expect(file.bytes?.equals(png)).toBe(true);
+    expect(h.slack.callsTo('files.getUploadURLExternal')[0]?.args).toMatchObject({ filename: expect.stringMatching(/\.png$/), length: String(png.length) });
+  });
+
+  it('a picture that cannot be posted is replaced by a notice in the thread, never dropped silently', async () => {
+    h.setupNumber();
+    const url = h.twilio.addMedia({ contentType: 'image/jpeg', body: Buffer.alloc(100, 1) });
+    h.slack.failNext('files.completeUploadExternal', { kind: 'error', error: 'not_allowed' }, 5);
+    await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url, contentType: 'image/jpeg' }] });
+    await h.waitFor(() => h.slack.messages.some((m) => /could not be posted/.test(m.text ?? '')), 'notice');
+    const notice = h.slack.messages.find((m) => /could not be posted/.test(m.text ?? ''))!;
+    expect(notice.thread_ts).toBe(h.slack.roots(CHANNEL)[0]!.ts);
+    expect(notice.text).toContain('not_allowed');
+  });
+
+  it('a picture the bridge could not download is named in a notice with the message', async () => {
+    h.setupNumber();
+    await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url: 'https://evil.example/x.jpg', contentType: 'image/jpeg' }] });
+    await h.waitFor(() => h.slack.messages.length === 2, 'message');
+    expect(h.slack.messages[1]?.text).toMatch(/pic\n:warning: A file \(image\/jpeg\) could not be kept: .+/);
+  });
+
+  it('Slack 429 storms delay delivery but keep the order in the thread and lose nothing', async () => {
+    h.setupNumber();
+    await h.inboundSms({ sid: 'SM0', body: 'm0' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'first');
+    h.slack.failNext('chat.postMessage', { kind: 'ratelimit', retryAfterSec: 1 }, 3);
+    for (let i = 1; i <= 5; i++) expect((await h.inboundSms({ sid: `SM${i}`, body: `m${i}` })).status).toBe(200);
+    await h.waitFor(() => h.slack.messages.length === 7, 'all six messages', 15_000);
+    expect(h.slack.callsTo('chat.postMessage').length).toBeGreaterThanOrEqual(10);
+    expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+  });
+
+  it('an unmapped number keeps the message as unrouted and posts nothing; with a fallback channel it is posted there', async () => {
+    h.temp.store.numbers.create({ e164: '+14155550123', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.inboundSms({ sid: 'SMu', body: 'lost?', to: '+14155550123' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.slack.messages).toHaveLength(0);
+    expect(h.temp.store.messages.listUnrouted().map((m) => m.body)).toEqual(['lost?']);
+
+    h.slack.addChannel('CFALL');
+    h.temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
+    await h.inboundSms({ sid: 'SMv', body: 'found', to: '+14155550123' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'fallback post');
+    expect(h.slack.roots('CFALL')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PlatformError } from '../../src/core/errors.js';
+import { recordInbound } from '../../src/core/index.js';
+import { deliverMessage, noticesFor } from '../../src/delivery/deliverMessage.js';
+import { ChatRegistry } from '../../src/delivery/registry.js';
+import { createStatusNotifier } from '../../src/delivery/statusNotifier.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { RecordingPlatform, fixedClock } from './fakes.js';
+
+const OUR = '+14155552671';
+const CONTACT = '+12125553456';
+
+describe('deliverMessage (real SQLite store, recording platforms)', () => {
+  let temp: TempStore;
+  let slack: RecordingPlatform;
+  let teams: RecordingPlatform;
+  let registry: ChatRegistry;
+
+  beforeEach(() => {
+    temp = createTempStore();
+    slack = new RecordingPlatform('slack');
+    teams = new RecordingPlatform('teams');
+    registry = new ChatRegistry();
+    registry.register(slack);
+    registry.register(teams);
+    temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  });
+  afterEach(() => temp.cleanup());
+
+  const inbound = (id: string, body = 'hello', extra: { otherRecipients?: string[] } = {}) =>
+    recordInbound({ store: temp.store, clock: fixedClock }, { provider: 'twilio', providerMessageId: id, from: CONTACT, to: OUR, body, media: [], ...extra }).message;
+  const deps = () => ({ store: temp.store, registry });
+
+  it('posts an inbound message into every mapped channel, creating each thread once and reusing it', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    temp.store.mappings.create({ number: OUR, platform: 'teams', channel: 'T1' });
+    const m1 = inbound('SM1', 'first');
+    const m2 = inbound('SM2', 'second');
+    await deliverMessage(deps(), m1.id);
+    await deliverMessage(deps(), m2.id);
+    expect(slack.roots).toHaveLength(1);
+    expect(teams.roots).toHaveLength(1);
+    expect(slack.posts.map((p) => p.view.message.body)).toEqual(['first', 'second']);
+    expect(new Set(slack.posts.map((p) => p.thread.threadId))).toEqual(new Set([slack.roots[0]?.threadId]));
+    expect(temp.store.posts.listForMessage(m1.id)).toHaveLength(2);
+    expect(temp.store.threads.listForConversation(m1.conversationId)).toHaveLength(2);
+  });
+
+  it('two simultaneous first messages from one contact create one thread root', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    slack.createDelayMs = 30;
+    const a = inbound('SMa', 'a');
+    const b = inbound('SMb', 'b');
+    await Promise.all([deliverMessage(deps(), a.id), deliverMessage(deps(), b.id)]);
+    expect(slack.roots).toHaveLength(1);
+    expect(slack.posts.map((p) => p.view.message.body)).toEqual(['a', 'b']);
+  });
+
+  it('a retry after a platform 429 posts only what is missing, and the 429 reaches the job as retryable', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    temp.store.mappings.create({ number: OUR, platform: 'teams', channel: 'T1' });
+    const m = inbound('SM1');
+    teams.failPosts.push(new PlatformError({ platform: 'teams', message: '429', retryable: true, retryAfterMs: 1200 }));
+    const first = deliverMessage(deps(), m.id);
+    await expect(first).rejects.toMatchObject({ retryable: true, retryAfterMs: 1200 });
+    expect(slack.posts).toHaveLength(1);
+    const again = await deliverMessage(deps(), m.id);
+    expect(again.skipped.map((t) => t.platform)).toEqual(['slack']);
+    expect(again.posted.map((p) => p.platform)).toEqual(['teams']);
+    expect(slack.posts).toHaveLength(1);
+    expect(teams.posts).toHaveLength(1);
+    expect(teams.roots).toHaveLength(1);
+  });
+
+  it('a permanent failure in one channel does not stop the others and is reported', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    temp.store.mappings.create({ number: OUR, platform: 'teams', channel: 'T1' });
+    slack.failPosts.push(new PlatformError({ platform: 'slack', message: 'channel_not_found', retryable: false }));
+    const r = await deliverMessage(deps(), inbound('SM1').id);
+    expect(r.failed.map((f) => f.target.platform)).toEqual(['slack']);
+    expect(r.posted.map((p) => p.platform)).toEqual(['teams']);
+  });
+
+  it('an unmapped number goes to the fallback channel when one is configured, else is listed as unrouted', async () => {
+    const m = inbound('SM1');
+    const none = await deliverMessage(deps(), m.id);
+    expect(none.unrouted).toBe(true);
+    expect(slack.posts).toHaveLength(0);
+    expect(temp.store.messages.listUnrouted().map((x) => x.id)).toContain(m.id);
+
+    temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALLBACK' } });
+    const r = await deliverMessage(deps(), inbound('SM2').id);
+    expect(r.posted).toEqual([expect.objectContaining({ platform: 'slack', channel: 'CFALLBACK' })]);
+  });
+
+  it('a mapping to a platform that is not running is skipped without error', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'discord', channel: 'D1' });
+    const r = await deliverMessage(deps(), inbound('SM1').id);
+    expect(r.posted).toEqual([]);
+    expect(r.failed).toEqual([]);
+  });
+
+  it('a message already posted where it was written is only mirrored to the other channels (rule 8)', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    temp.store.mappings.create({ number: OUR, platform: 'teams', channel: 'T1' });
+    const m = inbound('SM1');
+    temp.store.posts.save({ messageId: m.id, platform: 'slack', channel: 'C1', platformMessageId: 'slack:T:C1:1.1' });
+    const r = await deliverMessage(deps(), m.id);
+    expect(r.skipped.map((t) => t.platform)).toEqual(['slack']);
+    expect(teams.posts).toHaveLength(1);
+    expect(slack.posts).toHaveLength(0);
+  });
+
+  it('a message written in chat shows where its status stands when it is posted (it may have moved before)', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    const conversationId = temp.store.conversations.getOrCreate(OUR, CONTACT).conversation.id;
+    const { message } = temp.store.messages.insert({
+      conversationId, direction: 'outbound', body: 'out', status: 'queued', author: { platform: 'teams', userId: 'u', name: 'Bo' },
+      provider: 'twilio', platformMessageId: 'teams:x:1', encoding: 'GSM-7', segments: 1,
+    });
+    temp.store.messages.advanceStatus(message.id, 'failed', { reason: 'carrier said no', errorCode: '30007' });
+    await deliverMessage(deps(), message.id);
+    expect(slack.posts[0]?.view.origin).toEqual({ platform: 'teams', authorName: 'Bo' });
+    expect(slack.statuses).toEqual([expect.objectContaining({ status: 'failed' })]);
+  });
+
+  it('a group message carries the notice that replies go to the sender alone (rule 3)', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    inbound('SM0');
+    const m = inbound('SM1', 'hi all', { otherRecipients: ['+13105550199'] });
+    await deliverMessage(deps(), m.id);
+    expect(slack.posts.at(-1)?.view.notices.join(' ')).toMatch(/Replies here go to the sender alone/);
+    expect(noticesFor(temp.store.messages.get(m.id)!)).toHaveLength(1);
+  });
+
+  it('status changes show on every post of the message; a failing platform never throws to the caller', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    temp.store.mappings.create({ number: OUR, platform: 'teams', channel: 'T1' });
+    const m = inbound('SM1');
+    await deliverMessage(deps(), m.id);
+    teams.failStatus = true;
+    const notifier = createStatusNotifier({ store: temp.store, registry });
+    await expect(notifier.statusChanged({ ...temp.store.messages.get(m.id)!, status: 'delivered' })).resolves.toBeUndefined();
+    expect(slack.statuses).toEqual([expect.objectContaining({ status: 'delivered' })]);
+  });
+});

@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handleChatReply } from '../../src/chat/handleReply.js';
+import { sendFromChannel } from '../../src/chat/sendFromChannel.js';
+import type { ChatServiceDeps } from '../../src/chat/types.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { RecordingQueues, fixedClock } from './fakes.js';
+
+const OUR = '+14155552671';
+const CONTACT = '+12125553456';
+const caps = () => ({ mms: true, maxMediaFiles: 10, maxMediaBytes: 5 * 1024 * 1024, idempotentSend: false });
+
+describe('chat replies and channel sends (real SQLite store, recording queues)', () => {
+  let temp: TempStore;
+  let queues: RecordingQueues;
+  let deps: ChatServiceDeps;
+  let conversationId: string;
+
+  beforeEach(() => {
+    temp = createTempStore();
+    queues = new RecordingQueues();
+    deps = { store: temp.store, clock: fixedClock, queue: queues, deliveries: queues, providerCaps: caps };
+    temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    conversationId = temp.store.conversations.getOrCreate(OUR, CONTACT).conversation.id;
+    temp.store.threads.save({ conversationId, platform: 'slack', channel: 'C1', threadId: '100.1' });
+  });
+  afterEach(() => temp.cleanup());
+
+  const reply = (text: string, id = 'slack:T:C1:200.1', threadId = '100.1') =>
+    handleChatReply(deps, { platform: 'slack', channel: 'C1', threadId, userId: 'U1', userName: 'Ana', text, files: [], platformMessageId: id });
+
+  it('a reply in a conversation thread is queued from the conversation number to its contact, and recorded as its post', async () => {
+    const r = await reply('on my way');
+    expect(r.kind).toBe('queued');
+    if (r.kind !== 'queued') return;
+    expect(r.message.conversationId).toBe(conversationId);
+    expect(r.message.author).toMatchObject({ platform: 'slack', userId: 'U1', name: 'Ana' });
+    expect(queues.sends).toEqual([r.message.id]);
+    expect(queues.deliveries).toEqual([r.message.id]);
+    expect(temp.store.posts.listForMessage(r.message.id)).toEqual([expect.objectContaining({ platform: 'slack', channel: 'C1', platformMessageId: 'slack:T:C1:200.1' })]);
+  });
+
+  it('the same chat message handled twice (platform retry) queues one SMS', async () => {
+    await reply('once');
+    const again = await reply('once');
+    expect(again).toMatchObject({ kind: 'queued', duplicate: true });
+    expect(queues.deliveries).toHaveLength(1);
+    expect(temp.store.messages.listForConversation(conversationId)).toHaveLength(1);
+  });
+
+  it('an internal note (//) stays in chat', async () => {
+    expect(await reply('// call them tomorrow')).toEqual({ kind: 'note' });
+    expect(queues.sends).toEqual([]);
+  });
+
+  it('a reply in a thread that is not a conversation is ignored', async () => {
+    expect(await reply('hi', 'slack:T:C1:300.1', '999.9')).toEqual({ kind: 'not-a-conversation' });
+  });
+
+  it('refusals come back with every reason and nothing is queued', async () => {
+    temp.store.policy.update({ smsEnabled: false });
+    temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    const r = await reply('x'.repeat(2000));
+    expect(r.kind).toBe('refused');
+    if (r.kind !== 'refused') return;
+    expect(r.refusals.map((x) => x.code).sort()).toEqual(['opted_out', 'sms_disabled_company', 'too_many_segments']);
+    expect(queues.sends).toEqual([]);
+  });
+
+  it('a channel send uses the channel\'s mapped number and is handed to delivery for the contact thread', async () => {
+    const r = await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: 'Ana', to: ['(212) 555-3456'], text: 'hello', platformMessageId: 'slack:T:C1:cmd:1' });
+    expect(r.kind).toBe('queued');
+    if (r.kind !== 'queued') return;
+    expect(r.message.conversationId).toBe(conversationId);
+    expect(queues.deliveries).toEqual([r.message.id]);
+    expect(temp.store.posts.listForMessage(r.message.id)).toEqual([]);
+  });
+
+  it('a channel send from an unmapped channel has no number to send from', async () => {
+    expect(await sendFromChannel(deps, { platform: 'slack', channel: 'C9', userId: 'U1', userName: null, to: [CONTACT], text: 'x', platformMessageId: 'p' })).toEqual({ kind: 'no-mapping' });
+  });
+
+  it('a channel send to several recipients is refused (rule 3)', async () => {
+    const r = await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT, '+13105552222'], text: 'x', platformMessageId: 'p2' });
+    expect(r).toMatchObject({ kind: 'refused', refusals: [expect.objectContaining({ code: 'too_many_recipients' })] });
+  });
+});

@@ -1,0 +1,370 @@
+// A small, strict, local fake of the Slack Web API (real HTTP on 127.0.0.1), for SLACK_API_URL.
+//
+// What it checks, as Slack does: the bot token (Authorization: Bearer, or `token` in the body;
+// HTTP 200 {ok:false, error:'not_authed'|'invalid_auth'}), required arguments per method
+// ({ok:false, error:'channel_not_found'|'no_text'|'invalid_arguments'|...}), bodies either
+// application/x-www-form-urlencoded (what @slack/web-api sends; objects JSON-encoded in a field)
+// or JSON. It records every call, and can be told to answer 429 + Retry-After, 5xx, or slowly.
+//
+// Also served: the file upload URL (step 2 of the external upload), private file downloads
+// (Bearer bot token required) and slash-command `response_url`s.
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeSlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  at: number;
+}
+
+export interface FakeSlackMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text?: string;
+  blocks?: unknown;
+  metadata?: unknown;
+  bot_id: string;
+  args: Record<string, unknown>;
+  edited?: boolean;
+}
+
+export interface FakeSlackFile {
+  id: string;
+  filename: string;
+  length: number;
+  title?: string;
+  bytes: Buffer | null;
+  uploadContentType?: string;
+  channel?: string;
+  thread_ts?: string;
+  shared: boolean;
+}
+
+export interface FakeSlackUser {
+  id: string;
+  name: string;
+  real_name?: string;
+  is_admin?: boolean;
+  is_owner?: boolean;
+  is_bot?: boolean;
+}
+
+export type FakeFailure =
+  | { kind: 'ratelimit'; retryAfterSec: number }
+  | { kind: 'http'; status: number }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'error'; error: string };
+
+export interface FakeSlack {
+  /** Base URL, e.g. http://127.0.0.1:1234 */
+  url: string;
+  /** What SLACK_API_URL should be (trailing slash, as WebClient expects). */
+  apiUrl: string;
+  botToken: string;
+  teamId: string;
+  botUserId: string;
+  botId: string;
+  calls: FakeSlackCall[];
+  messages: FakeSlackMessage[];
+  ephemerals: Record<string, unknown>[];
+  reactions: { channel: string; timestamp: string; name: string }[];
+  files: Map<string, FakeSlackFile>;
+  responses: { id: string; body: Record<string, unknown> }[];
+  callsTo(method: string): FakeSlackCall[];
+  addChannel(id: string, name?: string): void;
+  addUser(user: FakeSlackUser): void;
+  /** A file a user "uploaded" in Slack: returns what a message event carries (url_private...). */
+  hostFile(bytes: Buffer, opts: { name: string; mimetype: string }): { id: string; name: string; mimetype: string; size: number; url_private: string; url_private_download: string };
+  /** A response_url for a slash command payload. */
+  responseUrl(): string;
+  /** The next `times` calls to `method` (or '*') fail that way. */
+  failNext(method: string, failure: FakeFailure, times?: number): void;
+  /** Called for every message posted (benchmarks time end-to-end latency with it). */
+  onPost: ((m: FakeSlackMessage) => void) | null;
+  /** Messages in a thread (root excluded), oldest first. */
+  thread(channel: string, threadTs: string): FakeSlackMessage[];
+  /** Top-level messages of a channel (thread roots). */
+  roots(channel: string): FakeSlackMessage[];
+  close(): Promise<void>;
+}
+
+const OBJECT_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'files']);
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseArgs(raw: Buffer, contentType: string | undefined): Record<string, unknown> | null {
+  const text = raw.toString('utf8');
+  if (text.length === 0) return {};
+  if (contentType?.includes('application/json')) {
+    try {
+      const v = JSON.parse(text) as unknown;
+      return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    if (OBJECT_FIELDS.has(k)) {
+      try {
+        out[k] = JSON.parse(v);
+      } catch {
+        out[k] = v;
+      }
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+export async function startFakeSlack(opts: { botToken?: string; teamId?: string } = {}): Promise<FakeSlack> {
+  const botToken = opts.botToken ?? 'xoxb-test-token';
+  const teamId = opts.teamId ?? 'T0TEST';
+  const botUserId = 'UBOT';
+  const botId = 'BBOT';
+  const channels = new Map<string, string>();
+  const users = new Map<string, FakeSlackUser>();
+  const failures: { method: string; failure: FakeFailure; left: number }[] = [];
+  let tsCounter = 0;
+  const baseSec = Math.floor(Date.now() / 1000);
+  const nextTs = (): string => `${baseSec}.${String(++tsCounter).padStart(6, '0')}`;
+
+  const state = {
+    calls: [] as FakeSlackCall[],
+    messages: [] as FakeSlackMessage[],
+    ephemerals: [] as Record<string, unknown>[],
+    reactions: [] as { channel: string; timestamp: string; name: string }[],
+    files: new Map<string, FakeSlackFile>(),
+    responses: [] as { id: string; body: Record<string, unknown> }[],
+  };
+  let base = '';
+
+  const takeFailure = (method: string): FakeFailure | null => {
+    const f = failures.find((x) => (x.method === method || x.method === '*') && x.left > 0);
+    if (!f) return null;
+    f.left -= 1;
+    return f.failure;
+  };
+
+  const authed = (req: IncomingMessage, args: Record<string, unknown>): 'ok' | 'not_authed' | 'invalid_auth' => {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : str(args.token);
+    if (!token) return 'not_authed';
+    return token === botToken ? 'ok' : 'invalid_auth';
+  };
+
+  const byKey = new Map<string, FakeSlackMessage>();
+  const findMessage = (channel: string, ts: string): FakeSlackMessage | undefined => byKey.get(`${channel}/${ts}`);
+
+  type Handler = (args: Record<string, unknown>) => Record<string, unknown>;
+  const methods: Record<string, Handler> = {
+    'auth.test': () => ({ ok: true, url: 'https://fake.slack.test/', team: 'Fake', user: 'bridge', team_id: teamId, user_id: botUserId, bot_id: botId }),
+    'chat.postMessage': (a) => {
+      const channel = str(a.channel);
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      if (!channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      const text = str(a.text);
+      if (!text && !(Array.isArray(a.blocks) && a.blocks.length > 0)) return { ok: false, error: 'no_text' };
+      const threadTs = str(a.thread_ts);
+      if (threadTs && !findMessage(channel, threadTs)) return { ok: false, error: 'thread_not_found' };
+      const msg: FakeSlackMessage = { channel, ts: nextTs(), text, blocks: a.blocks, metadata: a.metadata, bot_id: botId, args: a };
+      if (threadTs) msg.thread_ts = threadTs;
+      state.messages.push(msg);
+      byKey.set(`${channel}/${msg.ts}`, msg);
+      fake.onPost?.(msg);
+      return { ok: true, channel, ts: msg.ts, message: { type: 'message', text, bot_id: botId, ts: msg.ts, thread_ts: threadTs, metadata: a.metadata } };
+    },
+    'chat.postEphemeral': (a) => {
+      const channel = str(a.channel);
+      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      if (!str(a.user)) return { ok: false, error: 'user_not_found' };
+      if (!str(a.text) && !Array.isArray(a.blocks)) return { ok: false, error: 'no_text' };
+      state.ephemerals.push(a);
+      return { ok: true, message_ts: nextTs() };
+    },
+    'chat.update': (a) => {
+      const channel = str(a.channel);
+      const ts = str(a.ts);
+      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      if (!ts) return { ok: false, error: 'invalid_arguments' };
+      const msg = findMessage(channel, ts);
+      if (!msg) return { ok: false, error: 'message_not_found' };
+      if (!str(a.text) && !Array.isArray(a.blocks)) return { ok: false, error: 'no_text' };
+      msg.text = str(a.text);
+      if (a.blocks !== undefined) msg.blocks = a.blocks;
+      msg.edited = true;
+      return { ok: true, channel, ts, text: msg.text };
+    },
+    'reactions.add': (a) => {
+      const channel = str(a.channel);
+      const timestamp = str(a.timestamp);
+      const name = str(a.name);
+      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      if (!timestamp || !name) return { ok: false, error: 'invalid_arguments' };
+      if (state.reactions.some((r) => r.channel === channel && r.timestamp === timestamp && r.name === name)) {
+        return { ok: false, error: 'already_reacted' };
+      }
+      state.reactions.push({ channel, timestamp, name });
+      return { ok: true };
+    },
+    'users.info': (a) => {
+      const id = str(a.user);
+      const user = id ? users.get(id) : undefined;
+      if (!user) return { ok: false, error: 'user_not_found' };
+      return { ok: true, user: { is_admin: false, is_owner: false, is_bot: false, ...user, profile: { real_name: user.real_name ?? user.name, display_name: user.name } } };
+    },
+    'conversations.info': (a) => {
+      const id = str(a.channel);
+      if (!id || !channels.has(id)) return { ok: false, error: 'channel_not_found' };
+      return { ok: true, channel: { id, name: channels.get(id), is_channel: true, is_member: true } };
+    },
+    'files.getUploadURLExternal': (a) => {
+      const filename = str(a.filename);
+      const length = Number(a.length);
+      if (!filename || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
+      const id = `F${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+      state.files.set(id, { id, filename, length, bytes: null, shared: false });
+      return { ok: true, upload_url: `${base}/upload/${id}`, file_id: id };
+    },
+    'files.completeUploadExternal': (a) => {
+      const files = a.files;
+      if (!Array.isArray(files) || files.length === 0) return { ok: false, error: 'invalid_arguments' };
+      const channel = str(a.channel_id);
+      if (channel && !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      const threadTs = str(a.thread_ts);
+      if (threadTs && (!channel || !findMessage(channel, threadTs))) return { ok: false, error: 'invalid_thread_ts' };
+      const done: FakeSlackFile[] = [];
+      for (const f of files as { id?: unknown; title?: unknown }[]) {
+        const file = typeof f.id === 'string' ? state.files.get(f.id) : undefined;
+        if (!file || file.bytes === null) return { ok: false, error: 'file_not_found' };
+        done.push(file);
+      }
+      for (const file of done) {
+        const title = (files as { id: string; title?: unknown }[]).find((f) => f.id === file.id)?.title;
+        if (typeof title === 'string') file.title = title;
+        file.shared = true;
+        if (channel) file.channel = channel;
+        if (threadTs) file.thread_ts = threadTs;
+      }
+      return { ok: true, files: done.map((f) => ({ id: f.id, title: f.title ?? f.filename })) };
+    },
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const raw = await readBody(req);
+
+      // Step 2 of the external upload: raw bytes (or multipart) to the URL Slack handed out.
+      const up = /^\/upload\/([A-Z0-9]+)$/.exec(url.pathname);
+      if (up && req.method === 'POST') {
+        const f = takeFailure('upload');
+        if (f?.kind === 'http') return json(res, f.status, { ok: false });
+        const file = state.files.get(up[1] ?? '');
+        if (!file) return json(res, 404, { ok: false });
+        file.bytes = raw;
+        file.uploadContentType = req.headers['content-type'];
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end(`OK - ${raw.length}`);
+      }
+      // Private file download: only with the bot token, as Slack requires.
+      const dl = /^\/files-pri\/([A-Z0-9]+)\/(.+)$/.exec(url.pathname);
+      if (dl && req.method === 'GET') {
+        if (req.headers.authorization !== `Bearer ${botToken}`) {
+          res.writeHead(302, { location: `${base}/login` });
+          return res.end();
+        }
+        const f = takeFailure('download');
+        if (f?.kind === 'http') return json(res, f.status, { ok: false });
+        const file = state.files.get(dl[1] ?? '');
+        if (!file?.bytes) return json(res, 404, { ok: false });
+        res.writeHead(200, { 'content-type': file.uploadContentType ?? 'application/octet-stream', 'content-length': String(file.bytes.length) });
+        return res.end(file.bytes);
+      }
+      const rsp = /^\/respond\/([\w-]+)$/.exec(url.pathname);
+      if (rsp && req.method === 'POST') {
+        const body = parseArgs(raw, req.headers['content-type'] ?? 'application/json');
+        state.responses.push({ id: rsp[1] ?? '', body: body ?? {} });
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('ok');
+      }
+
+      const m = /^\/api\/([\w.]+)$/.exec(url.pathname);
+      if (!m || req.method !== 'POST') return json(res, 404, { ok: false, error: 'unknown_method' });
+      const method = m[1] ?? '';
+      const args = parseArgs(raw, req.headers['content-type']);
+      if (args === null) return json(res, 200, { ok: false, error: 'invalid_json' });
+      state.calls.push({ method, args, at: Date.now() });
+
+      const failure = takeFailure(method);
+      if (failure?.kind === 'slow') await new Promise((r) => setTimeout(r, failure.delayMs));
+      else if (failure?.kind === 'ratelimit') {
+        return json(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfterSec) });
+      } else if (failure?.kind === 'http') {
+        res.writeHead(failure.status, { 'content-type': 'text/html' });
+        return res.end('<html>Slack is having trouble</html>');
+      } else if (failure?.kind === 'error') return json(res, 200, { ok: false, error: failure.error });
+
+      const handler = methods[method];
+      if (!handler) return json(res, 200, { ok: false, error: 'unknown_method' });
+      const auth = authed(req, args);
+      if (auth !== 'ok') return json(res, 200, { ok: false, error: auth });
+      return json(res, 200, handler(args));
+    })().catch((err: unknown) => {
+      json(res, 500, { ok: false, error: String(err) });
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+
+  let responseCounter = 0;
+  const fake: FakeSlack = {
+    onPost: null,
+    url: base,
+    apiUrl: `${base}/api/`,
+    botToken,
+    teamId,
+    botUserId,
+    botId,
+    ...state,
+    callsTo: (method) => state.calls.filter((c) => c.method === method),
+    addChannel: (id, name) => void channels.set(id, name ?? id.toLowerCase()),
+    addUser: (user) => void users.set(user.id, user),
+    hostFile: (bytes, o) => {
+      const id = `F${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+      state.files.set(id, { id, filename: o.name, length: bytes.length, bytes, uploadContentType: o.mimetype, shared: true });
+      const url = `${base}/files-pri/${id}/${encodeURIComponent(o.name)}`;
+      return { id, name: o.name, mimetype: o.mimetype, size: bytes.length, url_private: url, url_private_download: url };
+    },
+    responseUrl: () => `${base}/respond/r${++responseCounter}`,
+    failNext: (method, failure, times = 1) => void failures.push({ method, failure, left: times }),
+    thread: (channel, threadTs) => state.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs),
+    roots: (channel) => state.messages.filter((m) => m.channel === channel && !m.thread_ts),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return fake;
+}
