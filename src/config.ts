@@ -26,6 +26,8 @@ export interface Config {
   mediaMaxBytes: number;
   /** How long a clean shutdown may take before the process gives up waiting. */
   shutdownTimeoutMs: number;
+  /** Key for signed media links; null: one is generated and kept in DATA_DIR. */
+  mediaSigningSecret: string | null;
   slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
   teams: {
     enabled: boolean;
@@ -53,6 +55,7 @@ const SECRET_VARS = new Set([
   'TWILIO_AUTH_TOKEN',
   'EIGHTX8_API_KEY',
   'EIGHTX8_WEBHOOK_AUTH',
+  'MEDIA_SIGNING_SECRET',
   'REDIS_URL', // may carry a password
 ]);
 
@@ -148,6 +151,7 @@ const envSchema = z
     ),
     MEDIA_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
+    MEDIA_SIGNING_SECRET: optionalString,
   })
   .superRefine((env, ctx) => {
     // A half-set credential pair is a mistake, not "off": name the missing half.
@@ -203,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     mediaMaxBytes: e.MEDIA_MAX_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    mediaSigningSecret: e.MEDIA_SIGNING_SECRET,
     slack: {
       enabled: e.SLACK_BOT_TOKEN !== null && e.SLACK_SIGNING_SECRET !== null,
       botToken: e.SLACK_BOT_TOKEN,

@@ -4,7 +4,6 @@
 // ctx.config whether it is on (e.g. Slack only when config.slack.enabled) and returns {} if not.
 
 import type { BridgeModule } from './app.js';
+import { bridgeModule } from './wiring.js';
 
-export const defaultModules: BridgeModule[] = [
-  // e.g. smsProvidersModule, outboundQueueModule, slackModule, teamsModule
-];
+export const defaultModules: BridgeModule[] = [bridgeModule];
