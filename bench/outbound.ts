@@ -1,0 +1,366 @@
+// Outbound pipeline benchmark (issue 4). Real Redis (127.0.0.1:6379, throwaway prefix), a real
+// SQLite file, the real send pipeline (lanes, ledger, recheck, provider call over HTTP) with the
+// throughput caps lifted, and a fake provider that answers at once.
+//   1. burst: N messages across M numbers (C conversations per number), enqueued as fast as
+//      possible; msgs/s from first enqueue to last arrival at the provider, p50/p99 latency from
+//      enqueueSend() to the provider receiving the request.
+//   2. bare BullMQ: the same N jobs through a plain queue with a no-op processor, same
+//      concurrency, same machine, same run; the ratio is pipeline / bare.
+//   3. paced: messages enqueued at a steady rate (default 200 msgs/s), p50/p99 latency.
+// The fake provider runs in a child process (bench/fakeProviderProcess.ts), as a real provider is
+// another machine. Besides msgs/s and latency each run reports the CPU time of this process per
+// message, which does not depend on what else the machine is doing.
+// Knobs: BENCH_N, BENCH_NUMBERS, BENCH_CONVERSATIONS (per number), BENCH_CONCURRENCY (both
+// queues, default 64), BENCH_RATE, BENCH_PACED_SECONDS, BENCH_GROUP_COMMIT (1 disables group
+// commit), BENCH_ONLY=pipeline|paced (one part, e.g. with BENCH_PROFILE=<file.cpuprofile>),
+// BENCH_PROVIDER=inproc (provider answered in-process without HTTP, for a cost breakdown).
+import { performance } from 'node:perf_hooks';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createOutboundPipeline } from '../jobs/pipeline.js';
+import { openStore, type SqliteStore } from '../src/store/index.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+
+export interface OutboundBenchOptions {
+  n: number;
+  numbers: number;
+  conversationsPerNumber: number;
+  concurrency: number;
+  pacedRate: number;
+  pacedSeconds: number;
+  redisUrl: string;
+}
+
+export interface RunStats {
+  /** CPU time of this process per message (user + system), µs: independent of machine load. */
+  cpuPerMessageUs: number;
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface OutboundBenchResult {
+  options: OutboundBenchOptions;
+  pipeline: RunStats;
+  bare: RunStats;
+  ratio: number;
+  paced: RunStats;
+}
+
+export function benchOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OutboundBenchOptions {
+  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  return {
+    n: num('BENCH_N', 3000),
+    numbers: num('BENCH_NUMBERS', 10),
+    conversationsPerNumber: num('BENCH_CONVERSATIONS', 50),
+    concurrency: num('BENCH_CONCURRENCY', 64),
+    pacedRate: num('BENCH_RATE', 200),
+    pacedSeconds: num('BENCH_PACED_SECONDS', 10),
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function stats(latencies: number[], start: number, end: number, cpu: NodeJS.CpuUsage): RunStats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const seconds = (end - start) / 1000;
+  return {
+    cpuPerMessageUs: (cpu.user + cpu.system) / latencies.length,
+    count: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+  };
+}
+
+async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** Creates numbers, conversations and `n` queued outbound messages; returns [messageId, conversationId][]. */
+function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: string): Array<[string, string]> {
+  const convs: string[] = [];
+  for (let i = 0; i < o.numbers; i++) {
+    const e164 = `+1415${String(2000000 + i).padStart(7, '0')}`;
+    if (!store.numbers.get(e164)) {
+      store.numbers.create({ e164, provider: 'fake', type: 'local', status: 'active', country: 'US' });
+    }
+    for (let c = 0; c < o.conversationsPerNumber; c++) {
+      const contact = `+1212${String(3000000 + c).padStart(7, '0')}`;
+      convs.push(store.conversations.getOrCreate(e164, contact).conversation.id);
+    }
+  }
+  const out: Array<[string, string]> = [];
+  store.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const conversationId = convs[i % convs.length] as string;
+      const { message } = store.messages.insert({
+        conversationId,
+        direction: 'outbound',
+        body: `bench ${tag} ${i}`,
+        status: 'queued',
+        provider: 'fake',
+        platformMessageId: `bench:${tag}:${i}`,
+        encoding: 'GSM-7',
+        segments: 1,
+        author: { platform: 'slack', userId: 'UBENCH' },
+      });
+      out.push([message.id, conversationId]);
+    }
+  });
+  return out;
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`bench: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Enqueue everything as fast as possible, `window` calls in flight. */
+async function burst(items: Array<[string, string]>, enqueue: (id: string, conv: string) => Promise<void>, t0: Map<string, number>, window = 200): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const [id, conv] = items[next++] as [string, string];
+      t0.set(id, nowAbs());
+      await enqueue(id, conv);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+}
+
+/** The fake provider running in a child process (bench/fakeProviderProcess.ts). */
+interface RemoteFake {
+  url: string;
+  child: ChildProcess;
+  /** Arrival times (absolute ms) since the last dump. */
+  dump(): Promise<Map<string, number>>;
+  count(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startRemoteFake(): Promise<RemoteFake> {
+  const child = fork(new URL('./fakeProviderProcess.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url?: string }) => (m.url ? resolve(m.url) : reject(new Error('fake did not start'))));
+    child.once('exit', () => reject(new Error('fake exited')));
+  });
+  let collected = new Map<string, number>();
+  const dump = () =>
+    new Promise<Map<string, number>>((resolve) => {
+      child.once('message', (m: { arrivals: Array<[string, number]> }) => {
+        for (const [id, t] of m.arrivals) collected.set(id, t);
+        resolve(collected);
+      });
+      child.send('dump');
+    });
+  return {
+    url,
+    child,
+    dump,
+    async count() {
+      return (await dump()).size;
+    },
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.send('stop');
+      await exited;
+      collected = new Map();
+    },
+  };
+}
+
+const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+
+/** Absolute ms, comparable with the child's timestamps. */
+const nowAbs = () => performance.timeOrigin + performance.now();
+
+async function runPipeline(
+  o: OutboundBenchOptions,
+  store: SqliteStore,
+  fake: RemoteFake,
+  redis: Redis,
+  prefix: string,
+  items: Array<[string, string]>,
+  mode: { pacedRate: number | null },
+): Promise<RunStats> {
+  // BENCH_PROVIDER=inproc: a provider that answers in-process without HTTP (cost breakdown only).
+  const local = new Map<string, number>();
+  let seq = 0;
+  const http = httpSmsProvider({ id: 'fake', url: fake.url, connections: o.concurrency * 2 });
+  const provider =
+    process.env.BENCH_PROVIDER === 'inproc'
+      ? {
+          ...http,
+          send: (sms: { messageId: string }) => {
+            local.set(sms.messageId, nowAbs());
+            return Promise.resolve({ providerMessageId: `L${++seq}`, status: 'queued' as const });
+          },
+        }
+      : http;
+  const pipeline = createOutboundPipeline({
+    store,
+    clock: { now: () => new Date() },
+    redis,
+    prefix,
+    providers: (id) => (id === 'fake' ? provider : null),
+    notifier: { statusChanged: () => Promise.resolve() },
+    options: { rateLimits: false, concurrency: o.concurrency, groupCommitMax: env('BENCH_GROUP_COMMIT', 64) },
+  });
+  const t0 = new Map<string, number>();
+  const sent = new Set(items.map(([id]) => id));
+  await pipeline.start();
+  const cpu0 = process.cpuUsage();
+  const start = nowAbs();
+  if (mode.pacedRate === null) {
+    await burst(items, (id, conv) => pipeline.queue.enqueueSend(id, conv), t0);
+  } else {
+    const interval = 1000 / mode.pacedRate;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const due = start + i * interval;
+      const wait = due - nowAbs();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const [id, conv] = items[i] as [string, string];
+      t0.set(id, nowAbs());
+      pending.push(pipeline.queue.enqueueSend(id, conv));
+    }
+    await Promise.all(pending);
+  }
+  let arrivals = new Map<string, number>();
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    arrivals = process.env.BENCH_PROVIDER === 'inproc' ? local : await fake.dump();
+    if ([...sent].every((id) => arrivals.has(id))) break;
+    if (Date.now() > deadline) throw new Error('bench: timed out waiting for all sends');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const end = Math.max(...items.map(([id]) => arrivals.get(id) as number));
+  const cpu = process.cpuUsage(cpu0);
+  await pipeline.stop();
+  await http.close();
+  const latencies = items.map(([id]) => (arrivals.get(id) as number) - (t0.get(id) as number));
+  return stats(latencies, start, end, cpu);
+}
+
+async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string, n: number): Promise<RunStats> {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('bare', {
+    connection: connection as ConnectionOptions,
+    prefix,
+    defaultJobOptions: { removeOnComplete: { age: 24 * 3600, count: 10_000 }, removeOnFail: false, attempts: 8 },
+  });
+  const t0 = new Map<string, number>();
+  const done = new Map<string, number>();
+  const worker = new Worker(
+    'bare',
+    async (job) => {
+      done.set(job.id as string, nowAbs());
+    },
+    { connection: connection as ConnectionOptions, prefix, concurrency: o.concurrency, autorun: false },
+  );
+  void worker.run();
+  await worker.waitUntilReady();
+  const items: Array<[string, string]> = Array.from({ length: n }, (_, i) => [`bare-${i}`, '']);
+  const cpu0 = process.cpuUsage();
+  const start = nowAbs();
+  await burst(items, async (id) => {
+    await queue.add('noop', { id }, { jobId: id });
+  }, t0);
+  await waitUntil(() => done.size >= n, 120_000, 'bare jobs');
+  const end = Math.max(...done.values());
+  const cpu = process.cpuUsage(cpu0);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await connection.quit();
+  return stats(items.map(([id]) => (done.get(id) as number) - (t0.get(id) as number)), start, end, cpu);
+}
+
+export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFromEnv()): Promise<OutboundBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sms-bridge-bench-'));
+  const store = openStore({ file: join(dir, 'bench.db') });
+  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+  const prefix = `bench-${randomUUID()}`;
+  const fake = await startRemoteFake();
+  try {
+    // Warm-up (JIT, connections, prepared statements) outside the measurements.
+    await runPipeline(o, store, fake, redis, `${prefix}-w`, seed(store, o, 300, 'warm'), { pacedRate: null });
+    await runBare(o, o.redisUrl, `${prefix}-wb`, 300);
+
+    const only = process.env.BENCH_ONLY;
+    if (only === 'pipeline') {
+      const items = seed(store, o, o.n, 'burst');
+      const { Session } = await import('node:inspector/promises');
+      const session = new Session();
+      session.connect();
+      if (process.env.BENCH_PROFILE) {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.start');
+      }
+      const pipeline = await runPipeline(o, store, fake, redis, `${prefix}-p`, items, { pacedRate: null });
+      if (process.env.BENCH_PROFILE) {
+        const { profile } = await session.post('Profiler.stop');
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
+      }
+      return { options: o, pipeline, bare: pipeline, ratio: 1, paced: pipeline };
+    }
+    if (only === 'paced') {
+      const items = seed(store, o, Math.round(o.pacedRate * o.pacedSeconds), 'paced');
+      const paced = await runPipeline(o, store, fake, redis, `${prefix}-r`, items, { pacedRate: o.pacedRate });
+      return { options: o, pipeline: paced, bare: paced, ratio: 1, paced };
+    }
+    const bare = await runBare(o, o.redisUrl, `${prefix}-b`, o.n);
+    const pipeline = await runPipeline(o, store, fake, redis, `${prefix}-p`, seed(store, o, o.n, 'burst'), { pacedRate: null });
+    const pacedCount = Math.round(o.pacedRate * o.pacedSeconds);
+    const paced = await runPipeline(o, store, fake, redis, `${prefix}-r`, seed(store, o, pacedCount, 'paced'), {
+      pacedRate: o.pacedRate,
+    });
+    return { options: o, pipeline, bare, ratio: pipeline.perSecond / bare.perSecond, paced };
+  } finally {
+    for (const p of [`${prefix}-w`, `${prefix}-wb`, `${prefix}-b`, `${prefix}-p`, `${prefix}-r`]) await deletePrefix(redis, p);
+    await redis.quit();
+    await fake.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function formatOutboundBench(r: OutboundBenchResult): string {
+  const f = (s: RunStats) =>
+    `${s.count} in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)} msgs/s, latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms, CPU ${s.cpuPerMessageUs.toFixed(0)} us/msg`;
+  const o = r.options;
+  return [
+    `outbound: N=${o.n} across ${o.numbers} numbers x ${o.conversationsPerNumber} conversations, concurrency ${o.concurrency}, caps lifted`,
+    `  pipeline (enqueue -> provider): ${f(r.pipeline)}`,
+    `  bare BullMQ no-op:              ${f(r.bare)}`,
+    `  ratio pipeline/bare: ${(r.ratio * 100).toFixed(0)}% (target >= 40%)`,
+    `  paced ${o.pacedRate} msgs/s for ${o.pacedSeconds} s: ${f(r.paced)} (target p99 < 50 ms)`,
+  ].join('\n');
+}

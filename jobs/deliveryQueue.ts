@@ -1,0 +1,87 @@
+// The DeliveryQueue port on BullMQ: job `deliver-<messageId>` on the `deliver` queue, delivered to
+// every mapped chat thread in order per conversation by the same lanes as the send queue. The
+// chat side supplies `deliver(messageId)` (it must be idempotent per thread: a stalled job runs
+// again), the SMS side `fetchPendingMedia(messageId)` to download inbound files first.
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { PlatformError, ProviderError } from '../src/core/errors.js';
+import type { DeliveryQueue } from '../src/core/ports.js';
+import type { BackoffOptions } from './backoff.js';
+import type { ItemContext, ItemOutcome, LaneJobData } from './lanes.js';
+import { createOrderedQueue, createOrderedWorker, type OrderedQueue } from './orderedQueue.js';
+
+export const DELIVER_QUEUE = 'deliver';
+export const DELIVER_KIND = 'deliver';
+
+export interface BullDeliveryQueue extends DeliveryQueue {
+  readonly ordered: OrderedQueue;
+  close(): Promise<void>;
+}
+
+export function createDeliveryQueue(opts: { connection: Redis; prefix: string; attempts?: number; maxParkMs?: number }): BullDeliveryQueue {
+  const ordered = createOrderedQueue({ ...opts, name: DELIVER_QUEUE, kind: DELIVER_KIND });
+  return {
+    ordered,
+    enqueueDelivery: (messageId, conversationId) => ordered.enqueue(messageId, conversationId),
+    close: () => ordered.close(),
+  };
+}
+
+export interface DeliveryWorkerOptions {
+  queue: BullDeliveryQueue;
+  connection: Redis;
+  prefix: string;
+  /** Posts the stored message to every mapped thread (chat helper). */
+  deliver: (messageId: string) => Promise<void>;
+  /** Downloads the message's pending inbound media first (SMS helper). */
+  fetchPendingMedia?: (messageId: string) => Promise<void>;
+  /** Records a delivery given up for good (optional; logged otherwise). */
+  onGiveUp?: (messageId: string, reason: string) => Promise<void>;
+  concurrency?: number;
+  backoff?: BackoffOptions;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** Retry rules for chat posting: Retry-After waits, retryable errors back off, others fail. */
+export function deliveryOutcome(err: unknown, ctx: ItemContext): ItemOutcome {
+  const error = err instanceof Error ? err : new Error(String(err));
+  if ((err instanceof PlatformError || err instanceof ProviderError) && !err.retryable) return { kind: 'fail', error };
+  if ((err instanceof PlatformError || err instanceof ProviderError) && err.retryAfterMs !== null) {
+    return { kind: 'delay', ms: err.retryAfterMs, reason: 'platform asked to retry later' };
+  }
+  if (ctx.lastAttempt) return { kind: 'fail', error };
+  return { kind: 'retry', error };
+}
+
+export function createDeliveryWorker(opts: DeliveryWorkerOptions): Worker<LaneJobData> {
+  const log = opts.logger;
+  const giveUp = async (id: string, reason: string): Promise<void> => {
+    log?.error({ messageId: id, reason }, 'chat delivery given up');
+    await opts.onGiveUp?.(id, reason);
+  };
+  return createOrderedWorker({
+    target: opts.queue.ordered,
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    backoff: opts.backoff,
+    lockDurationMs: opts.lockDurationMs,
+    stalledIntervalMs: opts.stalledIntervalMs,
+    logger: log,
+    abandon: giveUp,
+    handler: async (item, ctx) => {
+      try {
+        await opts.fetchPendingMedia?.(item.id);
+        await opts.deliver(item.id);
+        return { kind: 'done' };
+      } catch (err) {
+        const outcome = deliveryOutcome(err, ctx);
+        if (outcome.kind === 'fail') await giveUp(item.id, outcome.error.message);
+        return outcome;
+      }
+    },
+  });
+}

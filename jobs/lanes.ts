@@ -1,0 +1,313 @@
+// Per-conversation order on open-source BullMQ (which has no groups): the ONE ordering module the
+// send queue and the delivery queue share.
+//
+// Design ("lanes"):
+// - Every item (a message) is its own BullMQ job, id `<kind>-<messageId>`: duplicate enqueues are
+//   no-ops, and a failed job is one inspectable, retryable message.
+// - Beside the jobs, each conversation has a lane: a Redis LIST of the ids of its pending items
+//   in accepted order (`enqueue` appends, atomically skipping ids already present).
+// - A job may run its handler only while its id is the HEAD of its lane. An item enqueued behind
+//   others gets its job added already parked (delayed); a job that runs while behind parks itself
+//   (moves to `delayed` with BullMQ's DelayedError: no attempt is used), for a bounded time. When
+//   the head finishes, the worker removes it from the lane and promotes the new head's job, so
+//   successors wake at once instead of polling. An item that was the head when enqueued stays
+//   the head until done, so its first run skips the lane check.
+// - A retry (backoff, Retry-After, a rate-limit hold) keeps the item at the head, so message k
+//   blocks k+1 of its conversation while every other lane goes on.
+// - Races: a successor may decide to park just as the head finishes (promote finds it still
+//   active). The parker therefore moves itself to delayed FIRST and then looks at the lane again;
+//   the finisher removes the head FIRST and then promotes. One of the two always sees the other
+//   (no lost wake-up). The bounded park time is only a safety net (crash between the two steps).
+// - Self-healing: a parked job checks that its head still has a live job. A head whose job is
+//   missing (crash between lane append and job add) gets it re-added; a head whose job ended
+//   without us (BullMQ failed it after too many stalls) is abandoned through the `abandon` hook
+//   and removed, so one lost job never blocks a conversation forever.
+// Why not a single "drain" job per conversation: a drain job id per conversation loses wake-ups
+// (a message enqueued while the drain is finishing finds the job id taken and is never drained),
+// and failures would belong to the drain instead of to the message. Lanes keep BullMQ's per-job
+// retries, stalls, failed-job inspection and admin retry exactly as they are.
+import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { defineScript, type ScriptCall } from './redisScript.js';
+
+/** Job payload of every ordered queue. */
+export interface LaneJobData {
+  /** Item id: the message id. */
+  id: string;
+  /** Lane id: the conversation id. */
+  lane: string;
+  /** Set when the item was already the head of its lane when it was enqueued. */
+  head?: boolean;
+}
+
+// Append unless already present (a duplicate enqueue keeps the original place); returns the
+// item's index in the lane (0 = head), or -1 when the item's BullMQ job already finished (KEYS[2]
+// is the job's hash: a late duplicate enqueue must not leave a lane entry no job will clear).
+const LANE_ADD = `
+local at = redis.call('LPOS', KEYS[1], ARGV[1])
+if at then return at end
+if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return -1 end
+return redis.call('RPUSH', KEYS[1], ARGV[1]) - 1`;
+
+// 1 = head, 0 = behind (second value: the head), -1 = not in the lane (finished already).
+const LANE_CHECK = `
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head == ARGV[1] then return {1, head} end
+if redis.call('LPOS', KEYS[1], ARGV[1]) then return {0, head} end
+return {-1, ''}`;
+
+// Remove the item, return the new head ('' when the lane is empty).
+const LANE_DONE = `
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+return redis.call('LINDEX', KEYS[1], 0) or ''`;
+
+export type LanePosition = { state: 'head' } | { state: 'behind'; head: string } | { state: 'absent' };
+
+/** The Redis side of lanes: three atomic scripts. */
+export class Lanes {
+  private readonly add: ScriptCall<number>;
+  private readonly check: ScriptCall<[number, string]>;
+  private readonly done: ScriptCall<string>;
+
+  constructor(
+    redis: Redis,
+    /** Key prefix of this queue's lanes, e.g. `smsb:lanes:send`. */
+    private readonly keyPrefix: string,
+  ) {
+    this.add = defineScript<number>(redis, 'smsbLaneAdd2', 2, LANE_ADD);
+    this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck', 1, LANE_CHECK);
+    this.done = defineScript<string>(redis, 'smsbLaneDone', 1, LANE_DONE);
+  }
+
+  key(lane: string): string {
+    return `${this.keyPrefix}:${lane}`;
+  }
+
+  /** Appends the item unless present; returns its index (0 = head), -1 if its job finished. */
+  async append(lane: string, id: string, jobKey: string): Promise<number> {
+    return this.add([this.key(lane), jobKey], [id]);
+  }
+
+  async position(lane: string, id: string): Promise<LanePosition> {
+    const [state, head] = await this.check([this.key(lane)], [id]);
+    if (state === 1) return { state: 'head' };
+    if (state === 0) return { state: 'behind', head };
+    return { state: 'absent' };
+  }
+
+  /** Removes the item; returns the lane's new head, or null when it is empty. */
+  async finish(lane: string, id: string): Promise<string | null> {
+    const next = await this.done([this.key(lane)], [id]);
+    return next === '' ? null : next;
+  }
+}
+
+/** What a handler decided for one item. */
+export type ItemOutcome =
+  /** Finished (sent, refused, or a final failure the handler recorded and reported). */
+  | { kind: 'done'; result?: unknown }
+  /** Finished with a final failure the handler recorded: the job ends failed (inspectable). */
+  | { kind: 'fail'; error: Error }
+  /** Hold back without using an attempt (rate limit, Retry-After); stays head of its lane. */
+  | { kind: 'delay'; ms: number; reason: string }
+  /** Transient failure: BullMQ retries with backoff; stays head of its lane. */
+  | { kind: 'retry'; error: Error };
+
+export interface ItemContext {
+  job: Job<LaneJobData>;
+  /** 1-based attempt number (holds and parks do not count). */
+  attempt: number;
+  /** True when a 'retry' outcome would exhaust the job's attempts: the handler must end it. */
+  lastAttempt: boolean;
+  /** False when the item is not in its lane (admin retry of a finished item, or a re-run). */
+  inLane: boolean;
+}
+
+export type ItemHandler = (item: LaneJobData, ctx: ItemContext) => Promise<ItemOutcome>;
+
+export interface OrderedProcessorOptions {
+  queue: Queue<LaneJobData>;
+  lanes: Lanes;
+  /** Job name and id prefix (`send` gives job ids `send-<messageId>`). */
+  kind: string;
+  handler: ItemHandler;
+  /**
+   * Called when an item is given up outside the handler's control: an unexpected error on its
+   * last attempt, or a head whose job BullMQ ended (stalled too often). Records the failure.
+   */
+  abandon: (id: string, reason: string) => Promise<void>;
+  /** First park time of a waiting successor (doubles per park), ms. */
+  parkMs?: number;
+  /** Longest park time, ms: the safety net if a wake-up was lost to a crash. */
+  maxParkMs?: number;
+  onError?: (err: unknown, where: string) => void;
+}
+
+/** Marks errors our processor threw on purpose, to tell them from BullMQ's own failures. */
+export const HANDLED = Symbol('smsb.handled');
+
+function mark<E extends Error>(err: E): E {
+  (err as E & { [HANDLED]?: boolean })[HANDLED] = true;
+  return err;
+}
+
+export function isHandledError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { [HANDLED]?: boolean })[HANDLED] === true;
+}
+
+export function jobIdFor(kind: string, id: string): string {
+  // BullMQ job ids must not contain ':' (message ids are UUIDs; this is a guard for the future).
+  return `${kind}-${id.replace(/:/g, '_')}`;
+}
+
+/** Promotes a parked (delayed) job; any other state is left alone. One round trip. */
+export async function promoteJob(queue: Queue<LaneJobData>, kind: string, id: string): Promise<void> {
+  // A bare Job handle is enough for promote (no HGETALL of the whole job).
+  const job = new Job<LaneJobData>(queue, kind, { id, lane: '' }, {}, jobIdFor(kind, id));
+  await job.promote().catch(() => undefined);
+}
+
+/**
+ * Adds an item to its lane and its job to the queue; both steps are idempotent. An item that is
+ * not at the head when it arrives is added already parked (delayed by `parkMs`): in a burst the
+ * successors of a conversation then cost one wake-up each instead of a fetch-and-park round.
+ */
+export async function enqueueOrdered(
+  queue: Queue<LaneJobData>,
+  lanes: Lanes,
+  kind: string,
+  item: LaneJobData,
+  parkMs = 30_000,
+): Promise<void> {
+  // Lane first: a job never runs before its item has a place. A crash between the two leaves an
+  // item without a job, which the next parked successor (or the caller's retry) re-adds.
+  const jobId = jobIdFor(kind, item.id);
+  const at = await lanes.append(item.lane, item.id, queue.toKey(jobId));
+  if (at === -1) return; // done before: a duplicate enqueue has no effect
+  if (at === 0) {
+    await queue.add(kind, { ...item, head: true }, { jobId });
+    return;
+  }
+  await queue.add(kind, item, { jobId, delay: parkMs });
+  // Second look (as in park): the head may have finished before our job existed to be woken.
+  const again = await lanes.position(item.lane, item.id);
+  if (again.state !== 'behind') await promoteJob(queue, kind, item.id);
+}
+
+/** Wraps an item handler into a BullMQ processor that keeps lane order. */
+export function orderedProcessor(opts: OrderedProcessorOptions) {
+  const parkMs = opts.parkMs ?? 1_000;
+  const maxParkMs = opts.maxParkMs ?? 30_000;
+  const report = opts.onError ?? (() => undefined);
+
+  async function wake(id: string | null): Promise<void> {
+    if (id === null) return;
+    // Only a parked (delayed) job needs the push; promote of any other state is refused.
+    await promoteJob(opts.queue, opts.kind, id).catch((err: unknown) => report(err, 'wake'));
+  }
+
+  async function finish(item: LaneJobData): Promise<void> {
+    await wake(await opts.lanes.finish(item.lane, item.id));
+  }
+
+  /** Make sure the head we wait for can make progress (see "Self-healing" above). */
+  async function heal(lane: string, head: string): Promise<void> {
+    const jobId = jobIdFor(opts.kind, head);
+    const state = await opts.queue.getJobState(jobId);
+    if (state === 'unknown') {
+      await opts.queue.add(opts.kind, { id: head, lane }, { jobId });
+    } else if (state === 'completed') {
+      await finish({ id: head, lane });
+    } else if (state === 'failed') {
+      // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often).
+      const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
+      await opts.abandon(head, job?.failedReason || 'its job failed');
+      await finish({ id: head, lane });
+    }
+  }
+
+  async function park(job: Job<LaneJobData>, token: string): Promise<never> {
+    const { lane, id } = job.data;
+    const times = Math.max(0, (job.attemptsStarted ?? 1) - 1);
+    await job.moveToDelayed(Date.now() + Math.min(parkMs * 2 ** Math.min(times, 20), maxParkMs), token);
+    // Dekker-style second look: the head may have finished between our check and the move.
+    const again = await opts.lanes.position(lane, id);
+    if (again.state !== 'behind') {
+      await job.promote().catch(() => undefined);
+    } else {
+      await heal(lane, again.head).catch((err: unknown) => report(err, 'heal'));
+    }
+    throw new DelayedError();
+  }
+
+  // Every error leaving the processor is marked as ours, so the worker's 'failed' listener only
+  // cleans up after failures BullMQ decided alone (see cleanupUnhandledFailure).
+  return async function process(job: Job<LaneJobData>, token?: string): Promise<unknown> {
+    try {
+      return await processItem(job, token);
+    } catch (err) {
+      throw mark(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+
+  async function processItem(job: Job<LaneJobData>, token?: string): Promise<unknown> {
+    if (!token) throw new Error('ordered processing needs the job token (BullMQ 5 processor signature)');
+    const item: LaneJobData = { id: job.data.id, lane: job.data.lane };
+    // Fast path: an item that was the head when enqueued stays the head until it is finished
+    // (items leave a lane only when done), so its FIRST run needs no lane check. Re-runs (stall,
+    // admin retry) check, because by then the item may have been finished already.
+    const firstRun = job.attemptsStarted <= 1 && job.attemptsMade === 0;
+    const pos: LanePosition = firstRun && job.data.head === true ? { state: 'head' } : await opts.lanes.position(item.lane, item.id);
+    if (pos.state === 'behind') return park(job, token);
+    const inLane = pos.state === 'head';
+    const attempts = job.opts.attempts ?? 1;
+    const ctx: ItemContext = {
+      job,
+      attempt: job.attemptsMade + 1,
+      lastAttempt: job.attemptsMade + 1 >= attempts,
+      inLane,
+    };
+
+    let outcome: ItemOutcome;
+    try {
+      outcome = await opts.handler(item, ctx);
+    } catch (err) {
+      // A bug or an unexpected failure: retry like a transient error, and give the item up on the
+      // last attempt so its lane moves on (the abandon hook records why).
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (ctx.lastAttempt) {
+        await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`);
+        if (inLane) await finish(item);
+        throw mark(new UnrecoverableError(error.message));
+      }
+      throw mark(error);
+    }
+
+    switch (outcome.kind) {
+      case 'done':
+        if (inLane) await finish(item);
+        return outcome.result ?? null;
+      case 'fail':
+        if (inLane) await finish(item);
+        throw mark(new UnrecoverableError(outcome.error.message));
+      case 'delay':
+        await job.moveToDelayed(Date.now() + Math.max(0, outcome.ms), token);
+        throw mark(new DelayedError(outcome.reason));
+      case 'retry':
+        if (ctx.lastAttempt && inLane) await finish(item);
+        throw mark(outcome.error);
+    }
+  }
+}
+
+/** Stale-head cleanup for jobs BullMQ failed without running our processor (stall limit). */
+export async function cleanupUnhandledFailure(
+  opts: Pick<OrderedProcessorOptions, 'lanes' | 'abandon' | 'queue' | 'kind'>,
+  job: Job<LaneJobData>,
+  err: Error,
+): Promise<void> {
+  if (isHandledError(err)) return;
+  await opts.abandon(job.data.id, err.message);
+  const next = await opts.lanes.finish(job.data.lane, job.data.id);
+  if (next !== null) await promoteJob(opts.queue, opts.kind, next);
+}

@@ -1,0 +1,124 @@
+// One BullMQ queue kept in per-conversation order by lanes (lanes.ts): the producer side
+// (`enqueue`) and the worker side (`createOrderedWorker`). The send queue and the delivery queue
+// are both built from this, so the ordering mechanism exists once.
+import { Queue, Worker, type ConnectionOptions, type JobsOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { BACKOFF_TYPE, backoffStrategy, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import {
+  cleanupUnhandledFailure,
+  enqueueOrdered,
+  Lanes,
+  orderedProcessor,
+  type ItemHandler,
+  type LaneJobData,
+} from './lanes.js';
+
+export interface OrderedQueueOptions {
+  /** ioredis connection (maxRetriesPerRequest: null). Shared; not closed by us. */
+  connection: Redis;
+  /** QUEUE_PREFIX: every key of the pipeline lives under it. */
+  prefix: string;
+  /** BullMQ queue name: 'send' or 'deliver'. */
+  name: string;
+  /** Job name and job id prefix ('send' -> job id `send-<messageId>`). */
+  kind: string;
+  /** Attempts per item, the first included (default 8). */
+  attempts?: number;
+  /** How long an item enqueued behind others stays parked unless woken (default 30 s). */
+  maxParkMs?: number;
+}
+
+export interface OrderedQueue {
+  readonly queue: Queue<LaneJobData>;
+  readonly lanes: Lanes;
+  readonly kind: string;
+  enqueue(id: string, lane: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_ATTEMPTS = 8;
+
+export function lanesKeyPrefix(prefix: string, name: string): string {
+  return `${prefix}:lanes:${name}`;
+}
+
+export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
+  const defaultJobOptions: JobsOptions = {
+    attempts: opts.attempts ?? DEFAULT_ATTEMPTS,
+    backoff: { type: BACKOFF_TYPE },
+    // Finished jobs stay a while for inspection; failed ones stay until retried or cleaned
+    // (GET /admin/api/jobs/failed lists them).
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: false,
+  };
+  const queue = new Queue<LaneJobData>(opts.name, {
+    connection: opts.connection as ConnectionOptions,
+    prefix: opts.prefix,
+    defaultJobOptions,
+  });
+  const lanes = new Lanes(opts.connection, lanesKeyPrefix(opts.prefix, opts.name));
+  return {
+    queue,
+    lanes,
+    kind: opts.kind,
+    enqueue: (id, lane) => enqueueOrdered(queue, lanes, opts.kind, { id, lane }, opts.maxParkMs ?? 30_000),
+    close: () => queue.close(),
+  };
+}
+
+export interface OrderedWorkerOptions {
+  target: OrderedQueue;
+  /** Connection for the worker (BullMQ duplicates it for its blocking reads). */
+  connection: Redis;
+  prefix: string;
+  handler: ItemHandler;
+  abandon: (id: string, reason: string) => Promise<void>;
+  /** Jobs processed at once by this worker (default 32; lanes keep each conversation serial). */
+  concurrency?: number;
+  backoff?: BackoffOptions;
+  /** BullMQ lock and stall settings (defaults 30 s / 30 s / 3). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
+  parkMs?: number;
+  maxParkMs?: number;
+  logger?: Logger;
+  /** Start processing at once (default false: call worker.run() or use autorun later). */
+  autorun?: boolean;
+}
+
+export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobData> {
+  const { target } = opts;
+  const log = opts.logger;
+  const processor = orderedProcessor({
+    queue: target.queue,
+    lanes: target.lanes,
+    kind: target.kind,
+    handler: opts.handler,
+    abandon: opts.abandon,
+    parkMs: opts.parkMs,
+    maxParkMs: opts.maxParkMs,
+    onError: (err, where) => log?.warn({ err: (err as Error).message, where, queue: target.queue.name }, 'lane upkeep failed'),
+  });
+  const worker = new Worker<LaneJobData>(target.queue.name, processor, {
+    connection: opts.connection as ConnectionOptions,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency ?? 32,
+    autorun: opts.autorun ?? false,
+    lockDuration: opts.lockDurationMs ?? 30_000,
+    stalledInterval: opts.stalledIntervalMs ?? 30_000,
+    maxStalledCount: opts.maxStalledCount ?? 3,
+    settings: { backoffStrategy: backoffStrategy(opts.backoff ?? DEFAULT_BACKOFF) },
+  });
+  worker.on('failed', (job: Job<LaneJobData> | undefined, err: Error) => {
+    if (!job) return;
+    log?.warn({ jobId: job.id, queue: target.queue.name, attemptsMade: job.attemptsMade, err: err.message }, 'job failed');
+    // BullMQ failed it without our processor (stalled too often): record it, free the lane.
+    cleanupUnhandledFailure({ lanes: target.lanes, abandon: opts.abandon, queue: target.queue, kind: target.kind }, job, err).catch(
+      (e: unknown) => log?.error({ err: (e as Error).message, jobId: job.id }, 'cleanup after failure failed'),
+    );
+  });
+  worker.on('error', (err) => log?.error({ err: err.message, queue: target.queue.name }, 'worker error'));
+  return worker;
+}

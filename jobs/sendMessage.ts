@@ -1,0 +1,244 @@
+// The send worker's handler for ONE outbound message (issue 4, behaviours 2, 3, 5, 6). It runs
+// only while the message is the head of its conversation's lane (see lanes.ts), so it never has to
+// think about order; it decides between done / hold back / retry / final failure.
+//
+// Exactly one SMS per message. The send ledger row is written (state 'calling') in the same
+// transaction that moves the message to 'sending', BEFORE the provider call, and closed right
+// after ('done' with the provider id, or 'failed' when the provider answered with an error, i.e.
+// nothing was sent). A later attempt that finds the row still 'calling' knows an earlier attempt
+// may have reached the provider (a crash, a kill -9, a lost lock) and:
+//  - idempotent providers (capabilities.idempotentSend, 8x8 clientMessageId = our message id):
+//    sends again with the same id; the provider drops the duplicate;
+//  - other providers (Twilio): does NOT send again; the message ends 'failed' with
+//    "outcome unknown after crash, not resent to avoid a duplicate", and the author is told.
+// The remaining window for non-idempotent providers is the provider call itself plus one SQLite
+// commit: from the moment the request leaves until `finish` commits (the provider's response
+// time, typically 0.1-1 s for Twilio, bounded by the adapter's timeout, plus about a millisecond).
+// A crash inside it never duplicates an SMS; it can only leave a message that did go out
+// recorded as 'failed' (outcome unknown). The same rule covers a timeout or a dropped connection
+// after the request was sent: no answer means "maybe sent", so it is not resent either.
+import type { Logger } from 'pino';
+import { recheckAtSend } from '../src/core/usecases/recheckAtSend.js';
+import { ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
+import type { Clock, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
+import { isFinalStatus } from '../src/core/status.js';
+import type { Message, OutboundSms, ProviderId } from '../src/core/types.js';
+import type { SendLedgerRepo } from '../src/store/index.js';
+import { createGroupCommit } from './groupCommit.js';
+import type { ItemContext, ItemOutcome, LaneJobData } from './lanes.js';
+import { segmentsPerSecond, type RateLimiter } from './rateLimiter.js';
+
+export const OUTCOME_UNKNOWN_AFTER_CRASH = 'outcome unknown after crash, not resent to avoid a duplicate';
+export const OUTCOME_UNKNOWN_NO_ANSWER =
+  'outcome unknown (the provider did not answer), not resent to avoid a duplicate';
+export const OUTCOME_UNKNOWN_CODE = 'outcome_unknown';
+
+/** Network errors that prove the request never reached the provider: safe to send again. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export interface SendDeps {
+  store: Store & { sendLedger: SendLedgerRepo };
+  clock: Clock;
+  /** The provider carrying a number, by provider id ("twilio", "8x8", "local"). */
+  providers: (id: ProviderId) => SmsProvider | null;
+  notifier: StatusNotifier;
+  /** null lifts the throughput caps (benchmarks, tests). */
+  limiter: RateLimiter | null;
+  /** Absolute URLs the provider can fetch for the message's stored media (signed links); null or
+   *  absent: not configured, and a message with files fails with that reason (never sent without). */
+  mediaUrls?: (message: Message) => string[] | null;
+  logger?: Logger;
+  /** Most writes of concurrent sends committed together (default 64; 1 = one commit each). */
+  groupCommitMax?: number;
+}
+
+export function createSendHandler(deps: SendDeps) {
+  const { store } = deps;
+  const log = deps.logger;
+  const providerCaps = (id: string) => deps.providers(id)?.capabilities ?? null;
+  const commit = createGroupCommit(store, { maxBatch: deps.groupCommitMax ?? 64 });
+
+  async function notify(message: Message | null): Promise<void> {
+    if (!message) return;
+    try {
+      await deps.notifier.statusChanged(message);
+    } catch (err) {
+      // Showing a status must never make the job retry: a retry could mean a second SMS.
+      log?.warn({ messageId: message.id, err: (err as Error).message }, 'status notice failed');
+    }
+  }
+
+  /** Final failure: recorded on the message with code and human reason, author told. */
+  const failMessage = async (id: string, reason: string, code: string): Promise<ItemOutcome> => {
+    const updated = await commit.run(() => store.messages.advanceStatus(id, 'failed', { reason, errorCode: code }));
+    await notify(updated);
+    log?.warn({ messageId: id, code, reason }, 'outbound message failed');
+    return { kind: 'fail', error: new Error(`${code}: ${reason}`) };
+  };
+
+  /** Mark sent (idempotent): provider id, ledger done, status forward only. Runs in a commit. */
+  function recordSent(id: string, provider: ProviderId, providerMessageId: string): Message | null {
+    try {
+      store.messages.setProviderMessageId(id, provider, providerMessageId);
+    } catch (err) {
+      // The id belongs to another message: record the send anyway, keep the evidence in logs.
+      if (!(err instanceof ConflictError)) throw err;
+      log?.error({ messageId: id, provider, providerMessageId }, 'provider message id already used');
+    }
+    store.sendLedger.finish(id, providerMessageId);
+    return store.messages.advanceStatus(id, 'sent');
+  }
+
+  type Prepared =
+    | { kind: 'outcome'; outcome: ItemOutcome; notify?: Message | null; fail?: { reason: string; code: string } }
+    | { kind: 'go'; sms: Omit<OutboundSms, 'mediaUrls'>; message: Message };
+
+  /**
+   * Eligibility again (an opt-out or a policy switch that arrived meanwhile wins), the crash
+   * rule, then 'sending' + ledger row, all in one (group-committed) transaction right before the
+   * provider call.
+   */
+  function prepare(id: string, providerId: ProviderId, idempotent: boolean): Prepared {
+    let check: ReturnType<typeof recheckAtSend>;
+    try {
+      check = recheckAtSend({ store, clock: deps.clock, providerCaps }, id);
+    } catch (err) {
+      if (err instanceof ConflictError || err instanceof NotFoundError) {
+        return { kind: 'outcome', outcome: { kind: 'done', result: err.message } };
+      }
+      throw err;
+    }
+    if (!check.ok) {
+      log?.info({ messageId: id, refusals: check.refusals.map((r) => r.code) }, 'outbound message refused at send time');
+      return { kind: 'outcome', outcome: { kind: 'done', result: 'refused' }, notify: store.messages.get(id) };
+    }
+    const previous = store.sendLedger.get(id);
+    if (previous?.state === 'calling' && !idempotent) {
+      return { kind: 'outcome', outcome: { kind: 'done' }, fail: { reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE } };
+    }
+    store.messages.advanceStatus(id, 'sending');
+    const began = store.sendLedger.begin(id, providerId);
+    if (began.entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
+    return { kind: 'go', sms: check.sms, message: check.message };
+  }
+
+  return async function handleSend(item: LaneJobData, ctx: ItemContext): Promise<ItemOutcome> {
+    const id = item.id;
+    // Cheap reads first (no transaction): most re-runs end here.
+    const message = store.messages.get(id);
+    if (!message || message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
+    if (message.status === 'sent' || isFinalStatus(message.status)) return { kind: 'done', result: message.status };
+
+    // A previous attempt got the provider's answer but died before recording it: record, no send.
+    const before = store.sendLedger.get(id);
+    if (before?.state === 'done' && before.providerMessageId) {
+      const { provider: p, providerMessageId: pid } = before;
+      await notify(await commit.run(() => recordSent(id, p, pid)));
+      return { kind: 'done', result: 'sent' };
+    }
+
+    const conversation = store.conversations.get(message.conversationId);
+    if (!conversation) return failMessage(id, 'its conversation no longer exists', 'not_found');
+    const number = store.numbers.get(conversation.number);
+    const provider = deps.providers(number?.provider ?? message.provider ?? '');
+    if (!number || !provider) {
+      return failMessage(id, `no SMS provider is configured for ${conversation.number}`, 'no_provider');
+    }
+    const idempotent = provider.capabilities.idempotentSend;
+    if (before?.state === 'calling' && !idempotent) {
+      return failMessage(id, OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CODE);
+    }
+
+    // Throughput of the sending number: hold back (never fail) until the number's slot.
+    if (deps.limiter) {
+      const rate = segmentsPerSecond(number, store.policy.get());
+      const d = await deps.limiter.reserve(number.e164, rate, message.segments, id);
+      if (d.delayMs > 0) return { kind: 'delay', ms: d.delayMs, reason: `rate limit of ${number.e164}` };
+    }
+
+    // The ledger row is committed before the request leaves (see the header comment).
+    const prepared = await commit.run(() => prepare(id, provider.id, idempotent));
+    if (prepared.kind === 'outcome') {
+      if (prepared.fail) return failMessage(id, prepared.fail.reason, prepared.fail.code);
+      if (prepared.notify !== undefined) await notify(prepared.notify);
+      return prepared.outcome;
+    }
+
+    // Media: stored files go out as signed links; a file that cannot go is never dropped silently.
+    const stored = prepared.message.media.filter((m) => m.status === 'stored');
+    const mediaUrls = stored.length > 0 ? (deps.mediaUrls?.(prepared.message) ?? null) : [];
+    if (mediaUrls === null) {
+      store.sendLedger.fail(id);
+      return failMessage(id, 'the attached files cannot be sent: media links are not configured', 'media_unavailable');
+    }
+
+    // Rule 11: always from the conversation's own number, whatever else happened.
+    const sms: OutboundSms = { ...prepared.sms, from: conversation.number, mediaUrls };
+    let result: Awaited<ReturnType<SmsProvider['send']>>;
+    try {
+      result = await provider.send(sms);
+    } catch (err) {
+      return onSendError(err, { id, idempotent, ctx, from: conversation.number, to: conversation.contact });
+    }
+    const sent = await commit.run(() => recordSent(id, provider.id, result.providerMessageId));
+    await notify(sent);
+    log?.debug({ messageId: id, provider: provider.id, attempt: ctx.attempt }, 'outbound message sent');
+    return { kind: 'done', result: 'sent' };
+  };
+
+  async function onSendError(
+    err: unknown,
+    c: { id: string; idempotent: boolean; ctx: ItemContext; from: string; to: string },
+  ): Promise<ItemOutcome> {
+    const { id } = c;
+    if (!(err instanceof ProviderError)) {
+      // Not the adapter's typed error: we cannot tell whether anything left.
+      if (!c.idempotent) return failMessage(id, OUTCOME_UNKNOWN_NO_ANSWER, OUTCOME_UNKNOWN_CODE);
+      if (c.ctx.lastAttempt) {
+        return failMessage(id, `gave up after ${c.ctx.attempt} attempts: ${(err as Error).message}`, 'provider_error');
+      }
+      return { kind: 'retry', error: err instanceof Error ? err : new Error(String(err)) };
+    }
+
+    const code = err.providerCode ?? (err.httpStatus ? `http_${err.httpStatus}` : 'provider_error');
+    if (err.optedOut) store.optOuts.set(c.from, c.to, true, 'provider');
+    if (!err.retryable || err.optedOut) {
+      store.sendLedger.fail(id);
+      return failMessage(id, err.message, code);
+    }
+
+    // Retryable. Did the provider answer (nothing was sent) or may the SMS have gone out?
+    const answered = err.httpStatus !== null || (err.providerCode !== null && NOT_SENT_CODES.has(err.providerCode));
+    if (!answered && !c.idempotent) return failMessage(id, OUTCOME_UNKNOWN_NO_ANSWER, OUTCOME_UNKNOWN_CODE);
+    if (answered) store.sendLedger.fail(id);
+
+    // 429 with Retry-After: the provider says when; waiting is not a failed attempt.
+    if (err.httpStatus === 429 && err.retryAfterMs !== null) {
+      return { kind: 'delay', ms: err.retryAfterMs, reason: `${err.provider} asked to retry after ${err.retryAfterMs} ms` };
+    }
+    if (c.ctx.lastAttempt) return failMessage(id, `gave up after ${c.ctx.attempt} attempts: ${err.message}`, code);
+    return { kind: 'retry', error: err };
+  }
+}
+
+/** Final failure recorded by the lanes' abandon hook (unexpected errors, stalled too often). */
+export function createSendAbandon(deps: Pick<SendDeps, 'store' | 'notifier' | 'logger'>) {
+  return async (id: string, reason: string): Promise<void> => {
+    const message = deps.store.messages.get(id);
+    if (!message || message.direction !== 'outbound' || message.status === 'sent' || isFinalStatus(message.status)) return;
+    const ledger = deps.store.sendLedger.get(id);
+    // A stalled send may have reached the provider: say so rather than guess.
+    const text = ledger?.state === 'calling' ? `${OUTCOME_UNKNOWN_AFTER_CRASH} (${reason})` : reason;
+    const updated = deps.store.messages.advanceStatus(id, 'failed', {
+      reason: text,
+      errorCode: ledger?.state === 'calling' ? OUTCOME_UNKNOWN_CODE : 'gave_up',
+    });
+    if (updated) {
+      try {
+        await deps.notifier.statusChanged(updated);
+      } catch (err) {
+        deps.logger?.warn({ messageId: id, err: (err as Error).message }, 'status notice failed');
+      }
+    }
+  };
+}

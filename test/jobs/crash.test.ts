@@ -1,0 +1,90 @@
+// Issue 4, behaviours 3 and 9: a worker killed with SIGKILL in the middle of a provider call.
+// The stalled job comes back in another worker; the send ledger makes sure no message reaches
+// the provider twice. With an idempotent provider (8x8 clientMessageId) the repeat is safe and the
+// message ends 'sent'; without one the outcome-unknown rule applies: not resent, 'failed'.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../jobs/sendMessage.js';
+import { createHarness, type Harness } from './support/harness.js';
+
+const LOCAL = '+14152345678';
+const script = fileURLToPath(new URL('./fixtures/sendWorkerProcess.ts', import.meta.url));
+
+let h: Harness | null = null;
+let child: ChildProcess | null = null;
+afterEach(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  child = null;
+  await h?.close();
+  h = null;
+});
+
+function startChild(x: Harness, idempotent: boolean): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, SMSB_DB: x.temp.path, SMSB_PREFIX: x.prefix, SMSB_FAKE_URL: x.fake.url, SMSB_IDEMPOTENT: idempotent ? '1' : '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve(proc);
+    });
+    proc.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+  });
+}
+
+async function scenario(idempotent: boolean) {
+  h = await createHarness({ worker: false, idempotent, lockDurationMs: 1_000, stalledIntervalMs: 500 });
+  h.addNumber(LOCAL);
+  // Two messages go through; the third is held open by the provider when the worker dies.
+  h.fake.setScript((r) => (r.body === 'held' ? 'hold' : 'ok'));
+  const ids: string[] = [];
+  for (const [to, body] of [['+12123456781', 'one'], ['+12123456782', 'two'], ['+12123456783', 'held']] as const) {
+    const r = await h.send(LOCAL, to, body);
+    if (!r.ok) throw new Error('refused');
+    ids.push(r.message.id);
+  }
+  child = await startChild(h, idempotent);
+  await h.fake.waitForRequests(3, 20_000);
+  await h.waitFor(() => h!.message(ids[0]!).status === 'sent' && h!.message(ids[1]!).status === 'sent', 'first two sent');
+  expect(h.message(ids[2]!).status).toBe('sending');
+  expect(h.temp.store.sendLedger.get(ids[2]!)?.state).toBe('calling');
+
+  const exited = new Promise((r) => child!.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  h.fake.setScript(() => 'ok');
+
+  // Another worker picks up the stalled job (lock expiry + stall check).
+  await h.startWorker();
+  const after = await h.send(LOCAL, '+12123456784', 'after restart');
+  if (!after.ok) throw new Error('refused');
+  await h.waitFor(() => h!.message(after.message.id).status === 'sent', 'new message sent after restart', 20_000);
+  await h.waitFor(() => ['sent', 'failed'].includes(h!.message(ids[2]!).status), 'held message settled', 20_000);
+  return { x: h, ids };
+}
+
+describe('worker killed mid-send (SIGKILL) then another worker', () => {
+  it('non-idempotent provider: every message reaches the provider at most once; the one in flight is failed as outcome unknown, not resent', async () => {
+    const { x, ids } = await scenario(false);
+    const perBody = (b: string) => x.fake.requests.filter((r) => r.body === b).length;
+    expect(perBody('one')).toBe(1);
+    expect(perBody('two')).toBe(1);
+    expect(perBody('held')).toBe(1);
+    expect(perBody('after restart')).toBe(1);
+    const held = x.message(ids[2]!);
+    expect(held.status).toBe('failed');
+    expect(held.errorCode).toBe('outcome_unknown');
+    expect(held.statusReason).toBe(OUTCOME_UNKNOWN_AFTER_CRASH);
+  }, 40_000);
+
+  it('idempotent provider: the message in flight is sent again with the same id and the provider sends it once', async () => {
+    const { x, ids } = await scenario(true);
+    const held = x.message(ids[2]!);
+    expect(held.status).toBe('sent');
+    // The request was repeated with the same message id; the provider sent one SMS per message.
+    expect(x.fake.requests.filter((r) => r.body === 'held').length).toBe(2);
+    expect(x.fake.sent.map((r) => r.body).sort()).toEqual(['after restart', 'held', 'one', 'two']);
+    expect(x.temp.store.sendLedger.get(ids[2]!)).toMatchObject({ state: 'done', attempts: 2 });
+  }, 40_000);
+});

@@ -1,0 +1,109 @@
+// The delivery queue shares the lanes with the send queue: deliveries of one conversation run in
+// order (media fetched first), a retry holds back its conversation only, and a permanent failure
+// is given up without blocking the rest.
+import { afterEach, describe, expect, it } from 'vitest';
+import { PlatformError } from '../../src/core/errors.js';
+import { createDeliveryPipeline, type DeliveryPipeline } from '../../jobs/pipeline.js';
+import { deletePrefix, newRedis, uniquePrefix } from './support/harness.js';
+import type { Redis } from 'ioredis';
+
+let redis: Redis;
+let prefix: string;
+let pipeline: DeliveryPipeline | null = null;
+
+afterEach(async () => {
+  await pipeline?.worker?.close();
+  await pipeline?.queue.ordered.queue.obliterate({ force: true });
+  await pipeline?.queue.close();
+  pipeline = null;
+  await deletePrefix(redis, prefix);
+  await redis.quit();
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 15_000;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function setup(deliver: (id: string) => Promise<void>, extra: { fetchPendingMedia?: (id: string) => Promise<void>; onGiveUp?: (id: string, reason: string) => Promise<void> } = {}) {
+  redis = newRedis();
+  prefix = uniquePrefix();
+  pipeline = createDeliveryPipeline({
+    redis,
+    prefix,
+    deliver,
+    ...extra,
+    options: { concurrency: 8, backoff: { baseMs: 20, maxMs: 100 }, attempts: 20, parkMs: 500, maxParkMs: 2_000 },
+  });
+  return pipeline;
+}
+
+describe('delivery queue', () => {
+  it('delivers each conversation in order, media first, conversations in parallel', async () => {
+    const log: string[] = [];
+    const p = setup(
+      async (id) => {
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
+        log.push(`deliver ${id}`);
+      },
+      { fetchPendingMedia: async (id) => void log.push(`media ${id}`) },
+    );
+    await p.start();
+    for (let i = 0; i < 20; i++) {
+      await p.queue.enqueueDelivery(`a${i}`, 'conv-a');
+      await p.queue.enqueueDelivery(`b${i}`, 'conv-b');
+    }
+    await until(() => log.filter((l) => l.startsWith('deliver')).length === 40, 'all delivered');
+    const a = log.filter((l) => l.startsWith('deliver a')).map((l) => l.slice(8));
+    expect(a).toEqual(Array.from({ length: 20 }, (_, i) => `a${i}`));
+    const b = log.filter((l) => l.startsWith('deliver b')).map((l) => l.slice(8));
+    expect(b).toEqual(Array.from({ length: 20 }, (_, i) => `b${i}`));
+    for (let i = 0; i < 20; i++) expect(log.indexOf(`media a${i}`)).toBeLessThan(log.indexOf(`deliver a${i}`));
+    const job = await p.queue.ordered.queue.getJob('deliver-a0');
+    expect(job?.data).toMatchObject({ id: 'a0', lane: 'conv-a' });
+  });
+
+  it('a delivery in retry holds back its conversation only; a permanent failure is given up and the next goes on', async () => {
+    const delivered: string[] = [];
+    const givenUp: string[] = [];
+    let flaky = 4;
+    const p = setup(
+      async (id) => {
+        if (id === 'a1' && flaky-- > 0) throw new PlatformError({ platform: 'slack', message: 'slack 500', retryable: true });
+        if (id === 'a2') throw new PlatformError({ platform: 'slack', message: 'channel_not_found', retryable: false });
+        delivered.push(id);
+      },
+      { onGiveUp: async (id) => void givenUp.push(id) },
+    );
+    await p.start();
+    for (const id of ['a1', 'a2', 'a3']) await p.queue.enqueueDelivery(id, 'conv-a');
+    for (const id of ['b1', 'b2']) await p.queue.enqueueDelivery(id, 'conv-b');
+    await until(() => delivered.length === 4, 'four delivered');
+    expect(delivered.indexOf('b2')).toBeLessThan(delivered.indexOf('a1'));
+    expect(delivered.filter((d) => d.startsWith('a'))).toEqual(['a1', 'a3']);
+    expect(givenUp).toEqual(['a2']);
+    const q = p.queue.ordered.queue;
+    for (let i = 0; i < 100 && (await q.getFailedCount()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await q.getFailed()).map((j) => j.id)).toEqual(['deliver-a2']);
+  });
+
+  it('stop() lets the delivery in progress finish', async () => {
+    let release: (() => void) | null = null;
+    const done: string[] = [];
+    const p = setup(async (id) => {
+      await new Promise<void>((r) => (release = r));
+      done.push(id);
+    });
+    await p.start();
+    await p.queue.enqueueDelivery('m1', 'c1');
+    await until(() => release !== null, 'delivery started');
+    const stopped = p.stop();
+    setTimeout(() => release?.(), 100);
+    await stopped;
+    expect(done).toEqual(['m1']);
+    pipeline = null; // stopped already; afterEach only deletes the keys
+  });
+});

@@ -1,0 +1,188 @@
+// Everything an outbound pipeline test needs, real parts only: Redis at 127.0.0.1:6379 under a
+// unique queue prefix, a SQLite temp file with real migrations, the fake provider over HTTP, the
+// real pipeline, and the core's requestOutbound to enqueue. `close()` obliterates the queues,
+// deletes every key under the prefix and closes connections, servers and the store.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Message, OutboundRequest, ProvisionedNumber } from '../../../src/core/types.js';
+import type { StatusNotifier } from '../../../src/core/ports.js';
+import { requestOutbound, type RequestOutboundResult } from '../../../src/core/usecases/requestOutbound.js';
+import { createTempStore, type TempStore } from '../../support/tempStore.js';
+import { createDeliveryQueue, type BullDeliveryQueue } from '../../../jobs/deliveryQueue.js';
+import { createOutboundPipeline, type OutboundPipeline, type OutboundPipelineDeps } from '../../../jobs/pipeline.js';
+import type { RateDecision } from '../../../jobs/rateLimiter.js';
+import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
+import { httpSmsProvider } from './httpProvider.js';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const PROVIDER_ID = 'fake';
+
+export function newRedis(url = REDIS_URL): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  // Reconnects are expected in the Redis-restart test; ioredis retries on its own.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+export function uniquePrefix(): string {
+  return `test-${randomUUID()}`;
+}
+
+/** Deletes every key under the prefix (queues, lanes, rate-limiter state). */
+export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+export interface HarnessOptions {
+  idempotent?: boolean;
+  rateLimits?: boolean;
+  attempts?: number;
+  concurrency?: number;
+  /** Start the send worker in this process (default true). */
+  worker?: boolean;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  prefix?: string;
+  /** Another Redis (the restart test runs its own persistent one). */
+  redisUrl?: string;
+}
+
+export interface Harness {
+  prefix: string;
+  redis: Redis;
+  temp: TempStore;
+  fake: FakeProvider;
+  pipeline: OutboundPipeline;
+  deliveries: BullDeliveryQueue;
+  decisions: RateDecision[];
+  notified: Message[];
+  deps: OutboundPipelineDeps;
+  addNumber(e164: string, patch?: Partial<Pick<ProvisionedNumber, 'type' | 'segmentsPerSecond' | 'status'>>): ProvisionedNumber;
+  send(from: string, to: string, body: string, extra?: Partial<OutboundRequest>): Promise<RequestOutboundResult>;
+  message(id: string): Message;
+  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  /** Start (another) send worker on the same queue and store; stopped by close(). */
+  startWorker(): Promise<OutboundPipeline>;
+  close(): Promise<void>;
+}
+
+export const fixedNotifier = (into: Message[]): StatusNotifier => ({
+  statusChanged: (m) => {
+    into.push(m);
+    return Promise.resolve();
+  },
+});
+
+export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const prefix = opts.prefix ?? uniquePrefix();
+  const redis = newRedis(opts.redisUrl);
+  const temp = createTempStore();
+  const fake = await startFakeProvider({ idempotent: opts.idempotent });
+  const provider = httpSmsProvider({ id: PROVIDER_ID, url: fake.url, idempotent: opts.idempotent });
+  const decisions: RateDecision[] = [];
+  const notified: Message[] = [];
+  const deps: OutboundPipelineDeps = {
+    store: temp.store,
+    clock: { now: () => new Date() },
+    redis,
+    prefix,
+    providers: (id) => (id === PROVIDER_ID ? provider : null),
+    notifier: fixedNotifier(notified),
+    options: {
+      rateLimits: opts.rateLimits ?? false,
+      onRateDecision: (d) => decisions.push(d),
+      attempts: opts.attempts ?? 8,
+      concurrency: opts.concurrency ?? 8,
+      backoff: { baseMs: 20, maxMs: 200 },
+      lockDurationMs: opts.lockDurationMs,
+      stalledIntervalMs: opts.stalledIntervalMs,
+      parkMs: 500,
+      maxParkMs: 2_000,
+      runWorker: opts.worker ?? true,
+    },
+  };
+  const pipeline = createOutboundPipeline(deps);
+  const deliveries = createDeliveryQueue({ connection: redis, prefix });
+  await pipeline.start();
+  let counter = 0;
+  const extra: OutboundPipeline[] = [];
+
+  const h: Harness = {
+    prefix,
+    redis,
+    temp,
+    fake,
+    pipeline,
+    deliveries,
+    decisions,
+    notified,
+    deps,
+    addNumber(e164, patch = {}) {
+      return temp.store.numbers.create({
+        e164,
+        provider: PROVIDER_ID,
+        type: patch.type ?? 'local',
+        status: patch.status ?? 'active',
+        country: 'US',
+        segmentsPerSecond: patch.segmentsPerSecond ?? null,
+      });
+    },
+    send(from, to, body, extra = {}) {
+      return requestOutbound(
+        {
+          store: temp.store,
+          clock: deps.clock,
+          queue: pipeline.queue,
+          deliveries,
+          providerCaps: (id) => (id === PROVIDER_ID ? provider.capabilities : null),
+        },
+        {
+          fromNumber: from,
+          to: [to],
+          body,
+          media: [],
+          author: { platform: 'slack', userId: 'U1', name: 'Agent' },
+          platformMessageId: `slack:${prefix}:${++counter}`,
+          ...extra,
+        },
+      );
+    },
+    message(id) {
+      const m = temp.store.messages.get(id);
+      if (!m) throw new Error(`no message ${id}`);
+      return m;
+    },
+    async waitFor(check, what, timeoutMs = 15_000) {
+      const until = Date.now() + timeoutMs;
+      while (!check()) {
+        if (Date.now() > until) throw new Error(`timed out waiting for: ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async startWorker() {
+      const p = createOutboundPipeline({ ...deps, options: { ...deps.options, runWorker: true } });
+      extra.push(p);
+      await p.start();
+      return p;
+    },
+    async close() {
+      for (const p of extra) await p.stop().catch(() => undefined);
+      await pipeline.worker?.close().catch(() => undefined);
+      await pipeline.queue.ordered.queue.obliterate({ force: true }).catch(() => undefined);
+      await deliveries.ordered.queue.obliterate({ force: true }).catch(() => undefined);
+      await pipeline.queue.close();
+      await deliveries.close();
+      await deletePrefix(redis, prefix);
+      await provider.close();
+      await fake.close();
+      await redis.quit();
+      temp.cleanup();
+    },
+  };
+  return h;
+}
