@@ -1,6 +1,7 @@
 // One BullMQ queue kept in per-conversation order by lanes (lanes.ts): the producer side
 // (`enqueue`) and the worker side (`createOrderedWorker`). The send queue and the delivery queue
 // are both built from this, so the ordering mechanism exists once.
+import { closeSettled } from './settle.js';
 import { Queue, Worker, type ConnectionOptions, type JobsOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -63,7 +64,7 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
     lanes,
     kind: opts.kind,
     enqueue: (id, lane) => enqueueOrdered(queue, lanes, opts.kind, { id, lane }, opts.maxParkMs ?? 30_000),
-    close: () => queue.close(),
+    close: () => closeSettled(queue),
   };
 }
 

@@ -4,6 +4,7 @@
 // between start() and stop(). stop() stops taking jobs and lets the active ones finish
 // (worker.close()); what a kill -9 leaves active comes back through BullMQ's stall check and is
 // sent once thanks to the send ledger (sendMessage.ts).
+import { closeSettled } from './settle.js';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -100,7 +101,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
     },
     async stop() {
       // Stops fetching, waits for active sends to finish (their results get recorded).
-      if (worker) await worker.close();
+      if (worker) await closeSettled(worker);
       await queue.close();
     },
   };
@@ -155,7 +156,7 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
       await worker.waitUntilReady();
     },
     async stop() {
-      if (worker) await worker.close();
+      if (worker) await closeSettled(worker);
       await queue.close();
     },
   };

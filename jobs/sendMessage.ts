@@ -18,7 +18,7 @@
 // recorded as 'failed' (outcome unknown). The same rule covers a timeout or a dropped connection
 // after the request was sent: no answer means "maybe sent", so it is not resent either.
 import type { Logger } from 'pino';
-import { recheckAtSend } from '../src/core/usecases/recheckAtSend.js';
+import { recheckAtSend } from '../src/core/index.js';
 import { ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
 import type { Clock, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
 import { isFinalStatus } from '../src/core/status.js';

@@ -16,6 +16,7 @@ import { createDeliveryQueue } from '../jobs/deliveryQueue.js';
 import { createDeliveryPipeline, createOutboundPipeline } from '../jobs/pipeline.js';
 import { requireAdmin } from './admin/auth.js';
 import type { BridgeModule, BridgeParts, Mount, Startable } from './app.js';
+import type { Logger } from './logger.js';
 import { createDeliverHandler } from './delivery/deliverMessage.js';
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
@@ -88,9 +89,27 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
   return {
     mounts,
     startables: [
-      { name: 'send-worker', start: () => outbound.start(), stop: () => outbound.stop() },
+      inBackground('send-worker', outbound, logger),
       ...platforms,
-      { name: 'delivery-worker', start: () => delivery.start(), stop: () => delivery.stop() },
+      inBackground('delivery-worker', delivery, logger),
     ],
   };
 };
+
+/**
+ * Workers wait for Redis; the bridge must not. Without Redis it still serves (webhooks are
+ * stored before they are acknowledged, /readyz answers 503 naming redis) and the workers begin
+ * taking jobs as soon as Redis answers. Stopping works whether or not they ever got ready.
+ */
+function inBackground(name: string, part: { start(): Promise<void>; stop(): Promise<void> }, logger: Logger): Startable {
+  return {
+    name,
+    start() {
+      part.start().then(
+        () => logger.info({ worker: name }, 'worker ready'),
+        (err: unknown) => logger.error({ worker: name, err: (err as Error).message }, 'worker did not start'),
+      );
+    },
+    stop: () => part.stop(),
+  };
+}
