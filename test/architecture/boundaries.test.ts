@@ -69,7 +69,7 @@ describe('architecture boundaries', () => {
   it('an adapter never reaches into another adapter', () => {
     const offences: string[] = [];
     const adapterOf = (p: string): string | null => {
-      const m = /^adapters\/(sms|chat)\/([^/]+)/.exec(p);
+      const m = /^adapters\/(sms|chat)\/([^/]+)\//.exec(p);
       return m ? `${m[1]}/${m[2]}` : null;
     };
     for (const file of sourceFiles('adapters')) {
