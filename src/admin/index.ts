@@ -6,6 +6,7 @@ import type { AppContext } from '../app.js';
 import { auditRouter } from './audit.js';
 import { requireAdmin } from './auth.js';
 import { conversationsRouter, messageView } from './conversations.js';
+import { historyRouter } from './history.js';
 import { mappingsRouter } from './mappings.js';
 import { numbersRouter } from './numbers.js';
 import { policyRouter } from './policy.js';
@@ -25,6 +26,8 @@ export function adminApiRouter(ctx: AppContext): Router {
   router.use('/mappings', mappingsRouter(ctx));
   router.use('/policy', policyRouter(ctx));
   router.use('/users', usersRouter(ctx));
+  // History search and export (rule 10); before /conversations so /:id/export is found.
+  router.use(historyRouter(ctx));
   router.use('/conversations', conversationsRouter(ctx));
   router.use('/audit', auditRouter(ctx));
   // Inbound messages for numbers with no mapping: kept, never dropped, listed here.

@@ -11,6 +11,7 @@
 // only mirrored to the other channels (rule 8). Unmapped numbers go to policy.fallback when set.
 
 import { PlatformError } from '../core/errors.js';
+import { formatForDisplay } from '../core/phone.js';
 import type { ChatMessageView, ChatPlatform, MessagePost, Store } from '../core/ports.js';
 import type { Conversation, Mapping, Message, PlatformId, ThreadRef } from '../core/types.js';
 import { withConversationLock } from './conversationLock.js';
@@ -46,7 +47,8 @@ export function noticesFor(message: Message): string[] {
   const notices: string[] = [];
   if (message.direction === 'inbound' && message.otherRecipients.length > 0) {
     notices.push(
-      `This message was also sent to ${message.otherRecipients.join(', ')}. Replies here go to the sender alone.`,
+      // Numbers as people read them, like the thread root: "(310) 555-0199", "+44 20 7946 0958".
+      `This message was also sent to ${message.otherRecipients.map((n) => formatForDisplay(n)).join(', ')}. Replies here go to the sender alone.`,
     );
   }
   for (const m of message.media) {
