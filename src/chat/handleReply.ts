@@ -2,6 +2,9 @@
 // through core requestOutbound (all eligibility checks there), from the conversation's own number
 // to its contact (rule 11: the user never picks the sending number).
 //
+// A reply in a thread whose channel is no longer mapped to the conversation's number is not
+// sent (channel-not-mapped); each adapter renders that as a notice.
+//
 // The chat message itself is the message's post in that channel (message_posts), so status
 // reactions land on it and delivery only mirrors it to the other mapped channels (rule 8).
 
@@ -21,6 +24,10 @@ export async function handleChatReply(deps: ChatServiceDeps, input: ChatReplyInp
   if (!thread) return { kind: 'not-a-conversation' };
   const conversation = deps.store.conversations.get(thread.conversationId);
   if (!conversation) return { kind: 'not-a-conversation' };
+  // Mappings move and go: a thread left behind in a channel that no longer shows this number
+  // must not keep sending from it. Checked here, once, for every platform.
+  const mapped = deps.store.mappings.list({ number: conversation.number, platform: input.platform, channel: input.channel });
+  if (mapped.length === 0) return { kind: 'channel-not-mapped', number: conversation.number };
 
   const outcome = await requestOutbound(deps, {
     fromNumber: conversation.number,

@@ -32,5 +32,8 @@ export interface ChatReplyInput {
 export type ChatReplyResult =
   | { kind: 'note' }
   | { kind: 'not-a-conversation' }
+  /** The thread is a conversation's, but its channel no longer shows the conversation's number
+   *  (the mapping was removed or moved): nothing is sent; `number` is that number (E.164). */
+  | { kind: 'channel-not-mapped'; number: string }
   | { kind: 'queued'; message: Message; duplicate: boolean; internal: boolean }
   | { kind: 'refused'; refusals: Refusal[] };

@@ -57,6 +57,30 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
     expect(await reply('hi', 'slack:T:C1:300.1', '999.9')).toEqual({ kind: 'not-a-conversation' });
   });
 
+  it('a reply in a thread whose channel is no longer mapped to the number is not sent, and says which number', async () => {
+    const mapping = temp.store.mappings.list({ number: OUR, platform: 'slack', channel: 'C1' })[0]!;
+    temp.store.mappings.remove(mapping.id);
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C2' }); // moved elsewhere
+    expect(await reply('still there?')).toEqual({ kind: 'channel-not-mapped', number: OUR });
+    expect(queues.sends).toEqual([]);
+    expect(queues.deliveries).toEqual([]);
+    expect(temp.store.messages.listForConversation(conversationId)).toEqual([]);
+  });
+
+  it('the mapping check is per platform: a Slack mapping does not let a Teams thread send', async () => {
+    temp.store.threads.save({ conversationId, platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700' });
+    const r = await handleChatReply(deps, {
+      platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700', userId: 'aad-1', userName: 'Al', text: 'hi', files: [], platformMessageId: 'teams:x:1701',
+    });
+    expect(r).toEqual({ kind: 'channel-not-mapped', number: OUR });
+    expect(queues.sends).toEqual([]);
+  });
+
+  it('an internal note in an unmapped channel is still just a note', async () => {
+    temp.store.mappings.remove(temp.store.mappings.list({ number: OUR })[0]!.id);
+    expect(await reply('// for us only')).toEqual({ kind: 'note' });
+  });
+
   it('refusals come back with every reason and nothing is queued', async () => {
     temp.store.policy.update({ smsEnabled: false });
     temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');

@@ -4,7 +4,7 @@
 
 import { handleChatReply } from '../../../src/chat/handleReply.js';
 import type { ThreadRef } from '../../../src/core/types.js';
-import { BRIDGE_EVENT_TYPE, PLATFORM_ID, escapeSlackText, platformMessageId, refusalText, slackToPlainText, statusReaction } from './format.js';
+import { BRIDGE_EVENT_TYPE, PLATFORM_ID, channelNotMappedText, escapeSlackText, platformMessageId, refusalText, slackToPlainText, statusReaction } from './format.js';
 import type { SlackHandlerDeps } from './context.js';
 import { stageReplyFiles, type SlackEventFile } from './replyFiles.js';
 
@@ -55,15 +55,6 @@ export async function handleMessageEvent(
   const text = event.text ?? '';
   if (text.trimStart().startsWith(policy.internalNotePrefix)) return; // `//` note: stays in chat
 
-  // Rule 11 plus mappings: the channel must still show this conversation's number.
-  const conversation = deps.chat.store.conversations.get(thread.conversationId);
-  if (!conversation) return;
-  const mapped = deps.chat.store.mappings.list({ number: conversation.number, platform: PLATFORM_ID, channel });
-  if (mapped.length === 0) {
-    await deps.platform.notice(thread, ':no_entry_sign: Not sent: this channel is not (or no longer) mapped to the conversation\'s number, so replies here cannot go out as SMS.');
-    return;
-  }
-
   const staged = await stageReplyFiles(
     { store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes },
     event.files ?? [],
@@ -106,6 +97,11 @@ async function renderReplyResult(
     case 'refused':
       await deps.api.addReaction(channel, ts, 'no_entry_sign').catch(() => undefined);
       await deps.platform.notice(thread, refusalText(result.refusals));
+      return;
+    case 'channel-not-mapped':
+      // The thread outlived its mapping (handleChatReply checks it for every platform).
+      await deps.api.addReaction(channel, ts, 'no_entry_sign').catch(() => undefined);
+      await deps.platform.notice(thread, channelNotMappedText(result.number));
       return;
     case 'queued': {
       if (result.duplicate) return;

@@ -133,6 +133,11 @@ export function refusalText(refusals: Refusal[], prefix = 'Not sent'): string {
   return `:no_entry_sign: ${prefix}:\n${lines.join('\n')}`;
 }
 
+/** A reply in a thread whose channel no longer shows the conversation's number: not sent. */
+export function channelNotMappedText(number: string): string {
+  return `:no_entry_sign: Not sent: this channel is no longer mapped to ${escapeSlackText(formatForDisplay(number))}; replies are not sent.`;
+}
+
 export function platformMessageId(team: string, channel: string, ts: string): string {
   return `slack:${team}:${channel}:${ts}`;
 }

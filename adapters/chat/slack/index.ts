@@ -115,7 +115,14 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     logger: boltLogger,
   });
   const bolt = new App({
-    token: botToken,
+    // Our own authorize rather than `token`: with a token, Bolt calls auth.test in init() and keeps
+    // that answer for good, so one Slack hiccup at boot would either stop the whole bridge (no SMS
+    // webhooks taken) or fail every later event. whoAmI keeps a success and asks again after a
+    // failure; the ids it returns are what Bolt's ignoreSelf needs.
+    authorize: async () => {
+      const who = await whoAmI();
+      return { botToken, teamId: who.teamId, botUserId: who.botUserId ?? undefined, botId: who.botId ?? undefined };
+    },
     receiver,
     logger: boltLogger,
     deferInitialization: true,
@@ -170,9 +177,17 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       app.use(receiver.router);
     },
     async start() {
-      const who = await whoAmI();
-      await bolt.init();
-      log.info({ team: who.teamId }, 'slack ready');
+      await bolt.init(); // no Slack call: authorization is ours (above)
+      try {
+        const who = await whoAmI();
+        log.info({ team: who.teamId }, 'slack ready');
+      } catch (err) {
+        // A token Slack refuses is a configuration mistake: stop start-up and say so. Slack not
+        // answering is not: the bridge must still take SMS webhooks; posts to Slack are retried by
+        // the delivery queue and the workspace identity is asked for again when needed.
+        if (err instanceof ConfigError) throw err;
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: Slack does not answer at start-up; starting anyway, it is asked again when needed');
+      }
     },
     async stop() {
       // Stays registered: a delivery job still running must not take Slack for "not configured"

@@ -161,6 +161,12 @@ export function renderRefusals(refusals: Refusal[]): OutgoingActivity {
   };
 }
 
+/** A reply in a thread whose channel no longer shows the conversation's number: not sent. */
+export function renderChannelNotMapped(number: string): OutgoingActivity {
+  const text = `⛔ Not sent: this channel is no longer mapped to ${formatForDisplay(number)}; replies are not sent.`;
+  return { type: 'message', textFormat: 'xml', text: `<b>${escapePlain(text)}</b>`, summary: text };
+}
+
 export function renderNotice(text: string): OutgoingActivity {
   return { type: 'message', textFormat: 'xml', text: `<i>${escapePlain(text)}</i>`, summary: text };
 }

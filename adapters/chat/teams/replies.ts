@@ -14,7 +14,7 @@ import type { TokenProvider } from './connector.js';
 import { TEAMS_PLATFORM } from './connector.js';
 import { authorOf, channelDataOf, isFromBot, locateMessage, referenceFrom, type ActivityLike } from './activity.js';
 import type { TeamsChannels } from './channels.js';
-import { renderNotice, renderRefusals, stripBotMention, teamsHtmlToPlain } from './format.js';
+import { renderChannelNotMapped, renderNotice, renderRefusals, stripBotMention, teamsHtmlToPlain } from './format.js';
 import { teamsMessageId, type TeamsPlatform } from './platform.js';
 import { stageReplyFiles } from './replyFiles.js';
 
@@ -34,7 +34,8 @@ export type ReplyOutcome =
   | 'note'
   | 'duplicate'
   | 'queued'
-  | 'refused';
+  | 'refused'
+  | 'channel-not-mapped'; // the thread's channel no longer shows the number: nothing sent
 
 /** The reply's text as it goes out: bot mention removed, Teams HTML to plain text. */
 export function replyText(a: ActivityLike): string {
@@ -109,6 +110,9 @@ export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Pro
     case 'refused':
       await safely(deps, 'refusal notice', () => deps.platform.notify(where.channel, where.rootId!, renderRefusals(result.refusals)));
       return 'refused';
+    case 'channel-not-mapped':
+      await safely(deps, 'not-mapped notice', () => deps.platform.notify(where.channel, where.rootId!, renderChannelNotMapped(result.number)));
+      return 'channel-not-mapped';
     case 'queued': {
       if (result.duplicate) return 'duplicate';
       const post = store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);

@@ -155,9 +155,16 @@ describe('replies in a Slack conversation thread', () => {
   it('a reply in a channel no longer mapped to the number is refused with a notice', async () => {
     const mapping = h.temp.store.mappings.list({ number: OUR })[0]!;
     h.temp.store.mappings.remove(mapping.id);
-    await reply('still there?').res;
-    await h.waitFor(() => threadTexts().some((t) => t.includes('not (or no longer) mapped')), 'notice');
+    const { ts, res } = reply('still there?');
+    await res;
+    await h.waitFor(() => threadTexts().some((t) => t.includes('no longer mapped')), 'notice');
+    expect(threadTexts().find((t) => t.includes('no longer mapped'))).toBe(
+      ':no_entry_sign: Not sent: this channel is no longer mapped to (415) 555-2671; replies are not sent.',
+    );
+    expect(reactionsOn(ts)).toContain('no_entry_sign');
+    await settle();
     expect(h.twilio.calls).toHaveLength(0);
+    expect(h.messages().filter((m) => m.direction !== 'inbound')).toHaveLength(0);
   });
 
   it('a request with a bad or stale signature gets 401 and nothing happens', async () => {

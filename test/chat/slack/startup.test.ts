@@ -30,6 +30,17 @@ describe('Slack start-up', () => {
     expect((err as Error).message).toMatch(/^SLACK_BOT_TOKEN: /);
   });
 
+  it('Slack not answering at start-up does not stop start-up, and the platform posts once it answers', async () => {
+    slack.failNext('auth.test', { kind: 'http', status: 503 });
+    const rt = make(slack.botToken);
+    await expect(rt.start()).resolves.toBeUndefined();
+    slack.addChannel('C1');
+    temp.store.numbers.create({ e164: '+14155552671', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const { conversation } = temp.store.conversations.getOrCreate('+14155552671', '+12125553456');
+    await expect(rt.platform.createThread(conversation, 'C1')).resolves.toMatchObject({ threadId: expect.any(String) });
+    await rt.stop();
+  });
+
   it('registers itself as the "slack" platform and learns its workspace and bot ids', async () => {
     const registry = new ChatRegistry();
     const rt = make(slack.botToken, registry);

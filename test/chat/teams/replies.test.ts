@@ -102,6 +102,17 @@ describe('a reply in a Teams conversation thread', () => {
     expect(notice).toMatch(/turned off|disabled/i);
   });
 
+  it('a reply in a thread whose channel is no longer mapped to the number is not sent; a notice names the number', async () => {
+    for (const m of h.temp.store.mappings.list({ number: OUR, platform: 'teams' })) h.temp.store.mappings.remove(m.id);
+    const res = await h.send(reply('still there?'));
+    expect(res.status).toBe(200);
+    expect(h.queues.sends).toHaveLength(0);
+    expect(h.queues.deliveries).toHaveLength(0);
+    expect(threadTexts().at(-1)).toBe('⛔ Not sent: this channel is no longer mapped to (415) 555-0100; replies are not sent.');
+    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
+    expect(h.temp.store.messages.listForConversation(conversation.id).filter((m) => m.direction !== 'inbound')).toHaveLength(0);
+  });
+
   it('ordinary channel talk (a new post, another thread, a bot) is ignored', async () => {
     const before = h.connector.calls.length;
     const top = channelReply({ serviceUrl: h.connector.serviceUrl, rootId: '999', id: '999', text: 'new topic' });
