@@ -92,9 +92,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   const config: Config = { ...given, dataDir: path.resolve(given.dataDir) };
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const clock = opts.clock ?? systemClock;
-  if (config.teams.allowAnonymous) {
-    logger.warn('TEAMS_ALLOW_ANONYMOUS=true: Teams requests are accepted without JWT checks (emulator and tests only)');
-  }
+  // The Teams adapter itself warns when TEAMS_ALLOW_ANONYMOUS is on (once, at its start).
 
   mkdirSync(config.dataDir, { recursive: true });
   const store = openStore({ file: databaseFile(config), clock, logger: (msg) => logger.info(msg) });
