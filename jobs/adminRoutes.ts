@@ -1,8 +1,43 @@
 // Admin routes for the queues (issue 4, behaviour 6): failed jobs stay inspectable and can be
-// retried. Mounted by the process as `app.use(createJobsAdminRouter({ queues, requireAdmin }))`;
+// retried. Mounted by the process as `app.use(createJobsAdminRouter({ queues, requireAdmin, resend }))`;
 // the paths are absolute (`/admin/api/jobs/...`) unless `basePath` says otherwise.
-import { Router, type RequestHandler } from 'express';
-import type { Job, Queue } from 'bullmq';
+//
+// Retrying a failed SEND is a real, audited resend of its message, not a re-run of the job: the
+// message already ended 'failed' (statuses only move forward), so a bare job re-run would find
+// nothing to do. `POST /admin/api/messages/{id}/resend` (and `POST /admin/api/jobs/send-{id}/retry`)
+// moves the message back to 'queued' through the store's requeue (audit log, ledger reset), removes
+// its finished job and enqueues it again through its conversation's lane, so order is kept and
+// eligibility is checked again at send time. A message whose previous send may have reached the
+// contact (outcome unknown) is only resent with `{ "force": true }`. Delivery jobs (posting to
+// chat, idempotent per channel) are simply re-run.
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Job, JobState, Queue } from 'bullmq';
+import type { RequeueRefusalCode, RequeueResult, SqliteMessageRepo } from '../src/store/index.js';
+import { jobIdFor } from './lanes.js';
+import { SEND_KIND, type BullOutboundQueue } from './outboundQueue.js';
+
+/** Audit actor of resends asked through this API. */
+export const ADMIN_API_ACTOR = 'admin-api';
+
+export interface ResendOptions {
+  /** The store's message repo (requeue is on the SQLite store, not the core's port). */
+  messages: Pick<SqliteMessageRepo, 'requeue'>;
+  /** The send queue producer (job lookup, removal of the finished job, ordered enqueue). */
+  queue: BullOutboundQueue;
+}
+
+/** The answer to a successful resend. */
+export interface ResendView {
+  messageId: string;
+  conversationId: string;
+  status: 'queued';
+  jobId: string;
+  previous: { status: string; reason: string | null; errorCode: string | null };
+  /** True when the previous send may have reached the contact and the admin forced the resend. */
+  possibleDuplicate: boolean;
+  /** Said when possibleDuplicate: the contact may receive the message twice. */
+  warning?: string;
+}
 
 export interface JobsAdminOptions {
   /** The queues to look in: send and deliver. */
@@ -13,6 +48,8 @@ export interface JobsAdminOptions {
   basePath?: string;
   /** Most failed jobs listed per queue (default 100). */
   limit?: number;
+  /** Enables real resends of failed sends (message route; send jobs' retry). */
+  resend?: ResendOptions;
 }
 
 export interface FailedJobView {
@@ -43,6 +80,65 @@ function view(queue: Queue, job: Job): FailedJobView {
 }
 
 const JOB_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+const MESSAGE_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+
+/** Job states in which the job may still run: the message is not settled yet. */
+const PENDING_STATES: ReadonlySet<JobState | 'unknown'> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+const REFUSAL_STATUS: Record<RequeueRefusalCode, number> = {
+  not_found: 404,
+  not_outbound: 409,
+  not_failed: 409,
+  outcome_unknown: 409,
+};
+
+export const POSSIBLE_DUPLICATE_WARNING =
+  'The previous send may have reached the contact (its outcome is unknown); this resend may deliver the message twice.';
+
+// Optional small JSON body ({ "force": true }); no body at all is fine.
+const optionalJson = express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] });
+
+function wantsForce(req: Request): boolean {
+  const body = (req.body ?? {}) as { force?: unknown };
+  return body.force === true || req.query.force === 'true' || req.query.force === '1';
+}
+
+function sendError(res: Response, status: number, code: string, message: string, reason?: string): void {
+  res.status(status).json({ error: reason ? { code, reason, message } : { code, message } });
+}
+
+/**
+ * Resends one outbound message (see the header). Refusals answer 404/409 with the reason; a
+ * success answers 200 with a ResendView.
+ */
+async function resendMessage(r: ResendOptions, messageId: string, force: boolean, res: Response): Promise<void> {
+  const jobId = jobIdFor(SEND_KIND, messageId);
+  const job = await r.queue.ordered.queue.getJob(jobId);
+  const state = job ? await job.getState() : null;
+  // Its job may still run (a retry, a hold, the last moments of a failing attempt): not settled.
+  if (state !== null && PENDING_STATES.has(state)) {
+    sendError(res, 409, 'conflict', `Message ${messageId} is still being processed (job ${jobId} is ${state}); try again shortly.`, 'job_pending');
+    return;
+  }
+  const result: RequeueResult = r.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
+  if (!result.ok) {
+    sendError(res, REFUSAL_STATUS[result.code], result.code === 'not_found' ? 'not_found' : 'conflict', result.reason, result.code);
+    return;
+  }
+  // The finished job keeps the job id; it must go, or the enqueue below would be a no-op.
+  if (job) await job.remove();
+  await r.queue.enqueueSend(messageId, result.message.conversationId);
+  const view: ResendView = {
+    messageId,
+    conversationId: result.message.conversationId,
+    status: 'queued',
+    jobId,
+    previous: { status: result.previous.status, reason: result.previous.statusReason, errorCode: result.previous.errorCode },
+    possibleDuplicate: result.possibleDuplicate,
+  };
+  if (result.possibleDuplicate) view.warning = POSSIBLE_DUPLICATE_WARNING;
+  res.json(view);
+}
 
 export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
   const base = (opts.basePath ?? '/admin/api').replace(/\/+$/, '');
@@ -61,7 +157,24 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
     }
   });
 
-  router.post(`${base}/jobs/:id/retry`, opts.requireAdmin, async (req, res, next) => {
+  router.post(`${base}/messages/:id/resend`, opts.requireAdmin, optionalJson, async (req, res, next) => {
+    try {
+      const id = String(req.params.id ?? '');
+      if (!MESSAGE_ID.test(id)) {
+        sendError(res, 400, 'invalid_input', 'Not a message id.');
+        return;
+      }
+      if (!opts.resend) {
+        sendError(res, 501, 'not_implemented', 'Resending messages is not enabled on this bridge.');
+        return;
+      }
+      await resendMessage(opts.resend, id, wantsForce(req), res);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post(`${base}/jobs/:id/retry`, opts.requireAdmin, optionalJson, async (req, res, next) => {
     try {
       const id = String(req.params.id ?? '');
       if (!JOB_ID.test(id)) {
@@ -71,6 +184,12 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
       for (const q of opts.queues) {
         const job = await q.getJob(id);
         if (!job) continue;
+        // A send job: resend its message for real (audited, ordered), see the header.
+        const messageId = (job.data as { id?: unknown } | undefined)?.id;
+        if (opts.resend && q.name === opts.resend.queue.ordered.queue.name && typeof messageId === 'string') {
+          await resendMessage(opts.resend, messageId, wantsForce(req), res);
+          return;
+        }
         const state = await job.getState();
         if (state !== 'failed') {
           res.status(409).json({ error: { code: 'conflict', message: `Job ${id} is ${state}, not failed.` } });

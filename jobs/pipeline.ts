@@ -4,20 +4,34 @@
 // between start() and stop(). stop() stops taking jobs and lets the active ones finish
 // (worker.close()); what a kill -9 leaves active comes back through BullMQ's stall check and is
 // sent once thanks to the send ledger (sendMessage.ts).
+//
+// Recovery (the store is the source of truth, Redis only schedules): when a worker starts it
+// first re-enqueues from the store what should be in its queue, so a Redis that lost its data
+// (no persistence, a failover, FLUSHALL) or an enqueue that never happened after the store commit
+// (a crash between the two) loses nothing. Enqueue is idempotent by job id and lane position, so
+// on a normal restart this changes nothing.
+//  - sends: every outbound message still 'queued' or 'sending', oldest first, so each
+//    conversation's lane is rebuilt in accepted order; a 'sending' one meets the ledger rule in the
+//    send handler (sent before -> recorded; maybe sent -> resent only where the provider dedupes).
+//  - deliveries: inbound/internal messages of the last 24 h (configurable) that have no chat post
+//    at all while their number is mapped (deliverMessage is idempotent per channel).
+// One window remains: a NEW message of a conversation enqueued while recovery is still
+// re-enqueueing an OLDER lost one of the same conversation goes first. It needs Redis to have lost
+// data and a reply in that conversation during the recovery's first moments.
 import { closeSettled } from './settle.js';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Clock, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
+import type { Clock, SmsProvider, StatusNotifier } from '../src/core/ports.js';
 import type { Message, ProviderId } from '../src/core/types.js';
-import type { SendLedgerRepo } from '../src/store/index.js';
+import type { SqliteMessageRepo } from '../src/store/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { createDeliveryQueue, createDeliveryWorker, type BullDeliveryQueue } from './deliveryQueue.js';
 import type { LaneJobData } from './lanes.js';
 import { createOrderedWorker } from './orderedQueue.js';
 import { createOutboundQueue, type BullOutboundQueue } from './outboundQueue.js';
 import { createRateLimiter, type RateDecision } from './rateLimiter.js';
-import { createSendAbandon, createSendHandler } from './sendMessage.js';
+import { createSendAbandon, createSendHandler, type PipelineStore } from './sendMessage.js';
 
 export interface WorkerTuning {
   /** Jobs processed at once per process (default 32). */
@@ -35,7 +49,7 @@ export interface WorkerTuning {
 }
 
 export interface OutboundPipelineDeps {
-  store: Store & { sendLedger: SendLedgerRepo };
+  store: PipelineStore;
   clock: Clock;
   /** ctx.redis: ioredis with maxRetriesPerRequest null; shared, never closed here. */
   redis: Redis;
@@ -53,13 +67,47 @@ export interface OutboundPipelineDeps {
     onRateDecision?: (d: RateDecision) => void;
     /** Writes of concurrent sends committed together (default 64; 1 disables group commit). */
     groupCommitMax?: number;
+    /** Re-enqueue pending outbound messages from the store at start (default true). */
+    recoverOnStart?: boolean;
   };
+}
+
+/** What a start-up recovery re-enqueued (enqueues of items already queued are no-ops). */
+export interface RecoveryReport {
+  /** Messages handed to enqueue (each one a no-op when its job was already there). */
+  enqueued: number;
+  /** Messages whose enqueue failed (logged; the next start tries again). */
+  errors: number;
+}
+
+/** Enqueues items in the given order, one at a time (order within a lane is the order given). */
+async function reenqueue(
+  items: Array<{ id: string; conversationId: string }>,
+  enqueue: (id: string, lane: string) => Promise<void>,
+  log: Logger | undefined,
+  what: string,
+): Promise<RecoveryReport> {
+  let enqueued = 0;
+  let errors = 0;
+  for (const m of items) {
+    try {
+      await enqueue(m.id, m.conversationId);
+      enqueued++;
+    } catch (err) {
+      errors++;
+      log?.error({ messageId: m.id, err: (err as Error).message }, `${what} recovery: enqueue failed`);
+    }
+  }
+  if (items.length > 0) log?.info({ enqueued, errors }, `${what} recovery: re-enqueued from the store`);
+  return { enqueued, errors };
 }
 
 export interface OutboundPipeline {
   name: string;
   queue: BullOutboundQueue;
   worker: Worker<LaneJobData> | null;
+  /** Re-enqueues every outbound message still queued/sending, oldest first (start() runs it). */
+  recover(): Promise<RecoveryReport>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -90,12 +138,22 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
           maxParkMs: o.maxParkMs,
           logger: deps.logger,
         });
+  const recover = async (): Promise<RecoveryReport> => {
+    const list = deps.store.messages.listPendingOutbound;
+    if (!list) return { enqueued: 0, errors: 0 };
+    return reenqueue(list(), (id, lane) => queue.enqueueSend(id, lane), deps.logger, 'send');
+  };
   return {
     name: 'outbound-pipeline',
     queue,
     worker,
+    recover,
     async start() {
       if (!worker) return;
+      // Before taking jobs: lanes are rebuilt in accepted order first.
+      if (o.recoverOnStart !== false) {
+        await recover().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'send recovery failed'));
+      }
       void worker.run().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'send worker stopped'));
       await worker.waitUntilReady();
     },
@@ -108,13 +166,20 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
 }
 
 export interface DeliveryPipelineDeps {
+  /** For start-up recovery (absent: no recovery). */
+  store?: { messages: Partial<Pick<SqliteMessageRepo, 'listUndelivered'>> };
+  /** Clock for the recovery window (default: system time). */
+  clock?: Clock;
   redis: Redis;
   prefix: string;
   deliver: (messageId: string) => Promise<void>;
   fetchPendingMedia?: (messageId: string) => Promise<void>;
   onGiveUp?: (messageId: string, reason: string) => Promise<void>;
   logger?: Logger;
-  options?: WorkerTuning;
+  options?: WorkerTuning & {
+    /** How far back start-up recovery looks for undelivered messages (default 24 h; 0 = off). */
+    recoverWindowMs?: number;
+  };
   /** Use an existing producer (the one handed to requestOutbound/recordInbound callers). */
   queue?: BullDeliveryQueue;
 }
@@ -123,9 +188,13 @@ export interface DeliveryPipeline {
   name: string;
   queue: BullDeliveryQueue;
   worker: Worker<LaneJobData> | null;
+  /** Re-enqueues delivery of recent unposted inbound/internal messages (start() runs it). */
+  recover(): Promise<RecoveryReport>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+export const DEFAULT_DELIVERY_RECOVERY_MS = 24 * 3600 * 1000;
 
 export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipeline {
   const o = deps.options ?? {};
@@ -146,12 +215,22 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
           stalledIntervalMs: o.stalledIntervalMs,
           logger: deps.logger,
         });
+  const recover = async (): Promise<RecoveryReport> => {
+    const list = deps.store?.messages.listUndelivered;
+    const windowMs = o.recoverWindowMs ?? DEFAULT_DELIVERY_RECOVERY_MS;
+    if (!list || windowMs <= 0) return { enqueued: 0, errors: 0 };
+    const now = (deps.clock ?? { now: () => new Date() }).now().getTime();
+    const since = new Date(now - windowMs).toISOString();
+    return reenqueue(list({ since }), (id, lane) => queue.enqueueDelivery(id, lane), deps.logger, 'delivery');
+  };
   return {
     name: 'delivery-pipeline',
     queue,
     worker,
+    recover,
     async start() {
       if (!worker) return;
+      await recover().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'delivery recovery failed'));
       void worker.run().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'delivery worker stopped'));
       await worker.waitUntilReady();
     },

@@ -16,14 +16,17 @@
 // time, typically 0.1-1 s for Twilio, bounded by the adapter's timeout, plus about a millisecond).
 // A crash inside it never duplicates an SMS; it can only leave a message that did go out
 // recorded as 'failed' (outcome unknown). The same rule covers a timeout or a dropped connection
-// after the request was sent: no answer means "maybe sent", so it is not resent either.
+// after the request was sent: no answer means "maybe sent", so it is not resent either. A
+// connection that never opened (providerCode 'connect_failed') is not ambiguous: nothing left, so
+// it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
+import { CONNECT_FAILED } from '../adapters/sms/shared/httpClient.js';
 import { recheckAtSend } from '../src/core/index.js';
 import { ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
-import type { Clock, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
+import type { Clock, MessageRepo, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
 import { isFinalStatus } from '../src/core/status.js';
 import type { Message, OutboundSms, ProviderId } from '../src/core/types.js';
-import type { SendLedgerRepo } from '../src/store/index.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerRepo, type SqliteMessageRepo } from '../src/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
 import type { ItemContext, ItemOutcome, LaneJobData } from './lanes.js';
 import { segmentsPerSecond, type RateLimiter } from './rateLimiter.js';
@@ -31,13 +34,46 @@ import { segmentsPerSecond, type RateLimiter } from './rateLimiter.js';
 export const OUTCOME_UNKNOWN_AFTER_CRASH = 'outcome unknown after crash, not resent to avoid a duplicate';
 export const OUTCOME_UNKNOWN_NO_ANSWER =
   'outcome unknown (the provider did not answer), not resent to avoid a duplicate';
-export const OUTCOME_UNKNOWN_CODE = 'outcome_unknown';
+export const OUTCOME_UNKNOWN_CODE = OUTCOME_UNKNOWN_ERROR_CODE;
 
-/** Network errors that prove the request never reached the provider: safe to send again. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * The store the pipeline needs: the core's Store, the send ledger, and (optional, present on the
+ * SQLite store) the resend generation and the recovery queries of the message repo.
+ */
+export type PipelineStore = Store & {
+  sendLedger: SendLedgerRepo;
+  messages: MessageRepo & Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered'>>;
+};
+
+/**
+ * The idempotency key a provider gets for a message (OutboundSms.messageId): our message id, and
+ * after the N-th admin resend `<id>-rN`. A provider that deduplicates by this key (8x8
+ * clientMessageId) would otherwise drop a resend of a message it accepted before (one the carrier
+ * then reported undelivered) and nothing would go out; retries and crash re-runs WITHIN one resend
+ * keep the same key, so they are still deduplicated.
+ */
+export function sendKey(messageId: string, resend: number): string {
+  return resend > 0 ? `${messageId}-r${resend}` : messageId;
+}
+
+/**
+ * providerCodes of network errors that prove the request never reached the provider: safe to send
+ * again. The SMS adapters report every such failure as CONNECT_FAILED (shared/httpClient.ts); the
+ * raw socket codes are kept for providers that pass them through unchanged.
+ */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  CONNECT_FAILED,
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 export interface SendDeps {
-  store: Store & { sendLedger: SendLedgerRepo };
+  store: PipelineStore;
   clock: Clock;
   /** The provider carrying a number, by provider id ("twilio", "8x8", "local"). */
   providers: (id: ProviderId) => SmsProvider | null;
@@ -119,7 +155,10 @@ export function createSendHandler(deps: SendDeps) {
     store.messages.advanceStatus(id, 'sending');
     const began = store.sendLedger.begin(id, providerId);
     if (began.entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
-    return { kind: 'go', sms: check.sms, message: check.message };
+    // Only a message with an earlier provider call can have been resent; the first call of a new
+    // message (the hot path) skips the lookup. Non-idempotent providers ignore the key.
+    const resend = idempotent && previous !== null ? (store.messages.resendCount?.(id) ?? 0) : 0;
+    return { kind: 'go', sms: { ...check.sms, messageId: sendKey(id, resend) }, message: check.message };
   }
 
   return async function handleSend(item: LaneJobData, ctx: ItemContext): Promise<ItemOutcome> {

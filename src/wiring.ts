@@ -53,6 +53,9 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
     logger,
   });
   const delivery = createDeliveryPipeline({
+    // Start-up recovery of unposted inbound messages (Redis lost its data).
+    store,
+    clock,
     redis,
     prefix,
     queue: deliveries,
@@ -66,7 +69,15 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
   const mounts: Mount[] = [
     (app) => sms.mount(app),
     (app) => app.use(mediaRouter({ media: store.media, signer, dataDir: config.dataDir })),
-    (app) => app.use(createJobsAdminRouter({ queues: [outbound.queue.ordered.queue, deliveries.ordered.queue], requireAdmin: admin })),
+    (app) =>
+      app.use(
+        createJobsAdminRouter({
+          queues: [outbound.queue.ordered.queue, deliveries.ordered.queue],
+          requireAdmin: admin,
+          // Real, audited resends of failed sends (POST /admin/api/messages/{id}/resend).
+          resend: { messages: store.messages, queue: outbound.queue },
+        }),
+      ),
   ];
   const platforms: Startable[] = [];
   const chatDeps = { queue: outbound.queue, deliveries, providerCaps, registry };

@@ -12,7 +12,7 @@ import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannel
 import { createConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
-import { createMessageRepo } from './repos/messages.js';
+import { createMessageRepo, type SqliteMessageRepo } from './repos/messages.js';
 import { createNumberRepo } from './repos/numbers.js';
 import { createOptOutRepo } from './repos/optOuts.js';
 import { createPolicyRepo } from './repos/policy.js';
@@ -26,6 +26,16 @@ export { SchemaTooNewError, type MigrationResult } from './migrate.js';
 export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
+// Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
+export {
+  OUTCOME_UNKNOWN_ERROR_CODE,
+  REQUEUE_AUDIT_ACTION,
+  type RequeuedFrom,
+  type RequeueOptions,
+  type RequeueRefusalCode,
+  type RequeueResult,
+  type SqliteMessageRepo,
+} from './repos/messages.js';
 
 export interface OpenStoreOptions {
   /** Database file; its folder is created when missing. */
@@ -39,6 +49,8 @@ export interface OpenStoreOptions {
 
 /** The Store port plus the parts only adapters and workers need. */
 export interface SqliteStore extends Store {
+  /** The core's MessageRepo plus requeue (admin resend) and the recovery queries. */
+  messages: SqliteMessageRepo;
   sendLedger: SendLedgerRepo;
   chatChannels: ChatChannelRepo;
   /** The database file this store was opened on. */

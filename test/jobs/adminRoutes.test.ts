@@ -1,12 +1,19 @@
 // Failed jobs stay inspectable and can be retried from the admin API (issue 4, behaviour 6).
+// Retrying a failed send is a real, audited resend of its message, in its conversation's order,
+// refused for a message that may already have reached the contact unless the admin forces it.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createJobsAdminRouter } from '../../jobs/adminRoutes.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
+import { REQUEUE_AUDIT_ACTION } from '../../src/store/index.js';
+import { createJobsAdminRouter, POSSIBLE_DUPLICATE_WARNING } from '../../jobs/adminRoutes.js';
+import { OUTCOME_UNKNOWN_CODE } from '../../jobs/sendMessage.js';
+import { createHarness, PROVIDER_ID, type Harness } from './support/harness.js';
+import { restSmsProvider } from './support/restProvider.js';
 
 const LOCAL = '+14152345678';
+const CONTACT = '+12123456789';
 let h: Harness | null = null;
 let server: Server | null = null;
 
@@ -23,6 +30,7 @@ async function serve(x: Harness): Promise<string> {
     createJobsAdminRouter({
       queues: [x.pipeline.queue.ordered.queue, x.deliveries.ordered.queue],
       requireAdmin: (req, res, next) => (req.get('authorization') === 'Bearer t0ken' ? next() : void res.status(401).json({ error: { code: 'unauthorized' } })),
+      resend: { messages: x.temp.store.messages, queue: x.pipeline.queue },
     }),
   );
   server = app.listen(0, '127.0.0.1');
@@ -32,44 +40,177 @@ async function serve(x: Harness): Promise<string> {
 
 const auth = { authorization: 'Bearer t0ken' };
 
+type ErrorBody = { error: { code: string; reason?: string; message: string } };
+type ResendBody = { messageId: string; status: string; jobId: string; previous: { status: string; errorCode: string | null }; possibleDuplicate: boolean; warning?: string };
+
+function post(url: string, body?: unknown): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function sendOk(x: Harness, body: string): Promise<string> {
+  const r = await x.send(LOCAL, CONTACT, body);
+  if (!r.ok) throw new Error(`refused: ${r.refusals.map((f) => f.code).join(', ')}`);
+  return r.message.id;
+}
+
+/** Waits until the message's send job has settled (the lane is free again). */
+async function jobSettled(x: Harness, id: string): Promise<void> {
+  const job = await x.pipeline.queue.ordered.queue.getJob(`send-${id}`);
+  for (let i = 0; i < 200; i++) {
+    const state = await job?.getState();
+    if (state === 'failed' || state === 'completed') return;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+  throw new Error(`job send-${id} did not settle`);
+}
+
 describe('admin routes for jobs', () => {
-  it('lists failed jobs with their reason and retries one on request (admins only)', async () => {
+  it('lists failed jobs with their reason; retrying a failed send resends its message (admins only)', async () => {
     h = await createHarness({ attempts: 2 });
     h.addNumber(LOCAL);
     h.fake.setScript(() => ({ status: 503 }));
-    const r = await h.send(LOCAL, '+12123456789', 'hello');
-    if (!r.ok) throw new Error('refused');
-    await h.waitFor(() => h!.message(r.message.id).status === 'failed', 'failed');
+    const id = await sendOk(h, 'hello');
+    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    await jobSettled(h, id);
     const base = await serve(h);
 
     expect((await fetch(`${base}/admin/api/jobs/failed`)).status).toBe(401);
-    expect((await fetch(`${base}/admin/api/jobs/send-${r.message.id}/retry`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base}/admin/api/jobs/send-${id}/retry`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base}/admin/api/messages/${id}/resend`, { method: 'POST' })).status).toBe(401);
 
-    let list: { jobs: Array<{ id: string; queue: string; messageId: string; failedReason: string; attemptsMade: number }> } = { jobs: [] };
-    for (let i = 0; i < 50 && list.jobs.length === 0; i++) {
-      list = (await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as typeof list;
-      if (list.jobs.length === 0) await new Promise((res) => setTimeout(res, 50));
-    }
+    const list = (await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as {
+      jobs: Array<{ id: string; queue: string; messageId: string; failedReason: string; attemptsMade: number }>;
+    };
     expect(list.jobs).toHaveLength(1);
-    expect(list.jobs[0]).toMatchObject({ id: `send-${r.message.id}`, queue: 'send', messageId: r.message.id, attemptsMade: 2 });
+    expect(list.jobs[0]).toMatchObject({ id: `send-${id}`, queue: 'send', messageId: id, attemptsMade: 2 });
     expect(list.jobs[0]!.failedReason).toMatch(/503/);
 
-    const retry = await fetch(`${base}/admin/api/jobs/send-${r.message.id}/retry`, { method: 'POST', headers: auth });
+    // The provider is back; the admin retries the failed job: the message really goes out again.
+    h.fake.setScript(() => 'ok');
+    const retry = await post(`${base}/admin/api/jobs/send-${id}/retry`);
     expect(retry.status).toBe(200);
-    // The job ran again. Its message had already ended 'failed' and statuses only move forward,
-    // so the re-run completes without a second provider call (a resend needs a new message).
-    const job = await h.pipeline.queue.ordered.queue.getJob(`send-${r.message.id}`);
-    let state = await job!.getState();
-    for (let i = 0; i < 100 && state !== 'completed'; i++) {
-      await new Promise((res) => setTimeout(res, 50));
-      state = await job!.getState();
-    }
-    expect(state).toBe('completed');
-    expect(h.fake.requests).toHaveLength(2);
-    const again = await fetch(`${base}/admin/api/jobs/send-${r.message.id}/retry`, { method: 'POST', headers: auth });
-    expect(again.status).toBe(409);
+    const body = (await retry.json()) as ResendBody;
+    expect(body).toMatchObject({ messageId: id, status: 'queued', jobId: `send-${id}`, possibleDuplicate: false, previous: { status: 'failed', errorCode: 'http_503' } });
+    expect(body.warning).toBeUndefined();
+    await h.waitFor(() => h!.message(id).status === 'sent', 'sent after the retry');
+    expect(h.fake.requests).toHaveLength(3);
+    expect(h.fake.sent.map((s) => s.messageId)).toEqual([id]);
+    expect(h.message(id)).toMatchObject({ statusReason: null, errorCode: null });
+    // The failed job is gone from the failed list; the audit log says who resent what.
+    expect(((await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as { jobs: unknown[] }).jobs).toHaveLength(0);
+    const [entry] = h.temp.store.audit.list({ limit: 1 });
+    expect(entry).toMatchObject({ actor: 'admin-api', action: REQUEUE_AUDIT_ACTION, target: id, before: { status: 'failed', errorCode: 'http_503' } });
 
-    expect((await fetch(`${base}/admin/api/jobs/send-nope/retry`, { method: 'POST', headers: auth })).status).toBe(404);
-    expect((await fetch(`${base}/admin/api/jobs/bad:id/retry`, { method: 'POST', headers: auth })).status).toBe(400);
+    // Sent now: nothing to resend.
+    const again = await post(`${base}/admin/api/jobs/send-${id}/retry`);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as ErrorBody).error.reason).toBe('not_failed');
+    expect(h.fake.requests).toHaveLength(3);
+
+    expect((await post(`${base}/admin/api/jobs/send-nope/retry`)).status).toBe(404);
+    expect((await post(`${base}/admin/api/jobs/bad:id/retry`)).status).toBe(400);
+  });
+
+  it('resends by message id after the messages accepted before it in the conversation', async () => {
+    h = await createHarness();
+    h.addNumber(LOCAL);
+    let firstTry = true;
+    h.fake.setScript((req) => {
+      if (req.body === 'one' && firstTry) {
+        firstTry = false;
+        return { status: 400, body: { code: 'invalid', message: 'rejected for now' } };
+      }
+      return req.body === 'two' ? 'hold' : 'ok';
+    });
+    const one = await sendOk(h, 'one');
+    await h.waitFor(() => h!.message(one).status === 'failed', 'one failed');
+    await jobSettled(h, one);
+    const two = await sendOk(h, 'two');
+    await h.fake.waitForRequests(2); // 'two' is at the provider, unanswered
+    const base = await serve(h);
+
+    const res = await post(`${base}/admin/api/messages/${one}/resend`);
+    expect(res.status).toBe(200);
+    expect(h.message(one).status).toBe('queued');
+    // 'one' now queues behind 'two', which is still in flight: it must not overtake it.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(h.fake.requests.map((r) => r.body)).toEqual(['one', 'two']);
+    h.fake.releaseHeld();
+    await h.waitFor(() => h!.message(one).status === 'sent', 'one resent');
+    expect(h.message(two).status).toBe('sent');
+    expect(h.fake.requests.map((r) => r.body)).toEqual(['one', 'two', 'one']);
+    expect(h.fake.sent.map((r) => r.body)).toEqual(['two', 'one']);
+  });
+
+  it('refuses to resend a message that may already have reached the contact, unless forced (with a warning)', async () => {
+    h = await createHarness({ provider: (f) => restSmsProvider({ id: PROVIDER_ID, url: () => f.url, timeoutMs: 300 }) });
+    h.addNumber(LOCAL);
+    h.fake.setScript(() => 'hold');
+    const id = await sendOk(h, 'maybe sent');
+    await h.waitFor(() => h!.message(id).errorCode === OUTCOME_UNKNOWN_CODE, 'outcome unknown');
+    await jobSettled(h, id);
+    h.fake.releaseHeld();
+    h.fake.setScript(() => 'ok');
+    const base = await serve(h);
+
+    const refused = await post(`${base}/admin/api/messages/${id}/resend`);
+    expect(refused.status).toBe(409);
+    const err = ((await refused.json()) as ErrorBody).error;
+    expect(err.reason).toBe('outcome_unknown');
+    expect(err.message).toMatch(/force/);
+    expect(h.message(id).status).toBe('failed');
+    expect((await post(`${base}/admin/api/messages/${id}/resend`, { force: false })).status).toBe(409);
+
+    const forced = await post(`${base}/admin/api/messages/${id}/resend`, { force: true });
+    expect(forced.status).toBe(200);
+    const body = (await forced.json()) as ResendBody;
+    expect(body).toMatchObject({ possibleDuplicate: true, warning: POSSIBLE_DUPLICATE_WARNING, previous: { status: 'failed', errorCode: OUTCOME_UNKNOWN_CODE } });
+    await h.waitFor(() => h!.message(id).status === 'sent', 'sent after the forced resend');
+    expect(h.fake.requests).toHaveLength(2);
+    expect(h.temp.store.audit.list({ limit: 1 })[0]!.after).toMatchObject({ force: true, possibleDuplicate: true });
+  });
+
+  it('resends an undelivered message through a deduplicating provider (8x8-like) for real, with a new key', async () => {
+    h = await createHarness({ idempotent: true });
+    h.addNumber(LOCAL);
+    const id = await sendOk(h, 'are you there?');
+    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await jobSettled(h, id);
+    // The carrier could not deliver it (handset off).
+    const providerMessageId = h.message(id).providerMessageId!;
+    applyDeliveryUpdate(
+      { store: h.temp.store, clock: h.deps.clock },
+      { provider: PROVIDER_ID, providerMessageId, status: 'undelivered', errorCode: '30003', reason: 'unreachable handset' },
+    );
+    expect(h.message(id).status).toBe('undelivered');
+    const base = await serve(h);
+
+    const res = await post(`${base}/admin/api/messages/${id}/resend`);
+    expect(res.status).toBe(200);
+    await h.waitFor(() => h!.message(id).status === 'sent', 'resent');
+    // A second SMS really went out: the provider did not drop it as a repeat of the first.
+    expect(h.fake.sent.map((s) => s.messageId)).toEqual([id, `${id}-r1`]);
+    expect(h.message(id).providerMessageId).not.toBe(providerMessageId);
+  });
+
+  it('refuses to resend a message that did not fail, and answers 404 for an unknown one', async () => {
+    h = await createHarness();
+    h.addNumber(LOCAL);
+    const id = await sendOk(h, 'fine');
+    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await jobSettled(h, id);
+    const base = await serve(h);
+
+    const res = await post(`${base}/admin/api/messages/${id}/resend`, { force: true });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: 'conflict', reason: 'not_failed' });
+    expect((await post(`${base}/admin/api/messages/00000000-0000-0000-0000-000000000000/resend`)).status).toBe(404);
+    expect((await post(`${base}/admin/api/messages/bad:id/resend`)).status).toBe(400);
+    expect(h.fake.requests).toHaveLength(1);
+    expect(h.temp.store.audit.list()).toHaveLength(0);
   });
 });

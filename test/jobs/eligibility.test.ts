@@ -2,7 +2,7 @@
 // the worker is about to send it; a refusal queues or sends nothing. Real Redis, SQLite, HTTP.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RefusalCode } from '../../src/core/errors.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { createHarness, type Harness, type HarnessOptions } from './support/harness.js';
 
 const LOCAL = '+14152345678';
 const CONTACT = '+12123456789';
@@ -19,7 +19,16 @@ async function jobsInSendQueue(x: Harness): Promise<number> {
 }
 
 describe('refused at enqueue: every reason comes back and nothing is queued or sent', () => {
-  const cases: Array<{ rule: string; code: RefusalCode; setup?: (x: Harness) => void; from?: string; to?: string[]; body?: string; media?: Array<{ contentType: string; size: number }> }> = [
+  const cases: Array<{
+    rule: string;
+    code: RefusalCode;
+    harness?: HarnessOptions;
+    setup?: (x: Harness) => void;
+    from?: string;
+    to?: string[];
+    body?: string;
+    media?: Array<{ contentType: string; size: number }>;
+  }> = [
     { rule: 'SMS turned off company-wide', code: 'sms_disabled_company', setup: (x) => x.temp.store.policy.update({ smsEnabled: false }) },
     { rule: 'SMS turned off for the user', code: 'sms_disabled_user', setup: (x) => x.temp.store.users.upsert('slack', 'U1', { smsEnabled: false }) },
     { rule: 'sending number not provisioned', code: 'sender_not_provisioned', from: '+14159876543' },
@@ -45,11 +54,23 @@ describe('refused at enqueue: every reason comes back and nothing is queued or s
     { rule: 'too many files', code: 'media_too_many', media: Array.from({ length: 11 }, () => ({ contentType: 'image/png', size: 1000 })) },
     { rule: 'files too large', code: 'media_too_large', media: [{ contentType: 'image/png', size: 6 * 1024 * 1024 }] },
     { rule: 'file type not allowed', code: 'media_type_not_allowed', media: [{ contentType: 'application/x-msdownload', size: 1000 }] },
+    {
+      rule: 'a file on a number whose provider cannot send MMS',
+      code: 'media_not_supported',
+      harness: { mms: false },
+      media: [{ contentType: 'image/png', size: 1000 }],
+    },
+    {
+      rule: 'a file to a number outside US/Canada',
+      code: 'media_destination_not_us_ca',
+      to: ['+442071838750'],
+      media: [{ contentType: 'image/png', size: 1000 }],
+    },
   ];
 
   for (const c of cases) {
     it(`${c.rule} -> ${c.code}`, async () => {
-      h = await createHarness();
+      h = await createHarness(c.harness);
       h.addNumber(LOCAL);
       c.setup?.(h);
       const r = await h.send(c.from ?? LOCAL, CONTACT, c.body ?? 'hello', { to: c.to ?? [CONTACT], media: c.media ?? [] });

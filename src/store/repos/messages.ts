@@ -1,13 +1,82 @@
 // Messages, both directions, kept forever: there is deliberately no delete. Insert is idempotent
 // on (provider, provider message id) and on platform message id, so a retried webhook or chat
-// event has no second effect. Status only moves forward (ranks in core/status.ts).
+// event has no second effect. Status only moves forward (ranks in core/status.ts), with ONE
+// deliberate exception outside the core's port: `requeue`, an admin's audited resend of a failed
+// outbound message (see below). The recovery queries (`listPendingOutbound`, `listUndelivered`)
+// let the workers rebuild their queues from the store after Redis lost its data.
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../core/errors.js';
-import type { MessageRepo, NewMessage } from '../../core/ports.js';
+import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
 import { canAdvance } from '../../core/status.js';
 import type { Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
 import { clampLimit, isUniqueViolation, type RepoContext } from '../shared.js';
+import { createAuditRepo } from './audit.js';
 import { toMedia, type MediaRow } from './media.js';
+
+/**
+ * error_code of a send whose outcome is unknown: the provider may have accepted it (crash or no
+ * answer mid-call on a provider without idempotency). The send worker writes it; requeue refuses
+ * to resend such a message unless forced, since the contact may already have it.
+ */
+export const OUTCOME_UNKNOWN_ERROR_CODE = 'outcome_unknown';
+
+/** Audit action of an admin resend; its count per message is the message's resend generation. */
+export const REQUEUE_AUDIT_ACTION = 'message.requeue';
+
+/** Statuses an admin may requeue from: the send failed, or the carrier could not deliver it. */
+const REQUEUEABLE: readonly MessageStatus[] = ['failed', 'undelivered'];
+
+export type RequeueRefusalCode = 'not_found' | 'not_outbound' | 'not_failed' | 'outcome_unknown';
+
+export interface RequeueOptions {
+  /** Who asks, for the audit log (e.g. 'admin-api'). */
+  actor: string;
+  /** Accept a possible duplicate when the previous outcome is unknown. */
+  force?: boolean;
+}
+
+/** What the message looked like before a requeue (also written to the audit log). */
+export interface RequeuedFrom {
+  status: MessageStatus;
+  statusReason: string | null;
+  errorCode: string | null;
+  providerMessageId: string | null;
+  /** The send ledger row that was reset, if any. */
+  ledger: { state: string; attempts: number; providerMessageId: string | null } | null;
+}
+
+export type RequeueResult =
+  | {
+      ok: true;
+      /** The message, now 'queued' (reason, code and provider id cleared). */
+      message: Message;
+      previous: RequeuedFrom;
+      /** True when the previous outcome was unknown and `force` was given: it may go out twice. */
+      possibleDuplicate: boolean;
+      /** How many times this message has now been requeued (1 after the first). */
+      resend: number;
+    }
+  | { ok: false; code: RequeueRefusalCode; reason: string };
+
+/** The message repository of the SQLite store: the core's port plus admin and recovery parts. */
+export interface SqliteMessageRepo extends MessageRepo {
+  /**
+   * Moves a 'failed' or 'undelivered' outbound message back to 'queued' for an audited resend:
+   * clears reason, code and provider message id, resets its send ledger row, and records the
+   * previous outcome in the audit log, all in one transaction. Refuses (ok: false) any other
+   * message, and one whose outcome is unknown unless `force`. The caller enqueues it again.
+   */
+  requeue(id: string, opts: RequeueOptions): RequeueResult;
+  /** How many times the message was requeued (its resend generation; 0 = never). */
+  resendCount(id: string): number;
+  /** Outbound messages still 'queued' or 'sending', oldest first (queue recovery). */
+  listPendingOutbound(opts?: { since?: string; limit?: number }): Message[];
+  /**
+   * Inbound and internal messages created at or after `since` that have no chat post at all while
+   * their number has at least one active mapping, oldest first (delivery recovery).
+   */
+  listUndelivered(opts: { since: string; limit?: number }): Message[];
+}
 
 interface MessageRow {
   id: string;
@@ -62,7 +131,7 @@ function containsPattern(text: string): string {
 
 const DEFAULT_LIST_LIMIT = 100;
 
-export function createMessageRepo({ db, now }: RepoContext): MessageRepo {
+export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   const insertRow = db.prepare(`
     INSERT INTO messages (id, conversation_id, direction, body, status, status_reason, error_code,
       author_platform, author_user_id, author_name, provider, provider_message_id, platform_message_id,
@@ -186,7 +255,91 @@ export function createMessageRepo({ db, now }: RepoContext): MessageRepo {
     },
   );
 
+  // -- admin resend and recovery -------------------------------------------------------------
+  const audit: AuditRepo = createAuditRepo({ db, now });
+  const ledgerRow = db.prepare<[string], { state: string; attempts: number; provider_message_id: string | null }>(
+    'SELECT state, attempts, provider_message_id FROM send_ledger WHERE message_id = ?',
+  );
+  // The ledger row is kept (its attempts are history) but no longer says 'calling' or 'done':
+  // the next attempt starts a fresh provider call, and the crash rule applies to that call only.
+  const resetLedger = db.prepare(`
+    UPDATE send_ledger SET state = 'failed', provider_message_id = NULL, finished_at = @now
+    WHERE message_id = @id`);
+  const requeueRow = db.prepare(`
+    UPDATE messages SET status = 'queued', status_reason = NULL, error_code = NULL,
+      provider_message_id = NULL, updated_at = @now
+    WHERE id = @id AND status = @from`);
+  const countResends = db.prepare<[string, string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM audit_log WHERE action = ? AND target = ?',
+  );
+  const pendingOutbound = db.prepare<{ since: string | null; limit: number }, MessageRow>(`
+    SELECT * FROM messages
+    WHERE direction = 'outbound' AND status IN ('queued', 'sending')
+      AND (@since IS NULL OR created_at >= @since)
+    ORDER BY created_at, rowid
+    LIMIT @limit`);
+  const undelivered = db.prepare<{ since: string; limit: number }, MessageRow>(`
+    SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.direction IN ('inbound', 'internal') AND m.created_at >= @since
+      AND NOT EXISTS (SELECT 1 FROM message_posts p WHERE p.message_id = m.id)
+      AND EXISTS (SELECT 1 FROM mappings k WHERE k.number = c.number AND k.removed_at IS NULL)
+    ORDER BY m.created_at, m.rowid
+    LIMIT @limit`);
+
+  const requeue = db.transaction((id: string, opts: RequeueOptions): RequeueResult => {
+    const row = byId.get(id);
+    if (!row) return { ok: false, code: 'not_found', reason: `No message ${id}.` };
+    if (row.direction !== 'outbound') {
+      return { ok: false, code: 'not_outbound', reason: `Message ${id} is ${row.direction}; only outbound SMS can be resent.` };
+    }
+    if (!REQUEUEABLE.includes(row.status)) {
+      return {
+        ok: false,
+        code: 'not_failed',
+        reason: `Message ${id} is ${row.status}; only a failed or undelivered message can be resent.`,
+      };
+    }
+    const ledger = ledgerRow.get(id) ?? null;
+    const unknown = row.error_code === OUTCOME_UNKNOWN_ERROR_CODE || ledger?.state === 'calling';
+    if (unknown && opts.force !== true) {
+      return {
+        ok: false,
+        code: 'outcome_unknown',
+        reason:
+          `Message ${id} may have reached the contact already (${row.status_reason ?? 'outcome unknown'}). ` +
+          'Resend with {"force": true} to accept a possible duplicate.',
+      };
+    }
+    const previous: RequeuedFrom = {
+      status: row.status,
+      statusReason: row.status_reason,
+      errorCode: row.error_code,
+      providerMessageId: row.provider_message_id,
+      ledger: ledger ? { state: ledger.state, attempts: ledger.attempts, providerMessageId: ledger.provider_message_id } : null,
+    };
+    const at = now();
+    requeueRow.run({ id, from: row.status, now: at });
+    resetLedger.run({ id, now: at });
+    const possibleDuplicate = unknown;
+    audit.record({
+      actor: opts.actor,
+      action: REQUEUE_AUDIT_ACTION,
+      target: id,
+      before: previous,
+      after: { status: 'queued', force: opts.force === true, possibleDuplicate },
+    });
+    const message = get(id);
+    if (!message) throw new Error(`message ${id} vanished during requeue`);
+    return { ok: true, message, previous, possibleDuplicate, resend: countResends.get(REQUEUE_AUDIT_ACTION, id)?.n ?? 1 };
+  });
+
   return {
+    requeue: (id, opts) => requeue.immediate(id, opts),
+    resendCount: (id) => countResends.get(REQUEUE_AUDIT_ACTION, id)?.n ?? 0,
+    listPendingOutbound: (opts = {}) =>
+      many(pendingOutbound.all({ since: opts.since ?? null, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
+    listUndelivered: (opts) =>
+      many(undelivered.all({ since: opts.since, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
     insert: (input) => insert.immediate(input),
     get,
     getByProviderId: (provider, providerMessageId) => one(byProviderId.get(provider, providerMessageId)),

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Message, OutboundRequest, ProvisionedNumber } from '../../../src/core/types.js';
-import type { StatusNotifier } from '../../../src/core/ports.js';
+import type { SmsProvider, StatusNotifier } from '../../../src/core/ports.js';
 import { requestOutbound, type RequestOutboundResult } from '../../../src/core/usecases/requestOutbound.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 import { createDeliveryQueue, type BullDeliveryQueue } from '../../../jobs/deliveryQueue.js';
@@ -50,6 +50,12 @@ export interface HarnessOptions {
   prefix?: string;
   /** Another Redis (the restart test runs its own persistent one). */
   redisUrl?: string;
+  /** False: the fake provider cannot send MMS (capabilities.mms). */
+  mms?: boolean;
+  /** Another provider in front of the fake (id must be PROVIDER_ID), e.g. restSmsProvider. */
+  provider?: (fake: FakeProvider) => SmsProvider & { close(): Promise<void> };
+  /** Start-up recovery of the send worker (default true, as in production). */
+  recoverOnStart?: boolean;
 }
 
 export interface Harness {
@@ -83,7 +89,9 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const redis = newRedis(opts.redisUrl);
   const temp = createTempStore();
   const fake = await startFakeProvider({ idempotent: opts.idempotent });
-  const provider = httpSmsProvider({ id: PROVIDER_ID, url: fake.url, idempotent: opts.idempotent });
+  const base = opts.provider?.(fake) ?? httpSmsProvider({ id: PROVIDER_ID, url: fake.url, idempotent: opts.idempotent });
+  const provider: SmsProvider & { close(): Promise<void> } =
+    opts.mms === false ? { ...base, capabilities: { ...base.capabilities, mms: false }, send: (sms) => base.send(sms), close: () => base.close() } : base;
   const decisions: RateDecision[] = [];
   const notified: Message[] = [];
   const deps: OutboundPipelineDeps = {
@@ -104,6 +112,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       parkMs: 500,
       maxParkMs: 2_000,
       runWorker: opts.worker ?? true,
+      recoverOnStart: opts.recoverOnStart,
     },
   };
   const pipeline = createOutboundPipeline(deps);
