@@ -35,6 +35,8 @@ export interface Config {
     appPassword: string | null;
     tenantId: string | null;
     allowAnonymous: boolean;
+    /** OpenID document for Bot Framework token keys; null: botbuilder's built-in (Microsoft's). */
+    openIdMetadataUrl: string | null;
   };
   twilio: { enabled: boolean; accountSid: string | null; authToken: string | null; apiUrl: string };
   eightx8: {
@@ -135,6 +137,13 @@ const envSchema = z
     TEAMS_APP_PASSWORD: optionalString,
     TEAMS_APP_TENANT_ID: optionalString,
     TEAMS_ALLOW_ANONYMOUS: booleanFlag,
+    // Kept exactly as given (no slash trimming): it is a document URL, not a base.
+    TEAMS_OPENID_METADATA_URL: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || isUrl(v, ['http:', 'https:']), 'expected an absolute http(s) URL'),
+    ),
     TWILIO_ACCOUNT_SID: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_API_URL: httpUrl('https://api.twilio.com', { trailingSlash: false }),
@@ -220,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       appPassword: e.TEAMS_APP_PASSWORD,
       tenantId: e.TEAMS_APP_TENANT_ID,
       allowAnonymous: e.TEAMS_ALLOW_ANONYMOUS,
+      openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
     },
     twilio: {
       enabled: e.TWILIO_ACCOUNT_SID !== null && e.TWILIO_AUTH_TOKEN !== null,

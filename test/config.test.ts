@@ -27,7 +27,7 @@ describe('configuration from the environment', () => {
     expect(c.adminToken).toBeNull();
     expect(c.logLevel).toBe('info');
     expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
-    expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false });
+    expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null });
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
     expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null });
     expect(c.mediaMaxBytes).toBe(5 * 1024 * 1024);
@@ -64,6 +64,7 @@ describe('configuration from the environment', () => {
     [{ EIGHTX8_API_URL: 'nope' }, 'EIGHTX8_API_URL: expected an absolute http(s) URL, got "nope"'],
     [{ QUEUE_PREFIX: 'has space' }, 'QUEUE_PREFIX: expected 1-64 letters, digits, "_", "." or "-", got "has space"'],
     [{ TEAMS_ALLOW_ANONYMOUS: 'maybe' }, 'TEAMS_ALLOW_ANONYMOUS: expected true or false, got "maybe"'],
+    [{ TEAMS_OPENID_METADATA_URL: 'login.botframework.com' }, 'TEAMS_OPENID_METADATA_URL: expected an absolute http(s) URL, got "login.botframework.com"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
@@ -124,6 +125,11 @@ describe('configuration from the environment', () => {
     const c = loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'true' });
     expect(c.teams).toMatchObject({ enabled: true, allowAnonymous: true, appId: null });
     expect(loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'false' }).teams.enabled).toBe(false);
+  });
+
+  it('TEAMS_OPENID_METADATA_URL is kept exactly as given (a document URL, trailing slash included)', () => {
+    const url = 'http://127.0.0.1:4010/v1/.well-known/openidconfiguration/';
+    expect(loadConfig({ TEAMS_OPENID_METADATA_URL: url }).teams.openIdMetadataUrl).toBe(url);
   });
 
   it('LOG_LEVEL is case-insensitive', () => {

@@ -1,27 +1,30 @@
 // POST /api/messages: the teams-ai Application (no AI module) on a TeamsAdapter.
 //
-// Order per request: JSON body (1 MB cap) -> shape check (400 with the reason) -> TeamsAdapter
-// authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens) -> the
-// Application routes the activity to one of our handlers. The answer waits for the handler, which
-// only stores and enqueues (fast), so Teams gets its 200 well within its timeout.
+// Order per request: JSON body (1 MB cap) -> shape check (400 with the reason) -> botbuilder
+// authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens, 503 when
+// the token cannot be checked now: see auth.ts) -> the Application routes the activity to one of
+// our handlers. The answer waits for the handler, which only stores and enqueues (fast), so Teams
+// gets its 200 well within its timeout.
 
 import type { Express, Request, Response } from 'express';
 import { Application } from '@microsoft/teams-ai';
-import type { TeamsAdapter } from '@microsoft/teams-ai';
-import type { TurnContext } from 'botbuilder';
+import type { Activity, TurnContext } from 'botbuilder';
 import { jsonBody } from '../../../src/http/body.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
 import { incomingActivitySchema, type ActivityLike } from './activity.js';
+import { authenticateActivity, type BridgeTeamsAdapter } from './auth.js';
 import { handleConversationUpdate, handleInstallationUpdate, type InstallationDeps } from './installation.js';
 import { handleEditOrDelete, handleReplyActivity, type ReplyDeps } from './replies.js';
 
 export const TEAMS_ROUTE = '/api/messages';
 
 export interface TeamsBotDeps {
-  adapter: TeamsAdapter;
+  adapter: BridgeTeamsAdapter;
   botAppId: string | null;
   /** TEAMS_ALLOW_ANONYMOUS: botbuilder skips JWT checks (empty app id). */
   anonymous: boolean;
+  /** Limit on one inbound token check (metadata fetch included); default in auth.ts. */
+  authTimeoutMs?: number;
   replies: ReplyDeps;
   installation: InstallationDeps;
   logger: ChatLogger;
@@ -60,8 +63,8 @@ export function createTeamsApplication(deps: TeamsBotDeps): Application {
 }
 
 export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, application: Application): void {
-  // botbuilder prints turn errors with console.error and answers 500 with the message: log ours
-  // through pino instead and keep internals out of the answer.
+  // botbuilder's default prints turn errors with console.error: log ours through pino instead;
+  // the route answers 500 without internals.
   deps.adapter.onTurnError = async (ctx, err) => {
     deps.logger.error({ type: ctx.activity.type, err: err instanceof Error ? err.message : String(err) }, 'teams: activity failed');
     throw new Error('internal error');
@@ -88,9 +91,47 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       res.status(401).json({ error: { code: 'unauthorized', message: 'Bot Framework token required.' } });
       return;
     }
-    await deps.adapter.process(req, res, async (ctx) => {
-      await application.run(ctx);
-      outcome = ctx.turnState.get(OUTCOME) ?? null;
-    });
+    const activity = fixTimestamps(req.body as Activity);
+    const auth = await authenticateActivity(deps.adapter, activity, req.get('authorization') ?? '', deps.authTimeoutMs);
+    if (!auth.ok) {
+      if (auth.status === 401) {
+        deps.logger.warn({ type: activity.type, reason: auth.reason }, 'teams: request refused, Bot Framework token not valid');
+        res.status(401).json({ error: { code: 'unauthorized', message: 'Bot Framework token required.' } });
+      } else if (auth.status === 503) {
+        // Not the sender's fault, and not proof of a bad token: a transient failure it may retry.
+        deps.logger.error({ type: activity.type, reason: auth.reason }, 'teams: cannot verify Bot Framework tokens (OpenID metadata unavailable)');
+        res.status(503).set('Retry-After', '10').json({ error: { code: 'auth_unavailable', message: 'Cannot verify the Bot Framework token right now; try again later.' } });
+      } else {
+        deps.logger.error({ type: activity.type, reason: auth.reason }, 'teams: token check failed');
+        res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+      }
+      return;
+    }
+    try {
+      const invoke = await deps.adapter.runAuthenticated(auth.result, activity, async (ctx) => {
+        await application.run(ctx);
+        outcome = ctx.turnState.get(OUTCOME) ?? null;
+      });
+      // As CloudAdapter.process answers: the invoke response when a handler left one, else 200.
+      res.status(invoke?.status ?? 200);
+      if (invoke?.body) res.send(invoke.body);
+      else res.end();
+    } catch {
+      // Already logged by onTurnError; internals stay out of the answer.
+      if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+    }
   });
+}
+
+/** What botbuilder's CloudAdapter.process does to a body before its turn (validateAndFixActivity). */
+function fixTimestamps(body: Activity): Activity {
+  const a = body as Activity & Record<string, unknown>;
+  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['expiration', 'rawExpiration'], ['localTimestamp', 'rawLocalTimestamp']] as const) {
+    const v = a[field];
+    if (typeof v === 'string') {
+      a[raw] = v;
+      a[field] = new Date(v);
+    }
+  }
+  return a;
 }

@@ -38,6 +38,8 @@ export interface TeamsDeps {
   /** Replaces botbuilder's token source for connector calls (tests of authenticated mode). */
   getToken?: TokenProvider;
   connectorTimeoutMs?: number;
+  /** Limit on one inbound Bot Framework token check (OpenID metadata fetch included); default 10 s. */
+  authTimeoutMs?: number;
   /** Lifetime of picture links posted to Teams; default 7 days. */
   mediaUrlTtlSeconds?: number;
 }
@@ -79,6 +81,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
     adapter,
     botAppId: cfg.appId,
     anonymous: cfg.allowAnonymous,
+    authTimeoutMs: deps.authTimeoutMs,
     logger: log,
     webhooks: ctx.metrics?.webhooks,
     replies: {
@@ -108,7 +111,10 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       if (cfg.allowAnonymous) {
         log.warn('TEAMS_ALLOW_ANONYMOUS=true: Teams requests are accepted WITHOUT Bot Framework authentication and replies are sent without credentials. Use only with the emulator or in tests.');
       } else {
-        log.info({ appId: cfg.appId, tenant: cfg.tenantId ?? 'multi-tenant' }, 'teams: Bot Framework authentication on');
+        log.info(
+          { appId: cfg.appId, tenant: cfg.tenantId ?? 'multi-tenant', openIdMetadataUrl: cfg.openIdMetadataUrl ?? 'botbuilder default' },
+          'teams: Bot Framework authentication on',
+        );
       }
     },
     async stop() {
