@@ -24,6 +24,7 @@ import { CONNECT_FAILED } from '../adapters/sms/shared/httpClient.js';
 import { recheckAtSend } from '../src/core/index.js';
 import { ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
 import type { Clock, MessageRepo, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
+import { sendKey } from '../src/core/sendKey.js';
 import { isFinalStatus } from '../src/core/status.js';
 import type { Message, OutboundSms, ProviderId } from '../src/core/types.js';
 import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerRepo, type SqliteMessageRepo } from '../src/store/index.js';
@@ -44,17 +45,6 @@ export type PipelineStore = Store & {
   sendLedger: SendLedgerRepo;
   messages: MessageRepo & Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered'>>;
 };
-
-/**
- * The idempotency key a provider gets for a message (OutboundSms.messageId): our message id, and
- * after the N-th admin resend `<id>-rN`. A provider that deduplicates by this key (8x8
- * clientMessageId) would otherwise drop a resend of a message it accepted before (one the carrier
- * then reported undelivered) and nothing would go out; retries and crash re-runs WITHIN one resend
- * keep the same key, so they are still deduplicated.
- */
-export function sendKey(messageId: string, resend: number): string {
-  return resend > 0 ? `${messageId}-r${resend}` : messageId;
-}
 
 /**
  * providerCodes of network errors that prove the request never reached the provider: safe to send

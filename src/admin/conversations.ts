@@ -7,6 +7,7 @@ import type { AppContext } from '../app.js';
 import { NotFoundError } from '../core/errors.js';
 import { parsePhone } from '../core/phone.js';
 import type { Conversation, Message } from '../core/types.js';
+import { UnprocessableError } from '../http/errors.js';
 import { limitParam, parseWith, phoneField } from './validate.js';
 
 const listQuery = z
@@ -20,6 +21,16 @@ const listQuery = z
 function contactKey(input: string): string {
   return parsePhone(input).e164 ?? input.trim();
 }
+
+// Unknown parameters are left alone here (as before this route validated its query at all);
+// the ones it reads must be single strings.
+const messagesQuery = z
+  .object({
+    limit: z.unknown().optional(),
+    before: z.string().trim().min(1, 'must not be empty').optional(),
+    cursor: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
+  })
+  .passthrough();
 
 export function conversationsRouter(ctx: AppContext): Router {
   const { store } = ctx;
@@ -43,12 +54,25 @@ export function conversationsRouter(ctx: AppContext): Router {
     res.json(view(c));
   });
 
+  // The latest `limit` messages, oldest first (the body stays a bare array, as it always was).
+  // When older ones exist, a `Link: <...?cursor=...&limit=...>; rel="next"` header names the
+  // next (older) page. `cursor` pages by (created_at, rowid), so messages sharing a millisecond
+  // are never skipped or repeated at a page edge; the legacy `before=<ISO time>` still works as
+  // the first page of such a run (everything created strictly before it).
   router.get('/:id/messages', (req, res) => {
     const c = store.conversations.get(req.params.id);
     if (!c) throw new NotFoundError(`No conversation ${req.params.id}.`);
-    const before = typeof req.query.before === 'string' ? req.query.before : undefined;
-    const messages = store.messages.listForConversation(c.id, { limit: limitParam(req.query.limit, 200), before });
-    res.json(messages.map(messageView));
+    const q = parseWith(messagesQuery, req.query);
+    if (q.before !== undefined && q.cursor !== undefined) {
+      throw new UnprocessableError('cursor: give either cursor or before, not both', 'cursor');
+    }
+    const limit = limitParam(q.limit, 200);
+    const page = store.messages.pageForConversation(c.id, { from: 'newest', limit, cursor: q.cursor, createdBefore: q.before });
+    if (page.next !== null) {
+      const next = `${req.baseUrl}/${encodeURIComponent(c.id)}/messages?cursor=${encodeURIComponent(page.next)}&limit=${limit}`;
+      res.set('Link', `<${next}>; rel="next"`);
+    }
+    res.json(page.messages.map(messageView));
   });
 
   return router;

@@ -50,13 +50,6 @@ function contactKey(input: string): string {
   return parsePhone(input).e164 ?? input.trim();
 }
 
-/**
- * The store's search has no direction filter (MessageRepo.search is a fixed contract), so a
- * direction-filtered search reads the newest SEARCH_WINDOW matches and filters those. Without a
- * direction the store's own limit applies and nothing is approximated.
- */
-export const SEARCH_WINDOW = 1000;
-
 export function historyRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
@@ -66,13 +59,8 @@ export function historyRouter(ctx: AppContext): Router {
     const limit = limitParam(q.limit, 100, 1000);
     const number = q.number ? phoneField(q.number, 'number') : undefined;
     const contact = q.contact ? contactKey(q.contact) : undefined;
-    const found = store.messages.search({
-      text: q.q,
-      number,
-      contact,
-      limit: q.direction ? SEARCH_WINDOW : limit,
-    });
-    const hits = (q.direction ? found.filter((m) => m.direction === q.direction) : found).slice(0, limit);
+    // Every filter, direction included, is applied by the store: the limit counts real hits.
+    const hits = store.messages.search({ text: q.q, number, contact, direction: q.direction, limit });
     const conversations = new Map<string, Conversation | null>();
     const conversationOf = (id: string) => {
       if (!conversations.has(id)) conversations.set(id, store.conversations.get(id));
@@ -120,42 +108,18 @@ export function historyRouter(ctx: AppContext): Router {
 // Paging
 
 /**
- * The conversation's messages oldest first, EXPORT_PAGE_SIZE at a time, by keyset on
- * (created_at, rowid): unlike `created_at < before`, it never skips or repeats messages that share
- * a timestamp. Only the order and the page are decided here; the message repository builds each
- * message (media included), so the export shows exactly what the rest of the admin API shows.
- * Bounded by the last rowid that existed when the export began.
+ * The conversation's messages oldest first, EXPORT_PAGE_SIZE at a time, through the message
+ * repository's keyset pages on (created_at, rowid): never skipping or repeating messages that
+ * share a timestamp, each message built (media included) exactly as the rest of the admin API
+ * shows it. The paging run is bounded by what existed when the export began, so it always ends.
  */
 export function* messagePages(ctx: Pick<AppContext, 'store'>, conversationId: string): Generator<Message[]> {
-  const { db } = ctx.store;
-  const top = db
-    .prepare<[string], { top: number | null }>('SELECT MAX(rowid) AS top FROM messages WHERE conversation_id = ?')
-    .get(conversationId)?.top;
-  if (top === null || top === undefined) return;
-  const page = db.prepare<
-    { conversationId: string; top: number; afterAt: string | null; afterRow: number; limit: number },
-    { id: string; created_at: string; rid: number }
-  >(`
-    SELECT id, created_at, rowid AS rid FROM messages
-    WHERE conversation_id = @conversationId AND rowid <= @top
-      AND (@afterAt IS NULL OR created_at > @afterAt OR (created_at = @afterAt AND rowid > @afterRow))
-    ORDER BY created_at, rowid
-    LIMIT @limit`);
-  let afterAt: string | null = null;
-  let afterRow = 0;
+  let cursor: string | undefined;
   for (;;) {
-    const rows = page.all({ conversationId, top, afterAt, afterRow, limit: EXPORT_PAGE_SIZE });
-    if (rows.length === 0) return;
-    const messages: Message[] = [];
-    for (const r of rows) {
-      const m = ctx.store.messages.get(r.id);
-      if (m) messages.push(m);
-    }
-    yield messages;
-    const last = rows[rows.length - 1]!;
-    afterAt = last.created_at;
-    afterRow = last.rid;
-    if (rows.length < EXPORT_PAGE_SIZE) return;
+    const page = ctx.store.messages.pageForConversation(conversationId, { cursor, limit: EXPORT_PAGE_SIZE });
+    if (page.messages.length > 0) yield page.messages;
+    if (page.next === null) return;
+    cursor = page.next;
   }
 }
 

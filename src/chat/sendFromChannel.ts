@@ -20,14 +20,28 @@ export interface SendFromChannelInput {
   platformMessageId: string;
 }
 
+/**
+ * Which of the channel's numbers a send used (rule 11). A channel mapped to several numbers
+ * sends from the oldest mapping, deterministically, and the confirmation says so.
+ */
+export interface SentFrom {
+  /** E.164 of the number the SMS is (or would have been) sent from. */
+  from: string;
+  /** How many numbers are mapped to this channel (1 = no choice was made). */
+  mappedNumbers: number;
+}
+
 export type SendFromChannelResult =
   | { kind: 'no-mapping' }
-  | { kind: 'queued'; message: Message; duplicate: boolean; internal: boolean }
-  | { kind: 'refused'; refusals: Refusal[] };
+  | ({ kind: 'queued'; message: Message; duplicate: boolean; internal: boolean } & SentFrom)
+  | ({ kind: 'refused'; refusals: Refusal[] } & SentFrom);
 
 export async function sendFromChannel(deps: ChatServiceDeps, input: SendFromChannelInput): Promise<SendFromChannelResult> {
-  const mapping = deps.store.mappings.list({ platform: input.platform, channel: input.channel })[0];
+  // Oldest mapping first (the store lists by creation): the same number every time.
+  const mappings = deps.store.mappings.list({ platform: input.platform, channel: input.channel });
+  const mapping = mappings[0];
   if (!mapping) return { kind: 'no-mapping' };
+  const sentFrom: SentFrom = { from: mapping.number, mappedNumbers: mappings.length };
   const outcome = await requestOutbound(deps, {
     fromNumber: mapping.number,
     to: input.to,
@@ -36,9 +50,9 @@ export async function sendFromChannel(deps: ChatServiceDeps, input: SendFromChan
     author: { platform: input.platform, userId: input.userId, name: input.userName },
     platformMessageId: input.platformMessageId,
   });
-  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
+  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals, ...sentFrom };
   // Not written in a thread: delivery posts it into the contact's thread in this channel (and
   // every other mapped one), creating the thread when needed.
   if (!outcome.duplicate) await deps.deliveries.enqueueDelivery(outcome.message.id, outcome.message.conversationId);
-  return { kind: 'queued', message: outcome.message, duplicate: outcome.duplicate, internal: outcome.internal };
+  return { kind: 'queued', message: outcome.message, duplicate: outcome.duplicate, internal: outcome.internal, ...sentFrom };
 }

@@ -7,6 +7,7 @@ export * from './status.js';
 export * from './phone.js';
 export * from './segments.js';
 export * from './keywords.js';
+export * from './sendKey.js';
 export * from './capability.js';
 export * from './eligibility.js';
 export * from './usecases/deps.js';

@@ -102,7 +102,8 @@ export interface MessageRepo {
   getByPlatformMessageId(platformMessageId: string): Message | null;
   /** Oldest first. */
   listForConversation(conversationId: string, opts?: { limit?: number; before?: string }): Message[];
-  search(opts: { text?: string; number?: E164; contact?: string; limit?: number }): Message[];
+  /** Newest first. `direction` (additive, optional) keeps only messages of that direction. */
+  search(opts: { text?: string; number?: E164; contact?: string; direction?: Direction; limit?: number }): Message[];
   /** Inbound messages whose number had no mapping (rule: nothing is dropped). */
   listUnrouted(limit?: number): Message[];
   /**

@@ -71,6 +71,65 @@ describe('admin API: conversations and history', () => {
     expect(res.body[0]?.media).toEqual([]);
   });
 
+  describe('paging a conversation’s messages', () => {
+    type Page = { status: number; bodies: string[]; next: string | null };
+    async function get(path: string): Promise<Page> {
+      const res = await bridge.call('GET', path);
+      const link = res.headers.get('link');
+      const next = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? 'unparsable link' : null;
+      const body = (await res.json()) as { body: string }[];
+      return { status: res.status, bodies: Array.isArray(body) ? body.map((m) => m.body) : [], next };
+    }
+    /** `n` inbound messages in bursts of 4 sharing a millisecond. */
+    function seedBursts(n: number) {
+      const { store } = bridge.ctx;
+      const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
+      store.transaction(() => {
+        for (let i = 0; i < n; i++) {
+          store.messages.insert({
+            conversationId: c.id, direction: 'inbound', body: `m${i}`, status: 'received', provider: 'twilio',
+            providerMessageId: `SM-b${i}`, encoding: 'GSM-7', segments: 1,
+            createdAt: new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 4)).toISOString(),
+          });
+        }
+      });
+      return c;
+    }
+
+    it('follows the Link rel="next" header backwards through every message once, although bursts sharing a millisecond straddle page edges', async () => {
+      const c = seedBursts(23);
+      const first = await get(`/admin/api/conversations/${c.id}/messages?limit=5`);
+      expect(first.bodies).toEqual(['m18', 'm19', 'm20', 'm21', 'm22']);
+      const pages = [first.bodies];
+      let next = first.next;
+      while (next !== null && pages.length < 50) {
+        expect(next).toMatch(new RegExp(`^/admin/api/conversations/${c.id}/messages\\?cursor=[^&]+&limit=5$`));
+        const page = await get(next);
+        expect(page.status).toBe(200);
+        pages.push(page.bodies);
+        next = page.next;
+      }
+      expect(pages.reverse().flat()).toEqual(Array.from({ length: 23 }, (_, i) => `m${i}`));
+    });
+
+    it('keeps ?before= working (strictly older than that time) and hands out a cursor from there', async () => {
+      const c = seedBursts(12); // m0-m3 at +0ms, m4-m7 at +1ms, m8-m11 at +2ms
+      const before = new Date(Date.UTC(2026, 0, 1) + 2).toISOString();
+      const first = await get(`/admin/api/conversations/${c.id}/messages?limit=3&before=${encodeURIComponent(before)}`);
+      expect(first.bodies).toEqual(['m5', 'm6', 'm7']);
+      const second = await get(first.next!);
+      expect(second.bodies).toEqual(['m2', 'm3', 'm4']);
+      expect(first.next).not.toContain('before=');
+    });
+
+    it('a page that reaches the first message has no Link; a bad cursor is a 400, cursor with before a 422', async () => {
+      const c = seedBursts(3);
+      expect(await get(`/admin/api/conversations/${c.id}/messages?limit=3`)).toMatchObject({ bodies: ['m0', 'm1', 'm2'], next: null });
+      expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?cursor=nonsense`))).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
+      expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?cursor=x&before=2026-01-01T00:00:00.000Z`))).toMatchObject({ status: 422, body: { error: { field: 'cursor' } } });
+    });
+  });
+
   it('an unknown conversation is a 404', async () => {
     expect((await json(bridge.call('GET', '/admin/api/conversations/nope/messages'))).status).toBe(404);
   });

@@ -215,7 +215,9 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       listForConversation: (cid) =>
         [...state.messages.values()].filter((m) => m.conversationId === cid).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(withMedia),
       search: (opts) =>
-        [...state.messages.values()].filter((m) => opts.text === undefined || m.body.includes(opts.text)).slice(0, opts.limit ?? 100).map(withMedia),
+        [...state.messages.values()]
+          .filter((m) => (opts.text === undefined || m.body.includes(opts.text)) && (opts.direction === undefined || m.direction === opts.direction))
+          .slice(0, opts.limit ?? 100).map(withMedia),
       listUnrouted: () =>
         [...state.messages.values()]
           .filter((m) => {

@@ -100,6 +100,23 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
     expect(temp.store.posts.listForMessage(r.message.id)).toEqual([]);
   });
 
+  it('a channel send names the number it used; with several numbers mapped it is always the oldest mapping', async () => {
+    const SECOND = '+16175550142';
+    const one = await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT], text: 'a', platformMessageId: 'slack:T:C1:cmd:a' });
+    expect(one).toMatchObject({ kind: 'queued', from: OUR, mappedNumbers: 1 });
+    temp.store.numbers.create({ e164: SECOND, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    temp.store.mappings.create({ number: SECOND, platform: 'slack', channel: 'C1' });
+    for (const id of ['b', 'c']) {
+      const r = await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT], text: id, platformMessageId: `slack:T:C1:cmd:${id}` });
+      expect(r).toMatchObject({ kind: 'queued', from: OUR, mappedNumbers: 2 });
+      if (r.kind === 'queued') expect(temp.store.conversations.get(r.message.conversationId)?.number).toBe(OUR);
+    }
+    // A refusal says which number it tried, too.
+    temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    expect(await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT], text: 'd', platformMessageId: 'slack:T:C1:cmd:d' }))
+      .toMatchObject({ kind: 'refused', from: OUR, mappedNumbers: 2 });
+  });
+
   it('a channel send from an unmapped channel has no number to send from', async () => {
     expect(await sendFromChannel(deps, { platform: 'slack', channel: 'C9', userId: 'U1', userName: null, to: [CONTACT], text: 'x', platformMessageId: 'p' })).toEqual({ kind: 'no-mapping' });
   });

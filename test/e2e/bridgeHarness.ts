@@ -14,15 +14,14 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { startBridge, type Bridge } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
 import { startFakeEightByEight, type FakeEightByEight } from '../fakes/eightbyeightFake.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
+import { REDIS_URL, countPrefixKeys, deletePrefix, uniquePrefix, withRedis } from '../support/redis.js';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
 export const TEAM_ID = '19:team-support@thread.tacv2';
 export const BOT_ID = '28:sms-bridge-app';
 export const AGENT = { id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' };
@@ -87,27 +86,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}
-
-export async function countKeys(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  try {
-    return (await redis.keys(`${prefix}:*`)).length;
-  } finally {
-    await redis.quit();
-  }
+/** Every key under the bridge's QUEUE_PREFIX (0 once it has cleaned up after itself). */
+export function countKeys(prefix: string): Promise<number> {
+  return withRedis((redis) => countPrefixKeys(redis, prefix));
 }
 
 let seq = 0;
@@ -121,7 +102,7 @@ const nextId = (): string => String(1_950_000_000_000 + ++seq);
 export async function startBridgeHarness(
   opts: { teamsChannels?: string[]; beforeStart?: (fakes: { slack: FakeSlack; twilio: FakeTwilio }) => void } = {},
 ): Promise<BridgeHarness> {
-  const prefix = `test-${randomUUID()}`;
+  const prefix = uniquePrefix();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'smsb-e2e-'));
   const adminToken = randomBytes(24).toString('hex');
   const signingSecret = randomBytes(16).toString('hex');
@@ -318,7 +299,7 @@ export async function startBridgeHarness(
       try {
         await h.bridge.stop();
       } finally {
-        await deletePrefix(prefix);
+        await withRedis((redis) => deletePrefix(redis, prefix));
         await Promise.all([slack.close(), connector.close(), twilio.close(), eightx8.close()]);
         rmSync(dataDir, { recursive: true, force: true });
       }

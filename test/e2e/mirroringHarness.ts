@@ -6,7 +6,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { createSlackPlatform, type SlackRuntime } from '../../adapters/chat/slack/index.js';
 import { createTeamsPlatform, type TeamsParts } from '../../adapters/chat/teams/index.js';
 import { createTwilioProvider } from '../../adapters/sms/twilio/index.js';
@@ -27,6 +26,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
+import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 export const OUR = '+14155552671';
@@ -36,7 +36,6 @@ export const TEAMS_CHANNEL = '19:sms-desk@thread.tacv2';
 export const TEAM_ID = '19:team-general@thread.tacv2';
 export const BOT_ID = '28:bridge-app-id';
 export const PUBLIC_URL = 'http://bridge.test';
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 export interface MirrorHarness {
   url: string;
@@ -61,19 +60,10 @@ export interface MirrorHarness {
   close(): Promise<void>;
 }
 
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
 let activitySeq = 1_900_000_000_000;
 
 export async function createMirrorHarness(): Promise<MirrorHarness> {
-  const prefix = `test-${randomUUID()}`;
+  const prefix = uniquePrefix();
   const temp = createTempStore();
   const slack = await startFakeSlack();
   const teamsConnector = await startFakeBotConnector();
@@ -97,7 +87,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     TWILIO_API_URL: twilio.url,
   });
   const logger = createLogger({ level: 'silent' });
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
   const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };

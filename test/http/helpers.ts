@@ -1,13 +1,13 @@
 // Starts a real bridge for a test: temp DATA_DIR (real SQLite file), real Redis at 127.0.0.1:6379,
 // real HTTP on an ephemeral port, its own queue prefix. `cleanup()` stops it and deletes the folder.
 
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBridge } from '../../src/app.js';
 import type { Bridge, StartOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { uniquePrefix } from '../support/redis.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -33,7 +33,7 @@ export async function startTestBridge(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     ADMIN_TOKEN,
-    QUEUE_PREFIX: `test-${randomUUID()}`,
+    QUEUE_PREFIX: uniquePrefix(),
     ...env,
   });
   const bridge = await startBridge(config, { host: '127.0.0.1', ...opts });

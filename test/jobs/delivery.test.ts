@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlatformError } from '../../src/core/errors.js';
 import { createDeliveryPipeline, type DeliveryPipeline } from '../../jobs/pipeline.js';
-import { deletePrefix, newRedis, uniquePrefix } from './support/harness.js';
+import { deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
 import type { Redis } from 'ioredis';
 
 let redis: Redis;

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/core/types.js';
 import { createDeliveryPipeline, type DeliveryPipeline } from '../../jobs/pipeline.js';
 import { OUTCOME_UNKNOWN_CODE } from '../../jobs/sendMessage.js';
-import { createHarness, deletePrefix, PROVIDER_ID, type Harness } from './support/harness.js';
+import { deletePrefix } from '../support/redis.js';
+import { createHarness, PROVIDER_ID, type Harness } from './support/harness.js';
 
 const LOCAL = '+14152345678';
 const OTHER = '+14156714455';

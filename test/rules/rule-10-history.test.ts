@@ -118,6 +118,19 @@ describe('rule 10: history can be searched', () => {
     expect((await json<{ body: string }[]>(bridge.call('GET', '/admin/api/messages?q=a_b'))).body.map((m) => m.body)).toEqual(['a_b']);
   });
 
+  it('the direction filter finds matches however many newer messages of the other direction there are', async () => {
+    const a = bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT).conversation;
+    bridge.ctx.store.transaction(() => {
+      outbound(a, 'the one reply', at(0));
+      for (let i = 0; i < 1500; i++) inbound(a, `question ${i}`, new Date(Date.UTC(2026, 0, 1, 1) + i).toISOString());
+    });
+    const out = await json<{ body: string; direction: string }[]>(bridge.call('GET', '/admin/api/messages?direction=outbound'));
+    expect(out.body.map((m) => [m.body, m.direction])).toEqual([['the one reply', 'outbound']]);
+    const ins = await json<{ body: string }[]>(bridge.call('GET', '/admin/api/messages?direction=inbound&limit=1000'));
+    expect(ins.body).toHaveLength(1000);
+    expect(ins.body[0]!.body).toBe('question 1499');
+  });
+
   it('finds alphanumeric senders as received', async () => {
     const a = bridge.ctx.store.conversations.getOrCreate(OURS, 'AMAZON').conversation;
     inbound(a, 'Your code is 1234', at(1));

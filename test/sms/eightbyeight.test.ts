@@ -4,6 +4,7 @@ import { eightByEightSend, type EightByEightClientConfig } from '../../adapters/
 import { createEightByEightProvider } from '../../adapters/sms/eightbyeight/index.js';
 import { parseEightByEightEvent } from '../../adapters/sms/eightbyeight/parse.js';
 import { InvalidInputError, ProviderError } from '../../src/core/errors.js';
+import { sendKey } from '../../src/core/sendKey.js';
 import { eightByEightInbound, eightByEightStatus, startFakeEightByEight, type FakeEightByEight } from '../fakes/eightbyeightFake.js';
 import { serveRouters, type TestApp } from '../contract/support/app.js';
 import { commonParts, type CommonParts } from '../contract/support/parts.js';
@@ -36,6 +37,11 @@ describe('8x8 webhook parsing', () => {
   ])('maps delivery state %s to %s, echoing our message id', (state, status) => {
     const ev = parseEightByEightEvent(eightByEightStatus({ umid: 'u2', clientMessageId: 'our-id', state }));
     expect(ev).toMatchObject({ kind: 'status', update: { providerMessageId: 'u2', messageId: 'our-id', status } });
+  });
+
+  it('a receipt echoing a resend key (<id>-rN) names our plain message id', () => {
+    const ev = parseEightByEightEvent(eightByEightStatus({ umid: 'u4', clientMessageId: sendKey(sms.messageId, 3), state: 'delivered' }));
+    expect(ev).toMatchObject({ kind: 'status', update: { providerMessageId: 'u4', messageId: sms.messageId, status: 'delivered' } });
   });
 
   it('keeps the error of an undelivered receipt as its reason', () => {
@@ -126,6 +132,24 @@ describe('8x8 webhook', () => {
     const res = await post(eightByEightStatus({ umid: 'umid-1', clientMessageId: m.id, state: 'delivered' }));
     expect(res.status).toBe(200);
     expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-1' });
+  });
+
+  it('applies the receipt of a resend, whose clientMessageId is the resend key the send gave 8x8', async () => {
+    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    // The first resend goes out with the key the send pipeline uses; 8x8 echoes what it was given.
+    const fake = await startFakeEightByEight();
+    try {
+      const cfg: EightByEightClientConfig = { apiKey: fake.apiKey, subaccountId: fake.subaccountId, apiUrl: fake.url, dlrCallbackUrl: null, timeoutMs: 500 };
+      const sent = await eightByEightSend(cfg, { ...sms, messageId: sendKey(m.id, 1) });
+      const echoed = fake.calls[0]!.body.clientMessageId as string;
+      expect(echoed).toBe(`${m.id}-r1`);
+      const res = await post(eightByEightStatus({ umid: sent.providerMessageId, clientMessageId: echoed, state: 'delivered' }));
+      expect(res.status).toBe(200);
+      expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: sent.providerMessageId });
+    } finally {
+      await fake.close();
+    }
   });
 
   it('refuses an Authorization header that differs only in case', async () => {

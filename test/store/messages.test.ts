@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../src/core/errors.js';
+import { ConflictError, InvalidInputError } from '../../src/core/errors.js';
 import type { NewMessage } from '../../src/core/ports.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 import { steppingClock } from './clock.js';
@@ -165,6 +165,106 @@ describe('messages: lists and search', () => {
     expect(store.messages.listUnrouted().map((m) => m.body)).toContain('routed');
     store.mappings.create({ number: '+12025550100', platform: 'teams', channel: '19:x' });
     expect(store.messages.listUnrouted().map((m) => m.body)).toEqual(['routed']);
+  });
+});
+
+describe('messages: cursor pages by (created_at, rowid)', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+  /** `n` messages in bursts of `burst` sharing one millisecond; bodies m0..m(n-1) in insert order. */
+  function seedBursts(n: number, burst: number): string[] {
+    const bodies = Array.from({ length: n }, (_, i) => `m${i}`);
+    temp.store.transaction(() => {
+      bodies.forEach((body, i) => temp.store.messages.insert(inbound({ body, createdAt: new Date(T0 + Math.floor(i / burst)).toISOString() })));
+    });
+    return bodies;
+  }
+
+  function readAll(from: 'oldest' | 'newest', limit: number): { pages: string[][]; cursors: (string | null)[] } {
+    const pages: string[][] = [];
+    const cursors: (string | null)[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 1000; guard++) {
+      const page = temp.store.messages.pageForConversation(conversationId, { from, cursor, limit });
+      pages.push(page.messages.map((m) => m.body));
+      cursors.push(page.next);
+      if (page.next === null) break;
+      cursor = page.next;
+    }
+    return { pages, cursors };
+  }
+
+  it('from the oldest: every message exactly once, in order, although bursts of one millisecond straddle each page edge', () => {
+    const bodies = seedBursts(53, 7);
+    const { pages } = readAll('oldest', 5);
+    expect(pages.flat()).toEqual(bodies);
+    expect(pages.map((p) => p.length)).toEqual([...Array(10).fill(5), 3]);
+  });
+
+  it('from the newest: the latest page first, each next page older, each page oldest first, nothing skipped or repeated', () => {
+    const bodies = seedBursts(53, 7);
+    const { pages } = readAll('newest', 5);
+    expect(pages[0]).toEqual(['m48', 'm49', 'm50', 'm51', 'm52']);
+    expect(pages[1]).toEqual(['m43', 'm44', 'm45', 'm46', 'm47']);
+    expect([...pages].reverse().flat()).toEqual(bodies);
+  });
+
+  it('a conversation that fits one page has no next; an empty one is an empty last page', () => {
+    const empty = temp.store.messages.pageForConversation(conversationId, { limit: 3 });
+    expect(empty).toEqual({ messages: [], next: null });
+    seedBursts(3, 3);
+    expect(temp.store.messages.pageForConversation(conversationId, { limit: 3 }).next).toBeNull();
+    expect(temp.store.messages.pageForConversation(conversationId, { limit: 2 }).next).not.toBeNull();
+  });
+
+  it('only pages its own conversation', () => {
+    const other = temp.store.conversations.getOrCreate('+16135550100', '+14155550999').conversation.id;
+    seedBursts(4, 4);
+    temp.store.messages.insert(inbound({ conversationId: other, body: 'elsewhere', createdAt: new Date(T0).toISOString() }));
+    expect(readAll('oldest', 2).pages.flat()).toEqual(['m0', 'm1', 'm2', 'm3']);
+    expect(temp.store.messages.pageForConversation(other).messages.map((m) => m.body)).toEqual(['elsewhere']);
+  });
+
+  it('a paging run ends with the messages that existed when it began, even when more arrive meanwhile', () => {
+    seedBursts(6, 6);
+    const first = temp.store.messages.pageForConversation(conversationId, { limit: 4 });
+    // Arrives after the run began, with a timestamp that sorts inside the remaining range.
+    temp.store.messages.insert(inbound({ body: 'late', createdAt: new Date(T0).toISOString() }));
+    temp.store.messages.insert(inbound({ body: 'later', createdAt: new Date(T0 + 10).toISOString() }));
+    const second = temp.store.messages.pageForConversation(conversationId, { limit: 4, cursor: first.next! });
+    expect([...first.messages, ...second.messages].map((m) => m.body)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    expect(second.next).toBeNull();
+    // A new run sees them.
+    expect(readAll('oldest', 4).pages.flat()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'late', 'later']);
+  });
+
+  it('createdBefore starts a newest-first run strictly before that time, then pages by cursor', () => {
+    seedBursts(12, 3); // m0-m2 at T0, m3-m5 at T0+1, m6-m8 at T0+2, m9-m11 at T0+3
+    const first = temp.store.messages.pageForConversation(conversationId, { from: 'newest', limit: 4, createdBefore: new Date(T0 + 2).toISOString() });
+    expect(first.messages.map((m) => m.body)).toEqual(['m2', 'm3', 'm4', 'm5']);
+    const second = temp.store.messages.pageForConversation(conversationId, { from: 'newest', limit: 4, cursor: first.next! });
+    expect(second).toMatchObject({ next: null });
+    expect(second.messages.map((m) => m.body)).toEqual(['m0', 'm1']);
+  });
+
+  it('a cursor it did not hand out is an input error naming the cursor; messages come with their media', () => {
+    expect(() => temp.store.messages.pageForConversation(conversationId, { cursor: 'garbage' })).toThrow(InvalidInputError);
+    expect(() => temp.store.messages.pageForConversation(conversationId, { cursor: Buffer.from('["x",1]').toString('base64url') })).toThrow(/cursor/);
+    const m = temp.store.messages.insert(inbound()).message;
+    temp.store.media.create({ messageId: m.id, contentType: 'image/png', size: 3, path: 'a.png', sourceUrl: null, status: 'stored', reason: null });
+    expect(temp.store.messages.pageForConversation(conversationId).messages[0]!.media.map((x) => x.contentType)).toEqual(['image/png']);
+  });
+});
+
+describe('messages: search by direction', () => {
+  it('filters by direction in the store, so the limit counts only matching messages', () => {
+    temp.store.transaction(() => {
+      temp.store.messages.insert(outbound({ body: 'old reply' }));
+      for (let i = 0; i < 1200; i++) temp.store.messages.insert(inbound({ body: `in ${i}` }));
+    });
+    expect(temp.store.messages.search({ direction: 'outbound', limit: 5 }).map((m) => m.body)).toEqual(['old reply']);
+    const ins = temp.store.messages.search({ direction: 'inbound', limit: 3 });
+    expect(ins.map((m) => m.body)).toEqual(['in 1199', 'in 1198', 'in 1197']);
+    expect(temp.store.messages.search({ direction: 'internal' })).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 // `/sms` slash command. Bolt acks first (Slack wants an answer within 3 s); the work happens
 // after, and the answer goes back ephemeral through the command's response_url.
 
-import { sendFromChannel } from '../../../src/chat/sendFromChannel.js';
+import { sendFromChannel, type SentFrom } from '../../../src/chat/sendFromChannel.js';
 import { ConflictError } from '../../../src/core/errors.js';
 import { smsCapability } from '../../../src/core/capability.js';
 import { formatForDisplay, parsePhone } from '../../../src/core/phone.js';
@@ -82,15 +82,28 @@ async function send(deps: SlackHandlerDeps, cmd: SlashCommandPayload, to: string
     case 'no-mapping':
       return ':no_entry_sign: Not sent: this channel is not mapped to a bridge number, so there is no number to send from. An admin can map one with `/sms map <number>`.';
     case 'refused':
-      return refusalText(result.refusals);
+      return result.mappedNumbers > 1 ? `${refusalText(result.refusals)}\n${sentFromText(result, 'Tried from')}` : refusalText(result.refusals);
     case 'queued': {
       const who = escapeSlackText(formatForDisplay(to[0] ?? ''));
-      return result.internal
+      const done = result.internal
         ? `:white_check_mark: Delivered to co-worker number ${who}; it appears in their thread.`
         : `:hourglass_flowing_sand: SMS to ${who} queued; it appears in the contact's thread in this channel with its status.`;
+      return `${done} ${sentFromText(result, 'Sent from')}`;
     }
   }
 }
+
+/**
+ * Names the number a channel send used (rule 11: the user sees their caller id). With several
+ * numbers mapped to the channel the oldest mapping is used, and the text says it was a choice.
+ */
+export function sentFromText(r: SentFrom, verb: 'Sent from' | 'Tried from'): string {
+  const number = escapeSlackText(formatForDisplay(r.from));
+  return r.mappedNumbers > 1 ? `${verb} ${number}, the first of ${r.mappedNumbers} numbers mapped here.` : `${verb} ${number}.`;
+}
+
+/** Messages `/sms history` shows per conversation: the latest ones. */
+export const HISTORY_LINES = 15;
 
 function history(deps: SlackHandlerDeps, channel: string, input: string): string {
   const { store } = deps.chat;
@@ -101,9 +114,15 @@ function history(deps: SlackHandlerDeps, channel: string, input: string): string
   for (const number of numbers) {
     const conversation = store.conversations.find(number, contact);
     if (!conversation) continue;
-    const all = store.messages.listForConversation(conversation.id);
-    const recent = all.slice(-15);
-    lines.push(`*${escapeSlackText(formatForDisplay(contact))}* with ${escapeSlackText(formatForDisplay(number))} (last ${recent.length} of ${all.length}):`);
+    // Only the latest HISTORY_LINES (+1 to tell whether older ones exist): history is kept
+    // forever, so a conversation can be far longer than anyone wants loaded for 15 lines.
+    const latest = store.messages.listForConversation(conversation.id, { limit: HISTORY_LINES + 1 });
+    const older = latest.length > HISTORY_LINES;
+    const recent = older ? latest.slice(-HISTORY_LINES) : latest;
+    const span = older
+      ? `last ${recent.length}; older messages are in the admin history`
+      : `all ${recent.length} message${recent.length === 1 ? '' : 's'}`;
+    lines.push(`*${escapeSlackText(formatForDisplay(contact))}* with ${escapeSlackText(formatForDisplay(number))} (${span}):`);
     for (const m of recent) lines.push(historyLine(m));
   }
   if (lines.length === 0) return `No messages with ${escapeSlackText(formatForDisplay(contact))} on this channel's number.`;

@@ -5,7 +5,7 @@
 // outbound message (see below). The recovery queries (`listPendingOutbound`, `listUndelivered`)
 // let the workers rebuild their queues from the store after Redis lost its data.
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../../core/errors.js';
+import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
 import { canAdvance } from '../../core/status.js';
 import type { Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
@@ -58,8 +58,44 @@ export type RequeueResult =
     }
   | { ok: false; code: RequeueRefusalCode; reason: string };
 
+/**
+ * Where to page a conversation from. Within a page messages are always oldest first, in the
+ * order (created_at, rowid): a total order, so messages sharing a timestamp are never skipped or
+ * repeated at a page edge (which paging by `created_at < before` alone can do).
+ */
+export interface MessagePageOptions {
+  /** Page size, 1-1000 (default 100). */
+  limit?: number;
+  /**
+   * 'oldest' (default): the first page holds the conversation's first messages and each `next`
+   * page the following ones. 'newest': the first page holds the latest messages and each `next`
+   * page the ones before (a chat-style history read backwards).
+   */
+  from?: 'oldest' | 'newest';
+  /** A previous page's `next` (read with the same `from`); absent for the first page. */
+  cursor?: string;
+  /**
+   * Legacy timestamp paging, only with `from: 'newest'` and no cursor: start with the messages
+   * created strictly before this ISO time.
+   */
+  createdBefore?: string;
+}
+
+export interface MessagePage {
+  /** Oldest first. */
+  messages: Message[];
+  /**
+   * Opaque cursor for the next page, or null when this page was the last. A paging run only
+   * ever sees the messages that existed when its first page was read (the cursor carries that
+   * bound), so a run over a busy conversation always ends.
+   */
+  next: string | null;
+}
+
 /** The message repository of the SQLite store: the core's port plus admin and recovery parts. */
 export interface SqliteMessageRepo extends MessageRepo {
+  /** One page of a conversation by keyset on (created_at, rowid); see MessagePageOptions. */
+  pageForConversation(conversationId: string, opts?: MessagePageOptions): MessagePage;
   /**
    * Moves a 'failed' or 'undelivered' outbound message back to 'queued' for an audited resend:
    * clears reason, code and provider message id, resets its send ledger row, and records the
@@ -131,6 +167,34 @@ function containsPattern(text: string): string {
 
 const DEFAULT_LIST_LIMIT = 100;
 
+/** A position in a conversation's (created_at, rowid) order, plus the run's rowid bound. */
+interface PagePosition {
+  at: string;
+  row: number;
+  /** Highest rowid that existed when the paging run began: later inserts are not part of it. */
+  top: number;
+}
+
+// Opaque to callers (base64url of JSON) so its shape can change; validated on the way back in.
+function encodeCursor(p: PagePosition): string {
+  return Buffer.from(JSON.stringify([p.at, p.row, p.top]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): PagePosition {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' &&
+      Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2])
+    ) {
+      return { at: v[0], row: v[1] as number, top: v[2] as number };
+    }
+  } catch {
+    // fall through: any malformed cursor is the same input error
+  }
+  throw new InvalidInputError('cursor: not a cursor this bridge handed out', 'cursor');
+}
+
 export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   const insertRow = db.prepare(`
     INSERT INTO messages (id, conversation_id, direction, body, status, status_reason, error_code,
@@ -151,14 +215,37 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
     WHERE conversation_id = @conversationId AND (@before IS NULL OR created_at < @before)
     ORDER BY created_at DESC, rowid DESC
     LIMIT @limit`);
+  // Keyset pages (see MessagePageOptions); `rowid <= @top` bounds the run to what existed at its
+  // start. Both fetch one row more than asked, to tell whether a next page exists.
+  type PageRow = MessageRow & { rid: number };
+  const pageForward = db.prepare<
+    { conversationId: string; at: string | null; row: number; top: number; limit: number },
+    PageRow
+  >(`
+    SELECT *, rowid AS rid FROM messages
+    WHERE conversation_id = @conversationId AND rowid <= @top
+      AND (@at IS NULL OR created_at > @at OR (created_at = @at AND rowid > @row))
+    ORDER BY created_at, rowid
+    LIMIT @limit`);
+  const pageBackward = db.prepare<
+    { conversationId: string; at: string | null; row: number; top: number; limit: number },
+    PageRow
+  >(`
+    SELECT *, rowid AS rid FROM messages
+    WHERE conversation_id = @conversationId AND rowid <= @top
+      AND (@at IS NULL OR created_at < @at OR (created_at = @at AND rowid < @row))
+    ORDER BY created_at DESC, rowid DESC
+    LIMIT @limit`);
+  const topRow = db.prepare<[], { top: number | null }>('SELECT MAX(rowid) AS top FROM messages');
   const search = db.prepare<
-    { pattern: string | null; number: string | null; contact: string | null; limit: number },
+    { pattern: string | null; number: string | null; contact: string | null; direction: string | null; limit: number },
     MessageRow
   >(`
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE (@pattern IS NULL OR m.body LIKE @pattern ESCAPE '\\')
       AND (@number IS NULL OR c.number = @number)
       AND (@contact IS NULL OR c.contact = @contact)
+      AND (@direction IS NULL OR m.direction = @direction)
     ORDER BY m.created_at DESC, m.rowid DESC
     LIMIT @limit`);
   const unrouted = db.prepare<[number], MessageRow>(`
@@ -353,11 +440,34 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
       });
       return many(rows.reverse());
     },
+    pageForConversation(conversationId, opts = {}) {
+      const limit = clampLimit(opts.limit, DEFAULT_LIST_LIMIT);
+      const newest = opts.from === 'newest';
+      if (opts.createdBefore !== undefined && (!newest || opts.cursor !== undefined)) {
+        throw new InvalidInputError("createdBefore: only for the first page from 'newest'", 'createdBefore');
+      }
+      let pos: PagePosition;
+      if (opts.cursor !== undefined) {
+        pos = decodeCursor(opts.cursor);
+      } else {
+        // rowids start at 1, so (t, 0) lies before every message created at t.
+        pos = { at: opts.createdBefore ?? '', row: 0, top: topRow.get()?.top ?? 0 };
+      }
+      const at = opts.cursor !== undefined || opts.createdBefore !== undefined ? pos.at : null;
+      const query = newest ? pageBackward : pageForward;
+      const rows = query.all({ conversationId, at, row: pos.row, top: pos.top, limit: limit + 1 });
+      const more = rows.length > limit;
+      const page = more ? rows.slice(0, limit) : rows;
+      const edge = page[page.length - 1];
+      const next = more && edge ? encodeCursor({ at: edge.created_at, row: edge.rid, top: pos.top }) : null;
+      return { messages: many(newest ? page.reverse() : page), next };
+    },
     search(opts) {
       const rows = search.all({
         pattern: opts.text ? containsPattern(opts.text) : null,
         number: opts.number ?? null,
         contact: opts.contact ?? null,
+        direction: opts.direction ?? null,
         limit: clampLimit(opts.limit, DEFAULT_LIST_LIMIT),
       });
       return many(rows);

@@ -66,6 +66,24 @@ describe('/sms slash command', () => {
     expect(h.twilio.calls).toHaveLength(0);
   });
 
+  it('the confirmation names the number the SMS was sent from', async () => {
+    h.setupNumber();
+    expect(await command(`${CONTACT} hello`)).toMatch(/queued.*Sent from \(415\) 555-2671\.$/);
+  });
+
+  it('in a channel mapped to several numbers, /sms uses the first mapped number and says so', async () => {
+    h.setupNumber(); // (415) 555-2671, mapped first
+    h.setupNumber({ number: '+16175550142' });
+    const answer = await command(`${CONTACT} hello`);
+    expect(answer).toContain('Sent from (415) 555-2671, the first of 2 numbers mapped here.');
+    await h.waitFor(() => h.twilio.calls.length === 1, 'send');
+    expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT });
+    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    const refused = await command(`${CONTACT} again`);
+    expect(refused).toMatch(/Not sent/);
+    expect(refused).toContain('Tried from (415) 555-2671, the first of 2 numbers mapped here.');
+  });
+
   it('a channel with no mapped number has nothing to send from', async () => {
     expect(await command(`${CONTACT} hi`)).toMatch(/not mapped to a bridge number/);
   });
@@ -77,7 +95,34 @@ describe('/sms slash command', () => {
     await h.waitFor(() => h.slack.messages.length === 2, 'delivered');
     const history = await command('history (212) 555-3456');
     expect(history).toContain('first &lt;b&gt;');
-    expect(history).toMatch(/last 1 of 1/);
+    expect(history).toMatch(/all 1 message\)/);
+  });
+
+  it('history shows the latest 15 messages, read with a bounded query however long the conversation is', async () => {
+    h.setupNumber();
+    const { store } = h.temp;
+    const c = store.conversations.getOrCreate(OUR, CONTACT).conversation;
+    store.transaction(() => {
+      for (let i = 0; i < 40; i++) {
+        store.messages.insert({
+          conversationId: c.id, direction: 'inbound', body: `note ${i}.`, status: 'received', provider: 'twilio',
+          providerMessageId: `SMh${i}`, encoding: 'GSM-7', segments: 1,
+          createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+        });
+      }
+    });
+    const reads: (number | undefined)[] = [];
+    const list = store.messages.listForConversation.bind(store.messages);
+    store.messages.listForConversation = (id, opts) => {
+      reads.push(opts?.limit);
+      return list(id, opts);
+    };
+    const history = await command('history (212) 555-3456');
+    expect(history).toMatch(/last 15; older messages are in the admin history/);
+    const shown = [...history.matchAll(/note (\d+)\./g)].map((m) => Number(m[1]));
+    expect(shown).toEqual(Array.from({ length: 15 }, (_, i) => 25 + i));
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((limit) => limit !== undefined && limit <= 16)).toBe(true);
   });
 
   it('admin-only commands are refused to everyone else', async () => {

@@ -6,7 +6,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { createSlackPlatform, type SlackRuntime } from '../../../adapters/chat/slack/index.js';
 import { createTwilioProvider } from '../../../adapters/sms/twilio/index.js';
 import { createDeliveryQueue } from '../../../jobs/deliveryQueue.js';
@@ -25,13 +24,13 @@ import { createMediaUrlSigner } from '../../../src/media/signedUrls.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
+import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 
 export const OUR = '+14155552671';
 export const CONTACT = '+12125553456';
 export const CHANNEL = 'C0SMS';
 export const PUBLIC_URL = 'http://bridge.test';
-const REDIS_URL = 'redis://127.0.0.1:6379';
 
 export interface SlackHarness {
   url: string;
@@ -57,17 +56,8 @@ export interface SlackHarness {
   close(): Promise<void>;
 }
 
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
-
 export async function createSlackHarness(opts: { attempts?: number } = {}): Promise<SlackHarness> {
-  const prefix = `test-${randomUUID()}`;
+  const prefix = uniquePrefix();
   const temp = createTempStore();
   const slack = await startFakeSlack();
   const twilio = await startFakeTwilio();
@@ -88,7 +78,7 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
     TWILIO_API_URL: twilio.url,
   });
   const logger = createLogger({ level: 'silent' });
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
   const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };

@@ -2,11 +2,11 @@
 // unique queue prefix, a SQLite temp file with real migrations, the fake provider over HTTP, the
 // real pipeline, and the core's requestOutbound to enqueue. `close()` obliterates the queues,
 // deletes every key under the prefix and closes connections, servers and the store.
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Message, OutboundRequest, ProvisionedNumber } from '../../../src/core/types.js';
 import type { SmsProvider, StatusNotifier } from '../../../src/core/ports.js';
 import { requestOutbound, type RequestOutboundResult } from '../../../src/core/usecases/requestOutbound.js';
+import type { Redis } from 'ioredis';
+import { deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 import { createDeliveryQueue, type BullDeliveryQueue } from '../../../jobs/deliveryQueue.js';
 import { createOutboundPipeline, type OutboundPipeline, type OutboundPipelineDeps } from '../../../jobs/pipeline.js';
@@ -14,29 +14,7 @@ import type { RateDecision } from '../../../jobs/rateLimiter.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
 import { httpSmsProvider } from './httpProvider.js';
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const PROVIDER_ID = 'fake';
-
-export function newRedis(url = REDIS_URL): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
-  // Reconnects are expected in the Redis-restart test; ioredis retries on its own.
-  redis.on('error', () => undefined);
-  return redis;
-}
-
-export function uniquePrefix(): string {
-  return `test-${randomUUID()}`;
-}
-
-/** Deletes every key under the prefix (queues, lanes, rate-limiter state). */
-export async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 export interface HarnessOptions {
   idempotent?: boolean;
