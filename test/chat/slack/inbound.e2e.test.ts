@@ -27,9 +27,10 @@ describe('inbound SMS into Slack threads', () => {
     expect(threadOf(roots[0]!.ts).map((m) => m.text)).toEqual(['hello', 'are you there?']);
     // Posted by the bridge with metadata so its own echoes are recognised.
     expect(roots[0]?.metadata).toMatchObject({ event_type: 'sms_bridge_message' });
-    // Every post is remembered: message <-> Slack ts.
-    const stored = h.messages();
-    expect(stored.every((m) => h.temp.store.posts.listForMessage(m.id).length === 1)).toBe(true);
+    // Every post is remembered: message <-> Slack ts (recorded just after Slack answers).
+    const postedOnce = () => h.messages().every((m) => h.temp.store.posts.listForMessage(m.id).length === 1);
+    await h.waitFor(postedOnce, 'posts recorded');
+    expect(postedOnce()).toBe(true);
   });
 
   it('two simultaneous first messages from one contact create one thread root', async () => {
