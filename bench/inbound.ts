@@ -28,7 +28,23 @@ export interface LatencyStats {
 
 export interface InboundBenchResult {
   bare: { acceptedPerSec: number; ack300: LatencyStats };
-  bridge: { acceptedPerSec: number; ack300: LatencyStats; e2e100: LatencyStats; lost: number; errors: number; loopDelayP99: number; loopDelayMax: number };
+  bridge: {
+    acceptedPerSec: number;
+    ack300: LatencyStats;
+    e2e100: LatencyStats;
+    lost: number;
+    errors: number;
+    loopDelayP99: number;
+    loopDelayMax: number;
+    /**
+     * CPU time of the bridge's process per webhook while the 300/s load runs (user + system, µs):
+     * ack, delivery job and Slack post, plus the fake Slack that shares the process, plus the
+     * idle cost below. Less dependent on other work on the machine than latencies are.
+     */
+    cpuPerWebhookUs300: number;
+    /** CPU the bridge's process uses with no traffic at all (queue polling, timers), % of a core. */
+    idleCpuPercent: number;
+  };
 }
 
 function stats(values: number[]): LatencyStats {
@@ -70,6 +86,22 @@ async function bareServer(): Promise<{ url: string; close: () => Promise<void> }
   };
 }
 
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** Waits until nothing new has been posted to the fake Slack for a second (backlog drained). */
 async function waitDrained(h: SlackHarness): Promise<void> {
   const until = Date.now() + 120_000;
@@ -103,10 +135,20 @@ export async function runInboundBench(opts: { seconds?: number } = {}): Promise<
     // The bridge's event-loop delay during the 300/s phase: tells stalls in this process apart
     // from waits elsewhere (Redis, other processes on the machine).
     const loop = monitorEventLoopDelay({ resolution: 5 });
+    // BENCH_PROFILE=<file.cpuprofile>: a CPU profile of the bridge's process during this phase.
+    const profiler = process.env.BENCH_PROFILE ? await startProfiler() : null;
+    const cpu0 = process.cpuUsage();
     loop.enable();
     const rate300 = await load({ ...args, mode: 'rate', rate: 300, seconds, offset: 100_000 });
     loop.disable();
+    const cpu300 = process.cpuUsage(cpu0);
     await waitDrained(h);
+    const idle0 = process.cpuUsage();
+    const idleStart = performance.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = process.cpuUsage(idle0);
+    const idleCpuPercent = ((idle.user + idle.system) / 1000 / (performance.now() - idleStart)) * 100;
+    if (profiler) await profiler.stop(process.env.BENCH_PROFILE as string);
 
     // End to end at 100/s: webhook sent (child's clock, epoch ms) -> its text posted to Slack.
     const postedAt = new Map<string, number>();
@@ -131,6 +173,8 @@ export async function runInboundBench(opts: { seconds?: number } = {}): Promise<
         errors: closed.errors + rate300.errors + rate100.errors,
         loopDelayP99: loop.percentile(99) / 1e6,
         loopDelayMax: loop.max / 1e6,
+        cpuPerWebhookUs300: (cpu300.user + cpu300.system) / Math.max(1, rate300.accepted),
+        idleCpuPercent,
       },
     };
   } finally {
@@ -146,7 +190,7 @@ export function formatInboundBench(r: InboundBenchResult): string {
     `  accepted webhooks/s (32 in flight): bridge ${r.bridge.acceptedPerSec.toFixed(0)}, bare express ${r.bare.acceptedPerSec.toFixed(0)} -> ${((100 * r.bridge.acceptedPerSec) / r.bare.acceptedPerSec).toFixed(0)}% of bare`,
     `  webhook ack at 300/s: bridge p50 ${ms(r.bridge.ack300.p50)} p99 ${ms(r.bridge.ack300.p99)} (n=${r.bridge.ack300.count}); bare p50 ${ms(r.bare.ack300.p50)} p99 ${ms(r.bare.ack300.p99)} (target p99 < 20 ms)`,
     `  end-to-end at 100/s (webhook -> Slack thread post): p50 ${ms(r.bridge.e2e100.p50)} p99 ${ms(r.bridge.e2e100.p99)} max ${ms(r.bridge.e2e100.max)} (n=${r.bridge.e2e100.count}, not seen ${r.bridge.lost}; target p99 < 100 ms)`,
-    `  bridge event-loop delay during 300/s: p99 ${ms(r.bridge.loopDelayP99)} max ${ms(r.bridge.loopDelayMax)}`,
+    `  bridge event-loop delay during 300/s: p99 ${ms(r.bridge.loopDelayP99)} max ${ms(r.bridge.loopDelayMax)}; bridge process CPU ${r.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook (ack + delivery + in-process fake Slack); idle ${r.bridge.idleCpuPercent.toFixed(0)}% of a core`,
     `  non-200 answers or errors: ${r.bridge.errors}`,
   ].join('\n');
 }

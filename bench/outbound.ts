@@ -39,6 +39,11 @@ export interface OutboundBenchOptions {
 export interface RunStats {
   /** CPU time of this process per message (user + system), µs: independent of machine load. */
   cpuPerMessageUs: number;
+  /**
+   * CPU time of the Redis server per message (INFO cpu, user + system), µs. Redis is shared, so
+   * other clients' work during the run shows here too.
+   */
+  redisCpuPerMessageUs: number;
   count: number;
   seconds: number;
   perSecond: number;
@@ -73,11 +78,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
-function stats(latencies: number[], start: number, end: number, cpu: NodeJS.CpuUsage): RunStats {
+/** The Redis server's own CPU time so far (seconds, user + system). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+function stats(latencies: number[], start: number, end: number, cpu: NodeJS.CpuUsage, redisCpu: number): RunStats {
   const sorted = [...latencies].sort((a, b) => a - b);
   const seconds = (end - start) / 1000;
   return {
     cpuPerMessageUs: (cpu.user + cpu.system) / latencies.length,
+    redisCpuPerMessageUs: (redisCpu * 1e6) / latencies.length,
     count: latencies.length,
     seconds,
     perSecond: latencies.length / seconds,
@@ -230,11 +243,15 @@ async function runPipeline(
     prefix,
     providers: (id) => (id === 'fake' ? provider : null),
     notifier: { statusChanged: () => Promise.resolve() },
-    options: { rateLimits: false, concurrency: o.concurrency, groupCommitMax: env('BENCH_GROUP_COMMIT', 64) },
+    // recoverOnStart off: the messages are seeded (status queued) before start, and start-up
+    // recovery would enqueue them all itself before the clock starts, so the run would time
+    // no-op enqueues (and the paced run would see sends before their enqueue).
+    options: { rateLimits: false, concurrency: o.concurrency, groupCommitMax: env('BENCH_GROUP_COMMIT', 64), recoverOnStart: false },
   });
   const t0 = new Map<string, number>();
   const sent = new Set(items.map(([id]) => id));
   await pipeline.start();
+  const redis0 = await redisCpuSeconds(redis);
   const cpu0 = process.cpuUsage();
   const start = nowAbs();
   if (mode.pacedRate === null) {
@@ -262,10 +279,11 @@ async function runPipeline(
   }
   const end = Math.max(...items.map(([id]) => arrivals.get(id) as number));
   const cpu = process.cpuUsage(cpu0);
+  const redisCpu = (await redisCpuSeconds(redis)) - redis0;
   await pipeline.stop();
   await http.close();
   const latencies = items.map(([id]) => (arrivals.get(id) as number) - (t0.get(id) as number));
-  return stats(latencies, start, end, cpu);
+  return stats(latencies, start, end, cpu, redisCpu);
 }
 
 async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string, n: number): Promise<RunStats> {
@@ -287,6 +305,7 @@ async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string
   void worker.run();
   await worker.waitUntilReady();
   const items: Array<[string, string]> = Array.from({ length: n }, (_, i) => [`bare-${i}`, '']);
+  const redis0 = await redisCpuSeconds(connection);
   const cpu0 = process.cpuUsage();
   const start = nowAbs();
   await burst(items, async (id) => {
@@ -295,11 +314,12 @@ async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string
   await waitUntil(() => done.size >= n, 120_000, 'bare jobs');
   const end = Math.max(...done.values());
   const cpu = process.cpuUsage(cpu0);
+  const redisCpu = (await redisCpuSeconds(connection)) - redis0;
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
   await connection.quit();
-  return stats(items.map(([id]) => (done.get(id) as number) - (t0.get(id) as number)), start, end, cpu);
+  return stats(items.map(([id]) => (done.get(id) as number) - (t0.get(id) as number)), start, end, cpu, redisCpu);
 }
 
 export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFromEnv()): Promise<OutboundBenchResult> {
@@ -354,7 +374,7 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
 
 export function formatOutboundBench(r: OutboundBenchResult): string {
   const f = (s: RunStats) =>
-    `${s.count} in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)} msgs/s, latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms, CPU ${s.cpuPerMessageUs.toFixed(0)} us/msg`;
+    `${s.count} in ${s.seconds.toFixed(2)} s = ${s.perSecond.toFixed(0)} msgs/s, latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms, CPU ${s.cpuPerMessageUs.toFixed(0)} us/msg (+ Redis ${s.redisCpuPerMessageUs.toFixed(0)} us/msg)`;
   const o = r.options;
   return [
     `outbound: N=${o.n} across ${o.numbers} numbers x ${o.conversationsPerNumber} conversations, concurrency ${o.concurrency}, caps lifted`,

@@ -1,13 +1,80 @@
 // `npm run bench`: every benchmark of the bridge, one after the other, numbers on stdout.
-// Outbound (issue 4) now; the inbound part plugs in here when it exists.
-import { formatOutboundBench, runOutboundBench } from './outbound.js';
+//   npm run bench              outbound (issue 4) then inbound (issue 5)
+//   npm run bench outbound     one part only (likewise `inbound`)
+// Ends with a compact summary table (markdown) to paste in a note. The machine's core count and
+// its load average before and after each part are printed: the numbers are only comparable
+// between runs made in the same conditions.
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { formatInboundBench, runInboundBench, type InboundBenchResult } from './inbound.js';
+import { formatOutboundBench, runOutboundBench, type OutboundBenchResult } from './outbound.js';
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+export function formatSummary(out: OutboundBenchResult | null, inb: InboundBenchResult | null, machine: string): string {
+  const rows: string[][] = [];
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const ok = (pass: boolean) => (pass ? 'met' : 'NOT met');
+  if (out) {
+    rows.push([
+      'outbound throughput vs bare BullMQ (caps lifted)',
+      `${(out.ratio * 100).toFixed(0)}% (${out.pipeline.perSecond.toFixed(0)} / ${out.bare.perSecond.toFixed(0)} msgs/s; CPU ${out.pipeline.cpuPerMessageUs.toFixed(0)} / ${out.bare.cpuPerMessageUs.toFixed(0)} us/msg, Redis ${out.pipeline.redisCpuPerMessageUs.toFixed(0)} / ${out.bare.redisCpuPerMessageUs.toFixed(0)} us/msg)`,
+      '>= 40%',
+      ok(out.ratio >= 0.4),
+    ]);
+    rows.push([
+      `outbound p99 enqueue-to-send at ${out.options.pacedRate} msgs/s`,
+      `${ms(out.paced.p99)} (p50 ${ms(out.paced.p50)})`,
+      '< 50 ms',
+      ok(out.paced.p99 < 50),
+    ]);
+  }
+  if (inb) {
+    rows.push([
+      'inbound webhook ack p99 at 300/s',
+      `${ms(inb.bridge.ack300.p99)} (p50 ${ms(inb.bridge.ack300.p50)}; bare express p99 ${ms(inb.bare.ack300.p99)}; loop delay p99 ${ms(inb.bridge.loopDelayP99)}; CPU ${inb.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook)`,
+      '< 20 ms',
+      ok(inb.bridge.ack300.p99 < 20),
+    ]);
+    rows.push([
+      'inbound end-to-end p99 at 100/s (webhook -> Slack post)',
+      `${ms(inb.bridge.e2e100.p99)} (p50 ${ms(inb.bridge.e2e100.p50)}, not seen ${inb.bridge.lost})`,
+      '< 100 ms',
+      ok(inb.bridge.e2e100.p99 < 100 && inb.bridge.lost === 0),
+    ]);
+    rows.push([
+      'inbound accepted webhooks/s (32 in flight)',
+      `${inb.bridge.acceptedPerSec.toFixed(0)} (${((100 * inb.bridge.acceptedPerSec) / inb.bare.acceptedPerSec).toFixed(0)}% of bare express)`,
+      '-',
+      '-',
+    ]);
+  }
+  return [
+    `summary (${machine})`,
+    '| measure | result | target | |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
 
 async function main(): Promise<void> {
   const only = process.argv[2];
+  const cores = availableParallelism();
+  const machine = `${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`;
+  console.log(`machine: ${machine}; load average (1/5/15 min) at start: ${load()}`);
+  let out: OutboundBenchResult | null = null;
+  let inb: InboundBenchResult | null = null;
   if (!only || only === 'outbound') {
-    const result = await runOutboundBench();
-    console.log(formatOutboundBench(result));
+    out = await runOutboundBench();
+    console.log(formatOutboundBench(out));
+    console.log(`  load average after outbound: ${load()}`);
   }
+  if (!only || only === 'inbound') {
+    inb = await runInboundBench();
+    console.log(formatInboundBench(inb));
+    console.log(`  load average after inbound: ${load()}`);
+  }
+  console.log('');
+  console.log(formatSummary(out, inb, `${machine}; load average at end ${load()}`));
 }
 
 main().then(

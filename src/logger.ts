@@ -29,10 +29,18 @@ const SECRET_KEYS = [
   'x-slack-signature',
 ];
 
+const SECRETS = new Set(SECRET_KEYS);
+const CENSOR = '[redacted]';
+
+/**
+ * Exact paths handed to pino's redactor: the secret keys at top level (this also covers child
+ * logger bindings) and the usual header paths. Secrets one and two levels down (what the
+ * wildcard paths `*.key` and `*.*.key` used to cover) are censored by `scrub` in the logMethod
+ * hook instead: pino's wildcard redaction re-parses every path on every line and cost ~55 us per
+ * info line (measured: 59 us with wildcards, 2 us without), more than storing an inbound SMS.
+ */
 export const REDACT_PATHS = [
   ...SECRET_KEYS,
-  ...SECRET_KEYS.map((k) => `*.${k}`),
-  ...SECRET_KEYS.map((k) => `*.*.${k}`),
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
@@ -44,14 +52,43 @@ export const REDACT_PATHS = [
 const BODY_KEYS = new Set(['body', 'text', 'Body']);
 const DEBUG_LEVEL = 20;
 
-function stripBodies(value: unknown, depth: number): unknown {
-  if (value === null || typeof value !== 'object' || depth > 2 || value instanceof Error) return value;
-  if (Array.isArray(value)) return value.map((v) => stripBodies(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = BODY_KEYS.has(k) && typeof v === 'string' ? `[${v.length} chars]` : stripBodies(v, depth + 1);
+/** A shallow copy to write censored values into; an Error stays an Error (pino's err serializer). */
+function copyOf(value: object): Record<string, unknown> {
+  if (value instanceof Error) {
+    const e = Object.create(Object.getPrototypeOf(value) as object) as Record<string, unknown>;
+    for (const k of Object.getOwnPropertyNames(value)) e[k] = (value as unknown as Record<string, unknown>)[k];
+    return e;
   }
-  return out;
+  return { ...(value as Record<string, unknown>) };
+}
+
+/**
+ * Censors secret keys (any level up to two below the log object) and, when `bodies`, replaces
+ * message text by its length. Copy on write: an object with nothing to censor is returned as is,
+ * so the common log line allocates nothing here.
+ */
+function scrub(value: unknown, depth: number, bodies: boolean): unknown {
+  if (value === null || typeof value !== 'object' || depth > 2 || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const nv = scrub(v, depth + 1, bodies);
+      if (nv !== v) (out ??= value.slice())[i] = nv;
+    }
+    return out ?? value;
+  }
+  const src = value as Record<string, unknown>;
+  let out: Record<string, unknown> | null = null;
+  for (const k of Object.keys(src)) {
+    const v = src[k];
+    let nv: unknown;
+    if (SECRETS.has(k) && v !== undefined) nv = CENSOR;
+    else if (bodies && BODY_KEYS.has(k) && typeof v === 'string') nv = `[${v.length} chars]`;
+    else nv = scrub(v, depth + 1, bodies);
+    if (nv !== v) (out ??= copyOf(src))[k] = nv;
+  }
+  return out ?? value;
 }
 
 export interface LoggerOptions {
@@ -65,12 +102,17 @@ export function createLogger(opts: LoggerOptions): Logger {
   const options: PinoOptions = {
     name: opts.name ?? 'sms-bridge',
     level: opts.level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
     hooks: {
+      // Only called for enabled levels: a disabled level is a no-op in pino, nothing is formatted.
       logMethod(args, method, level) {
-        if (level > DEBUG_LEVEL && args.length > 0 && typeof args[0] === 'object' && args[0] !== null) {
-          const [first, ...rest] = args;
-          return method.apply(this, [stripBodies(first, 0) as object, ...(rest as [])]);
+        if (args.length > 0 && typeof args[0] === 'object' && args[0] !== null) {
+          const first = args[0] as object;
+          const scrubbed = scrub(first, 0, level > DEBUG_LEVEL) as object;
+          if (scrubbed !== first) {
+            const [, ...rest] = args;
+            return method.apply(this, [scrubbed, ...(rest as [])]);
+          }
         }
         return method.apply(this, args);
       },

@@ -97,10 +97,43 @@ function nanpProblem(national: string): { problem: string; invalid: boolean } | 
 }
 
 /**
+ * parsePhone is pure and costs 18-45 us (libphonenumber's metadata matching), and the send path asks
+ * about the same few numbers over and over (eligibility at request and again at send time, display
+ * formatting, capability). A bounded LRU of results keyed by (default country, exact input) makes a
+ * repeat a Map lookup. Entries are frozen and every caller gets its own copy, so no caller can
+ * change what another one reads. Bounded, so webhook-supplied junk cannot grow memory.
+ */
+const PARSE_CACHE_MAX = 4096;
+const parseCache = new Map<string, Readonly<PhoneInfo>>();
+
+/**
  * Parse a phone number (or sender id) typed in any common format. Never throws: anything that is
  * not a number comes back as kind 'unparsable' with a problem.
  */
 export function parsePhone(input: string, defaultCountry: 'US' | 'CA' = 'US'): PhoneInfo {
+  const key = `${defaultCountry}|${input}`;
+  const hit = parseCache.get(key);
+  if (hit !== undefined) {
+    // Refresh recency: Map iteration order is insertion order, the oldest entry comes first.
+    parseCache.delete(key);
+    parseCache.set(key, hit);
+    return { ...hit };
+  }
+  const info = Object.freeze(parsePhoneUncached(input, defaultCountry));
+  if (parseCache.size >= PARSE_CACHE_MAX) {
+    const oldest = parseCache.keys().next();
+    if (!oldest.done) parseCache.delete(oldest.value);
+  }
+  parseCache.set(key, info);
+  return { ...info };
+}
+
+/** Test hook: how many parse results are cached (bounded by PARSE_CACHE_MAX). */
+export function parsePhoneCacheSize(): number {
+  return parseCache.size;
+}
+
+function parsePhoneUncached(input: string, defaultCountry: 'US' | 'CA'): PhoneInfo {
   // "tel:" URIs (RFC 3966) come from links and some provider payloads.
   const trimmed = input.trim().replace(/^tel:/i, '');
   if (trimmed === '') return unparsable(input, 'No number was given.');
@@ -214,10 +247,22 @@ export function formatForDisplay(numberOrSender: string): string {
 }
 
 let regionNames: Intl.DisplayNames | null | undefined;
+/** Intl.DisplayNames#of is slow, and eligibility asks for the same few countries on every check. */
+const countryNames = new Map<string, string | null>();
+const COUNTRY_NAMES_MAX = 512;
 
 /** English country name for an ISO 3166 alpha-2 code ("CA" -> "Canada"); null when unknown. */
 export function countryName(code: string | null): string | null {
   if (!code) return null;
+  const cached = countryNames.get(code);
+  if (cached !== undefined) return cached;
+  const name = countryNameUncached(code);
+  if (countryNames.size >= COUNTRY_NAMES_MAX) countryNames.clear();
+  countryNames.set(code, name);
+  return name;
+}
+
+function countryNameUncached(code: string): string | null {
   if (regionNames === undefined) {
     try {
       regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
