@@ -4,20 +4,54 @@
 // in the same run as the ratio.
 //
 //   npx tsx bench/inbound.ts            (or from bench/run.ts: runInboundBench + formatInboundBench)
+//   BENCH_SLACK=inprocess               the fake Slack inside the bridge's process (the old setup)
+//   BENCH_PROFILE=<file.cpuprofile>     CPU profile of the bridge's process during the 300/s phase
+//   BENCH_DELIVERY_YIELD=0, BENCH_DELIVERY_CONCURRENCY=<n>   A/B knobs (defaults: what
+//                                       src/wiring.ts runs); printed with the result
+//   BENCH_NO_AUTOCHECKPOINT=1           diagnostic only: no WAL checkpoints at all (not a setting
+//                                       the bridge may run with; shows what checkpoint stalls cost)
 //
 // Reports: accepted webhooks/s (closed loop, 32 in flight), webhook ack latency p50/p99 at 300/s,
 // and end-to-end (webhook sent -> message posted in the Slack thread) p50/p99 at 100/s.
-// The load generator runs in a child process (bench/inboundLoad.ts); the fakes share the
-// bridge's process. Other work on the machine shows in the numbers: they are a floor.
+// The load generator runs in a child process (bench/inboundLoad.ts). The fake Slack runs in a
+// child process too by default (bench/fakeSlackProcess.ts): real Slack is another machine, and
+// in the bridge's process the fake's work would be billed to the bridge (CPU per webhook and the
+// event loop the acks wait on). Other work on the machine shows in the numbers: they are a floor.
 
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import express from 'express';
-import { createSlackHarness, OUR, PUBLIC_URL, type SlackHarness } from '../test/chat/slack/harness.js';
+import { createSlackPlatform } from '../adapters/chat/slack/index.js';
+import { createTwilioProvider } from '../adapters/sms/twilio/index.js';
+import { createDeliveryQueue } from '../jobs/deliveryQueue.js';
+import { createDeliveryPipeline, createOutboundPipeline } from '../jobs/pipeline.js';
+import type { AppContext } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createDeliverHandler } from '../src/delivery/deliverMessage.js';
+import { ChatRegistry } from '../src/delivery/registry.js';
+import { createStatusNotifier } from '../src/delivery/statusNotifier.js';
+import { createHttpApp } from '../src/http/app.js';
+import { createLogger } from '../src/logger.js';
+import { createMediaFetcher } from '../src/media/fetcher.js';
+import { createMetrics } from '../src/metrics.js';
+import { startFakeSlack } from '../test/fakes/fakeSlack.js';
+import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
+import { openStore } from '../src/store/index.js';
 import type { LoadArgs, LoadResult } from './inboundLoad.js';
+
+const OUR = '+14155552671';
+const CHANNEL = 'C0SMS';
+const PUBLIC_URL = 'http://bridge.test';
+const TWILIO = { accountSid: 'ACbench00000000000000000000000000', authToken: randomBytes(16).toString('hex') };
+
+export type SlackMode = 'child' | 'inprocess';
 
 export interface LatencyStats {
   count: number;
@@ -27,6 +61,10 @@ export interface LatencyStats {
 }
 
 export interface InboundBenchResult {
+  /** Where the fake Slack ran: its own process (like real Slack) or inside the bridge's. */
+  slack: SlackMode;
+  /** Non-default delivery worker settings of this run (A/B knobs), '' when none. */
+  knobs: string;
   bare: { acceptedPerSec: number; ack300: LatencyStats };
   bridge: {
     acceptedPerSec: number;
@@ -38,8 +76,8 @@ export interface InboundBenchResult {
     loopDelayMax: number;
     /**
      * CPU time of the bridge's process per webhook while the 300/s load runs (user + system, µs):
-     * ack, delivery job and Slack post, plus the fake Slack that shares the process, plus the
-     * idle cost below. Less dependent on other work on the machine than latencies are.
+     * ack, delivery job and Slack post (plus the fake Slack when it shares the process), plus
+     * the idle cost below. Less dependent on other work on the machine than latencies are.
      */
     cpuPerWebhookUs300: number;
     /** CPU the bridge's process uses with no traffic at all (queue polling, timers), % of a core. */
@@ -102,20 +140,182 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 
+/** The fake Slack as the bridge sees it: an API URL, plus what the benchmark reads back. */
+interface BenchSlack {
+  apiUrl: string;
+  botToken: string;
+  /** Messages posted so far (thread roots included). */
+  count(): Promise<number>;
+  /** [text, arrival epoch ms] of every post since the previous call. */
+  arrivals(): Promise<Array<[string, number]>>;
+  close(): Promise<void>;
+}
+
+async function inProcessSlack(): Promise<BenchSlack> {
+  const fake = await startFakeSlack();
+  fake.addChannel(CHANNEL, 'sms-desk');
+  let arrivals: Array<[string, number]> = [];
+  fake.onPost = (m) => {
+    if (m.text) arrivals.push([m.text, performance.timeOrigin + performance.now()]);
+  };
+  return {
+    apiUrl: fake.apiUrl,
+    botToken: fake.botToken,
+    count: async () => fake.messages.length,
+    async arrivals() {
+      const a = arrivals;
+      arrivals = [];
+      return a;
+    },
+    close: () => fake.close(),
+  };
+}
+
+const SLACK_SCRIPT = fileURLToPath(new URL('./fakeSlackProcess.ts', import.meta.url));
+
+async function childSlack(): Promise<BenchSlack> {
+  const child: ChildProcess = fork(SLACK_SCRIPT, [CHANNEL], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T>(msg: string, key: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const on = (m: unknown) => {
+        if (m && typeof m === 'object' && key in m) {
+          child.off('message', on);
+          child.off('exit', onExit);
+          resolve(m as T);
+        }
+      };
+      const onExit = (code: number | null) => reject(new Error(`fake Slack process exited (${code})`));
+      child.on('message', on);
+      child.once('exit', onExit);
+      if (msg) child.send(msg);
+    });
+  const hello = await ask<{ apiUrl: string; botToken: string }>('', 'apiUrl');
+  return {
+    apiUrl: hello.apiUrl,
+    botToken: hello.botToken,
+    count: async () => (await ask<{ count: number }>('count', 'count')).count,
+    arrivals: async () => (await ask<{ arrivals: Array<[string, number]> }>('dump', 'arrivals')).arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}
+
+interface BenchBridge {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The bridge as src/wiring.ts builds it for Twilio + Slack (same queue, pipeline and adapter
+ * defaults), on a temp SQLite file and a unique Redis prefix, with the number mapped to CHANNEL.
+ */
+async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
+  const prefix = uniquePrefix();
+  const temp = { dir: mkdtempSync(join(tmpdir(), 'sms-bridge-bench-')) };
+  const config = loadConfig({
+    PORT: '0',
+    PUBLIC_URL,
+    DATA_DIR: temp.dir,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: randomBytes(16).toString('hex'),
+    SLACK_API_URL: slack.apiUrl,
+    TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+    TWILIO_AUTH_TOKEN: TWILIO.authToken,
+    // Never called: inbound only (outbound has its own benchmark).
+    TWILIO_API_URL: 'http://127.0.0.1:9',
+  });
+  const logger = createLogger({ level: 'silent' });
+  const redis = newRedis();
+  const clock = { now: () => new Date() };
+  // DIAGNOSTIC ONLY (BENCH_NO_AUTOCHECKPOINT=1): no WAL auto-checkpoint in the bridge's
+  // connection, to measure what the checkpoints' synchronous I/O stalls cost the acks. Not a
+  // production setting (the WAL would grow without bound); printed with the result.
+  const store = openStore({ file: join(temp.dir, 'bench.db') });
+  if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
+  const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const registry = new ChatRegistry();
+  const notifier = createStatusNotifier({ store, registry, logger });
+  const deliveries = createDeliveryQueue({ connection: redis, prefix });
+  const tw = createTwilioProvider(
+    { accountSid: TWILIO.accountSid, authToken: TWILIO.authToken, apiUrl: 'http://127.0.0.1:9', publicUrl: PUBLIC_URL },
+    { store, clock, deliveries, notifier, logger },
+  );
+  const fetcher = createMediaFetcher({ store, dataDir: temp.dir, sources: { twilio: tw.mediaSource } });
+  const providers = (id: string) => (id === tw.provider.id ? tw.provider : null);
+  const outbound = createOutboundPipeline({ store, clock, redis, prefix, providers, notifier, logger });
+  const delivery = createDeliveryPipeline({
+    store,
+    clock,
+    redis,
+    prefix,
+    queue: deliveries,
+    deliver: createDeliverHandler({ store, registry, logger }),
+    fetchPendingMedia: async (id) => {
+      await fetcher.fetchPendingMedia(id);
+    },
+    logger,
+    // A/B knobs only (defaults are what src/wiring.ts runs): BENCH_DELIVERY_YIELD=0 turns the
+    // delivery worker's per-turn yielding off, BENCH_DELIVERY_CONCURRENCY=<n> sets its concurrency.
+    options: {
+      yieldToLoop: process.env.BENCH_DELIVERY_YIELD === '0' ? false : undefined,
+      concurrency: process.env.BENCH_DELIVERY_CONCURRENCY ? Number(process.env.BENCH_DELIVERY_CONCURRENCY) : undefined,
+    },
+  });
+  const slackRt = createSlackPlatform(ctx, {
+    queue: outbound.queue,
+    deliveries,
+    providerCaps: (id) => providers(id)?.capabilities ?? null,
+    registry,
+    pace: null,
+  });
+  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
+  await outbound.start();
+  await delivery.start();
+  await slackRt.start();
+  const app = createHttpApp(ctx, [slackRt.mount, (a) => void a.use(tw.router)]);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await slackRt.stop();
+      await delivery.stop();
+      await outbound.stop();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      store.close();
+      rmSync(temp.dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Waits until nothing new has been posted to the fake Slack for a second (backlog drained). */
-async function waitDrained(h: SlackHarness): Promise<void> {
+async function waitDrained(slack: BenchSlack): Promise<void> {
   const until = Date.now() + 120_000;
   let last = -1;
   while (Date.now() < until) {
-    const posted = h.slack.messages.length;
+    const posted = await slack.count();
     if (posted === last) return;
     last = posted;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
 
-export async function runInboundBench(opts: { seconds?: number } = {}): Promise<InboundBenchResult> {
+export async function runInboundBench(opts: { seconds?: number; slack?: SlackMode } = {}): Promise<InboundBenchResult> {
   const seconds = opts.seconds ?? 5;
+  const mode: SlackMode = opts.slack ?? (process.env.BENCH_SLACK === 'inprocess' ? 'inprocess' : 'child');
 
   const bare = await bareServer();
   const bareArgs = { url: bare.url, publicUrl: PUBLIC_URL, authToken: 'x', accountSid: 'ACx', to: OUR };
@@ -124,14 +324,17 @@ export async function runInboundBench(opts: { seconds?: number } = {}): Promise<
   const bareRate = await load({ ...bareArgs, mode: 'rate', rate: 300, seconds, offset: 100_000 });
   await bare.close();
 
-  const h = await createSlackHarness();
+  const slack = mode === 'child' ? await childSlack() : await inProcessSlack();
+  const bridge = await startBridge(slack).catch(async (err: unknown) => {
+    await slack.close();
+    throw err;
+  });
   try {
-    h.setupNumber();
-    const args = { url: h.url, publicUrl: PUBLIC_URL, authToken: h.twilio.authToken, accountSid: h.twilio.accountSid, to: OUR };
+    const args = { url: bridge.url, publicUrl: PUBLIC_URL, authToken: TWILIO.authToken, accountSid: TWILIO.accountSid, to: OUR };
     await load({ ...args, mode: 'closed', concurrency: 8, seconds: 1, offset: 0 }); // warm-up, creates threads
-    await waitDrained(h);
+    await waitDrained(slack);
     const closed = await load({ ...args, mode: 'closed', concurrency: 32, seconds: 3, offset: 10_000 });
-    await waitDrained(h);
+    await waitDrained(slack);
     // The bridge's event-loop delay during the 300/s phase: tells stalls in this process apart
     // from waits elsewhere (Redis, other processes on the machine).
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -142,7 +345,7 @@ export async function runInboundBench(opts: { seconds?: number } = {}): Promise<
     const rate300 = await load({ ...args, mode: 'rate', rate: 300, seconds, offset: 100_000 });
     loop.disable();
     const cpu300 = process.cpuUsage(cpu0);
-    await waitDrained(h);
+    await waitDrained(slack);
     const idle0 = process.cpuUsage();
     const idleStart = performance.now();
     await new Promise((r) => setTimeout(r, 2000));
@@ -150,20 +353,30 @@ export async function runInboundBench(opts: { seconds?: number } = {}): Promise<
     const idleCpuPercent = ((idle.user + idle.system) / 1000 / (performance.now() - idleStart)) * 100;
     if (profiler) await profiler.stop(process.env.BENCH_PROFILE as string);
 
-    // End to end at 100/s: webhook sent (child's clock, epoch ms) -> its text posted to Slack.
+    // End to end at 100/s: webhook sent (child's clock, epoch ms) -> its text posted to Slack
+    // (the fake's clock, epoch ms; same machine, so comparable).
+    await slack.arrivals(); // forget earlier phases
     const postedAt = new Map<string, number>();
-    h.slack.onPost = (m) => {
-      if (m.text) postedAt.set(m.text, performance.timeOrigin + performance.now());
+    const collect = async () => {
+      for (const [text, at] of await slack.arrivals()) postedAt.set(text, at);
     };
     const rate100 = await load({ ...args, mode: 'rate', rate: 100, seconds, offset: 200_000 });
     const until = Date.now() + 30_000;
-    while (postedAt.size < rate100.sent.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    h.slack.onPost = null;
+    await collect();
+    while (postedAt.size < rate100.sent.length && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      await collect();
+    }
     const e2e = rate100.sent.flatMap((s) => {
       const at = postedAt.get(`bench ${s.i}`);
       return at === undefined ? [] : [at - s.at];
     });
     return {
+      slack: mode,
+      knobs: ['BENCH_DELIVERY_YIELD', 'BENCH_DELIVERY_CONCURRENCY', 'BENCH_NO_AUTOCHECKPOINT']
+        .filter((k) => process.env[k])
+        .map((k) => `${k}=${process.env[k]}`)
+        .join(' '),
       bare: { acceptedPerSec: bareClosed.accepted / (bareClosed.elapsedMs / 1000), ack300: stats(bareRate.latencies) },
       bridge: {
         acceptedPerSec: closed.accepted / (closed.elapsedMs / 1000),
@@ -178,7 +391,8 @@ export async function runInboundBench(opts: { seconds?: number } = {}): Promise<
       },
     };
   } finally {
-    await h.close();
+    await bridge.close();
+    await slack.close();
   }
 }
 
@@ -186,11 +400,11 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 export function formatInboundBench(r: InboundBenchResult): string {
   return [
-    'inbound (signed Twilio webhooks -> bridge -> fake Slack; load generator in a child process)',
+    `inbound (signed Twilio webhooks -> bridge -> fake Slack ${r.slack === 'child' ? 'in a child process' : 'INSIDE the bridge process'}; load generator in a child process)${r.knobs ? `; ${r.knobs}` : ''}`,
     `  accepted webhooks/s (32 in flight): bridge ${r.bridge.acceptedPerSec.toFixed(0)}, bare express ${r.bare.acceptedPerSec.toFixed(0)} -> ${((100 * r.bridge.acceptedPerSec) / r.bare.acceptedPerSec).toFixed(0)}% of bare`,
     `  webhook ack at 300/s: bridge p50 ${ms(r.bridge.ack300.p50)} p99 ${ms(r.bridge.ack300.p99)} (n=${r.bridge.ack300.count}); bare p50 ${ms(r.bare.ack300.p50)} p99 ${ms(r.bare.ack300.p99)} (target p99 < 20 ms)`,
     `  end-to-end at 100/s (webhook -> Slack thread post): p50 ${ms(r.bridge.e2e100.p50)} p99 ${ms(r.bridge.e2e100.p99)} max ${ms(r.bridge.e2e100.max)} (n=${r.bridge.e2e100.count}, not seen ${r.bridge.lost}; target p99 < 100 ms)`,
-    `  bridge event-loop delay during 300/s: p99 ${ms(r.bridge.loopDelayP99)} max ${ms(r.bridge.loopDelayMax)}; bridge process CPU ${r.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook (ack + delivery + in-process fake Slack); idle ${r.bridge.idleCpuPercent.toFixed(0)}% of a core`,
+    `  bridge event-loop delay during 300/s: p99 ${ms(r.bridge.loopDelayP99)} max ${ms(r.bridge.loopDelayMax)}; bridge process CPU ${r.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook (ack + delivery${r.slack === 'inprocess' ? ' + in-process fake Slack' : ''}); idle ${r.bridge.idleCpuPercent.toFixed(0)}% of a core`,
     `  non-200 answers or errors: ${r.bridge.errors}`,
   ].join('\n');
 }

@@ -341,6 +341,8 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
       session.connect();
       if (process.env.BENCH_PROFILE) {
         await session.post('Profiler.enable');
+        // Finer than the default (~1 ms) so per-message costs of a few us show up.
+        await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_US ?? 200) });
         await session.post('Profiler.start');
       }
       const pipeline = await runPipeline(o, store, fake, redis, `${prefix}-p`, items, { pacedRate: null });
@@ -353,7 +355,20 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
     }
     if (only === 'paced') {
       const items = seed(store, o, Math.round(o.pacedRate * o.pacedSeconds), 'paced');
+      const { Session } = await import('node:inspector/promises');
+      const session = new Session();
+      session.connect();
+      if (process.env.BENCH_PROFILE) {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_US ?? 200) });
+        await session.post('Profiler.start');
+      }
       const paced = await runPipeline(o, store, fake, redis, `${prefix}-r`, items, { pacedRate: o.pacedRate });
+      if (process.env.BENCH_PROFILE) {
+        const { profile } = await session.post('Profiler.stop');
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile));
+      }
       return { options: o, pipeline: paced, bare: paced, ratio: 1, paced };
     }
     const bare = await runBare(o, o.redisUrl, `${prefix}-b`, o.n);

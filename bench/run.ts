@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark of the bridge, one after the other, numbers on stdout.
 //   npm run bench              outbound (issue 4) then inbound (issue 5)
 //   npm run bench outbound     one part only (likewise `inbound`)
+//   BENCH_SLACK=inprocess npm run bench inbound   the inbound fake Slack inside the bridge's process
 // Ends with a compact summary table (markdown) to paste in a note. The machine's core count and
 // its load average before and after each part are printed: the numbers are only comparable
 // between runs made in the same conditions.
@@ -30,7 +31,7 @@ export function formatSummary(out: OutboundBenchResult | null, inb: InboundBench
   }
   if (inb) {
     rows.push([
-      'inbound webhook ack p99 at 300/s',
+      `inbound webhook ack p99 at 300/s (fake Slack ${inb.slack === 'child' ? 'in a child process' : 'in the bridge process'})`,
       `${ms(inb.bridge.ack300.p99)} (p50 ${ms(inb.bridge.ack300.p50)}; bare express p99 ${ms(inb.bare.ack300.p99)}; loop delay p99 ${ms(inb.bridge.loopDelayP99)}; CPU ${inb.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook)`,
       '< 20 ms',
       ok(inb.bridge.ack300.p99 < 20),

@@ -39,10 +39,43 @@ export interface DeliveryWorkerOptions {
   /** Records a delivery given up for good (optional; logged otherwise). */
   onGiveUp?: (messageId: string, reason: string) => Promise<void>;
   concurrency?: number;
+  /**
+   * Let every delivery step wait for its own event-loop turn (default true): see yieldGate.
+   * False runs steps as soon as their promises resolve (benchmark comparison only).
+   */
+  yieldToLoop?: boolean;
   backoff?: BackoffOptions;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   logger?: Logger;
+}
+
+/**
+ * Webhook acks share the event loop with deliveries, and an ack may only be sent once its message
+ * is stored and its delivery enqueued. Delivery work arrives in bursts: one Redis reply batch or
+ * a handful of Slack answers resolve many jobs' promises in the same tick, and their continuations
+ * (SQLite reads, building Slack requests) then run back to back as microtasks while incoming
+ * webhooks wait for the next poll phase. The gate lets ONE waiting delivery step go per loop turn
+ * (setImmediate, after the poll phase): between two steps the loop always reads the sockets, so a
+ * webhook waits behind one delivery step at most, not behind a burst. Deliveries are not slowed
+ * when nothing else is waiting: an idle loop turns in microseconds.
+ */
+export function yieldGate(): () => Promise<void> {
+  const waiting: Array<() => void> = [];
+  let scheduled = false;
+  const release = (): void => {
+    waiting.shift()?.();
+    if (waiting.length > 0) setImmediate(release);
+    else scheduled = false;
+  };
+  return () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(release);
+      }
+    });
 }
 
 /** Retry rules for chat posting: Retry-After waits, retryable errors back off, others fail. */
@@ -62,6 +95,7 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): Worker<LaneJo
     log?.error({ messageId: id, reason }, 'chat delivery given up');
     await opts.onGiveUp?.(id, reason);
   };
+  const turn = opts.yieldToLoop === false ? () => Promise.resolve() : yieldGate();
   return createOrderedWorker({
     target: opts.queue.ordered,
     connection: opts.connection,
@@ -74,8 +108,12 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): Worker<LaneJo
     abandon: giveUp,
     handler: async (item, ctx) => {
       try {
+        await turn();
         await opts.fetchPendingMedia?.(item.id);
         await opts.deliver(item.id);
+        // The job's completion (lane upkeep, BullMQ's move to completed and next fetch) is one
+        // more step of its own.
+        await turn();
         return { kind: 'done' };
       } catch (err) {
         const outcome = deliveryOutcome(err, ctx);

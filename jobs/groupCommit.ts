@@ -1,10 +1,15 @@
 // Group commit for the send worker's SQLite writes. A SQLite commit costs far more than the
 // statements in it (measured here: ~120-250 us per single-message transaction, ~40 us per message
 // when 32 share one), and the worker runs many sends at once. Writes queued during one event-loop
-// turn therefore run in ONE transaction, each inside its own savepoint (a failing one is rolled
-// back alone and rejects only its caller). Every caller still waits for the commit before it goes
+// turn therefore run in ONE transaction. Every caller still waits for the commit before it goes
 // on, so durability is unchanged: the ledger row is on disk before the provider call, the 'sent'
 // record before the job completes. Cost: at most one event-loop turn of latency.
+// Isolation of a failing write: the batch first runs optimistically with no savepoint per item
+// (a savepoint is two more statements and a new transaction wrapper per item, the bulk of the
+// cost of a small write). If any item throws, the whole batch is rolled back and every item runs
+// again in its own transaction, so a failing one is undone alone and rejects only its caller,
+// exactly as with a savepoint each. Items must therefore be plain store work that may run twice
+// (their first run is rolled back): no side effect outside the store except logging.
 export interface GroupCommit {
   run<T>(fn: () => T): Promise<T>;
 }
@@ -25,27 +30,26 @@ export function createGroupCommit(store: { transaction<T>(fn: () => T): T }, opt
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let values: unknown[];
     try {
-      store.transaction(() => {
-        for (const item of batch) {
-          try {
-            results.push({ ok: true, value: store.transaction(item.fn) });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-        }
-      });
+      values = store.transaction(() => batch.map((item) => item.fn()));
     } catch (error) {
-      // The commit itself failed: nothing of the batch is stored.
-      for (const item of batch) item.reject(error);
+      const only = batch.length === 1 ? batch[0] : undefined;
+      if (only) {
+        only.reject(error);
+        return;
+      }
+      // One item (or the commit) failed: nothing of the batch is stored. Each on its own now.
+      for (const item of batch) {
+        try {
+          item.resolve(store.transaction(item.fn));
+        } catch (error) {
+          item.reject(error);
+        }
+      }
       return;
     }
-    batch.forEach((item, i) => {
-      const r = results[i];
-      if (r?.ok) item.resolve(r.value);
-      else item.reject(r ? r.error : new Error('group commit lost a result'));
-    });
+    batch.forEach((item, i) => item.resolve(values[i]));
   }
 
   return {

@@ -56,10 +56,27 @@ if head == ARGV[1] then return {1, head} end
 if redis.call('LPOS', KEYS[1], ARGV[1]) then return {0, head} end
 return {-1, ''}`;
 
-// Remove the item, return the new head ('' when the lane is empty).
+// Remove the item, return the new head ('' when the lane is empty). With ARGV[2] (the job key
+// prefix, e.g. 'smsb:send:send-') the new head's job, when it exists and has not run, is marked
+// head in its data ({"head": true}) in the same atomic step that saw it become the head: its first
+// run then skips the lane check (one round trip less per message), as an item that was the head
+// at enqueue does. Items leave a lane only when done, so "was the head" stays true until then.
 const LANE_DONE = `
 redis.call('LREM', KEYS[1], 1, ARGV[1])
-return redis.call('LINDEX', KEYS[1], 0) or ''`;
+local nxt = redis.call('LINDEX', KEYS[1], 0)
+if not nxt then return '' end
+if ARGV[2] ~= '' then
+  local key = ARGV[2] .. string.gsub(nxt, ':', '_')
+  local raw = redis.call('HGET', key, 'data')
+  if raw and redis.call('HEXISTS', key, 'processedOn') == 0 then
+    local ok, data = pcall(cjson.decode, raw)
+    if ok and type(data) == 'table' and data.id == nxt and data.head ~= true then
+      data.head = true
+      redis.call('HSET', key, 'data', cjson.encode(data))
+    end
+  end
+end
+return nxt`;
 
 export type LanePosition = { state: 'head' } | { state: 'behind'; head: string } | { state: 'absent' };
 
@@ -76,7 +93,7 @@ export class Lanes {
   ) {
     this.add = defineScript<number>(redis, 'smsbLaneAdd2', 2, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck', 1, LANE_CHECK);
-    this.done = defineScript<string>(redis, 'smsbLaneDone', 1, LANE_DONE);
+    this.done = defineScript<string>(redis, 'smsbLaneDone2', 1, LANE_DONE);
   }
 
   key(lane: string): string {
@@ -95,9 +112,12 @@ export class Lanes {
     return { state: 'absent' };
   }
 
-  /** Removes the item; returns the lane's new head, or null when it is empty. */
-  async finish(lane: string, id: string): Promise<string | null> {
-    const next = await this.done([this.key(lane)], [id]);
+  /**
+   * Removes the item; returns the lane's new head, or null when it is empty. `jobKeyPrefix` (the
+   * queue's key of job id `<kind>-`): mark the new head's job as head (see LANE_DONE).
+   */
+  async finish(lane: string, id: string, jobKeyPrefix = ''): Promise<string | null> {
+    const next = await this.done([this.key(lane)], [id, jobKeyPrefix]);
     return next === '' ? null : next;
   }
 }
@@ -206,8 +226,10 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     await promoteJob(opts.queue, opts.kind, id).catch((err: unknown) => report(err, 'wake'));
   }
 
+  const jobKeyPrefix = opts.queue.toKey(jobIdFor(opts.kind, ''));
+
   async function finish(item: LaneJobData): Promise<void> {
-    await wake(await opts.lanes.finish(item.lane, item.id));
+    await wake(await opts.lanes.finish(item.lane, item.id, jobKeyPrefix));
   }
 
   /** Make sure the head we wait for can make progress (see "Self-healing" above). */
@@ -253,9 +275,10 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   async function processItem(job: Job<LaneJobData>, token?: string): Promise<unknown> {
     if (!token) throw new Error('ordered processing needs the job token (BullMQ 5 processor signature)');
     const item: LaneJobData = { id: job.data.id, lane: job.data.lane };
-    // Fast path: an item that was the head when enqueued stays the head until it is finished
-    // (items leave a lane only when done), so its FIRST run needs no lane check. Re-runs (stall,
-    // admin retry) check, because by then the item may have been finished already.
+    // Fast path: an item that was the head when enqueued, or that the finisher of its predecessor
+    // saw become the head (LANE_DONE marks its job), stays the head until it is finished (items
+    // leave a lane only when done), so its FIRST run needs no lane check. Re-runs (stall, admin
+    // retry) check, because by then the item may have been finished already.
     const firstRun = job.attemptsStarted <= 1 && job.attemptsMade === 0;
     const pos: LanePosition = firstRun && job.data.head === true ? { state: 'head' } : await opts.lanes.position(item.lane, item.id);
     if (pos.state === 'behind') return park(job, token);
@@ -285,7 +308,14 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
 
     switch (outcome.kind) {
       case 'done':
-        if (inLane) await finish(item);
+        // Not awaited: the lane step is written now, on the connection BullMQ then uses for the
+        // job's completion, so Redis frees the lane BEFORE it completes the job (same order as
+        // awaiting) while the two share one write and one round trip. The successor's wake-up
+        // follows LANE_DONE's answer. Should the process die in between, a parked successor's
+        // heal() finds the completed head and frees the lane (see "Self-healing").
+        if (inLane) {
+          finish(item).catch((err: unknown) => report(err, 'finish'));
+        }
         return outcome.result ?? null;
       case 'fail':
         if (inLane) await finish(item);
@@ -308,6 +338,6 @@ export async function cleanupUnhandledFailure(
 ): Promise<void> {
   if (isHandledError(err)) return;
   await opts.abandon(job.data.id, err.message);
-  const next = await opts.lanes.finish(job.data.lane, job.data.id);
+  const next = await opts.lanes.finish(job.data.lane, job.data.id, opts.queue.toKey(jobIdFor(opts.kind, '')));
   if (next !== null) await promoteJob(opts.queue, opts.kind, next);
 }

@@ -19,6 +19,7 @@
 // re-enqueueing an OLDER lost one of the same conversation goes first. It needs Redis to have lost
 // data and a reply in that conversation during the recovery's first moments.
 import { closeSettled } from './settle.js';
+import { coalesceWrites } from './coalesceWrites.js';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -69,6 +70,8 @@ export interface OutboundPipelineDeps {
     groupCommitMax?: number;
     /** Re-enqueue pending outbound messages from the store at start (default true). */
     recoverOnStart?: boolean;
+    /** Coalesce the Redis connection's writes per event-loop turn (default true). */
+    coalesceRedisWrites?: boolean;
   };
 }
 
@@ -118,6 +121,8 @@ export function rateKeyPrefix(prefix: string): string {
 
 export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipeline {
   const o = deps.options ?? {};
+  // One writev per event-loop turn instead of one write(2) per Redis command (coalesceWrites.ts).
+  if (o.coalesceRedisWrites !== false) coalesceWrites(deps.redis);
   const queue = createOutboundQueue({ connection: deps.redis, prefix: deps.prefix, attempts: o.attempts, maxParkMs: o.maxParkMs });
   const limiter = o.rateLimits === false ? null : createRateLimiter(deps.redis, rateKeyPrefix(deps.prefix), o.onRateDecision);
   const worker =
@@ -179,6 +184,8 @@ export interface DeliveryPipelineDeps {
   options?: WorkerTuning & {
     /** How far back start-up recovery looks for undelivered messages (default 24 h; 0 = off). */
     recoverWindowMs?: number;
+    /** One delivery step per event-loop turn, so webhook acks never wait behind a burst (default true). */
+    yieldToLoop?: boolean;
   };
   /** Use an existing producer (the one handed to requestOutbound/recordInbound callers). */
   queue?: BullDeliveryQueue;
@@ -210,6 +217,7 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
           fetchPendingMedia: deps.fetchPendingMedia,
           onGiveUp: deps.onGiveUp,
           concurrency: o.concurrency,
+          yieldToLoop: o.yieldToLoop,
           backoff: o.backoff,
           lockDurationMs: o.lockDurationMs,
           stalledIntervalMs: o.stalledIntervalMs,

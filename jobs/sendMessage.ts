@@ -20,14 +20,13 @@
 // connection that never opened (providerCode 'connect_failed') is not ambiguous: nothing left, so
 // it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
-import { CONNECT_FAILED } from '../adapters/sms/shared/httpClient.js';
 import { recheckAtSend } from '../src/core/index.js';
-import { ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
+import { CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
 import type { Clock, MessageRepo, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
 import { sendKey } from '../src/core/sendKey.js';
 import { isFinalStatus } from '../src/core/status.js';
-import type { Message, OutboundSms, ProviderId } from '../src/core/types.js';
-import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerRepo, type SqliteMessageRepo } from '../src/store/index.js';
+import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../src/core/types.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../src/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
 import type { ItemContext, ItemOutcome, LaneJobData } from './lanes.js';
 import { segmentsPerSecond, type RateLimiter } from './rateLimiter.js';
@@ -43,12 +42,13 @@ export const OUTCOME_UNKNOWN_CODE = OUTCOME_UNKNOWN_ERROR_CODE;
  */
 export type PipelineStore = Store & {
   sendLedger: SendLedgerRepo;
-  messages: MessageRepo & Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered'>>;
+  messages: MessageRepo &
+    Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>>;
 };
 
 /**
  * providerCodes of network errors that prove the request never reached the provider: safe to send
- * again. The SMS adapters report every such failure as CONNECT_FAILED (shared/httpClient.ts); the
+ * again. The SMS adapters report every such failure as CONNECT_FAILED (src/core/errors.ts); the
  * raw socket codes are kept for providers that pass them through unchanged.
  */
 export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
@@ -83,6 +83,10 @@ export function createSendHandler(deps: SendDeps) {
   const log = deps.logger;
   const providerCaps = (id: string) => deps.providers(id)?.capabilities ?? null;
   const commit = createGroupCommit(store, { maxBatch: deps.groupCommitMax ?? 64 });
+  // recheckAtSend runs inside prepare(), i.e. inside a group-commit transaction already: its own
+  // transaction would only add a savepoint (and a new transaction wrapper) per message. It reads
+  // first and writes once at the very end, so joining the enclosing transaction keeps it atomic.
+  const recheckStore: Store = { ...store, transaction: <T>(fn: () => T): T => fn() };
 
   async function notify(message: Message | null): Promise<void> {
     if (!message) return;
@@ -104,30 +108,85 @@ export function createSendHandler(deps: SendDeps) {
 
   /** Mark sent (idempotent): provider id, ledger done, status forward only. Runs in a commit. */
   function recordSent(id: string, provider: ProviderId, providerMessageId: string): Message | null {
+    const messages = store.messages;
+    store.sendLedger.finish(id, providerMessageId);
     try {
-      store.messages.setProviderMessageId(id, provider, providerMessageId);
+      // On the SQLite store one UPDATE records the provider id and the status together.
+      if (messages.markSent) return messages.markSent(id, { provider, providerMessageId });
+      messages.setProviderMessageId(id, provider, providerMessageId);
     } catch (err) {
       // The id belongs to another message: record the send anyway, keep the evidence in logs.
       if (!(err instanceof ConflictError)) throw err;
       log?.error({ messageId: id, provider, providerMessageId }, 'provider message id already used');
     }
-    store.sendLedger.finish(id, providerMessageId);
-    return store.messages.advanceStatus(id, 'sent');
+    return messages.markSent ? messages.markSent(id) : messages.advanceStatus(id, 'sent');
   }
 
   type Prepared =
     | { kind: 'outcome'; outcome: ItemOutcome; notify?: Message | null; fail?: { reason: string; code: string } }
     | { kind: 'go'; sms: Omit<OutboundSms, 'mediaUrls'>; message: Message };
 
+  /** What the first reads of a send found (no writes). */
+  type Inspected =
+    | { kind: 'done'; result: string }
+    /** A previous attempt got the provider's answer but died before recording it. */
+    | { kind: 'recorded'; provider: ProviderId; providerMessageId: string }
+    | { kind: 'fail'; reason: string; code: string }
+    | {
+        kind: 'ok';
+        message: Message;
+        conversation: Conversation;
+        number: ProvisionedNumber;
+        provider: SmsProvider;
+        before: SendLedgerEntry | null;
+      };
+
+  /** The cheap reads and decisions before a send; most re-runs end here. */
+  function inspect(id: string): Inspected {
+    const message = store.messages.get(id);
+    if (!message || message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
+    if (message.status === 'sent' || isFinalStatus(message.status)) return { kind: 'done', result: message.status };
+    const before = store.sendLedger.get(id);
+    if (before?.state === 'done' && before.providerMessageId) {
+      return { kind: 'recorded', provider: before.provider, providerMessageId: before.providerMessageId };
+    }
+    const conversation = store.conversations.get(message.conversationId);
+    if (!conversation) return { kind: 'fail', reason: 'its conversation no longer exists', code: 'not_found' };
+    const number = store.numbers.get(conversation.number);
+    const provider = deps.providers(number?.provider ?? message.provider ?? '');
+    if (!number || !provider) {
+      return { kind: 'fail', reason: `no SMS provider is configured for ${conversation.number}`, code: 'no_provider' };
+    }
+    if (before?.state === 'calling' && !provider.capabilities.idempotentSend) {
+      return { kind: 'fail', reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE };
+    }
+    return { kind: 'ok', message, conversation, number, provider, before };
+  }
+
+  /**
+   * A view of the store for recheckAtSend that answers the message, conversation and number
+   * `inspect` read moments ago IN THE SAME TRANSACTION (nothing was written in between, so they
+   * are what a fresh read would return) instead of reading them a second time.
+   */
+  function recheckView(seen: Extract<Inspected, { kind: 'ok' }>): Store {
+    const messages: MessageRepo = Object.create(store.messages) as MessageRepo;
+    messages.get = (id) => (id === seen.message.id ? seen.message : store.messages.get(id));
+    const conversations: Store['conversations'] = Object.create(store.conversations) as Store['conversations'];
+    conversations.get = (id) => (id === seen.conversation.id ? seen.conversation : store.conversations.get(id));
+    const numbers: Store['numbers'] = Object.create(store.numbers) as Store['numbers'];
+    numbers.get = (e164) => (e164 === seen.number.e164 ? seen.number : store.numbers.get(e164));
+    return { ...recheckStore, messages, conversations, numbers };
+  }
+
   /**
    * Eligibility again (an opt-out or a policy switch that arrived meanwhile wins), the crash
    * rule, then 'sending' + ledger row, all in one (group-committed) transaction right before the
-   * provider call.
+   * provider call. `seen`: what inspect() read earlier in this same transaction.
    */
-  function prepare(id: string, providerId: ProviderId, idempotent: boolean): Prepared {
+  function prepare(id: string, providerId: ProviderId, idempotent: boolean, seen?: Extract<Inspected, { kind: 'ok' }>): Prepared {
     let check: ReturnType<typeof recheckAtSend>;
     try {
-      check = recheckAtSend({ store, clock: deps.clock, providerCaps }, id);
+      check = recheckAtSend({ store: seen ? recheckView(seen) : recheckStore, clock: deps.clock, providerCaps }, id);
     } catch (err) {
       if (err instanceof ConflictError || err instanceof NotFoundError) {
         return { kind: 'outcome', outcome: { kind: 'done', result: err.message } };
@@ -138,55 +197,66 @@ export function createSendHandler(deps: SendDeps) {
       log?.info({ messageId: id, refusals: check.refusals.map((r) => r.code) }, 'outbound message refused at send time');
       return { kind: 'outcome', outcome: { kind: 'done', result: 'refused' }, notify: store.messages.get(id) };
     }
-    const previous = store.sendLedger.get(id);
+    const previous = seen ? seen.before : store.sendLedger.get(id);
     if (previous?.state === 'calling' && !idempotent) {
       return { kind: 'outcome', outcome: { kind: 'done' }, fail: { reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE } };
     }
-    store.messages.advanceStatus(id, 'sending');
-    const began = store.sendLedger.begin(id, providerId);
-    if (began.entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
+    if (store.messages.markSending) store.messages.markSending(id);
+    else store.messages.advanceStatus(id, 'sending');
+    // `previous` was read in this same transaction: the one-statement start is enough.
+    const entry = store.sendLedger.start(id, providerId);
+    if (entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
     // Only a message with an earlier provider call can have been resent; the first call of a new
     // message (the hot path) skips the lookup. Non-idempotent providers ignore the key.
     const resend = idempotent && previous !== null ? (store.messages.resendCount?.(id) ?? 0) : 0;
     return { kind: 'go', sms: { ...check.sms, messageId: sendKey(id, resend) }, message: check.message };
   }
 
+  type Step = Inspected | { kind: 'sent-before'; message: Message | null } | { kind: 'prepared'; prepared: Prepared; seen: Extract<Inspected, { kind: 'ok' }> };
+
+  /** inspect() then, when it may go, prepare(): both in ONE transaction (no rate limiter). */
+  function inspectAndPrepare(id: string): Step {
+    const seen = inspect(id);
+    if (seen.kind === 'recorded') return { kind: 'sent-before', message: recordSent(id, seen.provider, seen.providerMessageId) };
+    if (seen.kind !== 'ok') return seen;
+    return { kind: 'prepared', prepared: prepare(id, seen.provider.id, seen.provider.capabilities.idempotentSend, seen), seen };
+  }
+
   return async function handleSend(item: LaneJobData, ctx: ItemContext): Promise<ItemOutcome> {
     const id = item.id;
-    // Cheap reads first (no transaction): most re-runs end here.
-    const message = store.messages.get(id);
-    if (!message || message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
-    if (message.status === 'sent' || isFinalStatus(message.status)) return { kind: 'done', result: message.status };
-
-    // A previous attempt got the provider's answer but died before recording it: record, no send.
-    const before = store.sendLedger.get(id);
-    if (before?.state === 'done' && before.providerMessageId) {
-      const { provider: p, providerMessageId: pid } = before;
-      await notify(await commit.run(() => recordSent(id, p, pid)));
+    // With a rate limiter the reads come first, outside any transaction (the reservation needs
+    // the number), and prepare() reads afresh after the wait. Without one, reads and prepare()
+    // share one group-committed transaction and recheckAtSend reuses the reads.
+    let step: Step = deps.limiter ? inspect(id) : await commit.run(() => inspectAndPrepare(id));
+    if (step.kind === 'done') return { kind: 'done', result: step.result };
+    if (step.kind === 'fail') return failMessage(id, step.reason, step.code);
+    if (step.kind === 'recorded') {
+      const { provider: p, providerMessageId: pid } = step;
+      step = { kind: 'sent-before', message: await commit.run(() => recordSent(id, p, pid)) };
+    }
+    if (step.kind === 'sent-before') {
+      await notify(step.message);
       return { kind: 'done', result: 'sent' };
     }
-
-    const conversation = store.conversations.get(message.conversationId);
-    if (!conversation) return failMessage(id, 'its conversation no longer exists', 'not_found');
-    const number = store.numbers.get(conversation.number);
-    const provider = deps.providers(number?.provider ?? message.provider ?? '');
-    if (!number || !provider) {
-      return failMessage(id, `no SMS provider is configured for ${conversation.number}`, 'no_provider');
+    let seen: Extract<Inspected, { kind: 'ok' }>;
+    let prepared: Prepared;
+    if (step.kind === 'ok') {
+      seen = step;
+      const { number, message, provider } = step;
+      // Throughput of the sending number: hold back (never fail) until the number's slot.
+      if (deps.limiter) {
+        const rate = segmentsPerSecond(number, store.policy.get());
+        const d = await deps.limiter.reserve(number.e164, rate, message.segments, id);
+        if (d.delayMs > 0) return { kind: 'delay', ms: d.delayMs, reason: `rate limit of ${number.e164}` };
+      }
+      // The ledger row is committed before the request leaves (see the header comment).
+      prepared = await commit.run(() => prepare(id, provider.id, provider.capabilities.idempotentSend));
+    } else {
+      seen = step.seen;
+      prepared = step.prepared;
     }
+    const { conversation, provider } = seen;
     const idempotent = provider.capabilities.idempotentSend;
-    if (before?.state === 'calling' && !idempotent) {
-      return failMessage(id, OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CODE);
-    }
-
-    // Throughput of the sending number: hold back (never fail) until the number's slot.
-    if (deps.limiter) {
-      const rate = segmentsPerSecond(number, store.policy.get());
-      const d = await deps.limiter.reserve(number.e164, rate, message.segments, id);
-      if (d.delayMs > 0) return { kind: 'delay', ms: d.delayMs, reason: `rate limit of ${number.e164}` };
-    }
-
-    // The ledger row is committed before the request leaves (see the header comment).
-    const prepared = await commit.run(() => prepare(id, provider.id, idempotent));
     if (prepared.kind === 'outcome') {
       if (prepared.fail) return failMessage(id, prepared.fail.reason, prepared.fail.code);
       if (prepared.notify !== undefined) await notify(prepared.notify);

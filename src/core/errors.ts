@@ -94,6 +94,13 @@ export class RefusedError extends BridgeError {
 }
 
 /**
+ * providerCode of a ProviderError whose request never reached the provider (the connection did
+ * not open): nothing can have been sent, so sending again can never duplicate an SMS. Every SMS
+ * adapter reports such failures with this code; the send worker relies on it.
+ */
+export const CONNECT_FAILED = 'connect_failed';
+
+/**
  * A provider call failed. `retryable` says whether sending again may succeed;
  * `retryAfterMs` carries the provider's Retry-After when it gave one.
  */

@@ -86,6 +86,17 @@ describe('architecture boundaries', () => {
     expect(offences).toEqual([]);
   });
 
+  it('the store, the core and the jobs never import an adapter (jobs reach providers through ports)', () => {
+    const offences: string[] = [];
+    for (const file of sourceFiles('jobs')) {
+      for (const spec of importsOf(file)) {
+        const t = target(file, spec);
+        if (t?.startsWith('adapters/')) offences.push(`${relative(root, file)} imports ${t}`);
+      }
+    }
+    expect(offences).toEqual([]);
+  });
+
   it('the store and the core never import an adapter or a job', () => {
     const offences: string[] = [];
     for (const file of [...sourceFiles('src/core'), ...sourceFiles('src/store')]) {

@@ -11,10 +11,10 @@
 // connection that cannot be opened is reported as CONNECT_FAILED before the whole-call budget
 // runs out. Only an abort of the whole call is ambiguous: it is reported as 'timeout'.
 import { Agent, request, type Dispatcher } from 'undici';
-import { ProviderError } from '../../../src/core/errors.js';
+import { CONNECT_FAILED, ProviderError } from '../../../src/core/errors.js';
 
 /** providerCode of a call whose connection never opened: nothing was sent, safe to retry. */
-export const CONNECT_FAILED = 'connect_failed';
+export { CONNECT_FAILED };
 /** providerCode of a call that got no answer in time: the provider may have accepted it. */
 export const NO_ANSWER_TIMEOUT = 'timeout';
 

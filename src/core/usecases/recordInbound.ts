@@ -53,7 +53,8 @@ export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundRes
     });
     if (duplicate) return duplicateResult(deps, message, keyword, routed);
 
-    for (const ref of sms.media) {
+    // The created rows are the message's media: no second read of what this transaction wrote.
+    const media = sms.media.map((ref) =>
       store.media.create({
         messageId: message.id,
         contentType: ref.contentType ?? 'application/octet-stream',
@@ -62,8 +63,8 @@ export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundRes
         sourceUrl: ref.url,
         status: 'pending',
         reason: null,
-      });
-    }
+      }),
+    );
 
     // Rule 12: the keyword must be the whole message; the message itself is stored and shown too.
     if (keyword === 'stop' || keyword === 'start') {
@@ -71,7 +72,7 @@ export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundRes
     }
 
     return {
-      message: store.messages.get(message.id) ?? message,
+      message: media.length > 0 ? { ...message, media } : message,
       conversation,
       duplicate: false,
       keyword,

@@ -1,5 +1,7 @@
-// Conversations: one per (provisioned number, contact). getOrCreate is INSERT OR IGNORE followed by
-// SELECT, so two connections racing on the same pair end up with the same single row.
+// Conversations: one per (provisioned number, contact). getOrCreate reads first (the common case:
+// the contact wrote before, one indexed SELECT), else inserts with ON CONFLICT DO NOTHING RETURNING;
+// when another connection won the race the insert returns nothing and the winner's row is read, so
+// racing callers always end up with the same single row.
 import { randomUUID } from 'node:crypto';
 import type { ConversationRepo } from '../../core/ports.js';
 import type { Conversation } from '../../core/types.js';
@@ -17,8 +19,8 @@ function toConversation(r: ConversationRow): Conversation {
 }
 
 export function createConversationRepo({ db, now }: RepoContext): ConversationRepo {
-  const insertIgnore = db.prepare(
-    'INSERT OR IGNORE INTO conversations (id, number, contact, created_at) VALUES (?, ?, ?, ?)',
+  const insertReturning = db.prepare<[string, string, string, string], ConversationRow>(
+    'INSERT INTO conversations (id, number, contact, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *',
   );
   const byPair = db.prepare<[string, string], ConversationRow>(
     'SELECT * FROM conversations WHERE number = ? AND contact = ?',
@@ -31,10 +33,13 @@ export function createConversationRepo({ db, now }: RepoContext): ConversationRe
 
   return {
     getOrCreate(number, contact) {
-      const created = insertIgnore.run(randomUUID(), number, contact, now()).changes === 1;
+      const found = byPair.get(number, contact);
+      if (found) return { conversation: toConversation(found), created: false };
+      const inserted = insertReturning.get(randomUUID(), number, contact, now());
+      if (inserted) return { conversation: toConversation(inserted), created: true };
       const row = byPair.get(number, contact);
       if (!row) throw new Error(`conversation ${number}/${contact} vanished after insert`);
-      return { conversation: toConversation(row), created };
+      return { conversation: toConversation(row), created: false };
     },
     get(id) {
       const row = byId.get(id);

@@ -32,9 +32,11 @@ export function toMedia(r: MediaRow): MediaItem {
 }
 
 export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
-  const insert = db.prepare(`
+  // RETURNING: the created row comes back from the insert itself (no second SELECT).
+  const insert = db.prepare<[Record<string, unknown>], MediaRow>(`
     INSERT INTO media (id, message_id, content_type, size, path, source_url, status, reason, created_at)
-    VALUES (@id, @messageId, @contentType, @size, @path, @sourceUrl, @status, @reason, @now)`);
+    VALUES (@id, @messageId, @contentType, @size, @path, @sourceUrl, @status, @reason, @now)
+    RETURNING *`);
   const byId = db.prepare<[string], MediaRow>('SELECT * FROM media WHERE id = ?');
   const forMessage = db.prepare<[string], MediaRow>(
     'SELECT * FROM media WHERE message_id = ? ORDER BY created_at, rowid',
@@ -71,7 +73,7 @@ export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
   return {
     create(input) {
       const id = randomUUID();
-      insert.run({
+      const created = insert.get({
         id,
         messageId: input.messageId,
         contentType: input.contentType,
@@ -82,9 +84,8 @@ export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
         reason: input.reason,
         now: now(),
       });
-      const created = get(id);
       if (!created) throw new Error(`media ${id} vanished after insert`);
-      return created;
+      return toMedia(created);
     },
     get,
     listForMessage: (messageId) => forMessage.all(messageId).map(toMedia),

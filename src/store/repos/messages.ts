@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
-import { canAdvance } from '../../core/status.js';
+import { canAdvance, STATUS_RANK } from '../../core/status.js';
 import type { Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
 import { clampLimit, isUniqueViolation, type RepoContext } from '../shared.js';
 import { createAuditRepo } from './audit.js';
@@ -105,6 +105,19 @@ export interface SqliteMessageRepo extends MessageRepo {
   requeue(id: string, opts: RequeueOptions): RequeueResult;
   /** How many times the message was requeued (its resend generation; 0 = never). */
   resendCount(id: string): number;
+  /**
+   * Send worker, right before the provider call: `advanceStatus(id, 'sending')` as one UPDATE
+   * (no savepoint, no read back). False when the status did not move (already sending or beyond).
+   */
+  markSending(id: string): boolean;
+  /**
+   * Send worker, after the provider accepted: `advanceStatus(id, 'sent')` as one UPDATE that
+   * returns the row. Null when the status did not move (e.g. a delivery callback came first).
+   * With `sent`, the same UPDATE also records the provider's id (as setProviderMessageId, which
+   * it does alone when the status does not move); ConflictError, with nothing changed, when that
+   * id belongs to another message.
+   */
+  markSent(id: string, sent?: { provider: string; providerMessageId: string }): Message | null;
   /** Outbound messages still 'queued' or 'sending', oldest first (queue recovery). */
   listPendingOutbound(opts?: { since?: string; limit?: number }): Message[];
   /**
@@ -196,14 +209,17 @@ function decodeCursor(cursor: string): PagePosition {
 }
 
 export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
-  const insertRow = db.prepare(`
+  // RETURNING gives the stored row back in the same step (no second SELECT); a duplicate on a
+  // unique id returns nothing.
+  const insertRow = db.prepare<[Record<string, unknown>], MessageRow>(`
     INSERT INTO messages (id, conversation_id, direction, body, status, status_reason, error_code,
       author_platform, author_user_id, author_name, provider, provider_message_id, platform_message_id,
       encoding, segments, other_recipients, created_at, updated_at)
     VALUES (@id, @conversationId, @direction, @body, @status, @statusReason, @errorCode,
       @authorPlatform, @authorUserId, @authorName, @provider, @providerMessageId, @platformMessageId,
       @encoding, @segments, @otherRecipients, @createdAt, @updatedAt)
-    ON CONFLICT DO NOTHING`);
+    ON CONFLICT DO NOTHING
+    RETURNING *`);
   const byId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?');
   const byProviderId = db.prepare<[string, string], MessageRow>(
     'SELECT * FROM messages WHERE provider = ? AND provider_message_id = ?',
@@ -257,6 +273,46 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   const setStatus = db.prepare(`
     UPDATE messages SET status = @to, status_reason = @reason, error_code = @errorCode, updated_at = @now
     WHERE id = @id AND status = @from`);
+  // Forward-only moves of the send path in one statement each: the allowed previous statuses are
+  // those canAdvance() accepts (same ranks as advanceStatus), spelled out in SQL.
+  const fromStatuses = (to: MessageStatus): string =>
+    (Object.keys(STATUS_RANK) as MessageStatus[])
+      .filter((from) => canAdvance(from, to))
+      .map((from) => `'${from}'`)
+      .join(', ');
+  const toSending = db.prepare<{ id: string; now: string }>(
+    `UPDATE messages SET status = 'sending', updated_at = @now WHERE id = @id AND status IN (${fromStatuses('sending')})`,
+  );
+  const toSent = db.prepare<{ id: string; now: string }, MessageRow>(
+    `UPDATE messages SET status = 'sent', updated_at = @now WHERE id = @id AND status IN (${fromStatuses('sent')}) RETURNING *`,
+  );
+  const toSentWithId = db.prepare<{ id: string; provider: string; providerMessageId: string; now: string }, MessageRow>(
+    `UPDATE messages SET status = 'sent', provider = @provider, provider_message_id = @providerMessageId, updated_at = @now
+     WHERE id = @id AND status IN (${fromStatuses('sent')}) RETURNING *`,
+  );
+  const providerIdConflict = (provider: string, providerMessageId: string) =>
+    new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
+  const recordProviderId = (id: string, provider: string, providerMessageId: string): void => {
+    try {
+      setProviderId.run({ id, provider, providerMessageId, now: now() });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw providerIdConflict(provider, providerMessageId);
+      throw err;
+    }
+  };
+  const markSent = (id: string, sent?: { provider: string; providerMessageId: string }): Message | null => {
+    if (!sent) return one(toSent.get({ id, now: now() }));
+    let row: MessageRow | undefined;
+    try {
+      row = toSentWithId.get({ id, ...sent, now: now() });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw providerIdConflict(sent.provider, sent.providerMessageId);
+      throw err;
+    }
+    if (row) return one(row);
+    recordProviderId(id, sent.provider, sent.providerMessageId);
+    return null;
+  };
   const setProviderId = db.prepare(`
     UPDATE messages SET provider = @provider, provider_message_id = @providerMessageId, updated_at = @now
     WHERE id = @id`);
@@ -292,11 +348,11 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
     return input.platformMessageId ? one(byPlatformId.get(input.platformMessageId)) : null;
   };
 
-  const insert = db.transaction((input: NewMessage): { message: Message; duplicate: boolean } => {
+  const insertOne = (input: NewMessage): { message: Message; duplicate: boolean } => {
     const id = randomUUID();
     const at = now();
     const createdAt = input.createdAt ?? at;
-    const info = insertRow.run({
+    const row = insertRow.get({
       id,
       conversationId: input.conversationId,
       direction: input.direction,
@@ -316,15 +372,13 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
       createdAt,
       updatedAt: createdAt > at ? createdAt : at,
     });
-    if (info.changes === 1) {
-      const message = get(id);
-      if (!message) throw new Error(`message ${id} vanished after insert`);
-      return { message, duplicate: false };
-    }
+    // A message that did not exist a moment ago has no media yet (media rows point at its id).
+    if (row) return { message: toMessage(row, []), duplicate: false };
     const existing = findDuplicate(input);
     if (!existing) throw new Error('message insert ignored but no duplicate found');
     return { message: existing, duplicate: true };
-  });
+  };
+  const insert = db.transaction(insertOne);
 
   const advanceStatus = db.transaction(
     (id: string, to: MessageStatus, opts: { reason?: string | null; errorCode?: string | null }) => {
@@ -427,7 +481,9 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
       many(pendingOutbound.all({ since: opts.since ?? null, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
     listUndelivered: (opts) =>
       many(undelivered.all({ since: opts.since, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
-    insert: (input) => insert.immediate(input),
+    // Inside the caller's transaction (recordInbound, requestOutbound) the insert joins it
+    // directly: a savepoint would add two statements and buys nothing for one write.
+    insert: (input) => (db.inTransaction ? insertOne(input) : insert.immediate(input)),
     get,
     getByProviderId: (provider, providerMessageId) => one(byProviderId.get(provider, providerMessageId)),
     getByPlatformMessageId: (platformMessageId) => one(byPlatformId.get(platformMessageId)),
@@ -474,6 +530,8 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
     },
     listUnrouted: (limit) => many(unrouted.all(clampLimit(limit, DEFAULT_LIST_LIMIT))),
     advanceStatus: (id, status, opts = {}) => advanceStatus.immediate(id, status, opts),
+    markSending: (id) => toSending.run({ id, now: now() }).changes === 1,
+    markSent,
     setProviderMessageId(id, provider, providerMessageId) {
       try {
         setProviderId.run({ id, provider, providerMessageId, now: now() });

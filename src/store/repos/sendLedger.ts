@@ -25,6 +25,12 @@ export interface SendLedgerRepo {
    * `entry` equals `previous`: the caller must not send again.
    */
   begin(messageId: string, provider: ProviderId): { entry: SendLedgerEntry; previous: SendLedgerEntry | null };
+  /**
+   * `begin` for a caller that read the previous entry itself (the send worker, inside its own
+   * transaction): one statement, returns the entry as it is now. A 'done' entry is left as it is
+   * and returned unchanged: the caller must not send again.
+   */
+  start(messageId: string, provider: ProviderId): SendLedgerEntry;
   /** The provider accepted the message. Null when there is no entry. */
   finish(messageId: string, providerMessageId: string): SendLedgerEntry | null;
   /** The provider call failed for sure (nothing was sent). Null when there is no entry. */
@@ -56,42 +62,52 @@ function toEntry(r: LedgerRow): SendLedgerEntry {
 
 export function createSendLedgerRepo({ db, now }: RepoContext): SendLedgerRepo {
   const byId = db.prepare<[string], LedgerRow>('SELECT * FROM send_ledger WHERE message_id = ?');
-  const start = db.prepare(`
+  // Writes return the row they changed (RETURNING): the send path reads nothing back separately.
+  const start = db.prepare<{ messageId: string; provider: string; now: string }, LedgerRow>(`
     INSERT INTO send_ledger (message_id, attempts, state, provider, started_at)
     VALUES (@messageId, 1, 'calling', @provider, @now)
     ON CONFLICT (message_id) DO UPDATE SET
       attempts = attempts + 1, state = 'calling', provider = excluded.provider,
       started_at = excluded.started_at, finished_at = NULL
-    WHERE send_ledger.state <> 'done'`);
-  const finishRow = db.prepare(`
+    WHERE send_ledger.state <> 'done'
+    RETURNING *`);
+  const finishRow = db.prepare<{ messageId: string; providerMessageId: string; now: string }, LedgerRow>(`
     UPDATE send_ledger SET state = 'done', provider_message_id = @providerMessageId, finished_at = @now
-    WHERE message_id = @messageId`);
-  const failRow = db.prepare(`
+    WHERE message_id = @messageId
+    RETURNING *`);
+  const failRow = db.prepare<{ messageId: string; now: string }, LedgerRow>(`
     UPDATE send_ledger SET state = 'failed', finished_at = @now
-    WHERE message_id = @messageId AND state <> 'done'`);
+    WHERE message_id = @messageId AND state <> 'done'
+    RETURNING *`);
 
   const get = (messageId: string): SendLedgerEntry | null => {
     const row = byId.get(messageId);
     return row ? toEntry(row) : null;
   };
 
+  // No row back from the upsert: the entry is 'done' and was left alone.
+  const startEntry = (messageId: string, provider: ProviderId): SendLedgerEntry => {
+    const row = start.get({ messageId, provider, now: now() });
+    const entry = row ? toEntry(row) : get(messageId);
+    if (!entry) throw new Error(`send ledger entry ${messageId} vanished after insert`);
+    return entry;
+  };
+
   const begin = db.transaction((messageId: string, provider: ProviderId) => {
     const previous = get(messageId);
-    start.run({ messageId, provider, now: now() });
-    const entry = get(messageId);
-    if (!entry) throw new Error(`send ledger entry ${messageId} vanished after insert`);
-    return { entry, previous };
+    return { entry: startEntry(messageId, provider), previous };
   });
 
   return {
     begin: (messageId, provider) => begin.immediate(messageId, provider),
+    start: startEntry,
     finish(messageId, providerMessageId) {
-      finishRow.run({ messageId, providerMessageId, now: now() });
-      return get(messageId);
+      const row = finishRow.get({ messageId, providerMessageId, now: now() });
+      return row ? toEntry(row) : null;
     },
     fail(messageId) {
-      failRow.run({ messageId, now: now() });
-      return get(messageId);
+      const row = failRow.get({ messageId, now: now() });
+      return row ? toEntry(row) : get(messageId);
     },
     get,
   };
