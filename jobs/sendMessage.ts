@@ -21,7 +21,7 @@
 // it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
 import { recheckAtSend } from '../src/core/index.js';
-import { CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
+import { CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
 import type { Clock, MessageRepo, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
 import { sendKey } from '../src/core/sendKey.js';
 import { isFinalStatus } from '../src/core/status.js';
@@ -51,16 +51,7 @@ export type PipelineStore = Store & {
  * again. The SMS adapters report every such failure as CONNECT_FAILED (src/core/errors.ts); the
  * raw socket codes are kept for providers that pass them through unchanged.
  */
-export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
-  CONNECT_FAILED,
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([CONNECT_FAILED, ...CONNECT_ERROR_CODES]);
 
 export interface SendDeps {
   store: PipelineStore;

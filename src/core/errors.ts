@@ -100,6 +100,17 @@ export class RefusedError extends BridgeError {
  */
 export const CONNECT_FAILED = 'connect_failed';
 
+/** Socket error codes raised before a connection exists: the request cannot have left. */
+export const CONNECT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /**
  * A provider call failed. `retryable` says whether sending again may succeed;
  * `retryAfterMs` carries the provider's Retry-After when it gave one.

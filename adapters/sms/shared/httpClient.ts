@@ -11,23 +11,13 @@
 // connection that cannot be opened is reported as CONNECT_FAILED before the whole-call budget
 // runs out. Only an abort of the whole call is ambiguous: it is reported as 'timeout'.
 import { Agent, request, type Dispatcher } from 'undici';
-import { CONNECT_FAILED, ProviderError } from '../../../src/core/errors.js';
+import { CONNECT_ERROR_CODES, CONNECT_FAILED, ProviderError } from '../../../src/core/errors.js';
 
 /** providerCode of a call whose connection never opened: nothing was sent, safe to retry. */
 export { CONNECT_FAILED };
 /** providerCode of a call that got no answer in time: the provider may have accepted it. */
 export const NO_ANSWER_TIMEOUT = 'timeout';
 
-/** Error codes raised before a connection exists (the request cannot have left). */
-const CONNECT_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
