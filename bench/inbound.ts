@@ -28,19 +28,12 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import express from 'express';
-import { createSlackPlatform } from '../adapters/chat/slack/index.js';
-import { createTwilioProvider } from '../adapters/sms/twilio/index.js';
-import { createDeliveryQueue } from '../jobs/deliveryQueue.js';
-import { createDeliveryPipeline, createOutboundPipeline } from '../jobs/pipeline.js';
 import type { AppContext } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createDeliverHandler } from '../src/delivery/deliverMessage.js';
-import { ChatRegistry } from '../src/delivery/registry.js';
-import { createStatusNotifier } from '../src/delivery/statusNotifier.js';
 import { createHttpApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
-import { createMediaFetcher } from '../src/media/fetcher.js';
 import { createMetrics } from '../src/metrics.js';
+import { buildBridgeParts } from '../src/wiring.js';
 import { startFakeSlack } from '../test/fakes/fakeSlack.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { openStore } from '../src/store/index.js';
@@ -209,8 +202,9 @@ interface BenchBridge {
 }
 
 /**
- * The bridge as src/wiring.ts builds it for Twilio + Slack (same queue, pipeline and adapter
- * defaults), on a temp SQLite file and a unique Redis prefix, with the number mapped to CHANNEL.
+ * The bridge as src/wiring.ts builds it for Twilio + Slack (buildBridgeParts: same queue,
+ * pipeline and adapter defaults; only Slack pacing off and the A/B knobs), on a temp SQLite
+ * file and a unique Redis prefix, with the number mapped to CHANNEL.
  */
 async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   const prefix = uniquePrefix();
@@ -239,47 +233,24 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   const store = openStore({ file: join(temp.dir, 'bench.db') });
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
   const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
-  const registry = new ChatRegistry();
-  const notifier = createStatusNotifier({ store, registry, logger });
-  const deliveries = createDeliveryQueue({ connection: redis, prefix });
-  const tw = createTwilioProvider(
-    { accountSid: TWILIO.accountSid, authToken: TWILIO.authToken, apiUrl: 'http://127.0.0.1:9', publicUrl: PUBLIC_URL },
-    { store, clock, deliveries, notifier, logger },
-  );
-  const fetcher = createMediaFetcher({ store, dataDir: temp.dir, sources: { twilio: tw.mediaSource } });
-  const providers = (id: string) => (id === tw.provider.id ? tw.provider : null);
-  const outbound = createOutboundPipeline({ store, clock, redis, prefix, providers, notifier, logger });
-  const delivery = createDeliveryPipeline({
-    store,
-    clock,
-    redis,
-    prefix,
-    queue: deliveries,
-    deliver: createDeliverHandler({ store, registry, logger }),
-    fetchPendingMedia: async (id) => {
-      await fetcher.fetchPendingMedia(id);
-    },
-    logger,
+  const built = buildBridgeParts(ctx, {
     // A/B knobs only (defaults are what src/wiring.ts runs): BENCH_DELIVERY_YIELD=0 turns the
     // delivery worker's per-turn yielding off, BENCH_DELIVERY_CONCURRENCY=<n> sets its concurrency.
-    options: {
+    delivery: {
       yieldToLoop: process.env.BENCH_DELIVERY_YIELD === '0' ? false : undefined,
       concurrency: process.env.BENCH_DELIVERY_CONCURRENCY ? Number(process.env.BENCH_DELIVERY_CONCURRENCY) : undefined,
     },
+    slackPace: null,
   });
-  const slackRt = createSlackPlatform(ctx, {
-    queue: outbound.queue,
-    deliveries,
-    providerCaps: (id) => providers(id)?.capabilities ?? null,
-    registry,
-    pace: null,
-  });
+  const { outbound, delivery } = built;
+  if (!built.slack) throw new Error('Slack is not configured');
+  const slackRt = built.slack;
   store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
   await outbound.start();
   await delivery.start();
   await slackRt.start();
-  const app = createHttpApp(ctx, [slackRt.mount, (a) => void a.use(tw.router)]);
+  const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

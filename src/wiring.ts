@@ -8,25 +8,65 @@
 // delivery worker finishes its in-flight posts while every platform is still registered, and the
 // send worker finishes its in-flight sends before Redis closes.
 
-import { createSlackPlatform } from '../adapters/chat/slack/index.js';
-import { createTeamsPlatform } from '../adapters/chat/teams/index.js';
-import { createSmsProviders } from '../adapters/sms/index.js';
+import { createSlackPlatform, type SlackRuntime } from '../adapters/chat/slack/index.js';
+import type { PacerOptions } from '../adapters/chat/slack/pacer.js';
+import { createTeamsPlatform, type TeamsParts } from '../adapters/chat/teams/index.js';
+import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js';
 import { createJobsAdminRouter } from '../jobs/adminRoutes.js';
-import { createDeliveryQueue } from '../jobs/deliveryQueue.js';
-import { createDeliveryPipeline, createOutboundPipeline } from '../jobs/pipeline.js';
+import { createDeliveryQueue, type BullDeliveryQueue } from '../jobs/deliveryQueue.js';
+import {
+  createDeliveryPipeline,
+  createOutboundPipeline,
+  type DeliveryPipeline,
+  type DeliveryPipelineDeps,
+  type OutboundPipeline,
+  type OutboundPipelineDeps,
+} from '../jobs/pipeline.js';
 import { requireAdmin } from './admin/auth.js';
-import type { BridgeModule, BridgeParts, Mount, Startable } from './app.js';
+import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { Logger } from './logger.js';
 import { createDeliverHandler } from './delivery/deliverMessage.js';
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { mediaRouter } from './media/mediaRoute.js';
-import { createMediaUrlSigner, loadMediaSecret } from './media/signedUrls.js';
+import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
 
 /** How long a signed link handed to an SMS provider for an outbound MMS stays valid. */
 const MMS_LINK_TTL_SECONDS = 24 * 3600;
 
-export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
+/**
+ * Settings that differ from production only in tests and benchmarks (faster backoff, no rate
+ * limits, no Slack pacing, ...). Absent fields keep the production defaults.
+ */
+export interface BridgeTuning {
+  outbound?: OutboundPipelineDeps['options'];
+  /** `attempts` and `maxParkMs` also apply to the shared delivery queue producer. */
+  delivery?: DeliveryPipelineDeps['options'];
+  /** Slack per-channel posting pace; null turns it off. Default: the adapter's. */
+  slackPace?: PacerOptions | null;
+  teamsConnectorTimeoutMs?: number;
+}
+
+/** The built parts, for harnesses and benchmarks that start and stop them themselves. */
+export interface BuiltBridge {
+  /** What `bridgeModule` contributes (mounts and startables, in start order). */
+  parts: BridgeParts;
+  registry: ChatRegistry;
+  signer: MediaUrlSigner;
+  sms: SmsProviders;
+  deliveries: BullDeliveryQueue;
+  outbound: OutboundPipeline;
+  delivery: DeliveryPipeline;
+  /** Present when Slack is configured. */
+  slack?: SlackRuntime;
+  /** Present when Teams is configured. */
+  teams?: TeamsParts;
+}
+
+export const bridgeModule: BridgeModule = (ctx): BridgeParts => buildBridgeParts(ctx).parts;
+
+/** Builds every part exactly as production does; `tuning` changes only the listed settings. */
+export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): BuiltBridge {
   const { config, store, clock, logger, redis, metrics } = ctx;
   const prefix = config.queuePrefix;
   const admin = requireAdmin(config.adminToken);
@@ -37,7 +77,12 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
   });
   const registry = new ChatRegistry();
   const notifier = createStatusNotifier({ store, registry, logger });
-  const deliveries = createDeliveryQueue({ connection: redis, prefix });
+  const deliveries = createDeliveryQueue({
+    connection: redis,
+    prefix,
+    attempts: tuning.delivery?.attempts,
+    maxParkMs: tuning.delivery?.maxParkMs,
+  });
 
   const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics });
   const providerCaps = (id: string) => sms.capabilities(id);
@@ -51,6 +96,7 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
     notifier,
     mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, MMS_LINK_TTL_SECONDS)),
     logger,
+    options: tuning.outbound,
   });
   const delivery = createDeliveryPipeline({
     // Start-up recovery of unposted inbound messages (Redis lost its data).
@@ -64,6 +110,7 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
       await sms.mediaFetcher.fetchPendingMedia(id);
     },
     logger,
+    options: tuning.delivery,
   });
 
   const mounts: Mount[] = [
@@ -81,23 +128,28 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
   ];
   const platforms: Startable[] = [];
   const chatDeps = { queue: outbound.queue, deliveries, providerCaps, registry };
+  let slack: SlackRuntime | undefined;
+  let teams: TeamsParts | undefined;
 
   if (config.slack.enabled) {
-    const slack = createSlackPlatform(ctx, chatDeps);
-    mounts.push((app) => slack.mount(app));
-    platforms.push({ name: 'slack', start: () => slack.start(), stop: () => slack.stop() });
+    const rt = createSlackPlatform(ctx, tuning.slackPace === undefined ? chatDeps : { ...chatDeps, pace: tuning.slackPace });
+    slack = rt;
+    mounts.push((app) => rt.mount(app));
+    platforms.push({ name: 'slack', start: () => rt.start(), stop: () => rt.stop() });
   }
   if (config.teams.enabled) {
-    const teams = createTeamsPlatform(ctx, {
+    const tp = createTeamsPlatform(ctx, {
       ...chatDeps,
       signMediaUrl: (id, ttl) => signer.sign(id, ttl),
       requireAdmin: admin,
+      ...(tuning.teamsConnectorTimeoutMs === undefined ? {} : { connectorTimeoutMs: tuning.teamsConnectorTimeoutMs }),
     });
-    mounts.push((app) => teams.mount(app));
-    platforms.push({ name: 'teams', start: () => teams.start(), stop: () => teams.stop() });
+    teams = tp;
+    mounts.push((app) => tp.mount(app));
+    platforms.push({ name: 'teams', start: () => tp.start(), stop: () => tp.stop() });
   }
 
-  return {
+  const parts: BridgeParts = {
     mounts,
     startables: [
       inBackground('send-worker', outbound, logger),
@@ -105,7 +157,8 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => {
       inBackground('delivery-worker', delivery, logger),
     ],
   };
-};
+  return { parts, registry, signer, sms, deliveries, outbound, delivery, slack, teams };
+}
 
 /**
  * Workers wait for Redis; the bridge must not. Without Redis it still serves (webhooks are

@@ -1,4 +1,5 @@
-// The whole bridge for Slack end-to-end tests, real parts only: the real express app
+// The whole bridge for Slack end-to-end tests, real parts only, built by the production wiring
+// (buildBridgeParts in src/wiring.ts, test tuning only): the real express app
 // (createHttpApp) on 127.0.0.1:0 with the Twilio webhook routes, /slack/events (Bolt
 // ExpressReceiver) and /media; the real BullMQ send and delivery pipelines on Redis under a
 // unique prefix; SQLite on a temp file; the fake Slack Web API and the fake Twilio API over HTTP.
@@ -6,22 +7,16 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSlackPlatform, type SlackRuntime } from '../../../adapters/chat/slack/index.js';
-import { createTwilioProvider } from '../../../adapters/sms/twilio/index.js';
-import { createDeliveryQueue } from '../../../jobs/deliveryQueue.js';
-import { createDeliveryPipeline, createOutboundPipeline, type DeliveryPipeline, type OutboundPipeline } from '../../../jobs/pipeline.js';
+import type { SlackRuntime } from '../../../adapters/chat/slack/index.js';
+import type { DeliveryPipeline, OutboundPipeline } from '../../../jobs/pipeline.js';
 import type { AppContext } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Message } from '../../../src/core/types.js';
-import { createDeliverHandler } from '../../../src/delivery/deliverMessage.js';
-import { ChatRegistry } from '../../../src/delivery/registry.js';
-import { createStatusNotifier } from '../../../src/delivery/statusNotifier.js';
+import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { createHttpApp } from '../../../src/http/app.js';
 import { createLogger } from '../../../src/logger.js';
-import { createMediaFetcher } from '../../../src/media/fetcher.js';
-import { mediaRouter } from '../../../src/media/mediaRoute.js';
-import { createMediaUrlSigner } from '../../../src/media/signedUrls.js';
 import { createMetrics } from '../../../src/metrics.js';
+import { buildBridgeParts } from '../../../src/wiring.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
@@ -83,50 +78,21 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
   const store = temp.store;
   const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
 
-  const registry = new ChatRegistry();
-  const notifier = createStatusNotifier({ store, registry, logger });
-  const deliveryQueue = createDeliveryQueue({ connection: redis, prefix, attempts: opts.attempts });
-  const tw = createTwilioProvider(
-    { accountSid: twilio.accountSid, authToken: twilio.authToken, apiUrl: twilio.url, publicUrl: PUBLIC_URL },
-    { store, clock, deliveries: deliveryQueue, notifier, logger },
-  );
-  const fetcher = createMediaFetcher({ store, dataDir: temp.dir, sources: { twilio: tw.mediaSource } });
-  const signer = createMediaUrlSigner({ secret: randomBytes(32), publicUrl: PUBLIC_URL });
-  const providers = (id: string) => (id === tw.provider.id ? tw.provider : null);
-  const outbound = createOutboundPipeline({
-    store,
-    clock,
-    redis,
-    prefix,
-    providers,
-    notifier,
-    mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, 3600)),
-    logger,
-    options: { rateLimits: false, attempts: opts.attempts, backoff: { baseMs: 50, maxMs: 500 } },
+  // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
+  const backoff = { baseMs: 50, maxMs: 500 };
+  const built = buildBridgeParts(ctx, {
+    outbound: { rateLimits: false, attempts: opts.attempts, backoff },
+    delivery: { attempts: opts.attempts, backoff },
+    slackPace: null,
   });
-  const delivery = createDeliveryPipeline({
-    redis,
-    prefix,
-    queue: deliveryQueue,
-    deliver: createDeliverHandler({ store, registry, logger }),
-    fetchPendingMedia: async (id) => {
-      await fetcher.fetchPendingMedia(id);
-    },
-    logger,
-    options: { backoff: { baseMs: 50, maxMs: 500 } },
-  });
-  const slackRt = createSlackPlatform(ctx, {
-    queue: outbound.queue,
-    deliveries: deliveryQueue,
-    providerCaps: (id) => providers(id)?.capabilities ?? null,
-    registry,
-    pace: null,
-  });
+  const { registry, outbound, delivery } = built;
+  if (!built.slack) throw new Error('Slack is not configured');
+  const slackRt = built.slack;
 
   await outbound.start();
   await delivery.start();
   await slackRt.start();
-  const app = createHttpApp(ctx, [slackRt.mount, (a) => void a.use(tw.router), (a) => void a.use(mediaRouter({ media: store.media, signer, dataDir: temp.dir }))]);
+  const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
