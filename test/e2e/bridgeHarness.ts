@@ -16,11 +16,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
+import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
 import { startFakeEightByEight, type FakeEightByEight } from '../fakes/eightbyeightFake.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
 import { REDIS_URL, countPrefixKeys, deletePrefix, uniquePrefix, withRedis } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
 
 export const TEAM_ID = '19:team-support@thread.tacv2';
 export const BOT_ID = '28:sms-bridge-app';
@@ -179,17 +180,16 @@ export async function startBridgeHarness(
   const channels = opts.teamsChannels ?? [];
   if (channels.length > 0) {
     connector.setTeamChannels(TEAM_ID, [{ id: TEAM_ID, name: 'General' }, ...channels.map((id) => ({ id, name: id }))]);
-    const res = await teamsActivity({
-      type: 'conversationUpdate',
-      id: nextId(),
-      serviceUrl: connector.serviceUrl,
-      channelId: 'msteams',
-      from: { id: '29:admin', name: 'Admin' },
-      recipient: { id: BOT_ID, name: 'SMS Bridge' },
-      conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
-      membersAdded: [{ id: BOT_ID }],
-      channelData: { eventType: 'teamMemberAdded', team: { id: TEAM_ID, name: 'Support' }, tenant: { id: 'tenant-1' } },
-    });
+    const res = await teamsActivity(
+      botAddedToTeamActivity({
+        id: nextId(),
+        serviceUrl: connector.serviceUrl,
+        botId: BOT_ID,
+        teamId: TEAM_ID,
+        teamName: 'Support',
+        tenantId: 'tenant-1',
+      }),
+    );
     if (res.status !== 200) throw new Error(`Teams install answered ${res.status}`);
   }
 
@@ -288,13 +288,7 @@ export async function startBridgeHarness(
       const messages = await admin<AdminMessage[]>('GET', `/admin/api/conversations/${c.id}/messages`);
       return { ...c, messages: messages.body };
     },
-    async waitFor(check, what, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
-      while (!(await check())) {
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: (check, what, timeoutMs = 10_000) => waitUntil(check, what, timeoutMs, 25),
     async close() {
       try {
         await h.bridge.stop();

@@ -16,11 +16,12 @@ import { createHttpApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildBridgeParts } from '../../src/wiring.js';
-import { startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
+import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { waitUntil } from '../support/wait.js';
 
 export const OUR = '+14155552671';
 export const CONTACT = '+12125553456';
@@ -132,17 +133,16 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     async setup() {
       store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
       teamsConnector.setTeamChannels(TEAM_ID, [{ id: TEAM_ID }, { id: TEAMS_CHANNEL, name: 'SMS desk' }]);
-      const res = await teamsActivity({
-        type: 'conversationUpdate',
-        id: String(activitySeq++),
-        serviceUrl: teamsConnector.serviceUrl,
-        channelId: 'msteams',
-        from: { id: '29:admin', name: 'Admin' },
-        recipient: { id: BOT_ID, name: 'SMS Bridge' },
-        conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
-        membersAdded: [{ id: BOT_ID }],
-        channelData: { eventType: 'teamMemberAdded', team: { id: TEAM_ID, name: 'Support' }, tenant: { id: 'tenant-1' } },
-      });
+      const res = await teamsActivity(
+        botAddedToTeamActivity({
+          id: String(activitySeq++),
+          serviceUrl: teamsConnector.serviceUrl,
+          botId: BOT_ID,
+          teamId: TEAM_ID,
+          teamName: 'Support',
+          tenantId: 'tenant-1',
+        }),
+      );
       if (res.status !== 200) throw new Error(`Teams install answered ${res.status}`);
       store.mappings.create({ number: OUR, platform: 'slack', channel: SLACK_CHANNEL });
       store.mappings.create({ number: OUR, platform: 'teams', channel: TEAMS_CHANNEL });
@@ -194,13 +194,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     messages() {
       return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
     },
-    async waitFor(check, what, timeoutMs = 8000) {
-      const until = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

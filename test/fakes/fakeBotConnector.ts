@@ -291,3 +291,29 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
       }),
   };
 }
+
+/**
+ * The activity Teams sends when the bot is added to a team (conversationUpdate with the bot in
+ * membersAdded and channelData.eventType teamMemberAdded).
+ */
+export function botAddedToTeamActivity(opts: {
+  id: string;
+  serviceUrl: string;
+  botId: string;
+  teamId: string;
+  teamName: string;
+  tenantId: string;
+  from?: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    type: 'conversationUpdate',
+    id: opts.id,
+    serviceUrl: opts.serviceUrl,
+    channelId: 'msteams',
+    from: opts.from ?? { id: '29:admin', name: 'Admin' },
+    recipient: { id: opts.botId, name: 'SMS Bridge' },
+    conversation: { id: opts.teamId, conversationType: 'channel', isGroup: true, tenantId: opts.tenantId },
+    membersAdded: [{ id: opts.botId }],
+    channelData: { eventType: 'teamMemberAdded', team: { id: opts.teamId, name: opts.teamName }, tenant: { id: opts.tenantId } },
+  };
+}

@@ -49,3 +49,44 @@ describe('logs', () => {
     expect(JSON.stringify(lines)).not.toContain('secret text');
   });
 });
+
+// The logger censors nested secrets itself (pino's wildcard redaction was too slow for the
+// webhook path): these pin down what the wildcard paths used to guarantee.
+describe('log redaction', () => {
+  it('censors secrets one and two levels down, also inside arrays, at every level including debug', () => {
+    const { logger, lines } = capture('debug');
+    const entry = {
+      provider: { authToken: 'tw-secret', nested: { apiKey: 'key-secret' } },
+      hooks: [{ token: 'arr-secret' }],
+      ok: 'visible',
+    };
+    logger.debug(entry, 'debug line');
+    logger.info(entry, 'info line');
+    const text = JSON.stringify(lines);
+    for (const secret of ['tw-secret', 'key-secret', 'arr-secret']) expect(text).not.toContain(secret);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ ok: 'visible', provider: { authToken: '[redacted]', nested: { apiKey: '[redacted]' } } });
+  });
+
+  it("never changes the caller's object", () => {
+    const { logger } = capture('info');
+    const entry = { config: { password: 'hunter2' }, body: 'hello' };
+    logger.info(entry, 'line');
+    expect(entry).toEqual({ config: { password: 'hunter2' }, body: 'hello' });
+  });
+
+  it('censors secret properties of a logged error and keeps it an error', () => {
+    const { logger, lines } = capture('info');
+    const err = Object.assign(new Error('boom'), { token: 'err-secret' });
+    logger.error({ err }, 'failed');
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('err-secret');
+    expect(lines[0]).toMatchObject({ err: { message: 'boom', type: 'Error' } });
+  });
+
+  it('keeps values that are not plain objects, such as dates, as they are', () => {
+    const { logger, lines } = capture('info');
+    logger.info({ at: new Date('2026-01-02T03:04:05Z') }, 'dated');
+    expect(lines[0]).toMatchObject({ at: '2026-01-02T03:04:05.000Z' });
+  });
+});

@@ -21,6 +21,7 @@ import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
+import { waitUntil } from '../../support/wait.js';
 
 export const OUR = '+14155552671';
 export const CONTACT = '+12125553456';
@@ -175,13 +176,7 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
     messages() {
       return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
     },
-    async waitFor(check, what, timeoutMs = 8000) {
-      const until = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

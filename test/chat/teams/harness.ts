@@ -11,7 +11,7 @@ import { loadConfig } from '../../../src/config.js';
 import type { DeliveryQueue, OutboundQueue, SmsProviderCapabilities } from '../../../src/core/ports.js';
 import { ChatRegistry } from '../../../src/delivery/registry.js';
 import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../adapters/chat/teams/index.js';
-import { startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
+import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 
 export const BOT_ID = '28:bridge-app-id';
@@ -162,17 +162,15 @@ export function channelReply(o: {
 
 /** The bot being added to a team (conversationUpdate teamMemberAdded). */
 export function botAddedToTeam(serviceUrl: string, teamName = 'Sales'): Record<string, unknown> {
-  return {
-    type: 'conversationUpdate',
+  return botAddedToTeamActivity({
     id: nextActivityId(),
     serviceUrl,
-    channelId: 'msteams',
+    botId: BOT_ID,
+    teamId: TEAM_ID,
+    teamName,
+    tenantId: TENANT,
     from: { id: '29:user-admin', name: 'Admin', aadObjectId: 'aad-admin' },
-    recipient: { id: BOT_ID, name: 'SMS Bridge' },
-    conversation: { id: TEAM_ID, conversationType: 'channel', isGroup: true, tenantId: TENANT },
-    membersAdded: [{ id: BOT_ID }],
-    channelData: { eventType: 'teamMemberAdded', team: { id: TEAM_ID, name: teamName }, tenant: { id: TENANT } },
-  };
+  });
 }
 
 export function installationUpdate(serviceUrl: string, action: 'add' | 'remove'): Record<string, unknown> {

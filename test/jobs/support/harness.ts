@@ -13,6 +13,7 @@ import { createOutboundPipeline, type OutboundPipeline, type OutboundPipelineDep
 import type { RateDecision } from '../../../jobs/rateLimiter.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
 import { httpSmsProvider } from './httpProvider.js';
+import { waitUntil } from '../../support/wait.js';
 
 export const PROVIDER_ID = 'fake';
 
@@ -144,13 +145,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       if (!m) throw new Error(`no message ${id}`);
       return m;
     },
-    async waitFor(check, what, timeoutMs = 15_000) {
-      const until = Date.now() + timeoutMs;
-      while (!check()) {
-        if (Date.now() > until) throw new Error(`timed out waiting for: ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    waitFor: (check, what, timeoutMs = 15_000) => waitUntil(check, what, timeoutMs),
     async startWorker() {
       const p = createOutboundPipeline({ ...deps, options: { ...deps.options, runWorker: true } });
       extra.push(p);
