@@ -308,14 +308,10 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
 
     switch (outcome.kind) {
       case 'done':
-        // Not awaited: the lane step is written now, on the connection BullMQ then uses for the
-        // job's completion, so Redis frees the lane BEFORE it completes the job (same order as
-        // awaiting) while the two share one write and one round trip. The successor's wake-up
-        // follows LANE_DONE's answer. Should the process die in between, a parked successor's
-        // heal() finds the completed head and frees the lane (see "Self-healing").
-        if (inLane) {
-          finish(item).catch((err: unknown) => report(err, 'finish'));
-        }
+        // Awaited: if Redis fails while the lane is being freed, the job must not complete as if
+        // it had been (its successor would wait for the slow self-heal, up to maxParkMs); the
+        // error makes the job run again, and the re-run finds its message done and frees the lane.
+        if (inLane) await finish(item);
         return outcome.result ?? null;
       case 'fail':
         if (inLane) await finish(item);
