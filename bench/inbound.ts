@@ -20,7 +20,7 @@
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -58,7 +58,8 @@ export interface InboundBenchResult {
   slack: SlackMode;
   /** Non-default delivery worker settings of this run (A/B knobs), '' when none. */
   knobs: string;
-  bare: { acceptedPerSec: number; ack300: LatencyStats };
+  /** cpuPerRequestUs300: CPU of this process per request at 300/s (the bare handler's cost). */
+  bare: { acceptedPerSec: number; ack300: LatencyStats; cpuPerRequestUs300: number };
   bridge: {
     acceptedPerSec: number;
     ack300: LatencyStats;
@@ -73,9 +74,27 @@ export interface InboundBenchResult {
      * the idle cost below. Less dependent on other work on the machine than latencies are.
      */
     cpuPerWebhookUs300: number;
+    /** The same for the main thread alone (the event loop the acks wait on); NaN off Linux. */
+    mainThreadCpuPerWebhookUs300: number;
     /** CPU the bridge's process uses with no traffic at all (queue polling, timers), % of a core. */
     idleCpuPercent: number;
   };
+}
+
+/**
+ * CPU time (µs) of this process's main thread alone (Linux: /proc/self/task/<pid>/stat), i.e. the
+ * event loop that answers webhooks, without GC helper threads or the WAL checkpointer. NaN when
+ * /proc is not there.
+ */
+function mainThreadCpuUs(): number {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3 (state).
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks / 100) * 1e6;
+  } catch {
+    return NaN;
+  }
 }
 
 function stats(values: number[]): LatencyStats {
@@ -230,7 +249,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   // DIAGNOSTIC ONLY (BENCH_NO_AUTOCHECKPOINT=1): no WAL auto-checkpoint in the bridge's
   // connection, to measure what the checkpoints' synchronous I/O stalls cost the acks. Not a
   // production setting (the WAL would grow without bound); printed with the result.
-  const store = openStore({ file: join(temp.dir, 'bench.db') });
+  const store = openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
   const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
   const built = buildBridgeParts(ctx, {
@@ -248,7 +267,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
   await outbound.start();
-  await delivery.start();
+  if (process.env.BENCH_NO_DELIVERY !== "1") await delivery.start();
   await slackRt.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const server: Server = await new Promise((resolve) => {
@@ -292,7 +311,10 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
   const bareArgs = { url: bare.url, publicUrl: PUBLIC_URL, authToken: 'x', accountSid: 'ACx', to: OUR };
   await load({ ...bareArgs, mode: 'closed', concurrency: 8, seconds: 1, offset: 0 }); // warm-up
   const bareClosed = await load({ ...bareArgs, mode: 'closed', concurrency: 32, seconds: 3, offset: 10_000 });
+  const bareCpu0 = process.cpuUsage();
   const bareRate = await load({ ...bareArgs, mode: 'rate', rate: 300, seconds, offset: 100_000 });
+  const bareCpu = process.cpuUsage(bareCpu0);
+  const bareCpuPerRequestUs = (bareCpu.user + bareCpu.system) / Math.max(1, bareRate.accepted + bareRate.warmup);
   await bare.close();
 
   const slack = mode === 'child' ? await childSlack() : await inProcessSlack();
@@ -303,20 +325,22 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
   try {
     const args = { url: bridge.url, publicUrl: PUBLIC_URL, authToken: TWILIO.authToken, accountSid: TWILIO.accountSid, to: OUR };
     await load({ ...args, mode: 'closed', concurrency: 8, seconds: 1, offset: 0 }); // warm-up, creates threads
-    await waitDrained(slack);
+    if (process.env.BENCH_NO_DELIVERY !== "1") await waitDrained(slack);
     const closed = await load({ ...args, mode: 'closed', concurrency: 32, seconds: 3, offset: 10_000 });
-    await waitDrained(slack);
+    if (process.env.BENCH_NO_DELIVERY !== "1") await waitDrained(slack);
     // The bridge's event-loop delay during the 300/s phase: tells stalls in this process apart
     // from waits elsewhere (Redis, other processes on the machine).
     const loop = monitorEventLoopDelay({ resolution: 5 });
     // BENCH_PROFILE=<file.cpuprofile>: a CPU profile of the bridge's process during this phase.
     const profiler = process.env.BENCH_PROFILE ? await startProfiler() : null;
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuUs();
     loop.enable();
     const rate300 = await load({ ...args, mode: 'rate', rate: 300, seconds, offset: 100_000 });
     loop.disable();
     const cpu300 = process.cpuUsage(cpu0);
-    await waitDrained(slack);
+    const main300 = mainThreadCpuUs() - main0;
+    if (process.env.BENCH_NO_DELIVERY !== "1") await waitDrained(slack);
     const idle0 = process.cpuUsage();
     const idleStart = performance.now();
     await new Promise((r) => setTimeout(r, 2000));
@@ -348,7 +372,7 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
         .filter((k) => process.env[k])
         .map((k) => `${k}=${process.env[k]}`)
         .join(' '),
-      bare: { acceptedPerSec: bareClosed.accepted / (bareClosed.elapsedMs / 1000), ack300: stats(bareRate.latencies) },
+      bare: { acceptedPerSec: bareClosed.accepted / (bareClosed.elapsedMs / 1000), ack300: stats(bareRate.latencies), cpuPerRequestUs300: bareCpuPerRequestUs },
       bridge: {
         acceptedPerSec: closed.accepted / (closed.elapsedMs / 1000),
         ack300: stats(rate300.latencies),
@@ -357,7 +381,8 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
         errors: closed.errors + rate300.errors + rate100.errors,
         loopDelayP99: loop.percentile(99) / 1e6,
         loopDelayMax: loop.max / 1e6,
-        cpuPerWebhookUs300: (cpu300.user + cpu300.system) / Math.max(1, rate300.accepted),
+        cpuPerWebhookUs300: (cpu300.user + cpu300.system) / Math.max(1, rate300.accepted + rate300.warmup),
+        mainThreadCpuPerWebhookUs300: main300 / Math.max(1, rate300.accepted + rate300.warmup),
         idleCpuPercent,
       },
     };
@@ -375,7 +400,7 @@ export function formatInboundBench(r: InboundBenchResult): string {
     `  accepted webhooks/s (32 in flight): bridge ${r.bridge.acceptedPerSec.toFixed(0)}, bare express ${r.bare.acceptedPerSec.toFixed(0)} -> ${((100 * r.bridge.acceptedPerSec) / r.bare.acceptedPerSec).toFixed(0)}% of bare`,
     `  webhook ack at 300/s: bridge p50 ${ms(r.bridge.ack300.p50)} p99 ${ms(r.bridge.ack300.p99)} (n=${r.bridge.ack300.count}); bare p50 ${ms(r.bare.ack300.p50)} p99 ${ms(r.bare.ack300.p99)} (target p99 < 20 ms)`,
     `  end-to-end at 100/s (webhook -> Slack thread post): p50 ${ms(r.bridge.e2e100.p50)} p99 ${ms(r.bridge.e2e100.p99)} max ${ms(r.bridge.e2e100.max)} (n=${r.bridge.e2e100.count}, not seen ${r.bridge.lost}; target p99 < 100 ms)`,
-    `  bridge event-loop delay during 300/s: p99 ${ms(r.bridge.loopDelayP99)} max ${ms(r.bridge.loopDelayMax)}; bridge process CPU ${r.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook (ack + delivery${r.slack === 'inprocess' ? ' + in-process fake Slack' : ''}); idle ${r.bridge.idleCpuPercent.toFixed(0)}% of a core`,
+    `  bridge event-loop delay during 300/s: p99 ${ms(r.bridge.loopDelayP99)} max ${ms(r.bridge.loopDelayMax)}; bridge process CPU ${r.bridge.cpuPerWebhookUs300.toFixed(0)} us/webhook (main thread ${r.bridge.mainThreadCpuPerWebhookUs300.toFixed(0)}) (ack + delivery${r.slack === 'inprocess' ? ' + in-process fake Slack' : ''}), bare express ${r.bare.cpuPerRequestUs300.toFixed(0)} us/request; idle ${r.bridge.idleCpuPercent.toFixed(0)}% of a core`,
     `  non-200 answers or errors: ${r.bridge.errors}`,
   ].join('\n');
 }

@@ -19,7 +19,7 @@ export interface BullDeliveryQueue extends DeliveryQueue {
   close(): Promise<void>;
 }
 
-export function createDeliveryQueue(opts: { connection: Redis; prefix: string; attempts?: number; maxParkMs?: number }): BullDeliveryQueue {
+export function createDeliveryQueue(opts: { connection: Redis; prefix: string; attempts?: number }): BullDeliveryQueue {
   const ordered = createOrderedQueue({ ...opts, name: DELIVER_QUEUE, kind: DELIVER_KIND });
   return {
     ordered,

@@ -6,22 +6,27 @@
 //   no-ops, and a failed job is one inspectable, retryable message.
 // - Beside the jobs, each conversation has a lane: a Redis LIST of the ids of its pending items
 //   in accepted order (`enqueue` appends, atomically skipping ids already present).
-// - A job may run its handler only while its id is the HEAD of its lane. An item enqueued behind
-//   others gets its job added already parked (delayed); a job that runs while behind parks itself
-//   (moves to `delayed` with BullMQ's DelayedError: no attempt is used), for a bounded time. When
-//   the head finishes, the worker removes it from the lane and promotes the new head's job, so
-//   successors wake at once instead of polling. An item that was the head when enqueued stays
-//   the head until done, so its first run skips the lane check.
+// - Only the HEAD of a lane has a job. An item enqueued into an empty lane gets its job at once;
+//   an item enqueued behind others only takes its place in the lane (one round trip). When the
+//   head finishes, the worker removes it from the lane and, in the same atomic step, learns the
+//   new head, whose job it then adds (or wakes, if one exists). So a conversation's items run
+//   one after the other, each as soon as its predecessor is done, with no polling and no parked
+//   jobs; other lanes never wait.
 // - A retry (backoff, Retry-After, a rate-limit hold) keeps the item at the head, so message k
 //   blocks k+1 of its conversation while every other lane goes on.
-// - Races: a successor may decide to park just as the head finishes (promote finds it still
-//   active). The parker therefore moves itself to delayed FIRST and then looks at the lane again;
-//   the finisher removes the head FIRST and then promotes. One of the two always sees the other
-//   (no lost wake-up). The bounded park time is only a safety net (crash between the two steps).
-// - Self-healing: a parked job checks that its head still has a live job. A head whose job is
-//   missing (crash between lane append and job add) gets it re-added; a head whose job ended
-//   without us (BullMQ failed it after too many stalls) is abandoned through the `abandon` hook
-//   and removed, so one lost job never blocks a conversation forever.
+// - Races: the appender's "append and tell my index" and the finisher's "remove and tell the new
+//   head" are single Lua scripts, so exactly one of them sees the item become the head and adds
+//   its job (and job ids make a second add a no-op anyway).
+// - Crashes: between "remove the head" and "add the next job" the finishing job has not
+//   completed, so it runs again (BullMQ's stalled-job check, or its own retry after a Redis
+//   error); a run that finds its item no longer in the lane makes sure the lane's head has a job.
+//   Start-up recovery re-enqueues every pending message from the store, which re-adds a missing
+//   head job (enqueue of an item already at the head adds its job if absent).
+// - Jobs that run while behind (an admin retry of an old job, jobs parked by an earlier version)
+//   park themselves (moved to delayed with BullMQ's DelayedError: no attempt is used) for a
+//   bounded time, and check that their head still has a live job (self-healing); a head whose job
+//   ended without us (BullMQ failed it after too many stalls) is abandoned through the `abandon`
+//   hook and removed, so one lost job never blocks a conversation forever.
 // Why not a single "drain" job per conversation: a drain job id per conversation loses wake-ups
 // (a message enqueued while the drain is finishing finds the job id taken and is never drained),
 // and failures would belong to the drain instead of to the message. Lanes keep BullMQ's per-job
@@ -49,42 +54,44 @@ if at then return at end
 if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return -1 end
 return redis.call('RPUSH', KEYS[1], ARGV[1]) - 1`;
 
-// 1 = head, 0 = behind (second value: the head), -1 = not in the lane (finished already).
+// 1 = head, 0 = behind, -1 = not in the lane (finished already); second value: the lane's head
+// ('' when the lane is empty).
 const LANE_CHECK = `
 local head = redis.call('LINDEX', KEYS[1], 0)
 if head == ARGV[1] then return {1, head} end
+if not head then return {-1, ''} end
 if redis.call('LPOS', KEYS[1], ARGV[1]) then return {0, head} end
-return {-1, ''}`;
+return {-1, head}`;
 
-// Remove the item, return the new head ('' when the lane is empty). With ARGV[2] (the job key
-// prefix, e.g. 'smsb:send:send-') the new head's job, when it exists and has not run, is marked
-// head in its data ({"head": true}) in the same atomic step that saw it become the head: its first
-// run then skips the lane check (one round trip less per message), as an item that was the head
-// at enqueue does. Items leave a lane only when done, so "was the head" stays true until then.
+// Remove the item; return {new head ('' when the lane is empty), 1 if the new head's job exists}.
+// ARGV[2] is the job key prefix (e.g. 'smsb:send:send-'). When the new head's job exists and has
+// not run (an item re-enqueued by recovery, or parked by an earlier version) it is marked head in
+// its data ({"head": true}) in the same atomic step that saw it become the head, so its first run
+// skips the lane check, as a job added for a head does. Items leave a lane only when done, so
+// "was the head" stays true until then.
 const LANE_DONE = `
 redis.call('LREM', KEYS[1], 1, ARGV[1])
 local nxt = redis.call('LINDEX', KEYS[1], 0)
-if not nxt then return '' end
-if ARGV[2] ~= '' then
-  local key = ARGV[2] .. string.gsub(nxt, ':', '_')
-  local raw = redis.call('HGET', key, 'data')
-  if raw and redis.call('HEXISTS', key, 'processedOn') == 0 then
-    local ok, data = pcall(cjson.decode, raw)
-    if ok and type(data) == 'table' and data.id == nxt and data.head ~= true then
-      data.head = true
-      redis.call('HSET', key, 'data', cjson.encode(data))
-    end
+if not nxt then return {'', 0} end
+local key = ARGV[2] .. string.gsub(nxt, ':', '_')
+local raw = redis.call('HGET', key, 'data')
+if not raw then return {nxt, 0} end
+if redis.call('HEXISTS', key, 'processedOn') == 0 then
+  local ok, data = pcall(cjson.decode, raw)
+  if ok and type(data) == 'table' and data.id == nxt and data.head ~= true then
+    data.head = true
+    redis.call('HSET', key, 'data', cjson.encode(data))
   end
 end
-return nxt`;
+return {nxt, 1}`;
 
-export type LanePosition = { state: 'head' } | { state: 'behind'; head: string } | { state: 'absent' };
+export type LanePosition = { state: 'head' } | { state: 'behind'; head: string } | { state: 'absent'; head: string | null };
 
 /** The Redis side of lanes: three atomic scripts. */
 export class Lanes {
   private readonly add: ScriptCall<number>;
   private readonly check: ScriptCall<[number, string]>;
-  private readonly done: ScriptCall<string>;
+  private readonly done: ScriptCall<[string, number]>;
 
   constructor(
     redis: Redis,
@@ -92,8 +99,8 @@ export class Lanes {
     private readonly keyPrefix: string,
   ) {
     this.add = defineScript<number>(redis, 'smsbLaneAdd2', 2, LANE_ADD);
-    this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck', 1, LANE_CHECK);
-    this.done = defineScript<string>(redis, 'smsbLaneDone2', 1, LANE_DONE);
+    this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
+    this.done = defineScript<[string, number]>(redis, 'smsbLaneDone3', 1, LANE_DONE);
   }
 
   key(lane: string): string {
@@ -109,16 +116,16 @@ export class Lanes {
     const [state, head] = await this.check([this.key(lane)], [id]);
     if (state === 1) return { state: 'head' };
     if (state === 0) return { state: 'behind', head };
-    return { state: 'absent' };
+    return { state: 'absent', head: head === '' ? null : head };
   }
 
   /**
-   * Removes the item; returns the lane's new head, or null when it is empty. `jobKeyPrefix` (the
-   * queue's key of job id `<kind>-`): mark the new head's job as head (see LANE_DONE).
+   * Removes the item; returns the lane's new head (null when the lane is empty) and whether that
+   * head already has a job. `jobKeyPrefix`: the queue's key of job id `<kind>-` (see LANE_DONE).
    */
-  async finish(lane: string, id: string, jobKeyPrefix = ''): Promise<string | null> {
-    const next = await this.done([this.key(lane)], [id, jobKeyPrefix]);
-    return next === '' ? null : next;
+  async finish(lane: string, id: string, jobKeyPrefix: string): Promise<{ id: string; hasJob: boolean } | null> {
+    const [next, hasJob] = await this.done([this.key(lane)], [id, jobKeyPrefix]);
+    return next === '' ? null : { id: next, hasJob: hasJob === 1 };
   }
 }
 
@@ -188,30 +195,28 @@ export async function promoteJob(queue: Queue<LaneJobData>, kind: string, id: st
 }
 
 /**
- * Adds an item to its lane and its job to the queue; both steps are idempotent. An item that is
- * not at the head when it arrives is added already parked (delayed by `parkMs`): in a burst the
- * successors of a conversation then cost one wake-up each instead of a fetch-and-park round.
+ * Gives the lane's head a job: adds it (marked head, so its first run skips the lane check) or,
+ * when it exists already, wakes it in case it is parked. Idempotent.
  */
-export async function enqueueOrdered(
-  queue: Queue<LaneJobData>,
-  lanes: Lanes,
-  kind: string,
-  item: LaneJobData,
-  parkMs = 30_000,
-): Promise<void> {
-  // Lane first: a job never runs before its item has a place. A crash between the two leaves an
-  // item without a job, which the next parked successor (or the caller's retry) re-adds.
-  const jobId = jobIdFor(kind, item.id);
-  const at = await lanes.append(item.lane, item.id, queue.toKey(jobId));
-  if (at === -1) return; // done before: a duplicate enqueue has no effect
-  if (at === 0) {
-    await queue.add(kind, { ...item, head: true }, { jobId });
+export async function ensureHeadJob(queue: Queue<LaneJobData>, kind: string, lane: string, head: { id: string; hasJob: boolean }): Promise<void> {
+  if (head.hasJob) {
+    await promoteJob(queue, kind, head.id);
     return;
   }
-  await queue.add(kind, item, { jobId, delay: parkMs });
-  // Second look (as in park): the head may have finished before our job existed to be woken.
-  const again = await lanes.position(item.lane, item.id);
-  if (again.state !== 'behind') await promoteJob(queue, kind, item.id);
+  await queue.add(kind, { id: head.id, lane, head: true }, { jobId: jobIdFor(kind, head.id) });
+}
+
+/**
+ * Adds an item to its lane and, when it is the head, its job to the queue; both steps are
+ * idempotent. An item behind others gets its job when it becomes the head (see the header).
+ */
+export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, kind: string, item: LaneJobData): Promise<void> {
+  // Lane first: a job never runs before its item has a place. A crash between the two leaves a
+  // head without a job, which start-up recovery (or the caller's retry) re-adds.
+  const jobId = jobIdFor(kind, item.id);
+  const at = await lanes.append(item.lane, item.id, queue.toKey(jobId));
+  if (at !== 0) return; // behind others (the finisher of its predecessor adds it), or done before
+  await queue.add(kind, { ...item, head: true }, { jobId });
 }
 
 /** Wraps an item handler into a BullMQ processor that keeps lane order. */
@@ -220,16 +225,12 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   const maxParkMs = opts.maxParkMs ?? 30_000;
   const report = opts.onError ?? (() => undefined);
 
-  async function wake(id: string | null): Promise<void> {
-    if (id === null) return;
-    // Only a parked (delayed) job needs the push; promote of any other state is refused.
-    await promoteJob(opts.queue, opts.kind, id).catch((err: unknown) => report(err, 'wake'));
-  }
-
   const jobKeyPrefix = opts.queue.toKey(jobIdFor(opts.kind, ''));
 
+  /** Frees the lane and hands it to the next item (its job added or woken). */
   async function finish(item: LaneJobData): Promise<void> {
-    await wake(await opts.lanes.finish(item.lane, item.id, jobKeyPrefix));
+    const next = await opts.lanes.finish(item.lane, item.id, jobKeyPrefix);
+    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
   }
 
   /** Make sure the head we wait for can make progress (see "Self-healing" above). */
@@ -282,6 +283,11 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     const firstRun = job.attemptsStarted <= 1 && job.attemptsMade === 0;
     const pos: LanePosition = firstRun && job.data.head === true ? { state: 'head' } : await opts.lanes.position(item.lane, item.id);
     if (pos.state === 'behind') return park(job, token);
+    // Done before (a re-run after a crash or a Redis error between freeing the lane and adding
+    // the next job, or an admin retry): make sure the lane's head is not left without a job.
+    if (pos.state === 'absent' && pos.head !== null) {
+      await heal(item.lane, pos.head).catch((err: unknown) => report(err, 'heal'));
+    }
     const inLane = pos.state === 'head';
     const attempts = job.opts.attempts ?? 1;
     const ctx: ItemContext = {
@@ -335,5 +341,5 @@ export async function cleanupUnhandledFailure(
   if (isHandledError(err)) return;
   await opts.abandon(job.data.id, err.message);
   const next = await opts.lanes.finish(job.data.lane, job.data.id, opts.queue.toKey(jobIdFor(opts.kind, '')));
-  if (next !== null) await promoteJob(opts.queue, opts.kind, next);
+  if (next !== null) await ensureHeadJob(opts.queue, opts.kind, job.data.lane, next);
 }

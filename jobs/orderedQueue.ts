@@ -26,8 +26,6 @@ export interface OrderedQueueOptions {
   kind: string;
   /** Attempts per item, the first included (default 8). */
   attempts?: number;
-  /** How long an item enqueued behind others stays parked unless woken (default 30 s). */
-  maxParkMs?: number;
 }
 
 export interface OrderedQueue {
@@ -63,7 +61,7 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
     queue,
     lanes,
     kind: opts.kind,
-    enqueue: (id, lane) => enqueueOrdered(queue, lanes, opts.kind, { id, lane }, opts.maxParkMs ?? 30_000),
+    enqueue: (id, lane) => enqueueOrdered(queue, lanes, opts.kind, { id, lane }),
     close: () => closeSettled(queue),
   };
 }

@@ -13,7 +13,7 @@ export interface BullOutboundQueue extends OutboundQueue {
   close(): Promise<void>;
 }
 
-export function createOutboundQueue(opts: { connection: Redis; prefix: string; attempts?: number; maxParkMs?: number }): BullOutboundQueue {
+export function createOutboundQueue(opts: { connection: Redis; prefix: string; attempts?: number }): BullOutboundQueue {
   const ordered = createOrderedQueue({ ...opts, name: SEND_QUEUE, kind: SEND_KIND });
   return {
     ordered,

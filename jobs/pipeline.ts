@@ -123,7 +123,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
   const o = deps.options ?? {};
   // One writev per event-loop turn instead of one write(2) per Redis command (coalesceWrites.ts).
   if (o.coalesceRedisWrites !== false) coalesceWrites(deps.redis);
-  const queue = createOutboundQueue({ connection: deps.redis, prefix: deps.prefix, attempts: o.attempts, maxParkMs: o.maxParkMs });
+  const queue = createOutboundQueue({ connection: deps.redis, prefix: deps.prefix, attempts: o.attempts });
   const limiter = o.rateLimits === false ? null : createRateLimiter(deps.redis, rateKeyPrefix(deps.prefix), o.onRateDecision);
   const worker =
     o.runWorker === false
@@ -205,7 +205,7 @@ export const DEFAULT_DELIVERY_RECOVERY_MS = 24 * 3600 * 1000;
 
 export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipeline {
   const o = deps.options ?? {};
-  const queue = deps.queue ?? createDeliveryQueue({ connection: deps.redis, prefix: deps.prefix, attempts: o.attempts, maxParkMs: o.maxParkMs });
+  const queue = deps.queue ?? createDeliveryQueue({ connection: deps.redis, prefix: deps.prefix, attempts: o.attempts });
   const worker =
     o.runWorker === false
       ? null

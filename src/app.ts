@@ -95,7 +95,13 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   // The Teams adapter itself warns when TEAMS_ALLOW_ANONYMOUS is on (once, at its start).
 
   mkdirSync(config.dataDir, { recursive: true });
-  const store = openStore({ file: databaseFile(config), clock, logger: (msg) => logger.info(msg) });
+  const store = openStore({
+    file: databaseFile(config),
+    clock,
+    logger: (msg) => logger.info(msg),
+    // WAL fsyncs in a worker thread, never on the event loop that answers webhooks.
+    backgroundCheckpoint: { onError: (err) => logger.warn({ err: err.message }, 'background WAL checkpointer stopped; checkpoints run inline') },
+  });
 
   const redis = createRedis(config.redisUrl);
   watchRedis(redis, logger);

@@ -81,7 +81,6 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     connection: redis,
     prefix,
     attempts: tuning.delivery?.attempts,
-    maxParkMs: tuning.delivery?.maxParkMs,
   });
 
   const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics });

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock, Store } from '../core/ports.js';
+import { startBackgroundCheckpointer, type BackgroundCheckpointer, type CheckpointerOptions } from './checkpointer.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { createAuditRepo } from './repos/audit.js';
@@ -45,6 +46,11 @@ export interface OpenStoreOptions {
   logger?: (msg: string) => void;
   /** How long a write waits for another connection's lock, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Checkpoint the WAL from a worker thread (see checkpointer.ts): the bridge sets it, so fsyncs
+   * never stall the event loop. Off by default (tests open many short-lived stores).
+   */
+  backgroundCheckpoint?: boolean | CheckpointerOptions;
 }
 
 /** The Store port plus the parts only adapters and workers need. */
@@ -57,6 +63,8 @@ export interface SqliteStore extends Store {
   readonly file: string;
   /** Schema version of the open database. */
   schemaVersion(): number;
+  /** The background WAL checkpointer, when opened with one (diagnostics and tests). */
+  readonly checkpointer: BackgroundCheckpointer | null;
   /** The underlying connection, for tests and diagnostics only. */
   readonly db: Database.Database;
 }
@@ -74,14 +82,18 @@ export function openStore(opts: OpenStoreOptions): SqliteStore {
     db.pragma('foreign_keys = ON');
     const now = makeNow(opts.clock ?? systemClock);
     migrate(db, MIGRATIONS, { file: opts.file, now, logger: opts.logger });
-    return buildStore(db, opts.file, { db, now });
+    const checkpointer =
+      opts.backgroundCheckpoint && opts.file !== ':memory:'
+        ? startBackgroundCheckpointer(opts.file, typeof opts.backgroundCheckpoint === 'object' ? opts.backgroundCheckpoint : {})
+        : null;
+    return buildStore(db, opts.file, { db, now }, checkpointer);
   } catch (err) {
     db.close();
     throw err;
   }
 }
 
-function buildStore(db: Database.Database, file: string, ctx: RepoContext): SqliteStore {
+function buildStore(db: Database.Database, file: string, ctx: RepoContext, checkpointer: BackgroundCheckpointer | null): SqliteStore {
   const ping = db.prepare('SELECT 1 AS ok');
   const version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
   return {
@@ -112,7 +124,10 @@ function buildStore(db: Database.Database, file: string, ctx: RepoContext): Sqli
       }
     },
     schemaVersion: () => version.get()?.v ?? 0,
+    checkpointer,
     close() {
+      // The worker's connection first: the last connection to close folds the WAL back.
+      checkpointer?.stop();
       if (db.open) db.close();
     },
   };

@@ -90,6 +90,38 @@ describe('delivery queue', () => {
     expect((await q.getFailed()).map((j) => j.id)).toEqual(['deliver-a2']);
   });
 
+  it('only the head of a conversation has a job; the next one gets its job when the head is done', async () => {
+    const delivered: string[] = [];
+    const p = setup(async (id) => void delivered.push(id));
+    for (const id of ['a1', 'a2', 'a3']) await p.queue.enqueueDelivery(id, 'conv-a');
+    const q = p.queue.ordered.queue;
+    expect((await q.getJobs(['waiting', 'delayed', 'prioritized'])).map((j) => j.id)).toEqual(['deliver-a1']);
+    expect(await redis.lrange(p.queue.ordered.lanes.key('conv-a'), 0, -1)).toEqual(['a1', 'a2', 'a3']);
+    await p.start();
+    await until(() => delivered.length === 3, 'all delivered');
+    expect(delivered).toEqual(['a1', 'a2', 'a3']);
+    expect(await redis.llen(p.queue.ordered.lanes.key('conv-a'))).toBe(0);
+  });
+
+  it('a head that freed its lane but failed before handing it on gives the next item its job when it runs again', async () => {
+    const delivered: string[] = [];
+    let crashOnce = true;
+    const p = setup(async (id) => {
+      if (id === 'a1' && crashOnce) {
+        crashOnce = false;
+        // As if a Redis error hit between "remove the head" and "add the next job".
+        await p.queue.ordered.lanes.finish('conv-a', 'a1', p.queue.ordered.queue.toKey('x-'));
+        throw new PlatformError({ platform: 'slack', message: 'connection lost', retryable: true });
+      }
+      delivered.push(id);
+    });
+    await p.queue.enqueueDelivery('a1', 'conv-a');
+    await p.queue.enqueueDelivery('a2', 'conv-a');
+    await p.start();
+    await until(() => delivered.includes('a2'), 'a2 delivered after the re-run of a1');
+    expect(delivered).toEqual(['a1', 'a2']);
+  });
+
   it('stop() lets the delivery in progress finish', async () => {
     let release: (() => void) | null = null;
     const done: string[] = [];

@@ -1,6 +1,6 @@
 // The Slack Web API client against the strict fake: how Slack's failures become PlatformErrors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SlackApi } from '../../../adapters/chat/slack/api.js';
+import { encodeSlackArgs, SlackApi } from '../../../adapters/chat/slack/api.js';
 import { SlackChatPlatform } from '../../../adapters/chat/slack/platform.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
@@ -36,6 +36,18 @@ describe('Slack Web API client', () => {
     const quick = new SlackApi({ token: slack.botToken, apiUrl: slack.apiUrl, timeoutMs: 100 });
     slack.failNext('chat.postMessage', { kind: 'slow', delayMs: 400 });
     await expect(quick.postMessage({ channel: 'C1', text: 'x' })).rejects.toMatchObject({ retryable: true });
+  });
+
+  it('Slack out of reach is retryable: the job tries again later', async () => {
+    const away = new SlackApi({ token: slack.botToken, apiUrl: 'http://127.0.0.1:9/api/', timeoutMs: 2000 });
+    await expect(away.postMessage({ channel: 'C1', text: 'x' })).rejects.toMatchObject({ retryable: true, details: { platformCode: 'request_error' } });
+  });
+
+  it('arguments are form fields as @slack/web-api sends them: objects as JSON, empty values left out', () => {
+    const form = new URLSearchParams(encodeSlackArgs({ channel: 'C1', unfurl_links: false, n: 3, metadata: { event_type: 'x', event_payload: { a: 1 } }, thread_ts: undefined, blocks: null }));
+    expect([...form.keys()]).toEqual(['channel', 'unfurl_links', 'n', 'metadata']);
+    expect(form.get('unfurl_links')).toBe('false');
+    expect(JSON.parse(form.get('metadata') ?? '')).toEqual({ event_type: 'x', event_payload: { a: 1 } });
   });
 
   it('a wrong token, an unknown channel or a missing text fail for good with Slack\'s code', async () => {
