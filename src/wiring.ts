@@ -40,7 +40,7 @@ const MMS_LINK_TTL_SECONDS = 24 * 3600;
  */
 export interface BridgeTuning {
   outbound?: OutboundPipelineDeps['options'];
-  /** `attempts` and `maxParkMs` also apply to the shared delivery queue producer. */
+  /** `attempts` also applies to the shared delivery queue producer. */
   delivery?: DeliveryPipelineDeps['options'];
   /** Slack per-channel posting pace; null turns it off. Default: the adapter's. */
   slackPace?: PacerOptions | null;

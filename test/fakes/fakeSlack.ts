@@ -225,6 +225,17 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
       state.reactions.push({ channel, timestamp, name });
       return { ok: true };
     },
+    'reactions.remove': (a) => {
+      const channel = str(a.channel);
+      const timestamp = str(a.timestamp);
+      const name = str(a.name);
+      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      if (!timestamp || !name) return { ok: false, error: 'invalid_arguments' };
+      const at = state.reactions.findIndex((r) => r.channel === channel && r.timestamp === timestamp && r.name === name);
+      if (at === -1) return { ok: false, error: 'no_reaction' };
+      state.reactions.splice(at, 1);
+      return { ok: true };
+    },
     'users.info': (a) => {
       const id = str(a.user);
       const user = id ? users.get(id) : undefined;

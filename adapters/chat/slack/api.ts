@@ -191,6 +191,16 @@ export class SlackApi {
     }
   }
 
+  /** Removes one of our reactions; one that is not there (any more) is fine. */
+  async removeReaction(channel: string, ts: string, name: string): Promise<void> {
+    try {
+      await this.call('reactions.remove', { channel, timestamp: ts, name });
+    } catch (err) {
+      if (platformCode(err) === 'no_reaction') return;
+      throw err;
+    }
+  }
+
   async userInfo(userId: string): Promise<SlackUserInfo> {
     const r = await this.call<{ user?: { id?: string; name?: string; real_name?: string; is_admin?: boolean; is_owner?: boolean; is_primary_owner?: boolean; is_bot?: boolean; profile?: { display_name?: string; real_name?: string } } }>(
       'users.info',

@@ -112,6 +112,19 @@ export function statusReaction(status: MessageStatus): string | null {
   }
 }
 
+/**
+ * The bridge's marks of earlier statuses to take off when `status` is shown, so a reply carries
+ * one current mark (a sent reply must not still show the hourglass). Statuses only move forward,
+ * so a mark of a later status is never there; removing one that is not there is harmless.
+ */
+export function staleStatusReactions(status: MessageStatus): string[] {
+  const current = statusReaction(status);
+  if (current === null || current === 'hourglass_flowing_sand') return [];
+  if (current === 'outbox_tray') return ['hourglass_flowing_sand'];
+  // Final marks (delivered, undelivered, failed, refused): the in-progress ones go.
+  return ['hourglass_flowing_sand', 'outbox_tray'];
+}
+
 /** Threaded notice for statuses that need words, not just a reaction. */
 export function statusNotice(message: Message): string | null {
   const reason = message.statusReason ? escapeSlackText(message.statusReason) : 'no reason given';

@@ -16,6 +16,7 @@ import {
   platformMessageId,
   rootText,
   statusNotice,
+  staleStatusReactions,
   statusReaction,
   tsOf,
 } from './format.js';
@@ -145,7 +146,11 @@ export class SlackChatPlatform implements ChatPlatform {
     const ts = tsOf(post.platformMessageId);
     if (!ts) return;
     const reaction = statusReaction(message.status);
-    if (reaction) await this.deps.api.addReaction(post.channel, ts, reaction);
+    if (reaction) {
+      // The new mark first, then the old ones off: the reply always shows a status.
+      await this.deps.api.addReaction(post.channel, ts, reaction);
+      for (const stale of staleStatusReactions(message.status)) await this.deps.api.removeReaction(post.channel, ts, stale);
+    }
     const text = statusNotice(message);
     if (text) {
       await this.deps.api.postMessage({ channel: thread.channel, thread_ts: thread.threadId, text, metadata: this.meta({ kind: 'status', message_id: message.id }) });

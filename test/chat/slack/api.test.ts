@@ -57,11 +57,14 @@ describe('Slack Web API client', () => {
     await expect(api.call('chat.postMessage', { channel: 'C1' })).rejects.toMatchObject({ details: { platformCode: 'no_text' } });
   });
 
-  it('a reaction that is already there is not an error', async () => {
+  it('a reaction that is already there, or already gone, is not an error', async () => {
     const { ts } = await api.postMessage({ channel: 'C1', text: 'r' });
     await api.addReaction('C1', ts, 'outbox_tray');
     await expect(api.addReaction('C1', ts, 'outbox_tray')).resolves.toBeUndefined();
     expect(slack.reactions.filter((r) => r.timestamp === ts)).toHaveLength(1);
+    await api.removeReaction('C1', ts, 'outbox_tray');
+    await expect(api.removeReaction('C1', ts, 'outbox_tray')).resolves.toBeUndefined();
+    expect(slack.reactions.filter((r) => r.timestamp === ts)).toHaveLength(0);
   });
 
   it('files are fetched with the bot token only from Slack\'s own hosts', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSmsCommand, splitRecipient } from '../../../adapters/chat/slack/commandParser.js';
-import { describeContact, escapeSlackText, slackToPlainText, messageText, rootText, statusReaction, tsOf, platformMessageId } from '../../../adapters/chat/slack/format.js';
+import { describeContact, escapeSlackText, slackToPlainText, messageText, rootText, staleStatusReactions, statusReaction, tsOf, platformMessageId } from '../../../adapters/chat/slack/format.js';
 import type { ChatMessageView } from '../../../src/core/ports.js';
 import type { Message } from '../../../src/core/types.js';
 
@@ -47,6 +47,11 @@ describe('Slack text from SMS', () => {
     expect(statusReaction('queued')).toBe('hourglass_flowing_sand');
     expect(statusReaction('sent')).toBe('outbox_tray');
     expect(statusReaction('delivered')).toBe('white_check_mark');
+    expect(staleStatusReactions('queued')).toEqual([]);
+    expect(staleStatusReactions('sent')).toEqual(['hourglass_flowing_sand']);
+    expect(staleStatusReactions('delivered')).toEqual(['hourglass_flowing_sand', 'outbox_tray']);
+    expect(staleStatusReactions('failed')).toEqual(['hourglass_flowing_sand', 'outbox_tray']);
+    expect(staleStatusReactions('received')).toEqual([]);
     expect(statusReaction('failed')).toBe('x');
     expect(tsOf(platformMessageId('T1', 'C1', '123.456'))).toBe('123.456');
     expect(tsOf('slack:T1:C1:cmd:abc')).toBeNull();

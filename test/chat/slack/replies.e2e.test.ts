@@ -35,9 +35,10 @@ describe('replies in a Slack conversation thread', () => {
     expect(reactionsOn(ts)).not.toContain('outbox_tray');
     await h.waitFor(() => h.twilio.calls.length === 1, 'provider send');
     expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT, Body: 'Yes, ready at 5pm & see your order (https://shop.example/o/1)' });
-    await h.waitFor(() => reactionsOn(ts).includes('outbox_tray'), 'sent reaction');
+    // One current mark: each new status takes the previous mark off.
+    await h.waitFor(() => reactionsOn(ts).join() === 'outbox_tray', 'sent reaction replacing the hourglass');
     expect((await h.statusCallback(h.twilio.calls[0]!.sid!, 'delivered')).ok).toBe(true);
-    await h.waitFor(() => reactionsOn(ts).includes('white_check_mark'), 'delivered reaction');
+    await h.waitFor(() => reactionsOn(ts).join() === 'white_check_mark', 'delivered reaction replacing the sent one');
     const msg = h.temp.store.messages.getByPlatformMessageId(`slack:${h.slack.teamId}:${CHANNEL}:${ts}`);
     expect(msg).toMatchObject({ direction: 'outbound', status: 'delivered', author: { platform: 'slack', userId: 'UAGENT', name: 'agent' } });
   });
