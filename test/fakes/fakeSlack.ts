@@ -171,6 +171,17 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
     return token === botToken ? 'ok' : 'invalid_auth';
   };
 
+  /** reactions.add/remove arguments checked as Slack checks them, and where that reaction is. */
+  const reactionArgs = (a: Record<string, unknown>): { error: string } | { reaction: { channel: string; timestamp: string; name: string }; at: number } => {
+    const channel = str(a.channel);
+    const timestamp = str(a.timestamp);
+    const name = str(a.name);
+    if (!channel || !channels.has(channel)) return { error: 'channel_not_found' };
+    if (!timestamp || !name) return { error: 'invalid_arguments' };
+    const at = state.reactions.findIndex((r) => r.channel === channel && r.timestamp === timestamp && r.name === name);
+    return { reaction: { channel, timestamp, name }, at };
+  };
+
   const byKey = new Map<string, FakeSlackMessage>();
   const findMessage = (channel: string, ts: string): FakeSlackMessage | undefined => byKey.get(`${channel}/${ts}`);
 
@@ -214,26 +225,17 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
       return { ok: true, channel, ts, text: msg.text };
     },
     'reactions.add': (a) => {
-      const channel = str(a.channel);
-      const timestamp = str(a.timestamp);
-      const name = str(a.name);
-      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
-      if (!timestamp || !name) return { ok: false, error: 'invalid_arguments' };
-      if (state.reactions.some((r) => r.channel === channel && r.timestamp === timestamp && r.name === name)) {
-        return { ok: false, error: 'already_reacted' };
-      }
-      state.reactions.push({ channel, timestamp, name });
+      const r = reactionArgs(a);
+      if ('error' in r) return { ok: false, error: r.error };
+      if (r.at !== -1) return { ok: false, error: 'already_reacted' };
+      state.reactions.push(r.reaction);
       return { ok: true };
     },
     'reactions.remove': (a) => {
-      const channel = str(a.channel);
-      const timestamp = str(a.timestamp);
-      const name = str(a.name);
-      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
-      if (!timestamp || !name) return { ok: false, error: 'invalid_arguments' };
-      const at = state.reactions.findIndex((r) => r.channel === channel && r.timestamp === timestamp && r.name === name);
-      if (at === -1) return { ok: false, error: 'no_reaction' };
-      state.reactions.splice(at, 1);
+      const r = reactionArgs(a);
+      if ('error' in r) return { ok: false, error: r.error };
+      if (r.at === -1) return { ok: false, error: 'no_reaction' };
+      state.reactions.splice(r.at, 1);
       return { ok: true };
     },
     'users.info': (a) => {

@@ -182,21 +182,21 @@ export class SlackApi {
   }
 
   /** Adds a reaction; one that is already there is fine (status shown twice is no error). */
-  async addReaction(channel: string, ts: string, name: string): Promise<void> {
-    try {
-      await this.call('reactions.add', { channel, timestamp: ts, name });
-    } catch (err) {
-      if (platformCode(err) === 'already_reacted') return;
-      throw err;
-    }
+  addReaction(channel: string, ts: string, name: string): Promise<void> {
+    return this.reaction('reactions.add', { channel, timestamp: ts, name }, 'already_reacted');
   }
 
   /** Removes one of our reactions; one that is not there (any more) is fine. */
-  async removeReaction(channel: string, ts: string, name: string): Promise<void> {
+  removeReaction(channel: string, ts: string, name: string): Promise<void> {
+    return this.reaction('reactions.remove', { channel, timestamp: ts, name }, 'no_reaction');
+  }
+
+  /** A reactions.* call whose `harmless` error code means the reaction is already as wanted. */
+  private async reaction(method: string, args: { channel: string; timestamp: string; name: string }, harmless: string): Promise<void> {
     try {
-      await this.call('reactions.remove', { channel, timestamp: ts, name });
+      await this.call(method, args);
     } catch (err) {
-      if (platformCode(err) === 'no_reaction') return;
+      if (platformCode(err) === harmless) return;
       throw err;
     }
   }
