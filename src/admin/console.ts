@@ -66,7 +66,8 @@ const PAGE = `<!doctype html>
 <pre id="policy"></pre>
 
 <h2>Unrouted messages</h2>
-<table><thead><tr><th>When</th><th>Body</th><th>Status</th></tr></thead><tbody id="unrouted"></tbody></table>
+<p class="muted">Inbound messages no chat shows: their number is not mapped, or every mapped channel refused them.</p>
+<table><thead><tr><th>When</th><th>Body</th><th>Status</th><th>Why</th></tr></thead><tbody id="unrouted"></tbody></table>
 
 <script src="/admin/console.js"></script>
 </body>
@@ -218,6 +219,7 @@ const SCRIPT = String.raw`'use strict';
       cell(tr, m.createdAt);
       cell(tr, m.body);
       cell(tr, m.status);
+      cell(tr, m.statusReason || 'number not mapped');
     }, 'Nothing unrouted.');
   }
 

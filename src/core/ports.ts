@@ -104,8 +104,17 @@ export interface MessageRepo {
   listForConversation(conversationId: string, opts?: { limit?: number; before?: string }): Message[];
   /** Newest first. `direction` (additive, optional) keeps only messages of that direction. */
   search(opts: { text?: string; number?: E164; contact?: string; direction?: Direction; limit?: number }): Message[];
-  /** Inbound messages whose number had no mapping (rule: nothing is dropped). */
+  /**
+   * Inbound messages no chat shows (rule: nothing is dropped): their number has no mapping, or
+   * every channel it is mapped to refused them for good (see markNotPosted). Newest first.
+   */
   listUnrouted(limit?: number): Message[];
+  /**
+   * An inbound message every chat target refused for good (channel gone, bot removed): keeps
+   * why on the message (error code NOT_POSTED_ERROR_CODE) and lists it with the unrouted ones.
+   * The status stays what it was. Returns the message, or null when there is no such inbound one.
+   */
+  markNotPosted(id: string, reason: string): Message | null;
   /**
    * Move the status forward only (see MessageStatus). Returns the updated message, or null when
    * the move would go backwards or the message does not exist.

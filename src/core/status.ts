@@ -38,3 +38,9 @@ export function isFinalStatus(status: MessageStatus): boolean {
 export function canAdvance(from: MessageStatus, to: MessageStatus): boolean {
   return STATUS_RANK[to] > STATUS_RANK[from];
 }
+
+/**
+ * Error code kept on an inbound message that every chat target refused for good (channel gone,
+ * bot removed): it is then listed with the unrouted messages, so nothing drops out of sight.
+ */
+export const NOT_POSTED_ERROR_CODE = 'not_posted';

@@ -40,6 +40,11 @@ export interface DeliveryResult {
   failed: { target: DeliveryTarget; error: string }[];
   /** True when the number has no mapping on any running platform and no fallback applies. */
   unrouted: boolean;
+  /**
+   * True when every target refused the message for good and no fallback took it: the reason is
+   * kept on the message and it is listed with the unrouted ones (nothing drops out of sight).
+   */
+  notPosted: boolean;
 }
 
 /** Human notices shown with a message, whatever the platform. */
@@ -99,7 +104,7 @@ export async function ensureThread(
 
 export async function deliverMessage(deps: DeliveryDeps, messageId: string): Promise<DeliveryResult> {
   const log = deps.logger ?? silentLogger;
-  const result: DeliveryResult = { posted: [], skipped: [], failed: [], unrouted: false };
+  const result: DeliveryResult = { posted: [], skipped: [], failed: [], unrouted: false, notPosted: false };
   const first = deps.store.messages.get(messageId);
   if (!first) {
     log.warn({ messageId }, 'delivery: message not found');
@@ -127,25 +132,52 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string): Pro
         result.skipped.push(target);
         continue;
       }
-      const platform = deps.registry.get(target.platform);
-      if (!platform) continue;
-      try {
-        const thread = await ensureThread(deps, platform, conversation, target.channel);
-        const { platformMessageId } = await platform.post(thread, view);
-        const post = deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
-        result.posted.push({ platform: platform.id, channel: target.channel, platformMessageId });
-        if (message.direction !== 'inbound') await showCurrentStatus(deps, platform, post, thread, message.id, log);
-      } catch (err) {
-        // Retryable (429, 5xx, timeout): stop here and let the job retry later. Later targets and
-        // later messages of this conversation wait, which keeps the order in every thread.
-        if (err instanceof PlatformError && err.retryable) throw err;
-        const error = err instanceof Error ? err.message : String(err);
-        log.error({ messageId, platform: target.platform, channel: target.channel, err: error }, 'delivery: post failed for good');
-        result.failed.push({ target, error });
+      await postTo(deps, target, message, conversation, view, result, log);
+    }
+    // Shown nowhere: every channel refused it for good (e.g. the bot was removed from it).
+    if (message.direction === 'inbound' && result.posted.length === 0 && result.skipped.length === 0 && result.failed.length > 0) {
+      const why = result.failed.map((f) => `${f.target.platform} ${f.target.channel}: ${f.error}`).join('; ');
+      const fallback = deps.store.policy.get().fallback;
+      const taken = (t: { platform: string; channel: string }) => targets.some((x) => x.platform === t.platform && x.channel === t.channel);
+      if (fallback && deps.registry.has(fallback.platform) && !taken(fallback)) {
+        const notice = `Could not be posted to its channel (${why}).`;
+        await postTo(deps, { ...fallback, fallback: true }, message, conversation, { ...view, notices: [...view.notices, notice] }, result, log);
+      }
+      if (result.posted.length === 0) {
+        deps.store.messages.markNotPosted(message.id, `not posted to any chat channel (${why})`);
+        result.notPosted = true;
       }
     }
     return result;
   });
+}
+
+/** Posts to one target, recording the post; a permanent refusal is noted in `result.failed`. */
+async function postTo(
+  deps: DeliveryDeps,
+  target: DeliveryTarget,
+  message: Message,
+  conversation: Conversation,
+  view: ChatMessageView,
+  result: DeliveryResult,
+  log: ChatLogger,
+): Promise<void> {
+  const platform = deps.registry.get(target.platform);
+  if (!platform) return;
+  try {
+    const thread = await ensureThread(deps, platform, conversation, target.channel);
+    const { platformMessageId } = await platform.post(thread, view);
+    const post = deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
+    result.posted.push({ platform: platform.id, channel: target.channel, platformMessageId });
+    if (message.direction !== 'inbound') await showCurrentStatus(deps, platform, post, thread, message.id, log);
+  } catch (err) {
+    // Retryable (429, 5xx, timeout): stop here and let the job retry later. Later targets and
+    // later messages of this conversation wait, which keeps the order in every thread.
+    if (err instanceof PlatformError && err.retryable) throw err;
+    const error = err instanceof Error ? err.message : String(err);
+    log.error({ messageId: message.id, platform: target.platform, channel: target.channel, err: error }, 'delivery: post failed for good');
+    result.failed.push({ target, error });
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import type {
   NewMessage,
   Store,
 } from '../../src/core/ports.js';
-import { canAdvance } from '../../src/core/status.js';
+import { canAdvance, NOT_POSTED_ERROR_CODE } from '../../src/core/status.js';
 import {
   DEFAULT_POLICY,
   type Conversation,
@@ -222,10 +222,19 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         [...state.messages.values()]
           .filter((m) => {
             if (m.direction !== 'inbound') return false;
+            if (m.errorCode === NOT_POSTED_ERROR_CODE) return true;
             const c = state.conversations.get(m.conversationId);
             return c !== undefined && ![...state.mappings.values()].some((x) => x.number === c.number);
           })
           .map(withMedia),
+      markNotPosted(id, reason) {
+        const m = state.messages.get(id);
+        if (!m || m.direction !== 'inbound') return null;
+        m.errorCode = NOT_POSTED_ERROR_CODE;
+        m.statusReason = reason;
+        m.updatedAt = now();
+        return withMedia(m);
+      },
       advanceStatus(id, status, opts = {}) {
         const m = state.messages.get(id);
         if (!m || !canAdvance(m.status, status)) return null;

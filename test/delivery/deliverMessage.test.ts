@@ -81,6 +81,32 @@ describe('deliverMessage (real SQLite store, recording platforms)', () => {
     expect(r.posted.map((p) => p.platform)).toEqual(['teams']);
   });
 
+  it('a message every mapped channel refuses for good goes to the fallback channel, saying why', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    temp.store.policy.update({ fallback: { platform: 'teams', channel: 'TFALLBACK' } });
+    slack.failPosts.push(new PlatformError({ platform: 'slack', message: 'channel_not_found', retryable: false }));
+    const m = inbound('SM1');
+    const r = await deliverMessage(deps(), m.id);
+    expect(r.posted).toEqual([expect.objectContaining({ platform: 'teams', channel: 'TFALLBACK' })]);
+    expect(r.notPosted).toBe(false);
+    expect(teams.posts[0]?.view.notices.at(-1)).toBe('Could not be posted to its channel (slack C1: channel_not_found).');
+    expect(temp.store.messages.listUnrouted().map((x) => x.id)).not.toContain(m.id);
+  });
+
+  it('without a fallback such a message is kept, with the reason, and listed with the unrouted ones', async () => {
+    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    slack.failPosts.push(new PlatformError({ platform: 'slack', message: 'not_in_channel', retryable: false }));
+    const m = inbound('SM1');
+    const r = await deliverMessage(deps(), m.id);
+    expect(r).toMatchObject({ posted: [], notPosted: true });
+    const kept = temp.store.messages.get(m.id);
+    expect(kept).toMatchObject({ status: 'received', errorCode: 'not_posted', statusReason: 'not posted to any chat channel (slack C1: not_in_channel)' });
+    expect(temp.store.messages.listUnrouted().map((x) => x.id)).toEqual([m.id]);
+    // A message that reached its channel is not listed.
+    await deliverMessage(deps(), inbound('SM2').id);
+    expect(temp.store.messages.listUnrouted().map((x) => x.id)).toEqual([m.id]);
+  });
+
   it('an unmapped number goes to the fallback channel when one is configured, else is listed as unrouted', async () => {
     const m = inbound('SM1');
     const none = await deliverMessage(deps(), m.id);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
-import { canAdvance, STATUS_RANK } from '../../core/status.js';
+import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../core/status.js';
 import type { Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
 import { clampLimit, isUniqueViolation, type RepoContext } from '../shared.js';
 import { createAuditRepo } from './audit.js';
@@ -267,9 +267,13 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   const unrouted = db.prepare<[number], MessageRow>(`
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.direction = 'inbound'
-      AND NOT EXISTS (SELECT 1 FROM mappings p WHERE p.number = c.number AND p.removed_at IS NULL)
+      AND (NOT EXISTS (SELECT 1 FROM mappings p WHERE p.number = c.number AND p.removed_at IS NULL)
+           OR m.error_code = '${NOT_POSTED_ERROR_CODE}')
     ORDER BY m.created_at DESC, m.rowid DESC
     LIMIT ?`);
+  const notPosted = db.prepare(`
+    UPDATE messages SET error_code = '${NOT_POSTED_ERROR_CODE}', status_reason = @reason, updated_at = @now
+    WHERE id = @id AND direction = 'inbound'`);
   const setStatus = db.prepare(`
     UPDATE messages SET status = @to, status_reason = @reason, error_code = @errorCode, updated_at = @now
     WHERE id = @id AND status = @from`);
@@ -529,6 +533,10 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
       return many(rows);
     },
     listUnrouted: (limit) => many(unrouted.all(clampLimit(limit, DEFAULT_LIST_LIMIT))),
+    markNotPosted(id, reason) {
+      if (notPosted.run({ id, reason, now: now() }).changes === 0) return null;
+      return get(id);
+    },
     advanceStatus: (id, status, opts = {}) => advanceStatus.immediate(id, status, opts),
     markSending: (id) => toSending.run({ id, now: now() }).changes === 1,
     markSent,
