@@ -125,6 +125,8 @@ export interface MessageRepo {
     opts?: { reason?: string | null; errorCode?: string | null },
   ): Message | null;
   setProviderMessageId(id: string, provider: ProviderId, providerMessageId: string): void;
+  /** How many times an admin resent the message (its current resend generation); optional. */
+  resendCount?(id: string): number;
 }
 
 export interface MediaRepo {

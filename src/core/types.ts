@@ -209,6 +209,8 @@ export interface DeliveryUpdate {
   providerMessageId: string;
   /** Our message id when the provider echoes it back (8x8 clientMessageId). */
   messageId?: string;
+  /** The resend generation of the send the receipt is about, when the echoed key tells it (sendKey). */
+  resend?: number;
   status: Extract<MessageStatus, 'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed'>;
   errorCode?: string | null;
   reason?: string | null;

@@ -39,9 +39,9 @@ describe('8x8 webhook parsing', () => {
     expect(ev).toMatchObject({ kind: 'status', update: { providerMessageId: 'u2', messageId: 'our-id', status } });
   });
 
-  it('a receipt echoing a resend key (<id>-rN) names our plain message id', () => {
+  it('a receipt echoing a resend key (<id>-rN) names our plain message id and the resend it is about', () => {
     const ev = parseEightByEightEvent(eightByEightStatus({ umid: 'u4', clientMessageId: sendKey(sms.messageId, 3), state: 'delivered' }));
-    expect(ev).toMatchObject({ kind: 'status', update: { providerMessageId: 'u4', messageId: sms.messageId, status: 'delivered' } });
+    expect(ev).toMatchObject({ kind: 'status', update: { providerMessageId: 'u4', messageId: sms.messageId, resend: 3, status: 'delivered' } });
   });
 
   it('keeps the error of an undelivered receipt as its reason', () => {
@@ -150,6 +150,30 @@ describe('8x8 webhook', () => {
     } finally {
       await fake.close();
     }
+  });
+
+  it('a late receipt of the send made before an admin resend moves nothing: neither while the resend is on its way nor after', async () => {
+    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    // First send: accepted as umid-old, then reported undelivered; the admin resends it.
+    parts.store.messages.setProviderMessageId(m.id, '8x8', 'umid-old');
+    parts.store.messages.advanceStatus(m.id, 'undelivered');
+    expect(parts.store.messages.requeue(m.id, { actor: 'test' })).toMatchObject({ ok: true });
+
+    // While the resend is queued: the old send's late 'delivered' must not claim the message.
+    expect((await post(eightByEightStatus({ umid: 'umid-old', clientMessageId: m.id, state: 'delivered' }))).status).toBe(200);
+    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'queued', providerMessageId: null });
+
+    // The resend goes out (key <id>-r1) and is recorded; the old send's receipts still move nothing.
+    parts.store.messages.advanceStatus(m.id, 'sending');
+    expect((await post(eightByEightStatus({ umid: 'umid-new', clientMessageId: sendKey(m.id, 1), state: 'sent' }))).status).toBe(200);
+    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'sent', providerMessageId: 'umid-new' });
+    await post(eightByEightStatus({ umid: 'umid-old', clientMessageId: m.id, state: 'undelivered' }));
+    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'sent', providerMessageId: 'umid-new' });
+
+    // The resend's own receipt applies.
+    await post(eightByEightStatus({ umid: 'umid-new', clientMessageId: sendKey(m.id, 1), state: 'delivered' }));
+    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-new' });
   });
 
   it('refuses an Authorization header that differs only in case', async () => {

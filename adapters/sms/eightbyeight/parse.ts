@@ -1,7 +1,7 @@
 // 8x8 webhook JSON -> the core's words. One endpoint receives inbound messages and delivery
 // receipts; `eventType` tells them apart. Only this file knows 8x8's field names.
 import { InvalidInputError } from '../../../src/core/errors.js';
-import { messageIdFromSendKey } from '../../../src/core/sendKey.js';
+import { messageIdFromSendKey, resendFromSendKey } from '../../../src/core/sendKey.js';
 import type { DeliveryUpdate, InboundSms } from '../../../src/core/types.js';
 
 export const EIGHTX8_PROVIDER_ID = '8x8';
@@ -119,6 +119,7 @@ export function parseEightByEightEvent(body: unknown): EightByEightEvent {
         providerMessageId,
         // clientMessageId is the send key we gave (`<id>-rN` after a resend): our plain id back.
         messageId: clientMessageId === null ? undefined : messageIdFromSendKey(clientMessageId),
+        resend: clientMessageId === null ? undefined : resendFromSendKey(clientMessageId),
         status: mapped,
         errorCode,
         reason: failed ? (errorMessage ?? detail ?? `8x8 reported the message ${state}`) : null,
