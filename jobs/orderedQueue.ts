@@ -32,7 +32,15 @@ export interface OrderedQueue {
   readonly queue: Queue<LaneJobData>;
   readonly lanes: Lanes;
   readonly kind: string;
+  /** Adds an item to its lane (and its job when it is the head); waits while a recovery runs. */
   enqueue(id: string, lane: string): Promise<void>;
+  /**
+   * Runs a recovery pass: `fn` re-enqueues older items through `direct`, while new enqueues wait
+   * until it ends, so a message accepted during recovery goes after the recovered ones of its
+   * conversation. The wait is bounded by `holdMs` (default 10 s): a recovery slower than that
+   * lets new messages through rather than holding them (and their webhooks) indefinitely.
+   */
+  whileRecovering<T>(fn: (direct: (id: string, lane: string) => Promise<void>) => Promise<T>, holdMs?: number): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -57,11 +65,31 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
     defaultJobOptions,
   });
   const lanes = new Lanes(opts.connection, lanesKeyPrefix(opts.prefix, opts.name));
+  const direct = (id: string, lane: string) => enqueueOrdered(queue, lanes, opts.kind, { id, lane });
+  // Set while a recovery pass runs: new enqueues wait for it (see whileRecovering).
+  let recovering: Promise<void> | null = null;
   return {
     queue,
     lanes,
     kind: opts.kind,
-    enqueue: (id, lane) => enqueueOrdered(queue, lanes, opts.kind, { id, lane }),
+    async enqueue(id, lane) {
+      if (recovering) await recovering;
+      return direct(id, lane);
+    },
+    async whileRecovering(fn, holdMs = 10_000) {
+      let release = () => {};
+      const done = new Promise<void>((resolve) => (release = resolve));
+      const timer = setTimeout(release, holdMs);
+      timer.unref();
+      recovering = done;
+      try {
+        return await fn(direct);
+      } finally {
+        clearTimeout(timer);
+        release();
+        if (recovering === done) recovering = null;
+      }
+    },
     close: () => closeSettled(queue),
   };
 }

@@ -15,9 +15,9 @@
 //    send handler (sent before -> recorded; maybe sent -> resent only where the provider dedupes).
 //  - deliveries: inbound/internal messages of the last 24 h (configurable) that have no chat post
 //    at all while their number is mapped (deliverMessage is idempotent per channel).
-// One window remains: a NEW message of a conversation enqueued while recovery is still
-// re-enqueueing an OLDER lost one of the same conversation goes first. It needs Redis to have lost
-// data and a reply in that conversation during the recovery's first moments.
+// A NEW message accepted while a recovery pass runs waits for it (OrderedQueue.whileRecovering),
+// so it goes after the recovered older ones of its conversation; only a recovery slower than
+// 10 s lets new messages through before it ends (logged counts show how long it took).
 import { closeSettled } from './settle.js';
 import { coalesceWrites } from './coalesceWrites.js';
 import type { Worker } from 'bullmq';
@@ -146,7 +146,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
   const recover = async (): Promise<RecoveryReport> => {
     const list = deps.store.messages.listPendingOutbound;
     if (!list) return { enqueued: 0, errors: 0 };
-    return reenqueue(list(), (id, lane) => queue.enqueueSend(id, lane), deps.logger, 'send');
+    return queue.ordered.whileRecovering((direct) => reenqueue(list(), direct, deps.logger, 'send'));
   };
   return {
     name: 'outbound-pipeline',
@@ -229,7 +229,7 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
     if (!list || windowMs <= 0) return { enqueued: 0, errors: 0 };
     const now = (deps.clock ?? { now: () => new Date() }).now().getTime();
     const since = new Date(now - windowMs).toISOString();
-    return reenqueue(list({ since }), (id, lane) => queue.enqueueDelivery(id, lane), deps.logger, 'delivery');
+    return queue.ordered.whileRecovering((direct) => reenqueue(list({ since }), direct, deps.logger, 'delivery'));
   };
   return {
     name: 'delivery-pipeline',

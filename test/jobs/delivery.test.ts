@@ -122,6 +122,34 @@ describe('delivery queue', () => {
     expect(delivered).toEqual(['a1', 'a2']);
   });
 
+  it('a message accepted while a recovery pass runs goes after the recovered ones of its conversation', async () => {
+    const p = setup(async () => undefined);
+    const ordered = p.queue.ordered;
+    let fresh: Promise<void> | null = null;
+    await ordered.whileRecovering(async (direct) => {
+      // A new message arrives first, while the recovery is still re-enqueueing older ones.
+      fresh = p.queue.enqueueDelivery('new', 'conv-a');
+      await new Promise((r) => setTimeout(r, 50));
+      await direct('old1', 'conv-a');
+      await direct('old2', 'conv-a');
+    });
+    await fresh;
+    expect(await redis.lrange(ordered.lanes.key('conv-a'), 0, -1)).toEqual(['old1', 'old2', 'new']);
+  });
+
+  it('a recovery slower than the hold lets new messages through instead of holding them', async () => {
+    const p = setup(async () => undefined);
+    const ordered = p.queue.ordered;
+    let releaseRecovery = () => {};
+    const recovery = ordered.whileRecovering(() => new Promise<void>((r) => (releaseRecovery = r)), 100);
+    const started = Date.now();
+    await p.queue.enqueueDelivery('new', 'conv-b');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await redis.lrange(ordered.lanes.key('conv-b'), 0, -1)).toEqual(['new']);
+    releaseRecovery();
+    await recovery;
+  });
+
   it('stop() lets the delivery in progress finish', async () => {
     let release: (() => void) | null = null;
     const done: string[] = [];
