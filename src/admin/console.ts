@@ -62,6 +62,16 @@ const PAGE = `<!doctype html>
 <table><thead><tr><th>Number</th><th>Contact</th><th>Threads</th><th>Since</th><th></th></tr></thead><tbody id="conversations"></tbody></table>
 <div id="messages"></div>
 
+<h2>History</h2>
+<form id="search-history">
+  <input name="q" placeholder="text contains">
+  <input name="number" placeholder="our number (optional)">
+  <input name="contact" placeholder="contact (optional)">
+  <select name="direction"><option value="">any direction</option><option>inbound</option><option>outbound</option><option>internal</option></select>
+  <button type="submit">Search</button>
+</form>
+<table><thead><tr><th>When</th><th>Number</th><th>Contact</th><th>Direction</th><th>Body</th><th>Status</th><th></th></tr></thead><tbody id="history"></tbody></table>
+
 <h2>Policy</h2>
 <pre id="policy"></pre>
 
@@ -125,7 +135,7 @@ const SCRIPT = String.raw`'use strict';
     if (items.length === 0) {
       const tr = document.createElement('tr');
       const td = cell(tr, empty, 'muted');
-      td.colSpan = 6;
+      td.colSpan = 7;
       body.appendChild(tr);
       return;
     }
@@ -187,6 +197,23 @@ const SCRIPT = String.raw`'use strict';
     }, 'No conversations.');
   }
 
+  // The export needs the token in a header, so it is fetched and handed to the browser as a file.
+  async function exportConversation(c, format) {
+    const res = await fetch('/admin/api/conversations/' + encodeURIComponent(c.id) + '/export?format=' + format, {
+      headers: { authorization: 'Bearer ' + token },
+    });
+    if (!res.ok) throw new Error(res.status === 401 ? 'Unauthorized: check the token.' : 'Export failed: ' + res.status);
+    const disposition = res.headers.get('content-disposition') || '';
+    const match = /filename="([^"]+)"/.exec(disposition);
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(await res.blob());
+    link.download = match ? match[1] : 'conversation.' + format;
+    link.id = 'export-link';
+    $('messages').appendChild(link);
+    link.click();
+    say('Exported ' + link.download);
+  }
+
   async function loadMessages(c) {
     const messages = await api('GET', '/conversations/' + encodeURIComponent(c.id) + '/messages');
     const box = $('messages');
@@ -194,6 +221,13 @@ const SCRIPT = String.raw`'use strict';
     const h = document.createElement('h3');
     h.textContent = c.number + ' with ' + c.contact;
     box.appendChild(h);
+    for (const format of ['csv', 'json']) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = 'Export ' + format.toUpperCase();
+      b.addEventListener('click', () => guarded(() => exportConversation(c, format)));
+      box.appendChild(b);
+    }
     const table = document.createElement('table');
     const tbody = document.createElement('tbody');
     for (const m of messages) {
@@ -207,6 +241,20 @@ const SCRIPT = String.raw`'use strict';
     }
     table.appendChild(tbody);
     box.appendChild(table);
+  }
+
+  async function searchHistory(query) {
+    const hits = await api('GET', '/messages?' + query);
+    fill('history', hits, (tr, m) => {
+      cell(tr, m.createdAt);
+      cell(tr, m.number);
+      cell(tr, m.contact);
+      cell(tr, m.direction);
+      cell(tr, m.body);
+      cell(tr, m.status + (m.statusReason ? ': ' + m.statusReason : ''));
+      button(tr, 'Conversation', () => guarded(() => loadMessages({ id: m.conversationId, number: m.number, contact: m.contact })));
+    }, 'No messages found.');
+    say(hits.length + ' message(s) found.');
   }
 
   async function loadPolicy() {
@@ -272,6 +320,12 @@ const SCRIPT = String.raw`'use strict';
     e.preventDefault();
     const params = new URLSearchParams(formJson(e.target));
     guarded(() => loadConversations(params.toString()));
+  });
+
+  $('search-history').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const params = new URLSearchParams(formJson(e.target));
+    guarded(() => searchHistory(params.toString()));
   });
 
   if (token) guarded(loadAll);

@@ -1,0 +1,91 @@
+// The admin console as an admin uses it: the real page and script from the running bridge, in a
+// DOM (happy-dom) whose fetch talks to the real admin API over HTTP. Covers the token, the
+// loaded tables, history search, opening a conversation from a hit, and its CSV export.
+import { resolveObjectURL } from 'node:buffer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Window } from 'happy-dom';
+import { recordInbound } from '../../src/core/index.js';
+import { ADMIN_TOKEN, startTestBridge, type TestBridge } from '../http/helpers.js';
+import { waitUntil } from '../support/wait.js';
+
+const OUR = '+14155552671';
+const CONTACT = '+12125553456';
+
+let bridge: TestBridge | null = null;
+let window: Window | null = null;
+afterEach(async () => {
+  await window?.happyDOM.close();
+  window = null;
+  await bridge?.cleanup();
+  bridge = null;
+});
+
+/** Opens /admin as a browser would: the page's markup, then its script (/admin/console.js). */
+async function openConsole(b: TestBridge): Promise<Window> {
+  const w = new Window({ url: `${b.url}/admin`, settings: { navigation: { disableMainFrameNavigation: true } } });
+  const html = await (await fetch(`${b.url}/admin`)).text();
+  const script = await (await fetch(`${b.url}/admin/console.js`)).text();
+  w.document.write(html.replace('<script src="/admin/console.js"></script>', ''));
+  // The script runs with the page's globals (this DOM, its fetch bound to the page's origin).
+  const run = new Function('document', 'sessionStorage', 'fetch', 'FormData', 'URL', 'confirm', script);
+  run(w.document, w.sessionStorage, w.fetch.bind(w), w.FormData, w.URL, () => true);
+  return w;
+}
+
+const text = (w: Window, id: string) => w.document.getElementById(id)?.textContent ?? '';
+const rows = (w: Window, id: string) => [...(w.document.getElementById(id)?.querySelectorAll('tr') ?? [])];
+
+function submit(w: Window, formId: string, values: Record<string, string>): void {
+  const form = w.document.getElementById(formId) as unknown as { elements: Record<string, { value: string }>; requestSubmit(): void };
+  for (const [name, value] of Object.entries(values)) form.elements[name]!.value = value;
+  form.requestSubmit();
+}
+
+describe('admin console (real page and script, real admin API)', () => {
+  it('loads with the token, searches the history, opens a conversation from a hit and exports it as CSV', async () => {
+    bridge = await startTestBridge();
+    const { store, clock } = bridge.ctx;
+    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const sms = (id: string, body: string) => recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: id, from: CONTACT, to: OUR, body, media: [] });
+    sms('SM1', 'Where is my order?');
+    sms('SM2', 'I want a refund <b>now</b>');
+
+    window = await openConsole(bridge);
+    const w = window;
+    expect(text(w, 'status')).toBe('');
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    expect(text(w, 'numbers')).toContain(OUR);
+    expect(text(w, 'unrouted')).toContain('number not mapped');
+
+    submit(w, 'search-history', { q: 'refund' });
+    await waitUntil(() => text(w, 'status') === '1 message(s) found.', 'the search result');
+    const [hit] = rows(w, 'history');
+    expect(hit?.textContent).toContain('I want a refund <b>now</b>');
+    // A contact's text is shown as text: nothing it contains becomes markup.
+    expect(w.document.getElementById('history')?.querySelector('b')).toBeNull();
+
+    (hit?.querySelector('button') as unknown as { click(): void }).click();
+    await waitUntil(() => text(w, 'messages').includes('Where is my order?'), 'the conversation opened');
+    const exportCsv = [...w.document.getElementById('messages')!.querySelectorAll('button')].find((b) => b.textContent === 'Export CSV');
+    (exportCsv as unknown as { click(): void }).click();
+    await waitUntil(() => w.document.getElementById('export-link') !== null, 'the export file');
+    const link = w.document.getElementById('export-link') as unknown as { download: string; href: string };
+    expect(link.download).toMatch(/^conversation-.*\.csv$/);
+    // The file the browser would save: the blob behind the link.
+    const csv = (await resolveObjectURL(link.href)?.text()) ?? '';
+    expect(csv.split('\r\n')[0]).toContain('createdAt');
+    expect(csv).toContain('Where is my order?');
+    expect(csv).toContain('I want a refund <b>now</b>');
+  });
+
+  it('a wrong token is refused with the reason and nothing is shown', async () => {
+    bridge = await startTestBridge();
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: 'wrong' });
+    await waitUntil(() => text(w, 'status') !== '', 'an answer');
+    expect(text(w, 'status')).toBe('Unauthorized: check the token.');
+    expect(rows(w, 'numbers')).toHaveLength(0);
+  });
+});
