@@ -8,6 +8,7 @@
 // ever contacted.
 
 import { PlatformError } from '../../../src/core/errors.js';
+import type { TeamsPacer } from './pacer.js';
 
 export const TEAMS_PLATFORM = 'teams';
 
@@ -40,6 +41,8 @@ export interface ConnectorClientOptions {
   /** Per-call timeout; a timeout is a retryable PlatformError. */
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
+  /** Keeps calls under Teams' documented limits before they are made (pacer.ts); null: none. */
+  pacer?: TeamsPacer | null;
 }
 
 /** Retry-After in seconds or as an HTTP date; null when absent or unreadable. */
@@ -60,8 +63,10 @@ export class BotConnectorClient {
   private readonly getToken: TokenProvider;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly pacer: TeamsPacer | null;
 
   constructor(opts: ConnectorClientOptions) {
+    this.pacer = opts.pacer ?? null;
     this.getToken = opts.getToken;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.fetchImpl = opts.fetchImpl ?? fetch;
@@ -69,7 +74,7 @@ export class BotConnectorClient {
 
   /** New conversation (a new thread root in a channel). */
   async createConversation(serviceUrl: string, params: ConversationParameters): Promise<{ id: string; activityId: string }> {
-    const res = await this.call<{ id?: string; activityId?: string }>(serviceUrl, 'POST', '/v3/conversations', params);
+    const res = await this.call<{ id?: string; activityId?: string }>(serviceUrl, 'POST', '/v3/conversations', params, params.channelData.channel.id);
     if (!res.activityId || !res.id) {
       throw new PlatformError({ platform: TEAMS_PLATFORM, message: 'connector returned no activity id for the new thread', retryable: false, platformCode: 'bad_response' });
     }
@@ -79,25 +84,25 @@ export class BotConnectorClient {
   /** Post into a conversation (for a channel thread: "<channel>;messageid=<root>"). */
   async sendToConversation(serviceUrl: string, conversationId: string, activity: OutgoingActivity): Promise<{ id: string }> {
     const body = { ...activity, conversation: { id: conversationId } };
-    return this.requireId(await this.call(serviceUrl, 'POST', `/v3/conversations/${encodeURIComponent(conversationId)}/activities`, body));
+    return this.requireId(await this.call(serviceUrl, 'POST', `/v3/conversations/${encodeURIComponent(conversationId)}/activities`, body, conversationId));
   }
 
   async replyToActivity(serviceUrl: string, conversationId: string, activityId: string, activity: OutgoingActivity): Promise<{ id: string }> {
     const body = { ...activity, conversation: { id: conversationId }, replyToId: activityId };
     const path = `/v3/conversations/${encodeURIComponent(conversationId)}/activities/${encodeURIComponent(activityId)}`;
-    return this.requireId(await this.call(serviceUrl, 'POST', path, body));
+    return this.requireId(await this.call(serviceUrl, 'POST', path, body, conversationId));
   }
 
   async updateActivity(serviceUrl: string, conversationId: string, activityId: string, activity: OutgoingActivity): Promise<void> {
     const body = { ...activity, id: activityId, conversation: { id: conversationId } };
     const path = `/v3/conversations/${encodeURIComponent(conversationId)}/activities/${encodeURIComponent(activityId)}`;
-    await this.call(serviceUrl, 'PUT', path, body);
+    await this.call(serviceUrl, 'PUT', path, body, conversationId);
   }
 
   /** Channels of a team (GET /v3/teams/{teamId}/conversations). */
   async getTeamChannels(serviceUrl: string, teamId: string): Promise<{ id: string; name: string | null }[]> {
     const res = await this.call<{ conversations?: { id?: string; name?: string | null }[] }>(
-      serviceUrl, 'GET', `/v3/teams/${encodeURIComponent(teamId)}/conversations`, undefined,
+      serviceUrl, 'GET', `/v3/teams/${encodeURIComponent(teamId)}/conversations`, undefined, teamId,
     );
     return (res.conversations ?? [])
       .filter((c): c is { id: string; name?: string | null } => typeof c.id === 'string')
@@ -111,7 +116,9 @@ export class BotConnectorClient {
     return { id: res.id };
   }
 
-  private async call<T>(serviceUrl: string, method: string, path: string, body: unknown): Promise<T> {
+  /** One connector call; `paceKey` is the conversation (thread) it counts against. */
+  private async call<T>(serviceUrl: string, method: string, path: string, body: unknown, paceKey: string): Promise<T> {
+    await this.pacer?.take(paceKey);
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = await this.getToken(serviceUrl);
     if (token) headers.authorization = `Bearer ${token}`;

@@ -12,6 +12,7 @@ import { createAdapter, createTokenProvider } from './auth.js';
 import { createTeamsApplication, mountTeamsRoute, type TeamsBotDeps } from './bot.js';
 import { TeamsChannels } from './channels.js';
 import { BotConnectorClient, type TokenProvider } from './connector.js';
+import { DEFAULT_TEAMS_PACE, TeamsPacer, type TeamsPaceOptions } from './pacer.js';
 import { TeamsPlatform } from './platform.js';
 
 export { TeamsPlatform, teamsMessageId, parseTeamsMessageId, threadConversationId } from './platform.js';
@@ -38,6 +39,8 @@ export interface TeamsDeps {
   /** Replaces botbuilder's token source for connector calls (tests of authenticated mode). */
   getToken?: TokenProvider;
   connectorTimeoutMs?: number;
+  /** Posting pace under Teams' documented limits; null turns it off. Default DEFAULT_TEAMS_PACE. */
+  pace?: TeamsPaceOptions | null;
   /** Limit on one inbound Bot Framework token check (OpenID metadata fetch included); default 10 s. */
   authTimeoutMs?: number;
   /** Lifetime of picture links posted to Teams; default 7 days. */
@@ -60,7 +63,8 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
   const log = ctx.logger.child({ platform: 'teams' });
   const adapter = createAdapter(cfg);
   const getToken = deps.getToken ?? createTokenProvider(adapter, cfg);
-  const connector = new BotConnectorClient({ getToken, timeoutMs: deps.connectorTimeoutMs });
+  const pace = deps.pace === undefined ? DEFAULT_TEAMS_PACE : deps.pace;
+  const connector = new BotConnectorClient({ getToken, timeoutMs: deps.connectorTimeoutMs, pacer: pace ? new TeamsPacer(pace) : null });
   const channels = new TeamsChannels(ctx.store.chatChannels);
   const platform = new TeamsPlatform({
     connector,
