@@ -21,7 +21,9 @@
 //   completed, so it runs again (BullMQ's stalled-job check, or its own retry after a Redis
 //   error); a run that finds its item no longer in the lane makes sure the lane's head has a job.
 //   Start-up recovery re-enqueues every pending message from the store, which re-adds a missing
-//   head job (enqueue of an item already at the head adds its job if absent).
+//   head job (enqueue of an item already at the head adds its job if absent). A head whose job
+//   BullMQ ended on its own (stalled too often) while the clean-up was lost is seen by the next
+//   enqueue into that lane (LANE_ADD), which parks its item's job to heal the lane (below).
 // - Jobs that run while behind (an admin retry of an old job, jobs parked by an earlier version)
 //   park themselves (moved to delayed with BullMQ's DelayedError: no attempt is used) for a
 //   bounded time, and check that their head still has a live job (self-healing); a head whose job
@@ -45,14 +47,23 @@ export interface LaneJobData {
   head?: boolean;
 }
 
-// Append unless already present (a duplicate enqueue keeps the original place); returns the
-// item's index in the lane (0 = head), or -1 when the item's BullMQ job already finished (KEYS[2]
-// is the job's hash: a late duplicate enqueue must not leave a lane entry no job will clear).
+// Append unless already present (a duplicate enqueue keeps the original place); returns
+// {index (0 = head, -1 when the item's BullMQ job already finished), stale head}. KEYS[2] is the
+// item's job hash: a late duplicate enqueue must not leave a lane entry no job will clear.
+// ARGV[2] is the job key prefix: "stale head" (1) says the lane's head has a job that ENDED
+// (failed or completed) while still in the lane, which our processor never leaves behind: BullMQ
+// gave it up on its own (stalled too often) and the clean-up did not run (a crash). Nobody would
+// then hand the lane on, so the enqueuer parks its item's job, whose run heals the lane.
 const LANE_ADD = `
 local at = redis.call('LPOS', KEYS[1], ARGV[1])
-if at then return at end
-if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return -1 end
-return redis.call('RPUSH', KEYS[1], ARGV[1]) - 1`;
+if not at then
+  if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return {-1, 0} end
+  at = redis.call('RPUSH', KEYS[1], ARGV[1]) - 1
+end
+if at == 0 then return {0, 0} end
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head and redis.call('HEXISTS', ARGV[2] .. string.gsub(head, ':', '_'), 'finishedOn') == 1 then return {at, 1} end
+return {at, 0}`;
 
 // 1 = head, 0 = behind, -1 = not in the lane (finished already); second value: the lane's head
 // ('' when the lane is empty).
@@ -89,7 +100,7 @@ export type LanePosition = { state: 'head' } | { state: 'behind'; head: string }
 
 /** The Redis side of lanes: three atomic scripts. */
 export class Lanes {
-  private readonly add: ScriptCall<number>;
+  private readonly add: ScriptCall<[number, number]>;
   private readonly check: ScriptCall<[number, string]>;
   private readonly done: ScriptCall<[string, number]>;
 
@@ -98,7 +109,7 @@ export class Lanes {
     /** Key prefix of this queue's lanes, e.g. `smsb:lanes:send`. */
     private readonly keyPrefix: string,
   ) {
-    this.add = defineScript<number>(redis, 'smsbLaneAdd2', 2, LANE_ADD);
+    this.add = defineScript<[number, number]>(redis, 'smsbLaneAdd3', 2, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
     this.done = defineScript<[string, number]>(redis, 'smsbLaneDone3', 1, LANE_DONE);
   }
@@ -107,9 +118,13 @@ export class Lanes {
     return `${this.keyPrefix}:${lane}`;
   }
 
-  /** Appends the item unless present; returns its index (0 = head), -1 if its job finished. */
-  async append(lane: string, id: string, jobKey: string): Promise<number> {
-    return this.add([this.key(lane), jobKey], [id]);
+  /**
+   * Appends the item unless present; returns its index (0 = head, -1 if its job finished) and
+   * whether the lane's head is stale (its job ended without freeing the lane; see LANE_ADD).
+   */
+  async append(lane: string, id: string, jobKey: string, jobKeyPrefix: string): Promise<{ at: number; staleHead: boolean }> {
+    const [at, stale] = await this.add([this.key(lane), jobKey], [id, jobKeyPrefix]);
+    return { at, staleHead: stale === 1 };
   }
 
   async position(lane: string, id: string): Promise<LanePosition> {
@@ -210,13 +225,18 @@ export async function ensureHeadJob(queue: Queue<LaneJobData>, kind: string, lan
  * Adds an item to its lane and, when it is the head, its job to the queue; both steps are
  * idempotent. An item behind others gets its job when it becomes the head (see the header).
  */
-export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, kind: string, item: LaneJobData): Promise<void> {
+export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, kind: string, item: LaneJobData, healParkMs = 1_000): Promise<void> {
   // Lane first: a job never runs before its item has a place. A crash between the two leaves a
   // head without a job, which start-up recovery (or the caller's retry) re-adds.
   const jobId = jobIdFor(kind, item.id);
-  const at = await lanes.append(item.lane, item.id, queue.toKey(jobId));
-  if (at !== 0) return; // behind others (the finisher of its predecessor adds it), or done before
-  await queue.add(kind, { ...item, head: true }, { jobId });
+  const { at, staleHead } = await lanes.append(item.lane, item.id, queue.toKey(jobId), queue.toKey(jobIdFor(kind, '')));
+  if (at === 0) {
+    await queue.add(kind, { ...item, head: true }, { jobId });
+    return;
+  }
+  // Behind others: the finisher of its predecessor adds its job. Unless nobody will finish the
+  // head (its job ended on its own): then a parked job of ours runs, finds it behind, heals.
+  if (at > 0 && staleHead) await queue.add(kind, item, { jobId, delay: healParkMs });
 }
 
 /** Wraps an item handler into a BullMQ processor that keeps lane order. */

@@ -2,6 +2,7 @@
 // order (media fetched first), a retry holds back its conversation only, and a permanent failure
 // is given up without blocking the rest.
 import { afterEach, describe, expect, it } from 'vitest';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { PlatformError } from '../../src/core/errors.js';
 import { createDeliveryPipeline, type DeliveryPipeline } from '../../jobs/pipeline.js';
 import { deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
@@ -120,6 +121,27 @@ describe('delivery queue', () => {
     await p.start();
     await until(() => delivered.includes('a2'), 'a2 delivered after the re-run of a1');
     expect(delivered).toEqual(['a1', 'a2']);
+  });
+
+  it('a head whose job BullMQ ended on its own (clean-up lost in a crash) is given up, and the next message goes on', async () => {
+    const delivered: string[] = [];
+    const givenUp: string[] = [];
+    const p = setup(async (id) => void delivered.push(id), { onGiveUp: async (id) => void givenUp.push(id) });
+    await p.queue.enqueueDelivery('a1', 'conv-a');
+    // As after too many stalls: BullMQ fails a1's job itself, and no clean-up frees the lane.
+    const q = p.queue.ordered.queue;
+    const grabber = new Worker(q.name, null, { connection: redis, prefix, autorun: false });
+    const job = await grabber.getNextJob('grab-token');
+    expect(job?.id).toBe('deliver-a1');
+    await job!.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), 'grab-token', false);
+    await grabber.close();
+    expect(await redis.lrange(p.queue.ordered.lanes.key('conv-a'), 0, -1)).toEqual(['a1']);
+
+    await p.queue.enqueueDelivery('a2', 'conv-a');
+    await p.start();
+    await until(() => delivered.includes('a2'), 'a2 delivered after the stale head was given up');
+    expect(givenUp).toEqual(['a1']);
+    expect(delivered).toEqual(['a2']);
   });
 
   it('a message accepted while a recovery pass runs goes after the recovered ones of its conversation', async () => {
