@@ -8,6 +8,8 @@
 //   BENCH_PROFILE=<file.cpuprofile>     CPU profile of the bridge's process during the 300/s phase
 //   BENCH_DELIVERY_YIELD=0, BENCH_DELIVERY_CONCURRENCY=<n>   A/B knobs (defaults: what
 //                                       src/wiring.ts runs); printed with the result
+//   BENCH_NO_DELIVERY=1                 diagnostic only: the delivery worker does not run, so the
+//                                       acks are measured alone (nothing is posted to Slack)
 //   BENCH_NO_AUTOCHECKPOINT=1           diagnostic only: no WAL checkpoints at all (not a setting
 //                                       the bridge may run with; shows what checkpoint stalls cost)
 //
@@ -23,8 +25,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import express from 'express';
@@ -35,6 +35,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { buildBridgeParts } from '../src/wiring.js';
 import { startFakeSlack } from '../test/fakes/fakeSlack.js';
+import { listen, type Listening } from '../test/support/listen.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { openStore } from '../src/store/index.js';
 import type { LoadArgs, LoadResult } from './inboundLoad.js';
@@ -122,18 +123,12 @@ function load(args: LoadArgs): Promise<LoadResult> {
   });
 }
 
-async function bareServer(): Promise<{ url: string; close: () => Promise<void> }> {
+function bareServer(): Promise<Listening> {
   const app = express();
   app.post('/webhooks/twilio/sms', express.urlencoded({ extended: false }), (_req, res) => {
     res.type('text/xml').send('<Response/>');
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
+  return listen(app);
 }
 
 async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
@@ -267,19 +262,14 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
   await outbound.start();
-  if (process.env.BENCH_NO_DELIVERY !== "1") await delivery.start();
+  if (process.env.BENCH_NO_DELIVERY !== '1') await delivery.start();
   await slackRt.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const http = await listen(app);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: http.url,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       await slackRt.stop();
       await delivery.stop();
       await outbound.stop();
@@ -325,9 +315,9 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
   try {
     const args = { url: bridge.url, publicUrl: PUBLIC_URL, authToken: TWILIO.authToken, accountSid: TWILIO.accountSid, to: OUR };
     await load({ ...args, mode: 'closed', concurrency: 8, seconds: 1, offset: 0 }); // warm-up, creates threads
-    if (process.env.BENCH_NO_DELIVERY !== "1") await waitDrained(slack);
+    if (process.env.BENCH_NO_DELIVERY !== '1') await waitDrained(slack);
     const closed = await load({ ...args, mode: 'closed', concurrency: 32, seconds: 3, offset: 10_000 });
-    if (process.env.BENCH_NO_DELIVERY !== "1") await waitDrained(slack);
+    if (process.env.BENCH_NO_DELIVERY !== '1') await waitDrained(slack);
     // The bridge's event-loop delay during the 300/s phase: tells stalls in this process apart
     // from waits elsewhere (Redis, other processes on the machine).
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -340,7 +330,7 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
     loop.disable();
     const cpu300 = process.cpuUsage(cpu0);
     const main300 = mainThreadCpuUs() - main0;
-    if (process.env.BENCH_NO_DELIVERY !== "1") await waitDrained(slack);
+    if (process.env.BENCH_NO_DELIVERY !== '1') await waitDrained(slack);
     const idle0 = process.cpuUsage();
     const idleStart = performance.now();
     await new Promise((r) => setTimeout(r, 2000));
@@ -368,7 +358,7 @@ export async function runInboundBench(opts: { seconds?: number; slack?: SlackMod
     });
     return {
       slack: mode,
-      knobs: ['BENCH_DELIVERY_YIELD', 'BENCH_DELIVERY_CONCURRENCY', 'BENCH_NO_AUTOCHECKPOINT']
+      knobs: ['BENCH_DELIVERY_YIELD', 'BENCH_DELIVERY_CONCURRENCY', 'BENCH_NO_AUTOCHECKPOINT', 'BENCH_NO_DELIVERY']
         .filter((k) => process.env[k])
         .map((k) => `${k}=${process.env[k]}`)
         .join(' '),

@@ -221,11 +221,14 @@ export async function ensureHeadJob(queue: Queue<LaneJobData>, kind: string, lan
   await queue.add(kind, { id: head.id, lane, head: true }, { jobId: jobIdFor(kind, head.id) });
 }
 
+/** How long the job of an item queued behind a stale head stays parked before it heals the lane. */
+const STALE_HEAD_PARK_MS = 1_000;
+
 /**
  * Adds an item to its lane and, when it is the head, its job to the queue; both steps are
  * idempotent. An item behind others gets its job when it becomes the head (see the header).
  */
-export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, kind: string, item: LaneJobData, healParkMs = 1_000): Promise<void> {
+export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, kind: string, item: LaneJobData): Promise<void> {
   // Lane first: a job never runs before its item has a place. A crash between the two leaves a
   // head without a job, which start-up recovery (or the caller's retry) re-adds.
   const jobId = jobIdFor(kind, item.id);
@@ -236,7 +239,7 @@ export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, ki
   }
   // Behind others: the finisher of its predecessor adds its job. Unless nobody will finish the
   // head (its job ended on its own): then a parked job of ours runs, finds it behind, heals.
-  if (at > 0 && staleHead) await queue.add(kind, item, { jobId, delay: healParkMs });
+  if (at > 0 && staleHead) await queue.add(kind, item, { jobId, delay: STALE_HEAD_PARK_MS });
 }
 
 /** Wraps an item handler into a BullMQ processor that keeps lane order. */

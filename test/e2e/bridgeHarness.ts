@@ -21,6 +21,7 @@ import { startFakeEightByEight, type FakeEightByEight } from '../fakes/eightbyei
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
 import { REDIS_URL, countPrefixKeys, deletePrefix, uniquePrefix, withRedis } from '../support/redis.js';
+import { channelReply } from '../chat/teams/harness.js';
 import { waitUntil } from '../support/wait.js';
 
 export const TEAM_ID = '19:team-support@thread.tacv2';
@@ -265,18 +266,7 @@ export async function startBridgeHarness(
       return { res: await signedSlackPost(body, 'application/x-www-form-urlencoded'), responseUrl };
     },
     teamsReply(channel, rootId, text) {
-      return teamsActivity({
-        type: 'message',
-        id: nextId(),
-        serviceUrl: connector.serviceUrl,
-        channelId: 'msteams',
-        from: { id: '29:alice', name: 'Alice Agent', aadObjectId: 'aad-alice' },
-        recipient: { id: BOT_ID, name: 'SMS Bridge' },
-        conversation: { id: `${channel};messageid=${rootId}`, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
-        textFormat: 'plain',
-        text,
-        channelData: { channel: { id: channel }, team: { id: TEAM_ID }, tenant: { id: 'tenant-1' } },
-      });
+      return teamsActivity(channelReply({ serviceUrl: connector.serviceUrl, channel, rootId, text, id: nextId(), botId: BOT_ID, teamId: TEAM_ID }));
     },
     async conversation(number, contact) {
       const list = await admin<{ id: string; threads: { platform: string; channel: string; threadId: string }[] }[]>(

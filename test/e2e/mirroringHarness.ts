@@ -5,8 +5,6 @@
 // SQLite on a temp file; fake Slack Web API, fake Bot Framework connector and fake Twilio over HTTP.
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SlackRuntime } from '../../adapters/chat/slack/index.js';
 import type { TeamsParts } from '../../adapters/chat/teams/index.js';
 import type { AppContext } from '../../src/app.js';
@@ -21,6 +19,8 @@ import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { channelReply } from '../chat/teams/harness.js';
+import { listen } from '../support/listen.js';
 import { waitUntil } from '../support/wait.js';
 
 export const OUR = '+14155552671';
@@ -104,10 +104,8 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
   await slackRt.start();
   await teams.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const http = await listen(app);
+  const url = http.url;
 
   const signedSlackPost = (body: string): Promise<Response> => {
     const ts = Math.floor(Date.now() / 1000);
@@ -178,28 +176,14 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     },
     teamsActivity,
     teamsReply(rootId, text, id = String(activitySeq++)) {
-      return {
-        type: 'message',
-        id,
-        serviceUrl: teamsConnector.serviceUrl,
-        channelId: 'msteams',
-        from: { id: '29:alice', name: 'Alice Agent', aadObjectId: 'aad-alice' },
-        recipient: { id: BOT_ID, name: 'SMS Bridge' },
-        conversation: { id: `${TEAMS_CHANNEL};messageid=${rootId}`, conversationType: 'channel', isGroup: true, tenantId: 'tenant-1' },
-        textFormat: 'plain',
-        text,
-        channelData: { channel: { id: TEAMS_CHANNEL }, team: { id: TEAM_ID }, tenant: { id: 'tenant-1' } },
-      };
+      return channelReply({ serviceUrl: teamsConnector.serviceUrl, channel: TEAMS_CHANNEL, rootId, text, id, botId: BOT_ID, teamId: TEAM_ID });
     },
     messages() {
       return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
     },
     waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       await teams.stop();
       await slackRt.stop();
       await delivery.stop();

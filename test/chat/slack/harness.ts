@@ -5,8 +5,6 @@
 // unique prefix; SQLite on a temp file; the fake Slack Web API and the fake Twilio API over HTTP.
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SlackRuntime } from '../../../adapters/chat/slack/index.js';
 import type { DeliveryPipeline, OutboundPipeline } from '../../../jobs/pipeline.js';
 import type { AppContext } from '../../../src/app.js';
@@ -21,6 +19,7 @@ import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
+import { listen } from '../../support/listen.js';
 import { waitUntil } from '../../support/wait.js';
 
 export const OUR = '+14155552671';
@@ -94,10 +93,8 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
   await delivery.start();
   await slackRt.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const http = await listen(app);
+  const url = http.url;
 
   const signedPost: SlackHarness['signedPost'] = (body, contentType, o = {}) => {
     const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
@@ -178,10 +175,7 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
     },
     waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await http.close();
       await slackRt.stop();
       await delivery.stop();
       await outbound.stop();

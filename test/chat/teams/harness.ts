@@ -134,8 +134,12 @@ export function channelReply(o: {
   attachments?: unknown[];
   type?: string;
   eventType?: string;
+  /** The bot and team of the install (default: this harness's). */
+  botId?: string;
+  teamId?: string;
 }): Record<string, unknown> {
   const channel = o.channel ?? CHANNEL;
+  const teamId = o.teamId ?? TEAM_ID;
   return {
     type: o.type ?? 'message',
     id: o.id ?? nextActivityId(),
@@ -143,7 +147,7 @@ export function channelReply(o: {
     serviceUrl: o.serviceUrl,
     channelId: 'msteams',
     from: o.from ?? { id: '29:user-alice', name: 'Alice Agent', aadObjectId: 'aad-alice' },
-    recipient: { id: BOT_ID, name: 'SMS Bridge' },
+    recipient: { id: o.botId ?? BOT_ID, name: 'SMS Bridge' },
     conversation: { id: `${channel};messageid=${o.rootId}`, conversationType: 'channel', isGroup: true, tenantId: TENANT },
     textFormat: 'plain',
     text: o.text,
@@ -152,9 +156,9 @@ export function channelReply(o: {
     channelData: {
       ...(o.eventType ? { eventType: o.eventType } : {}),
       teamsChannelId: channel,
-      teamsTeamId: TEAM_ID,
+      teamsTeamId: teamId,
       channel: { id: channel },
-      team: { id: TEAM_ID },
+      team: { id: teamId },
       tenant: { id: TENANT },
     },
   };
