@@ -295,6 +295,9 @@ describe('starting and stopping the real bridge', () => {
       // Slack events are taken too, now that Slack answers: a reply goes out.
       await s.slackReply('CBOOT', s.slack.roots('CBOOT')[0]!.ts, 'we are');
       await s.waitFor(() => s.twilio.calls.some((c) => c.From === '+14155552683' && c.Body === 'we are'), 'the reply at Twilio');
+      // Posted once: a Slack hiccup after the post must not make the delivery post it again.
+      const root = s.slack.roots('CBOOT')[0]!;
+      expect(s.slack.thread('CBOOT', root.ts).filter((m) => m.text?.includes('anyone awake?'))).toHaveLength(1);
     } finally {
       await s.close();
     }

@@ -82,6 +82,9 @@ export class SlackChatPlatform implements ChatPlatform {
   }
 
   async post(thread: ThreadRef, view: ChatMessageView): Promise<{ platformMessageId: string }> {
+    // The workspace id first: once the text is in the thread, nothing may fail and make the job
+    // post it a second time (auth.test can fail while Slack is coming back).
+    const teamId = await this.deps.teamId();
     await this.deps.pacer?.take(thread.channel);
     const { ts } = await this.deps.api.postMessage({
       channel: thread.channel,
@@ -96,7 +99,7 @@ export class SlackChatPlatform implements ChatPlatform {
       const problem = await this.uploadWithRetry(thread, item, i);
       if (problem) await this.notice(thread, `:warning: A file (${escapeSlackText(item.contentType)}) could not be posted here: ${escapeSlackText(problem)}.`);
     }
-    return { platformMessageId: platformMessageId(await this.deps.teamId(), thread.channel, ts) };
+    return { platformMessageId: platformMessageId(teamId, thread.channel, ts) };
   }
 
   /** Returns null when uploaded, else the human reason it could not be. */
