@@ -109,6 +109,23 @@ describe('messages: insert and read', () => {
     expect(temp.store.messages.search({ text: 'hello' })[0]?.media).toEqual([a, b]);
   });
 
+  it('a message marked sent comes back with its media, one without media with none', () => {
+    const withFile = temp.store.messages.insert(outbound()).message;
+    const file = temp.store.media.create({
+      messageId: withFile.id, contentType: 'image/png', size: 5, path: 'media/c.png', sourceUrl: null, status: 'stored', reason: null,
+    });
+    const plain = temp.store.messages.insert(outbound()).message;
+    expect(temp.store.messages.markSent(withFile.id, { provider: 'twilio', providerMessageId: 'SMa' })?.media).toEqual([file]);
+    expect(temp.store.messages.markSent(plain.id)?.media).toEqual([]);
+    expect(temp.store.messages.get(plain.id)?.media).toEqual([]);
+  });
+
+  it('message ids are time-ordered UUIDs: a later message has a larger id (new rows go to the end of the id index)', () => {
+    const ids = Array.from({ length: 50 }, () => temp.store.messages.insert(inbound()).message.id);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('has no way to delete a message', () => {
     expect(Object.keys(temp.store.messages).filter((k) => /delete|remove|purge/i.test(k))).toEqual([]);
   });

@@ -1,4 +1,5 @@
 // Opt-outs, company policy, user policy and the audit log.
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Policy } from '../../src/core/types.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
@@ -54,11 +55,21 @@ describe('policy', () => {
     expect(temp.store.policy.get()).toEqual(DEFAULT_POLICY);
   });
 
-  it('reading the policy never hands out the shared default object', () => {
+  it('a reader cannot change the policy it was handed, nor the code defaults (it is frozen)', () => {
     const p = temp.store.policy.get();
-    p.mms.allowedTypes.push('x/evil');
+    expect(() => p.mms.allowedTypes.push('x/evil')).toThrow(TypeError);
+    expect(() => Object.assign(p, { smsEnabled: false })).toThrow(TypeError);
     expect(temp.store.policy.get().mms.allowedTypes).not.toContain('x/evil');
+    expect(temp.store.policy.get().smsEnabled).toBe(true);
     expect(DEFAULT_POLICY.mms.allowedTypes).not.toContain('x/evil');
+  });
+
+  it('a policy change made by another connection shows at the next read', () => {
+    expect(temp.store.policy.get().maxSegments).toBe(DEFAULT_POLICY.maxSegments);
+    const other = new Database(temp.store.file);
+    other.prepare("INSERT INTO policy (id, document, updated_at) VALUES (1, '{\"maxSegments\":3}', 'now')").run();
+    other.close();
+    expect(temp.store.policy.get().maxSegments).toBe(3);
   });
 });
 

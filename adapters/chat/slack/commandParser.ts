@@ -3,7 +3,8 @@
 //   /sms help                      /sms history <number>
 //   /sms map <number>              /sms unmap <number>          /sms numbers
 //   /sms <number> <text>           number in any common format: "+1 415 555 2671", "(415) 555-2671",
-//                                  "415.555.2671"; several recipients "a,b" are kept (and refused).
+//                                  "415.555.2671"; several recipients ("a,b", "a b") are kept (and
+//                                  refused by the rules: one recipient per SMS).
 
 import { parsePhone } from '../../../src/core/phone.js';
 
@@ -23,39 +24,65 @@ const NUMBERISH = /^[+(]?[\d()+.-]+$/;
 /**
  * Splits "<number words> <text>": the longest run of leading number-like tokens that parses as
  * a phone number is the recipient, the rest is the text. "+1 415 555 2671 2 apples" gives the
- * number +14155552671 and the text "2 apples".
+ * number +14155552671 and the text "2 apples". Every further recipient is collected too, so that
+ * a request naming several is refused (rule 3) instead of texting the first one the others'
+ * numbers: "a,b", "a, b", "a; b" and "a b" (when b is a whole phone number) all name two. A
+ * separator followed by no number is punctuation: "+1 415 555 2671, hi" is one recipient.
  */
 export function splitRecipient(input: string): { to: string[]; text: string } | null {
-  const trimmed = input.trim();
-  if (trimmed.length === 0) return null;
-  const tokens = trimmed.split(/\s+/);
-  // Several recipients written "a,b" or "a;b" in the first token.
-  const first = tokens[0] ?? '';
-  if (/[,;]/.test(first)) {
-    const to = first.split(/[,;]/).filter((t) => t.length > 0);
-    return { to, text: trimmed.slice(first.length).trim() };
-  }
-  let run = 0;
-  while (run < tokens.length && run < 6 && NUMBERISH.test(tokens[run] ?? '')) run++;
-  for (let n = run; n >= 1; n--) {
-    const candidate = tokens.slice(0, n).join(' ');
-    const info = parsePhone(candidate);
-    if (info.e164 !== null) {
-      const rest = restAfterTokens(trimmed, n);
-      return { to: [candidate], text: rest };
+  const text = input.trim();
+  const first = leadingNumber(text, false);
+  if (!first) return null;
+  const to = [first.number];
+  let pos = first.end;
+  for (;;) {
+    const sep = /^\s*[,;]\s*/.exec(text.slice(pos));
+    if (sep) {
+      const next = leadingNumber(text.slice(pos + sep[0].length), false);
+      if (!next) {
+        pos += sep[0].length;
+        break;
+      }
+      to.push(next.number);
+      pos += sep[0].length + next.end;
+      continue;
     }
+    const gap = /^\s*/.exec(text.slice(pos))?.[0].length ?? 0;
+    const next = leadingNumber(text.slice(pos + gap), true);
+    if (!next) break;
+    to.push(next.number);
+    pos += gap + next.end;
   }
-  if (run === 0) return null;
-  // Number-like but not a phone number: keep it so the rules name the problem.
-  return { to: [tokens[0] ?? ''], text: restAfterTokens(trimmed, 1) };
+  return { to, text: text.slice(pos).replace(/^\s+/, '') };
 }
 
-/** The text after the first n whitespace-separated tokens, with its own spacing kept. */
-function restAfterTokens(text: string, n: number): string {
-  const re = /\S+/g;
-  let m: RegExpExecArray | null = null;
-  for (let i = 0; i < n; i++) m = re.exec(text);
-  return m ? text.slice(m.index + m[0].length).replace(/^\s+/, '') : text;
+/**
+ * The phone number written at the start of `text`: the longest run (up to 6) of number-like
+ * tokens that parses as one, with the index where it ends. With `validOnly` false, a number-like
+ * first token that is no phone number is returned as it is (so the rules name the problem).
+ */
+function leadingNumber(text: string, validOnly: boolean): { number: string; end: number } | null {
+  const tokens: Array<{ value: string; end: number }> = [];
+  const re = /[^\s,;]+/y;
+  let at = 0;
+  while (tokens.length < 6) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m || !NUMBERISH.test(m[0])) break;
+    tokens.push({ value: m[0], end: re.lastIndex });
+    const ws = /^[ \t]*/.exec(text.slice(re.lastIndex))?.[0].length ?? 0;
+    if (ws === 0) break;
+    at = re.lastIndex + ws;
+  }
+  for (let n = tokens.length; n >= 1; n--) {
+    const candidate = tokens
+      .slice(0, n)
+      .map((t) => t.value)
+      .join(' ');
+    if (parsePhone(candidate).e164 !== null) return { number: candidate, end: (tokens[n - 1] as { end: number }).end };
+  }
+  const only = tokens[0];
+  return !validOnly && only ? { number: only.value, end: only.end } : null;
 }
 
 export function parseSmsCommand(text: string): SmsCommand {

@@ -24,6 +24,14 @@ export function mergePolicy<T extends PolicyPatch>(base: T, patch: PolicyPatch):
   return merged as T;
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 export function createPolicyRepo({ db, now }: RepoContext): PolicyRepo {
   const read = db.prepare<[], { document: string }>('SELECT document FROM policy WHERE id = 1');
   const write = db.prepare(`
@@ -34,7 +42,18 @@ export function createPolicyRepo({ db, now }: RepoContext): PolicyRepo {
     const row = read.get();
     return row ? (JSON.parse(row.document) as PolicyPatch) : {};
   };
-  const get = (): Policy => mergePolicy<Policy>(structuredClone(DEFAULT_POLICY), overrides());
+  // Every send reads the policy (eligibility at send time), and it changes perhaps once a month:
+  // the merged policy is kept per stored document and handed out frozen, so a read is one
+  // statement and a string comparison (a change by another connection shows at the next read).
+  let cached: { document: string | null; policy: Policy } | null = null;
+  const get = (): Policy => {
+    const document = read.get()?.document ?? null;
+    if (cached?.document !== document) {
+      const patch = document === null ? {} : (JSON.parse(document) as PolicyPatch);
+      cached = { document, policy: deepFreeze(mergePolicy<Policy>(structuredClone(DEFAULT_POLICY), patch)) };
+    }
+    return cached.policy;
+  };
 
   const update = db.transaction((patch: PolicyPatch): Policy => {
     write.run({ document: JSON.stringify(mergePolicy(overrides(), patch)), now: now() });

@@ -61,6 +61,9 @@ describe('/sms slash command', () => {
     expect(answer.split('\n').filter((l) => l.startsWith('•'))).toHaveLength(3); // user off, opted out, segments
     expect(await command('+1 800 555 2671 hi')).toMatch(/toll-free/i);
     expect(await command('+14155552222,+12125553456 hi')).toMatch(/one number at a time/);
+    // However the numbers are separated: the first contact must not get the second's number.
+    expect(await command('+14155552222, +12125553456 hi')).toMatch(/one number at a time/);
+    expect(await command('(415) 555-2222 (212) 555-3456 hi')).toMatch(/one number at a time/);
     expect(await command('+44 20 7946 0958 hi')).toMatch(/US|Canad/);
     expect(await command('hello there')).toMatch(/not a phone number/);
     expect(h.twilio.calls).toHaveLength(0);

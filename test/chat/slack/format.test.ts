@@ -77,8 +77,19 @@ describe('/sms command text', () => {
     expect(parseSmsCommand('+14155552671 2 apples')).toEqual({ kind: 'send', to: ['+14155552671'], text: '2 apples' });
   });
 
-  it('keeps several recipients so the rules can refuse them', () => {
-    expect(splitRecipient('+14155552671,+12125553456 hi')).toEqual({ to: ['+14155552671', '+12125553456'], text: 'hi' });
+  it('keeps several recipients so the rules can refuse them, however they are separated', () => {
+    const two = { to: ['+14155552671', '+12125553456'], text: 'hi' };
+    expect(splitRecipient('+14155552671,+12125553456 hi')).toEqual(two);
+    expect(splitRecipient('+14155552671, +12125553456 hi')).toEqual(two);
+    expect(splitRecipient('+14155552671 ; +12125553456 hi')).toEqual(two);
+    expect(splitRecipient('+14155552671 +12125553456 hi')).toEqual(two);
+    expect(splitRecipient('(415) 555-2671 (212) 555-3456 hello')).toEqual({ to: ['(415) 555-2671', '(212) 555-3456'], text: 'hello' });
+    expect(splitRecipient('+14155552671,+12125553456;4155550123 yo')?.to).toHaveLength(3);
+  });
+
+  it('a separator after the one number is punctuation, and a number later in the text is text', () => {
+    expect(splitRecipient('+1 415 555 2671, hi!')).toEqual({ to: ['+1 415 555 2671'], text: 'hi!' });
+    expect(splitRecipient('+14155552671 call me on 212 555 3456')).toEqual({ to: ['+14155552671'], text: 'call me on 212 555 3456' });
   });
 
   it('knows help, history, map, unmap and numbers', () => {
