@@ -34,8 +34,12 @@ export interface DeliveryWorkerOptions {
   prefix: string;
   /** Posts the stored message to every mapped thread (chat helper). */
   deliver: (messageId: string) => Promise<void>;
-  /** Downloads the message's pending inbound media first (SMS helper). */
-  fetchPendingMedia?: (messageId: string) => Promise<void>;
+  /**
+   * Downloads the message's pending inbound media first (SMS helper) and returns the message's
+   * media as they are after the attempt. With `finalAttempt` false a transient failure (5xx,
+   * timeout) leaves a file 'pending', and the job tries again before posting.
+   */
+  fetchPendingMedia?: (messageId: string, opts: { finalAttempt: boolean }) => Promise<ReadonlyArray<{ status: string }>>;
   /** Records a delivery given up for good (optional; logged otherwise). */
   onGiveUp?: (messageId: string, reason: string) => Promise<void>;
   concurrency?: number;
@@ -89,6 +93,13 @@ export function deliveryOutcome(err: unknown, ctx: ItemContext): ItemOutcome {
   return { kind: 'retry', error };
 }
 
+/**
+ * Attempts of a delivery job that may retry a file download that failed for now (5xx, timeout)
+ * before the message is posted with a notice instead of the file. The conversation's later
+ * messages wait meanwhile (order), so the wait is kept short: with the default backoff, about 3 s.
+ */
+export const MEDIA_DOWNLOAD_ATTEMPTS = 3;
+
 export function createDeliveryWorker(opts: DeliveryWorkerOptions): Worker<LaneJobData> {
   const log = opts.logger;
   const giveUp = async (id: string, reason: string): Promise<void> => {
@@ -109,7 +120,13 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): Worker<LaneJo
     handler: async (item, ctx) => {
       try {
         await turn();
-        await opts.fetchPendingMedia?.(item.id);
+        if (opts.fetchPendingMedia) {
+          const finalAttempt = ctx.lastAttempt || ctx.attempt >= MEDIA_DOWNLOAD_ATTEMPTS;
+          const media = await opts.fetchPendingMedia(item.id, { finalAttempt });
+          if (!finalAttempt && media.some((m) => m.status === 'pending')) {
+            return { kind: 'retry', error: new Error('a file of the message could not be downloaded yet; trying again before posting') };
+          }
+        }
         await opts.deliver(item.id);
         // The job's completion (lane upkeep, BullMQ's move to completed and next fetch) is one
         // more step of its own.

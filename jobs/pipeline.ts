@@ -27,7 +27,7 @@ import type { Clock, SmsProvider, StatusNotifier } from '../src/core/ports.js';
 import type { Message, ProviderId } from '../src/core/types.js';
 import type { SqliteMessageRepo } from '../src/store/index.js';
 import type { BackoffOptions } from './backoff.js';
-import { createDeliveryQueue, createDeliveryWorker, type BullDeliveryQueue } from './deliveryQueue.js';
+import { createDeliveryQueue, createDeliveryWorker, type BullDeliveryQueue, type DeliveryWorkerOptions } from './deliveryQueue.js';
 import type { LaneJobData } from './lanes.js';
 import { createOrderedWorker } from './orderedQueue.js';
 import { createOutboundQueue, type BullOutboundQueue } from './outboundQueue.js';
@@ -178,7 +178,7 @@ export interface DeliveryPipelineDeps {
   redis: Redis;
   prefix: string;
   deliver: (messageId: string) => Promise<void>;
-  fetchPendingMedia?: (messageId: string) => Promise<void>;
+  fetchPendingMedia?: DeliveryWorkerOptions['fetchPendingMedia'];
   onGiveUp?: (messageId: string, reason: string) => Promise<void>;
   logger?: Logger;
   options?: WorkerTuning & {

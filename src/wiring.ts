@@ -25,7 +25,7 @@ import {
 import { requireAdmin } from './admin/auth.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { Logger } from './logger.js';
-import { createDeliverHandler } from './delivery/deliverMessage.js';
+import { createDeliverHandler, giveUpDelivery } from './delivery/deliverMessage.js';
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { mediaRouter } from './media/mediaRoute.js';
@@ -105,8 +105,10 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     prefix,
     queue: deliveries,
     deliver: createDeliverHandler({ store, registry, logger }),
-    fetchPendingMedia: async (id) => {
-      await sms.mediaFetcher.fetchPendingMedia(id);
+    fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
+    // Retries used up: shown in the fallback channel, or kept and listed as not posted.
+    onGiveUp: async (id, reason) => {
+      await giveUpDelivery({ store, registry, logger }, id, reason);
     },
     logger,
     options: tuning.delivery,

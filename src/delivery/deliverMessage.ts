@@ -152,6 +152,42 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string): Pro
   });
 }
 
+/**
+ * The delivery job gave up (retries used up on 5xx/timeouts, or the job stalled too often): an
+ * inbound message shown nowhere must not drop out of sight. It goes to the fallback channel with
+ * the reason when one is configured (and is not one of the channels that just failed), else it is
+ * kept with the reason and listed with the unrouted messages. A message already posted somewhere
+ * is visible there; nothing more to do.
+ */
+export async function giveUpDelivery(deps: DeliveryDeps, messageId: string, reason: string): Promise<'fallback' | 'not_posted' | 'visible'> {
+  const log = deps.logger ?? silentLogger;
+  const first = deps.store.messages.get(messageId);
+  const conversation = first ? deps.store.conversations.get(first.conversationId) : null;
+  if (!first || !conversation || first.direction !== 'inbound') return 'visible';
+  return withConversationLock(conversation.id, async () => {
+    const message = deps.store.messages.get(messageId) ?? first;
+    if (deps.store.posts.listForMessage(message.id).length > 0) return 'visible';
+    const fallback = deps.store.policy.get().fallback;
+    // The channels that just failed: the number's mappings, or the fallback itself when unmapped.
+    const mapped = deps.store.mappings.list({ number: conversation.number });
+    const failedThere = (t: { platform: string; channel: string }) =>
+      mapped.length === 0 || mapped.some((m) => m.platform === t.platform && m.channel === t.channel);
+    if (fallback && deps.registry.has(fallback.platform) && !failedThere(fallback)) {
+      const result: DeliveryResult = { posted: [], skipped: [], failed: [], unrouted: false, notPosted: false };
+      const view = viewFor(message, conversation);
+      const notice = `Could not be posted to its channel (${reason}).`;
+      try {
+        await postTo(deps, { ...fallback, fallback: true }, message, conversation, { ...view, notices: [...view.notices, notice] }, result, log);
+      } catch (err) {
+        log.error({ messageId, err: (err as Error).message }, 'delivery: fallback post failed too');
+      }
+      if (result.posted.length > 0) return 'fallback';
+    }
+    deps.store.messages.markNotPosted(message.id, `not posted to any chat channel (${reason})`);
+    return 'not_posted';
+  });
+}
+
 /** Posts to one target, recording the post; a permanent refusal is noted in `result.failed`. */
 async function postTo(
   deps: DeliveryDeps,

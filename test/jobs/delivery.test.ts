@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { PlatformError } from '../../src/core/errors.js';
-import { createDeliveryPipeline, type DeliveryPipeline } from '../../jobs/pipeline.js';
+import { createDeliveryPipeline, type DeliveryPipeline, type DeliveryPipelineDeps } from '../../jobs/pipeline.js';
 import { deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
 import type { Redis } from 'ioredis';
 
@@ -29,7 +29,9 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-function setup(deliver: (id: string) => Promise<void>, extra: { fetchPendingMedia?: (id: string) => Promise<void>; onGiveUp?: (id: string, reason: string) => Promise<void> } = {}) {
+type FetchMedia = NonNullable<DeliveryPipelineDeps['fetchPendingMedia']>;
+
+function setup(deliver: (id: string) => Promise<void>, extra: { fetchPendingMedia?: FetchMedia; onGiveUp?: (id: string, reason: string) => Promise<void> } = {}) {
   redis = newRedis();
   prefix = uniquePrefix();
   pipeline = createDeliveryPipeline({
@@ -50,7 +52,12 @@ describe('delivery queue', () => {
         await new Promise((r) => setTimeout(r, Math.random() * 10));
         log.push(`deliver ${id}`);
       },
-      { fetchPendingMedia: async (id) => void log.push(`media ${id}`) },
+      {
+        fetchPendingMedia: async (id) => {
+          log.push(`media ${id}`);
+          return [];
+        },
+      },
     );
     await p.start();
     for (let i = 0; i < 20; i++) {
@@ -89,6 +96,26 @@ describe('delivery queue', () => {
     const q = p.queue.ordered.queue;
     for (let i = 0; i < 100 && (await q.getFailedCount()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await q.getFailed()).map((j) => j.id)).toEqual(['deliver-a2']);
+  });
+
+  it('a file download that fails for now is tried again before the message is posted, a few times at most', async () => {
+    const calls: Array<{ id: string; finalAttempt: boolean }> = [];
+    const delivered: string[] = [];
+    const p = setup(async (id) => void delivered.push(id), {
+      // m1's host answers 503 once, then the file comes; m2's host never recovers.
+      fetchPendingMedia: async (id, opts) => {
+        calls.push({ id, finalAttempt: opts.finalAttempt });
+        const stored = id === 'm1' ? calls.filter((c) => c.id === 'm1').length > 1 : opts.finalAttempt;
+        return [{ status: stored ? 'stored' : 'pending' }];
+      },
+    });
+    await p.start();
+    await p.queue.enqueueDelivery('m1', 'conv-m');
+    await p.queue.enqueueDelivery('m2', 'conv-n');
+    await until(() => delivered.length === 2, 'both posted');
+    expect(calls.filter((c) => c.id === 'm1').map((c) => c.finalAttempt)).toEqual([false, false]);
+    expect(calls.filter((c) => c.id === 'm2').map((c) => c.finalAttempt)).toEqual([false, false, true]);
+    expect(delivered.sort()).toEqual(['m1', 'm2']); // each posted once, after its files were settled
   });
 
   it('only the head of a conversation has a job; the next one gets its job when the head is done', async () => {

@@ -183,6 +183,17 @@ describe('messages: lists and search', () => {
     store.mappings.create({ number: '+12025550100', platform: 'teams', channel: '19:x' });
     expect(store.messages.listUnrouted().map((m) => m.body)).toEqual(['routed']);
   });
+
+  it('a mapped message that no channel took is listed with the unrouted ones until it is posted after all', () => {
+    const { store } = temp;
+    store.mappings.create({ number: '+12025550100', platform: 'slack', channel: 'C1' });
+    const { message } = store.messages.insert(inbound({ body: 'slack was down' }));
+    expect(store.messages.listUnrouted()).toEqual([]);
+    store.messages.markNotPosted(message.id, 'not posted to any chat channel (slack 503)');
+    expect(store.messages.listUnrouted().map((m) => [m.body, m.statusReason])).toEqual([['slack was down', 'not posted to any chat channel (slack 503)']]);
+    store.posts.save({ messageId: message.id, platform: 'slack', channel: 'C1', platformMessageId: '1700000000.000100' });
+    expect(store.messages.listUnrouted()).toEqual([]);
+  });
 });
 
 describe('messages: cursor pages by (created_at, rowid)', () => {

@@ -275,7 +275,9 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.direction = 'inbound'
       AND (NOT EXISTS (SELECT 1 FROM mappings p WHERE p.number = c.number AND p.removed_at IS NULL)
-           OR m.error_code = '${NOT_POSTED_ERROR_CODE}')
+           OR (m.error_code = '${NOT_POSTED_ERROR_CODE}'
+               -- posted after all (a later retry or recovery): no longer out of sight
+               AND NOT EXISTS (SELECT 1 FROM message_posts mp WHERE mp.message_id = m.id)))
     ORDER BY m.created_at DESC, m.rowid DESC
     LIMIT ?`);
   const notPosted = db.prepare(`

@@ -86,6 +86,44 @@ describe('inbound SMS into Slack threads', () => {
     expect(notice.text).toContain('not_allowed');
   });
 
+  it('a picture whose download fails for now (503) is fetched again and posted, not replaced by a notice', async () => {
+    h.setupNumber();
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(50, 3)]);
+    const url = h.twilio.addMedia({ contentType: 'image/png', body: png, unavailableTimes: 1 });
+    await h.inboundSms({ sid: 'MM1', body: 'look', media: [{ url, contentType: 'image/png' }] });
+    await h.waitFor(() => [...h.slack.files.values()].some((f) => f.shared), 'file shared');
+    expect([...h.slack.files.values()].find((f) => f.shared)?.bytes?.equals(png)).toBe(true);
+    expect(h.slack.messages.map((m) => m.text ?? '').join('\n')).not.toMatch(/could not be kept|not been downloaded/);
+    expect(h.twilio.media.requests).toHaveLength(2);
+  });
+
+  it('Slack failing for longer than the delivery retries: the message is kept with the reason and listed as not posted', async () => {
+    await h.close();
+    h = await createSlackHarness({ attempts: 2 });
+    h.setupNumber();
+    h.slack.failNext('chat.postMessage', { kind: 'http', status: 503 }, 2);
+    await h.inboundSms({ sid: 'SMx', body: 'anyone?' });
+    await h.waitFor(() => h.temp.store.messages.listUnrouted().length === 1, 'listed as not posted');
+    const kept = h.temp.store.messages.listUnrouted()[0]!;
+    expect(kept.body).toBe('anyone?');
+    expect(kept.errorCode).toBe('not_posted');
+    expect(kept.statusReason).toMatch(/not posted to any chat channel \(.*503/);
+  });
+
+  it('Slack failing for longer than the delivery retries, with a fallback channel: posted there with the reason', async () => {
+    await h.close();
+    h = await createSlackHarness({ attempts: 2 });
+    h.setupNumber();
+    h.slack.addChannel('CFALL');
+    h.temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
+    h.slack.failNext('chat.postMessage', { kind: 'http', status: 503 }, 2);
+    await h.inboundSms({ sid: 'SMy', body: 'still there?' });
+    await h.waitFor(() => h.slack.roots('CFALL').length === 1 && h.slack.messages.length === 2, 'fallback thread');
+    const post = h.slack.thread('CFALL', h.slack.roots('CFALL')[0]!.ts)[0]!;
+    expect(post.text).toMatch(/still there\?[\s\S]*Could not be posted to its channel/);
+    expect(h.temp.store.messages.listUnrouted()).toEqual([]);
+  });
+
   it('a picture the bridge could not download is named in a notice with the message', async () => {
     h.setupNumber();
     await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url: 'https://evil.example/x.jpg', contentType: 'image/jpeg' }] });

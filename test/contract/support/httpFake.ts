@@ -24,6 +24,8 @@ export interface MediaFile {
   authorization?: string;
   /** Answer 302 to this absolute URL instead of the file. */
   redirectTo?: string;
+  /** Answer 503 (a storage hiccup) to this many requests before serving the file. */
+  unavailableTimes?: number;
 }
 
 export interface MediaRequest {
@@ -104,6 +106,11 @@ export class MediaShelf {
     this.requests.push({ path, authorization: req.headers.authorization });
     if (file.authorization !== undefined && req.headers.authorization !== file.authorization) {
       sendJson(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
+      return true;
+    }
+    if (file.unavailableTimes !== undefined && file.unavailableTimes > 0) {
+      file.unavailableTimes--;
+      sendJson(res, 503, { code: 20500, message: 'Service Unavailable', status: 503 });
       return true;
     }
     if (file.redirectTo) {
