@@ -8,7 +8,7 @@ import { formatForDisplay, parsePhone } from '../../../src/core/phone.js';
 import type { Message } from '../../../src/core/types.js';
 import { parseSmsCommand, type SmsCommand } from './commandParser.js';
 import type { SlackHandlerDeps } from './context.js';
-import { PLATFORM_ID, escapeSlackText, refusalText, slackToPlainText } from './format.js';
+import { PLATFORM_ID, escapeSlackText, inlineCode, refusalText, slackToPlainText } from './format.js';
 
 /** The fields of a slash command payload the bridge reads. */
 export interface SlashCommandPayload {
@@ -22,13 +22,18 @@ export interface SlashCommandPayload {
   response_url?: string;
 }
 
-export const HELP_TEXT = [
-  '*SMS from this channel* (the channel\'s mapped number is always the sender):',
-  '• `/sms +1 415 555 2671 your text` – text a contact; the message and the replies live in the contact\'s thread here',
-  '• `/sms history <number>` – recent messages with a contact',
-  '• Reply in a contact\'s thread to text them; start with `//` for an internal note',
-  '*Admins:* `/sms map <number>` (show that number in this channel), `/sms unmap <number>`, `/sms numbers`',
-].join('\n');
+/** `/sms help`; `notePrefix` is the policy's internal-note prefix now ('' = notes are off). */
+export function helpText(notePrefix: string): string {
+  return [
+    '*SMS from this channel* (the channel\'s mapped number is always the sender):',
+    '• `/sms +1 415 555 2671 your text` – text a contact; the message and the replies live in the contact\'s thread here',
+    '• `/sms history <number>` – recent messages with a contact',
+    notePrefix
+      ? `• Reply in a contact's thread to text them; start with ${inlineCode(notePrefix)} for an internal note`
+      : '• Reply in a contact\'s thread to text them (every reply is sent)',
+    '*Admins:* `/sms map <number>` (show that number in this channel), `/sms unmap <number>`, `/sms numbers`',
+  ].join('\n');
+}
 
 export type Reply = (text: string) => Promise<void>;
 
@@ -50,7 +55,7 @@ export async function handleSmsCommand(deps: SlackHandlerDeps, cmd: SlashCommand
   const parsed = parseSmsCommand(text);
   switch (parsed.kind) {
     case 'help':
-      return reply(HELP_TEXT);
+      return reply(helpText(deps.chat.store.policy.get().internalNotePrefix));
     case 'invalid':
       return reply(`:no_entry_sign: ${parsed.problem}`);
     case 'history':

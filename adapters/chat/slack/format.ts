@@ -63,12 +63,24 @@ export function describeContact(contact: string): string {
   return country ? `${shown} (${country})` : shown;
 }
 
-export function rootText(conversation: Conversation): string {
+/**
+ * The thread's root. `notePrefix` is the policy's internal-note prefix as it is now (an admin may
+ * change it; '' turns notes off): the hint must name the one that works, or an agent following
+ * it would text the contact a note.
+ */
+export function rootText(conversation: Conversation, notePrefix: string): string {
   return (
     `:speech_balloon: SMS conversation with *${escapeSlackText(describeContact(conversation.contact))}* ` +
     `on bridge number *${escapeSlackText(formatForDisplay(conversation.number))}*. ` +
-    `Replies in this thread are sent as SMS; start a reply with \`//\` for an internal note.`
+    (notePrefix
+      ? `Replies in this thread are sent as SMS; start a reply with ${inlineCode(notePrefix)} for an internal note.`
+      : 'Every reply in this thread is sent as SMS.')
   );
+}
+
+/** `text` as inline code (escaped; a backtick inside would end the code span, so it is dropped). */
+export function inlineCode(text: string): string {
+  return `\`${escapeSlackText(text.replace(/`/g, "'"))}\``;
 }
 
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Teams' };

@@ -86,6 +86,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     teamId: async () => identity.teamId || (await whoAmI()).teamId,
     pacer: pace ? new ChannelPacer(pace) : null,
     logger: log,
+    notePrefix: () => ctx.store.policy.get().internalNotePrefix,
   });
   const chat: ChatServiceDeps = {
     store: ctx.store,

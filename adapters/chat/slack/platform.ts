@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PlatformError } from '../../../src/core/errors.js';
 import type { ChatMessageView, ChatPlatform, MessagePost } from '../../../src/core/ports.js';
-import type { Conversation, MediaItem, Message, ThreadRef } from '../../../src/core/types.js';
+import { DEFAULT_POLICY, type Conversation, type MediaItem, type Message, type ThreadRef } from '../../../src/core/types.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { SlackApi } from './api.js';
 import {
@@ -34,6 +34,8 @@ export interface SlackPlatformDeps {
   readMedia?: (item: MediaItem) => Promise<Buffer>;
   /** Attempts per file upload before a notice replaces it. */
   uploadAttempts?: number;
+  /** The policy's internal-note prefix now, named in each new thread's root ('' = no notes). */
+  notePrefix?: () => string;
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -75,7 +77,7 @@ export class SlackChatPlatform implements ChatPlatform {
     await this.deps.pacer?.take(channel);
     const { ts } = await this.deps.api.postMessage({
       channel,
-      text: rootText(conversation),
+      text: rootText(conversation, this.deps.notePrefix?.() ?? DEFAULT_POLICY.internalNotePrefix),
       metadata: this.meta({ kind: 'root', conversation_id: conversation.id }),
     });
     return { threadId: ts };

@@ -101,8 +101,11 @@ function numberLink(numberOrSender: string): string {
   return info.e164 ? `<a href="tel:${escapeAttr(info.e164)}">${shown}</a>` : shown;
 }
 
-/** The thread's root: names the contact (formatted, with country) and the bridge number. */
-export function renderRoot(conversation: Conversation): OutgoingActivity {
+/**
+ * The thread's root: names the contact (formatted, with country) and the bridge number, and the
+ * policy's internal-note prefix as it is now ('' = notes are off).
+ */
+export function renderRoot(conversation: Conversation, notePrefix: string): OutgoingActivity {
   const contact = parsePhone(conversation.contact);
   const country = countryName(contact.country);
   const summary = `SMS conversation with ${formatForDisplay(conversation.contact)}`;
@@ -110,7 +113,9 @@ export function renderRoot(conversation: Conversation): OutgoingActivity {
     `<b>SMS conversation with ${numberLink(conversation.contact)}</b>` +
     (country ? ` (${escapePlain(country)})` : '') +
     `<br>Bridge number: ${numberLink(conversation.number)}` +
-    `<br><i>Reply in this thread to send an SMS. Start a reply with ${escapePlain('//')} for an internal note.</i>`;
+    (notePrefix
+      ? `<br><i>Reply in this thread to send an SMS. Start a reply with ${escapePlain(notePrefix)} for an internal note.</i>`
+      : '<br><i>Every reply in this thread is sent as SMS.</i>');
   return { type: 'message', textFormat: 'xml', text, summary };
 }
 

@@ -81,7 +81,7 @@ export class TeamsPlatform implements ChatPlatform {
 
   async createThread(conversation: Conversation, channel: string): Promise<{ threadId: string }> {
     const ref = this.channels.require(channel);
-    const activity = renderRoot(conversation);
+    const activity = renderRoot(conversation, this.store.policy.get().internalNotePrefix);
     const { activityId } = await this.connector.createConversation(ref.serviceUrl, {
       isGroup: true,
       channelData: { channel: { id: channel }, ...(ref.tenantId ? { tenant: { id: ref.tenantId } } : {}) },

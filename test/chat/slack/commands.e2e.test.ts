@@ -91,6 +91,16 @@ describe('/sms slash command', () => {
     expect(await command(`${CONTACT} hi`)).toMatch(/not mapped to a bridge number/);
   });
 
+  it('help and new thread roots name the internal-note prefix the admin set, not the default', async () => {
+    h.setupNumber();
+    h.temp.store.policy.update({ internalNotePrefix: '#note' });
+    expect(await command('help')).toContain('start with `#note` for an internal note');
+    await h.inboundSms({ sid: 'SM1', body: 'hello' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'delivered');
+    expect(h.slack.roots(CHANNEL)[0]?.text).toContain('start a reply with `#note` for an internal note');
+    expect(h.slack.roots(CHANNEL)[0]?.text).not.toContain('`//`');
+  });
+
   it('help and history answer ephemeral', async () => {
     h.setupNumber();
     expect(await command('help')).toMatch(/\/sms history/);

@@ -26,9 +26,14 @@ describe('Slack text from SMS', () => {
   });
 
   it('the thread root names the contact (national format, country) and the bridge number', () => {
-    const root = rootText({ id: 'c', number: '+14155552671', contact: '+12125553456', createdAt: '' });
+    const conversation = { id: 'c', number: '+14155552671', contact: '+12125553456', createdAt: '' };
+    const root = rootText(conversation, '//');
     expect(root).toContain('(212) 555-3456 (United States)');
     expect(root).toContain('(415) 555-2671');
+    expect(root).toContain('start a reply with `//` for an internal note');
+    // The hint names the prefix the admin set, or says every reply is sent when notes are off.
+    expect(rootText(conversation, '#note')).toContain('start a reply with `#note` for an internal note');
+    expect(rootText(conversation, '')).toContain('Every reply in this thread is sent as SMS.');
     expect(describeContact('+442079460958')).toContain('United Kingdom');
     expect(describeContact('AMAZON')).toBe('AMAZON');
   });

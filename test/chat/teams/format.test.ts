@@ -52,10 +52,15 @@ describe('Teams escaping of SMS text', () => {
 
 describe('Teams rendering', () => {
   it('the thread root names the contact (formatted, with country) and the bridge number', () => {
-    const root = renderRoot({ id: 'c1', number: '+14155550100', contact: '+442079460958', createdAt: '' });
+    const conversation = { id: 'c1', number: '+14155550100', contact: '+442079460958', createdAt: '' };
+    const root = renderRoot(conversation, '//');
     const text = visible(root.text ?? '');
     expect(text).toContain('SMS conversation with +44 20 7946 0958 (United Kingdom)');
     expect(text).toContain('Bridge number: (415) 555-0100');
+    expect(text).toContain('Start a reply with // for an internal note');
+    // The hint names the prefix the admin set, or says every reply is sent when notes are off.
+    expect(visible(renderRoot(conversation, '#note').text ?? '')).toContain('Start a reply with #note for an internal note');
+    expect(visible(renderRoot(conversation, '').text ?? '')).toContain('Every reply in this thread is sent as SMS.');
     expect(root.textFormat).toBe('xml');
   });
 
