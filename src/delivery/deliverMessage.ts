@@ -11,6 +11,7 @@
 // only mirrored to the other channels (rule 8). Unmapped numbers go to policy.fallback when set.
 
 import { PlatformError } from '../core/errors.js';
+import { classifyKeyword, type KeywordFamily } from '../core/keywords.js';
 import { formatForDisplay } from '../core/phone.js';
 import type { ChatMessageView, ChatPlatform, MessagePost, Store } from '../core/ports.js';
 import type { Conversation, Mapping, Message, PlatformId, ThreadRef } from '../core/types.js';
@@ -47,9 +48,21 @@ export interface DeliveryResult {
   notPosted: boolean;
 }
 
+/**
+ * What a keyword message (rule 12: the whole message, trimmed, any case) means for the people in
+ * the thread: an opt-out blocks their replies, so it must not pass as an ordinary "STOP".
+ */
+const KEYWORD_NOTICES: Record<Exclude<KeywordFamily, null>, string> = {
+  stop: 'The contact opted out of texts from this number: replies here are refused until they text START, YES or UNSTOP.',
+  start: 'The contact opted back in: replies here are sent again.',
+  help: 'The contact asked for help or information (HELP/INFO). Your SMS provider may have sent its automatic help reply; answer here if they need more.',
+};
+
 /** Human notices shown with a message, whatever the platform. */
 export function noticesFor(message: Message): string[] {
   const notices: string[] = [];
+  const keyword = message.direction === 'inbound' ? classifyKeyword(message.body) : null;
+  if (keyword) notices.push(KEYWORD_NOTICES[keyword]);
   if (message.direction === 'inbound' && message.otherRecipients.length > 0) {
     notices.push(
       // Numbers as people read them, like the thread root: "(310) 555-0199", "+44 20 7946 0958".

@@ -47,7 +47,10 @@ async function openConversation(story: { number: string; slack: string; teams?: 
   const res = await h.twilioInbound({ sid, from: CONTACT, to: story.number, body });
   expect(res.status).toBe(200);
   await h.waitFor(
-    () => slackThread(story.slack).includes(body) && (!story.teams || teamsThread(story.teams).some((t) => t.endsWith(body))),
+    // A keyword message (STOP) comes with a notice after its text.
+    () =>
+      slackThread(story.slack).some((t) => t === body || t.startsWith(`${body}\n`)) &&
+      (!story.teams || teamsThread(story.teams).some((t) => t.endsWith(body) || t.includes(`${body}\n`))),
     `"${body}" in every mapped thread`,
   );
 }
@@ -259,8 +262,11 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     await openConversation(STOPPED, 'SMst2', 'STOP');
     const { ts, res } = await h.slackReply(STOPPED.slack, slackRoot(STOPPED.slack)!.ts, 'Sorry to see you go');
     expect(res.status).toBe(200);
-    await h.waitFor(() => slackThread(STOPPED.slack).some((t) => /opted out/i.test(t)), 'the refusal notice');
-    expect(slackThread(STOPPED.slack).find((t) => /opted out/i.test(t))).toMatch(/^:no_entry_sign: Not sent/);
+    // The STOP message itself carries a notice that replies are refused from now on.
+    expect(slackThread(STOPPED.slack).find((t) => t.startsWith('STOP'))).toMatch(/opted out of texts from this number/);
+    const refusal = (t: string) => t.startsWith(':no_entry_sign: Not sent');
+    await h.waitFor(() => slackThread(STOPPED.slack).some(refusal), 'the refusal notice');
+    expect(slackThread(STOPPED.slack).find(refusal)).toMatch(/opted out/);
     expect(reactionsOn(STOPPED.slack, ts)).toContain('no_entry_sign');
     await settle();
     expect(sentFrom(STOPPED.number)).toHaveLength(0);

@@ -38,9 +38,10 @@ describe('rule 11: caller ID', () => {
   });
 
   it('naming our other number in /sms does not send from it: it is a recipient, and the channel number stays the sender', async () => {
-    // "/sms <B> <contact> text" in OUR's channel: B is read as the recipient (a co-worker), never
-    // as the sender, and the contact never gets anything from B.
-    await command(`${B} ${CONTACT} hi from B?`);
+    // "/sms <B> text" in OUR's channel: B is read as the recipient (a co-worker), never as the
+    // sender. ("/sms <B> <contact> text" names two recipients and is refused: rule 3.)
+    expect(await command(`${B} ${CONTACT} hi from B?`)).toMatch(/one number at a time/);
+    await command(`${B} is this B?`);
     await h.waitFor(() => h.messages().some((m) => m.direction === 'internal'), 'the co-worker message');
     await new Promise((r) => setTimeout(r, 200));
     expect(fromNumbers()).not.toContain(B);
