@@ -4,7 +4,7 @@
 // webhook, Bolt, BullMQ on Redis, SQLite file), fake Slack and fake Twilio over HTTP.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNEL, createSlackHarness, type SlackHarness } from '../chat/slack/harness.js';
+import { CHANNEL, createSlackHarness, firstThreadTexts, type SlackHarness } from '../chat/slack/harness.js';
 
 let h: SlackHarness;
 beforeEach(async () => {
@@ -15,10 +15,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const thread = (): string[] => {
-  const root = h.slack.roots(CHANNEL)[0];
-  return root ? h.slack.thread(CHANNEL, root.ts).map((m) => m.text ?? '') : [];
-};
+const thread = (): string[] => firstThreadTexts(h.slack);
 
 describe('rule 7: SMS turned off', () => {
   it('company-wide: inbound messages (from anywhere in the world) are stored and shown; a reply is refused with the reason', async () => {

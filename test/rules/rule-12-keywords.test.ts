@@ -5,7 +5,7 @@
 // webhook, Bolt, BullMQ on Redis, SQLite file; fake Slack and fake Twilio over HTTP.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNEL, CONTACT, OUR, createSlackHarness, type SlackHarness } from '../chat/slack/harness.js';
+import { CHANNEL, CONTACT, OUR, createSlackHarness, firstThreadTexts, type SlackHarness } from '../chat/slack/harness.js';
 
 let h: SlackHarness;
 beforeEach(async () => {
@@ -16,10 +16,7 @@ afterEach(async () => {
   await h.close();
 });
 
-const thread = (): string[] => {
-  const root = h.slack.roots(CHANNEL)[0];
-  return root ? h.slack.thread(CHANNEL, root.ts).map((m) => m.text ?? '') : [];
-};
+const thread = (): string[] => firstThreadTexts(h.slack);
 
 let tsSeq = 900_001;
 async function reply(text: string): Promise<void> {

@@ -196,3 +196,9 @@ export function responsesTo(slack: FakeSlack, responseUrl: string): string[] {
   const id = responseUrl.split('/').pop();
   return slack.responses.filter((r) => r.id === id).map((r) => String(r.body.text ?? ''));
 }
+
+/** Texts in the first conversation thread of a channel, oldest first ([] before it exists). */
+export function firstThreadTexts(slack: FakeSlack, channel = CHANNEL): string[] {
+  const root = slack.roots(channel)[0];
+  return root ? slack.thread(channel, root.ts).map((m) => m.text ?? '') : [];
+}
