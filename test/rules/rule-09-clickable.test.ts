@@ -4,7 +4,9 @@
 // SQLite file, fake Slack / Bot Framework connector / Twilio over HTTP.
 //
 // Slack turns bare URLs into links itself, so the bridge must hand them over bare (not escaped,
-// not wrapped in a label that could disguise them). Teams gets <a> elements the bridge builds.
+// not wrapped in a label that could disguise them); phone numbers it gets as <tel:+E164|as written>
+// links the bridge builds (the markup Slack itself uses for numbers people type). Teams gets <a>
+// elements the bridge builds.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONTACT, OUR, SLACK_CHANNEL, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from '../e2e/mirroringHarness.js';
@@ -35,8 +37,9 @@ describe('rule 9: links and phone numbers stay clickable', () => {
     await h.inboundSms({ sid: 'SM900', body: 'Track https://track.example.com/1Z9?a=1&b=2 or call 212-555-0123.' });
     await h.waitFor(() => slackThread().length === 1 && teamsThread().length === 1, 'the message on both platforms');
 
-    // Slack: the URL is bare (Slack links it); & is escaped as Slack requires, which Slack reads back as &.
-    expect(slackThread()[0]).toBe('Track https://track.example.com/1Z9?a=1&amp;b=2 or call 212-555-0123.');
+    // Slack: the URL is bare (Slack links it); & is escaped as Slack requires, which Slack reads back
+    // as &; the phone number is a tel: link showing the number as the contact wrote it.
+    expect(slackThread()[0]).toBe('Track https://track.example.com/1Z9?a=1&amp;b=2 or call <tel:+12125550123|212-555-0123>.');
     // Teams: real links with the real targets.
     const teams = teamsThread()[0]!;
     expect(teams).toContain('<a href="https://track.example.com/1Z9?a=1&amp;b=2">');
@@ -61,7 +64,7 @@ describe('rule 9: links and phone numbers stay clickable', () => {
     await h.teamsActivity(h.teamsReply(teamsRoot()!.id, 'See https://menu.example.com/today or call 212-555-0177'));
     await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
     await h.waitFor(() => slackThread().length === 2, 'the reply mirrored to Slack');
-    expect(slackThread()[1]).toContain('See https://menu.example.com/today or call 212-555-0177');
+    expect(slackThread()[1]).toContain('See https://menu.example.com/today or call <tel:+12125550177|212-555-0177>');
     expect(slackThread()[1]).not.toMatch(/<https?:[^>]*\|/); // never a labelled (disguisable) link
   });
 });

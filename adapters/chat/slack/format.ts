@@ -1,6 +1,7 @@
 // How the bridge's words look in Slack: escaping, thread roots, message lines, status marks.
 // Pure functions, no I/O.
 
+import { linkPieces } from '../../../src/chat/linkify.js';
 import { countryName, formatForDisplay, parsePhone } from '../../../src/core/phone.js';
 import type { Refusal } from '../../../src/core/errors.js';
 import type { ChatMessageView } from '../../../src/core/ports.js';
@@ -13,7 +14,7 @@ export const BRIDGE_EVENT_TYPE = 'sms_bridge_message';
 /**
  * Slack's three control characters. Escaping them is all it takes to stop `<!channel>`,
  * `<@U123>` and `<http://evil|bank.com>` from pinging or disguising a link; bare URLs stay
- * auto-linked by Slack, and phone numbers stay plain text the apps make tappable.
+ * auto-linked by Slack (phone numbers are linked by smsTextForSlack).
  */
 export function escapeSlackText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -85,10 +86,21 @@ export function inlineCode(text: string): string {
 
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Teams' };
 
+/**
+ * SMS text for a Slack message (rule 9): escaped, so nothing in it is markup; phone numbers as
+ * `<tel:+E164|as written>` links we build (Slack renders them clickable, as it does for numbers
+ * people type); URLs are left as text, which Slack links itself.
+ */
+export function smsTextForSlack(text: string): string {
+  return linkPieces(text)
+    .map((p) => (p.kind === 'phone' ? `<${p.href}|${escapeSlackText(p.value)}>` : escapeSlackText(p.value)))
+    .join('');
+}
+
 /** The text of one message in its thread. */
 export function messageText(view: ChatMessageView): string {
   const { message } = view;
-  const body = message.body.length > 0 ? escapeSlackText(message.body) : '';
+  const body = message.body.length > 0 ? smsTextForSlack(message.body) : '';
   const lines: string[] = [];
   if (message.direction === 'inbound') {
     lines.push(body || (message.media.length > 0 ? '_(picture message)_' : '_(empty message)_'));

@@ -6,7 +6,7 @@
 // markdown is written as an entity, and only links we build ourselves (http/https URLs and phone
 // numbers, rule 9: clickable) become <a> elements.
 
-import { findPhoneNumbersInText } from 'libphonenumber-js';
+import { linkPieces } from '../../../src/chat/linkify.js';
 import { countryName, formatForDisplay, parsePhone } from '../../../src/core/phone.js';
 import type { ChatMessageView } from '../../../src/core/ports.js';
 import type { Conversation, MediaItem, Message } from '../../../src/core/types.js';
@@ -38,58 +38,12 @@ function escapeAttr(value: string): string {
   return value.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!);
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
-const TRAILING_PUNCT = /[.,;:!?)\]}]+$/;
-
-interface Segment {
-  kind: 'text' | 'url' | 'phone';
-  value: string;
-  href?: string;
-}
-
-function splitUrls(text: string): Segment[] {
-  const out: Segment[] = [];
-  let last = 0;
-  for (const m of text.matchAll(URL_RE)) {
-    let url = m[0];
-    const trail = TRAILING_PUNCT.exec(url)?.[0] ?? '';
-    url = url.slice(0, url.length - trail.length);
-    const start = m.index;
-    if (start > last) out.push({ kind: 'text', value: text.slice(last, start) });
-    out.push({ kind: 'url', value: url, href: url });
-    last = start + url.length;
-  }
-  if (last < text.length) out.push({ kind: 'text', value: text.slice(last) });
-  return out;
-}
-
-function splitPhones(seg: Segment): Segment[] {
-  if (seg.kind !== 'text') return [seg];
-  let found;
-  try {
-    found = findPhoneNumbersInText(seg.value, 'US');
-  } catch {
-    return [seg];
-  }
-  if (found.length === 0) return [seg];
-  const out: Segment[] = [];
-  let last = 0;
-  for (const f of found) {
-    if (f.startsAt > last) out.push({ kind: 'text', value: seg.value.slice(last, f.startsAt) });
-    out.push({ kind: 'phone', value: seg.value.slice(f.startsAt, f.endsAt), href: `tel:${f.number.number}` });
-    last = f.endsAt;
-  }
-  if (last < seg.value.length) out.push({ kind: 'text', value: seg.value.slice(last) });
-  return out;
-}
-
 /**
  * SMS text as Teams xml: escaped, with URLs and phone numbers as links we build (the visible
  * text of a link is the escaped original, so a link can never disguise where it goes).
  */
 export function escapeForTeams(text: string): string {
-  return splitUrls(text)
-    .flatMap(splitPhones)
+  return linkPieces(text)
     .map((s) => (s.kind === 'text' ? escapePlain(s.value) : `<a href="${escapeAttr(s.href!)}">${escapePlain(s.value)}</a>`))
     .join('');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSmsCommand, splitRecipient } from '../../../adapters/chat/slack/commandParser.js';
-import { describeContact, escapeSlackText, slackToPlainText, messageText, rootText, staleStatusReactions, statusReaction, tsOf, platformMessageId } from '../../../adapters/chat/slack/format.js';
+import { describeContact, escapeSlackText, slackToPlainText, smsTextForSlack, messageText, rootText, staleStatusReactions, statusReaction, tsOf, platformMessageId } from '../../../adapters/chat/slack/format.js';
 import type { ChatMessageView } from '../../../src/core/ports.js';
 import type { Message } from '../../../src/core/types.js';
 
@@ -20,9 +20,16 @@ describe('Slack text from SMS', () => {
     expect(out).not.toMatch(/[<>]/);
   });
 
-  it('URLs and phone numbers stay as written, so Slack keeps them clickable', () => {
-    const text = 'see https://example.com/a?b=1 or call (415) 555-2671';
-    expect(escapeSlackText(text)).toBe(text);
+  it('URLs stay as written for Slack to link; phone numbers become tel: links showing the number as written', () => {
+    expect(smsTextForSlack('see https://example.com/a?b=1 or call (415) 555-2671')).toBe(
+      'see https://example.com/a?b=1 or call <tel:+14155552671|(415) 555-2671>',
+    );
+    expect(smsTextForSlack('UK office +44 20 7946 0958.')).toBe('UK office <tel:+442079460958|+44 20 7946 0958>.');
+    // Link markup written by the contact stays text; the only links are the ones the bridge builds,
+    // and each shows the very number it dials (a label can never disguise a premium number).
+    expect(smsTextForSlack('<tel:+19005550100|(212) 555-0123>')).toBe(
+      '&lt;tel:<tel:+19005550100|+19005550100>|<tel:+12125550123|(212) 555-0123>&gt;',
+    );
   });
 
   it('the thread root names the contact (national format, country) and the bridge number', () => {

@@ -43,12 +43,12 @@ describe('inbound SMS into Slack threads', () => {
     expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map((m) => m.text).sort()).toEqual(['one', 'two']);
   });
 
-  it('contact text cannot ping, mention or disguise links, and URLs/phone numbers stay as written', async () => {
+  it('contact text cannot ping, mention or disguise links; URLs stay bare for Slack to link, phone numbers become tel: links', async () => {
     h.setupNumber();
     await h.inboundSms({ sid: 'SM1', body: '<!channel> hi <@U123> <http://evil.example|bank.com> & see https://ex.com/x or (415) 555-2671' });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
     const post = h.slack.messages[1]!;
-    expect(post.text).toBe('&lt;!channel&gt; hi &lt;@U123&gt; &lt;http://evil.example|bank.com&gt; &amp; see https://ex.com/x or (415) 555-2671');
+    expect(post.text).toBe('&lt;!channel&gt; hi &lt;@U123&gt; &lt;http://evil.example|bank.com&gt; &amp; see https://ex.com/x or <tel:+14155552671|(415) 555-2671>');
     expect(post.args).toMatchObject({ link_names: 'false', unfurl_links: 'false' });
   });
 
