@@ -102,6 +102,19 @@ function isUrl(value: string, protocols: string[]): boolean {
   }
 }
 
+/** True for a URL on this machine (localhost, 127.0.0.0/8, ::1). */
+function isLoopbackUrl(value: string): boolean {
+  try {
+    const host = new URL(value).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/** Shortest ADMIN_TOKEN / MEDIA_SIGNING_SECRET accepted: 16 characters cannot be guessed. */
+const MIN_SECRET_CHARS = 16;
+
 const booleanFlag = optionalString.pipe(
   z
     .string()
@@ -129,7 +142,13 @@ const envSchema = z
         .refine((v) => v === null || /^[A-Za-z0-9_.-]{1,64}$/.test(v), 'expected 1-64 letters, digits, "_", "." or "-"')
         .transform((v) => v ?? 'smsb'),
     ),
-    ADMIN_TOKEN: optionalString,
+    // A bearer token guards every admin route: one that can be guessed is no guard.
+    ADMIN_TOKEN: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || v.length >= MIN_SECRET_CHARS, `expected at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -hex 24)`),
+    ),
     SLACK_BOT_TOKEN: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_API_URL: httpUrl('https://slack.com/api/', { trailingSlash: true }),
@@ -142,7 +161,10 @@ const envSchema = z
       z
         .string()
         .nullable()
-        .refine((v) => v === null || isUrl(v, ['http:', 'https:']), 'expected an absolute http(s) URL'),
+        .refine((v) => v === null || isUrl(v, ['http:', 'https:']), 'expected an absolute http(s) URL')
+        // The keys that sign Bot Framework tokens: fetched in clear, anyone on the path could mint
+        // tokens. Plain http only to this machine (a local fake provider in tests).
+        .refine((v) => v === null || v.startsWith('https:') || isLoopbackUrl(v), 'expected an https URL (http only for localhost)'),
     ),
     TWILIO_ACCOUNT_SID: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
@@ -160,7 +182,12 @@ const envSchema = z
     ),
     MEDIA_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
     SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
-    MEDIA_SIGNING_SECRET: optionalString,
+    MEDIA_SIGNING_SECRET: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || v.length >= MIN_SECRET_CHARS, `expected at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -hex 24)`),
+    ),
   })
   .superRefine((env, ctx) => {
     // A half-set credential pair is a mistake, not "off": name the missing half.
@@ -179,6 +206,24 @@ const envSchema = z
           message: `required when ${present} is set (${what} needs both)`,
         });
       }
+    }
+    // Anonymous means "no JWT checks": with real credentials configured that is never intended,
+    // and it would let anyone post to /api/messages as Teams.
+    if (env.TEAMS_ALLOW_ANONYMOUS && env.TEAMS_APP_ID !== null) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['TEAMS_ALLOW_ANONYMOUS'],
+        message: 'must not be true when TEAMS_APP_ID is set (it turns Bot Framework token checks off; local emulator and tests only)',
+      });
+    }
+    // Twilio signs webhooks for the URL it calls: without PUBLIC_URL every real webhook would be
+    // refused as forged, and inbound SMS lost to 403s instead of one start-up error.
+    if (env.TWILIO_ACCOUNT_SID !== null && env.TWILIO_AUTH_TOKEN !== null && env.PUBLIC_URL === null) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['PUBLIC_URL'],
+        message: 'required when Twilio is on (webhook signatures are checked against the URL Twilio calls)',
+      });
     }
     if (env.TEAMS_APP_TENANT_ID !== null && env.TEAMS_APP_ID === null) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['TEAMS_APP_ID'], message: 'required when TEAMS_APP_TENANT_ID is set' });

@@ -115,10 +115,25 @@ describe('configuration from the environment', () => {
       TEAMS_APP_ID: 'app',
       TEAMS_APP_PASSWORD: 'pw',
       TEAMS_APP_TENANT_ID: 'tenant',
+      PUBLIC_URL: 'https://sms.example.com',
     });
     expect([c.slack.enabled, c.twilio.enabled, c.eightx8.enabled, c.teams.enabled]).toEqual([true, true, true, true]);
     expect(c.eightx8.webhookAuth).toBe('Bearer hook');
     expect(c.teams.tenantId).toBe('tenant');
+  });
+
+  it('refuses settings that would quietly switch a safeguard off, naming the variable', () => {
+    const refused = (env: Record<string, string>) => () => loadConfig(env);
+    // Anonymous Teams (no JWT checks) together with real credentials.
+    expect(refused({ TEAMS_ALLOW_ANONYMOUS: 'true', TEAMS_APP_ID: 'app', TEAMS_APP_PASSWORD: 'pw' })).toThrow(/^TEAMS_ALLOW_ANONYMOUS: must not be true when TEAMS_APP_ID is set/);
+    // Token signing keys fetched in clear from another machine.
+    expect(refused({ TEAMS_OPENID_METADATA_URL: 'http://login.example.com/openid' })).toThrow(/^TEAMS_OPENID_METADATA_URL: expected an https URL/);
+    expect(loadConfig({ TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4000/openid' }).teams.openIdMetadataUrl).toBe('http://127.0.0.1:4000/openid');
+    // Guessable secrets (the values are never echoed).
+    expect(refused({ ADMIN_TOKEN: 'admin' })).toThrow(/^ADMIN_TOKEN: expected at least 16 characters[^"]*$/);
+    expect(refused({ MEDIA_SIGNING_SECRET: 'x' })).toThrow(/^MEDIA_SIGNING_SECRET: expected at least 16 characters[^"]*$/);
+    // Twilio on without the public URL its webhook signatures are checked against.
+    expect(refused({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok' })).toThrow(/^PUBLIC_URL: required when Twilio is on/);
   });
 
   it('TEAMS_ALLOW_ANONYMOUS=true turns Teams on without credentials', () => {
@@ -153,13 +168,13 @@ describe('.env file', () => {
 
   it('is read when present, and never overrides the real environment', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sms-bridge-env-'));
-    writeFileSync(path.join(dir, '.env'), 'QUEUE_PREFIX=fromfile\nLOG_LEVEL=debug\nADMIN_TOKEN=file-token\n');
+    writeFileSync(path.join(dir, '.env'), 'QUEUE_PREFIX=fromfile\nLOG_LEVEL=debug\nADMIN_TOKEN=file-token-0123456789\n');
     delete process.env.QUEUE_PREFIX;
     delete process.env.ADMIN_TOKEN;
     process.env.LOG_LEVEL = 'warn';
     const c = loadConfigFromProcess(dir);
     expect(c.queuePrefix).toBe('fromfile');
-    expect(c.adminToken).toBe('file-token');
+    expect(c.adminToken).toBe('file-token-0123456789');
     expect(c.logLevel).toBe('warn');
   });
 

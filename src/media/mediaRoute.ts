@@ -8,6 +8,13 @@ import { Router } from 'express';
 import type { MediaRepo } from '../core/ports.js';
 import type { MediaUrlSigner } from './signedUrls.js';
 
+/** Types a browser shows without running anything (SVG is a document with scripts: not here). */
+const INLINE_TYPES = /^(image\/(jpeg|png|gif|webp|bmp)|video\/(mp4|3gpp|quicktime|webm)|audio\/[a-z0-9.+-]+)$/;
+
+export function showsInline(contentType: string): boolean {
+  return INLINE_TYPES.test(contentType.split(';')[0]!.trim().toLowerCase());
+}
+
 export function mediaRouter(deps: { media: MediaRepo; signer: MediaUrlSigner; dataDir: string }): Router {
   const router = Router();
   const root = resolve(deps.dataDir);
@@ -31,6 +38,11 @@ export function mediaRouter(deps: { media: MediaRepo; signer: MediaUrlSigner; da
     res.setHeader('Content-Length', String(item.size));
     res.setHeader('Cache-Control', 'private, max-age=300');
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // The type was chosen by whoever sent the file (a contact's MMS host, a chat upload). Served
+    // from the bridge's own origin, an HTML or SVG file would run its script beside /admin: no
+    // script ever runs (sandbox), and anything but a plain picture, video or sound is a download.
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self'; media-src 'self'");
+    res.setHeader('Content-Disposition', `${showsInline(item.contentType) ? 'inline' : 'attachment'}; filename="${id}"`);
     const stream = createReadStream(file);
     stream.on('error', () => {
       if (!res.headersSent) res.status(404).end();

@@ -4,7 +4,7 @@
 // for its lifetime and never otherwise; the secret never leaves the process.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface MediaUrlSigner {
@@ -47,9 +47,25 @@ export function createMediaUrlSigner(opts: {
 export function loadMediaSecret(dataDir: string, configured?: string | null): Buffer {
   if (configured) return Buffer.from(configured, 'utf8');
   const file = join(dataDir, 'media-signing.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8').trim();
+    const secret = Buffer.from(text, 'base64');
+    // An empty or cut key would let anyone sign links (an HMAC with a 0-byte key is public).
+    if (secret.length < MIN_SECRET_BYTES || secret.toString('base64') !== text) {
+      throw new Error(
+        `${file} does not hold a media signing key (${MIN_SECRET_BYTES}+ bytes, base64). Delete it to have a new one made (media links handed out before stop working), or set MEDIA_SIGNING_SECRET.`,
+      );
+    }
+    return secret;
+  }
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32);
-  writeFileSync(file, secret.toString('base64'), { mode: 0o600 });
+  // Written aside and renamed: a crash or a full disk never leaves a half-written key behind.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, secret.toString('base64'), { mode: 0o600 });
+  renameSync(tmp, file);
   return secret;
 }
+
+/** Shortest generated key accepted from DATA_DIR (a generated one has 32 bytes). */
+const MIN_SECRET_BYTES = 32;

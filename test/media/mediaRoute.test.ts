@@ -61,6 +61,23 @@ describe('GET /media/:id serves stored files to signed links only', () => {
     expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('PNGDATA');
   });
 
+  it('a picture is shown inline; an HTML or SVG file is a download that can run no script on our origin', async () => {
+    const inline = await fetch(signer.sign(mediaId, 60));
+    expect(inline.headers.get('content-disposition')).toMatch(/^inline/);
+    expect(inline.headers.get('content-security-policy')).toMatch(/^sandbox/);
+    const { store } = temp;
+    const messageId = store.media.get(mediaId)!.messageId!;
+    for (const [type, name] of [['text/html', 'page.html'], ['image/svg+xml', 'img.svg'], ['application/xhtml+xml', 'x.xhtml']] as const) {
+      writeFileSync(join(temp.dir, 'media', name), '<script>alert(document.cookie)</script>');
+      const id = store.media.create({ messageId, contentType: type, size: 39, path: `media/${name}`, sourceUrl: null, status: 'stored', reason: null }).id;
+      const res = await fetch(signer.sign(id, 60));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
+      expect(res.headers.get('content-security-policy')).toMatch(/^sandbox/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
   it('refuses a link without a signature', async () => {
     const res = await fetch(`${base}/media/${mediaId}`);
     expect(res.status).toBe(403);

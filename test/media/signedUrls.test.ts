@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +78,15 @@ describe('media signing secret', () => {
     const again = loadMediaSecret(dir);
     expect(first.length).toBe(32);
     expect(again.equals(first)).toBe(true);
+  });
+
+  it('an empty or damaged key file stops start-up instead of signing with a guessable key', () => {
+    for (const content of ['', '   \n', 'c2hvcnQ=', 'not base64 at all!']) {
+      const dir = mkdtempSync(join(tmpdir(), 'smsb-secret-'));
+      dirs.push(dir);
+      writeFileSync(join(dir, 'media-signing.key'), content);
+      expect(() => loadMediaSecret(dir)).toThrow(/does not hold a media signing key/);
+    }
   });
 
   it('comes from configuration when one is given', () => {

@@ -32,6 +32,7 @@ describe('SMS providers from configuration', () => {
     const p = build({
       TWILIO_ACCOUNT_SID: 'AC123',
       TWILIO_AUTH_TOKEN: 'tok',
+      PUBLIC_URL: 'https://sms.example.com',
       EIGHTX8_API_KEY: 'key',
       EIGHTX8_SUBACCOUNT_ID: 'sub',
       EIGHTX8_WEBHOOK_AUTH: 'Bearer hook',
