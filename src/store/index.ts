@@ -10,6 +10,7 @@ import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { createAuditRepo } from './repos/audit.js';
 import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
+import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
 import { createConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
@@ -26,6 +27,7 @@ import { makeNow, type RepoContext } from './shared.js';
 export { SchemaTooNewError, type MigrationResult } from './migrate.js';
 export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
+export type { ChatInboxRepo, InboxEvent } from './repos/chatInbox.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
 // Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
 export {
@@ -59,6 +61,8 @@ export interface SqliteStore extends Store {
   messages: SqliteMessageRepo;
   sendLedger: SendLedgerRepo;
   chatChannels: ChatChannelRepo;
+  /** Raw chat events stored before the platform is answered (replayed after a crash). */
+  chatInbox: ChatInboxRepo;
   /** The database file this store was opened on. */
   readonly file: string;
   /** Schema version of the open database. */
@@ -110,6 +114,7 @@ function buildStore(db: Database.Database, file: string, ctx: RepoContext, check
     audit: createAuditRepo(ctx),
     sendLedger: createSendLedgerRepo(ctx),
     chatChannels: createChatChannelRepo(ctx),
+    chatInbox: createChatInboxRepo(ctx),
     file,
     db,
     // IMMEDIATE takes the write lock up front, so two connections never deadlock upgrading a read

@@ -36,7 +36,7 @@ describe('opening the store', () => {
     expect(rows).toHaveLength(LATEST_VERSION);
     expect(rows[0]).toMatchObject({ version: 1, name: 'initial' });
     expect(temp.store.schemaVersion()).toBe(LATEST_VERSION);
-    expect(lines).toEqual(['store: applied migration 001_initial']);
+    expect(lines).toEqual(['store: applied migration 001_initial', 'store: applied migration 002_chat_inbox']);
   });
 
   it('re-opening an up-to-date database applies nothing and keeps one record per migration', () => {
@@ -79,7 +79,7 @@ describe('opening the store', () => {
   it('a migration that fails leaves the database unchanged (one transaction per migration)', () => {
     const t = (temp = createTempStore());
     t.store.close();
-    // Schema 001 is applied; the code now carries a 002 that fails halfway through.
+    // Schemas 001 and 002 are applied; the code now carries a 003 that fails halfway through.
     const conn = new Database(t.path);
     const before = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
     try {
@@ -88,14 +88,15 @@ describe('opening the store', () => {
           conn,
           [
             { version: 1, name: 'initial', sql: '' },
-            { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' },
+            { version: 2, name: 'chat_inbox', sql: '' },
+            { version: 3, name: 'broken', sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' },
           ],
           { file: t.path, now: () => new Date().toISOString() },
         ),
       ).toThrow(/no_such_table/);
       const after = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
       expect(after.n).toBe(before.n);
-      expect(conn.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+      expect(conn.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       conn.close();
     }

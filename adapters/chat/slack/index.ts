@@ -12,10 +12,13 @@ import type { Clock, DeliveryQueue, OutboundQueue, SmsProviderCapabilities, Stor
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
+import type { ChatInboxRepo } from '../../../src/store/index.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
 import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
 import { handleMessageEvent, type SlackMessageEvent } from './events.js';
+import { PLATFORM_ID } from './format.js';
+import { parseEnvelope, slackInboxMiddleware } from './inbox.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { SlackChatPlatform } from './platform.js';
 
@@ -23,12 +26,16 @@ export { SlackChatPlatform } from './platform.js';
 export { escapeSlackText } from './format.js';
 
 /** The part of AppContext Slack needs (src/app.ts AppContext satisfies it). */
+/** How long handled inbox events are kept (a Slack retry comes within minutes). */
+const INBOX_KEEP_MS = 7 * 24 * 3600 * 1000;
+
 export interface SlackAppContext {
   config: {
     dataDir: string;
     slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
   };
-  store: Store;
+  /** With a chat inbox (the SQLite store has one), message events are stored before Slack's 200. */
+  store: Store & { chatInbox?: ChatInboxRepo };
   clock: Clock;
   logger?: ChatLogger;
 }
@@ -50,8 +57,10 @@ export interface SlackRuntime {
   api: SlackApi;
   /** Adds POST /slack/events. Mount before any body parser that would consume the raw body. */
   mount(app: Express): void;
-  /** auth.test (team and bot ids), Bolt init. */
+  /** auth.test (team and bot ids), Bolt init, then (in the background) the inbox replay. */
   start(): Promise<void>;
+  /** Handles the message events stored but never handled (see inbox.ts); returns how many. */
+  replayInbox(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -141,6 +150,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     }
   };
 
+  const inbox = ctx.store.chatInbox ?? null;
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
     await track(handleEvent(event as unknown as SlackMessageEvent, b));
@@ -154,6 +164,30 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     } catch (err) {
       log.error({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack message event failed');
     }
+    // Handled (an error is logged, and a refusal was shown): not replayed after a restart.
+    if (b.event_id) inbox?.markDone(PLATFORM_ID, b.event_id);
+  };
+
+  /**
+   * Message events stored in the inbox but never handled (the process died after Slack's 200):
+   * handled now, oldest first. Replays are safe: a reply already stored is recognised by its
+   * Slack id and not sent twice.
+   */
+  const replayInbox = async (): Promise<number> => {
+    if (!inbox) return 0;
+    inbox.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
+    const open = inbox.listOpen(PLATFORM_ID);
+    for (const row of open) {
+      const envelope = parseEnvelope(row.payload);
+      if (!envelope?.event) {
+        inbox.markDone(PLATFORM_ID, row.eventId);
+        continue;
+      }
+      // Not through seenEvents: this process never saw it, and Slack will not send it again.
+      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
+    }
+    if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events received before a restart');
+    return open.length;
   };
 
   bolt.command('/sms', async ({ command, ack, respond }) => {
@@ -175,8 +209,10 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     platform,
     api,
     mount(app) {
+      if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, inbox, logger: log }));
       app.use(receiver.router);
     },
+    replayInbox,
     async start() {
       await bolt.init(); // no Slack call: authorization is ours (above)
       try {
@@ -189,6 +225,8 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
         if (err instanceof ConfigError) throw err;
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: Slack does not answer at start-up; starting anyway, it is asked again when needed');
       }
+      // In the background: a slow Slack must not hold up start-up (SMS webhooks must be taken).
+      void replayInbox().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
     },
     async stop() {
       // Stays registered: a delivery job still running must not take Slack for "not configured"

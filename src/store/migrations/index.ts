@@ -1,6 +1,7 @@
 // Every migration the code knows, in order. A new migration is a new numbered module added here;
 // an applied migration is never edited (the database records which versions it has).
 import * as m001 from './001_initial.js';
+import * as m002 from './002_chat_inbox.js';
 
 export interface Migration {
   version: number;
@@ -8,6 +9,6 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];
 
 export const LATEST_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -202,3 +202,11 @@ export function firstThreadTexts(slack: FakeSlack, channel = CHANNEL): string[] 
   const root = slack.roots(channel)[0];
   return root ? slack.thread(channel, root.ts).map((m) => m.text ?? '') : [];
 }
+
+/** Maps OUR to CHANNEL and has the contact text in: returns the ts of the conversation's thread root. */
+export async function openConversationThread(h: SlackHarness): Promise<string> {
+  h.setupNumber();
+  await h.inboundSms({ sid: 'SMin', body: 'hi, is my order ready?' });
+  await h.waitFor(() => h.slack.messages.length === 2, 'inbound thread');
+  return h.slack.roots(CHANNEL)[0]!.ts;
+}

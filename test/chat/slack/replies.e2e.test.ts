@@ -1,6 +1,6 @@
 // Signed Slack events -> handleChatReply -> send queue -> fake Twilio, through the real server.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNEL, CONTACT, OUR, createSlackHarness, type SlackHarness } from './harness.js';
+import { CHANNEL, CONTACT, OUR, createSlackHarness, openConversationThread, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
 let rootTs: string;
@@ -9,10 +9,7 @@ const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(900000 + ++tsSeq
 
 beforeEach(async () => {
   h = await createSlackHarness();
-  h.setupNumber();
-  await h.inboundSms({ sid: 'SMin', body: 'hi, is my order ready?' });
-  await h.waitFor(() => h.slack.messages.length === 2, 'inbound thread');
-  rootTs = h.slack.roots(CHANNEL)[0]!.ts;
+  rootTs = await openConversationThread(h);
 });
 afterEach(async () => {
   await h.close();

@@ -1,0 +1,65 @@
+// Stored before acknowledged, for Slack events. Bolt answers an event before its listener runs
+// (Slack wants an answer within 3 s and retries otherwise), so a crash or a kill while a reply is
+// being handled (users.info, file downloads: seconds) would lose it: Slack got its 200 and never
+// sends it again. This middleware sits in front of Bolt's receiver: it reads the body once (and
+// hands the same bytes to Bolt as req.rawBody), checks Slack's signature, and stores each signed
+// message event in the chat inbox BEFORE Bolt answers. The listener marks it done when handled;
+// start-up replays what is still open.
+import { isValidSlackRequest } from '@slack/bolt';
+import type { RequestHandler } from 'express';
+import getRawBody from 'raw-body';
+import type { ChatInboxRepo } from '../../../src/store/index.js';
+import type { ChatLogger } from '../../../src/delivery/logger.js';
+import { PLATFORM_ID } from './format.js';
+
+/** Largest event body read (Slack's message events are a few KB; Bolt's own limit is larger). */
+const INBOX_BODY_LIMIT = 1024 * 1024;
+
+/** The fields of an Events API envelope the inbox reads. */
+export interface SlackEnvelope {
+  type?: string;
+  event_id?: string;
+  team_id?: string;
+  event?: { type?: string } & Record<string, unknown>;
+}
+
+export function slackInboxMiddleware(opts: { signingSecret: string; inbox: ChatInboxRepo; logger: ChatLogger }): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').includes('application/json')) return next();
+    getRawBody(req, { limit: INBOX_BODY_LIMIT })
+      .then((raw) => {
+        (req as { rawBody?: Buffer }).rawBody = raw; // Bolt verifies and parses these same bytes
+        const body = raw.toString('utf8');
+        const signed = isValidSlackRequest({
+          signingSecret: opts.signingSecret,
+          body,
+          headers: {
+            'x-slack-signature': String(req.headers['x-slack-signature'] ?? ''),
+            'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']),
+          },
+        });
+        if (signed) {
+          const envelope = parseEnvelope(body);
+          if (envelope?.type === 'event_callback' && envelope.event?.type === 'message' && typeof envelope.event_id === 'string') {
+            opts.inbox.accept(PLATFORM_ID, envelope.event_id, body);
+          }
+        }
+        next(); // unsigned or malformed: Bolt answers it (401 / 400) and nothing is stored
+      })
+      .catch((err: unknown) => {
+        // Over the limit or a broken upload: answered here, nothing stored or handled.
+        const status = (err as { status?: number }).status ?? 400;
+        opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack event body refused');
+        res.status(status === 413 ? 413 : 400).json({ error: { code: status === 413 ? 'payload_too_large' : 'bad_request', message: 'unreadable request body' } });
+      });
+  };
+}
+
+export function parseEnvelope(body: string): SlackEnvelope | null {
+  try {
+    const v = JSON.parse(body) as unknown;
+    return typeof v === 'object' && v !== null ? (v as SlackEnvelope) : null;
+  } catch {
+    return null;
+  }
+}

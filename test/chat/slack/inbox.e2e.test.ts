@@ -1,0 +1,60 @@
+// Stored before acknowledged, for Slack replies: Bolt answers Slack before the reply is handled
+// (which can take seconds: users.info, file downloads), so the raw event is kept in the chat inbox
+// before that answer, and events a crash left unhandled are handled at the next start, once.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHANNEL, CONTACT, OUR, createSlackHarness, openConversationThread, type SlackHarness } from './harness.js';
+
+let h: SlackHarness;
+let rootTs: string;
+beforeEach(async () => {
+  h = await createSlackHarness();
+  rootTs = await openConversationThread(h);
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const ts = () => `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+const outbound = () => h.messages().filter((m) => m.direction === 'outbound');
+
+describe('Slack replies are stored before Slack gets its answer', () => {
+  it('when Slack gets its 200 the reply is already in the inbox; it is marked done once handled', async () => {
+    h.slack.failNext('users.info', { kind: 'slow', delayMs: 1500 });
+    const res = await h.slackEvent({ user: 'UAGENT', text: 'On its way', ts: ts(), thread_ts: rootTs }, { eventId: 'EvSLOW' });
+    expect(res.status).toBe(200);
+    expect(outbound()).toEqual([]); // not handled yet (users.info is slow) ...
+    expect(h.temp.store.chatInbox.listOpen('slack').map((e) => e.eventId)).toEqual(['EvSLOW']); // ... but kept
+    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
+    await h.waitFor(() => h.temp.store.chatInbox.listOpen('slack').length === 0, 'inbox row done');
+  });
+
+  it('a reply whose handling a crash cut short is handled at the next start, and sent once', async () => {
+    // What a crash right after Slack's 200 leaves behind: the stored event, nothing else.
+    const replyTs = ts();
+    const envelope = {
+      type: 'event_callback',
+      team_id: h.slack.teamId,
+      event_id: 'EvCRASH',
+      event: { type: 'message', channel: CHANNEL, user: 'UAGENT', text: 'Sent after the restart', ts: replyTs, thread_ts: rootTs },
+    };
+    h.temp.store.chatInbox.accept('slack', 'EvCRASH', JSON.stringify(envelope));
+    expect(await h.slackRt.replayInbox()).toBe(1);
+    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS after the restart');
+    expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT, Body: 'Sent after the restart' });
+    expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
+    // Replayed again (another restart) or retried by Slack: recognised, no second SMS.
+    h.temp.store.chatInbox.accept('slack', 'EvCRASH2', JSON.stringify({ ...envelope, event_id: 'EvCRASH2' }));
+    await h.slackRt.replayInbox();
+    await h.slackEvent(envelope.event, { eventId: 'EvCRASH', retryNum: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.twilio.calls).toHaveLength(1);
+    expect(outbound()).toHaveLength(1);
+  });
+
+  it('an unsigned or badly signed event is not stored', async () => {
+    const res = await h.slackEvent({ user: 'UAGENT', text: 'forged', ts: ts(), thread_ts: rootTs }, { eventId: 'EvFORGED', secret: 'wrong-secret' });
+    expect(res.status).toBe(401);
+    expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
+    expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvFORGED'").get()).toEqual({ n: 0 });
+  });
+});

@@ -1,0 +1,40 @@
+// The chat inbox: raw chat events stored before the platform gets its answer, open until handled.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { steppingClock } from './clock.js';
+
+let temp: TempStore;
+beforeEach(() => {
+  temp = createTempStore({ clock: steppingClock() });
+});
+afterEach(() => temp.cleanup());
+
+describe('chat inbox', () => {
+  it('keeps the first copy of an event id per platform; a retry is recognised', () => {
+    const { chatInbox } = temp.store;
+    expect(chatInbox.accept('slack', 'Ev1', '{"a":1}')).toBe(true);
+    expect(chatInbox.accept('slack', 'Ev1', '{"a":2}')).toBe(false);
+    expect(chatInbox.accept('teams', 'Ev1', '{"b":1}')).toBe(true);
+    expect(chatInbox.listOpen('slack').map((e) => [e.eventId, e.payload])).toEqual([['Ev1', '{"a":1}']]);
+  });
+
+  it('lists the events never handled, oldest first, until each is marked done', () => {
+    const { chatInbox } = temp.store;
+    for (const id of ['Ev1', 'Ev2', 'Ev3']) chatInbox.accept('slack', id, `{"id":"${id}"}`);
+    chatInbox.markDone('slack', 'Ev2');
+    expect(chatInbox.listOpen('slack').map((e) => e.eventId)).toEqual(['Ev1', 'Ev3']);
+    chatInbox.markDone('slack', 'Ev1');
+    chatInbox.markDone('slack', 'Ev3');
+    expect(chatInbox.listOpen('slack')).toEqual([]);
+  });
+
+  it('forgets handled events after a while, never open ones', () => {
+    const { chatInbox } = temp.store;
+    chatInbox.accept('slack', 'EvOld', '{}');
+    chatInbox.accept('slack', 'EvOpen', '{}');
+    chatInbox.markDone('slack', 'EvOld');
+    expect(chatInbox.pruneDone('9999-01-01T00:00:00.000Z')).toBe(1);
+    expect(chatInbox.listOpen('slack').map((e) => e.eventId)).toEqual(['EvOpen']);
+    expect(chatInbox.accept('slack', 'EvOld', '{}')).toBe(true); // forgotten: a new copy is kept
+  });
+});
