@@ -45,6 +45,8 @@ export interface Config {
     subaccountId: string | null;
     apiUrl: string;
     webhookAuth: string | null;
+    /** EIGHTX8_MEDIA_HOSTS; null: any public HTTPS host (see adapters/sms/eightbyeight). */
+    mediaHosts: string[] | null;
   };
 }
 
@@ -173,6 +175,16 @@ const envSchema = z
     EIGHTX8_SUBACCOUNT_ID: optionalString,
     EIGHTX8_API_URL: httpUrl('https://sms.us.8x8.com', { trailingSlash: false }),
     EIGHTX8_WEBHOOK_AUTH: optionalString,
+    EIGHTX8_MEDIA_HOSTS: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine(
+          (v) => v === null || v.split(',').every((h) => /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(h.trim())),
+          'expected comma-separated host names or *.suffix wildcards, e.g. "media.8x8.com,*.s3.amazonaws.com"',
+        )
+        .transform((v) => (v === null ? null : v.split(',').map((h) => h.trim().toLowerCase()))),
+    ),
     LOG_LEVEL: optionalString.pipe(
       z
         .string()
@@ -288,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       subaccountId: e.EIGHTX8_SUBACCOUNT_ID,
       apiUrl: e.EIGHTX8_API_URL ?? 'https://sms.us.8x8.com',
       webhookAuth: e.EIGHTX8_WEBHOOK_AUTH,
+      mediaHosts: e.EIGHTX8_MEDIA_HOSTS,
     },
   };
 }

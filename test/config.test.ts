@@ -29,7 +29,7 @@ describe('configuration from the environment', () => {
     expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
     expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null });
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
-    expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null });
+    expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null, mediaHosts: null });
     expect(c.mediaMaxBytes).toBe(5 * 1024 * 1024);
     expect(c.shutdownTimeoutMs).toBe(10_000);
   });
@@ -134,6 +134,12 @@ describe('configuration from the environment', () => {
     expect(refused({ MEDIA_SIGNING_SECRET: 'x' })).toThrow(/^MEDIA_SIGNING_SECRET: expected at least 16 characters[^"]*$/);
     // Twilio on without the public URL its webhook signatures are checked against.
     expect(refused({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok' })).toThrow(/^PUBLIC_URL: required when Twilio is on/);
+  });
+
+  it('EIGHTX8_MEDIA_HOSTS pins the hosts 8x8 media may come from; unset means any public HTTPS host', () => {
+    expect(loadConfig({}).eightx8.mediaHosts).toBeNull();
+    expect(loadConfig({ EIGHTX8_MEDIA_HOSTS: 'Media.8x8.com, *.s3.amazonaws.com' }).eightx8.mediaHosts).toEqual(['media.8x8.com', '*.s3.amazonaws.com']);
+    expect(() => loadConfig({ EIGHTX8_MEDIA_HOSTS: 'https://media.8x8.com/' })).toThrow(/^EIGHTX8_MEDIA_HOSTS: expected comma-separated host names/);
   });
 
   it('TEAMS_ALLOW_ANONYMOUS=true turns Teams on without credentials', () => {

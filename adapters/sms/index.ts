@@ -68,6 +68,7 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
           apiUrl: config.eightx8.apiUrl,
           webhookAuth: config.eightx8.webhookAuth,
           publicUrl: config.publicUrl,
+          mediaHosts: config.eightx8.mediaHosts,
         },
         adapterDeps,
       ),

@@ -1,5 +1,5 @@
 // Which hosts a provider's media links may point at. A rule is an exact host (optionally with a
-// port) or a "*.suffix" wildcard; anything else is "outside the provider" and refused.
+// port), a "*.suffix" wildcard, or "*" (any public host name); anything else is refused.
 
 export interface HostRule {
   /** Lower-case hostname, IP literal (IPv6 without brackets) or "*.suffix". */
@@ -43,6 +43,13 @@ export function ruleFromUrl(base: string): HostRule {
   };
 }
 
+/**
+ * Any host name over HTTPS on the default port, public addresses only (never an IP literal): for
+ * a provider that hands out pre-signed links to storage it does not name (8x8). The links come in
+ * an authenticated webhook; credentials are never sent with them.
+ */
+export const ANY_PUBLIC_HTTPS_HOST: HostRule = { host: '*', port: null, protocols: ['https:'], allowPrivate: false };
+
 /** "api.twilio.com", "*.twiliocdn.com": HTTPS on the default port, public addresses only. */
 export function httpsHostRule(pattern: string): HostRule {
   return { host: pattern.toLowerCase(), port: null, protocols: ['https:'], allowPrivate: false };
@@ -53,6 +60,7 @@ export function ruleMatches(rule: HostRule, url: URL): boolean {
   const host = stripBrackets(url.hostname.toLowerCase());
   const port = url.port === '' ? null : Number(url.port);
   if (port !== rule.port) return false;
+  if (rule.host === '*') return !isIpLiteral(host);
   if (rule.host.startsWith('*.')) {
     const suffix = rule.host.slice(1); // ".twiliocdn.com"
     return host.endsWith(suffix) && host.length > suffix.length && !isIpLiteral(host);

@@ -82,6 +82,7 @@ smsProviderContract({
       addRedirect: (location) => fake.addMedia({ contentType: 'image/png', body: Buffer.alloc(0), redirectTo: location }),
       mediaAuthorizations: () => fake.media.requests.map((r) => r.authorization),
       mediaNeedsAuth: false,
+      mediaFromAnyPublicHttpsHost: true,
       outsider: parts.outsider,
       async close() {
         await app.close();

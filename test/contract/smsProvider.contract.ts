@@ -66,6 +66,11 @@ export interface ProviderUnderTest {
   mediaAuthorizations(): Array<string | undefined>;
   /** True when the provider requires its credentials on media downloads (Twilio). */
   mediaNeedsAuth: boolean;
+  /**
+   * The provider's inbound media may come from any public HTTPS host (8x8: pre-signed links to
+   * storage it does not name); others only from their own hosts.
+   */
+  mediaFromAnyPublicHttpsHost?: boolean;
   /** A server on 127.0.0.1 but another port: a host outside the provider. */
   outsider: { url: string; requests(): number };
   close(): Promise<void>;
@@ -405,9 +410,12 @@ export function smsProviderContract(h: ProviderHarness): void {
       });
 
       it('refuses a media link to another host, keeps the message, and never contacts that host', async () => {
-        const m = await inboundWithMedia([{ url: 'https://media.example.invalid/picture.jpg', contentType: 'image/jpeg' }]);
-        const [item] = await t.fetcher.fetchPendingMedia(m.id);
-        expect(item).toMatchObject({ status: 'refused', path: null, reason: 'media link pointed outside the provider' });
+        // For a provider whose media may come from any public HTTPS host, "another host" is one
+        // reached over plain http or by IP address.
+        const url = t.mediaFromAnyPublicHttpsHost ? 'http://media.example.invalid/picture.jpg' : 'https://media.example.invalid/picture.jpg';
+        const m = await inboundWithMedia([{ url, contentType: 'image/jpeg' }, { url: 'https://203.0.113.7/picture.jpg', contentType: 'image/jpeg' }]);
+        const items = await t.fetcher.fetchPendingMedia(m.id);
+        for (const item of items) expect(item).toMatchObject({ status: 'refused', path: null, reason: 'media link pointed outside the provider' });
         expect(t.store.messages.get(m.id)).not.toBeNull();
       });
 

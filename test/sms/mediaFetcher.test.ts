@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNonPublicAddress } from '../../src/media/addresses.js';
 import { createMediaFetcher } from '../../src/media/fetcher.js';
-import { httpsHostRule, ruleFromUrl, ruleMatches, type MediaSourcePolicy } from '../../src/media/hostRules.js';
+import { ANY_PUBLIC_HTTPS_HOST, httpsHostRule, ruleFromUrl, ruleMatches, type MediaSourcePolicy } from '../../src/media/hostRules.js';
+import { eightByEightMediaSource } from '../../adapters/sms/eightbyeight/index.js';
 import { MediaShelf, sendJson, startFakeServer, type FakeServer } from '../contract/support/httpFake.js';
 import { commonParts, type CommonParts } from '../contract/support/parts.js';
 
@@ -17,6 +18,26 @@ describe('media host rules', () => {
     expect(ruleMatches(r, new URL('https://mms.twiliocdn.com.evil.com/a'))).toBe(false);
     expect(ruleMatches(r, new URL('http://mms.twiliocdn.com/a'))).toBe(false);
     expect(ruleMatches(r, new URL('https://mms.twiliocdn.com:8443/a'))).toBe(false);
+  });
+
+  it('"any public HTTPS host" matches host names over HTTPS on the default port, never IP literals or plain http', () => {
+    const r = ANY_PUBLIC_HTTPS_HOST;
+    expect(ruleMatches(r, new URL('https://media-store.example.net/inbound/abc.jpg?X-Amz-Signature=1'))).toBe(true);
+    expect(ruleMatches(r, new URL('http://media-store.example.net/a'))).toBe(false);
+    expect(ruleMatches(r, new URL('https://media-store.example.net:8443/a'))).toBe(false);
+    expect(ruleMatches(r, new URL('https://169.254.169.254/latest/meta-data'))).toBe(false);
+    expect(ruleMatches(r, new URL('https://[::1]/a'))).toBe(false);
+    expect(r.allowPrivate).toBe(false); // a name that resolves to a private address is refused at connect time
+  });
+
+  it('8x8: inbound media from any public HTTPS host by default (its storage is not named), or only the configured hosts', () => {
+    const signedLink = new URL('https://mms-media.storage.example.com/abc?sig=1');
+    const byDefault = eightByEightMediaSource({ apiUrl: 'https://sms.us.8x8.com', mediaHosts: null });
+    expect(byDefault.authorization).toBeUndefined(); // pre-signed links: no credentials go with them
+    expect(byDefault.allowed.some((r) => ruleMatches(r, signedLink))).toBe(true);
+    const pinned = eightByEightMediaSource({ apiUrl: 'https://sms.us.8x8.com', mediaHosts: ['*.8x8media.example'] });
+    expect(pinned.allowed.some((r) => ruleMatches(r, signedLink))).toBe(false);
+    expect(pinned.allowed.some((r) => ruleMatches(r, new URL('https://a.8x8media.example/x')))).toBe(true);
   });
 
   it('takes scheme, host and exact port from a configured base URL', () => {

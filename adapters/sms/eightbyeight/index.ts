@@ -1,7 +1,7 @@
 // 8x8 adapter factory: the SmsProvider (send) plus its webhook router and media policy.
 import { pino } from 'pino';
 import type { SmsProvider, SmsProviderCapabilities } from '../../../src/core/ports.js';
-import { httpsHostRule, ruleFromUrl } from '../../../src/media/hostRules.js';
+import { ANY_PUBLIC_HTTPS_HOST, httpsHostRule, ruleFromUrl } from '../../../src/media/hostRules.js';
 import type { MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import { createIngest } from '../shared/ingest.js';
 import { createSmsMetrics } from '../shared/metrics.js';
@@ -21,10 +21,11 @@ export interface EightByEightConfig {
   publicUrl: string | null;
   timeoutMs?: number;
   /**
-   * Hosts 8x8's pre-signed inbound media links may use ("host" or "*.suffix", HTTPS). 8x8 does
-   * not document its media storage host; the API host is allowed by default, add others here.
+   * EIGHTX8_MEDIA_HOSTS: the only hosts 8x8's inbound media links may use besides the API host
+   * ("host" or "*.suffix", HTTPS). Unset or empty: any public HTTPS host (8x8 copies inbound media
+   * to its own storage and sends pre-signed links valid for a day, without naming the host).
    */
-  extraMediaHosts?: string[];
+  mediaHosts?: string[] | null;
 }
 
 /**
@@ -38,9 +39,10 @@ export const EIGHTX8_CAPABILITIES: SmsProviderCapabilities = {
   idempotentSend: true,
 };
 
-export function eightByEightMediaSource(cfg: Pick<EightByEightConfig, 'apiUrl' | 'extraMediaHosts'>): MediaSourcePolicy {
-  // Pre-signed links: no credentials are sent with them.
-  return { allowed: [ruleFromUrl(cfg.apiUrl), ...(cfg.extraMediaHosts ?? []).map(httpsHostRule)] };
+export function eightByEightMediaSource(cfg: Pick<EightByEightConfig, 'apiUrl' | 'mediaHosts'>): MediaSourcePolicy {
+  // Pre-signed links: no credentials are sent with them. Private addresses stay refused either way.
+  const hosts = cfg.mediaHosts && cfg.mediaHosts.length > 0 ? cfg.mediaHosts.map(httpsHostRule) : [ANY_PUBLIC_HTTPS_HOST];
+  return { allowed: [ruleFromUrl(cfg.apiUrl), ...hosts] };
 }
 
 export function createEightByEightProvider(config: EightByEightConfig, deps: SmsAdapterDeps): SmsAdapter {
