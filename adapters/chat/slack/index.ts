@@ -26,8 +26,12 @@ export { SlackChatPlatform } from './platform.js';
 export { escapeSlackText } from './format.js';
 
 /** The part of AppContext Slack needs (src/app.ts AppContext satisfies it). */
-/** How long handled inbox events are kept (a Slack retry comes within minutes). */
-const INBOX_KEEP_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How long handled inbox events are kept: Slack retries within minutes, and the inbox stores every
+ * message event of the bot's channels, so handled rows are pruned (at start and every 10 minutes).
+ */
+const INBOX_KEEP_MS = 3600 * 1000;
+const INBOX_PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 export interface SlackAppContext {
   config: {
@@ -173,9 +177,17 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
    * handled now, oldest first. Replays are safe: a reply already stored is recognised by its
    * Slack id and not sent twice.
    */
+  const pruneInbox = (): void => {
+    try {
+      inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox prune failed');
+    }
+  };
+  let pruneTimer: NodeJS.Timeout | null = null;
   const replayInbox = async (): Promise<number> => {
     if (!inbox) return 0;
-    inbox.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
+    pruneInbox();
     const open = inbox.listOpen(PLATFORM_ID);
     for (const row of open) {
       const envelope = parseEnvelope(row.payload);
@@ -225,10 +237,13 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
         if (err instanceof ConfigError) throw err;
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: Slack does not answer at start-up; starting anyway, it is asked again when needed');
       }
+      if (inbox && !pruneTimer) pruneTimer = setInterval(pruneInbox, INBOX_PRUNE_EVERY_MS).unref();
       // In the background: a slow Slack must not hold up start-up (SMS webhooks must be taken).
       void replayInbox().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
     },
     async stop() {
+      if (pruneTimer) clearInterval(pruneTimer);
+      pruneTimer = null;
       // Stays registered: a delivery job still running must not take Slack for "not configured"
       // and skip its channel. HTTP has stopped taking requests; let acked events and commands finish (bounded).
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
