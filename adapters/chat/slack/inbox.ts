@@ -40,7 +40,7 @@ export function slackInboxMiddleware(opts: { signingSecret: string; inbox: ChatI
         });
         if (signed) {
           const envelope = parseEnvelope(body);
-          if (envelope?.type === 'event_callback' && envelope.event?.type === 'message' && typeof envelope.event_id === 'string') {
+          if (envelope?.type === 'event_callback' && typeof envelope.event_id === 'string' && mayMatter(envelope.event)) {
             opts.inbox.accept(PLATFORM_ID, envelope.event_id, body);
           }
         }
@@ -53,6 +53,15 @@ export function slackInboxMiddleware(opts: { signingSecret: string; inbox: ChatI
         res.status(status === 413 ? 413 : 400).json({ error: { code: status === 413 ? 'payload_too_large' : 'bad_request', message: 'unreadable request body' } });
       });
   };
+}
+
+/**
+ * Message events the bridge may act on: a person's reply in a thread, or an edit or delete (a
+ * notice). Channel chatter and bot posts (ours included) are not stored.
+ */
+function mayMatter(event: SlackEnvelope['event']): boolean {
+  if (event?.type !== 'message' || event.bot_id) return false;
+  return typeof event.thread_ts === 'string' || event.subtype === 'message_changed' || event.subtype === 'message_deleted';
 }
 
 export function parseEnvelope(body: string): SlackEnvelope | null {

@@ -51,6 +51,13 @@ describe('Slack replies are stored before Slack gets its answer', () => {
     expect(outbound()).toHaveLength(1);
   });
 
+  it('channel chatter and bot posts are not stored, only what the bridge may act on', async () => {
+    await h.slackEvent({ user: 'UAGENT', text: 'lunch?', ts: ts() }, { eventId: 'EvCHAT' }); // not in a thread
+    await h.slackEvent({ bot_id: 'BOTHER', text: 'a bot in the thread', ts: ts(), thread_ts: rootTs }, { eventId: 'EvBOT' });
+    const stored = () => (h.temp.store.db.prepare('SELECT event_id AS id FROM chat_inbox ORDER BY event_id').all() as Array<{ id: string }>).map((r) => r.id);
+    expect(stored()).toEqual([]);
+  });
+
   it('an unsigned or badly signed event is not stored', async () => {
     const res = await h.slackEvent({ user: 'UAGENT', text: 'forged', ts: ts(), thread_ts: rootTs }, { eventId: 'EvFORGED', secret: 'wrong-secret' });
     expect(res.status).toBe(401);
