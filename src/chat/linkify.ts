@@ -31,9 +31,13 @@ function splitUrls(text: string): TextPiece[] {
   return out;
 }
 
+const MIN_PHONE_DIGITS = 7;
+
 /** Phone numbers as written in texts from US/Canadian contacts ("212-555-0123", "+44 20 ..."). */
 function splitPhones(piece: TextPiece): TextPiece[] {
   if (piece.kind !== 'text') return [piece];
+  // No phone number has fewer than 7 digits: most texts skip the (costly) search entirely.
+  if ((piece.value.match(/\d/g)?.length ?? 0) < MIN_PHONE_DIGITS) return [piece];
   let found;
   try {
     found = findPhoneNumbersInText(piece.value, 'US');
