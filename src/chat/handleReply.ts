@@ -40,11 +40,14 @@ export async function handleChatReply(deps: ChatServiceDeps, input: ChatReplyInp
   if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
 
   const { message } = outcome;
-  if (!outcome.duplicate) {
-    // The chat message is this message's post in this channel; unique indexes make a racing
-    // duplicate harmless, so a failure here only means it is recorded already.
-    const existing = deps.store.posts.findByPlatformMessageId(input.platform, input.platformMessageId);
-    if (!existing) {
+  // The chat message is this message's post in this channel. A retried chat event (a duplicate)
+  // whose first attempt stopped before this point (the queue was down when it was handed on) does
+  // the rest now, so the mirror into the other channels is not lost; when the post is recorded,
+  // everything after it was done too.
+  const recorded = deps.store.posts.findByPlatformMessageId(input.platform, input.platformMessageId);
+  if (recorded?.messageId !== message.id) {
+    // Unique indexes make a racing duplicate harmless: a failure here means it is recorded.
+    if (!recorded) {
       try {
         deps.store.posts.save({
           messageId: message.id,
@@ -55,6 +58,8 @@ export async function handleChatReply(deps: ChatServiceDeps, input: ChatReplyInp
       } catch (err) {
         deps.logger?.warn({ messageId: message.id, err: String(err) }, 'origin post already recorded');
       }
+    } else {
+      deps.logger?.warn({ messageId: message.id, other: recorded.messageId }, 'origin post id belongs to another message');
     }
     // Mirror into the conversation's other mapped channels (Teams <-> Slack), in order.
     await deps.deliveries.enqueueDelivery(message.id, message.conversationId);

@@ -160,7 +160,8 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
       return fetch(`${url}/webhooks/twilio/status`, { method: 'POST', headers: signed.headers, body: signed.body });
     },
     slackReply(threadTs, text, user = 'UAGENT') {
-      const ts = `${Math.floor(Date.now() / 1000)}.${String(activitySeq++).slice(-6)}`;
+      // Clear of the fake Slack's own ts sequence (its posts count up from .000001).
+      const ts = `${Math.floor(Date.now() / 1000)}.${String(900_000 + (activitySeq++ % 100_000))}`;
       return signedSlackPost(
         JSON.stringify({
           token: 'legacy',

@@ -28,6 +28,17 @@ describe('chat inbox', () => {
     expect(chatInbox.listOpen('slack')).toEqual([]);
   });
 
+  it('lists only events received before a given time, and counts replays', () => {
+    const { chatInbox } = temp.store;
+    chatInbox.accept('slack', 'EvA', '{}');
+    const cut = chatInbox.listOpen('slack')[0]!.receivedAt;
+    chatInbox.accept('slack', 'EvB', '{}'); // the stepping clock: received later
+    expect(chatInbox.listOpen('slack', { receivedBefore: cut }).map((e) => e.eventId)).toEqual(['EvA']);
+    chatInbox.countAttempt('slack', 'EvA');
+    chatInbox.countAttempt('slack', 'EvA');
+    expect(chatInbox.listOpen('slack').map((e) => [e.eventId, e.attempts])).toEqual([['EvA', 2], ['EvB', 0]]);
+  });
+
   it('forgets handled events after a while, never open ones', () => {
     const { chatInbox } = temp.store;
     chatInbox.accept('slack', 'EvOld', '{}');

@@ -2,7 +2,7 @@
 // internal notes, bots (ours included) and ordinary threads are left alone; edits and deletes of
 // replies that were already sent get a notice, never a second SMS.
 
-import { handleChatReply } from '../../../src/chat/handleReply.js';
+import { handleChatReply, isInternalNote } from '../../../src/chat/handleReply.js';
 import type { ThreadRef } from '../../../src/core/types.js';
 import { BRIDGE_EVENT_TYPE, PLATFORM_ID, channelNotMappedText, escapeSlackText, platformMessageId, refusalText, slackToPlainText, statusReaction } from './format.js';
 import type { SlackHandlerDeps } from './context.js';
@@ -49,16 +49,17 @@ export async function handleMessageEvent(
   const thread = deps.chat.store.threads.findByThread(PLATFORM_ID, channel, threadTs);
   if (!thread) return; // an ordinary thread, not a conversation
   const pmid = platformMessageId(meta.teamId, channel, ts);
-  if (deps.chat.store.messages.getByPlatformMessageId(pmid)) return; // retry after we stored it
+  // A retry of a reply stored before: its files were attached then. It still goes through the
+  // reply handler, which hands it on again in case the first attempt stopped before the queue.
+  const retry = deps.chat.store.messages.getByPlatformMessageId(pmid) !== null;
 
   const policy = deps.chat.store.policy.get();
   const text = event.text ?? '';
-  if (text.trimStart().startsWith(policy.internalNotePrefix)) return; // `//` note: stays in chat
+  if (isInternalNote(text, policy.internalNotePrefix)) return; // `//` note: stays in chat
 
-  const staged = await stageReplyFiles(
-    { store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes },
-    event.files ?? [],
-  );
+  const staged = retry
+    ? { media: [], problems: [] }
+    : await stageReplyFiles({ store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
   if (staged.problems.length > 0) {
     await deps.platform.notice(
       thread,

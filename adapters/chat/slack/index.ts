@@ -26,12 +26,12 @@ export { SlackChatPlatform } from './platform.js';
 export { escapeSlackText } from './format.js';
 
 /** The part of AppContext Slack needs (src/app.ts AppContext satisfies it). */
-/**
- * How long handled inbox events are kept: Slack retries within minutes, and the inbox stores every
- * message event of the bot's channels, so handled rows are pruned (at start and every 10 minutes).
- */
+/** How long handled inbox events are kept (Slack retries within minutes); pruned by the upkeep. */
 const INBOX_KEEP_MS = 3600 * 1000;
-const INBOX_PRUNE_EVERY_MS = 10 * 60 * 1000;
+/** The inbox upkeep (prune, replay of events whose handling failed) runs this often. */
+const INBOX_UPKEEP_EVERY_MS = 60 * 1000;
+/** Replays of one event before it is given up (logged as an error). */
+const INBOX_MAX_ATTEMPTS = 5;
 
 export interface SlackAppContext {
   config: {
@@ -63,8 +63,11 @@ export interface SlackRuntime {
   mount(app: Express): void;
   /** auth.test (team and bot ids), Bolt init, then (in the background) the inbox replay. */
   start(): Promise<void>;
-  /** Handles the message events stored but never handled (see inbox.ts); returns how many. */
-  replayInbox(): Promise<number>;
+  /**
+   * Handles the message events stored but not handled (see inbox.ts), those open for longer than
+   * `minAgeMs` (default: all); returns how many. start() runs it, then the upkeep every minute.
+   */
+  replayInbox(opts?: { minAgeMs?: number }): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -159,24 +162,22 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     const b = body as { team_id?: string; event_id?: string };
     await track(handleEvent(event as unknown as SlackMessageEvent, b));
   });
-  const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }): Promise<void> => {
+  /** `replay`: from the inbox (past seenEvents, which holds the ids this process already took). */
+  const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }, replay = false): Promise<void> => {
     try {
       await handleMessageEvent(handlerDeps, event, {
         teamId: b.team_id ?? identity.teamId,
-        eventId: b.event_id ?? null,
+        eventId: replay ? null : (b.event_id ?? null),
       });
     } catch (err) {
-      log.error({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack message event failed');
+      // Left open in the inbox: the upkeep replays it (the store or Redis may be back by then).
+      log.error({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack message event failed; kept for another try');
+      return;
     }
-    // Handled (an error is logged, and a refusal was shown): not replayed after a restart.
+    // Handled (a refusal or a problem was shown in the thread): not replayed.
     if (b.event_id) inbox?.markDone(PLATFORM_ID, b.event_id);
   };
 
-  /**
-   * Message events stored in the inbox but never handled (the process died after Slack's 200):
-   * handled now, oldest first. Replays are safe: a reply already stored is recognised by its
-   * Slack id and not sent twice.
-   */
   const pruneInbox = (): void => {
     try {
       inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
@@ -184,23 +185,32 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox prune failed');
     }
   };
-  let pruneTimer: NodeJS.Timeout | null = null;
-  const replayInbox = async (): Promise<number> => {
+  /**
+   * Message events stored in the inbox but not handled: the process died after Slack's 200 (at
+   * start-up every open one), or handling failed (the upkeep, for events open longer than
+   * `minAgeMs`, so none still being handled is taken twice). Oldest first. Replays are safe: a
+   * reply already stored is recognised by its Slack id and never sent twice. An event that keeps
+   * failing is given up after INBOX_MAX_ATTEMPTS replays, with an error log.
+   */
+  const replayInbox = async (opts: { minAgeMs?: number } = {}): Promise<number> => {
     if (!inbox) return 0;
     pruneInbox();
-    const open = inbox.listOpen(PLATFORM_ID);
+    const receivedBefore = new Date(ctx.clock.now().getTime() - (opts.minAgeMs ?? 0)).toISOString();
+    const open = inbox.listOpen(PLATFORM_ID, { receivedBefore });
     for (const row of open) {
       const envelope = parseEnvelope(row.payload);
-      if (!envelope?.event) {
+      if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
+        if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
         inbox.markDone(PLATFORM_ID, row.eventId);
         continue;
       }
-      // Not through seenEvents: this process never saw it, and Slack will not send it again.
-      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
+      inbox.countAttempt(PLATFORM_ID, row.eventId);
+      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }, true));
     }
-    if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events received before a restart');
+    if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events that were not handled');
     return open.length;
   };
+  let upkeepTimer: NodeJS.Timeout | null = null;
 
   bolt.command('/sms', async ({ command, ack, respond }) => {
     await ack();
@@ -237,13 +247,19 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
         if (err instanceof ConfigError) throw err;
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: Slack does not answer at start-up; starting anyway, it is asked again when needed');
       }
-      if (inbox && !pruneTimer) pruneTimer = setInterval(pruneInbox, INBOX_PRUNE_EVERY_MS).unref();
+      if (inbox && !upkeepTimer) {
+        upkeepTimer = setInterval(() => {
+          void replayInbox({ minAgeMs: INBOX_UPKEEP_EVERY_MS }).catch((err: unknown) =>
+            log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox upkeep failed'),
+          );
+        }, INBOX_UPKEEP_EVERY_MS).unref();
+      }
       // In the background: a slow Slack must not hold up start-up (SMS webhooks must be taken).
       void replayInbox().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
     },
     async stop() {
-      if (pruneTimer) clearInterval(pruneTimer);
-      pruneTimer = null;
+      if (upkeepTimer) clearInterval(upkeepTimer);
+      upkeepTimer = null;
       // Stays registered: a delivery job still running must not take Slack for "not configured"
       // and skip its channel. HTTP has stopped taking requests; let acked events and commands finish (bounded).
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);

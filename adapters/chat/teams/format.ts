@@ -21,16 +21,17 @@ const HTML_ENTITIES: Record<string, string> = {
   "'": '&#39;',
 };
 
-// Markdown (and Teams emphasis) specials, written as numeric entities so they render literally.
-const MARKDOWN_SPECIALS = /[\\`*_~#[\]|{}()!+\-=]/g;
+// Markdown (and Teams emphasis) specials, written as numeric entities so they render literally;
+// with the HTML specials and line breaks, everything escapePlain rewrites.
+const ESCAPED = /[&<>"'\\`*_~#[\]|{}()!+\-=\n]/g;
 
 /** Escapes plain text for an xml-format Teams message: no tags, no markdown, no mentions. */
 export function escapePlain(text: string): string {
+  // One pass: escaping markdown specials after the HTML entities would escape the entities'
+  // own "#" (an apostrophe would then show as the text "&#39;").
   return text
-    .replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!)
-    .replace(MARKDOWN_SPECIALS, (c) => `&#${c.charCodeAt(0)};`)
     .replace(/\r\n?/g, '\n')
-    .replace(/\n/g, '<br>');
+    .replace(ESCAPED, (c) => (c === '\n' ? '<br>' : (HTML_ENTITIES[c] ?? `&#${c.charCodeAt(0)};`)));
 }
 
 /** Escapes a value for a double-quoted HTML attribute. */
@@ -198,6 +199,21 @@ export function decodeEntities(text: string): string {
   });
 }
 
+/**
+ * A link with its own words keeps its address for the SMS ("invoice (https://...)"); one whose
+ * words are the address, or a tel: link showing its number, stays as written.
+ */
+function linkToPlain(_whole: string, href: string, inner: string): string {
+  const words = decodeEntities(inner.replace(/<[^>]*>/g, '')).trim();
+  const target = decodeEntities(href).trim();
+  const shown = target.replace(/^(mailto|tel):/i, '');
+  if (!/^(https?|mailto|tel):/i.test(target) || words === '' || words === target || words === shown) return inner;
+  // A number shown in another format ("(212) 555-0123" for tel:+12125550123) is the same number.
+  const digits = (v: string) => v.replace(/\D/g, '');
+  if (/^tel:/i.test(target) && digits(words).length >= 7 && digits(shown).endsWith(digits(words))) return inner;
+  return `${inner} (${/^https?:/i.test(target) ? target : shown})`;
+}
+
 /** Teams message text (plain or its HTML subset) to plain text. */
 export function teamsHtmlToPlain(text: string): string {
   return decodeEntities(
@@ -205,6 +221,7 @@ export function teamsHtmlToPlain(text: string): string {
       .replace(/\r\n?/g, '\n')
       .replace(/<br\s*\/?>/gi, '\n')
       .replace(/<\/(p|div|li|h[1-6])>/gi, '\n')
+      .replace(/<a\b[^>]*?\bhref\s*=\s*"([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, linkToPlain)
       .replace(/<[^>]*>/g, ''),
   )
     .replace(/[ \t]+\n/g, '\n')

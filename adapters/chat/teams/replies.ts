@@ -73,13 +73,12 @@ export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Pro
   if (isInternalNote(text, store.policy.get().internalNotePrefix)) return 'note';
 
   const platformMessageId = teamsMessageId(a.conversation.id, a.id);
-  if (store.messages.getByPlatformMessageId(platformMessageId)) return 'duplicate';
-
-  const staged = await stageReplyFiles(
-    { store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken },
-    a.serviceUrl,
-    a.attachments,
-  );
+  // A retry of a reply stored before: its files were attached then. It still goes through the
+  // reply handler, which hands it on again in case the first attempt stopped before the queue.
+  const retry = store.messages.getByPlatformMessageId(platformMessageId) !== null;
+  const staged = retry
+    ? { media: [], problems: [] }
+    : await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken }, a.serviceUrl, a.attachments);
   const author = authorOf(a);
   const result = await handleChatReply(deps.chat, {
     platform: TEAMS_PLATFORM,

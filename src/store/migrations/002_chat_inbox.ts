@@ -11,6 +11,7 @@ CREATE TABLE chat_inbox (
   event_id    TEXT NOT NULL,
   payload     TEXT NOT NULL,
   received_at TEXT NOT NULL,
+  attempts    INTEGER NOT NULL DEFAULT 0,
   done_at     TEXT,
   PRIMARY KEY (platform, event_id)
 );

@@ -51,6 +51,25 @@ describe('Slack replies are stored before Slack gets its answer', () => {
     expect(outbound()).toHaveLength(1);
   });
 
+  it('a reply whose handling failed (the queue was down) stays in the inbox and the upkeep hands it on, once', async () => {
+    const queue = h.outbound.queue;
+    const enqueueSend = queue.enqueueSend;
+    queue.enqueueSend = async () => {
+      queue.enqueueSend = enqueueSend; // Redis comes back after this one call
+      throw new Error('Connection is closed.');
+    };
+    await h.slackEvent({ user: 'UAGENT', text: 'Try again', ts: ts(), thread_ts: rootTs }, { eventId: 'EvDOWN' });
+    await h.waitFor(() => outbound().length === 1, 'the reply stored');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.twilio.calls).toEqual([]);
+    expect(h.temp.store.chatInbox.listOpen('slack').map((e) => e.eventId)).toEqual(['EvDOWN']);
+    expect(await h.slackRt.replayInbox()).toBe(1);
+    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
+    expect(h.twilio.calls[0]?.Body).toBe('Try again');
+    expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
+    expect(await h.slackRt.replayInbox()).toBe(0);
+  });
+
   it('channel chatter and bot posts are not stored, only what the bridge may act on', async () => {
     await h.slackEvent({ user: 'UAGENT', text: 'lunch?', ts: ts() }, { eventId: 'EvCHAT' }); // not in a thread
     await h.slackEvent({ bot_id: 'BOTHER', text: 'a bot in the thread', ts: ts(), thread_ts: rootTs }, { eventId: 'EvBOT' });

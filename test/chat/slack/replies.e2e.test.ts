@@ -68,6 +68,13 @@ describe('replies in a Slack conversation thread', () => {
     expect(h.twilio.calls).toHaveLength(0);
   });
 
+  it('with internal notes turned off (empty prefix) every reply goes out, // included', async () => {
+    h.temp.store.policy.update({ internalNotePrefix: '' });
+    await reply('// this one is sent').res;
+    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
+    expect(h.twilio.calls[0]?.Body).toBe('// this one is sent');
+  });
+
   it('top-level channel messages and replies in ordinary threads are not sent', async () => {
     await h.slackEvent({ user: 'UAGENT', text: 'lunch?', ts: nextTs() });
     await h.slackEvent({ user: 'UAGENT', text: 'other thread', ts: nextTs(), thread_ts: '1.000001' });

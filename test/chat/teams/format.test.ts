@@ -21,6 +21,12 @@ describe('Teams escaping of SMS text', () => {
     expect(visible(out)).toBe('<at>Everyone</at> <script>alert(1)</script> <b>hi</b> <img src=x onerror=y>');
   });
 
+  it("apostrophes and quotes show as typed (I'm, don't, \"ok\", O'Brien)", () => {
+    const text = `I'm outside; don't leave. "ok" says O'Brien #1`;
+    expect(visible(escapeForTeams(text))).toBe(text);
+    expect(escapeForTeams("don't")).toBe('don&#39;t');
+  });
+
   it('markdown in an SMS shows literally (no bold, no disguised links, no code blocks)', () => {
     const text = '**bold** _it_ ~~gone~~ `code` # head [click](http://evil.example) | a |';
     const out = escapeForTeams(text);
@@ -94,6 +100,14 @@ describe('Teams replies to plain SMS text', () => {
 
   it('Teams HTML becomes plain text with line breaks and decoded entities', () => {
     expect(teamsHtmlToPlain('<p>Hi &amp; welcome</p><p>Line&nbsp;2 &lt;ok&gt;</p>')).toBe('Hi & welcome\nLine 2 <ok>');
+  });
+
+  it('a link with its own words keeps its address in the SMS; one showing its address stays as written', () => {
+    expect(teamsHtmlToPlain('Pay here: <a href="https://pay.example.com/inv/42">invoice</a>')).toBe('Pay here: invoice (https://pay.example.com/inv/42)');
+    expect(teamsHtmlToPlain('See <a href="https://x.example/a">https://x.example/a</a>')).toBe('See https://x.example/a');
+    expect(teamsHtmlToPlain('Call <a href="tel:+12125550123">(212) 555-0123</a>')).toBe('Call (212) 555-0123');
+    expect(teamsHtmlToPlain('Write to <a href="mailto:ann@example.com">Ann</a>')).toBe('Write to Ann (ann@example.com)');
+    expect(teamsHtmlToPlain('<a href="javascript:alert(1)">x</a>')).toBe('x');
   });
 });
 

@@ -78,10 +78,26 @@ describe('a reply in a Teams conversation thread', () => {
     await h.send(activity);
     await h.send(activity);
     await Promise.all([h.send(activity), h.send(activity)]);
-    expect(h.queues.sends).toHaveLength(1);
+    // One message; a retry hands it to the queue again, which is idempotent by message id (the
+    // real queue: test/jobs), so the SMS goes once.
+    expect(new Set(h.queues.sends.map((s) => s.messageId)).size).toBe(1);
     const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
     expect(h.temp.store.messages.listForConversation(conversation.id).filter((m) => m.direction === 'outbound')).toHaveLength(1);
     expect(threadTexts().filter((t) => t === '⏳ SMS queued')).toHaveLength(1);
+  });
+
+  it('a Teams retry after the queue was down hands the stored reply on and mirrors it (nothing stuck in queued)', async () => {
+    const enqueueSend = h.queues.queue.enqueueSend;
+    h.queues.queue.enqueueSend = async () => {
+      h.queues.queue.enqueueSend = enqueueSend; // Redis comes back after this one call
+      throw new Error('Connection is closed.');
+    };
+    const activity = reply('hand me on');
+    expect((await h.send(activity)).status).toBe(500); // stored, not handed on: Teams will retry
+    expect(h.queues.sends).toEqual([]);
+    expect((await h.send(activity)).status).toBe(200);
+    expect(h.queues.sends).toHaveLength(1);
+    expect(h.queues.deliveries.map((d) => d.messageId)).toEqual([h.queues.sends[0]!.messageId]); // the mirror
   });
 
   it('a reply starting with // is an internal note: not sent, nothing posted', async () => {
