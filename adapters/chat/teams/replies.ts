@@ -7,6 +7,7 @@
 // "teams:<conversation id>:<activity id>" makes a redelivered activity a no-op (the core is
 // idempotent on it, and we skip file downloads and notices for one we already have).
 
+import { PlatformError } from '../../../src/core/errors.js';
 import { handleChatReply, isInternalNote } from '../../../src/chat/handleReply.js';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
@@ -45,12 +46,29 @@ export function replyText(a: ActivityLike): string {
   return teamsHtmlToPlain(stripBotMention(raw, a.entities, a.recipient.id));
 }
 
-async function safely(deps: ReplyDeps, what: string, fn: () => Promise<unknown>): Promise<void> {
+/** Tries of one notice when Teams answers 429/5xx or our pacer holds it back (first one included). */
+export const NOTICE_ATTEMPTS = 4;
+/** Longest wait between two tries of a notice. */
+const NOTICE_MAX_WAIT_MS = 10_000;
+
+/**
+ * Shows a notice. It must never undo or repeat the send, so a failure never reaches the caller;
+ * but a refusal is stored nowhere else, so a notice Teams turned away for now (429, 5xx, our own
+ * pacing) is tried again in the background, after Retry-After or a growing pause, before it is
+ * given up with a log line.
+ */
+async function safely(deps: ReplyDeps, what: string, fn: () => Promise<unknown>, attempt = 1): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    // A notice that cannot be shown must not undo or repeat the send; log it.
-    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, `teams: ${what} failed`);
+    const retryable = err instanceof PlatformError && err.retryable;
+    const message = err instanceof Error ? err.message : String(err);
+    if (!retryable || attempt >= NOTICE_ATTEMPTS) {
+      deps.logger.warn({ err: message, attempt }, `teams: ${what} failed`);
+      return;
+    }
+    const waitMs = Math.min(NOTICE_MAX_WAIT_MS, err.retryAfterMs ?? 500 * 2 ** (attempt - 1));
+    setTimeout(() => void safely(deps, what, fn, attempt + 1), waitMs).unref();
   }
 }
 

@@ -118,6 +118,18 @@ describe('a reply in a Teams conversation thread', () => {
     expect(notice).toMatch(/turned off|disabled/i);
   });
 
+  it('a refusal notice Teams turns away for now (429, then 503) is tried again until it shows', async () => {
+    h.temp.store.policy.update({ smsEnabled: false });
+    h.connector.failNext({ status: 429, retryAfter: 1 });
+    h.connector.failNext({ status: 503 });
+    expect((await h.send(reply('hello?'))).status).toBe(200);
+    expect(threadTexts().some((t) => /Not sent as SMS/.test(t))).toBe(false); // not yet
+    const until = Date.now() + 5_000;
+    while (!threadTexts().some((t) => /Not sent as SMS/.test(t)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(threadTexts().filter((t) => /Not sent as SMS/.test(t))).toHaveLength(1);
+    expect(h.queues.sends).toHaveLength(0);
+  });
+
   it('a reply in a thread whose channel is no longer mapped to the number is not sent; a notice names the number', async () => {
     for (const m of h.temp.store.mappings.list({ number: OUR, platform: 'teams' })) h.temp.store.mappings.remove(m.id);
     const res = await h.send(reply('still there?'));
