@@ -3,8 +3,10 @@
 // Order per request: JSON body (1 MB cap) -> shape check (400 with the reason) -> botbuilder
 // authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens, 503 when
 // the token cannot be checked now: see auth.ts) -> the Application routes the activity to one of
-// our handlers. The answer waits for the handler, which only stores and enqueues (fast), so Teams
-// gets its 200 well within its timeout.
+// our handlers. The answer waits for the handler, so a reply is stored (and handed to the queue)
+// before Teams gets its 200. That is fast for text; a reply with files first downloads them from
+// Teams (bounded per file), and if Teams gives up waiting and sends the activity again, the retry
+// is recognised by its activity id: one message, one SMS.
 
 import type { Express, Request, Response } from 'express';
 import { Application } from '@microsoft/teams-ai';
