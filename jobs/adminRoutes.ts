@@ -21,7 +21,7 @@ export const ADMIN_API_ACTOR = 'admin-api';
 
 export interface ResendOptions {
   /** The store's message repo (requeue is on the SQLite store, not the core's port). */
-  messages: Pick<SqliteMessageRepo, 'requeue'>;
+  messages: Pick<SqliteMessageRepo, 'requeue' | 'get'>;
   /** The send queue producer (job lookup, removal of the finished job, ordered enqueue). */
   queue: BullOutboundQueue;
 }
@@ -37,6 +37,8 @@ export interface ResendView {
   possibleDuplicate: boolean;
   /** Said when possibleDuplicate: the contact may receive the message twice. */
   warning?: string;
+  /** Said when the message was queued already (an earlier resend could not reach the queue). */
+  note?: string;
 }
 
 export interface JobsAdminOptions {
@@ -122,6 +124,24 @@ async function resendMessage(r: ResendOptions, messageId: string, force: boolean
   }
   const result: RequeueResult = r.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
   if (!result.ok) {
+    // Queued, and no job of it is pending: an earlier resend was recorded but its hand-off to the
+    // queue failed (Redis down). Asking again hands it on (idempotent) instead of refusing it,
+    // or it would wait for the next restart's recovery.
+    const stuck = result.code === 'not_failed' ? r.messages.get(messageId) : null;
+    if (stuck?.direction === 'outbound' && stuck.status === 'queued') {
+      if (job) await job.remove(); // finished (pending states were refused above): its id must go
+      await r.queue.enqueueSend(messageId, stuck.conversationId);
+      res.json({
+        messageId,
+        conversationId: stuck.conversationId,
+        status: 'queued',
+        jobId,
+        previous: { status: stuck.status, reason: stuck.statusReason, errorCode: stuck.errorCode },
+        possibleDuplicate: false,
+        note: 'The message was queued already; it was handed to the send queue again.',
+      } satisfies ResendView);
+      return;
+    }
     sendError(res, REFUSAL_STATUS[result.code], result.code === 'not_found' ? 'not_found' : 'conflict', result.reason, result.code);
     return;
   }

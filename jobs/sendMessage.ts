@@ -21,7 +21,7 @@
 // it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
 import { recheckAtSend } from '../src/core/index.js';
-import { CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
+import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
 import type { Clock, MessageRepo, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
 import { sendKey } from '../src/core/sendKey.js';
 import { isFinalStatus } from '../src/core/status.js';
@@ -291,6 +291,11 @@ export function createSendHandler(deps: SendDeps) {
     }
 
     const code = err.providerCode ?? (err.httpStatus ? `http_${err.httpStatus}` : 'provider_error');
+    // Accepted without an id: it may be on its way. The ledger keeps 'calling' (nothing says it
+    // was not sent), so an admin resend needs force, and the outcome is named as unknown.
+    if (err.providerCode === ACCEPTED_WITHOUT_ID) {
+      return failMessage(id, `${err.message}; it may have been sent, so it is not sent again`, OUTCOME_UNKNOWN_CODE);
+    }
     if (err.optedOut) store.optOuts.set(c.from, c.to, true, 'provider');
     if (!err.retryable || err.optedOut) {
       store.sendLedger.fail(id);

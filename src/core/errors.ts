@@ -100,6 +100,12 @@ export class RefusedError extends BridgeError {
  */
 export const CONNECT_FAILED = 'connect_failed';
 
+/**
+ * providerCode of an answer that accepted the message but is unreadable (no message id): the SMS
+ * may well be on its way, so it is never sent again blindly, and its outcome is unknown.
+ */
+export const ACCEPTED_WITHOUT_ID = 'accepted_without_id';
+
 /** Socket error codes raised before a connection exists: the request cannot have left. */
 export const CONNECT_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',

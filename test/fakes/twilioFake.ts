@@ -102,6 +102,8 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       return sendJson(res, 400, twilioError(21602, 'Message body is required.', 400));
     }
     call.sid = `SM${randomBytes(16).toString('hex')}`;
+    // Accepted (it goes out) but the answer cannot be read: what a proxy mangling a body looks like.
+    if (fail?.acceptedWithoutId) return sendJson(res, 201, { status: 'queued' });
     sendJson(res, 201, {
       sid: call.sid,
       account_sid: accountSid,

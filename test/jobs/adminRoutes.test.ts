@@ -197,6 +197,47 @@ describe('admin routes for jobs', () => {
     expect(h.message(id).providerMessageId).not.toBe(providerMessageId);
   });
 
+  it('a resent message that failed before any provider call carries its resend generation from the first call', async () => {
+    // Otherwise a timed-out first call (key <id>) and its retry (key <id>-r1) would be two SMS
+    // at a deduplicating provider.
+    h = await createHarness({ idempotent: true });
+    h.addNumber(LOCAL);
+    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
+    const id = await sendOk(h, 'first try');
+    await h.waitFor(() => h!.message(id).status === 'failed', 'failed: no provider');
+    expect(h.message(id).errorCode).toBe('no_provider');
+    await jobSettled(h, id);
+    h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
+    const base = await serve(h);
+    expect((await post(`${base}/admin/api/messages/${id}/resend`)).status).toBe(200);
+    await h.waitFor(() => h!.message(id).status === 'sent', 'resent');
+    expect(h.fake.sent.map((s) => s.messageId)).toEqual([`${id}-r1`]);
+  });
+
+  it('a resend whose hand-off to the queue failed is handed on when asked again (not left queued until a restart)', async () => {
+    h = await createHarness();
+    h.addNumber(LOCAL);
+    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
+    const id = await sendOk(h, 'stuck?');
+    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    await jobSettled(h, id);
+    h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
+    const base = await serve(h);
+    const queue = h.pipeline.queue;
+    const enqueueSend = queue.enqueueSend;
+    queue.enqueueSend = async () => {
+      queue.enqueueSend = enqueueSend; // Redis comes back after this one call
+      throw new Error('Connection is closed.');
+    };
+    expect((await post(`${base}/admin/api/messages/${id}/resend`)).status).toBe(500);
+    expect(h.message(id).status).toBe('queued'); // recorded, not handed on
+    const again = await post(`${base}/admin/api/messages/${id}/resend`);
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as ResendBody & { note?: string }).note).toMatch(/queued already/);
+    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    expect(h.fake.sent).toHaveLength(1);
+  });
+
   it('refuses to resend a message that did not fail, and answers 404 for an unknown one', async () => {
     h = await createHarness();
     h.addNumber(LOCAL);

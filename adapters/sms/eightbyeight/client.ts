@@ -1,6 +1,6 @@
 // 8x8 SMS API: send one SMS/MMS. `clientMessageId` is our message id, which 8x8 echoes in
 // delivery receipts and which makes a retried send recognisable (idempotentSend).
-import { ProviderError } from '../../../src/core/errors.js';
+import { ACCEPTED_WITHOUT_ID, ProviderError } from '../../../src/core/errors.js';
 import type { SendResult } from '../../../src/core/ports.js';
 import type { OutboundSms } from '../../../src/core/types.js';
 import { headerValue, providerRequest, tryParseJson } from '../shared/httpClient.js';
@@ -71,6 +71,7 @@ export async function eightByEightSend(cfg: EightByEightClientConfig, sms: Outbo
       throw new ProviderError({
         provider: EIGHTX8_PROVIDER_ID,
         message: '8x8 accepted the message but returned no umid',
+        providerCode: ACCEPTED_WITHOUT_ID,
         retryable: false,
         httpStatus: res.status,
       });

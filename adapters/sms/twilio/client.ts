@@ -1,6 +1,6 @@
 // Twilio Messages API: send one SMS/MMS and turn Twilio's answer into SendResult or a typed
 // ProviderError the send worker can act on (retry, wait, mark opted out, give up).
-import { ProviderError } from '../../../src/core/errors.js';
+import { ACCEPTED_WITHOUT_ID, ProviderError } from '../../../src/core/errors.js';
 import type { SendResult } from '../../../src/core/ports.js';
 import type { OutboundSms } from '../../../src/core/types.js';
 import { headerValue, providerRequest, tryParseJson } from '../shared/httpClient.js';
@@ -58,6 +58,7 @@ export async function twilioSend(cfg: TwilioClientConfig, sms: OutboundSms): Pro
       throw new ProviderError({
         provider: TWILIO_PROVIDER_ID,
         message: 'Twilio accepted the message but returned no sid',
+        providerCode: ACCEPTED_WITHOUT_ID,
         retryable: false,
         httpStatus: res.status,
       });

@@ -423,9 +423,13 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   );
   // The ledger row is kept (its attempts are history) but no longer says 'calling' or 'done':
   // the next attempt starts a fresh provider call, and the crash rule applies to that call only.
+  // Upsert: a message that failed before any provider call (no provider configured, given up)
+  // gets a row too, so the send worker knows it was resent and puts the resend generation in the
+  // idempotency key from its very first call (a retry of that call must carry the same key).
   const resetLedger = db.prepare(`
-    UPDATE send_ledger SET state = 'failed', provider_message_id = NULL, finished_at = @now
-    WHERE message_id = @id`);
+    INSERT INTO send_ledger (message_id, attempts, state, provider, started_at, finished_at)
+    VALUES (@id, 0, 'failed', @provider, @now, @now)
+    ON CONFLICT (message_id) DO UPDATE SET state = 'failed', provider_message_id = NULL, finished_at = @now`);
   const requeueRow = db.prepare(`
     UPDATE messages SET status = 'queued', status_reason = NULL, error_code = NULL,
       provider_message_id = NULL, updated_at = @now
@@ -480,7 +484,7 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
     };
     const at = now();
     requeueRow.run({ id, from: row.status, now: at });
-    resetLedger.run({ id, now: at });
+    resetLedger.run({ id, provider: row.provider ?? '', now: at });
     const possibleDuplicate = unknown;
     audit.record({
       actor: opts.actor,

@@ -62,6 +62,18 @@ describe('replies in a Slack conversation thread', () => {
     expect(h.messages().filter((m) => m.direction !== 'inbound')).toHaveLength(0);
   });
 
+  it('Twilio accepting a reply without a sid: the reply ends "outcome unknown" and is not resent without force', async () => {
+    h.twilio.failNext({ acceptedWithoutId: true });
+    const { ts } = reply('Your table is ready');
+    await h.waitFor(() => threadTexts().some((t) => /may have been sent/.test(t)), 'the notice');
+    expect(h.twilio.calls).toHaveLength(1);
+    const msg = h.temp.store.messages.getByPlatformMessageId(`slack:${h.slack.teamId}:${CHANNEL}:${ts}`)!;
+    expect(msg).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
+    expect(h.temp.store.messages.requeue(msg.id, { actor: 'test' })).toMatchObject({ ok: false, code: 'outcome_unknown' });
+    await settle();
+    expect(h.twilio.calls).toHaveLength(1);
+  });
+
   it('an internal note starting with // stays in Slack', async () => {
     await reply('// customer sounds upset').res;
     await settle();

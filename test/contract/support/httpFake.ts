@@ -15,6 +15,8 @@ export interface FailSpec {
   twilioCode?: number;
   /** 8x8: answer 200 with status.code REJECTED and this description. */
   rejected?: string;
+  /** Twilio: accept the message (it goes out) but answer 201 with a body that has no sid. */
+  acceptedWithoutId?: boolean;
 }
 
 export interface MediaFile {
