@@ -74,7 +74,8 @@ smsProviderContract({
           ['From', sms.from],
           ['Body', sms.body],
           ...sms.mediaUrls.map((u): [string, string] => ['MediaUrl', u]),
-          ['StatusCallback', `${PUBLIC_URL}/webhooks/twilio/status`],
+          // Our send key rides in the callback URL (a receipt can beat the send's answer).
+          ['StatusCallback', `${PUBLIC_URL}/webhooks/twilio/status?send=${encodeURIComponent(sms.messageId)}`],
         ];
         expect(call.accountSid).toBe(fake.accountSid);
         expect(call.fields).toEqual(expected);

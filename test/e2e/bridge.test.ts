@@ -126,8 +126,8 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     await h.waitFor(() => sentFrom(SLACK_REPLY.number).length === 1, 'the SMS at Twilio');
     const call = sentFrom(SLACK_REPLY.number)[0]!;
     expect(call).toMatchObject({ From: SLACK_REPLY.number, To: CONTACT, Body: '$20 for two' });
-    // Status callbacks come back to the bridge's own public URL.
-    expect(call.StatusCallback).toBe(`${h.url}/webhooks/twilio/status`);
+    // Status callbacks come back to the bridge's own public URL, with our send key.
+    expect(call.StatusCallback).toMatch(new RegExp(`^${h.url}/webhooks/twilio/status\\?send=[0-9a-f-]{36}$`));
 
     await h.waitFor(() => teamsThread(SLACK_REPLY.teams).length === 2, 'the Slack reply mirrored into Teams');
     expect(teamsThread(SLACK_REPLY.teams)[1]).toMatch(/via Slack → SMS: \$20 for two/);

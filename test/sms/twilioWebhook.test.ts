@@ -61,6 +61,23 @@ describe('Twilio webhooks', () => {
     expect(parts.store.optOuts.isOptedOut(OUR, CONTACT)).toBe(true);
   });
 
+  it('a receipt that beats the send\'s answer (a fast "undelivered") finds its message by the send key in the callback URL', async () => {
+    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    const path = `/webhooks/twilio/status?send=${m.id}`;
+    const res = await post(path, { MessageSid: 'SM20', MessageStatus: 'undelivered', ErrorCode: '30003' });
+    expect(res.status).toBe(204);
+    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'undelivered', errorCode: '30003', providerMessageId: 'SM20' });
+    // The key is part of the signed URL: changing it breaks the signature.
+    const forged = await post(`/webhooks/twilio/status?send=${m.id}-r1`, { MessageSid: 'SM21', MessageStatus: 'delivered' }, PUBLIC_URL + path);
+    expect(forged.status).toBe(403);
+    // A receipt of an earlier send (before an admin resend) does not move the resent message.
+    parts.store.messages.requeue(m.id, { actor: 'test' });
+    const late = await post(`/webhooks/twilio/status?send=${m.id}`, { MessageSid: 'SM22', MessageStatus: 'delivered' });
+    expect(late.status).toBe(204);
+    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'queued', providerMessageId: null });
+  });
+
   it('acknowledges status callbacks it does not track (inbound "received") without effect', async () => {
     const res = await post('/webhooks/twilio/status', { MessageSid: 'SM11', MessageStatus: 'received' });
     expect(res.status).toBe(204);

@@ -35,7 +35,9 @@ export async function twilioSend(cfg: TwilioClientConfig, sms: OutboundSms): Pro
   // Twilio wants Body or MediaUrl; an MMS may have no text.
   if (sms.body !== '' || sms.mediaUrls.length === 0) form.append('Body', sms.body);
   for (const url of sms.mediaUrls) form.append('MediaUrl', url);
-  if (cfg.statusCallbackUrl) form.append('StatusCallback', cfg.statusCallbackUrl);
+  // Our send key rides in the callback URL (Twilio signs the URL it calls, query included): a
+  // receipt that beats the send's answer (a fast 'undelivered') still finds its message.
+  if (cfg.statusCallbackUrl) form.append('StatusCallback', `${cfg.statusCallbackUrl}?send=${encodeURIComponent(sms.messageId)}`);
 
   const res = await providerRequest({
     provider: TWILIO_PROVIDER_ID,

@@ -1,5 +1,6 @@
 // Twilio's webhook words -> the core's words. Only this file knows Twilio's parameter names.
 import { InvalidInputError } from '../../../src/core/errors.js';
+import { messageIdFromSendKey, resendFromSendKey } from '../../../src/core/sendKey.js';
 import type { DeliveryUpdate, InboundMediaRef, InboundSms } from '../../../src/core/types.js';
 import type { FormParams } from './verify.js';
 
@@ -71,16 +72,25 @@ export function mapTwilioStatus(status: string): DeliveryUpdate['status'] | null
 }
 
 /** Status callback (`POST /webhooks/twilio/status`); null when the status is not one we track. */
-export function parseTwilioStatus(params: FormParams): DeliveryUpdate | null {
+/** Our send keys (sendKey: a message id, maybe with `-r<N>`), as they come back in the callback URL. */
+const SEND_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(-r[1-9]\d*)?$/i;
+
+/**
+ * A status callback. `sendKey` is the `send` parameter of the callback URL (signed by Twilio with
+ * the URL): with it, a receipt that arrives before the send's answer was recorded finds its message.
+ */
+export function parseTwilioStatus(params: FormParams, sendKey: string | null = null): DeliveryUpdate | null {
   const get = lookup(params);
   const providerMessageId = required(get, 'MessageSid');
   const raw = required(get, 'MessageStatus');
   const status = mapTwilioStatus(raw);
   if (!status) return null;
   const errorCode = get('ErrorCode')?.trim() || null;
+  const key = sendKey !== null && SEND_KEY.test(sendKey) ? sendKey : null;
   return {
     provider: TWILIO_PROVIDER_ID,
     providerMessageId,
+    ...(key ? { messageId: messageIdFromSendKey(key), resend: resendFromSendKey(key) } : {}),
     status,
     errorCode,
     reason: errorCode ? twilioErrorReason(errorCode, get('ErrorMessage') ?? null) : null,

@@ -58,7 +58,7 @@ export function createTwilioRouter(opts: TwilioRoutesOptions): Router {
   router.post(TWILIO_STATUS_PATH, rawBody(), async (req, res) => {
     const params = verified(req, res);
     if (!params) return;
-    const update = parseTwilioStatus(params);
+    const update = parseTwilioStatus(params, typeof req.query.send === 'string' ? req.query.send : null);
     if (update) await opts.ingest.status(update, { optedOut: update.errorCode === '21610' });
     res.status(204).end();
   });
