@@ -7,7 +7,7 @@ import path from 'node:path';
 import { startBridge } from '../../src/app.js';
 import type { Bridge, StartOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { uniquePrefix } from '../support/redis.js';
+import { deletePrefix, REDIS_URL, uniquePrefix, withRedis } from '../support/redis.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -36,7 +36,18 @@ export async function startTestBridge(
     QUEUE_PREFIX: uniquePrefix(),
     ...env,
   });
-  const bridge = await startBridge(config, { host: '127.0.0.1', ...opts });
+  const dropQueues = async (): Promise<void> => {
+    // The bridge's queues live under the test's own prefix: remove them once it has stopped
+    // (only on the test Redis: a test pointing REDIS_URL at a dead port has nothing there).
+    if (config.redisUrl === REDIS_URL) await withRedis((redis) => deletePrefix(redis, config.queuePrefix));
+  };
+  let bridge: Bridge;
+  try {
+    bridge = await startBridge(config, { host: '127.0.0.1', ...opts });
+  } catch (err) {
+    await dropQueues(); // a start-up that failed may have made some already
+    throw err;
+  }
   const call: TestBridge['call'] = (method, urlPath, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     const token = o.token === undefined ? ADMIN_TOKEN : o.token;
@@ -55,6 +66,7 @@ export async function startTestBridge(
     call,
     async cleanup() {
       await bridge.stop();
+      await dropQueues();
       if (!opts.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

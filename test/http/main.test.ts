@@ -8,6 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deletePrefix, withRedis } from '../support/redis.js';
 import { tempDataDir } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -53,9 +54,9 @@ async function waitFor(url: string, status: number, deadlineMs: number): Promise
   throw new Error(`${url} never answered ${status} (${last})`);
 }
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const fn of cleanup) fn();
+let cleanup: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup) await fn();
   cleanup = [];
 });
 
@@ -63,10 +64,12 @@ describe('npm start (src/main.ts) as a process', () => {
   it('serves /healthz and /readyz with nothing configured but Redis, creates the database, and exits 0 on SIGTERM', async () => {
     const dataDir = tempDataDir();
     const port = await freePort();
-    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUEUE_PREFIX: `test-${randomUUID()}` });
-    cleanup.push(() => {
+    const prefix = `test-${randomUUID()}`;
+    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUEUE_PREFIX: prefix });
+    cleanup.push(async () => {
       if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
+      await withRedis((redis) => deletePrefix(redis, prefix));
     });
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/healthz`, 200, 30_000);

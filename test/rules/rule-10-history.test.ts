@@ -294,7 +294,7 @@ describe('rule 10: nothing is ever deleted', () => {
       const found = await json<{ body: string }[]>(again.call('GET', `/admin/api/messages?number=${encodeURIComponent(OURS)}`));
       expect(found.body.map((m) => m.body)).toEqual(['second', 'first']);
     } finally {
-      await again.stop();
+      await again.cleanup();
     }
   });
 });
