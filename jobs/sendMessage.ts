@@ -53,6 +53,9 @@ export type PipelineStore = Store & {
  */
 export const NOT_SENT_CODES: ReadonlySet<string> = new Set([CONNECT_FAILED, ...CONNECT_ERROR_CODES]);
 
+/** HTTP 504: a gateway's "the provider behind me did not answer in time" (see onSendError). */
+const GATEWAY_TIMEOUT = 504;
+
 export interface SendDeps {
   store: PipelineStore;
   clock: Clock;
@@ -302,8 +305,11 @@ export function createSendHandler(deps: SendDeps) {
       return failMessage(id, err.message, code);
     }
 
-    // Retryable. Did the provider answer (nothing was sent) or may the SMS have gone out?
-    const answered = err.httpStatus !== null || (err.providerCode !== null && NOT_SENT_CODES.has(err.providerCode));
+    // Retryable. Did the provider answer (nothing was sent) or may the SMS have gone out? A 504
+    // comes from a gateway in front of the provider that stopped waiting for it: the provider may
+    // have taken the message, so it counts as no answer.
+    const answered =
+      (err.httpStatus !== null && err.httpStatus !== GATEWAY_TIMEOUT) || (err.providerCode !== null && NOT_SENT_CODES.has(err.providerCode));
     if (!answered && !c.idempotent) return failMessage(id, OUTCOME_UNKNOWN_NO_ANSWER, OUTCOME_UNKNOWN_CODE);
     if (answered) store.sendLedger.fail(id);
 

@@ -98,6 +98,25 @@ describe('retries', () => {
     if (!next.ok) expect(next.refusals.map((r) => r.code)).toContain('opted_out');
   });
 
+  it('a 504 from a gateway in front of the provider is no answer: not resent without idempotency, retried with it', async () => {
+    h = await createHarness();
+    h.addNumber(LOCAL);
+    h.fake.setScript(() => ({ status: 504 }));
+    const id = await sendOne(h);
+    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    expect(h.message(id).errorCode).toBe('outcome_unknown');
+    expect(h.fake.requests).toHaveLength(1);
+    await h.close();
+
+    h = await createHarness({ idempotent: true });
+    h.addNumber(LOCAL);
+    let fails = 1;
+    h.fake.setScript(() => (fails-- > 0 ? { status: 504 } : 'ok'));
+    const again = await sendOne(h);
+    await h.waitFor(() => h!.message(again).status === 'sent', 'sent after the retry');
+    expect(h.fake.requests).toHaveLength(2);
+  });
+
   it('no answer from a provider without idempotency is not resent: the message fails as outcome unknown', async () => {
     h = await createHarness();
     h.addNumber(LOCAL);
