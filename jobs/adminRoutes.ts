@@ -11,6 +11,7 @@
 // contact (outcome unknown) is only resent with `{ "force": true }`. Delivery jobs (posting to
 // chat, idempotent per channel) are simply re-run.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { AuditRepo } from '../src/core/ports.js';
 import type { Job, JobState, Queue } from 'bullmq';
 import type { RequeueRefusalCode, RequeueResult, SqliteMessageRepo } from '../src/store/index.js';
 import { jobIdFor } from './lanes.js';
@@ -52,6 +53,8 @@ export interface JobsAdminOptions {
   limit?: number;
   /** Enables real resends of failed sends (message route; send jobs' retry). */
   resend?: ResendOptions;
+  /** Where job retries and queue hand-offs are recorded (requeues record themselves). */
+  audit?: Pick<AuditRepo, 'record'>;
 }
 
 export interface FailedJobView {
@@ -113,7 +116,13 @@ function sendError(res: Response, status: number, code: string, message: string,
  * Resends one outbound message (see the header). Refusals answer 404/409 with the reason; a
  * success answers 200 with a ResendView.
  */
-async function resendMessage(r: ResendOptions, messageId: string, force: boolean, res: Response): Promise<void> {
+async function resendMessage(
+  r: ResendOptions,
+  audit: JobsAdminOptions['audit'],
+  messageId: string,
+  force: boolean,
+  res: Response,
+): Promise<void> {
   const jobId = jobIdFor(SEND_KIND, messageId);
   const job = await r.queue.ordered.queue.getJob(jobId);
   const state = job ? await job.getState() : null;
@@ -131,6 +140,8 @@ async function resendMessage(r: ResendOptions, messageId: string, force: boolean
     if (stuck?.direction === 'outbound' && stuck.status === 'queued') {
       if (job) await job.remove(); // finished (pending states were refused above): its id must go
       await r.queue.enqueueSend(messageId, stuck.conversationId);
+      // Not a requeue (those count resend generations): a hand-off of the same send, recorded apart.
+      audit?.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
       res.json({
         messageId,
         conversationId: stuck.conversationId,
@@ -188,7 +199,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
         sendError(res, 501, 'not_implemented', 'Resending messages is not enabled on this bridge.');
         return;
       }
-      await resendMessage(opts.resend, id, wantsForce(req), res);
+      await resendMessage(opts.resend, opts.audit, id, wantsForce(req), res);
     } catch (err) {
       next(err);
     }
@@ -207,7 +218,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
         // A send job: resend its message for real (audited, ordered), see the header.
         const messageId = (job.data as { id?: unknown } | undefined)?.id;
         if (opts.resend && q.name === opts.resend.queue.ordered.queue.name && typeof messageId === 'string') {
-          await resendMessage(opts.resend, messageId, wantsForce(req), res);
+          await resendMessage(opts.resend, opts.audit, messageId, wantsForce(req), res);
           return;
         }
         const state = await job.getState();
@@ -216,6 +227,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
           return;
         }
         await job.retry('failed', { resetAttemptsMade: true });
+        opts.audit?.record({ actor: ADMIN_API_ACTOR, action: 'job.retry', target: `${q.name}/${id}`, before: { state }, after: { state: 'waiting' } });
         res.json({ id, queue: q.name, state: 'waiting' });
         return;
       }

@@ -46,6 +46,9 @@ export interface OrderedQueue {
 
 export const DEFAULT_ATTEMPTS = 8;
 
+/** At most one "worker error" log line per queue this often (Redis outages repeat them). */
+const WORKER_ERROR_LOG_EVERY_MS = 60_000;
+
 export function lanesKeyPrefix(prefix: string, name: string): string {
   return `${prefix}:lanes:${name}`;
 }
@@ -146,6 +149,19 @@ export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobD
       (e: unknown) => log?.error({ err: (e as Error).message, jobId: job.id }, 'cleanup after failure failed'),
     );
   });
-  worker.on('error', (err) => log?.error({ err: err.message, queue: target.queue.name }, 'worker error'));
+  // While Redis is away BullMQ reports an error on every reconnect attempt (several a second):
+  // the first is logged, then one line a minute with how many were left out (readyz says why).
+  let lastLogged = 0;
+  let quiet = 0;
+  worker.on('error', (err) => {
+    const now = Date.now();
+    if (now - lastLogged < WORKER_ERROR_LOG_EVERY_MS) {
+      quiet++;
+      return;
+    }
+    log?.error({ err: err.message, queue: target.queue.name, ...(quiet > 0 ? { sameErrorsLeftOut: quiet } : {}) }, 'worker error');
+    lastLogged = now;
+    quiet = 0;
+  });
   return worker;
 }

@@ -124,6 +124,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
           requireAdmin: admin,
           // Real, audited resends of failed sends (POST /admin/api/messages/{id}/resend).
           resend: { messages: store.messages, queue: outbound.queue },
+          audit: store.audit,
         }),
       ),
   ];

@@ -27,7 +27,15 @@ function contactKey(input: string): string {
 const messagesQuery = z
   .object({
     limit: z.unknown().optional(),
-    before: z.string().trim().min(1, 'must not be empty').optional(),
+    // Stored times are UTC ISO strings compared as text: anything else (a date word, epoch ms, an
+    // offset like +01:00) would compare wrongly, so it must parse and is normalised to UTC.
+    before: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 time, e.g. 2026-11-26T09:30:00Z')
+      .transform((v) => new Date(v).toISOString())
+      .optional(),
     cursor: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
   })
   .passthrough();

@@ -136,6 +136,13 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string): Pro
     if (targets.length === 0) {
       result.unrouted = true;
       log.info({ messageId, number: conversation.number }, 'delivery: no chat target (unrouted)');
+      // Mapped, but only to platforms not turned on here: shown nowhere, so it is listed with the
+      // unrouted messages with the reason (a later start with the platform on posts it).
+      const off = [...new Set(deps.store.mappings.list({ number: conversation.number }).map((m) => m.platform))];
+      if (off.length > 0 && message.direction === 'inbound' && deps.store.posts.listForMessage(message.id).length === 0) {
+        deps.store.messages.markNotPosted(message.id, `not posted: its number is mapped to ${off.join(' and ')}, which is not turned on on this bridge`);
+        result.notPosted = true;
+      }
       return result;
     }
     const posts = deps.store.posts.listForMessage(message.id);

@@ -120,6 +120,12 @@ describe('admin API: conversations and history', () => {
       const second = await get(first.next!);
       expect(second.bodies).toEqual(['m2', 'm3', 'm4']);
       expect(first.next).not.toContain('before=');
+      // The same instant written with an offset means the same thing; a date word or epoch ms is refused.
+      const shifted = new Date(Date.UTC(2026, 0, 1) + 2 + 3_600_000).toISOString().replace('Z', '+01:00');
+      expect((await get(`/admin/api/conversations/${c.id}/messages?limit=3&before=${encodeURIComponent(shifted)}`)).bodies).toEqual(['m5', 'm6', 'm7']);
+      for (const bad of ['yesterday', '1767225600000']) {
+        expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?before=${bad}`))).toMatchObject({ status: 422, body: { error: { field: 'before' } } });
+      }
     });
 
     it('a page that reaches the first message has no Link; a bad cursor is a 400, cursor with before a 422', async () => {

@@ -119,11 +119,15 @@ describe('deliverMessage (real SQLite store, recording platforms)', () => {
     expect(r.posted).toEqual([expect.objectContaining({ platform: 'slack', channel: 'CFALLBACK' })]);
   });
 
-  it('a mapping to a platform that is not running is skipped without error', async () => {
+  it('a mapping to a platform that is not running is skipped without error, and the message is listed as not posted, saying why', async () => {
     temp.store.mappings.create({ number: OUR, platform: 'discord', channel: 'D1' });
-    const r = await deliverMessage(deps(), inbound('SM1').id);
+    const m = inbound('SM1');
+    const r = await deliverMessage(deps(), m.id);
     expect(r.posted).toEqual([]);
     expect(r.failed).toEqual([]);
+    expect(temp.store.messages.listUnrouted().map((x) => [x.id, x.statusReason])).toEqual([
+      [m.id, 'not posted: its number is mapped to discord, which is not turned on on this bridge'],
+    ]);
   });
 
   it('a message already posted where it was written is only mirrored to the other channels (rule 8)', async () => {

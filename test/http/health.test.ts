@@ -31,6 +31,18 @@ describe('health, readiness and metrics', () => {
     expect((await bridge.call('GET', '/healthz', { token: null })).status).toBe(200);
   });
 
+  it('with Redis down an inbound webhook is stored and answered 503 in good time (the provider retries), and the bridge still stops', async () => {
+    bridge = await startTestBridge({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const started = Date.now();
+    const res = await bridge.call('POST', '/admin/api/dev/inbound', { body: { id: 'dev-down-1', from: '(415) 867-5309', to: '+1 415 690 1234', body: 'anyone?' } });
+    expect(res.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(bridge.ctx.store.messages.getByProviderId('local', 'dev-down-1')?.body).toBe('anyone?'); // stored, never lost
+    const stopping = Date.now();
+    await bridge.stop();
+    expect(Date.now() - stopping).toBeLessThan(8_000);
+  }, 20_000);
+
   it('GET /readyz answers 503 naming sqlite when the database does not answer', async () => {
     bridge = await startTestBridge();
     bridge.ctx.store.close();

@@ -3,6 +3,7 @@
 // refused for a message that may already have reached the contact unless the admin forces it.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
@@ -31,6 +32,7 @@ async function serve(x: Harness): Promise<string> {
       queues: [x.pipeline.queue.ordered.queue, x.deliveries.ordered.queue],
       requireAdmin: (req, res, next) => (req.get('authorization') === 'Bearer t0ken' ? next() : void res.status(401).json({ error: { code: 'unauthorized' } })),
       resend: { messages: x.temp.store.messages, queue: x.pipeline.queue },
+      audit: x.temp.store.audit,
     }),
   );
   server = app.listen(0, '127.0.0.1');
@@ -236,6 +238,24 @@ describe('admin routes for jobs', () => {
     expect(((await again.json()) as ResendBody & { note?: string }).note).toMatch(/queued already/);
     await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
     expect(h.fake.sent).toHaveLength(1);
+    // Audited: the resend, and apart from it the hand-off (which is no new resend generation).
+    expect(h.temp.store.audit.list().map((e) => e.action).sort()).toEqual(['message.handoff', 'message.requeue']);
+    expect(h.temp.store.messages.resendCount(id)).toBe(1);
+  });
+
+  it('retrying a failed delivery job is recorded in the audit log', async () => {
+    h = await createHarness();
+    const queue = h.deliveries.ordered.queue;
+    await queue.add('deliver', { id: 'm-gone', lane: 'c-gone' }, { jobId: 'deliver-m-gone', attempts: 1 });
+    const failing = new Worker(queue.name, async () => {
+      throw new UnrecoverableError('the channel was archived');
+    }, { connection: h.redis as ConnectionOptions, prefix: h.prefix });
+    const job = (await queue.getJob('deliver-m-gone'))!;
+    for (let i = 0; i < 200 && (await job.getState()) !== 'failed'; i++) await new Promise((r) => setTimeout(r, 25));
+    await failing.close();
+    const base = await serve(h);
+    expect((await post(`${base}/admin/api/jobs/deliver-m-gone/retry`)).status).toBe(200);
+    expect(h.temp.store.audit.list().map((e) => [e.action, e.target])).toEqual([['job.retry', `${queue.name}/deliver-m-gone`]]);
   });
 
   it('refuses to resend a message that did not fail, and answers 404 for an unknown one', async () => {

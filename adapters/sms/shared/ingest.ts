@@ -17,7 +17,17 @@ export interface IngestDeps {
   notifier?: StatusNotifier;
   logger?: Logger;
   metrics?: SmsMetrics;
+  /** Longest wait for the delivery queue before answering 503 (default ENQUEUE_WAIT_MS). */
+  enqueueWaitMs?: number;
 }
+
+/**
+ * How long a webhook waits for the delivery queue. With Redis down, ioredis holds commands until
+ * it is back; the message is stored already, so the provider gets a 503 in good time (it retries,
+ * and the retry hands the message on) instead of a request hanging until its own timeout, which
+ * would also hold up a shutdown. The held enqueue still runs when Redis returns (idempotent).
+ */
+export const ENQUEUE_WAIT_MS = 3_000;
 
 export interface InboundOutcome {
   message: Message;
@@ -44,6 +54,16 @@ export class IngestUnavailableError extends BridgeError {
   }
 }
 
+/** `work`, or a rejection after `ms` (the work goes on; its late failure is dropped). */
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the queue within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export function createIngest(deps: IngestDeps): Ingest {
   const log = deps.logger ?? pino({ level: 'silent' });
   const metrics = deps.metrics ?? createSmsMetrics();
@@ -60,16 +80,15 @@ export function createIngest(deps: IngestDeps): Ingest {
       const alreadyPosted = duplicate && deps.store.posts.listForMessage(message.id).length > 0;
       if (!alreadyPosted) {
         try {
-          await deps.deliveries.enqueueDelivery(message.id, conversation.id);
+          await within(deps.deliveries.enqueueDelivery(message.id, conversation.id), deps.enqueueWaitMs ?? ENQUEUE_WAIT_MS);
         } catch (err) {
-          log.error({ err, provider: sms.provider, messageId: message.id }, 'inbound stored but delivery could not be queued');
+          log.error({ err: err instanceof Error ? err.message : String(err), messageId: message.id }, 'inbound stored but delivery could not be queued');
           throw new IngestUnavailableError('message stored; delivery queue unavailable, retry later');
         }
       }
       metrics.inbound(sms.provider, duplicate);
       log.info(
         {
-          provider: sms.provider,
           providerMessageId: sms.providerMessageId,
           messageId: message.id,
           conversationId: conversation.id,
@@ -95,7 +114,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       });
       metrics.status(update.provider, update.status, r.changed);
       log.info(
-        { provider: update.provider, providerMessageId: update.providerMessageId, status: update.status, changed: r.changed, known: r.message !== null },
+        { providerMessageId: update.providerMessageId, status: update.status, changed: r.changed, known: r.message !== null },
         'delivery status',
       );
       if (r.changed && r.message && deps.notifier) {
