@@ -24,11 +24,13 @@ import {
 } from '../jobs/pipeline.js';
 import { requireAdmin } from './admin/auth.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
+import type { SmsProvider } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { createDeliverHandler, giveUpDelivery } from './delivery/deliverMessage.js';
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { mediaRouter } from './media/mediaRoute.js';
+import { collectQueueJobs, countingNotifier, timedDelivery, timedProvider } from './pipelineMetrics.js';
 import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
 
 /** How long a signed link handed to an SMS provider for an outbound MMS stays valid. */
@@ -76,7 +78,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     publicUrl: config.publicUrl,
   });
   const registry = new ChatRegistry();
-  const notifier = createStatusNotifier({ store, registry, logger });
+  const notifier = countingNotifier(createStatusNotifier({ store, registry, logger }), metrics, clock);
   const deliveries = createDeliveryQueue({
     connection: redis,
     prefix,
@@ -85,13 +87,20 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
 
   const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics });
   const providerCaps = (id: string) => sms.capabilities(id);
+  const timedProviders = new Map<string, SmsProvider>();
+  const timed = (id: string): SmsProvider | null => {
+    const provider = sms.provider(id);
+    if (!provider) return null;
+    if (!timedProviders.has(id)) timedProviders.set(id, timedProvider(provider, metrics));
+    return timedProviders.get(id) ?? null;
+  };
 
   const outbound = createOutboundPipeline({
     store,
     clock,
     redis,
     prefix,
-    providers: (id) => sms.provider(id),
+    providers: (id) => timed(id),
     notifier,
     mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, MMS_LINK_TTL_SECONDS)),
     logger,
@@ -104,7 +113,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     redis,
     prefix,
     queue: deliveries,
-    deliver: createDeliverHandler({ store, registry, logger }),
+    deliver: timedDelivery(createDeliverHandler({ store, registry, logger }), store, metrics, clock),
     fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
     // Retries used up: shown in the fallback channel, or kept and listed as not posted.
     onGiveUp: async (id, reason) => {
@@ -113,6 +122,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     logger,
     options: tuning.delivery,
   });
+  collectQueueJobs(metrics, [outbound.queue.ordered.queue, deliveries.ordered.queue]);
 
   const mounts: Mount[] = [
     (app) => sms.mount(app),

@@ -288,6 +288,18 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     await settle();
     expect(sentFrom(UNMAPPED.number).map((c) => c.Body)).toEqual(['from Slack']);
   });
+
+  it('/metrics shows what the stories above did: sends timed, outbound statuses counted, deliveries timed, queue sizes', async () => {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+    expect(value(/^smsb_send_latency_seconds_count\{provider="twilio"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^smsb_messages_total\{direction="outbound",status="sent"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^smsb_messages_total\{direction="outbound",status="delivered"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^smsb_delivery_latency_seconds_count\{direction="outbound"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(value(/^smsb_delivery_latency_seconds_count\{direction="inbound"\} (\d+)$/m)).toBeGreaterThan(0);
+    expect(text).toMatch(/^smsb_queue_jobs\{queue="send",state="completed"\} \d+$/m);
+    expect(text).toMatch(/^smsb_queue_jobs\{queue="deliver",state="waiting"\} \d+$/m);
+  });
 });
 
 describe('starting and stopping the real bridge', () => {

@@ -29,9 +29,11 @@ export function createSmsMetrics(m?: Metrics): SmsMetrics {
       if (!duplicate) m.messages.inc({ direction: 'inbound', status: 'received' });
     },
     webhookRejected: (provider, outcome) => m.webhooks.inc({ source: provider, outcome }),
-    status(provider, status, changed) {
-      m.webhooks.inc({ source: provider, outcome: changed ? 'accepted' : 'duplicate' });
-      if (changed) m.messages.inc({ direction: 'outbound', status });
+    // The status itself is counted where every change of an outbound message is heard (the
+    // pipeline's notifier, src/pipelineMetrics.ts), callbacks and send worker alike. A callback
+    // that changed nothing (a repeat, or about a message we do not track) is 'ignored'.
+    status(provider, _status, changed) {
+      m.webhooks.inc({ source: provider, outcome: changed ? 'accepted' : 'ignored' });
     },
     media: (provider, result) => media.inc({ provider, result }),
   };
