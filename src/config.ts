@@ -193,7 +193,8 @@ const envSchema = z
         .transform((v) => (v ?? 'info').toLowerCase() as LogLevel),
     ),
     MEDIA_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
-    SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 10_000),
+    // Longer than a provider call may take (15 s): a SIGTERM lets the send in flight finish.
+    SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 20_000),
     MEDIA_SIGNING_SECRET: optionalString.pipe(
       z
         .string()

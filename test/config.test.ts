@@ -31,7 +31,7 @@ describe('configuration from the environment', () => {
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
     expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null, mediaHosts: null });
     expect(c.mediaMaxBytes).toBe(5 * 1024 * 1024);
-    expect(c.shutdownTimeoutMs).toBe(10_000);
+    expect(c.shutdownTimeoutMs).toBe(20_000); // longer than a provider call's 15 s timeout
   });
 
   it('PUBLIC_URL defaults to localhost on the configured PORT', () => {

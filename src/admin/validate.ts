@@ -10,9 +10,13 @@ export function parseWith<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, input:
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
+  // An unknown field has an empty path (it is the object's problem): name the first such key.
+  const path = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] as string] : (issue?.path ?? []);
+  const field = path.length > 0 ? path.join('.') : undefined;
   const message = issue ? describe(issue) : 'invalid input';
-  throw new UnprocessableError(field ? `${field}: ${message}` : message, field);
+  // "unknown field(s) a, b" names the fields itself; other problems are prefixed with theirs.
+  const named = field && issue?.code !== 'unrecognized_keys' ? `${field}: ${message}` : message;
+  throw new UnprocessableError(named, field);
 }
 
 function describe(issue: z.ZodIssue): string {

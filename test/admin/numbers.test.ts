@@ -111,7 +111,7 @@ describe('admin API: provisioned numbers', () => {
 
   it('an unknown field is a 422 (typos never pass silently)', async () => {
     const res = await json(bridge.call('POST', '/admin/api/numbers', { body: { number: '+14155552671', provider: 'twilio', staus: 'porting' } }));
-    expect(res).toMatchObject({ status: 422, body: { error: { message: 'unknown field(s) staus' } } });
+    expect(res).toMatchObject({ status: 422, body: { error: { message: 'unknown field(s) staus', field: 'staus' } } });
   });
 
   it('malformed JSON is a 400, a non-object body a 422, a non-JSON body a 400', async () => {
