@@ -77,7 +77,7 @@ const PAGE = `<!doctype html>
 
 <h2>Unrouted messages</h2>
 <p class="muted">Inbound messages no chat shows: their number is not mapped, or every mapped channel refused them.</p>
-<table><thead><tr><th>When</th><th>Body</th><th>Status</th><th>Why</th></tr></thead><tbody id="unrouted"></tbody></table>
+<table><thead><tr><th>When</th><th>Bridge number</th><th>From</th><th>Body</th><th>Status</th><th>Why</th></tr></thead><tbody id="unrouted"></tbody></table>
 
 <script src="/admin/console.js"></script>
 </body>
@@ -265,6 +265,8 @@ const SCRIPT = String.raw`'use strict';
     const messages = await api('GET', '/unrouted?limit=50');
     fill('unrouted', messages, (tr, m) => {
       cell(tr, m.createdAt);
+      cell(tr, m.number || '');
+      cell(tr, m.contact || '');
       cell(tr, m.body);
       cell(tr, m.status);
       cell(tr, m.statusReason || 'number not mapped');

@@ -31,8 +31,14 @@ export function adminApiRouter(ctx: AppContext): Router {
   router.use('/conversations', conversationsRouter(ctx));
   router.use('/audit', auditRouter(ctx));
   // Inbound messages for numbers with no mapping: kept, never dropped, listed here.
+  // Each comes with its conversation's bridge number and contact: what an admin maps or calls.
   router.get('/unrouted', (req, res) => {
-    res.json(ctx.store.messages.listUnrouted(limitParam(req.query.limit)).map(messageView));
+    res.json(
+      ctx.store.messages.listUnrouted(limitParam(req.query.limit)).map((m) => {
+        const conversation = ctx.store.conversations.get(m.conversationId);
+        return { ...messageView(m), number: conversation?.number ?? null, contact: conversation?.contact ?? null };
+      }),
+    );
   });
   return router;
 }

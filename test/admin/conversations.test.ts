@@ -142,8 +142,9 @@ describe('admin API: conversations and history', () => {
 
   it('lists inbound messages for unmapped numbers as unrouted, and not once the number is mapped', async () => {
     seed();
-    const unrouted = await json<{ body: string; direction: string }[]>(bridge.call('GET', '/admin/api/unrouted'));
+    const unrouted = await json<{ body: string; direction: string; number: string; contact: string }[]>(bridge.call('GET', '/admin/api/unrouted'));
     expect(unrouted.body.map((m) => [m.direction, m.body])).toEqual([['inbound', 'hello']]);
+    expect(unrouted.body[0]).toMatchObject({ number: expect.stringMatching(/^\+1\d{10}$/), contact: expect.stringMatching(/^\+\d+$/) });
     await bridge.call('POST', '/admin/api/numbers', { body: { number: OURS, provider: 'twilio' } });
     await bridge.call('POST', '/admin/api/mappings', { body: { number: OURS, platform: 'slack', channel: 'C1' } });
     expect((await json(bridge.call('GET', '/admin/api/unrouted'))).body).toEqual([]);
