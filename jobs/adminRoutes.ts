@@ -132,42 +132,44 @@ async function resendMessage(
     return;
   }
   const result: RequeueResult = r.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
-  if (!result.ok) {
+  let view: ResendView;
+  if (result.ok) {
+    view = {
+      messageId,
+      conversationId: result.message.conversationId,
+      status: 'queued',
+      jobId,
+      previous: { status: result.previous.status, reason: result.previous.statusReason, errorCode: result.previous.errorCode },
+      possibleDuplicate: result.possibleDuplicate,
+    };
+    if (result.possibleDuplicate) view.warning = POSSIBLE_DUPLICATE_WARNING;
+  } else {
     // Queued, and no job of it is pending: an earlier resend was recorded but its hand-off to the
     // queue failed (Redis down). Asking again hands it on (idempotent) instead of refusing it,
     // or it would wait for the next restart's recovery.
     const stuck = result.code === 'not_failed' ? r.messages.get(messageId) : null;
-    if (stuck?.direction === 'outbound' && stuck.status === 'queued') {
-      if (job) await job.remove(); // finished (pending states were refused above): its id must go
-      await r.queue.enqueueSend(messageId, stuck.conversationId);
-      // Not a requeue (those count resend generations): a hand-off of the same send, recorded apart.
-      audit?.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
-      res.json({
-        messageId,
-        conversationId: stuck.conversationId,
-        status: 'queued',
-        jobId,
-        previous: { status: stuck.status, reason: stuck.statusReason, errorCode: stuck.errorCode },
-        possibleDuplicate: false,
-        note: 'The message was queued already; it was handed to the send queue again.',
-      } satisfies ResendView);
+    if (stuck?.direction !== 'outbound' || stuck.status !== 'queued') {
+      sendError(res, REFUSAL_STATUS[result.code], result.code === 'not_found' ? 'not_found' : 'conflict', result.reason, result.code);
       return;
     }
-    sendError(res, REFUSAL_STATUS[result.code], result.code === 'not_found' ? 'not_found' : 'conflict', result.reason, result.code);
-    return;
+    view = {
+      messageId,
+      conversationId: stuck.conversationId,
+      status: 'queued',
+      jobId,
+      previous: { status: stuck.status, reason: stuck.statusReason, errorCode: stuck.errorCode },
+      possibleDuplicate: false,
+      note: 'The message was queued already; it was handed to the send queue again.',
+    };
   }
-  // The finished job keeps the job id; it must go, or the enqueue below would be a no-op.
+  // A finished job keeps the job id (pending ones were refused above); it must go, or the enqueue
+  // below would be a no-op.
   if (job) await job.remove();
-  await r.queue.enqueueSend(messageId, result.message.conversationId);
-  const view: ResendView = {
-    messageId,
-    conversationId: result.message.conversationId,
-    status: 'queued',
-    jobId,
-    previous: { status: result.previous.status, reason: result.previous.statusReason, errorCode: result.previous.errorCode },
-    possibleDuplicate: result.possibleDuplicate,
-  };
-  if (result.possibleDuplicate) view.warning = POSSIBLE_DUPLICATE_WARNING;
+  await r.queue.enqueueSend(messageId, view.conversationId);
+  if (!result.ok) {
+    // Not a requeue (those count resend generations): a hand-off of the same send, recorded apart.
+    audit?.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
+  }
   res.json(view);
 }
 

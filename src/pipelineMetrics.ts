@@ -9,6 +9,7 @@
 import type { Queue } from 'bullmq';
 import type { SmsProvider, StatusNotifier, Store } from './core/ports.js';
 import type { Metrics } from './metrics.js';
+import { within } from './within.js';
 
 /** A provider whose send calls are timed. */
 export function timedProvider(provider: SmsProvider, metrics: Metrics): SmsProvider {
@@ -40,17 +41,15 @@ export function countingNotifier(inner: StatusNotifier, metrics: Metrics, clock:
   };
 }
 
-/** A delivery handler that times a message's way into chat, once it is posted somewhere. */
-export function timedDelivery(deliver: (id: string) => Promise<void>, store: Store, metrics: Metrics, clock: { now(): Date }) {
-  return async (messageId: string): Promise<void> => {
-    const before = store.posts.listForMessage(messageId).length;
-    await deliver(messageId);
+/**
+ * Times a message's way into chat, told by the delivery when it made the message's first post
+ * (inbound and co-worker messages; an outbound message's way ends at the provider, above).
+ */
+export function firstPostTimer(store: Store, metrics: Metrics, clock: { now(): Date }) {
+  return (messageId: string): void => {
     const message = store.messages.get(messageId);
     if (!message || message.direction === 'outbound') return;
-    // Only the run that made its first post counts (not retries, not the mirror of a chat reply).
-    if (before === 0 && store.posts.listForMessage(messageId).length > 0) {
-      metrics.deliveryLatency.observe({ direction: message.direction }, secondsSince(message.createdAt, clock.now()));
-    }
+    metrics.deliveryLatency.observe({ direction: message.direction }, secondsSince(message.createdAt, clock.now()));
   };
 }
 
@@ -62,10 +61,7 @@ export function collectQueueJobs(metrics: Metrics, queues: Queue[]): void {
   metrics.addQueueJobsCollector(async () => {
     const rows = await Promise.all(
       queues.map(async (q) => {
-        const counts = await Promise.race([
-          q.getJobCounts(...STATES),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('queue did not answer')), 1_000).unref()),
-        ]);
+        const counts = await within(q.getJobCounts(...STATES), 1_000, `queue ${q.name}`);
         return STATES.map((state) => ({ queue: q.name, state, count: counts[state] ?? 0 }));
       }),
     );

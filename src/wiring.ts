@@ -30,7 +30,7 @@ import { createDeliverHandler, giveUpDelivery } from './delivery/deliverMessage.
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { mediaRouter } from './media/mediaRoute.js';
-import { collectQueueJobs, countingNotifier, timedDelivery, timedProvider } from './pipelineMetrics.js';
+import { collectQueueJobs, countingNotifier, firstPostTimer, timedProvider } from './pipelineMetrics.js';
 import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
 
 /** How long a signed link handed to an SMS provider for an outbound MMS stays valid. */
@@ -113,7 +113,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     redis,
     prefix,
     queue: deliveries,
-    deliver: timedDelivery(createDeliverHandler({ store, registry, logger }), store, metrics, clock),
+    deliver: createDeliverHandler({ store, registry, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
     fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
     // Retries used up: shown in the fallback channel, or kept and listed as not posted.
     onGiveUp: async (id, reason) => {

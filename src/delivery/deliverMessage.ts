@@ -117,7 +117,7 @@ export async function ensureThread(
 
 export async function deliverMessage(deps: DeliveryDeps, messageId: string): Promise<DeliveryResult> {
   const log = deps.logger ?? silentLogger;
-  const result: DeliveryResult = { posted: [], skipped: [], failed: [], unrouted: false, notPosted: false };
+  const result = emptyResult();
   const first = deps.store.messages.get(messageId);
   if (!first) {
     log.warn({ messageId }, 'delivery: message not found');
@@ -140,8 +140,7 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string): Pro
       // unrouted messages with the reason (a later start with the platform on posts it).
       const off = [...new Set(deps.store.mappings.list({ number: conversation.number }).map((m) => m.platform))];
       if (off.length > 0 && message.direction === 'inbound' && deps.store.posts.listForMessage(message.id).length === 0) {
-        deps.store.messages.markNotPosted(message.id, `not posted: its number is mapped to ${off.join(' and ')}, which is not turned on on this bridge`);
-        result.notPosted = true;
+        markShownNowhere(deps, message, `not posted: its number is mapped to ${off.join(' and ')}, which is not turned on on this bridge`, result);
       }
       return result;
     }
@@ -157,20 +156,44 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string): Pro
     // Shown nowhere: every channel refused it for good (e.g. the bot was removed from it).
     if (message.direction === 'inbound' && result.posted.length === 0 && result.skipped.length === 0 && result.failed.length > 0) {
       const why = result.failed.map((f) => `${f.target.platform} ${f.target.channel}: ${f.error}`).join('; ');
-      const fallback = deps.store.policy.get().fallback;
       const taken = (t: { platform: string; channel: string }) => targets.some((x) => x.platform === t.platform && x.channel === t.channel);
-      if (fallback && deps.registry.has(fallback.platform) && !taken(fallback)) {
-        const notice = `Could not be posted to its channel (${why}).`;
-        await postTo(deps, { ...fallback, fallback: true }, message, conversation, { ...view, notices: [...view.notices, notice] }, result, log);
-      }
-      if (result.posted.length === 0) {
-        deps.store.messages.markNotPosted(message.id, `not posted to any chat channel (${why})`);
-        result.notPosted = true;
-      }
+      await toFallbackElseNotPosted(deps, message, conversation, why, taken, result, log);
     }
     return result;
   });
 }
+
+/**
+ * An inbound message no channel took: posted to the fallback channel with the reason, when one is
+ * configured and is not among the channels that just failed (`failedThere`), else kept with the
+ * reason and listed with the unrouted ones. A retryable failure of the fallback post throws (the
+ * caller decides: the delivery job retries, a give-up records it as not posted).
+ */
+async function toFallbackElseNotPosted(
+  deps: DeliveryDeps,
+  message: Message,
+  conversation: Conversation,
+  why: string,
+  failedThere: (t: { platform: string; channel: string }) => boolean,
+  result: DeliveryResult,
+  log: ChatLogger,
+): Promise<void> {
+  const fallback = deps.store.policy.get().fallback;
+  if (fallback && deps.registry.has(fallback.platform) && !failedThere(fallback)) {
+    const view = viewFor(message, conversation);
+    const notice = `Could not be posted to its channel (${why}).`;
+    await postTo(deps, { ...fallback, fallback: true }, message, conversation, { ...view, notices: [...view.notices, notice] }, result, log);
+  }
+  if (result.posted.length === 0) markShownNowhere(deps, message, `not posted to any chat channel (${why})`, result);
+}
+
+/** Kept with the reason and listed with the unrouted messages (until posted after all). */
+function markShownNowhere(deps: DeliveryDeps, message: Message, reason: string, result: DeliveryResult): void {
+  deps.store.messages.markNotPosted(message.id, reason);
+  result.notPosted = true;
+}
+
+const emptyResult = (): DeliveryResult => ({ posted: [], skipped: [], failed: [], unrouted: false, notPosted: false });
 
 /**
  * The delivery job gave up (retries used up on 5xx/timeouts, or the job stalled too often): an
@@ -187,24 +210,19 @@ export async function giveUpDelivery(deps: DeliveryDeps, messageId: string, reas
   return withConversationLock(conversation.id, async () => {
     const message = deps.store.messages.get(messageId) ?? first;
     if (deps.store.posts.listForMessage(message.id).length > 0) return 'visible';
-    const fallback = deps.store.policy.get().fallback;
     // The channels that just failed: the number's mappings, or the fallback itself when unmapped.
     const mapped = deps.store.mappings.list({ number: conversation.number });
     const failedThere = (t: { platform: string; channel: string }) =>
       mapped.length === 0 || mapped.some((m) => m.platform === t.platform && m.channel === t.channel);
-    if (fallback && deps.registry.has(fallback.platform) && !failedThere(fallback)) {
-      const result: DeliveryResult = { posted: [], skipped: [], failed: [], unrouted: false, notPosted: false };
-      const view = viewFor(message, conversation);
-      const notice = `Could not be posted to its channel (${reason}).`;
-      try {
-        await postTo(deps, { ...fallback, fallback: true }, message, conversation, { ...view, notices: [...view.notices, notice] }, result, log);
-      } catch (err) {
-        log.error({ messageId, err: (err as Error).message }, 'delivery: fallback post failed too');
-      }
-      if (result.posted.length > 0) return 'fallback';
+    const result = emptyResult();
+    try {
+      await toFallbackElseNotPosted(deps, message, conversation, reason, failedThere, result, log);
+    } catch (err) {
+      // The fallback is failing for now too: nothing retries any more, so it is listed.
+      log.error({ messageId, err: (err as Error).message }, 'delivery: fallback post failed too');
+      markShownNowhere(deps, message, `not posted to any chat channel (${reason})`, result);
     }
-    deps.store.messages.markNotPosted(message.id, `not posted to any chat channel (${reason})`);
-    return 'not_posted';
+    return result.posted.length > 0 ? 'fallback' : 'not_posted';
   });
 }
 
@@ -260,10 +278,13 @@ async function showCurrentStatus(
 
 /** The delivery queue's injected handler, with the media fetch step in front when provided. */
 export function createDeliverHandler(
-  deps: DeliveryDeps & { fetchPendingMedia?: (messageId: string) => Promise<unknown> },
+  deps: DeliveryDeps & {
+    /** Told when a run made a message's first post (no channel had it before): its way into chat ends. */
+    onFirstPost?: (messageId: string) => void;
+  },
 ): (messageId: string) => Promise<void> {
   return async (messageId: string) => {
-    if (deps.fetchPendingMedia) await deps.fetchPendingMedia(messageId);
-    await deliverMessage(deps, messageId);
+    const result = await deliverMessage(deps, messageId);
+    if (result.posted.length > 0 && result.skipped.length === 0) deps.onFirstPost?.(messageId);
   };
 }

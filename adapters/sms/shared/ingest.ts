@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { applyDeliveryUpdate, recordInbound } from '../../../src/core/index.js';
 import { BridgeError } from '../../../src/core/errors.js';
+import { within } from '../../../src/within.js';
 import type { Clock, DeliveryQueue, StatusNotifier, Store } from '../../../src/core/ports.js';
 import type { DeliveryUpdate, InboundSms, Message } from '../../../src/core/types.js';
 import type { SmsMetrics } from './metrics.js';
@@ -54,16 +55,6 @@ export class IngestUnavailableError extends BridgeError {
   }
 }
 
-/** `work`, or a rejection after `ms` (the work goes on; its late failure is dropped). */
-function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the queue within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 export function createIngest(deps: IngestDeps): Ingest {
   const log = deps.logger ?? pino({ level: 'silent' });
   const metrics = deps.metrics ?? createSmsMetrics();
@@ -80,7 +71,7 @@ export function createIngest(deps: IngestDeps): Ingest {
       const alreadyPosted = duplicate && deps.store.posts.listForMessage(message.id).length > 0;
       if (!alreadyPosted) {
         try {
-          await within(deps.deliveries.enqueueDelivery(message.id, conversation.id), deps.enqueueWaitMs ?? ENQUEUE_WAIT_MS);
+          await within(deps.deliveries.enqueueDelivery(message.id, conversation.id), deps.enqueueWaitMs ?? ENQUEUE_WAIT_MS, 'the queue');
         } catch (err) {
           log.error({ err: err instanceof Error ? err.message : String(err), messageId: message.id }, 'inbound stored but delivery could not be queued');
           throw new IngestUnavailableError('message stored; delivery queue unavailable, retry later');
@@ -112,7 +103,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         }
         return applied;
       });
-      metrics.status(update.provider, update.status, r.changed);
+      metrics.status(update.provider, r.changed);
       log.info(
         { providerMessageId: update.providerMessageId, status: update.status, changed: r.changed, known: r.message !== null },
         'delivery status',

@@ -7,7 +7,8 @@ import type { Metrics } from '../../../src/metrics.js';
 export interface SmsMetrics {
   inbound(provider: string, duplicate: boolean): void;
   webhookRejected(provider: string, outcome: 'rejected' | 'invalid' | 'error'): void;
-  status(provider: string, status: string, changed: boolean): void;
+  /** A status callback: accepted when it changed the message, else ignored. */
+  status(provider: string, changed: boolean): void;
   media(provider: string, result: 'stored' | 'refused' | 'failed'): void;
 }
 
@@ -32,7 +33,7 @@ export function createSmsMetrics(m?: Metrics): SmsMetrics {
     // The status itself is counted where every change of an outbound message is heard (the
     // pipeline's notifier, src/pipelineMetrics.ts), callbacks and send worker alike. A callback
     // that changed nothing (a repeat, or about a message we do not track) is 'ignored'.
-    status(provider, _status, changed) {
+    status(provider, changed) {
       m.webhooks.inc({ source: provider, outcome: changed ? 'accepted' : 'ignored' });
     },
     media: (provider, result) => media.inc({ provider, result }),
