@@ -70,7 +70,7 @@ export interface FailedJobView {
 }
 
 function view(queue: Queue, job: Job): FailedJobView {
-  const data = (job.data ?? {}) as { id?: unknown; lane?: unknown };
+  const data = (job.data ?? {}) as { id?: unknown; lane?: unknown; priorAttempts?: unknown };
   return {
     id: job.id ?? '',
     queue: queue.name,
@@ -78,7 +78,8 @@ function view(queue: Queue, job: Job): FailedJobView {
     messageId: typeof data.id === 'string' ? data.id : null,
     conversationId: typeof data.lane === 'string' ? data.lane : null,
     failedReason: job.failedReason ?? '',
-    attemptsMade: job.attemptsMade,
+    // Attempts made in place by the job before it (lanes.ts, "Drain in place") count too.
+    attemptsMade: job.attemptsMade + (typeof data.priorAttempts === 'number' ? data.priorAttempts : 0),
     createdAt: job.timestamp ? new Date(job.timestamp).toISOString() : null,
     failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
   };
@@ -124,6 +125,14 @@ async function resendMessage(
   res: Response,
 ): Promise<void> {
   const jobId = jobIdFor(SEND_KIND, messageId);
+  // Run in place by the job of the message before it (lanes.ts, "Drain in place"): not settled.
+  // Checked BEFORE its job is read: such a message gets its job (if it needs one) before the
+  // claim ends, so a message found unclaimed here has its job by the time it is read below.
+  const lane = r.messages.get(messageId)?.conversationId;
+  if (lane !== undefined && (await r.queue.ordered.lanes.claim(lane))?.id === messageId) {
+    sendError(res, 409, 'conflict', `Message ${messageId} is still being processed (sent by the job of the message before it); try again shortly.`, 'job_pending');
+    return;
+  }
   const job = await r.queue.ordered.queue.getJob(jobId);
   const state = job ? await job.getState() : null;
   // Its job may still run (a retry, a hold, the last moments of a failing attempt): not settled.

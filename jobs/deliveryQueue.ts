@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { PlatformError, ProviderError } from '../src/core/errors.js';
 import type { DeliveryQueue } from '../src/core/ports.js';
 import type { BackoffOptions } from './backoff.js';
-import type { ItemContext, ItemOutcome, LaneJobData } from './lanes.js';
+import type { LaneJobData } from './lanes.js';
+import type { ItemContext, ItemOutcome } from './orderedProcessor.js';
 import { createOrderedQueue, createOrderedWorker, type OrderedQueue } from './orderedQueue.js';
 
 export const DELIVER_QUEUE = 'deliver';

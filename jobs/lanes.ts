@@ -1,39 +1,56 @@
 // Per-conversation order on open-source BullMQ (which has no groups): the ONE ordering module the
-// send queue and the delivery queue share.
+// send queue and the delivery queue share. This file holds the design and its Redis side (lanes,
+// claims, enqueue); orderedProcessor.ts runs the items.
 //
 // Design ("lanes"):
-// - Every item (a message) is its own BullMQ job, id `<kind>-<messageId>`: duplicate enqueues are
+// - Items (messages) run in BullMQ jobs with id `<kind>-<messageId>`: duplicate enqueues are
 //   no-ops, and a failed job is one inspectable, retryable message.
 // - Beside the jobs, each conversation has a lane: a Redis LIST of the ids of its pending items
 //   in accepted order (`enqueue` appends, atomically skipping ids already present).
-// - Only the HEAD of a lane has a job. An item enqueued into an empty lane gets its job at once;
-//   an item enqueued behind others only takes its place in the lane (one round trip). When the
-//   head finishes, the worker removes it from the lane and, in the same atomic step, learns the
-//   new head, whose job it then adds (or wakes, if one exists). So a conversation's items run
-//   one after the other, each as soon as its predecessor is done, with no polling and no parked
-//   jobs; other lanes never wait.
+// - Only the HEAD of a lane runs. An item enqueued into an empty lane gets its job at once; an
+//   item enqueued behind others only takes its place in the lane (one round trip). When the head
+//   finishes, the worker removes it from the lane and, in the same atomic step, learns the new
+//   head, whose job it then adds (or wakes, if one exists). So a conversation's items run one
+//   after the other, each as soon as its predecessor is done, with no polling and no parked jobs;
+//   other lanes never wait.
+// - Drain in place (queues that turn it on: sends): when the new head has no job yet (a burst
+//   queued behind), the same atomic step can CLAIM it for the finishing job, which then runs it
+//   itself, and so on for up to `drainMax` items. That saves each of them a BullMQ job's add,
+//   fetch and completion, most of the queue's cost per message. The claim (a key per lane naming
+//   the item and the run of the owner job that took it) is live exactly while that run holds its
+//   BullMQ lock, and tells everyone else that the head is in hand: an enqueue of it (duplicate,
+//   recovery) adds no job, a job healing the lane leaves it alone, an admin resend waits. An item
+//   run in place that does not finish (held back, to be retried, failed for good) gets its own
+//   job with that delay, its attempt counted, or ended failed, so holds, retries and failed-job
+//   inspection are the same as for every item. A successful item run in place has no completed
+//   job of its own (its store row is the record). A closing worker starts no item in place. When
+//   the owner's run ends without handing the item on (it died, or Redis failed it), the claim is
+//   dead at once and the item is a head without a job: the owner's own re-run, the next enqueue
+//   into the lane or start-up recovery gives it one (below).
 // - A retry (backoff, Retry-After, a rate-limit hold) keeps the item at the head, so message k
 //   blocks k+1 of its conversation while every other lane goes on.
 // - Races: the appender's "append and tell my index" and the finisher's "remove and tell the new
-//   head" are single Lua scripts, so exactly one of them sees the item become the head and adds
-//   its job (and job ids make a second add a no-op anyway).
-// - Crashes: between "remove the head" and "add the next job" the finishing job has not
-//   completed, so it runs again (BullMQ's stalled-job check, or its own retry after a Redis
-//   error); a run that finds its item no longer in the lane makes sure the lane's head has a job.
-//   Start-up recovery re-enqueues every pending message from the store, which re-adds a missing
-//   head job (enqueue of an item already at the head adds its job if absent). A head whose job
-//   BullMQ ended on its own (stalled too often) while the clean-up was lost is seen by the next
-//   enqueue into that lane (LANE_ADD), which parks its item's job to heal the lane (below).
+//   head (and claim it)" are single Lua scripts, so exactly one of them sees the item become the
+//   head and runs or adds its job (and job ids make a second add a no-op anyway).
+// - Crashes: between "remove the head" and "add the next job" (or while running it in place)
+//   the finishing job has not completed, so it runs again (BullMQ's stalled-job check, or its own
+//   retry after a Redis error); a run that finds its item no longer in the lane makes sure the
+//   lane's head has a job. Start-up recovery re-enqueues every pending message from the store,
+//   which re-adds a missing head job (enqueue of an item already at the head adds its job if
+//   absent and unclaimed). A head nobody runs (its job ended on its own, BullMQ having given it up
+//   after too many stalls, while the clean-up was lost; or no job and no live claim) is seen by
+//   the next enqueue into that lane (LANE_ADD), which parks its item's job to heal the lane.
 // - Jobs that run while behind (an admin retry of an old job, jobs parked by an earlier version)
 //   park themselves (moved to delayed with BullMQ's DelayedError: no attempt is used) for a
-//   bounded time, and check that their head still has a live job (self-healing); a head whose job
-//   ended without us (BullMQ failed it after too many stalls) is abandoned through the `abandon`
-//   hook and removed, so one lost job never blocks a conversation forever.
+//   bounded time, and check that their head still has a live job or claim (self-healing); a head
+//   whose job ended without us (BullMQ failed it after too many stalls) is abandoned through the
+//   `abandon` hook and removed, so one lost job never blocks a conversation forever.
 // Why not a single "drain" job per conversation: a drain job id per conversation loses wake-ups
 // (a message enqueued while the drain is finishing finds the job id taken and is never drained),
 // and failures would belong to the drain instead of to the message. Lanes keep BullMQ's per-job
-// retries, stalls, failed-job inspection and admin retry exactly as they are.
-import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
+// retries, stalls, failed-job inspection and admin retry exactly as they are; draining in place
+// borrows a running job for items that would otherwise wait for a job of their own.
+import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { defineScript, type ScriptCall } from './redisScript.js';
 
@@ -45,25 +62,73 @@ export interface LaneJobData {
   lane: string;
   /** Set when the item was already the head of its lane when it was enqueued. */
   head?: boolean;
+  /**
+   * Attempts the item already made inside another item's job (drained in place, see the header)
+   * before it got a job of its own; they count towards its attempts.
+   */
+  priorAttempts?: number;
+  /**
+   * Set on the job given to a drained item whose handler ended it failed: the failure is already
+   * recorded, the job's first run only ends it failed so that it stays inspectable like any other.
+   */
+  failed?: string;
 }
 
+// Claims (see "Drain in place"): one key per lane, '<item>|<owner job id>|<lock token>|<run>'. A
+// claim is LIVE only while the run of its owner job that took it still holds its BullMQ lock:
+// the lock holds that token (BullMQ renews it while the job runs and deletes it when the run ends,
+// however it ends) and the job's run counter ('ats', raised by BullMQ at every fetch) is still
+// <run> (a worker reuses its tokens, so a later run of the same job can hold the same token). So a
+// claim lasts exactly as long as the run that took it: no guessed TTL that a slow provider call
+// or a stalled event loop could outlast, and a dead or finished owner frees its item at once.
+// ARGV[3] of every script below that reads claims is the queue's key prefix (BullMQ's job hash is
+// '<queue key prefix><job id>', its lock '<queue key prefix><job id>:lock').
+const LIVE_CLAIM = `
+local function liveClaim(claimKey, queueKey)
+  local c = redis.call('GET', claimKey)
+  if not c then return nil end
+  local a = string.find(c, '|', 1, true)
+  local b = a and string.find(c, '|', a + 1, true)
+  local d = b and string.find(c, '|', b + 1, true)
+  if not d then return nil end
+  local owner, token, run = string.sub(c, a + 1, b - 1), string.sub(c, b + 1, d - 1), string.sub(c, d + 1)
+  if redis.call('GET', queueKey .. owner .. ':lock') ~= token then return nil end
+  if redis.call('HGET', queueKey .. owner, 'ats') ~= run then return nil end
+  return string.sub(c, 1, a - 1), owner, token, run
+end
+`;
+
 // Append unless already present (a duplicate enqueue keeps the original place); returns
-// {index (0 = head, -1 when the item's BullMQ job already finished), stale head}. KEYS[2] is the
-// item's job hash: a late duplicate enqueue must not leave a lane entry no job will clear.
-// ARGV[2] is the job key prefix: "stale head" (1) says the lane's head has a job that ENDED
-// (failed or completed) while still in the lane, which our processor never leaves behind: BullMQ
-// gave it up on its own (stalled too often) and the clean-up did not run (a crash). Nobody would
-// then hand the lane on, so the enqueuer parks its item's job, whose run heals the lane.
-const LANE_ADD = `
+// {index (0 = head, -1 when the item's BullMQ job already finished), stale head, claimed}. KEYS[2]
+// is the item's job hash: a late duplicate enqueue must not leave a lane entry no job will clear.
+// ARGV[2] is the job key prefix: "stale head" (1) says nobody runs the lane's head: its job ENDED
+// (failed or completed) while still in the lane, which our processor never leaves behind (BullMQ
+// gave it up on its own, stalled too often, and the clean-up did not run: a crash), or it has no
+// job and no live claim (the job that freed its predecessor died or failed before adding its job
+// or giving it one). Nobody would then hand the lane on, so the enqueuer parks its item's job,
+// whose run heals the lane. For a moment after a plain hand-over a healthy head also has no job
+// yet; a park then costs one extra job run, never a message.
+// KEYS[3] is the lane's claim: "claimed" (1) says the item is the head and is being run in place
+// by the job of its predecessor, so it must not get a job of its own.
+const LANE_ADD = `${LIVE_CLAIM}
 local at = redis.call('LPOS', KEYS[1], ARGV[1])
 if not at then
-  if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return {-1, 0} end
+  if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return {-1, 0, 0} end
   at = redis.call('RPUSH', KEYS[1], ARGV[1]) - 1
 end
-if at == 0 then return {0, 0} end
+if at == 0 then
+  if liveClaim(KEYS[3], ARGV[3]) == ARGV[1] then return {0, 0, 1} end
+  return {0, 0, 0}
+end
 local head = redis.call('LINDEX', KEYS[1], 0)
-if head and redis.call('HEXISTS', ARGV[2] .. string.gsub(head, ':', '_'), 'finishedOn') == 1 then return {at, 1} end
-return {at, 0}`;
+if not head then return {at, 0, 0} end
+local hkey = ARGV[2] .. string.gsub(head, ':', '_')
+if redis.call('EXISTS', hkey) == 1 then
+  if redis.call('HEXISTS', hkey, 'finishedOn') == 1 then return {at, 1, 0} end
+  return {at, 0, 0}
+end
+if liveClaim(KEYS[3], ARGV[3]) == head then return {at, 0, 0} end
+return {at, 1, 0}`;
 
 // 1 = head, 0 = behind, -1 = not in the lane (finished already); second value: the lane's head
 // ('' when the lane is empty).
@@ -74,19 +139,42 @@ if not head then return {-1, ''} end
 if redis.call('LPOS', KEYS[1], ARGV[1]) then return {0, head} end
 return {-1, head}`;
 
-// Remove the item; return {new head ('' when the lane is empty), 1 if the new head's job exists}.
+// Remove the item; return {new head ('' when the lane is empty), 1 if the new head's job exists,
+// how the new head is run in place: 0 not, 1 claimed for the caller, 2 by another live job}.
 // ARGV[2] is the job key prefix (e.g. 'smsb:send:send-'). When the new head's job exists and has
 // not run (an item re-enqueued by recovery, or parked by an earlier version) it is marked head in
 // its data ({"head": true}) in the same atomic step that saw it become the head, so its first run
 // skips the lane check, as a job added for a head does. Items leave a lane only when done, so
 // "was the head" stays true until then.
-const LANE_DONE = `
-redis.call('LREM', KEYS[1], 1, ARGV[1])
+// Claims (KEYS[2]): a claim on the removed item ends here. A new head without a job that another
+// live run holds in place is left to it (a late finish of an item someone else finished already).
+// ARGV[4], ARGV[5] and ARGV[6] (the caller's job id, lock token and run; token '' = no) ask to run
+// the new head in place: granted when the caller really removed the head (not a re-run finding
+// its item gone), still holds its lock in this run, and the new head has no job; granted again
+// when the caller's own run holds the claim already (ioredis resends a command whose answer a
+// dropped connection lost: the first execution removed the item and claimed the next). ARGV[7]:
+// the claim key's expiry, ms, only to clean up after owners that died (liveness is the lock's).
+const LANE_DONE = `${LIVE_CLAIM}
+local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+local claim = redis.call('GET', KEYS[2])
+if claim and string.sub(claim, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[2]) end
 local nxt = redis.call('LINDEX', KEYS[1], 0)
-if not nxt then return {'', 0} end
+if not nxt then return {'', 0, 0} end
 local key = ARGV[2] .. string.gsub(nxt, ':', '_')
 local raw = redis.call('HGET', key, 'data')
-if not raw then return {nxt, 0} end
+if not raw then
+  local held, owner, token, run = liveClaim(KEYS[2], ARGV[3])
+  if held == nxt then
+    if owner == ARGV[4] and token == ARGV[5] and run == ARGV[6] then return {nxt, 0, 1} end
+    return {nxt, 0, 2}
+  end
+  if removed == 1 and ARGV[5] ~= '' and redis.call('GET', ARGV[3] .. ARGV[4] .. ':lock') == ARGV[5]
+    and redis.call('HGET', ARGV[3] .. ARGV[4], 'ats') == ARGV[6] then
+    redis.call('SET', KEYS[2], nxt .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6], 'PX', ARGV[7])
+    return {nxt, 0, 1}
+  end
+  return {nxt, 0, 0}
+end
 if redis.call('HEXISTS', key, 'processedOn') == 0 then
   local ok, data = pcall(cjson.decode, raw)
   if ok and type(data) == 'table' and data.id == nxt and data.head ~= true then
@@ -94,37 +182,82 @@ if redis.call('HEXISTS', key, 'processedOn') == 0 then
     redis.call('HSET', key, 'data', cjson.encode(data))
   end
 end
-return {nxt, 1}`;
+return {nxt, 1, 0}`;
+
+// The lane's live claim: {item, owner job id}, or {'', ''}. ARGV[1]: the queue's key prefix.
+const LANE_CLAIM = `${LIVE_CLAIM}
+local item, owner = liveClaim(KEYS[1], ARGV[1])
+if not item then return {'', ''} end
+return {item, owner}`;
+
+/** A claim key outlives a dead owner this long at most (it is dead at once; this is clean-up). */
+const CLAIM_KEY_EXPIRY_MS = 24 * 3600_000;
 
 export type LanePosition = { state: 'head' } | { state: 'behind'; head: string } | { state: 'absent'; head: string | null };
 
-/** The Redis side of lanes: three atomic scripts. */
+/** The lane's head, being run in place by the job `owner` (see "Drain in place"). */
+export interface LaneClaim {
+  id: string;
+  owner: string;
+}
+
+/** The next head a finish handed the lane to. */
+export interface NextHead {
+  id: string;
+  /** The item has a BullMQ job already (to wake, not to add). */
+  hasJob: boolean;
+  /** Claimed for the caller, who runs it in place instead of giving it a job. */
+  claimed: boolean;
+  /** Run in place by another live job, which hands the lane on: nothing to do. */
+  held: boolean;
+}
+
+/** The job run that finishes an item, and whether it asks to run the next one in place. */
+export interface Finisher {
+  jobId: string;
+  /** Its BullMQ lock token: given, it asks to claim the next item (see LANE_DONE). */
+  token?: string;
+  /** Which run of the job this is (BullMQ's attemptsStarted, 'ats'). */
+  run: number;
+}
+
+/** The Redis side of lanes: four atomic scripts over the lane lists and their claims. */
 export class Lanes {
-  private readonly add: ScriptCall<[number, number]>;
+  private readonly add: ScriptCall<[number, number, number]>;
   private readonly check: ScriptCall<[number, string]>;
-  private readonly done: ScriptCall<[string, number]>;
+  private readonly done: ScriptCall<[string, number, number]>;
+  private readonly claimed: ScriptCall<[string, string]>;
 
   constructor(
     redis: Redis,
     /** Key prefix of this queue's lanes, e.g. `smsb:lanes:send`. */
     private readonly keyPrefix: string,
+    /** The queue's own key prefix (`queue.toKey('')`, e.g. `smsb:send:`): where job locks live. */
+    private readonly queueKey: string,
   ) {
-    this.add = defineScript<[number, number]>(redis, 'smsbLaneAdd3', 2, LANE_ADD);
+    this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd6', 3, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
-    this.done = defineScript<[string, number]>(redis, 'smsbLaneDone3', 1, LANE_DONE);
+    this.done = defineScript<[string, number, number]>(redis, 'smsbLaneDone6', 2, LANE_DONE);
+    this.claimed = defineScript<[string, string]>(redis, 'smsbLaneClaim2', 1, LANE_CLAIM);
   }
 
   key(lane: string): string {
     return `${this.keyPrefix}:${lane}`;
   }
 
+  /** The lane's claim key (lane ids are conversation ids, UUIDs: never end in ':claim'). */
+  claimKey(lane: string): string {
+    return `${this.keyPrefix}:${lane}:claim`;
+  }
+
   /**
-   * Appends the item unless present; returns its index (0 = head, -1 if its job finished) and
-   * whether the lane's head is stale (its job ended without freeing the lane; see LANE_ADD).
+   * Appends the item unless present; returns its index (0 = head, -1 if its job finished),
+   * whether nobody runs the lane's head (see LANE_ADD) and whether the item is the head and
+   * claimed (run in place: it must not get a job).
    */
-  async append(lane: string, id: string, jobKey: string, jobKeyPrefix: string): Promise<{ at: number; staleHead: boolean }> {
-    const [at, stale] = await this.add([this.key(lane), jobKey], [id, jobKeyPrefix]);
-    return { at, staleHead: stale === 1 };
+  async append(lane: string, id: string, jobKey: string, jobKeyPrefix: string): Promise<{ at: number; staleHead: boolean; claimed: boolean }> {
+    const [at, stale, claimed] = await this.add([this.key(lane), jobKey, this.claimKey(lane)], [id, jobKeyPrefix, this.queueKey]);
+    return { at, staleHead: stale === 1, claimed: claimed === 1 };
   }
 
   async position(lane: string, id: string): Promise<LanePosition> {
@@ -135,66 +268,23 @@ export class Lanes {
   }
 
   /**
-   * Removes the item; returns the lane's new head (null when the lane is empty) and whether that
-   * head already has a job. `jobKeyPrefix`: the queue's key of job id `<kind>-` (see LANE_DONE).
+   * Removes the item; returns the lane's new head (null when the lane is empty), whether that head
+   * already has a job, was claimed for the finisher (asked for with its token), or is run in place
+   * by another live job. `jobKeyPrefix`: the queue's key of job id `<kind>-` (see LANE_DONE).
    */
-  async finish(lane: string, id: string, jobKeyPrefix: string): Promise<{ id: string; hasJob: boolean } | null> {
-    const [next, hasJob] = await this.done([this.key(lane)], [id, jobKeyPrefix]);
-    return next === '' ? null : { id: next, hasJob: hasJob === 1 };
+  async finish(lane: string, id: string, jobKeyPrefix: string, by?: Finisher): Promise<NextHead | null> {
+    const [next, hasJob, inPlace] = await this.done(
+      [this.key(lane), this.claimKey(lane)],
+      [id, jobKeyPrefix, this.queueKey, by?.jobId ?? '', by?.token ?? '', by?.run ?? '', CLAIM_KEY_EXPIRY_MS],
+    );
+    return next === '' ? null : { id: next, hasJob: hasJob === 1, claimed: inPlace === 1, held: inPlace === 2 };
   }
-}
 
-/** What a handler decided for one item. */
-export type ItemOutcome =
-  /** Finished (sent, refused, or a final failure the handler recorded and reported). */
-  | { kind: 'done'; result?: unknown }
-  /** Finished with a final failure the handler recorded: the job ends failed (inspectable). */
-  | { kind: 'fail'; error: Error }
-  /** Hold back without using an attempt (rate limit, Retry-After); stays head of its lane. */
-  | { kind: 'delay'; ms: number; reason: string }
-  /** Transient failure: BullMQ retries with backoff; stays head of its lane. */
-  | { kind: 'retry'; error: Error };
-
-export interface ItemContext {
-  job: Job<LaneJobData>;
-  /** 1-based attempt number (holds and parks do not count). */
-  attempt: number;
-  /** True when a 'retry' outcome would exhaust the job's attempts: the handler must end it. */
-  lastAttempt: boolean;
-  /** False when the item is not in its lane (admin retry of a finished item, or a re-run). */
-  inLane: boolean;
-}
-
-export type ItemHandler = (item: LaneJobData, ctx: ItemContext) => Promise<ItemOutcome>;
-
-export interface OrderedProcessorOptions {
-  queue: Queue<LaneJobData>;
-  lanes: Lanes;
-  /** Job name and id prefix (`send` gives job ids `send-<messageId>`). */
-  kind: string;
-  handler: ItemHandler;
-  /**
-   * Called when an item is given up outside the handler's control: an unexpected error on its
-   * last attempt, or a head whose job BullMQ ended (stalled too often). Records the failure.
-   */
-  abandon: (id: string, reason: string) => Promise<void>;
-  /** First park time of a waiting successor (doubles per park), ms. */
-  parkMs?: number;
-  /** Longest park time, ms: the safety net if a wake-up was lost to a crash. */
-  maxParkMs?: number;
-  onError?: (err: unknown, where: string) => void;
-}
-
-/** Marks errors our processor threw on purpose, to tell them from BullMQ's own failures. */
-export const HANDLED = Symbol('smsb.handled');
-
-function mark<E extends Error>(err: E): E {
-  (err as E & { [HANDLED]?: boolean })[HANDLED] = true;
-  return err;
-}
-
-export function isHandledError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { [HANDLED]?: boolean })[HANDLED] === true;
+  /** The lane's live claim, if any (none once its owner's run ended or lost its lock). */
+  async claim(lane: string): Promise<LaneClaim | null> {
+    const [id, owner] = await this.claimed([this.claimKey(lane)], [this.queueKey]);
+    return id === '' ? null : { id, owner };
+  }
 }
 
 export function jobIdFor(kind: string, id: string): string {
@@ -213,7 +303,9 @@ export async function promoteJob(queue: Queue<LaneJobData>, kind: string, id: st
  * Gives the lane's head a job: adds it (marked head, so its first run skips the lane check) or,
  * when it exists already, wakes it in case it is parked. Idempotent.
  */
-export async function ensureHeadJob(queue: Queue<LaneJobData>, kind: string, lane: string, head: { id: string; hasJob: boolean }): Promise<void> {
+export async function ensureHeadJob(queue: Queue<LaneJobData>, kind: string, lane: string, head: { id: string; hasJob: boolean; held?: boolean }): Promise<void> {
+  // Run in place by another live job: it hands the lane on (or gives the item its job).
+  if (head.held) return;
   if (head.hasJob) {
     await promoteJob(queue, kind, head.id);
     return;
@@ -232,137 +324,14 @@ export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, ki
   // Lane first: a job never runs before its item has a place. A crash between the two leaves a
   // head without a job, which start-up recovery (or the caller's retry) re-adds.
   const jobId = jobIdFor(kind, item.id);
-  const { at, staleHead } = await lanes.append(item.lane, item.id, queue.toKey(jobId), queue.toKey(jobIdFor(kind, '')));
+  const { at, staleHead, claimed } = await lanes.append(item.lane, item.id, queue.toKey(jobId), queue.toKey(jobIdFor(kind, '')));
   if (at === 0) {
-    await queue.add(kind, { ...item, head: true }, { jobId });
+    // Claimed: the job of its predecessor is running it in place (or hands it a job if it must
+    // wait); a job of its own now would run it twice.
+    if (!claimed) await queue.add(kind, { ...item, head: true }, { jobId });
     return;
   }
   // Behind others: the finisher of its predecessor adds its job. Unless nobody will finish the
   // head (its job ended on its own): then a parked job of ours runs, finds it behind, heals.
   if (at > 0 && staleHead) await queue.add(kind, item, { jobId, delay: STALE_HEAD_PARK_MS });
-}
-
-/** Wraps an item handler into a BullMQ processor that keeps lane order. */
-export function orderedProcessor(opts: OrderedProcessorOptions) {
-  const parkMs = opts.parkMs ?? 1_000;
-  const maxParkMs = opts.maxParkMs ?? 30_000;
-  const report = opts.onError ?? (() => undefined);
-
-  const jobKeyPrefix = opts.queue.toKey(jobIdFor(opts.kind, ''));
-
-  /** Frees the lane and hands it to the next item (its job added or woken). */
-  async function finish(item: LaneJobData): Promise<void> {
-    const next = await opts.lanes.finish(item.lane, item.id, jobKeyPrefix);
-    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
-  }
-
-  /** Make sure the head we wait for can make progress (see "Self-healing" above). */
-  async function heal(lane: string, head: string): Promise<void> {
-    const jobId = jobIdFor(opts.kind, head);
-    const state = await opts.queue.getJobState(jobId);
-    if (state === 'unknown') {
-      await opts.queue.add(opts.kind, { id: head, lane }, { jobId });
-    } else if (state === 'completed') {
-      await finish({ id: head, lane });
-    } else if (state === 'failed') {
-      // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often).
-      const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
-      await opts.abandon(head, job?.failedReason || 'its job failed');
-      await finish({ id: head, lane });
-    }
-  }
-
-  async function park(job: Job<LaneJobData>, token: string): Promise<never> {
-    const { lane, id } = job.data;
-    const times = Math.max(0, (job.attemptsStarted ?? 1) - 1);
-    await job.moveToDelayed(Date.now() + Math.min(parkMs * 2 ** Math.min(times, 20), maxParkMs), token);
-    // Dekker-style second look: the head may have finished between our check and the move.
-    const again = await opts.lanes.position(lane, id);
-    if (again.state !== 'behind') {
-      await job.promote().catch(() => undefined);
-    } else {
-      await heal(lane, again.head).catch((err: unknown) => report(err, 'heal'));
-    }
-    throw new DelayedError();
-  }
-
-  // Every error leaving the processor is marked as ours, so the worker's 'failed' listener only
-  // cleans up after failures BullMQ decided alone (see cleanupUnhandledFailure).
-  return async function process(job: Job<LaneJobData>, token?: string): Promise<unknown> {
-    try {
-      return await processItem(job, token);
-    } catch (err) {
-      throw mark(err instanceof Error ? err : new Error(String(err)));
-    }
-  };
-
-  async function processItem(job: Job<LaneJobData>, token?: string): Promise<unknown> {
-    if (!token) throw new Error('ordered processing needs the job token (BullMQ 5 processor signature)');
-    const item: LaneJobData = { id: job.data.id, lane: job.data.lane };
-    // Fast path: an item that was the head when enqueued, or that the finisher of its predecessor
-    // saw become the head (LANE_DONE marks its job), stays the head until it is finished (items
-    // leave a lane only when done), so its FIRST run needs no lane check. Re-runs (stall, admin
-    // retry) check, because by then the item may have been finished already.
-    const firstRun = job.attemptsStarted <= 1 && job.attemptsMade === 0;
-    const pos: LanePosition = firstRun && job.data.head === true ? { state: 'head' } : await opts.lanes.position(item.lane, item.id);
-    if (pos.state === 'behind') return park(job, token);
-    // Done before (a re-run after a crash or a Redis error between freeing the lane and adding
-    // the next job, or an admin retry): make sure the lane's head is not left without a job.
-    if (pos.state === 'absent' && pos.head !== null) {
-      await heal(item.lane, pos.head).catch((err: unknown) => report(err, 'heal'));
-    }
-    const inLane = pos.state === 'head';
-    const attempts = job.opts.attempts ?? 1;
-    const ctx: ItemContext = {
-      job,
-      attempt: job.attemptsMade + 1,
-      lastAttempt: job.attemptsMade + 1 >= attempts,
-      inLane,
-    };
-
-    let outcome: ItemOutcome;
-    try {
-      outcome = await opts.handler(item, ctx);
-    } catch (err) {
-      // A bug or an unexpected failure: retry like a transient error, and give the item up on the
-      // last attempt so its lane moves on (the abandon hook records why).
-      const error = err instanceof Error ? err : new Error(String(err));
-      if (ctx.lastAttempt) {
-        await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`);
-        if (inLane) await finish(item);
-        throw mark(new UnrecoverableError(error.message));
-      }
-      throw mark(error);
-    }
-
-    switch (outcome.kind) {
-      case 'done':
-        // Awaited: if Redis fails while the lane is being freed, the job must not complete as if
-        // it had been (its successor would wait for the slow self-heal, up to maxParkMs); the
-        // error makes the job run again, and the re-run finds its message done and frees the lane.
-        if (inLane) await finish(item);
-        return outcome.result ?? null;
-      case 'fail':
-        if (inLane) await finish(item);
-        throw mark(new UnrecoverableError(outcome.error.message));
-      case 'delay':
-        await job.moveToDelayed(Date.now() + Math.max(0, outcome.ms), token);
-        throw mark(new DelayedError(outcome.reason));
-      case 'retry':
-        if (ctx.lastAttempt && inLane) await finish(item);
-        throw mark(outcome.error);
-    }
-  }
-}
-
-/** Stale-head cleanup for jobs BullMQ failed without running our processor (stall limit). */
-export async function cleanupUnhandledFailure(
-  opts: Pick<OrderedProcessorOptions, 'lanes' | 'abandon' | 'queue' | 'kind'>,
-  job: Job<LaneJobData>,
-  err: Error,
-): Promise<void> {
-  if (isHandledError(err)) return;
-  await opts.abandon(job.data.id, err.message);
-  const next = await opts.lanes.finish(job.data.lane, job.data.id, opts.queue.toKey(jobIdFor(opts.kind, '')));
-  if (next !== null) await ensureHeadJob(opts.queue, opts.kind, job.data.lane, next);
 }

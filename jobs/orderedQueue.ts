@@ -2,18 +2,12 @@
 // (`enqueue`) and the worker side (`createOrderedWorker`). The send queue and the delivery queue
 // are both built from this, so the ordering mechanism exists once.
 import { closeSettled } from './settle.js';
-import { Queue, Worker, type ConnectionOptions, type JobsOptions, type Job } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions, type JobsOptions, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BACKOFF_TYPE, backoffStrategy, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import {
-  cleanupUnhandledFailure,
-  enqueueOrdered,
-  Lanes,
-  orderedProcessor,
-  type ItemHandler,
-  type LaneJobData,
-} from './lanes.js';
+import { enqueueOrdered, Lanes, type LaneJobData } from './lanes.js';
+import { cleanupUnhandledFailure, orderedProcessor, type ItemHandler } from './orderedProcessor.js';
 
 export interface OrderedQueueOptions {
   /** ioredis connection (maxRetriesPerRequest: null). Shared; not closed by us. */
@@ -67,7 +61,7 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
     prefix: opts.prefix,
     defaultJobOptions,
   });
-  const lanes = new Lanes(opts.connection, lanesKeyPrefix(opts.prefix, opts.name));
+  const lanes = new Lanes(opts.connection, lanesKeyPrefix(opts.prefix, opts.name), queue.toKey(''));
   const direct = (id: string, lane: string) => enqueueOrdered(queue, lanes, opts.kind, { id, lane });
   // Set while a recovery pass runs: new enqueues wait for it (see whileRecovering).
   let recovering: Promise<void> | null = null;
@@ -113,14 +107,28 @@ export interface OrderedWorkerOptions {
   maxStalledCount?: number;
   parkMs?: number;
   maxParkMs?: number;
+  /** Following items of a lane one job may run in place after its own (default 0: off). */
+  drainInPlace?: number;
   logger?: Logger;
   /** Start processing at once (default false: call worker.run() or use autorun later). */
   autorun?: boolean;
 }
 
+type BackoffStrategy = (attemptsMade: number, type?: string, err?: Error, job?: MinimalJob) => number;
+
+/**
+ * The backoff of an item that made attempts in place before it got its own job (lanes.ts, "Drain
+ * in place") goes on from there: BullMQ only counts the job's own attempts.
+ */
+export function countingPriorAttempts(strategy: BackoffStrategy): BackoffStrategy {
+  return (attemptsMade, type, err, job) => strategy(attemptsMade + ((job?.data as LaneJobData | undefined)?.priorAttempts ?? 0), type, err, job);
+}
+
 export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobData> {
   const { target } = opts;
   const log = opts.logger;
+  const strategy = backoffStrategy(opts.backoff ?? DEFAULT_BACKOFF);
+  const backoff = countingPriorAttempts(strategy);
   const processor = orderedProcessor({
     queue: target.queue,
     lanes: target.lanes,
@@ -129,6 +137,9 @@ export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobD
     abandon: opts.abandon,
     parkMs: opts.parkMs,
     maxParkMs: opts.maxParkMs,
+    drainMax: opts.drainInPlace ?? 0,
+    mayDrain: () => worker.closing === undefined,
+    retryDelayMs: (attemptsMade, err) => strategy(attemptsMade, BACKOFF_TYPE, err),
     onError: (err, where) => log?.warn({ err: (err as Error).message, where, queue: target.queue.name }, 'lane upkeep failed'),
   });
   const worker = new Worker<LaneJobData>(target.queue.name, processor, {
@@ -139,7 +150,7 @@ export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobD
     lockDuration: opts.lockDurationMs ?? 30_000,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     maxStalledCount: opts.maxStalledCount ?? 3,
-    settings: { backoffStrategy: backoffStrategy(opts.backoff ?? DEFAULT_BACKOFF) },
+    settings: { backoffStrategy: backoff },
   });
   worker.on('failed', (job: Job<LaneJobData> | undefined, err: Error) => {
     if (!job) return;

@@ -72,6 +72,11 @@ export interface OutboundPipelineDeps {
     recoverOnStart?: boolean;
     /** Coalesce the Redis connection's writes per event-loop turn (default true). */
     coalesceRedisWrites?: boolean;
+    /**
+     * Messages of a conversation a send job may send after its own, in place, while they have no
+     * job yet (default 8; 0: every message runs as its own job). See "Drain in place" in lanes.ts.
+     */
+    drainInPlace?: number;
   };
 }
 
@@ -115,6 +120,9 @@ export interface OutboundPipeline {
   stop(): Promise<void>;
 }
 
+/** Messages a send job sends in place after its own (bounded: a job's run stays short). */
+export const DEFAULT_SEND_DRAIN = 8;
+
 export function rateKeyPrefix(prefix: string): string {
   return `${prefix}:rate`;
 }
@@ -141,6 +149,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
           maxStalledCount: o.maxStalledCount,
           parkMs: o.parkMs,
           maxParkMs: o.maxParkMs,
+          drainInPlace: o.drainInPlace ?? DEFAULT_SEND_DRAIN,
           logger: deps.logger,
         });
   const recover = async (): Promise<RecoveryReport> => {

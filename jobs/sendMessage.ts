@@ -28,7 +28,8 @@ import { isFinalStatus } from '../src/core/status.js';
 import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../src/core/types.js';
 import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../src/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
-import type { ItemContext, ItemOutcome, LaneJobData } from './lanes.js';
+import type { LaneJobData } from './lanes.js';
+import type { ItemContext, ItemOutcome } from './orderedProcessor.js';
 import { segmentsPerSecond, type RateLimiter } from './rateLimiter.js';
 
 export const OUTCOME_UNKNOWN_AFTER_CRASH = 'outcome unknown after crash, not resent to avoid a duplicate';

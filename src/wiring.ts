@@ -104,7 +104,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     notifier,
     mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, MMS_LINK_TTL_SECONDS)),
     logger,
-    options: tuning.outbound,
+    options: { drainInPlace: config.sendDrainInPlace, ...tuning.outbound },
   });
   const delivery = createDeliveryPipeline({
     // Start-up recovery of unposted inbound messages (Redis lost its data).

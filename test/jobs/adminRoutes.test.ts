@@ -274,4 +274,40 @@ describe('admin routes for jobs', () => {
     expect(h.fake.requests).toHaveLength(1);
     expect(h.temp.store.audit.list()).toHaveLength(0);
   });
+
+  it('a resend asked while its message fails in place (sent by the job before it, no job of its own yet) waits its turn: 409, then a real resend', async () => {
+    let open = () => {};
+    const gate = new Promise<void>((r) => (open = r));
+    // The failure notice of m1 (a chat post in production) takes a while: the resend comes then.
+    h = await createHarness({ beforeNotice: (m) => (m.status === 'failed' && m.body === 'm1' ? gate : Promise.resolve()) });
+    const base = await serve(h);
+    h.addNumber(LOCAL);
+    let m1Refused = false;
+    h.fake.setScript((r) => {
+      if (r.body === 'm0') return 'hold';
+      if (r.body !== 'm1' || m1Refused) return 'ok';
+      m1Refused = true;
+      return { status: 400, body: { code: '21211', message: "The 'To' number is not a valid phone number." } };
+    });
+    const m0 = await sendOk(h, 'm0');
+    await h.fake.waitForRequests(1);
+    const m1 = await sendOk(h, 'm1');
+    const m2 = await sendOk(h, 'm2');
+    h.fake.releaseHeld();
+    await h.waitFor(() => h!.message(m1).status === 'failed', 'm1 failed in place');
+
+    const early = await post(`${base}/admin/api/messages/${m1}/resend`);
+    expect(early.status).toBe(409);
+    expect(((await early.json()) as ErrorBody).error.reason).toBe('job_pending');
+    expect(h.message(m1).status).toBe('failed');
+
+    open();
+    await h.waitFor(() => h!.message(m2).status === 'sent', 'm2 sent');
+    await jobSettled(h, m1);
+    const again = await post(`${base}/admin/api/messages/${m1}/resend`);
+    expect(again.status).toBe(200);
+    await h.waitFor(() => h!.message(m1).status === 'sent', 'm1 resent');
+    expect(h.fake.sent.map((r) => r.body)).toEqual(['m0', 'm2', 'm1']);
+    expect(h.message(m0).status).toBe('sent');
+  });
 });

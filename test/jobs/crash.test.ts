@@ -88,3 +88,50 @@ describe('worker killed mid-send (SIGKILL) then another worker', () => {
     expect(x.temp.store.sendLedger.get(ids[2]!)).toMatchObject({ state: 'done', attempts: 2 });
   }, 40_000);
 });
+
+// The same kill while the message in flight is one its predecessor's job sends in place (no job
+// of its own, a claim on its lane that lives as long as that job's lock). Once the lock of the
+// dead worker has expired, the predecessor's job comes back (stalled) and, finding its own message
+// done, gives the message in flight its job (or recovery does); the ledger then decides as above,
+// and the message after it goes out after it.
+async function inPlaceScenario(idempotent: boolean) {
+  h = await createHarness({ worker: false, idempotent, lockDurationMs: 1_000, stalledIntervalMs: 500 });
+  h.addNumber(LOCAL);
+  h.fake.setScript((r) => (r.body === 'a2' ? 'hold' : 'ok'));
+  const ids: string[] = [];
+  for (const body of ['a1', 'a2', 'a3']) {
+    const r = await h.send(LOCAL, '+12123456781', body);
+    if (!r.ok) throw new Error('refused');
+    ids.push(r.message.id);
+  }
+  child = await startChild(h, idempotent);
+  await h.fake.waitForRequests(2, 20_000);
+  expect(h.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2']);
+  expect(await h.pipeline.queue.ordered.queue.getJobState(`send-${ids[1]!}`)).toBe('unknown');
+  expect(h.temp.store.sendLedger.get(ids[1]!)?.state).toBe('calling');
+
+  const exited = new Promise((r) => child!.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  h.fake.setScript(() => 'ok');
+
+  await h.startWorker();
+  await h.waitFor(() => h!.message(ids[2]!).status === 'sent', 'a3 sent after restart', 20_000);
+  return { x: h, ids };
+}
+
+describe('worker killed (SIGKILL) while sending a message in place, then another worker', () => {
+  it('non-idempotent provider: each message reaches the provider at most once, in order; the one in flight ends outcome unknown', async () => {
+    const { x, ids } = await inPlaceScenario(false);
+    expect(x.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2', 'a3']);
+    expect(x.message(ids[0]!).status).toBe('sent');
+    expect(x.message(ids[1]!)).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
+  }, 40_000);
+
+  it('idempotent provider: the one in flight is sent again with the same id before the next; one SMS each', async () => {
+    const { x, ids } = await inPlaceScenario(true);
+    expect(x.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2', 'a2', 'a3']);
+    expect(x.fake.sent.map((r) => r.body)).toEqual(['a1', 'a2', 'a3']);
+    expect(x.message(ids[1]!).status).toBe('sent');
+  }, 40_000);
+});

@@ -3,7 +3,7 @@
 // real pipeline, and the core's requestOutbound to enqueue. `close()` obliterates the queues,
 // deletes every key under the prefix and closes connections, servers and the store.
 import type { Message, OutboundRequest, ProvisionedNumber } from '../../../src/core/types.js';
-import type { SmsProvider, StatusNotifier } from '../../../src/core/ports.js';
+import type { SmsProvider } from '../../../src/core/ports.js';
 import { requestOutbound, type RequestOutboundResult } from '../../../src/core/usecases/requestOutbound.js';
 import type { Redis } from 'ioredis';
 import { deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
@@ -35,6 +35,12 @@ export interface HarnessOptions {
   provider?: (fake: FakeProvider) => SmsProvider & { close(): Promise<void> };
   /** Start-up recovery of the send worker (default true, as in production). */
   recoverOnStart?: boolean;
+  /** Messages a send job sends in place after its own (default: the pipeline's). */
+  drainInPlace?: number;
+  /** Retry timing (default 20 ms doubling to 200 ms). */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Called with every status notice before it is recorded in `notified` (may hold it up). */
+  beforeNotice?: (m: Message) => Promise<void>;
 }
 
 export interface Harness {
@@ -56,13 +62,6 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export const fixedNotifier = (into: Message[]): StatusNotifier => ({
-  statusChanged: (m) => {
-    into.push(m);
-    return Promise.resolve();
-  },
-});
-
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const prefix = opts.prefix ?? uniquePrefix();
   const redis = newRedis(opts.redisUrl);
@@ -79,19 +78,25 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     redis,
     prefix,
     providers: (id) => (id === PROVIDER_ID ? provider : null),
-    notifier: fixedNotifier(notified),
+    notifier: {
+      statusChanged: async (m) => {
+        await opts.beforeNotice?.(m);
+        notified.push(m);
+      },
+    },
     options: {
       rateLimits: opts.rateLimits ?? false,
       onRateDecision: (d) => decisions.push(d),
       attempts: opts.attempts ?? 8,
       concurrency: opts.concurrency ?? 8,
-      backoff: { baseMs: 20, maxMs: 200 },
+      backoff: opts.backoff ?? { baseMs: 20, maxMs: 200 },
       lockDurationMs: opts.lockDurationMs,
       stalledIntervalMs: opts.stalledIntervalMs,
       parkMs: 500,
       maxParkMs: 2_000,
       runWorker: opts.worker ?? true,
       recoverOnStart: opts.recoverOnStart,
+      drainInPlace: opts.drainInPlace,
     },
   };
   const pipeline = createOutboundPipeline(deps);

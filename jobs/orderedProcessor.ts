@@ -1,0 +1,272 @@
+// Runs the items of ordered queues (lanes.ts has the design): a BullMQ processor that keeps lane
+// order, heals lanes left without a runner, parks jobs that run while behind, and sends the
+// following items of a lane in place when the queue turns that on ("Drain in place").
+import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
+import { ensureHeadJob, jobIdFor, type LaneJobData, type LanePosition, type Lanes } from './lanes.js';
+
+/** What a handler decided for one item. */
+export type ItemOutcome =
+  /** Finished (sent, refused, or a final failure the handler recorded and reported). */
+  | { kind: 'done'; result?: unknown }
+  /** Finished with a final failure the handler recorded: the job ends failed (inspectable). */
+  | { kind: 'fail'; error: Error }
+  /** Hold back without using an attempt (rate limit, Retry-After); stays head of its lane. */
+  | { kind: 'delay'; ms: number; reason: string }
+  /** Transient failure: BullMQ retries with backoff; stays head of its lane. */
+  | { kind: 'retry'; error: Error };
+
+export interface ItemContext {
+  /** The job running the item: its own, or for an item drained in place its predecessor's. */
+  job: Job<LaneJobData>;
+  /** 1-based attempt number (holds and parks do not count). */
+  attempt: number;
+  /** True when a 'retry' outcome would exhaust the job's attempts: the handler must end it. */
+  lastAttempt: boolean;
+  /** False when the item is not in its lane (admin retry of a finished item, or a re-run). */
+  inLane: boolean;
+}
+
+export type ItemHandler = (item: LaneJobData, ctx: ItemContext) => Promise<ItemOutcome>;
+
+export interface OrderedProcessorOptions {
+  queue: Queue<LaneJobData>;
+  lanes: Lanes;
+  /** Job name and id prefix (`send` gives job ids `send-<messageId>`). */
+  kind: string;
+  handler: ItemHandler;
+  /**
+   * Called when an item is given up outside the handler's control: an unexpected error on its
+   * last attempt, or a head whose job BullMQ ended (stalled too often). Records the failure.
+   */
+  abandon: (id: string, reason: string) => Promise<void>;
+  /** First park time of a waiting successor (doubles per park), ms. */
+  parkMs?: number;
+  /** Longest park time, ms: the safety net if a wake-up was lost to a crash. */
+  maxParkMs?: number;
+  /**
+   * Most following items of its lane one job runs in place after its own (0 = off; see "Drain in
+   * place" in lanes.ts). Needs attempts >= 2 (a drained item's first attempt must be retryable).
+   */
+  drainMax?: number;
+  /** False while the worker is closing: no new item is started in place. */
+  mayDrain?: () => boolean;
+  /** Delay before retry number n of an item (the worker's backoff strategy). */
+  retryDelayMs?: (attemptsMade: number, err: Error) => number;
+  onError?: (err: unknown, where: string) => void;
+}
+
+/** Marks errors our processor threw on purpose, to tell them from BullMQ's own failures. */
+export const HANDLED = Symbol('smsb.handled');
+
+function mark<E extends Error>(err: E): E {
+  (err as E & { [HANDLED]?: boolean })[HANDLED] = true;
+  return err;
+}
+
+export function isHandledError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { [HANDLED]?: boolean })[HANDLED] === true;
+}
+
+/** Wraps an item handler into a BullMQ processor that keeps lane order. */
+export function orderedProcessor(opts: OrderedProcessorOptions) {
+  const parkMs = opts.parkMs ?? 1_000;
+  const maxParkMs = opts.maxParkMs ?? 30_000;
+  const report = opts.onError ?? (() => undefined);
+  // Every item's attempts, as the queue gives them to a job (a drained item has none of its own).
+  const attempts = opts.queue.defaultJobOptions.attempts ?? 1;
+  const drainMax = attempts >= 2 ? (opts.drainMax ?? 0) : 0;
+  const mayDrain = opts.mayDrain ?? (() => true);
+  const retryDelayMs = opts.retryDelayMs ?? (() => 1_000);
+
+  const jobKeyPrefix = opts.queue.toKey(jobIdFor(opts.kind, ''));
+
+  /** Frees the lane and hands it to the next item (its job added or woken). */
+  async function finish(item: LaneJobData): Promise<void> {
+    const next = await opts.lanes.finish(item.lane, item.id, jobKeyPrefix);
+    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
+  }
+
+  /**
+   * Frees the lane after a success and hands it on; while the next items have no job yet (a
+   * burst queued behind), runs up to `drainMax` of them in place (see "Drain in place" in lanes.ts).
+   */
+  async function finishAndDrain(job: Job<LaneJobData>, token: string, item: LaneJobData): Promise<void> {
+    let current = item;
+    for (let drained = 0; ; drained++) {
+      const by = { jobId: job.id ?? '', token: drained < drainMax && mayDrain() ? token : undefined, run: job.attemptsStarted };
+      const next = await opts.lanes.finish(current.lane, current.id, jobKeyPrefix, by);
+      if (!next) return;
+      if (!next.claimed) return ensureHeadJob(opts.queue, opts.kind, current.lane, next);
+      const nextItem: LaneJobData = { id: next.id, lane: current.lane };
+      const outcome = await runInPlace(job, nextItem);
+      if (outcome.kind !== 'done') return giveOwnJob(nextItem, outcome);
+      current = nextItem;
+    }
+  }
+
+  /**
+   * The lane hand-on after a success. If it fails (Redis), the job must not complete as if the
+   * lane had been handed on: nobody else would. It goes back to delayed (no attempt used; its
+   * message is done whatever attempt it was on) and its re-run finds its item gone and heals the
+   * lane, giving a job to whichever item is then the head.
+   */
+  async function handOn(job: Job<LaneJobData>, token: string, item: LaneJobData): Promise<void> {
+    try {
+      await finishAndDrain(job, token, item);
+    } catch (err) {
+      report(err, 'hand-on');
+      await job.moveToDelayed(Date.now() + parkMs, token);
+      throw new DelayedError('lane hand-on failed; runs again to heal it');
+    }
+  }
+
+  /** First attempt of a claimed item, inside the job that drains it. */
+  async function runInPlace(job: Job<LaneJobData>, item: LaneJobData): Promise<ItemOutcome> {
+    try {
+      return await opts.handler(item, { job, attempt: 1, lastAttempt: false, inLane: true });
+    } catch (err) {
+      // Unexpected (a bug, the store): retried in its own job like a transient failure.
+      return { kind: 'retry', error: err instanceof Error ? err : new Error(String(err)) };
+    }
+  }
+
+  /**
+   * A drained item that did not finish gets its own job, which keeps it the head of its lane:
+   * held back by `ms`, retried after the backoff with its first attempt counted, or ended failed
+   * (already recorded by the handler) so that it is inspectable like every failed item. Its claim
+   * ends when it finishes (LANE_DONE), and meanwhile only tells others what they would do anyway.
+   */
+  async function giveOwnJob(item: LaneJobData, outcome: Exclude<ItemOutcome, { kind: 'done' }>): Promise<void> {
+    const jobId = jobIdFor(opts.kind, item.id);
+    const data: LaneJobData = { ...item, head: true };
+    switch (outcome.kind) {
+      case 'delay':
+        await opts.queue.add(opts.kind, data, { jobId, delay: Math.max(0, outcome.ms) });
+        return;
+      case 'retry':
+        await opts.queue.add(opts.kind, { ...data, priorAttempts: 1 }, { jobId, delay: retryDelayMs(1, outcome.error), attempts: attempts - 1 });
+        return;
+      case 'fail':
+        await opts.queue.add(opts.kind, { ...data, failed: outcome.error.message }, { jobId });
+        return;
+    }
+  }
+
+  /** Make sure the head we wait for can make progress (lanes.ts, "jobs that run while behind"). */
+  async function heal(lane: string, head: string, self: string | undefined): Promise<void> {
+    const jobId = jobIdFor(opts.kind, head);
+    const state = await opts.queue.getJobState(jobId);
+    if (state === 'unknown') {
+      // No job: normal while another job runs it in place (its live claim); that job hands the
+      // lane on. A claim of a run that ended is dead already; one that names this job is from an
+      // earlier run of it (a run that heals holds no claim), whatever the liveness check says.
+      const claim = await opts.lanes.claim(lane);
+      if (claim?.id === head && claim.owner !== self) return;
+      await opts.queue.add(opts.kind, { id: head, lane }, { jobId });
+    } else if (state === 'completed') {
+      await finish({ id: head, lane });
+    } else if (state === 'failed') {
+      // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often).
+      const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
+      await opts.abandon(head, job?.failedReason || 'its job failed');
+      await finish({ id: head, lane });
+    }
+  }
+
+  async function park(job: Job<LaneJobData>, token: string): Promise<never> {
+    const { lane, id } = job.data;
+    const times = Math.max(0, (job.attemptsStarted ?? 1) - 1);
+    await job.moveToDelayed(Date.now() + Math.min(parkMs * 2 ** Math.min(times, 20), maxParkMs), token);
+    // Dekker-style second look: the head may have finished between our check and the move.
+    const again = await opts.lanes.position(lane, id);
+    if (again.state !== 'behind') {
+      await job.promote().catch(() => undefined);
+    } else {
+      await heal(lane, again.head, job.id).catch((err: unknown) => report(err, 'heal'));
+    }
+    throw new DelayedError();
+  }
+
+  // Every error leaving the processor is marked as ours, so the worker's 'failed' listener only
+  // cleans up after failures BullMQ decided alone (see cleanupUnhandledFailure).
+  return async function process(job: Job<LaneJobData>, token?: string): Promise<unknown> {
+    try {
+      return await processItem(job, token);
+    } catch (err) {
+      throw mark(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+
+  async function processItem(job: Job<LaneJobData>, token?: string): Promise<unknown> {
+    if (!token) throw new Error('ordered processing needs the job token (BullMQ 5 processor signature)');
+    const item: LaneJobData = { id: job.data.id, lane: job.data.lane };
+    // Fast path: an item that was the head when enqueued, or that the finisher of its predecessor
+    // saw become the head (LANE_DONE marks its job), stays the head until it is finished (items
+    // leave a lane only when done), so its FIRST run needs no lane check. Re-runs (stall, admin
+    // retry) check, because by then the item may have been finished already.
+    const firstRun = job.attemptsStarted <= 1 && job.attemptsMade === 0;
+    const pos: LanePosition = firstRun && job.data.head === true ? { state: 'head' } : await opts.lanes.position(item.lane, item.id);
+    if (pos.state === 'behind') return park(job, token);
+    // A drained item's final failure, recorded already: end the job failed and hand the lane on
+    // (on every run: a re-run after a stall must not complete it instead).
+    if (job.data.failed !== undefined) {
+      if (pos.state === 'head') await finish(item);
+      throw mark(new UnrecoverableError(job.data.failed));
+    }
+    // Done before (a re-run after a crash or a Redis error between freeing the lane and adding
+    // the next job, or an admin retry): make sure the lane's head is not left without a job.
+    if (pos.state === 'absent' && pos.head !== null) {
+      await heal(item.lane, pos.head, job.id).catch((err: unknown) => report(err, 'heal'));
+    }
+    const inLane = pos.state === 'head';
+    const ownAttempts = job.opts.attempts ?? 1;
+    const ctx: ItemContext = {
+      job,
+      attempt: job.attemptsMade + 1 + (job.data.priorAttempts ?? 0),
+      lastAttempt: job.attemptsMade + 1 >= ownAttempts,
+      inLane,
+    };
+
+    let outcome: ItemOutcome;
+    try {
+      outcome = await opts.handler(item, ctx);
+    } catch (err) {
+      // A bug or an unexpected failure: retry like a transient error, and give the item up on the
+      // last attempt so its lane moves on (the abandon hook records why).
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (ctx.lastAttempt) {
+        await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`);
+        if (inLane) await finish(item);
+        throw mark(new UnrecoverableError(error.message));
+      }
+      throw mark(error);
+    }
+
+    switch (outcome.kind) {
+      case 'done':
+        if (inLane) await handOn(job, token, item);
+        return outcome.result ?? null;
+      case 'fail':
+        if (inLane) await finish(item);
+        throw mark(new UnrecoverableError(outcome.error.message));
+      case 'delay':
+        await job.moveToDelayed(Date.now() + Math.max(0, outcome.ms), token);
+        throw mark(new DelayedError(outcome.reason));
+      case 'retry':
+        if (ctx.lastAttempt && inLane) await finish(item);
+        throw mark(outcome.error);
+    }
+  }
+}
+
+/** Stale-head cleanup for jobs BullMQ failed without running our processor (stall limit). */
+export async function cleanupUnhandledFailure(
+  opts: Pick<OrderedProcessorOptions, 'lanes' | 'abandon' | 'queue' | 'kind'>,
+  job: Job<LaneJobData>,
+  err: Error,
+): Promise<void> {
+  if (isHandledError(err)) return;
+  await opts.abandon(job.data.id, err.message);
+  const next = await opts.lanes.finish(job.data.lane, job.data.id, opts.queue.toKey(jobIdFor(opts.kind, '')));
+  if (next !== null) await ensureHeadJob(opts.queue, opts.kind, job.data.lane, next);
+}
