@@ -44,7 +44,7 @@ export const OUTCOME_UNKNOWN_CODE = OUTCOME_UNKNOWN_ERROR_CODE;
 export type PipelineStore = Store & {
   sendLedger: SendLedgerRepo;
   messages: MessageRepo &
-    Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>>;
+    Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent' | 'getForSend'>>;
 };
 
 /**
@@ -136,16 +136,25 @@ export function createSendHandler(deps: SendDeps) {
         before: SendLedgerEntry | null;
       };
 
+  /** The message, its conversation and its ledger row: one statement on the SQLite store. */
+  function readForSend(id: string): { message: Message; conversation: Conversation | null; ledger: SendLedgerEntry | null } | null {
+    if (store.messages.getForSend) return store.messages.getForSend(id);
+    const message = store.messages.get(id);
+    if (!message) return null;
+    return { message, conversation: store.conversations.get(message.conversationId), ledger: store.sendLedger.get(id) };
+  }
+
   /** The cheap reads and decisions before a send; most re-runs end here. */
   function inspect(id: string): Inspected {
-    const message = store.messages.get(id);
-    if (!message || message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
+    const found = readForSend(id);
+    if (!found || found.message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
+    const { message } = found;
     if (message.status === 'sent' || isFinalStatus(message.status)) return { kind: 'done', result: message.status };
-    const before = store.sendLedger.get(id);
+    const before = found.ledger;
     if (before?.state === 'done' && before.providerMessageId) {
       return { kind: 'recorded', provider: before.provider, providerMessageId: before.providerMessageId };
     }
-    const conversation = store.conversations.get(message.conversationId);
+    const conversation = found.conversation;
     if (!conversation) return { kind: 'fail', reason: 'its conversation no longer exists', code: 'not_found' };
     const number = store.numbers.get(conversation.number);
     const provider = deps.providers(number?.provider ?? message.provider ?? '');

@@ -64,4 +64,20 @@ describe('send path store writes', () => {
     expect(temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'done', attempts: 2, providerMessageId: 'SM5' });
     expect(temp.store.sendLedger.fail(message.id)).toMatchObject({ state: 'done' });
   });
+
+  it('getForSend reads the message, its conversation and its ledger row in one go, exactly as the three separate reads', () => {
+    const { message } = temp.store.messages.insert(outbound());
+    const separate = () => ({
+      message: temp.store.messages.get(message.id),
+      conversation: temp.store.conversations.get(conversationId),
+      ledger: temp.store.sendLedger.get(message.id),
+    });
+    expect(temp.store.messages.getForSend(message.id)).toEqual(separate());
+    expect(temp.store.messages.getForSend(message.id)?.ledger).toBeNull();
+    temp.store.sendLedger.start(message.id, 'twilio');
+    temp.store.sendLedger.finish(message.id, 'SM7');
+    expect(temp.store.messages.getForSend(message.id)).toEqual(separate());
+    expect(temp.store.messages.getForSend(message.id)?.ledger).toMatchObject({ state: 'done', providerMessageId: 'SM7', attempts: 1 });
+    expect(temp.store.messages.getForSend('no-such-message')).toBeNull();
+  });
 });

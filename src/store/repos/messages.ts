@@ -8,10 +8,11 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../core/status.js';
-import type { Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
+import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
 import { clampLimit, isUniqueViolation, type RepoContext } from '../shared.js';
 import { createAuditRepo } from './audit.js';
 import { toMedia, type MediaRow } from './media.js';
+import { toEntry, type SendLedgerEntry } from './sendLedger.js';
 
 /**
  * error_code of a send whose outcome is unknown: the provider may have accepted it (crash or no
@@ -118,6 +119,12 @@ export interface SqliteMessageRepo extends MessageRepo {
    * id belongs to another message.
    */
   markSent(id: string, sent?: { provider: string; providerMessageId: string }): Message | null;
+  /**
+   * Send worker, first read of a send: the message with its conversation and its send ledger row
+   * in ONE statement (three reads otherwise, on the hottest path of the queue). Null when there
+   * is no such message.
+   */
+  getForSend(id: string): { message: Message; conversation: Conversation | null; ledger: SendLedgerEntry | null } | null;
   /** Outbound messages still 'queued' or 'sending', oldest first (queue recovery). */
   listPendingOutbound(opts?: { since?: string; limit?: number }): Message[];
   /**
@@ -183,6 +190,21 @@ function containsPattern(text: string): string {
 const DEFAULT_LIST_LIMIT = 100;
 
 /** Select-list item: 1 when the message has media rows, 0 when not (see MessageRow.has_media). */
+/** A message row with its conversation and send ledger columns (getForSend; null when absent). */
+interface SendRow extends MessageRow {
+  conv_id: string | null;
+  conv_number: string | null;
+  conv_contact: string | null;
+  conv_created_at: string | null;
+  ledger_message_id: string | null;
+  ledger_attempts: number | null;
+  ledger_state: string | null;
+  ledger_provider: string | null;
+  ledger_provider_message_id: string | null;
+  ledger_started_at: string | null;
+  ledger_finished_at: string | null;
+}
+
 const HAS_MEDIA = 'EXISTS (SELECT 1 FROM media WHERE media.message_id = messages.id) AS has_media';
 
 /** A position in a conversation's (created_at, rowid) order, plus the run's rowid bound. */
@@ -228,6 +250,17 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   // `has_media` (an index probe inside the same statement) spares the separate media query for
   // the many messages without files: the send path reads and updates each message twice.
   const byId = db.prepare<[string], MessageRow>(`SELECT *, ${HAS_MEDIA} FROM messages WHERE id = ?`);
+  // Column names of the joined rows are prefixed (conv_, ledger_): the tables share some.
+  const forSend = db.prepare<[string], SendRow>(`
+    SELECT messages.*, ${HAS_MEDIA},
+      c.id AS conv_id, c.number AS conv_number, c.contact AS conv_contact, c.created_at AS conv_created_at,
+      l.message_id AS ledger_message_id, l.attempts AS ledger_attempts, l.state AS ledger_state,
+      l.provider AS ledger_provider, l.provider_message_id AS ledger_provider_message_id,
+      l.started_at AS ledger_started_at, l.finished_at AS ledger_finished_at
+    FROM messages
+    LEFT JOIN conversations c ON c.id = messages.conversation_id
+    LEFT JOIN send_ledger l ON l.message_id = messages.id
+    WHERE messages.id = ?`);
   const byProviderId = db.prepare<[string, string], MessageRow>(
     'SELECT * FROM messages WHERE provider = ? AND provider_message_id = ?',
   );
@@ -560,6 +593,28 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
     advanceStatus: (id, status, opts = {}) => advanceStatus.immediate(id, status, opts),
     markSending: (id) => toSending.run({ id, now: now() }).changes === 1,
     markSent,
+    getForSend(id) {
+      const row = forSend.get(id);
+      const message = one(row);
+      if (!row || !message) return null;
+      return {
+        message,
+        conversation:
+          row.conv_id === null ? null : { id: row.conv_id, number: row.conv_number as string, contact: row.conv_contact as string, createdAt: row.conv_created_at as string },
+        ledger:
+          row.ledger_message_id === null
+            ? null
+            : toEntry({
+                message_id: row.ledger_message_id,
+                attempts: row.ledger_attempts as number,
+                state: row.ledger_state as SendLedgerEntry['state'],
+                provider: row.ledger_provider as string,
+                provider_message_id: row.ledger_provider_message_id,
+                started_at: row.ledger_started_at as string,
+                finished_at: row.ledger_finished_at,
+              }),
+      };
+    },
     setProviderMessageId(id, provider, providerMessageId) {
       try {
         setProviderId.run({ id, provider, providerMessageId, now: now() });

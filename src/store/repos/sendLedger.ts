@@ -38,7 +38,7 @@ export interface SendLedgerRepo {
   get(messageId: string): SendLedgerEntry | null;
 }
 
-interface LedgerRow {
+export interface LedgerRow {
   message_id: string;
   attempts: number;
   state: SendLedgerState;
@@ -48,7 +48,7 @@ interface LedgerRow {
   finished_at: string | null;
 }
 
-function toEntry(r: LedgerRow): SendLedgerEntry {
+export function toEntry(r: LedgerRow): SendLedgerEntry {
   return {
     messageId: r.message_id,
     attempts: r.attempts,
