@@ -18,11 +18,15 @@
 // Knobs: BENCH_N, BENCH_NUMBERS, BENCH_CONVERSATIONS (per number), BENCH_CONCURRENCY (both
 // queues, default 64), BENCH_RATE, BENCH_PACED_SECONDS, BENCH_GROUP_COMMIT (1 disables group
 // commit), BENCH_ONLY=pipeline|paced (one part, e.g. with BENCH_PROFILE=<file.cpuprofile>),
-// BENCH_PROVIDER=inproc (provider answered in-process without HTTP, for a cost breakdown).
+// BENCH_PROVIDER=inproc (provider answered in-process without HTTP, for a cost breakdown),
+// BENCH_DRAIN (messages a send job sends in place after its own, default 8; 0: one job each).
+// With drain in place the pipeline runs fewer BullMQ jobs than messages (about one per
+// conversation here) while the bare queue runs one per message: that is the point of it, and
+// msgs/s is what both sides are measured on.
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createOutboundPipeline } from '../jobs/pipeline.js';
+import { createOutboundPipeline, DEFAULT_SEND_DRAIN } from '../jobs/pipeline.js';
 import { openStore, type SqliteStore } from '../src/store/index.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
@@ -251,7 +255,13 @@ async function runPipeline(
     // recoverOnStart off: the messages are seeded (status queued) before start, and start-up
     // recovery would enqueue them all itself before the clock starts, so the run would time
     // no-op enqueues (and the paced run would see sends before their enqueue).
-    options: { rateLimits: false, concurrency: o.concurrency, groupCommitMax: env('BENCH_GROUP_COMMIT', 64), recoverOnStart: false },
+    options: {
+      rateLimits: false,
+      concurrency: o.concurrency,
+      groupCommitMax: env('BENCH_GROUP_COMMIT', 64),
+      recoverOnStart: false,
+      drainInPlace: env('BENCH_DRAIN', DEFAULT_SEND_DRAIN),
+    },
   });
   const t0 = new Map<string, number>();
   const sent = new Set(items.map(([id]) => id));

@@ -14,7 +14,7 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import type { AuditRepo } from '../src/core/ports.js';
 import type { Job, JobState, Queue } from 'bullmq';
 import type { RequeueRefusalCode, RequeueResult, SqliteMessageRepo } from '../src/store/index.js';
-import { jobIdFor } from './lanes.js';
+import { attemptsMadeOf, jobIdFor } from './lanes.js';
 import { SEND_KIND, type BullOutboundQueue } from './outboundQueue.js';
 
 /** Audit actor of resends asked through this API. */
@@ -70,7 +70,7 @@ export interface FailedJobView {
 }
 
 function view(queue: Queue, job: Job): FailedJobView {
-  const data = (job.data ?? {}) as { id?: unknown; lane?: unknown; priorAttempts?: unknown };
+  const data = (job.data ?? {}) as { id?: unknown; lane?: unknown };
   return {
     id: job.id ?? '',
     queue: queue.name,
@@ -79,7 +79,7 @@ function view(queue: Queue, job: Job): FailedJobView {
     conversationId: typeof data.lane === 'string' ? data.lane : null,
     failedReason: job.failedReason ?? '',
     // Attempts made in place by the job before it (lanes.ts, "Drain in place") count too.
-    attemptsMade: job.attemptsMade + (typeof data.priorAttempts === 'number' ? data.priorAttempts : 0),
+    attemptsMade: attemptsMadeOf(job),
     createdAt: job.timestamp ? new Date(job.timestamp).toISOString() : null,
     failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
   };
@@ -125,16 +125,13 @@ async function resendMessage(
   res: Response,
 ): Promise<void> {
   const jobId = jobIdFor(SEND_KIND, messageId);
-  // Run in place by the job of the message before it (lanes.ts, "Drain in place"): not settled.
-  // Checked BEFORE its job is read: such a message gets its job (if it needs one) before the
-  // claim ends, so a message found unclaimed here has its job by the time it is read below.
-  const lane = r.messages.get(messageId)?.conversationId;
-  if (lane !== undefined && (await r.queue.ordered.lanes.claim(lane))?.id === messageId) {
+  const standing = await r.queue.ordered.standing(messageId, r.messages.get(messageId)?.conversationId);
+  // Being sent in place by the job of the message before it (lanes.ts): not settled.
+  if (standing.inPlace) {
     sendError(res, 409, 'conflict', `Message ${messageId} is still being processed (sent by the job of the message before it); try again shortly.`, 'job_pending');
     return;
   }
-  const job = await r.queue.ordered.queue.getJob(jobId);
-  const state = job ? await job.getState() : null;
+  const { job, state } = standing;
   // Its job may still run (a retry, a hold, the last moments of a failing attempt): not settled.
   if (state !== null && PENDING_STATES.has(state)) {
     sendError(res, 409, 'conflict', `Message ${messageId} is still being processed (job ${jobId} is ${state}); try again shortly.`, 'job_pending');

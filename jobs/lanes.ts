@@ -81,9 +81,12 @@ export interface LaneJobData {
 // <run> (a worker reuses its tokens, so a later run of the same job can hold the same token). So a
 // claim lasts exactly as long as the run that took it: no guessed TTL that a slow provider call
 // or a stalled event loop could outlast, and a dead or finished owner frees its item at once.
-// ARGV[3] of every script below that reads claims is the queue's key prefix (BullMQ's job hash is
+// Every script below that reads claims gets the queue's key prefix (BullMQ's job hash is
 // '<queue key prefix><job id>', its lock '<queue key prefix><job id>:lock').
 const LIVE_CLAIM = `
+local function holdsRun(queueKey, job, token, run)
+  return redis.call('GET', queueKey .. job .. ':lock') == token and redis.call('HGET', queueKey .. job, 'ats') == run
+end
 local function liveClaim(claimKey, queueKey)
   local c = redis.call('GET', claimKey)
   if not c then return nil end
@@ -92,8 +95,7 @@ local function liveClaim(claimKey, queueKey)
   local d = b and string.find(c, '|', b + 1, true)
   if not d then return nil end
   local owner, token, run = string.sub(c, a + 1, b - 1), string.sub(c, b + 1, d - 1), string.sub(c, d + 1)
-  if redis.call('GET', queueKey .. owner .. ':lock') ~= token then return nil end
-  if redis.call('HGET', queueKey .. owner, 'ats') ~= run then return nil end
+  if not holdsRun(queueKey, owner, token, run) then return nil end
   return string.sub(c, 1, a - 1), owner, token, run
 end
 `;
@@ -168,8 +170,7 @@ if not raw then
     if owner == ARGV[4] and token == ARGV[5] and run == ARGV[6] then return {nxt, 0, 1} end
     return {nxt, 0, 2}
   end
-  if removed == 1 and ARGV[5] ~= '' and redis.call('GET', ARGV[3] .. ARGV[4] .. ':lock') == ARGV[5]
-    and redis.call('HGET', ARGV[3] .. ARGV[4], 'ats') == ARGV[6] then
+  if removed == 1 and ARGV[5] ~= '' and holdsRun(ARGV[3], ARGV[4], ARGV[5], ARGV[6]) then
     redis.call('SET', KEYS[2], nxt .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6], 'PX', ARGV[7])
     return {nxt, 0, 1}
   end
@@ -285,6 +286,15 @@ export class Lanes {
     const [id, owner] = await this.claimed([this.claimKey(lane)], [this.queueKey]);
     return id === '' ? null : { id, owner };
   }
+}
+
+/**
+ * Attempts a job's item has made: the job's own plus those made in place in the job before it
+ * (LaneJobData.priorAttempts). BullMQ counts only the former.
+ */
+export function attemptsMadeOf(job: { attemptsMade: number; data?: unknown }): number {
+  const prior = (job.data as Partial<LaneJobData> | undefined)?.priorAttempts;
+  return job.attemptsMade + (typeof prior === 'number' ? prior : 0);
 }
 
 export function jobIdFor(kind: string, id: string): string {

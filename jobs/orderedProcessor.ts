@@ -2,7 +2,7 @@
 // order, heals lanes left without a runner, parks jobs that run while behind, and sends the
 // following items of a lane in place when the queue turns that on ("Drain in place").
 import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
-import { ensureHeadJob, jobIdFor, type LaneJobData, type LanePosition, type Lanes } from './lanes.js';
+import { attemptsMadeOf, ensureHeadJob, jobIdFor, type LaneJobData, type LanePosition, type Lanes } from './lanes.js';
 
 /** What a handler decided for one item. */
 export type ItemOutcome =
@@ -16,8 +16,6 @@ export type ItemOutcome =
   | { kind: 'retry'; error: Error };
 
 export interface ItemContext {
-  /** The job running the item: its own, or for an item drained in place its predecessor's. */
-  job: Job<LaneJobData>;
   /** 1-based attempt number (holds and parks do not count). */
   attempt: number;
   /** True when a 'retry' outcome would exhaust the job's attempts: the handler must end it. */
@@ -123,7 +121,7 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   /** First attempt of a claimed item, inside the job that drains it. */
   async function runInPlace(job: Job<LaneJobData>, item: LaneJobData): Promise<ItemOutcome> {
     try {
-      return await opts.handler(item, { job, attempt: 1, lastAttempt: false, inLane: true });
+      return await opts.handler(item, { attempt: 1, lastAttempt: false, inLane: true });
     } catch (err) {
       // Unexpected (a bug, the store): retried in its own job like a transient failure.
       return { kind: 'retry', error: err instanceof Error ? err : new Error(String(err)) };
@@ -153,15 +151,13 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   }
 
   /** Make sure the head we wait for can make progress (lanes.ts, "jobs that run while behind"). */
-  async function heal(lane: string, head: string, self: string | undefined): Promise<void> {
+  async function heal(lane: string, head: string): Promise<void> {
     const jobId = jobIdFor(opts.kind, head);
     const state = await opts.queue.getJobState(jobId);
     if (state === 'unknown') {
-      // No job: normal while another job runs it in place (its live claim); that job hands the
-      // lane on. A claim of a run that ended is dead already; one that names this job is from an
-      // earlier run of it (a run that heals holds no claim), whatever the liveness check says.
-      const claim = await opts.lanes.claim(lane);
-      if (claim?.id === head && claim.owner !== self) return;
+      // No job: normal while another run holds it in place (a live claim); that run hands the
+      // lane on. A claim of a run that ended (this job's earlier run included) is dead already.
+      if ((await opts.lanes.claim(lane))?.id === head) return;
       await opts.queue.add(opts.kind, { id: head, lane }, { jobId });
     } else if (state === 'completed') {
       await finish({ id: head, lane });
@@ -182,7 +178,7 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     if (again.state !== 'behind') {
       await job.promote().catch(() => undefined);
     } else {
-      await heal(lane, again.head, job.id).catch((err: unknown) => report(err, 'heal'));
+      await heal(lane, again.head).catch((err: unknown) => report(err, 'heal'));
     }
     throw new DelayedError();
   }
@@ -207,22 +203,21 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     const firstRun = job.attemptsStarted <= 1 && job.attemptsMade === 0;
     const pos: LanePosition = firstRun && job.data.head === true ? { state: 'head' } : await opts.lanes.position(item.lane, item.id);
     if (pos.state === 'behind') return park(job, token);
+    // Done before (a re-run after a crash or a Redis error between freeing the lane and adding
+    // the next job, or an admin retry): make sure the lane's head is not left without a job.
+    if (pos.state === 'absent' && pos.head !== null) {
+      await heal(item.lane, pos.head).catch((err: unknown) => report(err, 'heal'));
+    }
     // A drained item's final failure, recorded already: end the job failed and hand the lane on
     // (on every run: a re-run after a stall must not complete it instead).
     if (job.data.failed !== undefined) {
       if (pos.state === 'head') await finish(item);
       throw mark(new UnrecoverableError(job.data.failed));
     }
-    // Done before (a re-run after a crash or a Redis error between freeing the lane and adding
-    // the next job, or an admin retry): make sure the lane's head is not left without a job.
-    if (pos.state === 'absent' && pos.head !== null) {
-      await heal(item.lane, pos.head, job.id).catch((err: unknown) => report(err, 'heal'));
-    }
     const inLane = pos.state === 'head';
     const ownAttempts = job.opts.attempts ?? 1;
     const ctx: ItemContext = {
-      job,
-      attempt: job.attemptsMade + 1 + (job.data.priorAttempts ?? 0),
+      attempt: attemptsMadeOf(job) + 1,
       lastAttempt: job.attemptsMade + 1 >= ownAttempts,
       inLane,
     };

@@ -2,11 +2,11 @@
 // (`enqueue`) and the worker side (`createOrderedWorker`). The send queue and the delivery queue
 // are both built from this, so the ordering mechanism exists once.
 import { closeSettled } from './settle.js';
-import { Queue, Worker, type ConnectionOptions, type JobsOptions, type Job, type MinimalJob } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions, type JobsOptions, type Job, type JobState, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BACKOFF_TYPE, backoffStrategy, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { enqueueOrdered, Lanes, type LaneJobData } from './lanes.js';
+import { attemptsMadeOf, enqueueOrdered, jobIdFor, Lanes, type LaneJobData } from './lanes.js';
 import { cleanupUnhandledFailure, orderedProcessor, type ItemHandler } from './orderedProcessor.js';
 
 export interface OrderedQueueOptions {
@@ -35,8 +35,17 @@ export interface OrderedQueue {
    * lets new messages through rather than holding them (and their webhooks) indefinitely.
    */
   whileRecovering<T>(fn: (direct: (id: string, lane: string) => Promise<void>) => Promise<T>, holdMs?: number): Promise<T>;
+  /**
+   * Where an item stands: run in place by the job before it, or its own job and that job's state
+   * (no job: null). For callers that must not act on an item still in progress (admin resend).
+   */
+  standing(id: string, lane: string | undefined): Promise<ItemStanding>;
   close(): Promise<void>;
 }
+
+export type ItemStanding =
+  | { inPlace: true }
+  | { inPlace: false; job: Job<LaneJobData> | null; state: JobState | 'unknown' | null };
 
 export const DEFAULT_ATTEMPTS = 8;
 
@@ -87,6 +96,13 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
         if (recovering === done) recovering = null;
       }
     },
+    async standing(id, lane) {
+      // The claim is read BEFORE the job: an item run in place gets its own job (when it needs
+      // one) before its claim ends, so an item found unclaimed here has its job by the read below.
+      if (lane !== undefined && (await lanes.claim(lane))?.id === id) return { inPlace: true };
+      const job = (await queue.getJob(jobIdFor(opts.kind, id))) ?? null;
+      return { inPlace: false, job, state: job ? await job.getState() : null };
+    },
     close: () => closeSettled(queue),
   };
 }
@@ -121,7 +137,7 @@ type BackoffStrategy = (attemptsMade: number, type?: string, err?: Error, job?: 
  * in place") goes on from there: BullMQ only counts the job's own attempts.
  */
 export function countingPriorAttempts(strategy: BackoffStrategy): BackoffStrategy {
-  return (attemptsMade, type, err, job) => strategy(attemptsMade + ((job?.data as LaneJobData | undefined)?.priorAttempts ?? 0), type, err, job);
+  return (attemptsMade, type, err, job) => strategy(job ? attemptsMadeOf({ attemptsMade, data: job.data }) : attemptsMade, type, err, job);
 }
 
 export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobData> {

@@ -1,6 +1,8 @@
 // The OutboundQueue port on BullMQ (issue 4): `enqueueSend` puts the message in its
-// conversation's lane and adds job `send-<messageId>` to the `send` queue under QUEUE_PREFIX.
-// Both steps are idempotent, so a retried chat event or a duplicate enqueue sends nothing twice.
+// conversation's lane; the head of a lane gets job `send-<messageId>` in the `send` queue under
+// QUEUE_PREFIX, and messages behind it get theirs when they become the head, or are sent in place
+// by the job before them (lanes.ts). Every step is idempotent, so a retried chat event or a
+// duplicate enqueue sends nothing twice.
 import type { Redis } from 'ioredis';
 import type { OutboundQueue } from '../src/core/ports.js';
 import { createOrderedQueue, type OrderedQueue } from './orderedQueue.js';

@@ -38,13 +38,15 @@ export const OUTCOME_UNKNOWN_NO_ANSWER =
 export const OUTCOME_UNKNOWN_CODE = OUTCOME_UNKNOWN_ERROR_CODE;
 
 /**
- * The store the pipeline needs: the core's Store, the send ledger, and (optional, present on the
- * SQLite store) the resend generation and the recovery queries of the message repo.
+ * The store the pipeline needs: the core's Store, the send ledger, the joined first read of a
+ * send, and (optional, present on the SQLite store) the resend generation and the recovery
+ * queries of the message repo.
  */
 export type PipelineStore = Store & {
   sendLedger: SendLedgerRepo;
   messages: MessageRepo &
-    Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent' | 'getForSend'>>;
+    Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>> &
+    Pick<SqliteMessageRepo, 'getForSend'>;
 };
 
 /**
@@ -136,17 +138,10 @@ export function createSendHandler(deps: SendDeps) {
         before: SendLedgerEntry | null;
       };
 
-  /** The message, its conversation and its ledger row: one statement on the SQLite store. */
-  function readForSend(id: string): { message: Message; conversation: Conversation | null; ledger: SendLedgerEntry | null } | null {
-    if (store.messages.getForSend) return store.messages.getForSend(id);
-    const message = store.messages.get(id);
-    if (!message) return null;
-    return { message, conversation: store.conversations.get(message.conversationId), ledger: store.sendLedger.get(id) };
-  }
-
   /** The cheap reads and decisions before a send; most re-runs end here. */
   function inspect(id: string): Inspected {
-    const found = readForSend(id);
+    // The message, its conversation and its ledger row in one statement.
+    const found = store.messages.getForSend(id);
     if (!found || found.message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
     const { message } = found;
     if (message.status === 'sent' || isFinalStatus(message.status)) return { kind: 'done', result: message.status };

@@ -104,7 +104,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     notifier,
     mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, MMS_LINK_TTL_SECONDS)),
     logger,
-    options: { drainInPlace: config.sendDrainInPlace, ...tuning.outbound },
+    options: { ...tuning.outbound, drainInPlace: tuning.outbound?.drainInPlace ?? config.sendDrainInPlace },
   });
   const delivery = createDeliveryPipeline({
     // Start-up recovery of unposted inbound messages (Redis lost its data).

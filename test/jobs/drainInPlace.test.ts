@@ -65,6 +65,20 @@ async function releaseAndExpectOnceInOrder(x: Harness, ids: string[], bodies: st
   expect(x.fake.requests.map((r) => r.body)).toEqual(bodies);
 }
 
+/**
+ * A lane left as a crash or a Redis error can leave it, built by hand with no worker running:
+ * the messages are accepted, and the first one's job is gone (the lane's head has no job).
+ */
+async function headWithoutJob(bodies: string[]) {
+  const x = await createHarness({ worker: false, recoverOnStart: false });
+  h = x;
+  x.addNumber(LOCAL);
+  const ids = await accept(x, bodies);
+  const { queue, lanes } = x.pipeline.queue.ordered;
+  await queue.remove(jobIdFor(SEND_KIND, ids[0]!));
+  return { x, ids, lane: x.message(ids[0]!).conversationId, queue, lanes };
+}
+
 const jobState = (x: Harness, id: string) => x.pipeline.queue.ordered.queue.getJobState(jobIdFor(SEND_KIND, id));
 const requestsFor = (x: Harness, body: string) => x.fake.requests.filter((r) => r.body === body).length;
 
@@ -134,10 +148,10 @@ describe('a burst of one conversation is sent in place by the job before it', ()
 
 describe('a claim lives exactly as long as the run that holds it', () => {
   it('a message in place longer than the lock duration gets no second run from new messages, duplicates or recovery meanwhile', async () => {
-    // Lock 1 s, renewed by BullMQ while the job runs: m1 is held at the provider for 2.5 s.
-    const { x, ids, lane } = await burstBehindHeldHead({ lockDurationMs: 1_000, stalledIntervalMs: 500 }, ['m0', 'm1', 'm2']);
+    // Lock 2 s, renewed by BullMQ while the job runs: m1 is held at the provider for 3.5 s.
+    const { x, ids, lane } = await burstBehindHeldHead({ lockDurationMs: 2_000, stalledIntervalMs: 1_000 }, ['m0', 'm1', 'm2']);
     await holdFirstInPlace(x);
-    await pause(1_500);
+    await pause(2_500);
     const [m3] = await accept(x, ['m3']);
     await x.pipeline.queue.enqueueSend(ids[1]!, lane);
     await x.pipeline.recover();
@@ -259,11 +273,7 @@ describe('shutdown while sending in place', () => {
 
 describe('a head that nobody runs', () => {
   it('(no job, no claim: its drainer died and no re-run took over) is healed by the next message of its conversation', async () => {
-    const x = await createHarness({ worker: false, recoverOnStart: false });
-    h = x;
-    x.addNumber(LOCAL);
-    const [stuck] = await accept(x, ['x1']);
-    await x.pipeline.queue.ordered.queue.remove(jobIdFor(SEND_KIND, stuck!));
+    const { x, ids: [stuck] } = await headWithoutJob(['x1']);
     await x.startWorker();
     const [next] = await accept(x, ['x2']);
     await x.waitFor(() => x.message(next!).status === 'sent', 'x2 sent', 10_000);
@@ -272,23 +282,35 @@ describe('a head that nobody runs', () => {
   });
 });
 
-describe('a claim whose owner no longer runs', () => {
-  it('is dead at once (its lock is gone): the re-run of its job gives the item a job, nothing waits for an expiry', async () => {
-    const x = await createHarness({ worker: false, recoverOnStart: false });
-    h = x;
-    x.addNumber(LOCAL);
-    const [claimed] = await accept(x, ['c1']);
-    const lane = x.message(claimed!).conversationId;
-    const { queue, lanes } = x.pipeline.queue.ordered;
-    await queue.remove(jobIdFor(SEND_KIND, claimed!));
-    // The state a drainer leaves when it dies while c1 is in its hands: c1 is the head, has no
-    // job, and the lane's claim names the drainer's job and the token of its lock, which expired
-    // with it; BullMQ runs the drainer's job again (stalled), with a new token.
-    const drainer = '0190a0a0-0000-7000-8000-000000000001';
-    await x.redis.set(lanes.claimKey(lane), `${claimed!}|${jobIdFor(SEND_KIND, drainer)}|w1:1|1`, 'PX', 60_000);
-    await queue.add(SEND_KIND, { id: drainer, lane }, { jobId: jobIdFor(SEND_KIND, drainer) });
+describe('a claim whose run has ended', () => {
+  it('is dead even when a later run of its job holds the same lock token: the next message heals the lane at once', async () => {
+    const { x, ids: [claimed], lane, queue, lanes } = await headWithoutJob(['c1']);
+    // c1 is the head with no job, claimed by run 1 of the drainer's job; that run ended and the
+    // same worker slot runs the job again (run 2) with the same token, as BullMQ workers do.
+    const drainer = jobIdFor(SEND_KIND, '0190a0a0-0000-7000-8000-000000000001');
+    await x.redis.set(lanes.claimKey(lane), `${claimed!}|${drainer}|w1:1|1`, 'PX', 60_000);
+    await x.redis.hset(queue.toKey(drainer), { ats: '2' });
+    await x.redis.set(`${queue.toKey(drainer)}:lock`, 'w1:1', 'PX', 60_000);
+    expect(await lanes.claim(lane)).toBeNull();
+
     await x.startWorker();
-    await x.waitFor(() => x.message(claimed!).status === 'sent', 'c1 sent', 5_000);
-    expect(x.fake.sent.map((r) => r.body)).toEqual(['c1']);
+    const [next] = await accept(x, ['c2']);
+    await x.waitFor(() => x.message(next!).status === 'sent', 'c2 sent', 10_000);
+    expect(x.fake.sent.map((r) => r.body)).toEqual(['c1', 'c2']);
+  });
+});
+
+describe('the failed job of a message that failed in place', () => {
+  it('run again after its lane was handed on half-way (Redis failed before the next job was added), still ends failed and heals the lane', async () => {
+    const { x, ids: [failed, next], lane, queue, lanes } = await headWithoutJob(['f1', 'y1']);
+    // The first run of f1's failed job removed f1 from the lane, then could not add y1's job.
+    await x.redis.lrem(lanes.key(lane), 1, failed!);
+    await queue.add(SEND_KIND, { id: failed!, lane, failed: '21211: not a valid phone number' }, { jobId: jobIdFor(SEND_KIND, failed!) });
+    await x.startWorker();
+    await x.waitFor(() => x.message(next!).status === 'sent', 'y1 sent', 10_000);
+    await waitUntil(async () => (await jobState(x, failed!)) === 'failed', 'f1 job failed');
+    const job = await queue.getJob(jobIdFor(SEND_KIND, failed!));
+    expect(job?.failedReason).toBe('21211: not a valid phone number');
+    expect(x.fake.sent.map((r) => r.body)).toEqual(['y1']);
   });
 });

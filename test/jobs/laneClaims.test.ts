@@ -75,7 +75,7 @@ describe('claims of messages run in place', () => {
     const a = await running('a', 'w1:1', 1);
     await lanes.finish(LANE, 'a', jobKeyPrefix(), a);
     const b = await running('b', 'w2:1', 1);
-    expect(await lanes.finish(LANE, 'a', jobKeyPrefix(), { ...b })).toEqual({ id: 'x', hasJob: false, claimed: false, held: true });
+    expect(await lanes.finish(LANE, 'a', jobKeyPrefix(), b)).toEqual({ id: 'x', hasJob: false, claimed: false, held: true });
     expect(await lanes.finish(LANE, 'a', jobKeyPrefix())).toEqual({ id: 'x', hasJob: false, claimed: false, held: true });
     expect(await lanes.claim(LANE)).toEqual({ id: 'x', owner: 'send-a' });
   });

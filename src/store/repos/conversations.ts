@@ -7,14 +7,14 @@ import type { ConversationRepo } from '../../core/ports.js';
 import type { Conversation } from '../../core/types.js';
 import type { RepoContext } from '../shared.js';
 
-interface ConversationRow {
+export interface ConversationRow {
   id: string;
   number: string;
   contact: string;
   created_at: string;
 }
 
-function toConversation(r: ConversationRow): Conversation {
+export function toConversation(r: ConversationRow): Conversation {
   return { id: r.id, number: r.number, contact: r.contact, createdAt: r.created_at };
 }
 

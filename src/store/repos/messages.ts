@@ -12,6 +12,7 @@ import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEn
 import { clampLimit, isUniqueViolation, type RepoContext } from '../shared.js';
 import { createAuditRepo } from './audit.js';
 import { toMedia, type MediaRow } from './media.js';
+import { toConversation } from './conversations.js';
 import { toEntry, type SendLedgerEntry } from './sendLedger.js';
 
 /**
@@ -190,6 +191,8 @@ function containsPattern(text: string): string {
 const DEFAULT_LIST_LIMIT = 100;
 
 /** Select-list item: 1 when the message has media rows, 0 when not (see MessageRow.has_media). */
+const HAS_MEDIA = 'EXISTS (SELECT 1 FROM media WHERE media.message_id = messages.id) AS has_media';
+
 /** A message row with its conversation and send ledger columns (getForSend; null when absent). */
 interface SendRow extends MessageRow {
   conv_id: string | null;
@@ -204,8 +207,6 @@ interface SendRow extends MessageRow {
   ledger_started_at: string | null;
   ledger_finished_at: string | null;
 }
-
-const HAS_MEDIA = 'EXISTS (SELECT 1 FROM media WHERE media.message_id = messages.id) AS has_media';
 
 /** A position in a conversation's (created_at, rowid) order, plus the run's rowid bound. */
 interface PagePosition {
@@ -600,7 +601,9 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
       return {
         message,
         conversation:
-          row.conv_id === null ? null : { id: row.conv_id, number: row.conv_number as string, contact: row.conv_contact as string, createdAt: row.conv_created_at as string },
+          row.conv_id === null
+            ? null
+            : toConversation({ id: row.conv_id, number: row.conv_number as string, contact: row.conv_contact as string, created_at: row.conv_created_at as string }),
         ledger:
           row.ledger_message_id === null
             ? null
