@@ -14,6 +14,8 @@ const listQuery = z
   .object({
     number: z.string().trim().min(1, 'must not be empty').optional(),
     contact: z.string().trim().min(1, 'must not be empty').optional(),
+    limit: z.unknown().optional(),
+    cursor: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
   })
   .passthrough();
 
@@ -49,11 +51,19 @@ export function conversationsRouter(ctx: AppContext): Router {
     threads: store.threads.listForConversation(c.id).map((t) => ({ platform: t.platform, channel: t.channel, threadId: t.threadId, createdAt: t.createdAt })),
   });
 
+  // `limit` (default 200, max 1000) at a time, oldest first (the body stays a bare array, as it
+  // always was); when more exist, a `Link: <...?cursor=...>; rel="next"` header names the next page.
   router.get('/', (req, res) => {
     const q = parseWith(listQuery, req.query);
     const number = q.number ? phoneField(q.number, 'number') : undefined;
     const contact = q.contact ? contactKey(q.contact) : undefined;
-    res.json(store.conversations.list({ number, contact }).map(view));
+    const limit = limitParam(q.limit, 200);
+    const page = store.conversations.page({ number, contact }, { limit, cursor: q.cursor });
+    if (page.next !== null) {
+      const params = new URLSearchParams({ ...(number ? { number } : {}), ...(contact ? { contact } : {}), cursor: page.next, limit: String(limit) });
+      res.set('Link', `<${req.baseUrl}?${params.toString()}>; rel="next"`);
+    }
+    res.json(page.conversations.map(view));
   });
 
   router.get('/:id', (req, res) => {

@@ -11,7 +11,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { createAuditRepo } from './repos/audit.js';
 import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
-import { createConversationRepo } from './repos/conversations.js';
+import { createConversationRepo, type SqliteConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
 import { createMessageRepo, type SqliteMessageRepo } from './repos/messages.js';
@@ -59,6 +59,8 @@ export interface OpenStoreOptions {
 export interface SqliteStore extends Store {
   /** The core's MessageRepo plus requeue (admin resend) and the recovery queries. */
   messages: SqliteMessageRepo;
+  /** The core's ConversationRepo plus paging for the admin API. */
+  conversations: SqliteConversationRepo;
   sendLedger: SendLedgerRepo;
   chatChannels: ChatChannelRepo;
   /** Raw chat events stored before the platform is answered (replayed after a crash). */

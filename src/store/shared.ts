@@ -1,5 +1,6 @@
 // Small helpers every repository uses.
 import type Database from 'better-sqlite3';
+import { InvalidInputError } from '../core/errors.js';
 import type { Clock } from '../core/ports.js';
 
 export type Db = Database.Database;
@@ -43,4 +44,32 @@ export function toJson(value: unknown): string | null {
 export function clampLimit(limit: number | undefined, fallback: number, max = 1000): number {
   if (limit === undefined || !Number.isFinite(limit)) return fallback;
   return Math.max(1, Math.min(max, Math.floor(limit)));
+}
+
+/** A position in a (created_at, rowid) order, plus the paging run's rowid bound. */
+export interface PagePosition {
+  at: string;
+  row: number;
+  /** Highest rowid that existed when the paging run began: later inserts are not part of it. */
+  top: number;
+}
+
+// Opaque to callers (base64url of JSON) so its shape can change; validated on the way back in.
+export function encodeCursor(p: PagePosition): string {
+  return Buffer.from(JSON.stringify([p.at, p.row, p.top]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PagePosition {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' &&
+      Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2])
+    ) {
+      return { at: v[0], row: v[1] as number, top: v[2] as number };
+    }
+  } catch {
+    // fall through: any malformed cursor is the same input error
+  }
+  throw new InvalidInputError('cursor: not a cursor this bridge handed out', 'cursor');
 }

@@ -46,6 +46,32 @@ describe('admin API: conversations and history', () => {
     ]);
   });
 
+  it('lists at most `limit` conversations, oldest first, and a Link rel="next" pages through all of them once (filter kept, later ones not mixed in)', async () => {
+    const { store } = bridge.ctx;
+    for (let i = 0; i < 7; i++) store.conversations.getOrCreate(OURS, `+1646555${String(1000 + i)}`);
+    store.conversations.getOrCreate('+14155550000', '+16465559999'); // another number: filtered out
+    const seen: string[] = [];
+    let url: string | null = `/admin/api/conversations?number=${encodeURIComponent(OURS)}&limit=3`;
+    let pages = 0;
+    while (url !== null && pages < 10) {
+      const res = await bridge.call('GET', url);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Array<{ contact: string }>;
+      expect(body.length).toBeLessThanOrEqual(3);
+      seen.push(...body.map((c) => c.contact));
+      pages++;
+      if (pages === 1) store.conversations.getOrCreate(OURS, '+16465558888'); // created mid-run
+      const link = res.headers.get('link');
+      url = link === null ? null : (/^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? null);
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `+1646555${String(1000 + i)}`));
+    const defaultPage = await json<unknown[]>(bridge.call('GET', '/admin/api/conversations'));
+    expect(defaultPage.body).toHaveLength(9); // default limit 200
+    expect(await json(bridge.call('GET', '/admin/api/conversations?limit=0'))).toMatchObject({ status: 422, body: { error: { field: 'limit' } } });
+    expect(await json(bridge.call('GET', '/admin/api/conversations?cursor=nonsense'))).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
+  });
+
   it('an unparsable number filter is a 400', async () => {
     expect(await json(bridge.call('GET', '/admin/api/conversations?number=xyz!'))).toMatchObject({ status: 400, body: { error: { field: 'number' } } });
   });

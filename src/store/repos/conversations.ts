@@ -5,7 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import type { ConversationRepo } from '../../core/ports.js';
 import type { Conversation } from '../../core/types.js';
-import type { RepoContext } from '../shared.js';
+import { clampLimit, decodeCursor, encodeCursor, type PagePosition, type RepoContext } from '../shared.js';
+
+/** One page of the conversation list, oldest first; `next` is null on the last page. */
+export interface ConversationPage {
+  conversations: Conversation[];
+  next: string | null;
+}
+
+/** The conversation repository of the SQLite store: the core's port plus paging for the admin API. */
+export interface SqliteConversationRepo extends ConversationRepo {
+  /**
+   * Conversations matching the filter, oldest first, `limit` (1-1000, default 200) at a time by
+   * keyset on (created_at, rowid): none skipped or repeated at a page edge, and a paging run only
+   * sees the conversations that existed when its first page was read.
+   */
+  page(filter: { number?: string; contact?: string }, opts?: { limit?: number; cursor?: string }): ConversationPage;
+}
 
 export interface ConversationRow {
   id: string;
@@ -18,7 +34,7 @@ export function toConversation(r: ConversationRow): Conversation {
   return { id: r.id, number: r.number, contact: r.contact, createdAt: r.created_at };
 }
 
-export function createConversationRepo({ db, now }: RepoContext): ConversationRepo {
+export function createConversationRepo({ db, now }: RepoContext): SqliteConversationRepo {
   const insertReturning = db.prepare<[string, string, string, string], ConversationRow>(
     'INSERT INTO conversations (id, number, contact, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *',
   );
@@ -31,7 +47,38 @@ export function createConversationRepo({ db, now }: RepoContext): ConversationRe
     WHERE (@number IS NULL OR number = @number) AND (@contact IS NULL OR contact = @contact)
     ORDER BY created_at, rowid`);
 
+  const topRow = db.prepare<[], { top: number | null }>('SELECT MAX(rowid) AS top FROM conversations');
+  const pageRows = db.prepare<
+    { number: string | null; contact: string | null; at: string | null; row: number; top: number; limit: number },
+    ConversationRow & { rid: number }
+  >(`
+    SELECT rowid AS rid, * FROM conversations
+    WHERE (@number IS NULL OR number = @number) AND (@contact IS NULL OR contact = @contact)
+      AND rowid <= @top
+      AND (@at IS NULL OR created_at > @at OR (created_at = @at AND rowid > @row))
+    ORDER BY created_at, rowid
+    LIMIT @limit`);
+
   return {
+    page(filter, opts = {}) {
+      const limit = clampLimit(opts.limit, 200);
+      const pos: PagePosition = opts.cursor !== undefined ? decodeCursor(opts.cursor) : { at: '', row: 0, top: topRow.get()?.top ?? 0 };
+      const rows = pageRows.all({
+        number: filter.number ?? null,
+        contact: filter.contact ?? null,
+        at: opts.cursor !== undefined ? pos.at : null,
+        row: pos.row,
+        top: pos.top,
+        limit: limit + 1,
+      });
+      const more = rows.length > limit;
+      const shown = more ? rows.slice(0, limit) : rows;
+      const edge = shown[shown.length - 1];
+      return {
+        conversations: shown.map(toConversation),
+        next: more && edge ? encodeCursor({ at: edge.created_at, row: edge.rid, top: pos.top }) : null,
+      };
+    },
     getOrCreate(number, contact) {
       const found = byPair.get(number, contact);
       if (found) return { conversation: toConversation(found), created: false };

@@ -9,7 +9,7 @@ import { ConflictError, InvalidInputError } from '../../core/errors.js';
 import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../core/status.js';
 import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
-import { clampLimit, isUniqueViolation, type RepoContext } from '../shared.js';
+import { clampLimit, decodeCursor, encodeCursor, isUniqueViolation, type PagePosition, type RepoContext } from '../shared.js';
 import { createAuditRepo } from './audit.js';
 import { toMedia, type MediaRow } from './media.js';
 import { toConversation } from './conversations.js';
@@ -206,34 +206,6 @@ interface SendRow extends MessageRow {
   ledger_provider_message_id: string | null;
   ledger_started_at: string | null;
   ledger_finished_at: string | null;
-}
-
-/** A position in a conversation's (created_at, rowid) order, plus the run's rowid bound. */
-interface PagePosition {
-  at: string;
-  row: number;
-  /** Highest rowid that existed when the paging run began: later inserts are not part of it. */
-  top: number;
-}
-
-// Opaque to callers (base64url of JSON) so its shape can change; validated on the way back in.
-function encodeCursor(p: PagePosition): string {
-  return Buffer.from(JSON.stringify([p.at, p.row, p.top]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): PagePosition {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (
-      Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' &&
-      Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2])
-    ) {
-      return { at: v[0], row: v[1] as number, top: v[2] as number };
-    }
-  } catch {
-    // fall through: any malformed cursor is the same input error
-  }
-  throw new InvalidInputError('cursor: not a cursor this bridge handed out', 'cursor');
 }
 
 export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
