@@ -75,6 +75,10 @@ const PAGE = `<!doctype html>
 <h2>Policy</h2>
 <pre id="policy"></pre>
 
+<h2>Failed jobs</h2>
+<p class="muted">Texts that could not be sent and chat posts that gave up. Resend sends a text again after the messages before it in its conversation (the rules are checked again); a text that may have reached the contact already asks first.</p>
+<table><thead><tr><th>Failed</th><th>Queue</th><th>Message</th><th>Why</th><th>Attempts</th><th></th></tr></thead><tbody id="failed-jobs"></tbody></table>
+
 <h2>Unrouted messages</h2>
 <p class="muted">Inbound messages no chat shows: their number is not mapped, or every mapped channel refused them.</p>
 <table><thead><tr><th>When</th><th>Bridge number</th><th>From</th><th>Body</th><th>Status</th><th>Why</th></tr></thead><tbody id="unrouted"></tbody></table>
@@ -106,7 +110,10 @@ const SCRIPT = String.raw`'use strict';
     const data = await res.json().catch(() => null);
     if (!res.ok) {
       const msg = data && data.error ? data.error.message : res.status + ' ' + res.statusText;
-      throw new Error(res.status === 401 ? 'Unauthorized: check the token.' : msg);
+      const err = new Error(res.status === 401 ? 'Unauthorized: check the token.' : msg);
+      // The refusal's code (e.g. outcome_unknown), for callers that can offer a way on.
+      err.reason = data && data.error ? data.error.reason : undefined;
+      throw err;
     }
     return data;
   }
@@ -273,11 +280,46 @@ const SCRIPT = String.raw`'use strict';
     }, 'Nothing unrouted.');
   }
 
+  async function resend(messageId) {
+    const path = '/messages/' + encodeURIComponent(messageId) + '/resend';
+    let done;
+    try {
+      done = await api('POST', path, {});
+    } catch (err) {
+      if (err.reason !== 'outcome_unknown') throw err;
+      if (!confirm(err.message + ' Send it again anyway? The contact may get it twice.')) return;
+      done = await api('POST', path, { force: true });
+    }
+    say('Resent ' + messageId + (done && done.warning ? ' (' + done.warning + ')' : '') + '.');
+    await loadFailedJobs();
+  }
+
+  async function loadFailedJobs() {
+    const list = await api('GET', '/jobs/failed');
+    fill('failed-jobs', list.jobs, (tr, j) => {
+      cell(tr, j.failedAt || '');
+      cell(tr, j.queue);
+      cell(tr, j.messageId || '');
+      cell(tr, j.failedReason);
+      cell(tr, String(j.attemptsMade));
+      if (j.queue === 'send' && j.messageId) {
+        button(tr, 'Resend', () => guarded(() => resend(j.messageId)));
+      } else {
+        button(tr, 'Retry', () => guarded(async () => {
+          await api('POST', '/jobs/' + encodeURIComponent(j.id) + '/retry', {});
+          say('Retrying ' + j.id + '.');
+          await loadFailedJobs();
+        }));
+      }
+    }, 'No failed jobs.');
+  }
+
   async function loadAll() {
     await loadNumbers();
     await loadMappings();
     await loadConversations('');
     await loadPolicy();
+    await loadFailedJobs();
     await loadUnrouted();
     say('Loaded.');
   }

@@ -4,7 +4,10 @@
 import { resolveObjectURL } from 'node:buffer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Window } from 'happy-dom';
+import { createOutboundQueue } from '../../jobs/outboundQueue.js';
 import { recordInbound } from '../../src/core/index.js';
+import { REQUEUE_AUDIT_ACTION } from '../../src/store/index.js';
+import { newRedis } from '../support/redis.js';
 import { ADMIN_TOKEN, startTestBridge, type TestBridge } from '../http/helpers.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -79,6 +82,34 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(csv.split('\r\n')[0]).toContain('createdAt');
     expect(csv).toContain('Where is my order?');
     expect(csv).toContain('I want a refund <b>now</b>');
+  });
+
+  it('lists failed sends with the reason and resends one (audited) with the Resend button', async () => {
+    bridge = await startTestBridge();
+    const { store, config } = bridge.ctx;
+    // A number whose provider is not configured on this bridge: its texts fail for good.
+    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const { conversation } = store.conversations.getOrCreate(OUR, CONTACT);
+    const { message } = store.messages.insert({
+      conversationId: conversation.id, direction: 'outbound', body: 'Your order shipped', status: 'queued', encoding: 'GSM-7', segments: 1,
+      author: { platform: 'slack', userId: 'U1', name: 'Ann' }, platformMessageId: 'slack:C1:9.9',
+    });
+    const redis = newRedis(config.redisUrl);
+    const queue = createOutboundQueue({ connection: redis, prefix: config.queuePrefix });
+    await queue.enqueueSend(message.id, conversation.id);
+    await queue.close();
+    await redis.quit();
+    await waitUntil(() => store.messages.get(message.id)?.status === 'failed', 'the send failed');
+
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'failed-jobs').includes(message.id), 'the failed send listed');
+    expect(text(w, 'failed-jobs')).toContain('no SMS provider is configured');
+    const resend = [...w.document.getElementById('failed-jobs')!.querySelectorAll('button')].find((b) => b.textContent === 'Resend');
+    (resend as unknown as { click(): void }).click();
+    await waitUntil(() => text(w, 'status') === `Resent ${message.id}.`, 'the resend answered');
+    expect(store.audit.list().map((a) => a.action)).toContain(REQUEUE_AUDIT_ACTION);
   });
 
   it('a wrong token is refused with the reason and nothing is shown', async () => {
