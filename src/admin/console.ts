@@ -73,7 +73,25 @@ const PAGE = `<!doctype html>
 <table><thead><tr><th>When</th><th>Number</th><th>Contact</th><th>Direction</th><th>Body</th><th>Status</th><th></th></tr></thead><tbody id="history"></tbody></table>
 
 <h2>Policy</h2>
-<pre id="policy"></pre>
+<form id="edit-policy">
+  <p class="muted">The bridge-wide rules, as JSON. Change what you need and save: the bridge checks every field and says which one it refuses.</p>
+  <textarea name="policy" id="policy" rows="16" cols="80" spellcheck="false"></textarea>
+  <div><button type="submit">Save policy</button></div>
+</form>
+
+<h2>People</h2>
+<form id="set-user">
+  <select name="platform"><option>slack</option><option>teams</option></select>
+  <input name="userId" placeholder="user id (Slack U..., Teams object id)" required>
+  <select name="smsEnabled"><option value="">SMS: unchanged</option><option value="true">may text</option><option value="false">may not text</option></select>
+  <select name="admin"><option value="">admin: unchanged</option><option value="true">admin</option><option value="false">not admin</option></select>
+  <button type="submit">Set</button>
+</form>
+<table><thead><tr><th>Platform</th><th>User</th><th>May text</th><th>Admin</th><th>Changed</th></tr></thead><tbody id="users"></tbody></table>
+
+<h2>Audit log</h2>
+<p class="muted">Every change made through the admin API or this console, newest first.</p>
+<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>Target</th><th>Before</th><th>After</th></tr></thead><tbody id="audit"></tbody></table>
 
 <h2>Failed jobs</h2>
 <p class="muted">Texts that could not be sent and chat posts that gave up. Resend sends a text again after the messages before it in its conversation (the rules are checked again); a text that may have reached the contact already asks first.</p>
@@ -265,7 +283,31 @@ const SCRIPT = String.raw`'use strict';
   }
 
   async function loadPolicy() {
-    $('policy').textContent = JSON.stringify(await api('GET', '/policy'), null, 2);
+    $('policy').value = JSON.stringify(await api('GET', '/policy'), null, 2);
+  }
+
+  async function loadUsers() {
+    const users = await api('GET', '/users');
+    fill('users', users, (tr, u) => {
+      cell(tr, u.platform);
+      cell(tr, u.userId);
+      cell(tr, u.smsEnabled ? 'yes' : 'no');
+      cell(tr, u.admin ? 'yes' : 'no');
+      cell(tr, u.updatedAt);
+    }, 'Nobody has a policy of their own: the defaults apply to everyone.');
+  }
+
+  async function loadAudit() {
+    const entries = await api('GET', '/audit?limit=50');
+    const brief = (v) => (v === null || v === undefined ? '' : JSON.stringify(v)).slice(0, 200);
+    fill('audit', entries, (tr, a) => {
+      cell(tr, a.at);
+      cell(tr, a.actor);
+      cell(tr, a.action);
+      cell(tr, a.target);
+      cell(tr, brief(a.before));
+      cell(tr, brief(a.after));
+    }, 'No changes recorded yet.');
   }
 
   async function loadUnrouted() {
@@ -290,8 +332,9 @@ const SCRIPT = String.raw`'use strict';
       if (!confirm(err.message + ' Send it again anyway? The contact may get it twice.')) return;
       done = await api('POST', path, { force: true });
     }
-    say('Resent ' + messageId + (done && done.warning ? ' (' + done.warning + ')' : '') + '.');
     await loadFailedJobs();
+    await loadAudit();
+    say('Resent ' + messageId + (done && done.warning ? ' (' + done.warning + ')' : '') + '.');
   }
 
   async function loadFailedJobs() {
@@ -307,8 +350,9 @@ const SCRIPT = String.raw`'use strict';
       } else {
         button(tr, 'Retry', () => guarded(async () => {
           await api('POST', '/jobs/' + encodeURIComponent(j.id) + '/retry', {});
-          say('Retrying ' + j.id + '.');
           await loadFailedJobs();
+          await loadAudit();
+          say('Retrying ' + j.id + '.');
         }));
       }
     }, 'No failed jobs.');
@@ -319,7 +363,9 @@ const SCRIPT = String.raw`'use strict';
     await loadMappings();
     await loadConversations('');
     await loadPolicy();
+    await loadUsers();
     await loadFailedJobs();
+    await loadAudit();
     await loadUnrouted();
     say('Loaded.');
   }
@@ -358,6 +404,36 @@ const SCRIPT = String.raw`'use strict';
       say('Mapped ' + m.number + ' to ' + m.platform + ' ' + m.channel);
       e.target.reset();
       await loadMappings();
+    });
+  });
+  $('edit-policy').addEventListener('submit', (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      let policy;
+      try {
+        policy = JSON.parse($('policy').value);
+      } catch (err) {
+        throw new Error('The policy is not valid JSON: ' + err.message);
+      }
+      await api('PUT', '/policy', policy);
+      await loadPolicy();
+      await loadAudit();
+      say('Policy saved.');
+    });
+  });
+  $('set-user').addEventListener('submit', (e) => {
+    e.preventDefault();
+    guarded(async () => {
+      const f = formJson(e.target);
+      const patch = {};
+      if (f.smsEnabled) patch.smsEnabled = f.smsEnabled === 'true';
+      if (f.admin) patch.admin = f.admin === 'true';
+      const path = '/users/' + encodeURIComponent(f.platform) + '/' + encodeURIComponent(f.userId);
+      const u = await api('PUT', path, patch);
+      e.target.reset();
+      await loadUsers();
+      await loadAudit();
+      say('Set ' + u.platform + ' ' + u.userId + ': ' + (u.smsEnabled ? 'may text' : 'may not text') + (u.admin ? ', admin' : '') + '.');
     });
   });
   $('find-conversations').addEventListener('submit', (e) => {

@@ -112,6 +112,38 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(store.audit.list().map((a) => a.action)).toContain(REQUEUE_AUDIT_ACTION);
   });
 
+  it('edits the policy as JSON (bad JSON and refused values say why and change nothing), sets a person\'s policy, and shows both in the audit log', async () => {
+    bridge = await startTestBridge();
+    const { store } = bridge.ctx;
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    const area = w.document.getElementById('policy') as unknown as { value: string };
+    const shown = JSON.parse(area.value) as { maxSegments: number };
+    expect(shown.maxSegments).toBe(store.policy.get().maxSegments);
+
+    area.value = '{ not json';
+    (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
+    await waitUntil(() => text(w, 'status').startsWith('The policy is not valid JSON'), 'the JSON refusal');
+    area.value = JSON.stringify({ ...shown, maxSegments: 0 });
+    (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
+    await waitUntil(() => text(w, 'status').includes('maxSegments'), 'the refusal naming the field');
+    expect(store.policy.get().maxSegments).toBe(shown.maxSegments);
+
+    area.value = JSON.stringify({ ...shown, maxSegments: 3 });
+    (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
+    await waitUntil(() => text(w, 'status') === 'Policy saved.', 'the policy saved');
+    expect(store.policy.get().maxSegments).toBe(3);
+
+    submit(w, 'set-user', { platform: 'slack', userId: 'U0NOTEXT', smsEnabled: 'false' });
+    await waitUntil(() => text(w, 'status') === 'Set slack U0NOTEXT: may not text.', 'the person set');
+    expect(store.users.get('slack', 'U0NOTEXT')?.smsEnabled).toBe(false);
+    expect(text(w, 'users')).toContain('U0NOTEXT');
+    expect(text(w, 'audit')).toContain('user.update');
+    expect(text(w, 'audit')).toContain('policy.update');
+  });
+
   it('a wrong token is refused with the reason and nothing is shown', async () => {
     bridge = await startTestBridge();
     window = await openConsole(bridge);
