@@ -60,6 +60,7 @@ const PAGE = `<!doctype html>
   <button type="submit">Search</button>
 </form>
 <table><thead><tr><th>Number</th><th>Contact</th><th>Threads</th><th>Since</th><th></th></tr></thead><tbody id="conversations"></tbody></table>
+<p><button type="button" id="conversations-more" hidden>More conversations</button></p>
 <div id="messages"></div>
 
 <h2>History</h2>
@@ -74,7 +75,7 @@ const PAGE = `<!doctype html>
 
 <h2>Policy</h2>
 <form id="edit-policy">
-  <p class="muted">The bridge-wide rules, as JSON. Change what you need and save: the bridge checks every field and says which one it refuses.</p>
+  <p class="muted">The bridge-wide rules, as JSON. Change what you need and save: the bridge checks every field and says which one it refuses. A field left out keeps its value; to remove the fallback channel, set "fallback": null.</p>
   <textarea name="policy" id="policy" rows="16" cols="80" spellcheck="false"></textarea>
   <div><button type="submit">Save policy</button></div>
 </form>
@@ -119,12 +120,24 @@ const SCRIPT = String.raw`'use strict';
   }
 
   async function api(method, path, body) {
+    return (await call(method, path, body)).data;
+  }
+
+  // GET of a paged list: its items and the path of the next page (the Link rel="next" header,
+  // relative to /admin/api), or null on the last page.
+  async function apiPage(path) {
+    const { data, res } = await call('GET', path);
+    const link = /^<\/admin\/api([^>]+)>; rel="next"$/.exec(res.headers.get('link') || '');
+    return { items: data, next: link ? link[1] : null };
+  }
+
+  async function call(method, path, body) {
     const res = await fetch('/admin/api' + path, {
       method,
       headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}),
       body: body ? JSON.stringify(body) : undefined,
     });
-    if (res.status === 204) return null;
+    if (res.status === 204) return { data: null, res };
     const data = await res.json().catch(() => null);
     if (!res.ok) {
       const msg = data && data.error ? data.error.message : res.status + ' ' + res.statusText;
@@ -133,7 +146,7 @@ const SCRIPT = String.raw`'use strict';
       err.reason = data && data.error ? data.error.reason : undefined;
       throw err;
     }
-    return data;
+    return { data, res };
   }
 
   function cell(row, text, cls) {
@@ -211,15 +224,33 @@ const SCRIPT = String.raw`'use strict';
     }, 'No mappings yet.');
   }
 
+  function conversationRow(tr, c) {
+    cell(tr, c.number);
+    cell(tr, c.contact);
+    cell(tr, c.threads.map((t) => t.platform + ' ' + t.channel).join(', '));
+    cell(tr, c.createdAt);
+    button(tr, 'Messages', () => guarded(() => loadMessages(c)));
+  }
+
+  // The list comes a page at a time (oldest first); "More conversations" appends the next page.
   async function loadConversations(query) {
-    const conversations = await api('GET', '/conversations' + (query ? '?' + query : ''));
-    fill('conversations', conversations, (tr, c) => {
-      cell(tr, c.number);
-      cell(tr, c.contact);
-      cell(tr, c.threads.map((t) => t.platform + ' ' + t.channel).join(', '));
-      cell(tr, c.createdAt);
-      button(tr, 'Messages', () => guarded(() => loadMessages(c)));
-    }, 'No conversations.');
+    const page = await apiPage('/conversations' + (query ? '?' + query : ''));
+    fill('conversations', page.items, conversationRow, 'No conversations.');
+    offerMore(page.next);
+  }
+
+  function offerMore(next) {
+    const more = $('conversations-more');
+    more.hidden = next === null;
+    more.onclick = next === null ? null : () => guarded(async () => {
+      const page = await apiPage(next);
+      for (const c of page.items) {
+        const tr = document.createElement('tr');
+        conversationRow(tr, c);
+        $('conversations').appendChild(tr);
+      }
+      offerMore(page.next);
+    });
   }
 
   // The export needs the token in a header, so it is fetched and handed to the browser as a file.
@@ -329,12 +360,16 @@ const SCRIPT = String.raw`'use strict';
       done = await api('POST', path, {});
     } catch (err) {
       if (err.reason !== 'outcome_unknown') throw err;
-      if (!confirm(err.message + ' Send it again anyway? The contact may get it twice.')) return;
+      if (!confirm('The last try of this text may have reached the contact (its outcome is unknown). Send it again anyway? The contact may get it twice.')) {
+        say('Resend cancelled: nothing was sent.');
+        return;
+      }
       done = await api('POST', path, { force: true });
     }
     await loadFailedJobs();
     await loadAudit();
-    say('Resent ' + messageId + (done && done.warning ? ' (' + done.warning + ')' : '') + '.');
+    const extra = done && (done.warning || done.note);
+    say('Resent ' + messageId + (extra ? ' (' + extra + ')' : '') + '.');
   }
 
   async function loadFailedJobs() {

@@ -24,14 +24,14 @@ afterEach(async () => {
 });
 
 /** Opens /admin as a browser would: the page's markup, then its script (/admin/console.js). */
-async function openConsole(b: TestBridge): Promise<Window> {
+async function openConsole(b: TestBridge, confirm: (question: string) => boolean = () => true): Promise<Window> {
   const w = new Window({ url: `${b.url}/admin`, settings: { navigation: { disableMainFrameNavigation: true } } });
   const html = await (await fetch(`${b.url}/admin`)).text();
   const script = await (await fetch(`${b.url}/admin/console.js`)).text();
   w.document.write(html.replace('<script src="/admin/console.js"></script>', ''));
   // The script runs with the page's globals (this DOM, its fetch bound to the page's origin).
   const run = new Function('document', 'sessionStorage', 'fetch', 'FormData', 'URL', 'confirm', script);
-  run(w.document, w.sessionStorage, w.fetch.bind(w), w.FormData, w.URL, () => true);
+  run(w.document, w.sessionStorage, w.fetch.bind(w), w.FormData, w.URL, confirm);
   return w;
 }
 
@@ -84,32 +84,85 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(csv).toContain('I want a refund <b>now</b>');
   });
 
-  it('lists failed sends with the reason and resends one (audited) with the Resend button', async () => {
-    bridge = await startTestBridge();
-    const { store, config } = bridge.ctx;
-    // A number whose provider is not configured on this bridge: its texts fail for good.
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  /** A text through the bridge's real send queue to a number whose provider is not configured: it fails for good. */
+  async function failedSend(b: TestBridge, body: string, opts: { outcomeUnknown?: boolean } = {}): Promise<string> {
+    const { store, config } = b.ctx;
+    if (!store.numbers.get(OUR)) store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     const { conversation } = store.conversations.getOrCreate(OUR, CONTACT);
     const { message } = store.messages.insert({
-      conversationId: conversation.id, direction: 'outbound', body: 'Your order shipped', status: 'queued', encoding: 'GSM-7', segments: 1,
-      author: { platform: 'slack', userId: 'U1', name: 'Ann' }, platformMessageId: 'slack:C1:9.9',
+      conversationId: conversation.id, direction: 'outbound', body, status: 'queued', encoding: 'GSM-7', segments: 1,
+      author: { platform: 'slack', userId: 'U1', name: 'Ann' }, platformMessageId: `slack:C1:${body}`,
     });
+    // A provider call that was under way when a worker died: the outcome is unknown.
+    if (opts.outcomeUnknown) store.sendLedger.start(message.id, 'twilio');
     const redis = newRedis(config.redisUrl);
     const queue = createOutboundQueue({ connection: redis, prefix: config.queuePrefix });
     await queue.enqueueSend(message.id, conversation.id);
     await queue.close();
     await redis.quit();
     await waitUntil(() => store.messages.get(message.id)?.status === 'failed', 'the send failed');
+    return message.id;
+  }
 
+  const clickIn = (w: Window, tableId: string, label: string) => {
+    const b = [...w.document.getElementById(tableId)!.querySelectorAll('button')].find((x) => x.textContent === label);
+    (b as unknown as { click(): void }).click();
+  };
+
+  it('lists failed sends with the reason and resends one (audited) with the Resend button', async () => {
+    bridge = await startTestBridge();
+    const id = await failedSend(bridge, 'Your order shipped');
     window = await openConsole(bridge);
     const w = window;
     submit(w, 'login', { token: ADMIN_TOKEN });
-    await waitUntil(() => text(w, 'failed-jobs').includes(message.id), 'the failed send listed');
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    expect(text(w, 'failed-jobs')).toContain(id);
     expect(text(w, 'failed-jobs')).toContain('no SMS provider is configured');
-    const resend = [...w.document.getElementById('failed-jobs')!.querySelectorAll('button')].find((b) => b.textContent === 'Resend');
-    (resend as unknown as { click(): void }).click();
-    await waitUntil(() => text(w, 'status') === `Resent ${message.id}.`, 'the resend answered');
-    expect(store.audit.list().map((a) => a.action)).toContain(REQUEUE_AUDIT_ACTION);
+    clickIn(w, 'failed-jobs', 'Resend');
+    await waitUntil(() => text(w, 'status') === `Resent ${id}.`, 'the resend answered');
+    expect(bridge.ctx.store.audit.list().map((a) => a.action)).toContain(REQUEUE_AUDIT_ACTION);
+  });
+
+  it('a text whose last try may have reached the contact is resent only after the admin says yes (then forced, with the warning)', async () => {
+    bridge = await startTestBridge();
+    const id = await failedSend(bridge, 'Maybe sent', { outcomeUnknown: true });
+    expect(bridge.ctx.store.sendLedger.get(id)?.state).toBe('calling');
+    const answers = [false, true];
+    const asked: string[] = [];
+    window = await openConsole(bridge, (q) => {
+      asked.push(q);
+      return answers.shift() ?? false;
+    });
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+
+    clickIn(w, 'failed-jobs', 'Resend');
+    await waitUntil(() => text(w, 'status') === 'Resend cancelled: nothing was sent.', 'the cancel');
+    expect(bridge.ctx.store.messages.get(id)?.status).toBe('failed');
+    expect(asked[0]).toMatch(/may have reached the contact/);
+
+    clickIn(w, 'failed-jobs', 'Resend');
+    await waitUntil(() => text(w, 'status').startsWith(`Resent ${id} (`), 'the forced resend');
+    expect(text(w, 'status')).toMatch(/may deliver the message twice/);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('shows conversations a page at a time, and More appends the next page', async () => {
+    bridge = await startTestBridge();
+    const { store } = bridge.ctx;
+    for (let i = 0; i < 205; i++) store.conversations.getOrCreate(OUR, `+1212555${String(1000 + i)}`);
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    expect(rows(w, 'conversations')).toHaveLength(200);
+    const more = w.document.getElementById('conversations-more') as unknown as { hidden: boolean; click(): void };
+    expect(more.hidden).toBe(false);
+    more.click();
+    await waitUntil(() => rows(w, 'conversations').length === 205, 'the next page appended');
+    expect(more.hidden).toBe(true);
+    expect(text(w, 'conversations')).toContain('+12125551204');
   });
 
   it('edits the policy as JSON (bad JSON and refused values say why and change nothing), sets a person\'s policy, and shows both in the audit log', async () => {

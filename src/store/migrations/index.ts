@@ -2,6 +2,7 @@
 // an applied migration is never edited (the database records which versions it has).
 import * as m001 from './001_initial.js';
 import * as m002 from './002_chat_inbox.js';
+import * as m003 from './003_conversations_by_time.js';
 
 export interface Migration {
   version: number;
@@ -9,6 +10,6 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
 
 export const LATEST_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
