@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.js';
 import { LATEST_VERSION, openStore, SchemaTooNewError } from '../../src/store/index.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
@@ -36,7 +37,8 @@ describe('opening the store', () => {
     expect(rows).toHaveLength(LATEST_VERSION);
     expect(rows[0]).toMatchObject({ version: 1, name: 'initial' });
     expect(temp.store.schemaVersion()).toBe(LATEST_VERSION);
-    expect(lines).toEqual(['store: applied migration 001_initial', 'store: applied migration 002_chat_inbox']);
+    expect(lines).toEqual(MIGRATIONS.map((m) => `store: applied migration ${String(m.version).padStart(3, '0')}_${m.name}`));
+    expect(lines[0]).toBe('store: applied migration 001_initial');
   });
 
   it('re-opening an up-to-date database applies nothing and keeps one record per migration', () => {
@@ -79,7 +81,7 @@ describe('opening the store', () => {
   it('a migration that fails leaves the database unchanged (one transaction per migration)', () => {
     const t = (temp = createTempStore());
     t.store.close();
-    // Schemas 001 and 002 are applied; the code now carries a 003 that fails halfway through.
+    // Every known schema is applied; the code now carries one more that fails halfway through.
     const conn = new Database(t.path);
     const before = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
     try {
@@ -87,16 +89,15 @@ describe('opening the store', () => {
         migrate(
           conn,
           [
-            { version: 1, name: 'initial', sql: '' },
-            { version: 2, name: 'chat_inbox', sql: '' },
-            { version: 3, name: 'broken', sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' },
+            ...MIGRATIONS.map((m) => ({ ...m, sql: '' })),
+            { version: LATEST_VERSION + 1, name: 'broken', sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' },
           ],
           { file: t.path, now: () => new Date().toISOString() },
         ),
       ).toThrow(/no_such_table/);
       const after = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
       expect(after.n).toBe(before.n);
-      expect(conn.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(conn.prepare('SELECT version FROM schema_migrations').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
     } finally {
       conn.close();
     }
