@@ -5,7 +5,8 @@
 // reply inside a thread the bridge created (threads table) is bridged; everything else is ignored
 // silently. An @mention of the bot is stripped; `//` notes stay internal; the platform message id
 // "teams:<conversation id>:<activity id>" makes a redelivered activity a no-op (the core is
-// idempotent on it, and we skip file downloads and notices for one we already have).
+// idempotent on it, and we skip file downloads and notices for one we already have or are still
+// handling).
 
 import { PlatformError } from '../../../src/core/errors.js';
 import { handleChatReply, isInternalNote } from '../../../src/chat/handleReply.js';
@@ -72,8 +73,35 @@ async function safely(deps: ReplyDeps, what: string, fn: () => Promise<unknown>,
   }
 }
 
+/**
+ * Replies being handled right now, per bot (its deps), by platform message id. Teams redelivers an
+ * activity it got no answer for in time, and a reply with files can take longer than that (the
+ * downloads): the redelivery then waits for the first handling and answers as a duplicate, instead
+ * of downloading the files again and posting a second "not attached" notice. Should the first
+ * handling fail, the redelivery does the work itself.
+ */
+const handling = new WeakMap<ReplyDeps, Map<string, Promise<ReplyOutcome>>>();
+
 export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Promise<ReplyOutcome> {
   if (isFromBot(a) || !a.id) return 'ignored';
+  let inFlight = handling.get(deps);
+  if (!inFlight) handling.set(deps, (inFlight = new Map()));
+  const key = teamsMessageId(a.conversation.id, a.id);
+  const first = inFlight.get(key);
+  if (first) {
+    const outcome = await first.catch(() => null);
+    if (outcome !== null) return outcome === 'queued' ? 'duplicate' : outcome;
+  }
+  const run = handleReply(deps, a, key);
+  inFlight.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (inFlight.get(key) === run) inFlight.delete(key);
+  }
+}
+
+async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: string): Promise<ReplyOutcome> {
   const where = locateMessage(a);
   if (!where) return 'ignored';
   // Any channel message tells us the channel's current reference (serviceUrl can move, and a team
@@ -90,7 +118,6 @@ export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Pro
   const text = replyText(a);
   if (isInternalNote(text, store.policy.get().internalNotePrefix)) return 'note';
 
-  const platformMessageId = teamsMessageId(a.conversation.id, a.id);
   // A retry of a reply stored before: its files were attached then. It still goes through the
   // reply handler, which hands it on again in case the first attempt stopped before the queue.
   const retry = store.messages.getByPlatformMessageId(platformMessageId) !== null;

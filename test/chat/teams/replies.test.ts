@@ -175,6 +175,27 @@ describe('a reply in a Teams conversation thread', () => {
     expect(notice).toMatch(/card: .* cannot be sent by SMS\/MMS/);
   });
 
+  it('Teams redelivering a reply while its files are still downloading: one SMS, one download, one "not attached" notice', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+    const url = h.connector.addAttachment(png, 'image/png');
+    const activity = reply('photo and a card', {
+      attachments: [
+        { contentType: 'image/*', contentUrl: url, name: 'photo.png' },
+        { contentType: 'application/vnd.microsoft.card.adaptive', content: {}, name: 'card' },
+      ],
+    });
+    h.connector.setDelay(400); // the download outlasts Teams' patience: it sends the activity again
+    const first = h.send(activity);
+    await new Promise((r) => setTimeout(r, 100));
+    const again = h.send(activity);
+    const [a, b] = await Promise.all([first, again]);
+    h.connector.setDelay(0);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(h.queues.sends).toHaveLength(1);
+    expect(h.connector.calls.filter((c) => c.path.startsWith('/attachments/'))).toHaveLength(1);
+    expect(threadTexts().filter((t) => t.startsWith('Not attached'))).toHaveLength(1);
+  });
+
   it('editing a reply that was sent says SMS cannot be changed', async () => {
     const activity = reply('original');
     await h.send(activity);
