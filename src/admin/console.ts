@@ -233,23 +233,35 @@ const SCRIPT = String.raw`'use strict';
   }
 
   // The list comes a page at a time (oldest first); "More conversations" appends the next page.
+  // Each search starts a new listing: a page of an older one that arrives late is dropped.
+  let listing = 0;
   async function loadConversations(query) {
+    const mine = ++listing;
+    $('conversations-more').hidden = true;
     const page = await apiPage('/conversations' + (query ? '?' + query : ''));
+    if (mine !== listing) return;
     fill('conversations', page.items, conversationRow, 'No conversations.');
-    offerMore(page.next);
+    offerMore(page.next, mine);
   }
 
-  function offerMore(next) {
+  function offerMore(next, mine) {
     const more = $('conversations-more');
     more.hidden = next === null;
+    more.disabled = false;
     more.onclick = next === null ? null : () => guarded(async () => {
-      const page = await apiPage(next);
-      for (const c of page.items) {
-        const tr = document.createElement('tr');
-        conversationRow(tr, c);
-        $('conversations').appendChild(tr);
+      more.disabled = true; // one click, one page
+      try {
+        const page = await apiPage(next);
+        if (mine !== listing) return;
+        for (const c of page.items) {
+          const tr = document.createElement('tr');
+          conversationRow(tr, c);
+          $('conversations').appendChild(tr);
+        }
+        offerMore(page.next, mine);
+      } finally {
+        if (mine === listing) more.disabled = false;
       }
-      offerMore(page.next);
     });
   }
 

@@ -87,9 +87,10 @@ export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Pro
   let inFlight = handling.get(deps);
   if (!inFlight) handling.set(deps, (inFlight = new Map()));
   const key = teamsMessageId(a.conversation.id, a.id);
-  const first = inFlight.get(key);
-  if (first) {
-    const outcome = await first.catch(() => null);
+  // Looked up again after each wait: when a handling failed, the redeliveries waiting on it wake
+  // together and only the first of them may start the next one.
+  for (let running = inFlight.get(key); running; running = inFlight.get(key)) {
+    const outcome = await running.catch(() => null);
     if (outcome !== null) return outcome === 'queued' ? 'duplicate' : outcome;
   }
   const run = handleReply(deps, a, key);

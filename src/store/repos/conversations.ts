@@ -48,29 +48,31 @@ export function createConversationRepo({ db, now }: RepoContext): SqliteConversa
     ORDER BY created_at, rowid`);
 
   const topRow = db.prepare<[], { top: number | null }>('SELECT MAX(rowid) AS top FROM conversations');
-  const pageRows = db.prepare<
-    { number: string | null; contact: string | null; at: string | null; row: number; top: number; limit: number },
-    ConversationRow & { rid: number }
-  >(`
+  type PageParams = { number: string | null; contact: string | null; at: string; row: number; top: number; limit: number };
+  const FILTER = '(@number IS NULL OR number = @number) AND (@contact IS NULL OR contact = @contact) AND rowid <= @top';
+  const firstPage = db.prepare<Omit<PageParams, 'at' | 'row'>, ConversationRow & { rid: number }>(
+    `SELECT rowid AS rid, * FROM conversations WHERE ${FILTER} ORDER BY created_at, rowid LIMIT @limit`,
+  );
+  // `created_at >= @at` as its own term lets SQLite start at the cursor in the created_at index
+  // (an "@at IS NULL OR ..." form made it walk the index from the start on every page).
+  const laterPage = db.prepare<PageParams, ConversationRow & { rid: number }>(`
     SELECT rowid AS rid, * FROM conversations
-    WHERE (@number IS NULL OR number = @number) AND (@contact IS NULL OR contact = @contact)
-      AND rowid <= @top
-      AND (@at IS NULL OR created_at > @at OR (created_at = @at AND rowid > @row))
-    ORDER BY created_at, rowid
-    LIMIT @limit`);
+    WHERE ${FILTER} AND created_at >= @at AND (created_at > @at OR rowid > @row)
+    ORDER BY created_at, rowid LIMIT @limit`);
 
   return {
     page(filter, opts = {}) {
       const limit = clampLimit(opts.limit, 200);
-      const pos: PagePosition = opts.cursor !== undefined ? decodeCursor(opts.cursor) : { at: '', row: 0, top: topRow.get()?.top ?? 0 };
-      const rows = pageRows.all({
-        number: filter.number ?? null,
-        contact: filter.contact ?? null,
-        at: opts.cursor !== undefined ? pos.at : null,
-        row: pos.row,
-        top: pos.top,
-        limit: limit + 1,
-      });
+      const base = { number: filter.number ?? null, contact: filter.contact ?? null, limit: limit + 1 };
+      let pos: PagePosition;
+      let rows: Array<ConversationRow & { rid: number }>;
+      if (opts.cursor === undefined) {
+        pos = { at: '', row: 0, top: topRow.get()?.top ?? 0 };
+        rows = firstPage.all({ ...base, top: pos.top });
+      } else {
+        pos = decodeCursor(opts.cursor);
+        rows = laterPage.all({ ...base, at: pos.at, row: pos.row, top: pos.top });
+      }
       const more = rows.length > limit;
       const shown = more ? rows.slice(0, limit) : rows;
       const edge = shown[shown.length - 1];
