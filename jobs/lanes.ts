@@ -229,13 +229,19 @@ export class Lanes {
   private readonly done: ScriptCall<[string, number, number]>;
   private readonly claimed: ScriptCall<[string, string]>;
 
+  /** Key of job id `<kind>-` (e.g. `smsb:send:send-`): an item's job hash is this plus its id. */
+  private readonly jobKeyPrefix: string;
+
   constructor(
     redis: Redis,
     /** Key prefix of this queue's lanes, e.g. `smsb:lanes:send`. */
     private readonly keyPrefix: string,
-    /** The queue's own key prefix (`queue.toKey('')`, e.g. `smsb:send:`): where job locks live. */
+    /** The queue's own key prefix (`queue.toKey('')`, e.g. `smsb:send:`): where jobs and their locks live. */
     private readonly queueKey: string,
+    /** Job name and id prefix of the queue's items (`send` gives job ids `send-<messageId>`). */
+    private readonly kind: string,
   ) {
+    this.jobKeyPrefix = queueKey + jobIdFor(kind, '');
     this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd6', 3, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
     this.done = defineScript<[string, number, number]>(redis, 'smsbLaneDone6', 2, LANE_DONE);
@@ -256,8 +262,9 @@ export class Lanes {
    * whether nobody runs the lane's head (see LANE_ADD) and whether the item is the head and
    * claimed (run in place: it must not get a job).
    */
-  async append(lane: string, id: string, jobKey: string, jobKeyPrefix: string): Promise<{ at: number; staleHead: boolean; claimed: boolean }> {
-    const [at, stale, claimed] = await this.add([this.key(lane), jobKey, this.claimKey(lane)], [id, jobKeyPrefix, this.queueKey]);
+  async append(lane: string, id: string): Promise<{ at: number; staleHead: boolean; claimed: boolean }> {
+    const jobKey = this.queueKey + jobIdFor(this.kind, id);
+    const [at, stale, claimed] = await this.add([this.key(lane), jobKey, this.claimKey(lane)], [id, this.jobKeyPrefix, this.queueKey]);
     return { at, staleHead: stale === 1, claimed: claimed === 1 };
   }
 
@@ -271,12 +278,12 @@ export class Lanes {
   /**
    * Removes the item; returns the lane's new head (null when the lane is empty), whether that head
    * already has a job, was claimed for the finisher (asked for with its token), or is run in place
-   * by another live job. `jobKeyPrefix`: the queue's key of job id `<kind>-` (see LANE_DONE).
+   * by another live job.
    */
-  async finish(lane: string, id: string, jobKeyPrefix: string, by?: Finisher): Promise<NextHead | null> {
+  async finish(lane: string, id: string, by?: Finisher): Promise<NextHead | null> {
     const [next, hasJob, inPlace] = await this.done(
       [this.key(lane), this.claimKey(lane)],
-      [id, jobKeyPrefix, this.queueKey, by?.jobId ?? '', by?.token ?? '', by?.run ?? '', CLAIM_KEY_EXPIRY_MS],
+      [id, this.jobKeyPrefix, this.queueKey, by?.jobId ?? '', by?.token ?? '', by?.run ?? '', CLAIM_KEY_EXPIRY_MS],
     );
     return next === '' ? null : { id: next, hasJob: hasJob === 1, claimed: inPlace === 1, held: inPlace === 2 };
   }
@@ -334,7 +341,7 @@ export async function enqueueOrdered(queue: Queue<LaneJobData>, lanes: Lanes, ki
   // Lane first: a job never runs before its item has a place. A crash between the two leaves a
   // head without a job, which start-up recovery (or the caller's retry) re-adds.
   const jobId = jobIdFor(kind, item.id);
-  const { at, staleHead, claimed } = await lanes.append(item.lane, item.id, queue.toKey(jobId), queue.toKey(jobIdFor(kind, '')));
+  const { at, staleHead, claimed } = await lanes.append(item.lane, item.id);
   if (at === 0) {
     // Claimed: the job of its predecessor is running it in place (or hands it a job if it must
     // wait); a job of its own now would run it twice.

@@ -76,11 +76,10 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   const mayDrain = opts.mayDrain ?? (() => true);
   const retryDelayMs = opts.retryDelayMs ?? (() => 1_000);
 
-  const jobKeyPrefix = opts.queue.toKey(jobIdFor(opts.kind, ''));
 
   /** Frees the lane and hands it to the next item (its job added or woken). */
   async function finish(item: LaneJobData): Promise<void> {
-    const next = await opts.lanes.finish(item.lane, item.id, jobKeyPrefix);
+    const next = await opts.lanes.finish(item.lane, item.id);
     if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
   }
 
@@ -92,7 +91,7 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     let current = item;
     for (let drained = 0; ; drained++) {
       const by = { jobId: job.id ?? '', token: drained < drainMax && mayDrain() ? token : undefined, run: job.attemptsStarted };
-      const next = await opts.lanes.finish(current.lane, current.id, jobKeyPrefix, by);
+      const next = await opts.lanes.finish(current.lane, current.id, by);
       if (!next) return;
       if (!next.claimed) return ensureHeadJob(opts.queue, opts.kind, current.lane, next);
       const nextItem: LaneJobData = { id: next.id, lane: current.lane };
@@ -262,6 +261,6 @@ export async function cleanupUnhandledFailure(
 ): Promise<void> {
   if (isHandledError(err)) return;
   await opts.abandon(job.data.id, err.message);
-  const next = await opts.lanes.finish(job.data.lane, job.data.id, opts.queue.toKey(jobIdFor(opts.kind, '')));
+  const next = await opts.lanes.finish(job.data.lane, job.data.id);
   if (next !== null) await ensureHeadJob(opts.queue, opts.kind, job.data.lane, next);
 }

@@ -70,7 +70,7 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
     prefix: opts.prefix,
     defaultJobOptions,
   });
-  const lanes = new Lanes(opts.connection, lanesKeyPrefix(opts.prefix, opts.name), queue.toKey(''));
+  const lanes = new Lanes(opts.connection, lanesKeyPrefix(opts.prefix, opts.name), queue.toKey(''), opts.kind);
   const direct = (id: string, lane: string) => enqueueOrdered(queue, lanes, opts.kind, { id, lane });
   // Set while a recovery pass runs: new enqueues wait for it (see whileRecovering).
   let recovering: Promise<void> | null = null;

@@ -33,6 +33,18 @@ function startChild(x: Harness, idempotent: boolean): Promise<ChildProcess> {
   });
 }
 
+/**
+ * Kills the worker process (SIGKILL), lets the provider answer again, and starts another worker,
+ * which picks up the stalled job (lock expiry + stall check).
+ */
+async function killAndTakeOver(x: Harness): Promise<void> {
+  const exited = new Promise((r) => child!.once('exit', r));
+  child!.kill('SIGKILL');
+  await exited;
+  x.fake.setScript(() => 'ok');
+  await x.startWorker();
+}
+
 async function scenario(idempotent: boolean) {
   h = await createHarness({ worker: false, idempotent, lockDurationMs: 1_000, stalledIntervalMs: 500 });
   h.addNumber(LOCAL);
@@ -50,13 +62,7 @@ async function scenario(idempotent: boolean) {
   expect(h.message(ids[2]!).status).toBe('sending');
   expect(h.temp.store.sendLedger.get(ids[2]!)?.state).toBe('calling');
 
-  const exited = new Promise((r) => child!.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  h.fake.setScript(() => 'ok');
-
-  // Another worker picks up the stalled job (lock expiry + stall check).
-  await h.startWorker();
+  await killAndTakeOver(h);
   const after = await h.send(LOCAL, '+12123456784', 'after restart');
   if (!after.ok) throw new Error('refused');
   await h.waitFor(() => h!.message(after.message.id).status === 'sent', 'new message sent after restart', 20_000);
@@ -98,24 +104,14 @@ async function inPlaceScenario(idempotent: boolean) {
   h = await createHarness({ worker: false, idempotent, lockDurationMs: 1_000, stalledIntervalMs: 500 });
   h.addNumber(LOCAL);
   h.fake.setScript((r) => (r.body === 'a2' ? 'hold' : 'ok'));
-  const ids: string[] = [];
-  for (const body of ['a1', 'a2', 'a3']) {
-    const r = await h.send(LOCAL, '+12123456781', body);
-    if (!r.ok) throw new Error('refused');
-    ids.push(r.message.id);
-  }
+  const ids = await h.acceptAll(LOCAL, '+12123456781', ['a1', 'a2', 'a3']);
   child = await startChild(h, idempotent);
   await h.fake.waitForRequests(2, 20_000);
   expect(h.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2']);
   expect(await h.pipeline.queue.ordered.queue.getJobState(`send-${ids[1]!}`)).toBe('unknown');
   expect(h.temp.store.sendLedger.get(ids[1]!)?.state).toBe('calling');
 
-  const exited = new Promise((r) => child!.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-  h.fake.setScript(() => 'ok');
-
-  await h.startWorker();
+  await killAndTakeOver(h);
   await h.waitFor(() => h!.message(ids[2]!).status === 'sent', 'a3 sent after restart', 20_000);
   return { x: h, ids };
 }

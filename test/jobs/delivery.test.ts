@@ -138,7 +138,7 @@ describe('delivery queue', () => {
       if (id === 'a1' && crashOnce) {
         crashOnce = false;
         // As if a Redis error hit between "remove the head" and "add the next job".
-        await p.queue.ordered.lanes.finish('conv-a', 'a1', p.queue.ordered.queue.toKey('x-'));
+        await p.queue.ordered.lanes.finish('conv-a', 'a1');
         throw new PlatformError({ platform: 'slack', message: 'connection lost', retryable: true });
       }
       delivered.push(id);

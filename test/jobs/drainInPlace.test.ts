@@ -24,16 +24,6 @@ afterEach(async () => {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function accept(x: Harness, bodies: string[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const body of bodies) {
-    const r = await x.send(LOCAL, CONTACT, body);
-    if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.refusals)}`);
-    ids.push(r.message.id);
-  }
-  return ids;
-}
-
 /**
  * The first message is held open at the provider while the others are accepted, so they queue
  * behind it without jobs and its job sends them in place once it is answered.
@@ -43,9 +33,9 @@ async function burstBehindHeldHead(opts: HarnessOptions, bodies: string[]): Prom
   h = x;
   x.addNumber(LOCAL);
   x.fake.setScript((r) => (r.body === bodies[0] ? 'hold' : 'ok'));
-  const [first] = await accept(x, bodies.slice(0, 1));
+  const [first] = await x.acceptAll(LOCAL, CONTACT, bodies.slice(0, 1));
   await x.fake.waitForRequests(1);
-  const rest = await accept(x, bodies.slice(1));
+  const rest = await x.acceptAll(LOCAL, CONTACT, bodies.slice(1));
   const ids = [first!, ...rest];
   return { x, ids, lane: x.message(first!).conversationId };
 }
@@ -73,7 +63,7 @@ async function headWithoutJob(bodies: string[]) {
   const x = await createHarness({ worker: false, recoverOnStart: false });
   h = x;
   x.addNumber(LOCAL);
-  const ids = await accept(x, bodies);
+  const ids = await x.acceptAll(LOCAL, CONTACT, bodies);
   const { queue, lanes } = x.pipeline.queue.ordered;
   await queue.remove(jobIdFor(SEND_KIND, ids[0]!));
   return { x, ids, lane: x.message(ids[0]!).conversationId, queue, lanes };
@@ -152,7 +142,7 @@ describe('a claim lives exactly as long as the run that holds it', () => {
     const { x, ids, lane } = await burstBehindHeldHead({ lockDurationMs: 2_000, stalledIntervalMs: 1_000 }, ['m0', 'm1', 'm2']);
     await holdFirstInPlace(x);
     await pause(2_500);
-    const [m3] = await accept(x, ['m3']);
+    const [m3] = await x.acceptAll(LOCAL, CONTACT, ['m3']);
     await x.pipeline.queue.enqueueSend(ids[1]!, lane);
     await x.pipeline.recover();
     await pause(1_000);
@@ -235,9 +225,9 @@ describe('rate limits while sending in place', () => {
     h = x;
     x.addNumber(LOCAL, { segmentsPerSecond: 2 });
     x.fake.setScript((r) => (r.body === 'r0' ? 'hold' : 'ok'));
-    const [first] = await accept(x, ['r0']);
+    const [first] = await x.acceptAll(LOCAL, CONTACT, ['r0']);
     await x.fake.waitForRequests(1);
-    const rest = await accept(x, ['r1', 'r2', 'r3', 'r4']);
+    const rest = await x.acceptAll(LOCAL, CONTACT, ['r1', 'r2', 'r3', 'r4']);
     const ids = [first!, ...rest];
     x.fake.releaseHeld();
     await x.waitFor(() => ids.every((id) => x.message(id).status === 'sent'), 'all sent', 10_000);
@@ -275,7 +265,7 @@ describe('a head that nobody runs', () => {
   it('(no job, no claim: its drainer died and no re-run took over) is healed by the next message of its conversation', async () => {
     const { x, ids: [stuck] } = await headWithoutJob(['x1']);
     await x.startWorker();
-    const [next] = await accept(x, ['x2']);
+    const [next] = await x.acceptAll(LOCAL, CONTACT, ['x2']);
     await x.waitFor(() => x.message(next!).status === 'sent', 'x2 sent', 10_000);
     expect(x.message(stuck!).status).toBe('sent');
     expect(x.fake.sent.map((r) => r.body)).toEqual(['x1', 'x2']);
@@ -294,7 +284,7 @@ describe('a claim whose run has ended', () => {
     expect(await lanes.claim(lane)).toBeNull();
 
     await x.startWorker();
-    const [next] = await accept(x, ['c2']);
+    const [next] = await x.acceptAll(LOCAL, CONTACT, ['c2']);
     await x.waitFor(() => x.message(next!).status === 'sent', 'c2 sent', 10_000);
     expect(x.fake.sent.map((r) => r.body)).toEqual(['c1', 'c2']);
   });

@@ -13,16 +13,6 @@ afterEach(async () => {
   h = null;
 });
 
-async function accept(x: Harness, to: string, bodies: string[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const body of bodies) {
-    const r = await x.send(LOCAL, to, body);
-    if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.refusals)}`);
-    ids.push(r.message.id);
-  }
-  return ids;
-}
-
 describe('order per conversation', () => {
   it('50 messages of one conversation reach the provider in accepted order, each once, although ~30% of calls fail with 503', async () => {
     h = await createHarness({ concurrency: 8, attempts: 30 });
@@ -34,7 +24,7 @@ describe('order per conversation', () => {
     };
     h.fake.setScript(() => (random() < 0.3 ? { status: 503, body: { code: 'unavailable' } } : 'ok'));
     const bodies = Array.from({ length: 50 }, (_, i) => `message ${i}`);
-    const ids = await accept(h, CONTACT, bodies);
+    const ids = await h.acceptAll(LOCAL, CONTACT, bodies);
 
     await h.waitFor(() => h!.fake.sent.length === 50, '50 sends', 60_000);
     await h.waitFor(() => ids.every((id) => h!.message(id).status === 'sent'), 'all sent');
@@ -56,8 +46,8 @@ describe('order per conversation', () => {
     h.addNumber(LOCAL);
     let failuresLeft = 6;
     h.fake.setScript((r) => (r.body === 'A1' && failuresLeft-- > 0 ? { status: 503 } : 'ok'));
-    await accept(h, CONTACT, ['A1', 'A2']);
-    await accept(h, OTHER, ['B1', 'B2', 'B3']);
+    await h.acceptAll(LOCAL, CONTACT, ['A1', 'A2']);
+    await h.acceptAll(LOCAL, OTHER, ['B1', 'B2', 'B3']);
 
     await h.waitFor(() => h!.fake.sent.length === 5, 'all five sent');
     const order = h.fake.sent.map((r) => r.body);
@@ -75,7 +65,7 @@ describe('order per conversation', () => {
     h = await createHarness();
     h.addNumber(LOCAL);
     h.fake.setScript((r) => (r.body === 'bad' ? { status: 400, body: { code: '21211', message: 'invalid To number' } } : 'ok'));
-    const ids = await accept(h, CONTACT, ['first', 'bad', 'after']);
+    const ids = await h.acceptAll(LOCAL, CONTACT, ['first', 'bad', 'after']);
     await h.waitFor(() => h!.message(ids[2]!).status === 'sent', 'third sent');
     expect(h.message(ids[1]!).status).toBe('failed');
     expect(h.fake.sent.map((r) => r.body)).toEqual(['first', 'after']);
@@ -86,7 +76,7 @@ describe('duplicates', () => {
   it('enqueueing one message many times sends it once', async () => {
     h = await createHarness({ worker: false });
     h.addNumber(LOCAL);
-    const [id] = await accept(h, CONTACT, ['only once']);
+    const [id] = await h.acceptAll(LOCAL, CONTACT, ['only once']);
     const conv = h.message(id!).conversationId;
     await Promise.all(Array.from({ length: 5 }, () => h!.pipeline.queue.enqueueSend(id!, conv)));
     // A retried chat event (same platform message id) is no second message either.
@@ -106,7 +96,7 @@ describe('duplicates', () => {
   it('a late duplicate enqueue of a message already sent leaves nothing behind that could block its conversation', async () => {
     h = await createHarness();
     h.addNumber(LOCAL);
-    const [id] = await accept(h, CONTACT, ['first']);
+    const [id] = await h.acceptAll(LOCAL, CONTACT, ['first']);
     await h.waitFor(() => h!.message(id!).status === 'sent', 'sent');
     const conv = h.message(id!).conversationId;
     for (let i = 0; i < 50 && (await h.pipeline.queue.ordered.queue.getJobState(`send-${id}`)) !== 'completed'; i++) {
@@ -114,7 +104,7 @@ describe('duplicates', () => {
     }
     await h.pipeline.queue.enqueueSend(id!, conv);
     expect(await h.redis.llen(h.pipeline.queue.ordered.lanes.key(conv))).toBe(0);
-    const [next] = await accept(h, CONTACT, ['second']);
+    const [next] = await h.acceptAll(LOCAL, CONTACT, ['second']);
     await h.waitFor(() => h!.message(next!).status === 'sent', 'second sent', 2_000);
     expect(h.fake.requests.map((r) => r.body)).toEqual(['first', 'second']);
   });
@@ -122,7 +112,7 @@ describe('duplicates', () => {
   it('the job id is derived from the message id and holds no colon', async () => {
     h = await createHarness({ worker: false });
     h.addNumber(LOCAL);
-    const [id] = await accept(h, CONTACT, ['x']);
+    const [id] = await h.acceptAll(LOCAL, CONTACT, ['x']);
     const job = await h.pipeline.queue.ordered.queue.getJob(`send-${id}`);
     expect(job?.id).toBe(`send-${id}`);
     expect(job?.id).not.toContain(':');

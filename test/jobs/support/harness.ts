@@ -55,6 +55,8 @@ export interface Harness {
   deps: OutboundPipelineDeps;
   addNumber(e164: string, patch?: Partial<Pick<ProvisionedNumber, 'type' | 'segmentsPerSecond' | 'status'>>): ProvisionedNumber;
   send(from: string, to: string, body: string, extra?: Partial<OutboundRequest>): Promise<RequestOutboundResult>;
+  /** Sends each body in turn from `from` to `to` (all must be accepted); their message ids. */
+  acceptAll(from: string, to: string, bodies: string[]): Promise<string[]>;
   message(id: string): Message;
   waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** Start (another) send worker on the same queue and store; stopped by close(). */
@@ -144,6 +146,15 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
           ...extra,
         },
       );
+    },
+    async acceptAll(from, to, bodies) {
+      const ids: string[] = [];
+      for (const body of bodies) {
+        const r = await h.send(from, to, body);
+        if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.refusals)}`);
+        ids.push(r.message.id);
+      }
+      return ids;
     },
     message(id) {
       const m = temp.store.messages.get(id);
