@@ -10,8 +10,6 @@
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startBridge, type Bridge } from '../../src/app.js';
@@ -20,6 +18,7 @@ import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } 
 import { startFakeEightByEight, type FakeEightByEight } from '../fakes/eightbyeightFake.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
+import { freePort } from '../support/listen.js';
 import { REDIS_URL, countPrefixKeys, deletePrefix, uniquePrefix, withRedis } from '../support/redis.js';
 import { channelReply } from '../chat/teams/harness.js';
 import { waitUntil } from '../support/wait.js';
@@ -74,18 +73,6 @@ export interface AdminMessage {
   status: string;
   media: unknown[];
   author?: unknown;
-}
-
-/** A port that was free a moment ago, so PUBLIC_URL can name it before the bridge starts. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Every key under the bridge's QUEUE_PREFIX (0 once it has cleaned up after itself). */
