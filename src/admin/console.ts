@@ -77,7 +77,7 @@ const PAGE = `<!doctype html>
 <form id="edit-policy">
   <p class="muted">The bridge-wide rules, as JSON. Change what you need and save: the bridge checks every field and says which one it refuses. A field left out keeps its value; to remove the fallback channel, set "fallback": null.</p>
   <textarea name="policy" id="policy" rows="16" cols="80" spellcheck="false"></textarea>
-  <div><button type="submit">Save policy</button></div>
+  <div><button type="submit">Save policy</button> <button type="button" id="reload-policy">Reload policy</button></div>
 </form>
 
 <h2>People</h2>
@@ -131,10 +131,10 @@ const SCRIPT = String.raw`'use strict';
     return { items: data, next: link ? link[1] : null };
   }
 
-  async function call(method, path, body) {
+  async function call(method, path, body, headers) {
     const res = await fetch('/admin/api' + path, {
       method,
-      headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}),
+      headers: Object.assign({ authorization: 'Bearer ' + token }, body ? { 'content-type': 'application/json' } : {}, headers || {}),
       body: body ? JSON.stringify(body) : undefined,
     });
     if (res.status === 204) return { data: null, res };
@@ -325,8 +325,23 @@ const SCRIPT = String.raw`'use strict';
     say(hits.length + ' message(s) found.');
   }
 
-  async function loadPolicy() {
-    $('policy').value = JSON.stringify(await api('GET', '/policy'), null, 2);
+  // The policy box keeps what the admin typed: a reload of the page's tables (after adding a
+  // number, say) leaves unsaved edits alone, and the save sends the ETag of the version the
+  // edits started from, so it is refused if another admin saved in between.
+  let policyTag = null;
+  let policyShown = '';
+  const policyEdited = () => $('policy').value !== policyShown;
+
+  function showPolicy(data, res) {
+    policyTag = res.headers.get('etag');
+    policyShown = JSON.stringify(data, null, 2);
+    $('policy').value = policyShown;
+  }
+
+  async function loadPolicy(force) {
+    if (!force && policyEdited()) return;
+    const { data, res } = await call('GET', '/policy');
+    showPolicy(data, res);
   }
 
   async function loadUsers() {
@@ -414,7 +429,7 @@ const SCRIPT = String.raw`'use strict';
     await loadFailedJobs();
     await loadAudit();
     await loadUnrouted();
-    say('Loaded.');
+    say(policyEdited() ? 'Loaded. Your unsaved policy edits are kept.' : 'Loaded.');
   }
 
   function formJson(form) {
@@ -462,12 +477,17 @@ const SCRIPT = String.raw`'use strict';
       } catch (err) {
         throw new Error('The policy is not valid JSON: ' + err.message);
       }
-      await api('PUT', '/policy', policy);
-      await loadPolicy();
+      const { data, res } = await call('PUT', '/policy', policy, policyTag ? { 'if-match': policyTag } : {});
+      showPolicy(data, res);
       await loadAudit();
       say('Policy saved.');
     });
   });
+  $('reload-policy').addEventListener('click', () => guarded(async () => {
+    if (policyEdited() && !confirm('Discard your unsaved policy edits?')) return;
+    await loadPolicy(true);
+    say('Policy reloaded.');
+  }));
   $('set-user').addEventListener('submit', (e) => {
     e.preventDefault();
     guarded(async () => {

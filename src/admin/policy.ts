@@ -1,12 +1,16 @@
 // Company-wide policy: GET it, PUT a partial update (only the fields given change; nested `mms`
 // and `throughput` merge field by field). Unknown fields are refused so a typo never passes
-// silently as "no change".
+// silently as "no change". Both answer with the policy's ETag; a PUT carrying If-Match is refused
+// (412, nothing changed) when the policy changed since that tag was read, so an admin saving the
+// whole document from the console cannot undo another admin's change unseen.
 
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app.js';
+import { StaleVersionError } from '../core/errors.js';
 import type { Policy } from '../core/types.js';
 import { jsonBody } from '../http/body.js';
+import { entityTag, ifMatchAllows } from '../http/etag.js';
 import { recordAudit } from './audit.js';
 import { objectBody, parseWith } from './validate.js';
 import { platformSchema } from './mappings.js';
@@ -54,13 +58,18 @@ export function policyRouter(ctx: AppContext): Router {
   const router = Router();
 
   router.get('/', (_req, res) => {
-    res.json(store.policy.get());
+    const policy = store.policy.get();
+    res.set('ETag', entityTag(policy)).json(policy);
   });
 
   router.put('/', ...jsonBody(), (req, res) => {
     const input = parseWith(policyPatch, objectBody(req.body));
     const after = store.transaction(() => {
       const before = store.policy.get();
+      // Checked inside the write transaction: no other save can come between check and write.
+      if (!ifMatchAllows(req.get('if-match'), entityTag(before))) {
+        throw new StaleVersionError('The policy was changed since you read it (by another admin or another tab); nothing was saved. Reload it and make your change again.');
+      }
       const patch: Partial<Policy> = {};
       if (input.smsEnabled !== undefined) patch.smsEnabled = input.smsEnabled;
       if (input.maxSegments !== undefined) patch.maxSegments = input.maxSegments;
@@ -74,7 +83,7 @@ export function policyRouter(ctx: AppContext): Router {
       recordAudit(ctx, 'policy.update', 'policy', before, updated);
       return updated;
     });
-    res.json(after);
+    res.set('ETag', entityTag(after)).json(after);
   });
 
   return router;

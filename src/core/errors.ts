@@ -41,6 +41,7 @@ export type ErrorCode =
   | 'invalid_input'
   | 'not_found'
   | 'conflict'
+  | 'precondition_failed'
   | 'unauthorized'
   | 'forbidden'
   | 'payload_too_large'
@@ -81,6 +82,16 @@ export class NotFoundError extends BridgeError {
 export class ConflictError extends BridgeError {
   constructor(message: string) {
     super('conflict', message);
+  }
+}
+
+/**
+ * A write named the version it was based on (If-Match) and the stored one has moved on since:
+ * nothing was changed, so one admin's save never silently undoes another's.
+ */
+export class StaleVersionError extends BridgeError {
+  constructor(message: string) {
+    super('precondition_failed', message);
   }
 }
 

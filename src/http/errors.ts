@@ -11,6 +11,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_input: 400,
   not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
   unauthorized: 401,
   forbidden: 403,
   payload_too_large: 413,

@@ -200,6 +200,42 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(text(w, 'audit')).toContain('policy.update');
   });
 
+  it("keeps an admin's unsaved policy edits when the tables reload, and refuses to save them over another admin's change until reloaded", async () => {
+    bridge = await startTestBridge();
+    const { store } = bridge.ctx;
+    const questions: string[] = [];
+    window = await openConsole(bridge, (q) => (questions.push(q), true));
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    const area = w.document.getElementById('policy') as unknown as { value: string };
+    const save = () => (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
+    const mine = { ...(JSON.parse(area.value) as Record<string, unknown>), maxSegments: 4 };
+    area.value = JSON.stringify(mine, null, 2);
+
+    // Another admin turns SMS off meanwhile.
+    expect((await bridge.call('PUT', '/admin/api/policy', { body: { smsEnabled: false } })).status).toBe(200);
+    // This console reloads its tables: the typed text stays.
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded. Your unsaved policy edits are kept.', 'the reload');
+    expect(JSON.parse(area.value)).toEqual(mine);
+
+    // Saving the whole document would turn SMS back on unseen: refused, nothing changed.
+    save();
+    await waitUntil(() => text(w, 'status').includes('changed since you read it'), 'the refusal');
+    expect(store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 10 });
+    expect(JSON.parse(area.value)).toEqual(mine);
+
+    (w.document.getElementById('reload-policy') as unknown as { click(): void }).click();
+    await waitUntil(() => text(w, 'status') === 'Policy reloaded.', 'the policy reloaded');
+    expect(questions).toEqual(['Discard your unsaved policy edits?']);
+    expect(JSON.parse(area.value)).toMatchObject({ smsEnabled: false, maxSegments: 10 });
+    area.value = JSON.stringify({ ...(JSON.parse(area.value) as Record<string, unknown>), maxSegments: 4 });
+    save();
+    await waitUntil(() => text(w, 'status') === 'Policy saved.', 'the policy saved');
+    expect(store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 4 });
+  });
+
   it('a wrong token is refused with the reason and nothing is shown', async () => {
     bridge = await startTestBridge();
     window = await openConsole(bridge);

@@ -55,6 +55,47 @@ describe('admin API: company policy', () => {
     expect((await json(bridge.call('PUT', '/admin/api/policy', { body: { smsEnable: false } }))).status).toBe(422);
   });
 
+  describe('two admins editing at once (ETag / If-Match)', () => {
+    const read = async () => {
+      const res = await bridge.call('GET', '/admin/api/policy');
+      return { tag: res.headers.get('etag') as string, policy: (await res.json()) as Policy };
+    };
+    const putIfMatch = (tag: string, body: unknown) => json<Policy>(bridge.call('PUT', '/admin/api/policy', { body, headers: { 'if-match': tag } }));
+
+    it('the policy comes with a strong ETag that changes when the policy does, and a save answers the new one', async () => {
+      const first = await read();
+      expect(first.tag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+      expect((await read()).tag).toBe(first.tag);
+      const saved = await bridge.call('PUT', '/admin/api/policy', { body: { maxSegments: 3 }, headers: { 'if-match': first.tag } });
+      expect(saved.status).toBe(200);
+      const after = await read();
+      expect(after.tag).not.toBe(first.tag);
+      expect(saved.headers.get('etag')).toBe(after.tag);
+    });
+
+    it("a save based on a version another admin has since changed is refused with 412 and changes nothing", async () => {
+      const mine = await read();
+      const theirs = await read();
+      expect((await putIfMatch(theirs.tag, { smsEnabled: false })).status).toBe(200);
+      const stale = await putIfMatch(mine.tag, { ...mine.policy, maxSegments: 4 });
+      expect(stale).toMatchObject({ status: 412, body: { error: { code: 'precondition_failed' } } });
+      expect((stale.body as unknown as { error: { message: string } }).error.message).toMatch(/changed since you read it.*nothing was saved/);
+      expect((await read()).policy).toEqual({ ...DEFAULT_POLICY, smsEnabled: false });
+      const audit = await json<unknown[]>(bridge.call('GET', '/admin/api/audit'));
+      expect(audit.body).toHaveLength(1);
+    });
+
+    it('a weak or unknown tag never matches; "*" and no If-Match at all are not checked', async () => {
+      const { tag } = await read();
+      expect((await putIfMatch(`W/${tag}`, { maxSegments: 5 })).status).toBe(412);
+      expect((await putIfMatch('"nope"', { maxSegments: 5 })).status).toBe(412);
+      expect((await putIfMatch(`"nope", ${tag}`, { maxSegments: 5 })).status).toBe(200);
+      expect((await putIfMatch('*', { maxSegments: 6 })).status).toBe(200);
+      expect((await put({ maxSegments: 7 })).status).toBe(200);
+      expect((await read()).policy.maxSegments).toBe(7);
+    });
+  });
+
   it('policy changes are audited with before and after', async () => {
     await put({ smsEnabled: false });
     const audit = await json<{ action: string; before: Policy; after: Policy }[]>(bridge.call('GET', '/admin/api/audit'));
