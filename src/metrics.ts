@@ -67,7 +67,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const queueJobs = new Gauge({
     name: 'smsb_queue_jobs',
-    help: 'Jobs in each queue by state',
+    help: 'BullMQ jobs in each queue by state (one per conversation with pending messages, not one per message)',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
