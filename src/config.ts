@@ -151,7 +151,10 @@ const envSchema = z
       z
         .string()
         .nullable()
-        .refine((v) => v === null || v.length >= MIN_SECRET_CHARS, `expected at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -hex 24)`),
+        .refine((v) => v === null || v.length >= MIN_SECRET_CHARS, `expected at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -hex 24)`)
+        // It travels as "Authorization: Bearer <token>": a space or a non-ASCII character would
+        // make a token that no request can ever present.
+        .refine((v) => v === null || /^[\x21-\x7e]+$/.test(v), 'expected printable ASCII without spaces (e.g. openssl rand -hex 24)'),
     ),
     SLACK_BOT_TOKEN: optionalString,
     SLACK_SIGNING_SECRET: optionalString,

@@ -133,6 +133,9 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4000/openid' }).teams.openIdMetadataUrl).toBe('http://127.0.0.1:4000/openid');
     // Guessable secrets (the values are never echoed).
     expect(refused({ ADMIN_TOKEN: 'admin' })).toThrow(/^ADMIN_TOKEN: expected at least 16 characters[^"]*$/);
+    // A token no Authorization header can carry would lock every admin out.
+    expect(refused({ ADMIN_TOKEN: 'correct horse battery staple' })).toThrow(/^ADMIN_TOKEN: expected printable ASCII without spaces[^"]*$/);
+    expect(refused({ ADMIN_TOKEN: 'mot-de-passe-très-long' })).toThrow(/^ADMIN_TOKEN: expected printable ASCII without spaces/);
     expect(refused({ MEDIA_SIGNING_SECRET: 'x' })).toThrow(/^MEDIA_SIGNING_SECRET: expected at least 16 characters[^"]*$/);
     // Twilio on without the public URL its webhook signatures are checked against.
     expect(refused({ TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok' })).toThrow(/^PUBLIC_URL: required when Twilio is on/);

@@ -60,6 +60,21 @@ describe('local dev provider', () => {
     expect(conv[0]).toMatchObject({ number: '+14156901234', contact: '+14158675309' });
   });
 
+  it("never injects a text to a real provider's number (no faked contact, no faked STOP), and stores nothing", async () => {
+    parts.store.numbers.create({ e164: '+14156901234', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const res = await fetch(`${app.url}/admin/api/dev/inbound`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '+14158675309', to: '(415) 690-1234', body: 'STOP' }),
+    });
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { field: string; message: string } };
+    expect(error.field).toBe('to');
+    expect(error.message).toContain('is a twilio number');
+    expect(parts.store.conversations.list()).toHaveLength(0);
+    expect(parts.store.optOuts.isOptedOut('+14156901234', '+14158675309')).toBe(false);
+  });
+
   it('names the field of an invalid injected message', async () => {
     const res = await fetch(`${app.url}/admin/api/dev/inbound`, {
       method: 'POST',

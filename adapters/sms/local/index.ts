@@ -27,7 +27,7 @@ export function createLocalProvider(config: LocalConfig, deps: SmsAdapterDeps): 
   const metrics = createSmsMetrics(deps.metrics);
   const ingest = createIngest({ ...deps, logger, metrics });
   const provider = createLocalSmsProvider({ clock: deps.clock });
-  const router = createLocalRouter({ provider, requireAdmin: config.requireAdmin, ingest, logger, metrics });
+  const router = createLocalRouter({ provider, requireAdmin: config.requireAdmin, ingest, numbers: deps.store.numbers, logger, metrics });
   return { provider, router, mediaSource: { allowed: (config.mediaBaseUrls ?? []).map(ruleFromUrl) } };
 }
 

@@ -1,6 +1,8 @@
 // Dev-phone routes of the local provider, behind the admin bearer token:
 //   POST /admin/api/dev/inbound  {from, to, body, mediaUrls?, media?, id?}: a contact "texts" us,
-//        through the same ingest path as a real provider webhook;
+//        through the same ingest path as a real provider webhook. Refused for a number provisioned
+//        with a real provider: no one holding the admin token can put words (or a STOP) in the
+//        mouth of a real contact of a real number; only local and unprovisioned numbers play;
 //   POST /admin/api/dev/status   {providerMessageId, status, errorCode?, reason?}: a delivery receipt;
 //   GET  /admin/api/dev/outbox   what the bridge "sent".
 import { randomUUID } from 'node:crypto';
@@ -9,6 +11,8 @@ import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { InvalidInputError } from '../../../src/core/errors.js';
+import { parsePhone } from '../../../src/core/phone.js';
+import type { Store } from '../../../src/core/ports.js';
 import type { Ingest } from '../shared/ingest.js';
 import type { SmsMetrics } from '../shared/metrics.js';
 import { bodyText, rawBody, webhookErrorHandler } from '../shared/webhookHttp.js';
@@ -55,6 +59,8 @@ export interface LocalRoutesOptions {
   /** requireAdmin(ADMIN_TOKEN) from src/admin/auth.ts. */
   requireAdmin: RequestHandler;
   ingest: Ingest;
+  /** To tell a real provider's number (refused as the target of an injected text). */
+  numbers: Pick<Store['numbers'], 'get'>;
   logger: Logger;
   metrics: SmsMetrics;
 }
@@ -64,6 +70,13 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
 
   router.post(LOCAL_INBOUND_PATH, opts.requireAdmin, rawBody(), async (req, res) => {
     const input = parseJson(inboundSchema, bodyText(req));
+    const number = opts.numbers.get(parsePhone(input.to).e164 ?? input.to.trim());
+    if (number && number.provider !== LOCAL_PROVIDER_ID) {
+      throw new InvalidInputError(
+        `to: ${number.e164} is a ${number.provider} number; the dev routes only inject texts to local (or unprovisioned) numbers, never in the name of a real contact`,
+        'to',
+      );
+    }
     const media = [
       ...(input.media ?? []).map((m) => ({ url: m.url, contentType: m.contentType ?? null })),
       ...(input.mediaUrls ?? []).map((url) => ({ url, contentType: null })),
