@@ -55,6 +55,11 @@ export interface JobsAdminOptions {
   resend?: ResendOptions;
   /** Where job retries and queue hand-offs are recorded (requeues record themselves). */
   audit?: Pick<AuditRepo, 'record'>;
+  /**
+   * Asked before each request (after the token): false answers 503 at once. The queues' client
+   * holds commands while Redis is away, so without it a request would wait until Redis returns.
+   */
+  redisAnswers?: () => Promise<boolean>;
 }
 
 export interface FailedJobView {
@@ -183,8 +188,19 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
   const base = (opts.basePath ?? '/admin/api').replace(/\/+$/, '');
   const limit = opts.limit ?? 100;
   const router = Router();
+  const redisUp: RequestHandler = (_req, res, next) => {
+    if (!opts.redisAnswers) return next();
+    opts.redisAnswers().then(
+      (up) => {
+        if (up) return next();
+        res.set('Retry-After', '5');
+        sendError(res, 503, 'unavailable', 'Redis does not answer: the queues cannot be read or changed now (nothing was changed). Try again once /readyz answers 200.');
+      },
+      (err: unknown) => next(err),
+    );
+  };
 
-  router.get(`${base}/jobs/failed`, opts.requireAdmin, async (_req, res, next) => {
+  router.get(`${base}/jobs/failed`, opts.requireAdmin, redisUp, async (_req, res, next) => {
     try {
       const jobs: FailedJobView[] = [];
       for (const q of opts.queues) {
@@ -196,7 +212,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
     }
   });
 
-  router.post(`${base}/messages/:id/resend`, opts.requireAdmin, optionalJson, async (req, res, next) => {
+  router.post(`${base}/messages/:id/resend`, opts.requireAdmin, redisUp, optionalJson, async (req, res, next) => {
     try {
       const id = String(req.params.id ?? '');
       if (!MESSAGE_ID.test(id)) {
@@ -213,7 +229,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
     }
   });
 
-  router.post(`${base}/jobs/:id/retry`, opts.requireAdmin, optionalJson, async (req, res, next) => {
+  router.post(`${base}/jobs/:id/retry`, opts.requireAdmin, redisUp, optionalJson, async (req, res, next) => {
     try {
       const id = String(req.params.id ?? '');
       if (!JOB_ID.test(id)) {

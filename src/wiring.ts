@@ -23,6 +23,7 @@ import {
   type OutboundPipelineDeps,
 } from '../jobs/pipeline.js';
 import { requireAdmin } from './admin/auth.js';
+import { redisAnswers } from './http/health.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { SmsProvider } from './core/ports.js';
 import type { Logger } from './logger.js';
@@ -135,6 +136,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
           // Real, audited resends of failed sends (POST /admin/api/messages/{id}/resend).
           resend: { messages: store.messages, queue: outbound.queue },
           audit: store.audit,
+          redisAnswers: () => redisAnswers(redis),
         }),
       ),
   ];

@@ -203,8 +203,8 @@ const SCRIPT = String.raw`'use strict';
       button(tr, 'Delete', () => guarded(async () => {
         if (!confirm('Delete ' + n.number + ' and its mappings?')) return;
         await api('DELETE', '/numbers/' + encodeURIComponent(n.number));
+        await Promise.all([loadNumbers(), loadMappings(), loadAudit(), loadUnrouted()]);
         say('Deleted ' + n.number);
-        await loadAll();
       }));
     }, 'No numbers yet.');
   }
@@ -218,8 +218,8 @@ const SCRIPT = String.raw`'use strict';
       cell(tr, m.createdAt);
       button(tr, 'Unmap', () => guarded(async () => {
         await api('DELETE', '/mappings/' + encodeURIComponent(m.id));
+        await Promise.all([loadMappings(), loadAudit(), loadUnrouted()]);
         say('Unmapped ' + m.number + ' from ' + m.channel);
-        await loadMappings();
       }));
     }, 'No mappings yet.');
   }
@@ -420,15 +420,13 @@ const SCRIPT = String.raw`'use strict';
     }, 'No failed jobs.');
   }
 
+  // Each part loads on its own: one that fails (the failed jobs while Redis is down) leaves the
+  // others shown and is named in the status line.
   async function loadAll() {
-    await loadNumbers();
-    await loadMappings();
-    await loadConversations('');
-    await loadPolicy();
-    await loadUsers();
-    await loadFailedJobs();
-    await loadAudit();
-    await loadUnrouted();
+    const parts = [loadNumbers, loadMappings, () => loadConversations(''), loadPolicy, loadUsers, loadFailedJobs, loadAudit, loadUnrouted];
+    const results = await Promise.allSettled(parts.map((load) => load()));
+    const problems = [...new Set(results.filter((r) => r.status === 'rejected').map((r) => r.reason.message))];
+    if (problems.length > 0) return say(problems.join(' '), true);
     say(policyEdited() ? 'Loaded. Your unsaved policy edits are kept.' : 'Loaded.');
   }
 
@@ -454,18 +452,18 @@ const SCRIPT = String.raw`'use strict';
     e.preventDefault();
     guarded(async () => {
       const n = await api('POST', '/numbers', formJson(e.target));
-      say('Added ' + n.number + (n.smsCapable ? '' : ' (not SMS-capable: ' + n.reasons.map((r) => r.reason).join(' ') + ')'));
       e.target.reset();
-      await loadNumbers();
+      await Promise.all([loadNumbers(), loadAudit()]);
+      say('Added ' + n.number + (n.smsCapable ? '' : ' (not SMS-capable: ' + n.reasons.map((r) => r.reason).join(' ') + ')'));
     });
   });
   $('add-mapping').addEventListener('submit', (e) => {
     e.preventDefault();
     guarded(async () => {
       const m = await api('POST', '/mappings', formJson(e.target));
-      say('Mapped ' + m.number + ' to ' + m.platform + ' ' + m.channel);
       e.target.reset();
-      await loadMappings();
+      await Promise.all([loadMappings(), loadAudit(), loadUnrouted()]);
+      say('Mapped ' + m.number + ' to ' + m.platform + ' ' + m.channel);
     });
   });
   $('edit-policy').addEventListener('submit', (e) => {
@@ -479,7 +477,8 @@ const SCRIPT = String.raw`'use strict';
       }
       const { data, res } = await call('PUT', '/policy', policy, policyTag ? { 'if-match': policyTag } : {});
       showPolicy(data, res);
-      await loadAudit();
+      // Whether a number may send depends on the policy (toll-free, virtual): its table too.
+      await Promise.all([loadNumbers(), loadAudit()]);
       say('Policy saved.');
     });
   });

@@ -236,6 +236,19 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 4 });
   });
 
+  it('with Redis down, every part but the failed jobs loads, and the status line says why that one did not', async () => {
+    bridge = await startTestBridge({ REDIS_URL: 'redis://127.0.0.1:1' });
+    bridge.ctx.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') !== '', 'an answer');
+    expect(text(w, 'status')).toMatch(/^Redis does not answer: /);
+    expect(text(w, 'numbers')).toContain(OUR);
+    expect(JSON.parse((w.document.getElementById('policy') as unknown as { value: string }).value)).toMatchObject({ smsEnabled: true });
+    expect(text(w, 'audit')).not.toBe('');
+  });
+
   it('a wrong token is refused with the reason and nothing is shown', async () => {
     bridge = await startTestBridge();
     window = await openConsole(bridge);
