@@ -101,8 +101,12 @@ end
 `;
 
 // Append unless already present (a duplicate enqueue keeps the original place); returns
-// {index (0 = head, -1 when the item's BullMQ job already finished), stale head, claimed}. KEYS[2]
-// is the item's job hash: a late duplicate enqueue must not leave a lane entry no job will clear.
+// {index (0 = head, -1 when the item is done already), stale head, claimed}. KEYS[2] is the item's
+// job hash: a late duplicate enqueue (a recovery pass overlapping the sends) must not put a done
+// item back, where it would become a head whose job has ended and nobody hands the lane on. An
+// item not in its lane is done when its job has finished, or when its job is running (holds its
+// lock): a job runs its own item only while that item is in the lane, so a running job whose item
+// is gone has finished it and is running the next ones in place (or completing).
 // ARGV[2] is the job key prefix: "stale head" (1) says nobody runs the lane's head: its job ENDED
 // (failed or completed) while still in the lane, which our processor never leaves behind (BullMQ
 // gave it up on its own, stalled too often, and the clean-up did not run: a crash), or it has no
@@ -116,6 +120,7 @@ const LANE_ADD = `${LIVE_CLAIM}
 local at = redis.call('LPOS', KEYS[1], ARGV[1])
 if not at then
   if redis.call('HEXISTS', KEYS[2], 'finishedOn') == 1 then return {-1, 0, 0} end
+  if redis.call('EXISTS', KEYS[2] .. ':lock') == 1 then return {-1, 0, 0} end
   at = redis.call('RPUSH', KEYS[1], ARGV[1]) - 1
 end
 if at == 0 then
@@ -156,14 +161,23 @@ return {-1, head}`;
 // when the caller's own run holds the claim already (ioredis resends a command whose answer a
 // dropped connection lost: the first execution removed the item and claimed the next). ARGV[7]:
 // the claim key's expiry, ms, only to clean up after owners that died (liveness is the lock's).
+// A new head whose job has ENDED is skipped (removed): our processor frees the lane before a job
+// ends, so such a head is done or failed for good and only its clean-up was lost (a crash, or a
+// Redis error on its last attempt); left in place it would hold the lane with nobody to hand it on.
 const LANE_DONE = `${LIVE_CLAIM}
 local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
 local claim = redis.call('GET', KEYS[2])
 if claim and string.sub(claim, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[2]) end
-local nxt = redis.call('LINDEX', KEYS[1], 0)
-if not nxt then return {'', 0, 0} end
-local key = ARGV[2] .. string.gsub(nxt, ':', '_')
-local raw = redis.call('HGET', key, 'data')
+local nxt, key, raw, ended
+for _ = 1, 1000 do
+  nxt = redis.call('LINDEX', KEYS[1], 0)
+  if not nxt then return {'', 0, 0} end
+  key = ARGV[2] .. string.gsub(nxt, ':', '_')
+  raw, ended = unpack(redis.call('HMGET', key, 'data', 'finishedOn'))
+  if not ended then break end
+  redis.call('LPOP', KEYS[1])
+end
+if ended then return {nxt, 1, 0} end
 if not raw then
   local held, owner, token, run = liveClaim(KEYS[2], ARGV[3])
   if held == nxt then
@@ -242,9 +256,9 @@ export class Lanes {
     private readonly kind: string,
   ) {
     this.jobKeyPrefix = queueKey + jobIdFor(kind, '');
-    this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd6', 3, LANE_ADD);
+    this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd7', 3, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
-    this.done = defineScript<[string, number, number]>(redis, 'smsbLaneDone6', 2, LANE_DONE);
+    this.done = defineScript<[string, number, number]>(redis, 'smsbLaneDone7', 2, LANE_DONE);
     this.claimed = defineScript<[string, string]>(redis, 'smsbLaneClaim2', 1, LANE_CLAIM);
   }
 

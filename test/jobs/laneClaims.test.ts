@@ -96,3 +96,36 @@ describe('claims of messages run in place', () => {
     expect(await lanes.append(LANE, 'z')).toEqual({ at: 2, staleHead: true, claimed: false });
   });
 });
+
+describe('done items stay out of their lane', () => {
+  it('a recovery pass that re-enqueues an item while its job runs the next ones in place does not put it back', async () => {
+    await lane('y', 'z1', 'z2');
+    const y = await running('y', 'w1:1', 1);
+    expect(await lanes.finish(LANE, 'y', y)).toMatchObject({ id: 'z1', claimed: true });
+    // Another instance's recovery read y as pending before it was sent.
+    expect((await lanes.append(LANE, 'y')).at).toBe(-1);
+    expect(await redis.lrange(lanes.key(LANE), 0, -1)).toEqual(['z1', 'z2']);
+    // Still run in place, a later message is behind a live head: no stale-head park needed.
+    expect(await lanes.append(LANE, 'w')).toEqual({ at: 2, staleHead: false, claimed: false });
+    expect(await lanes.finish(LANE, 'z1', y)).toMatchObject({ id: 'z2', claimed: true });
+    // z2 done: w is handed on (it has no job yet), never a finished y.
+    expect(await lanes.finish(LANE, 'z2', y)).toMatchObject({ id: 'w', hasJob: false });
+  });
+
+  it('an item whose job is waiting (its lane entry lost with Redis data) is put back', async () => {
+    await redis.hset(`${queueKey}send-q`, { data: JSON.stringify({ id: 'q', lane: LANE }) });
+    expect(await lanes.append(LANE, 'q')).toEqual({ at: 0, staleHead: false, claimed: false });
+  });
+
+  it('a finish skips a next head whose job has ended (done or failed for good, its clean-up lost)', async () => {
+    await lane('a', 'b', 'c', 'd');
+    await redis.hset(`${queueKey}send-b`, { data: JSON.stringify({ id: 'b', lane: LANE }), finishedOn: '1', failedReason: 'stalled' });
+    await redis.hset(`${queueKey}send-c`, { data: JSON.stringify({ id: 'c', lane: LANE }), finishedOn: '2', returnvalue: 'null' });
+    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'd', hasJob: false, claimed: false, held: false });
+    expect(await redis.lrange(lanes.key(LANE), 0, -1)).toEqual(['d']);
+    // ... and a lane of nothing but ended heads ends empty.
+    await lane('e', 'b');
+    expect(await lanes.finish(LANE, 'd')).toEqual({ id: 'e', hasJob: false, claimed: false, held: false });
+    expect(await lanes.finish(LANE, 'e')).toBeNull();
+  });
+});
