@@ -52,6 +52,8 @@ export interface DeliveryWorkerOptions {
   backoff?: BackoffOptions;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How often every lane's head is checked for a runner (default 60 s; 0 = never). */
+  sweepIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -116,6 +118,7 @@ export function createDeliveryWorker(opts: DeliveryWorkerOptions): Worker<LaneJo
     backoff: opts.backoff,
     lockDurationMs: opts.lockDurationMs,
     stalledIntervalMs: opts.stalledIntervalMs,
+    sweepIntervalMs: opts.sweepIntervalMs,
     logger: log,
     abandon: giveUp,
     handler: async (item, ctx) => {

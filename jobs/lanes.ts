@@ -40,6 +40,11 @@
 //   absent and unclaimed). A head nobody runs (its job ended on its own, BullMQ having given it up
 //   after too many stalls, while the clean-up was lost; or no job and no live claim) is seen by
 //   the next enqueue into that lane (LANE_ADD), which parks its item's job to heal the lane.
+// - The lane sweep (sweepLanes, every worker, once a minute) is the net under all of the above:
+//   it walks every lane and helps on each head nobody runs (no job and no live claim: a job; a
+//   job that ended: the lane is freed). So a wake-up lost to a crash, a Redis error on a final
+//   failure or Redis losing its last writes costs at most one interval, even for a conversation
+//   that gets no new message.
 // - Jobs that run while behind (an admin retry of an old job, jobs parked by an earlier version)
 //   park themselves (moved to delayed with BullMQ's DelayedError: no attempt is used) for a
 //   bounded time, and check that their head still has a live job or claim (self-healing); a head
@@ -147,7 +152,9 @@ if redis.call('LPOS', KEYS[1], ARGV[1]) then return {0, head} end
 return {-1, head}`;
 
 // Remove the item; return {new head ('' when the lane is empty), 1 if the new head's job exists,
-// how the new head is run in place: 0 not, 1 claimed for the caller, 2 by another live job}.
+// how the new head is run in place: 0 not, 1 claimed for the caller, 2 by another live job,
+// 1 if the lane moved on in this call (0: the item was finished before and the head is where it
+// was, so it is left alone; see NextHead.removed)}.
 // ARGV[2] is the job key prefix (e.g. 'smsb:send:send-'). When the new head's job exists and has
 // not run (an item re-enqueued by recovery, or parked by an earlier version) it is marked head in
 // its data ({"head": true}) in the same atomic step that saw it become the head, so its first run
@@ -169,26 +176,28 @@ local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
 local claim = redis.call('GET', KEYS[2])
 if claim and string.sub(claim, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[2]) end
 local nxt, key, raw, ended
+local moved = removed
 for _ = 1, 1000 do
   nxt = redis.call('LINDEX', KEYS[1], 0)
-  if not nxt then return {'', 0, 0} end
+  if not nxt then return {'', 0, 0, moved} end
   key = ARGV[2] .. string.gsub(nxt, ':', '_')
   raw, ended = unpack(redis.call('HMGET', key, 'data', 'finishedOn'))
   if not ended then break end
   redis.call('LPOP', KEYS[1])
+  moved = 1
 end
-if ended then return {nxt, 1, 0} end
+if ended then return {nxt, 1, 0, moved} end
 if not raw then
   local held, owner, token, run = liveClaim(KEYS[2], ARGV[3])
   if held == nxt then
-    if owner == ARGV[4] and token == ARGV[5] and run == ARGV[6] then return {nxt, 0, 1} end
-    return {nxt, 0, 2}
+    if owner == ARGV[4] and token == ARGV[5] and run == ARGV[6] then return {nxt, 0, 1, moved} end
+    return {nxt, 0, 2, moved}
   end
   if removed == 1 and ARGV[5] ~= '' and holdsRun(ARGV[3], ARGV[4], ARGV[5], ARGV[6]) then
     redis.call('SET', KEYS[2], nxt .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|' .. ARGV[6], 'PX', ARGV[7])
-    return {nxt, 0, 1}
+    return {nxt, 0, 1, moved}
   end
-  return {nxt, 0, 0}
+  return {nxt, 0, 0, moved}
 end
 if redis.call('HEXISTS', key, 'processedOn') == 0 then
   local ok, data = pcall(cjson.decode, raw)
@@ -197,7 +206,7 @@ if redis.call('HEXISTS', key, 'processedOn') == 0 then
     redis.call('HSET', key, 'data', cjson.encode(data))
   end
 end
-return {nxt, 1, 0}`;
+return {nxt, 1, 0, moved}`;
 
 // The lane's live claim: {item, owner job id}, or {'', ''}. ARGV[1]: the queue's key prefix.
 const LANE_CLAIM = `${LIVE_CLAIM}
@@ -225,6 +234,12 @@ export interface NextHead {
   claimed: boolean;
   /** Run in place by another live job, which hands the lane on: nothing to do. */
   held: boolean;
+  /**
+   * The lane moved on in this finish. False: the item was finished before (a late or second
+   * finish), so the head did not just become the head and its job, if any, is left alone: it may
+   * be held back on purpose (Retry-After, backoff), which a wake-up would cut short.
+   */
+  removed: boolean;
 }
 
 /** The job run that finishes an item, and whether it asks to run the next one in place. */
@@ -240,14 +255,14 @@ export interface Finisher {
 export class Lanes {
   private readonly add: ScriptCall<[number, number, number]>;
   private readonly check: ScriptCall<[number, string]>;
-  private readonly done: ScriptCall<[string, number, number]>;
+  private readonly done: ScriptCall<[string, number, number, number]>;
   private readonly claimed: ScriptCall<[string, string]>;
 
   /** Key of job id `<kind>-` (e.g. `smsb:send:send-`): an item's job hash is this plus its id. */
   private readonly jobKeyPrefix: string;
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     /** Key prefix of this queue's lanes, e.g. `smsb:lanes:send`. */
     private readonly keyPrefix: string,
     /** The queue's own key prefix (`queue.toKey('')`, e.g. `smsb:send:`): where jobs and their locks live. */
@@ -258,7 +273,7 @@ export class Lanes {
     this.jobKeyPrefix = queueKey + jobIdFor(kind, '');
     this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd7', 3, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
-    this.done = defineScript<[string, number, number]>(redis, 'smsbLaneDone7', 2, LANE_DONE);
+    this.done = defineScript<[string, number, number, number]>(redis, 'smsbLaneDone8', 2, LANE_DONE);
     this.claimed = defineScript<[string, string]>(redis, 'smsbLaneClaim2', 1, LANE_CLAIM);
   }
 
@@ -295,11 +310,28 @@ export class Lanes {
    * by another live job.
    */
   async finish(lane: string, id: string, by?: Finisher): Promise<NextHead | null> {
-    const [next, hasJob, inPlace] = await this.done(
+    const [next, hasJob, inPlace, removed] = await this.done(
       [this.key(lane), this.claimKey(lane)],
       [id, this.jobKeyPrefix, this.queueKey, by?.jobId ?? '', by?.token ?? '', by?.run ?? '', CLAIM_KEY_EXPIRY_MS],
     );
-    return next === '' ? null : { id: next, hasJob: hasJob === 1, claimed: inPlace === 1, held: inPlace === 2 };
+    return next === '' ? null : { id: next, hasJob: hasJob === 1, claimed: inPlace === 1, held: inPlace === 2, removed: removed === 1 };
+  }
+
+  /**
+   * Every non-empty lane with its head, read a batch at a time (SCAN: no long pause of Redis).
+   * A lane that changes during the walk may be seen in either state, or twice.
+   */
+  async *heads(): AsyncGenerator<{ lane: string; head: string }> {
+    const from = this.keyPrefix.length + 1;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keyPrefix}:*`, 'COUNT', 500, 'TYPE', 'list');
+      cursor = next;
+      for (const key of keys) {
+        const head = await this.redis.lindex(key, 0);
+        if (head !== null) yield { lane: key.slice(from), head };
+      }
+    } while (cursor !== '0');
   }
 
   /** The lane's live claim, if any (none once its owner's run ended or lost its lock). */
@@ -334,10 +366,16 @@ export async function promoteJob(queue: Queue<LaneJobData>, kind: string, id: st
  * Gives the lane's head a job: adds it (marked head, so its first run skips the lane check) or,
  * when it exists already, wakes it in case it is parked. Idempotent.
  */
-export async function ensureHeadJob(queue: Queue<LaneJobData>, kind: string, lane: string, head: { id: string; hasJob: boolean; held?: boolean }): Promise<void> {
+export async function ensureHeadJob(
+  queue: Queue<LaneJobData>,
+  kind: string,
+  lane: string,
+  head: { id: string; hasJob: boolean; held?: boolean; removed?: boolean },
+): Promise<void> {
   // Run in place by another live job: it hands the lane on (or gives the item its job).
   if (head.held) return;
   if (head.hasJob) {
+    if (head.removed === false) return;
     await promoteJob(queue, kind, head.id);
     return;
   }

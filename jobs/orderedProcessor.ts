@@ -75,12 +75,15 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   const drainMax = attempts >= 2 ? (opts.drainMax ?? 0) : 0;
   const mayDrain = opts.mayDrain ?? (() => true);
   const retryDelayMs = opts.retryDelayMs ?? (() => 1_000);
+  const { finish, heal } = laneUpkeep(opts);
 
-
-  /** Frees the lane and hands it to the next item (its job added or woken). */
-  async function finish(item: LaneJobData): Promise<void> {
-    const next = await opts.lanes.finish(item.lane, item.id);
-    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
+  /**
+   * finish() of an item that ends failed. Should Redis fail it, the job still ends failed as it
+   * must (its message's failure is recorded); the lane's head is then an item whose job has ended,
+   * which the next hand-over skips and the lane sweep (sweepLanes) frees within its interval.
+   */
+  async function finishFailed(item: LaneJobData): Promise<void> {
+    await finish(item).catch((err: unknown) => report(err, 'finish after a final failure'));
   }
 
   /**
@@ -149,25 +152,6 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     }
   }
 
-  /** Make sure the head we wait for can make progress (lanes.ts, "jobs that run while behind"). */
-  async function heal(lane: string, head: string): Promise<void> {
-    const jobId = jobIdFor(opts.kind, head);
-    const state = await opts.queue.getJobState(jobId);
-    if (state === 'unknown') {
-      // No job: normal while another run holds it in place (a live claim); that run hands the
-      // lane on. A claim of a run that ended (this job's earlier run included) is dead already.
-      if ((await opts.lanes.claim(lane))?.id === head) return;
-      await opts.queue.add(opts.kind, { id: head, lane }, { jobId });
-    } else if (state === 'completed') {
-      await finish({ id: head, lane });
-    } else if (state === 'failed') {
-      // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often).
-      const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
-      await opts.abandon(head, job?.failedReason || 'its job failed');
-      await finish({ id: head, lane });
-    }
-  }
-
   async function park(job: Job<LaneJobData>, token: string): Promise<never> {
     const { lane, id } = job.data;
     const times = Math.max(0, (job.attemptsStarted ?? 1) - 1);
@@ -210,7 +194,7 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
     // A drained item's final failure, recorded already: end the job failed and hand the lane on
     // (on every run: a re-run after a stall must not complete it instead).
     if (job.data.failed !== undefined) {
-      if (pos.state === 'head') await finish(item);
+      if (pos.state === 'head') await finishFailed(item);
       throw mark(new UnrecoverableError(job.data.failed));
     }
     const inLane = pos.state === 'head';
@@ -229,8 +213,10 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
       // last attempt so its lane moves on (the abandon hook records why).
       const error = err instanceof Error ? err : new Error(String(err));
       if (ctx.lastAttempt) {
-        await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`);
-        if (inLane) await finish(item);
+        // The lane moves on even if the failure cannot be recorded now (the store refused too):
+        // the message then stays pending with a failed job, listed for an admin to resend.
+        await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`).catch((e: unknown) => report(e, 'abandon'));
+        if (inLane) await finishFailed(item);
         throw mark(new UnrecoverableError(error.message));
       }
       throw mark(error);
@@ -241,16 +227,78 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
         if (inLane) await handOn(job, token, item);
         return outcome.result ?? null;
       case 'fail':
-        if (inLane) await finish(item);
+        if (inLane) await finishFailed(item);
         throw mark(new UnrecoverableError(outcome.error.message));
       case 'delay':
         await job.moveToDelayed(Date.now() + Math.max(0, outcome.ms), token);
         throw mark(new DelayedError(outcome.reason));
       case 'retry':
-        if (ctx.lastAttempt && inLane) await finish(item);
+        if (ctx.lastAttempt && inLane) await finishFailed(item);
         throw mark(outcome.error);
     }
   }
+}
+
+type UpkeepOptions = Pick<OrderedProcessorOptions, 'queue' | 'lanes' | 'kind' | 'abandon'>;
+
+/** How a lane's head was helped on, or null when it needed nothing. */
+export type HealAction = 'job-added' | 'finished' | 'abandoned' | null;
+
+/** The two lane steps shared by the processor and the lane sweep. */
+export function laneUpkeep(opts: UpkeepOptions) {
+  /** Frees the lane and hands it to the next item (its job added or woken). */
+  async function finish(item: LaneJobData): Promise<void> {
+    const next = await opts.lanes.finish(item.lane, item.id);
+    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
+  }
+
+  /** Makes sure the lane's head can make progress (lanes.ts, "jobs that run while behind"). */
+  async function heal(lane: string, head: string): Promise<HealAction> {
+    const jobId = jobIdFor(opts.kind, head);
+    const state = await opts.queue.getJobState(jobId);
+    if (state === 'unknown') {
+      // No job: normal while another run holds it in place (a live claim); that run hands the
+      // lane on. A claim of a run that ended (this job's earlier run included) is dead already.
+      if ((await opts.lanes.claim(lane))?.id === head) return null;
+      await opts.queue.add(opts.kind, { id: head, lane }, { jobId });
+      return 'job-added';
+    }
+    if (state === 'completed') {
+      await finish({ id: head, lane });
+      return 'finished';
+    }
+    if (state === 'failed') {
+      // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often),
+      // or Redis refused the clean-up of its final failure.
+      const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
+      await opts.abandon(head, job?.failedReason || 'its job failed');
+      await finish({ id: head, lane });
+      return 'abandoned';
+    }
+    return null;
+  }
+
+  return { finish, heal };
+}
+
+/**
+ * One pass over every lane of the queue, helping on each head nobody runs (heal). The safety net
+ * under the hand-overs: whatever lost a lane's wake-up (a crash between two steps, a Redis error
+ * on a final failure, Redis losing its latest writes) costs at most one sweep interval, not the
+ * wait for the conversation's next message or the next restart. Returns the heads it helped on.
+ */
+export async function sweepLanes(opts: UpkeepOptions, onError: (err: unknown, lane: string) => void): Promise<Array<{ lane: string; head: string; action: Exclude<HealAction, null> }>> {
+  const { heal } = laneUpkeep(opts);
+  const helped: Array<{ lane: string; head: string; action: Exclude<HealAction, null> }> = [];
+  for await (const { lane, head } of opts.lanes.heads()) {
+    try {
+      const action = await heal(lane, head);
+      if (action) helped.push({ lane, head, action });
+    } catch (err) {
+      onError(err, lane);
+    }
+  }
+  return helped;
 }
 
 /** Stale-head cleanup for jobs BullMQ failed without running our processor (stall limit). */

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BACKOFF_TYPE, backoffStrategy, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { attemptsMadeOf, enqueueOrdered, jobIdFor, Lanes, type LaneJobData } from './lanes.js';
-import { cleanupUnhandledFailure, orderedProcessor, type ItemHandler } from './orderedProcessor.js';
+import { cleanupUnhandledFailure, orderedProcessor, sweepLanes, type ItemHandler } from './orderedProcessor.js';
 
 export interface OrderedQueueOptions {
   /** ioredis connection (maxRetriesPerRequest: null). Shared; not closed by us. */
@@ -107,6 +107,9 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
   };
 }
 
+/** Default interval of the lane sweep: a lost wake-up costs at most this long. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+
 export interface OrderedWorkerOptions {
   target: OrderedQueue;
   /** Connection for the worker (BullMQ duplicates it for its blocking reads). */
@@ -125,6 +128,8 @@ export interface OrderedWorkerOptions {
   maxParkMs?: number;
   /** Following items of a lane one job may run in place after its own (default 0: off). */
   drainInPlace?: number;
+  /** How often every lane's head is checked for a runner (default 60 s; 0 = never; sweepLanes). */
+  sweepIntervalMs?: number;
   logger?: Logger;
   /** Start processing at once (default false: call worker.run() or use autorun later). */
   autorun?: boolean;
@@ -176,6 +181,7 @@ export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobD
       (e: unknown) => log?.error({ err: (e as Error).message, jobId: job.id }, 'cleanup after failure failed'),
     );
   });
+  startLaneSweep(worker, target, opts);
   // While Redis is away BullMQ reports an error on every reconnect attempt (several a second):
   // the first is logged, then one line a minute with how many were left out (readyz says why).
   let lastLogged = 0;
@@ -191,4 +197,32 @@ export function createOrderedWorker(opts: OrderedWorkerOptions): Worker<LaneJobD
     quiet = 0;
   });
   return worker;
+}
+
+/** Lane sweep every interval while the worker lives (see sweepLanes); one pass at a time. */
+function startLaneSweep(worker: Worker<LaneJobData>, target: OrderedQueue, opts: OrderedWorkerOptions): void {
+  const everyMs = opts.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  if (everyMs <= 0) return;
+  const log = opts.logger;
+  const upkeep = { queue: target.queue, lanes: target.lanes, kind: target.kind, abandon: opts.abandon };
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping || worker.closing !== undefined) return;
+    sweeping = true;
+    let failures = 0;
+    let firstError = '';
+    sweepLanes(upkeep, (err) => {
+      failures++;
+      firstError ||= (err as Error).message;
+    })
+      .then((helped) => {
+        // Each one is a wake-up that was lost somewhere: worth a line, never more than ten ids.
+        if (helped.length > 0) log?.warn({ queue: target.queue.name, helped: helped.length, heads: helped.slice(0, 10) }, 'lane sweep helped on heads nobody ran');
+        if (failures > 0) log?.warn({ queue: target.queue.name, failures, err: firstError }, 'lane sweep could not check every lane');
+      })
+      .catch((err: unknown) => log?.warn({ queue: target.queue.name, err: (err as Error).message }, 'lane sweep failed'))
+      .finally(() => (sweeping = false));
+  }, everyMs);
+  timer.unref();
+  worker.once('closing', () => clearInterval(timer));
 }

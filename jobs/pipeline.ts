@@ -47,6 +47,8 @@ export interface WorkerTuning {
   maxParkMs?: number;
   /** False: this process only enqueues (no worker). Default true. */
   runWorker?: boolean;
+  /** How often every lane's head is checked for a runner (default 60 s; 0 = never; sweepLanes). */
+  sweepIntervalMs?: number;
 }
 
 export interface OutboundPipelineDeps {
@@ -150,6 +152,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
           parkMs: o.parkMs,
           maxParkMs: o.maxParkMs,
           drainInPlace: o.drainInPlace ?? DEFAULT_SEND_DRAIN,
+          sweepIntervalMs: o.sweepIntervalMs,
           logger: deps.logger,
         });
   const recover = async (): Promise<RecoveryReport> => {
@@ -230,6 +233,7 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
           backoff: o.backoff,
           lockDurationMs: o.lockDurationMs,
           stalledIntervalMs: o.stalledIntervalMs,
+          sweepIntervalMs: o.sweepIntervalMs,
           logger: deps.logger,
         });
   const recover = async (): Promise<RecoveryReport> => {

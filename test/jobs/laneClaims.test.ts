@@ -40,7 +40,7 @@ describe('claims of messages run in place', () => {
   it('the finishing run claims the next message when it has no job, and the claim is live while that run holds its lock', async () => {
     await lane('a', 'x');
     const a = await running('a', 'w1:1', 1);
-    expect(await lanes.finish(LANE, 'a', a)).toEqual({ id: 'x', hasJob: false, claimed: true, held: false });
+    expect(await lanes.finish(LANE, 'a', a)).toEqual({ id: 'x', hasJob: false, claimed: true, held: false, removed: true });
     expect(await lanes.claim(LANE)).toEqual({ id: 'x', owner: 'send-a' });
     // The run ends (BullMQ deletes the lock): the claim is dead at once.
     await redis.del(`${queueKey}send-a:lock`);
@@ -64,8 +64,9 @@ describe('claims of messages run in place', () => {
     const a = await running('a', 'w1:1', 1);
     const first = await lanes.finish(LANE, 'a', a);
     const replay = await lanes.finish(LANE, 'a', a);
-    expect(first).toEqual({ id: 'x', hasJob: false, claimed: true, held: false });
-    expect(replay).toEqual(first);
+    expect(first).toEqual({ id: 'x', hasJob: false, claimed: true, held: false, removed: true });
+    // The replay removes nothing (the first did) but keeps the claim it took.
+    expect(replay).toEqual({ ...first, removed: false });
   });
 
   it('a finish by another job (a late duplicate run) finds the head held in place and leaves it alone', async () => {
@@ -73,8 +74,8 @@ describe('claims of messages run in place', () => {
     const a = await running('a', 'w1:1', 1);
     await lanes.finish(LANE, 'a', a);
     const b = await running('b', 'w2:1', 1);
-    expect(await lanes.finish(LANE, 'a', b)).toEqual({ id: 'x', hasJob: false, claimed: false, held: true });
-    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'x', hasJob: false, claimed: false, held: true });
+    expect(await lanes.finish(LANE, 'a', b)).toEqual({ id: 'x', hasJob: false, claimed: false, held: true, removed: false });
+    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'x', hasJob: false, claimed: false, held: true, removed: false });
     expect(await lanes.claim(LANE)).toEqual({ id: 'x', owner: 'send-a' });
   });
 
@@ -82,7 +83,7 @@ describe('claims of messages run in place', () => {
     await lane('a', 'x');
     const a = await running('a', 'w1:1', 1);
     await redis.set(`${queueKey}send-a:lock`, 'w9:7');
-    expect(await lanes.finish(LANE, 'a', a)).toEqual({ id: 'x', hasJob: false, claimed: false, held: false });
+    expect(await lanes.finish(LANE, 'a', a)).toEqual({ id: 'x', hasJob: false, claimed: false, held: false, removed: true });
     expect(await lanes.claim(LANE)).toBeNull();
   });
 
@@ -121,11 +122,11 @@ describe('done items stay out of their lane', () => {
     await lane('a', 'b', 'c', 'd');
     await redis.hset(`${queueKey}send-b`, { data: JSON.stringify({ id: 'b', lane: LANE }), finishedOn: '1', failedReason: 'stalled' });
     await redis.hset(`${queueKey}send-c`, { data: JSON.stringify({ id: 'c', lane: LANE }), finishedOn: '2', returnvalue: 'null' });
-    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'd', hasJob: false, claimed: false, held: false });
+    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'd', hasJob: false, claimed: false, held: false, removed: true });
     expect(await redis.lrange(lanes.key(LANE), 0, -1)).toEqual(['d']);
     // ... and a lane of nothing but ended heads ends empty.
     await lane('e', 'b');
-    expect(await lanes.finish(LANE, 'd')).toEqual({ id: 'e', hasJob: false, claimed: false, held: false });
+    expect(await lanes.finish(LANE, 'd')).toEqual({ id: 'e', hasJob: false, claimed: false, held: false, removed: true });
     expect(await lanes.finish(LANE, 'e')).toBeNull();
   });
 });

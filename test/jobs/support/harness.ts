@@ -37,6 +37,8 @@ export interface HarnessOptions {
   recoverOnStart?: boolean;
   /** Messages a send job sends in place after its own (default: the pipeline's). */
   drainInPlace?: number;
+  /** Lane sweep interval (default: the pipeline's, 60 s). */
+  sweepIntervalMs?: number;
   /** Retry timing (default 20 ms doubling to 200 ms). */
   backoff?: { baseMs: number; maxMs: number };
   /** Called with every status notice before it is recorded in `notified` (may hold it up). */
@@ -99,6 +101,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       runWorker: opts.worker ?? true,
       recoverOnStart: opts.recoverOnStart,
       drainInPlace: opts.drainInPlace,
+      sweepIntervalMs: opts.sweepIntervalMs,
     },
   };
   const pipeline = createOutboundPipeline(deps);

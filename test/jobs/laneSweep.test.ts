@@ -1,0 +1,85 @@
+// The lane sweep (jobs/orderedProcessor.ts sweepLanes): whatever lost a lane's wake-up, its
+// messages still go out, in order, within one sweep interval: not only when the conversation
+// gets its next message or the bridge restarts. And a late second finish of a message never
+// wakes the next one early from a hold it is in on purpose (Retry-After, backoff).
+import { afterEach, describe, expect, it } from 'vitest';
+import { jobIdFor } from '../../jobs/lanes.js';
+import { laneUpkeep } from '../../jobs/orderedProcessor.js';
+import { createOrderedQueue, createOrderedWorker } from '../../jobs/orderedQueue.js';
+import { SEND_KIND } from '../../jobs/outboundQueue.js';
+import { deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
+import { waitUntil } from '../support/wait.js';
+import { createHarness, type Harness } from './support/harness.js';
+
+const LOCAL = '+14152345678';
+const CONTACT = '+12123456789';
+
+let h: Harness | null = null;
+afterEach(async () => {
+  await h?.close();
+  h = null;
+});
+
+describe('lane sweep', () => {
+  it('a conversation whose first message lost its job is sent, in order, by the sweep alone', async () => {
+    // No start-up recovery and no new message: only the sweep can find this lane.
+    const x = await createHarness({ worker: false, recoverOnStart: false, sweepIntervalMs: 200 });
+    h = x;
+    x.addNumber(LOCAL);
+    const ids = await x.acceptAll(LOCAL, CONTACT, ['one', 'two', 'three']);
+    await x.pipeline.queue.ordered.queue.remove(jobIdFor(SEND_KIND, ids[0]!));
+    await x.startWorker();
+    await x.waitFor(() => ids.every((id) => x.message(id).status === 'sent'), 'all sent', 10_000);
+    expect(x.fake.requests.map((r) => r.body)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('a late second finish of a message leaves the held-back job of the next one where it is', async () => {
+    const x = await createHarness({ worker: false, recoverOnStart: false });
+    h = x;
+    const { queue, lanes } = x.pipeline.queue.ordered;
+    const lane = 'conversation-1';
+    // y is the head, held back for a minute (a Retry-After, say); x was finished already.
+    await queue.add(SEND_KIND, { id: 'y', lane, head: true }, { jobId: jobIdFor(SEND_KIND, 'y'), delay: 60_000 });
+    await x.redis.rpush(lanes.key(lane), 'y');
+    const upkeep = laneUpkeep({ queue, lanes, kind: SEND_KIND, abandon: async () => undefined });
+    await upkeep.finish({ id: 'x', lane });
+    expect(await queue.getJobState(jobIdFor(SEND_KIND, 'y'))).toBe('delayed');
+  });
+});
+
+describe('a final failure frees the lane even when recording it fails', () => {
+  it('the next message of the conversation runs although the abandon hook threw (the store refused)', async () => {
+    const redis = newRedis();
+    const prefix = uniquePrefix();
+    const target = createOrderedQueue({ connection: redis, prefix, name: 'send', kind: 'send', attempts: 2 });
+    const ran: string[] = [];
+    const worker = createOrderedWorker({
+      target,
+      connection: redis,
+      prefix,
+      backoff: { baseMs: 10, maxMs: 10 },
+      sweepIntervalMs: 0, // the processor itself must hand the lane on
+      handler: async (item) => {
+        ran.push(item.id);
+        if (item.id === 'a') throw new Error('a bug in the handler');
+        return { kind: 'done' };
+      },
+      abandon: async () => {
+        throw new Error('database is locked');
+      },
+    });
+    try {
+      void worker.run();
+      await target.enqueue('a', 'conversation-1');
+      await target.enqueue('b', 'conversation-1');
+      await waitUntil(() => ran.includes('b'), 'b run after a failed for good', 10_000);
+      expect(ran).toEqual(['a', 'a', 'b']);
+      expect(await target.queue.getJobState(jobIdFor('send', 'a'))).toBe('failed');
+    } finally {
+      await worker.close();
+      await target.close();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    }
+  });
+});
