@@ -5,11 +5,13 @@
 // (worker.close()); what a kill -9 leaves active comes back through BullMQ's stall check and is
 // sent once thanks to the send ledger (sendMessage.ts).
 //
-// Recovery (the store is the source of truth, Redis only schedules): when a worker starts it
-// first re-enqueues from the store what should be in its queue, so a Redis that lost its data
-// (no persistence, a failover, FLUSHALL) or an enqueue that never happened after the store commit
-// (a crash between the two) loses nothing. Enqueue is idempotent by job id and lane position, so
-// on a normal restart this changes nothing.
+// Recovery (the store is the source of truth, Redis only schedules): when a worker starts, and
+// again each time Redis answers after the connection was lost, it re-enqueues from the store what
+// should be in its queue, so a Redis that lost its data (no persistence, a failover, FLUSHALL,
+// the last second of an AOF fsynced every second) or an enqueue that never happened after the
+// store commit (a crash between the two) loses nothing, also while the bridge keeps running.
+// Enqueue is idempotent by job id and lane position (a done item is never put back), so on a
+// Redis that kept its data this changes nothing.
 //  - sends: every outbound message still 'queued' or 'sending', oldest first, so each
 //    conversation's lane is rebuilt in accepted order; a 'sending' one meets the ledger rule in the
 //    send handler (sent before -> recorded; maybe sent -> resent only where the provider dedupes).
@@ -70,7 +72,10 @@ export interface OutboundPipelineDeps {
     onRateDecision?: (d: RateDecision) => void;
     /** Writes of concurrent sends committed together (default 64; 1 disables group commit). */
     groupCommitMax?: number;
-    /** Re-enqueue pending outbound messages from the store at start (default true). */
+    /**
+     * Re-enqueue pending outbound messages from the store at start and whenever Redis is back
+     * after the connection was lost (default true).
+     */
     recoverOnStart?: boolean;
     /** Coalesce the Redis connection's writes per event-loop turn (default true). */
     coalesceRedisWrites?: boolean;
@@ -110,6 +115,34 @@ async function reenqueue(
   }
   if (items.length > 0) log?.info({ enqueued, errors }, `${what} recovery: re-enqueued from the store`);
   return { enqueued, errors };
+}
+
+/**
+ * Runs `recover` each time the connection is ready again after it was lost (not at the first
+ * connection: start() recovers then). Redis may come back without the data it had (restarted
+ * without persistence, a failover, the last second of an AOF fsynced every second): the store is
+ * the record, so the queues are checked against it again; on a Redis that kept its data every
+ * re-enqueue is a no-op. Returns the function that stops watching.
+ */
+function recoverOnReconnect(redis: Redis, recover: () => Promise<RecoveryReport>, log: Logger | undefined, what: string): () => void {
+  let lost = false;
+  const onClose = (): void => {
+    lost = true;
+  };
+  const onReady = (): void => {
+    if (!lost) return;
+    lost = false;
+    recover().then(
+      (report) => log?.info({ ...report }, `${what}: queues checked against the store again after Redis came back`),
+      (err: unknown) => log?.error({ err: (err as Error).message }, `${what} recovery after reconnect failed`),
+    );
+  };
+  redis.on('close', onClose);
+  redis.on('ready', onReady);
+  return () => {
+    redis.off('close', onClose);
+    redis.off('ready', onReady);
+  };
 }
 
 export interface OutboundPipeline {
@@ -160,6 +193,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
     if (!list) return { enqueued: 0, errors: 0 };
     return queue.ordered.whileRecovering((direct) => reenqueue(list(), direct, deps.logger, 'send'));
   };
+  let unwatch = (): void => {};
   return {
     name: 'outbound-pipeline',
     queue,
@@ -170,11 +204,13 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
       // Before taking jobs: lanes are rebuilt in accepted order first.
       if (o.recoverOnStart !== false) {
         await recover().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'send recovery failed'));
+        unwatch = recoverOnReconnect(deps.redis, recover, deps.logger, 'send');
       }
       void worker.run().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'send worker stopped'));
       await worker.waitUntilReady();
     },
     async stop() {
+      unwatch();
       // Stops fetching, waits for active sends to finish (their results get recorded).
       if (worker) await closeSettled(worker);
       await queue.close();
@@ -244,6 +280,7 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
     const since = new Date(now - windowMs).toISOString();
     return queue.ordered.whileRecovering((direct) => reenqueue(list({ since }), direct, deps.logger, 'delivery'));
   };
+  let unwatch = (): void => {};
   return {
     name: 'delivery-pipeline',
     queue,
@@ -252,10 +289,12 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
     async start() {
       if (!worker) return;
       await recover().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'delivery recovery failed'));
+      unwatch = recoverOnReconnect(deps.redis, recover, deps.logger, 'delivery');
       void worker.run().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'delivery worker stopped'));
       await worker.waitUntilReady();
     },
     async stop() {
+      unwatch();
       if (worker) await closeSettled(worker);
       await queue.close();
     },

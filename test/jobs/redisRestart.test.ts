@@ -4,7 +4,9 @@
 // queue IS Redis), and restarting a server other suites use would break them. So the test runs a
 // private redis-server with AOF (appendfsync always) on an ephemeral 127.0.0.1 port, killed
 // with SIGKILL in the middle of a burst and started again on the same data: every message is
-// sent, exactly once, in order per conversation. Skipped only if no redis-server binary exists.
+// sent, exactly once, in order per conversation. A second private server runs WITHOUT persistence
+// and comes back empty while the bridge runs: the bridge re-enqueues the pending messages from its
+// store when Redis answers again. Skipped only if no redis-server binary exists.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,8 +34,9 @@ afterEach(async () => {
   dir = null;
 });
 
-async function startRedis(port: number, data: string): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], {
+async function startRedis(port: number, data: string, persistent = true): Promise<ChildProcess> {
+  const persistence = persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, ...persistence, '--save', ''], {
     stdio: 'ignore',
   });
   const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -92,6 +95,37 @@ describe('Redis restart during a burst', () => {
     expect(new Set(bodies).size).toBe(30);
     for (const k of ['a', 'b', 'c']) {
       expect(h.fake.sent.filter((r) => r.body.startsWith(k)).map((r) => r.body)).toEqual(Array.from({ length: 10 }, (_, i) => `${k}${i}`));
+    }
+  }, 60_000);
+
+  it.skipIf(!hasRedisServer)('without persistence: a Redis that comes back EMPTY mid-burst gets the pending messages again from the store, sent once each, in order', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'smsb-redis-'));
+    const port = await freePort();
+    server = await startRedis(port, dir, false);
+    // Idempotent sends (as 8x8's): a send in flight when Redis died may run again, never twice.
+    h = await createHarness({ redisUrl: `redis://127.0.0.1:${port}`, concurrency: 4, idempotent: true });
+    h.addNumber('+14152345678');
+    h.fake.setScript(() => 'hold');
+    const release = setInterval(() => h?.fake.releaseHeld(), 100);
+    const ids: Record<string, string[]> = { a: [], b: [] };
+    for (let i = 0; i < 8; i++) {
+      for (const [k, to] of [['a', '+12123456781'], ['b', '+12123456782']] as const) {
+        const r = await h.send('+14152345678', to, `${k}${i}`);
+        if (!r.ok) throw new Error('refused');
+        ids[k]!.push(r.message.id);
+      }
+    }
+    await h.fake.waitForRequests(2);
+    server.kill('SIGKILL');
+    await new Promise((r) => server!.once('exit', r));
+    await new Promise((r) => setTimeout(r, 300));
+    server = await startRedis(port, dir, false); // every lane and job is gone
+
+    const all = Object.values(ids).flat();
+    await h.waitFor(() => all.every((id) => h!.message(id).status === 'sent'), 'all 16 sent after Redis came back empty', 30_000);
+    clearInterval(release);
+    for (const k of ['a', 'b']) {
+      expect(h.fake.sent.filter((r) => r.body.startsWith(k)).map((r) => r.body)).toEqual(Array.from({ length: 8 }, (_, i) => `${k}${i}`));
     }
   }, 60_000);
 });
