@@ -257,6 +257,24 @@ const envSchema = z
     }
   });
 
+/**
+ * Whether the bridge has what it needs to send through this SMS provider: the local dev provider
+ * always; Twilio and 8x8 when their credentials are set (loadConfig refuses half a set). The SMS
+ * module builds its providers on the same flags.
+ */
+export function smsProviderConfigured(config: Pick<Config, 'twilio' | 'eightx8'>, provider: string): boolean {
+  switch (provider) {
+    case 'local':
+      return true;
+    case 'twilio':
+      return config.twilio.enabled;
+    case '8x8':
+      return config.eightx8.enabled;
+    default:
+      return false;
+  }
+}
+
 /** Every variable the bridge reads (documented in README.md and .env.example). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema._def.schema.shape);
 

@@ -1,14 +1,16 @@
 // Provisioned numbers. Every response says whether the number can carry SMS and, when not,
-// every reason (toll-free, virtual, porting, outside US/CA), from the core's smsCapability.
+// every reason (toll-free, virtual, porting, outside US/CA, its provider not set up on this
+// bridge), from the core's smsCapability.
 
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app.js';
 import type { Refusal } from '../core/errors.js';
 import { NotFoundError } from '../core/errors.js';
-import { smsCapability } from '../core/capability.js';
+import { providerNotConfigured, smsCapability } from '../core/capability.js';
 import { parsePhone } from '../core/phone.js';
 import type { NumberType, Policy, ProvisionedNumber } from '../core/types.js';
+import { smsProviderConfigured, type Config } from '../config.js';
 import { jsonBody } from '../http/body.js';
 import { UnprocessableError } from '../http/errors.js';
 import { recordAudit } from './audit.js';
@@ -47,9 +49,10 @@ export interface NumberView extends ProvisionedNumber {
   reasons: Refusal[];
 }
 
-export function numberView(n: ProvisionedNumber, policy: Policy): NumberView {
-  const cap = smsCapability(n, policy);
-  return { number: n.e164, ...n, smsCapable: cap.capable, reasons: cap.refusals };
+export function numberView(n: ProvisionedNumber, policy: Policy, config: Config): NumberView {
+  const reasons = smsCapability(n, policy).refusals;
+  if (!smsProviderConfigured(config, n.provider)) reasons.push(providerNotConfigured(n.e164, n.provider));
+  return { number: n.e164, ...n, smsCapable: reasons.length === 0, reasons };
 }
 
 /** A toll-free number is toll-free whatever the admin calls it: capability depends on it. */
@@ -71,7 +74,7 @@ export function numbersRouter(ctx: AppContext): Router {
 
   router.get('/', (_req, res) => {
     const policy = store.policy.get();
-    res.json(store.numbers.list().map((n) => numberView(n, policy)));
+    res.json(store.numbers.list().map((n) => numberView(n, policy, ctx.config)));
   });
 
   router.post('/', ...jsonBody(), (req, res) => {
@@ -92,14 +95,14 @@ export function numbersRouter(ctx: AppContext): Router {
       recordAudit(ctx, 'number.create', e164, null, n);
       return n;
     });
-    res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, store.policy.get()));
+    res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, store.policy.get(), ctx.config));
   });
 
   router.get('/:number', (req, res) => {
     const e164 = phoneField(String(req.params.number), 'number');
     const n = store.numbers.get(e164);
     if (!n) throw new NotFoundError(`${e164} is not a provisioned number.`);
-    res.json(numberView(n, store.policy.get()));
+    res.json(numberView(n, store.policy.get(), ctx.config));
   });
 
   router.patch('/:number', ...jsonBody(), (req, res) => {
@@ -114,7 +117,7 @@ export function numbersRouter(ctx: AppContext): Router {
       recordAudit(ctx, 'number.update', e164, before, after);
       return after;
     });
-    res.json(numberView(updated, store.policy.get()));
+    res.json(numberView(updated, store.policy.get(), ctx.config));
   });
 
   router.delete('/:number', (req, res) => {

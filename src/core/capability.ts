@@ -52,3 +52,14 @@ export function smsCapability(
   }
   return { capable: refusals.length === 0, refusals };
 }
+
+/**
+ * The refusal for a number whose SMS provider the bridge has no credentials for: it could never
+ * send, so messages from it are refused at once and the admin's number list says why.
+ */
+export function providerNotConfigured(e164: string, provider: string): Refusal {
+  return {
+    code: 'sender_provider_not_configured',
+    reason: `${formatForDisplay(e164)} uses the SMS provider "${provider}", which is not set up on this bridge, so it cannot send SMS; an admin must configure that provider or move the number to one that is.`,
+  };
+}

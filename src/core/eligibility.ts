@@ -3,7 +3,7 @@
 // once instead of discovering them one retry at a time. Reasons are whole sentences a support
 // agent can read out; codes are for programs and tests.
 
-import { smsCapability } from './capability.js';
+import { providerNotConfigured, smsCapability } from './capability.js';
 import type { Refusal } from './errors.js';
 import { countryName, formatForDisplay, parsePhone, type PhoneInfo } from './phone.js';
 import type { SmsProviderCapabilities } from './ports.js';
@@ -20,7 +20,11 @@ export interface EligibilityInput {
   isOptedOut: (senderE164: string, contact: string) => boolean;
   body: string;
   media: { contentType: string; size: number }[];
-  provider?: SmsProviderCapabilities;
+  /**
+   * What the sender's SMS provider can do. Null: the bridge has no such provider configured (no
+   * credentials), so nothing can be sent from this number. Absent: not known (no provider limits).
+   */
+  provider?: SmsProviderCapabilities | null;
   /**
    * Co-worker message (rule 6): the destination is another number on this bridge, so nothing goes
    * through the carrier and carrier rules (sender capability, destination kind, opt-out, segment
@@ -106,6 +110,7 @@ export function checkEligibility(input: EligibilityInput): Eligibility {
     refusals.push({ code: 'sender_not_provisioned', reason: `${shown} is not provisioned on this bridge, so it cannot send SMS.` });
   } else if (!internal) {
     refusals.push(...smsCapability(sender, policy).refusals);
+    if (input.provider === null) refusals.push(providerNotConfigured(sender.e164, sender.provider));
   }
 
   // Rule 3: exactly one recipient. With several, no destination is judged: the request as a whole

@@ -11,6 +11,7 @@ export type RefusalCode =
   | 'sender_virtual'
   | 'sender_outside_us_ca'
   | 'sender_porting'
+  | 'sender_provider_not_configured'
   // rule 2: destinations
   | 'destination_invalid'
   | 'destination_not_us_ca'

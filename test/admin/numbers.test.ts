@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { json, startTestBridge } from '../http/helpers.js';
+import { json, PROVIDERS_ON, startTestBridge } from '../http/helpers.js';
 import type { TestBridge } from '../http/helpers.js';
 
 interface NumberBody {
@@ -15,7 +15,7 @@ interface NumberBody {
 
 let bridge: TestBridge;
 beforeEach(async () => {
-  bridge = await startTestBridge();
+  bridge = await startTestBridge(PROVIDERS_ON);
 });
 afterEach(async () => {
   await bridge.cleanup();
@@ -31,6 +31,20 @@ describe('admin API: provisioned numbers', () => {
     expect(res.body).toMatchObject({ number: '+14155552671', e164: '+14155552671', provider: 'twilio', type: 'local', status: 'active', country: 'US', smsCapable: true, reasons: [] });
     const list = await json<NumberBody[]>(bridge.call('GET', '/admin/api/numbers'));
     expect(list.body.map((n) => n.number)).toEqual(['+14155552671']);
+  });
+
+  it('a number whose SMS provider is not set up on this bridge is listed as not SMS-capable, with the reason', async () => {
+    const bare = await startTestBridge(); // no Twilio or 8x8 credentials
+    try {
+      const res = await json<NumberBody>(bare.call('POST', '/admin/api/numbers', { body: { number: '+1 415 555 2671', provider: 'twilio' } }));
+      expect(res.status).toBe(201); // kept: the admin may be setting the provider up next
+      expect(res.body).toMatchObject({ smsCapable: false, reasons: [{ code: 'sender_provider_not_configured' }] });
+      expect(res.body.reasons[0]?.reason).toMatch(/"twilio", which is not set up on this bridge/);
+      const local = await json<NumberBody>(bare.call('POST', '/admin/api/numbers', { body: { number: '+1 415 555 2672', provider: 'local' } }));
+      expect(local.body).toMatchObject({ smsCapable: true, reasons: [] });
+    } finally {
+      await bare.cleanup();
+    }
   });
 
   it('a Canadian local number is SMS-capable', async () => {

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { json, startTestBridge, tempDataDir } from '../http/helpers.js';
+import { json, PROVIDERS_ON, startTestBridge, tempDataDir } from '../http/helpers.js';
 
 let dataDir: string | null = null;
 afterEach(() => {
@@ -11,14 +11,14 @@ afterEach(() => {
 describe('admin changes survive a restart', () => {
   it('numbers, mappings, policy and the audit log are still there after stop and start on the same DATA_DIR', async () => {
     dataDir = tempDataDir();
-    const first = await startTestBridge({}, { dataDir, keepDataDir: true });
+    const first = await startTestBridge(PROVIDERS_ON, { dataDir, keepDataDir: true });
     await first.call('POST', '/admin/api/numbers', { body: { number: '+14155552671', provider: 'twilio' } });
     await first.call('POST', '/admin/api/numbers', { body: { number: '+18885552671', provider: '8x8' } });
     const m = await json<{ id: string }>(first.call('POST', '/admin/api/mappings', { body: { number: '+14155552671', platform: 'slack', channel: 'C0123ABC' } }));
     await first.call('PUT', '/admin/api/policy', { body: { maxSegments: 4 } });
     await first.cleanup();
 
-    const second = await startTestBridge({}, { dataDir, keepDataDir: true });
+    const second = await startTestBridge(PROVIDERS_ON, { dataDir, keepDataDir: true });
     try {
       const numbers = await json<{ number: string; smsCapable: boolean }[]>(second.call('GET', '/admin/api/numbers'));
       expect(numbers.body.map((n) => [n.number, n.smsCapable])).toEqual([

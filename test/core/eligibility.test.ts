@@ -334,6 +334,7 @@ describe('every refusal code has a scenario', () => {
     sender_virtual: { sender: number({ type: 'virtual' }) },
     sender_outside_us_ca: { sender: number({ e164: '+442079460958', country: 'GB' }) },
     sender_porting: { sender: number({ status: 'porting', e164: OUR }) },
+    sender_provider_not_configured: { provider: null },
     destination_invalid: { recipients: ['nope'] },
     destination_not_us_ca: { recipients: ['+33 1 42 68 53 00'] },
     destination_toll_free: { recipients: ['+1 877 555 1234'] },

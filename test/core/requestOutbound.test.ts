@@ -83,6 +83,21 @@ describe('outbound requests: accepted messages are stored and queued', () => {
   });
 });
 
+describe('a number whose SMS provider is not set up on this bridge', () => {
+  it('is refused at once with the reason (not queued to fail at send time); co-worker messages still go', async () => {
+    store.numbers.create({ e164: '+14155550177', provider: '8x8', type: 'local', status: 'active', country: 'US' });
+    const r = await requestOutbound(deps, req({ fromNumber: '+14155550177' }));
+    expect(r).toMatchObject({ ok: false, refusals: [{ code: 'sender_provider_not_configured' }] });
+    if (r.ok) return;
+    expect(r.refusals[0]?.reason).toMatch(/uses the SMS provider "8x8", which is not set up on this bridge/);
+    expect(store.state.messages.size).toBe(0);
+    expect(queue.sends).toEqual([]);
+    // To a co-worker's number nothing goes through a provider: allowed.
+    const internal = await requestOutbound(deps, req({ fromNumber: '+14155550177', to: [OUR] }));
+    expect(internal).toMatchObject({ ok: true, internal: true });
+  });
+});
+
 describe('outbound requests are idempotent on the chat message id', () => {
   it('a retried chat event returns the same message and stores nothing new', async () => {
     const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:1' }));

@@ -19,6 +19,19 @@ export interface TestBridge extends Bridge {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Twilio and 8x8 set up with credentials that are never used (nothing is sent), for tests of
+ * numbers on those providers: a number whose provider is not set up cannot send SMS.
+ */
+export const PROVIDERS_ON: Record<string, string> = {
+  PUBLIC_URL: 'http://127.0.0.1:1',
+  TWILIO_ACCOUNT_SID: 'AC00000000000000000000000000000000',
+  TWILIO_AUTH_TOKEN: 'twilio-token-not-used',
+  EIGHTX8_API_KEY: 'eightx8-key-not-used',
+  EIGHTX8_SUBACCOUNT_ID: 'sub-not-used',
+  EIGHTX8_WEBHOOK_AUTH: 'Basic bm90OnVzZWQ=',
+};
+
 export function tempDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'sms-bridge-http-'));
 }

@@ -202,10 +202,12 @@ describe('admin routes for jobs', () => {
   it('a resent message that failed before any provider call carries its resend generation from the first call', async () => {
     // Otherwise a timed-out first call (key <id>) and its retry (key <id>-r1) would be two SMS
     // at a deduplicating provider.
-    h = await createHarness({ idempotent: true });
+    h = await createHarness({ idempotent: true, worker: false });
     h.addNumber(LOCAL);
-    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
     const id = await sendOk(h, 'first try');
+    // Its provider is gone by the time it is sent (accepted while it was there).
+    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
+    await h.startWorker();
     await h.waitFor(() => h!.message(id).status === 'failed', 'failed: no provider');
     expect(h.message(id).errorCode).toBe('no_provider');
     await jobSettled(h, id);
@@ -217,10 +219,11 @@ describe('admin routes for jobs', () => {
   });
 
   it('a resend whose hand-off to the queue failed is handed on when asked again (not left queued until a restart)', async () => {
-    h = await createHarness();
+    h = await createHarness({ worker: false });
     h.addNumber(LOCAL);
-    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
     const id = await sendOk(h, 'stuck?');
+    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
+    await h.startWorker();
     await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
     await jobSettled(h, id);
     h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });

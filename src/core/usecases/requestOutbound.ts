@@ -53,7 +53,7 @@ export async function requestOutbound(deps: RequestOutboundDeps, req: OutboundRe
     isOptedOut: (number, contact) => store.optOuts.isOptedOut(number, contact),
     body: req.body,
     media: req.media.map((m) => ({ contentType: m.contentType, size: m.size })),
-    provider: sender ? (deps.providerCaps(sender.provider) ?? undefined) : undefined,
+    provider: sender ? deps.providerCaps(sender.provider) : undefined,
     internal: coworker !== null,
   });
   if (!eligibility.allowed) return { ok: false, refusals: eligibility.refusals };
