@@ -273,8 +273,15 @@ const SCRIPT = String.raw`'use strict';
     if (!res.ok) throw new Error(res.status === 401 ? 'Unauthorized: check the token.' : 'Export failed: ' + res.status);
     const disposition = res.headers.get('content-disposition') || '';
     const match = /filename="([^"]+)"/.exec(disposition);
+    const blob = await res.blob();
+    // One link at a time: the file of the previous export is let go.
+    const previous = $('export-link');
+    if (previous) {
+      URL.revokeObjectURL(previous.href);
+      previous.remove();
+    }
     const link = document.createElement('a');
-    link.href = URL.createObjectURL(await res.blob());
+    link.href = URL.createObjectURL(blob);
     link.download = match ? match[1] : 'conversation.' + format;
     link.id = 'export-link';
     $('messages').appendChild(link);
@@ -282,8 +289,20 @@ const SCRIPT = String.raw`'use strict';
     say('Exported ' + link.download);
   }
 
+  function messageRow(m) {
+    const tr = document.createElement('tr');
+    cell(tr, m.createdAt);
+    cell(tr, m.direction);
+    cell(tr, m.author ? m.author.name || m.author.userId : '');
+    cell(tr, m.body + (m.media.length ? ' [' + m.media.length + ' file(s)]' : ''));
+    cell(tr, m.status + (m.statusReason ? ': ' + m.statusReason : ''));
+    return tr;
+  }
+
+  // The latest messages first (a page, oldest at the top); "Older messages" puts the page before
+  // them on top, one click per page, until the conversation's first message is shown.
   async function loadMessages(c) {
-    const messages = await api('GET', '/conversations/' + encodeURIComponent(c.id) + '/messages');
+    const page = await apiPage('/conversations/' + encodeURIComponent(c.id) + '/messages');
     const box = $('messages');
     box.replaceChildren();
     const h = document.createElement('h3');
@@ -296,19 +315,31 @@ const SCRIPT = String.raw`'use strict';
       b.addEventListener('click', () => guarded(() => exportConversation(c, format)));
       box.appendChild(b);
     }
+    const older = document.createElement('button');
+    older.type = 'button';
+    older.id = 'messages-older';
+    older.textContent = 'Older messages';
+    box.appendChild(older);
     const table = document.createElement('table');
     const tbody = document.createElement('tbody');
-    for (const m of messages) {
-      const tr = document.createElement('tr');
-      cell(tr, m.createdAt);
-      cell(tr, m.direction);
-      cell(tr, m.author ? m.author.name || m.author.userId : '');
-      cell(tr, m.body + (m.media.length ? ' [' + m.media.length + ' file(s)]' : ''));
-      cell(tr, m.status + (m.statusReason ? ': ' + m.statusReason : ''));
-      tbody.appendChild(tr);
-    }
+    tbody.id = 'message-rows';
+    for (const m of page.items) tbody.appendChild(messageRow(m));
     table.appendChild(tbody);
     box.appendChild(table);
+    let next = page.next;
+    older.hidden = next === null;
+    older.addEventListener('click', () => guarded(async () => {
+      older.disabled = true;
+      try {
+        const before = await apiPage(next);
+        const top = tbody.firstChild;
+        for (const m of before.items) tbody.insertBefore(messageRow(m), top);
+        next = before.next;
+        older.hidden = next === null;
+      } finally {
+        older.disabled = false;
+      }
+    }));
   }
 
   async function searchHistory(query) {
@@ -336,6 +367,18 @@ const SCRIPT = String.raw`'use strict';
     policyTag = res.headers.get('etag');
     policyShown = JSON.stringify(data, null, 2);
     $('policy').value = policyShown;
+  }
+
+  // The groups the API merges field by field (PUT /policy): only their changed fields are sent.
+  const MERGED_GROUPS = ['mms', 'throughput'];
+  function changedFields(now, was) {
+    const out = {};
+    for (const key of Object.keys(now)) {
+      if (JSON.stringify(now[key]) === JSON.stringify(was[key])) continue;
+      const group = MERGED_GROUPS.includes(key) && now[key] && was[key] && typeof now[key] === 'object' && !Array.isArray(now[key]);
+      out[key] = group ? changedFields(now[key], was[key]) : now[key];
+    }
+    return out;
   }
 
   async function loadPolicy(force) {
@@ -446,6 +489,12 @@ const SCRIPT = String.raw`'use strict';
     sessionStorage.removeItem(KEY);
     token = '';
     $('token').value = '';
+    // What the token showed goes with it (message texts, contacts, the audit log).
+    for (const id of ['numbers', 'mappings', 'conversations', 'history', 'users', 'audit', 'failed-jobs', 'unrouted', 'messages']) $(id).replaceChildren();
+    $('conversations-more').hidden = true;
+    policyTag = null;
+    policyShown = '';
+    $('policy').value = '';
     say('Token forgotten.');
   });
   $('add-number').addEventListener('submit', (e) => {
@@ -475,7 +524,11 @@ const SCRIPT = String.raw`'use strict';
       } catch (err) {
         throw new Error('The policy is not valid JSON: ' + err.message);
       }
-      const { data, res } = await call('PUT', '/policy', policy, policyTag ? { 'if-match': policyTag } : {});
+      // Only the fields the admin changed are sent: one left as shown keeps following the
+      // bridge's default (a later release may improve it) instead of being pinned to today's.
+      const changed = changedFields(policy, policyShown ? JSON.parse(policyShown) : {});
+      if (Object.keys(changed).length === 0) return say('Nothing to save: the policy is as shown.');
+      const { data, res } = await call('PUT', '/policy', changed, policyTag ? { 'if-match': policyTag } : {});
       showPolicy(data, res);
       // Whether a number may send depends on the policy (toll-free, virtual): its table too.
       await Promise.all([loadNumbers(), loadAudit()]);

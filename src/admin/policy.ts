@@ -76,8 +76,10 @@ export function policyRouter(ctx: AppContext): Router {
       if (input.internalNotePrefix !== undefined) patch.internalNotePrefix = input.internalNotePrefix;
       if (input.tollFreeSmsCapable !== undefined) patch.tollFreeSmsCapable = input.tollFreeSmsCapable;
       if (input.virtualSmsCapable !== undefined) patch.virtualSmsCapable = input.virtualSmsCapable;
-      if (input.mms !== undefined) patch.mms = { ...before.mms, ...definedOnly(input.mms) };
-      if (input.throughput !== undefined) patch.throughput = { ...before.throughput, ...definedOnly(input.throughput) };
+      // Only the given fields of a group: the store merges them over the admin's earlier ones, so
+      // a field nobody set keeps following the bridge's default (not pinned to today's value).
+      if (input.mms !== undefined) patch.mms = definedOnly(input.mms) as Policy['mms'];
+      if (input.throughput !== undefined) patch.throughput = definedOnly(input.throughput) as Policy['throughput'];
       if (input.fallback !== undefined) patch.fallback = input.fallback;
       const updated = store.policy.update(patch);
       recordAudit(ctx, 'policy.update', 'policy', before, updated);

@@ -249,6 +249,55 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(text(w, 'audit')).not.toBe('');
   });
 
+  it("shows a conversation's latest messages, and Older messages puts each earlier page on top until the first message", async () => {
+    bridge = await startTestBridge();
+    const { store, clock } = bridge.ctx;
+    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    for (let i = 0; i < 205; i++) {
+      recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: `SM${i}`, from: CONTACT, to: OUR, body: `message ${i}`, media: [] });
+    }
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    (rows(w, 'conversations')[0]?.querySelector('button') as unknown as { click(): void }).click();
+    await waitUntil(() => rows(w, 'message-rows').length > 0, 'the conversation opened');
+    const bodies = () => rows(w, 'message-rows').map((r) => r.querySelectorAll('td')[3]?.textContent);
+    expect(bodies()).toHaveLength(200);
+    expect(bodies()[0]).toBe('message 5');
+    expect(bodies()[199]).toBe('message 204');
+    const older = w.document.getElementById('messages-older') as unknown as { hidden: boolean; click(): void };
+    expect(older.hidden).toBe(false);
+    older.click();
+    await waitUntil(() => rows(w, 'message-rows').length === 205, 'the older page');
+    expect(bodies().slice(0, 6)).toEqual(['message 0', 'message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
+    expect(older.hidden).toBe(true);
+  });
+
+  it('saves only the policy fields the admin changed (the others keep following the defaults), and Forget token clears the screen', async () => {
+    bridge = await startTestBridge();
+    window = await openConsole(bridge);
+    const w = window;
+    submit(w, 'login', { token: ADMIN_TOKEN });
+    await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
+    const area = w.document.getElementById('policy') as unknown as { value: string };
+    const save = () => (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
+    save();
+    await waitUntil(() => text(w, 'status') === 'Nothing to save: the policy is as shown.', 'nothing to save');
+    const shown = JSON.parse(area.value) as { maxSegments: number; mms: Record<string, unknown> };
+    area.value = JSON.stringify({ ...shown, maxSegments: 3, mms: { ...shown.mms, maxFiles: 2 } }, null, 2);
+    save();
+    await waitUntil(() => text(w, 'status') === 'Policy saved.', 'the policy saved');
+    // What is stored: the admin's overrides alone, not a copy of every default.
+    const stored = bridge.ctx.store.db.prepare('SELECT document FROM policy WHERE id = 1').get() as { document: string };
+    expect(JSON.parse(stored.document)).toEqual({ maxSegments: 3, mms: { maxFiles: 2 } });
+
+    (w.document.getElementById('forget') as unknown as { click(): void }).click();
+    expect(text(w, 'status')).toBe('Token forgotten.');
+    expect(text(w, 'audit')).toBe('');
+    expect(area.value).toBe('');
+  });
+
   it('a wrong token is refused with the reason and nothing is shown', async () => {
     bridge = await startTestBridge();
     window = await openConsole(bridge);

@@ -29,6 +29,9 @@ describe('admin API: company policy', () => {
     const res = await put({ mms: { maxFiles: 3 }, throughput: { tollFree: 5 } });
     expect(res.body.mms).toEqual({ ...DEFAULT_POLICY.mms, maxFiles: 3 });
     expect(res.body.throughput).toEqual({ local: 1, tollFree: 5 });
+    // Stored: the fields given, nothing else (the rest keeps following the defaults).
+    const stored = bridge.ctx.store.db.prepare('SELECT document FROM policy WHERE id = 1').get() as { document: string };
+    expect(JSON.parse(stored.document)).toEqual({ mms: { maxFiles: 3 }, throughput: { tollFree: 5 } });
   });
 
   it('sets and clears the fallback channel for unrouted messages', async () => {
