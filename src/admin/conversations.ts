@@ -17,15 +17,15 @@ const listQuery = z
     limit: z.unknown().optional(),
     cursor: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
   })
-  .passthrough();
+  .strict();
 
 /** A contact is E.164 when it is a phone number, else the sender id as received (alphanumeric). */
 function contactKey(input: string): string {
   return parsePhone(input).e164 ?? input.trim();
 }
 
-// Unknown parameters are left alone here (as before this route validated its query at all);
-// the ones it reads must be single strings.
+// Unknown parameters are refused (422, named), as everywhere in the admin API: a misspelt filter
+// (?contcat=) must not answer the unfiltered list as if it had been applied.
 const messagesQuery = z
   .object({
     limit: z.unknown().optional(),
@@ -35,12 +35,25 @@ const messagesQuery = z
       .string()
       .trim()
       .min(1, 'must not be empty')
-      .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) && !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 time, e.g. 2026-11-26T09:30:00Z')
+      .refine(isIsoTime, 'expected an ISO 8601 time with Z or an offset (or a date alone), e.g. 2026-11-26T09:30:00Z')
       .transform((v) => new Date(v).toISOString())
       .optional(),
     cursor: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
   })
-  .passthrough();
+  .strict();
+
+/**
+ * A real calendar date, alone (UTC midnight) or with a time that says its zone (Z or an offset: a
+ * bare time would be read in the server's zone). JavaScript's Date rolls 2026-02-31 over to
+ * March; that is refused, not silently moved.
+ */
+function isIsoTime(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/.exec(v);
+  if (!m) return false;
+  const [year, month, day, hour = 0, minute = 0, second = 0, offH = 0, offM = 0] = m.slice(1).map((x) => (x === undefined ? undefined : Number(x)));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour < 24 && minute < 60 && second < 60 && offH < 24 && offM < 60;
+}
 
 export function conversationsRouter(ctx: AppContext): Router {
   const { store } = ctx;

@@ -24,7 +24,7 @@ const createSchema = z
 
 const listQuery = z
   .object({ number: z.string().optional(), platform: platformSchema.optional(), channel: z.string().optional() })
-  .passthrough();
+  .strict();
 
 export function mappingsRouter(ctx: AppContext): Router {
   const { store } = ctx;

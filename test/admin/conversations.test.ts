@@ -149,7 +149,11 @@ describe('admin API: conversations and history', () => {
       // The same instant written with an offset means the same thing; a date word or epoch ms is refused.
       const shifted = new Date(Date.UTC(2026, 0, 1) + 2 + 3_600_000).toISOString().replace('Z', '+01:00');
       expect((await get(`/admin/api/conversations/${c.id}/messages?limit=3&before=${encodeURIComponent(shifted)}`)).bodies).toEqual(['m5', 'm6', 'm7']);
-      for (const bad of ['yesterday', '1767225600000']) {
+      // A date alone is midnight UTC.
+      expect((await get(`/admin/api/conversations/${c.id}/messages?limit=3&before=2026-01-02`)).bodies).toEqual(['m9', 'm10', 'm11']);
+      // Refused: a date word, epoch ms, a day that does not exist (Date would roll it over to March),
+      // a time without a zone (it would be read in the server's zone).
+      for (const bad of ['yesterday', '1767225600000', '2026-02-31', '2026-01-01T09:30', '2026-13-01T00:00:00Z']) {
         expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?before=${bad}`))).toMatchObject({ status: 422, body: { error: { field: 'before' } } });
       }
     });
@@ -160,6 +164,16 @@ describe('admin API: conversations and history', () => {
       expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?cursor=nonsense`))).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
       expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?cursor=x&before=2026-01-01T00:00:00.000Z`))).toMatchObject({ status: 422, body: { error: { field: 'cursor' } } });
     });
+  });
+
+  it('a misspelt or unknown query parameter is refused with 422 naming it, never answered as if there were no filter', async () => {
+    seed();
+    const id = bridge.ctx.store.conversations.list()[0]!.id;
+    for (const path of ['/admin/api/conversations?contcat=%2B12125551234', '/admin/api/mappings?numbr=1', `/admin/api/conversations/${id}/messages?befor=2026-01-01`]) {
+      const res = await json<{ error: { code: string; message: string } }>(bridge.call('GET', path));
+      expect(res.status, path).toBe(422);
+      expect(res.body.error.message, path).toMatch(/contcat|numbr|befor/);
+    }
   });
 
   it('an unknown conversation is a 404', async () => {
