@@ -168,9 +168,10 @@ return {-1, head}`;
 // when the caller's own run holds the claim already (ioredis resends a command whose answer a
 // dropped connection lost: the first execution removed the item and claimed the next). ARGV[7]:
 // the claim key's expiry, ms, only to clean up after owners that died (liveness is the lock's).
-// A new head whose job has ENDED is skipped (removed): our processor frees the lane before a job
-// ends, so such a head is done or failed for good and only its clean-up was lost (a crash, or a
-// Redis error on its last attempt); left in place it would hold the lane with nobody to hand it on.
+// A new head whose job has COMPLETED is skipped (removed): our processor frees the lane before a
+// job completes, so such a head is done and only its clean-up was lost (a crash); left in place it
+// would hold the lane with nobody to hand it on. A head whose job FAILED stays: its failure may
+// not be recorded yet, which heal (a parked job's, or the lane sweep's) does before freeing it.
 const LANE_DONE = `${LIVE_CLAIM}
 local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
 local claim = redis.call('GET', KEYS[2])
@@ -181,7 +182,8 @@ for _ = 1, 1000 do
   nxt = redis.call('LINDEX', KEYS[1], 0)
   if not nxt then return {'', 0, 0, moved} end
   key = ARGV[2] .. string.gsub(nxt, ':', '_')
-  raw, ended = unpack(redis.call('HMGET', key, 'data', 'finishedOn'))
+  raw = redis.call('HGET', key, 'data')
+  ended = redis.call('ZSCORE', ARGV[3] .. 'completed', string.sub(key, #ARGV[3] + 1))
   if not ended then break end
   redis.call('LPOP', KEYS[1])
   moved = 1
@@ -273,7 +275,7 @@ export class Lanes {
     this.jobKeyPrefix = queueKey + jobIdFor(kind, '');
     this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd7', 3, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
-    this.done = defineScript<[string, number, number, number]>(redis, 'smsbLaneDone8', 2, LANE_DONE);
+    this.done = defineScript<[string, number, number, number]>(redis, 'smsbLaneDone9', 2, LANE_DONE);
     this.claimed = defineScript<[string, string]>(redis, 'smsbLaneClaim2', 1, LANE_CLAIM);
   }
 

@@ -83,7 +83,7 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
    * which the next hand-over skips and the lane sweep (sweepLanes) frees within its interval.
    */
   async function finishFailed(item: LaneJobData): Promise<void> {
-    await finish(item).catch((err: unknown) => report(err, 'finish after a final failure'));
+    await finish(item, true).catch((err: unknown) => report(err, 'finish after a final failure'));
   }
 
   /**
@@ -96,7 +96,9 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
       const by = { jobId: job.id ?? '', token: drained < drainMax && mayDrain() ? token : undefined, run: job.attemptsStarted };
       const next = await opts.lanes.finish(current.lane, current.id, by);
       if (!next) return;
-      if (!next.claimed) return ensureHeadJob(opts.queue, opts.kind, current.lane, next);
+      // Our own item: a finish that removed nothing is a replay whose first answer was lost, and
+      // the next head must still be woken.
+      if (!next.claimed) return ensureHeadJob(opts.queue, opts.kind, current.lane, { ...next, removed: true });
       const nextItem: LaneJobData = { id: next.id, lane: current.lane };
       const outcome = await runInPlace(job, nextItem);
       if (outcome.kind !== 'done') return giveOwnJob(nextItem, outcome);
@@ -213,10 +215,13 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
       // last attempt so its lane moves on (the abandon hook records why).
       const error = err instanceof Error ? err : new Error(String(err));
       if (ctx.lastAttempt) {
-        // The lane moves on even if the failure cannot be recorded now (the store refused too):
-        // the message then stays pending with a failed job, listed for an admin to resend.
-        await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`).catch((e: unknown) => report(e, 'abandon'));
-        if (inLane) await finishFailed(item);
+        // The failure is recorded before the lane moves on. If the store refuses that too, the
+        // item stays the head with its failed job: the lane sweep records it and frees the lane.
+        const recorded = await opts.abandon(item.id, `gave up after ${ctx.attempt} attempts: ${error.message}`).then(
+          () => true,
+          (e: unknown) => (report(e, 'abandon'), false),
+        );
+        if (inLane && recorded) await finishFailed(item);
         throw mark(new UnrecoverableError(error.message));
       }
       throw mark(error);
@@ -246,10 +251,15 @@ export type HealAction = 'job-added' | 'finished' | 'abandoned' | null;
 
 /** The two lane steps shared by the processor and the lane sweep. */
 export function laneUpkeep(opts: UpkeepOptions) {
-  /** Frees the lane and hands it to the next item (its job added or woken). */
-  async function finish(item: LaneJobData): Promise<void> {
+  /**
+   * Frees the lane and hands it to the next item (its job added or woken). `own`: the caller ran
+   * the item as the lane's head, so a finish that removed nothing can only be a replay (ioredis
+   * resent it after a lost answer) and the next head is woken all the same; a finish for somebody
+   * else's item (heal) that removed nothing leaves the next head's job alone (NextHead.removed).
+   */
+  async function finish(item: LaneJobData, own = false): Promise<void> {
     const next = await opts.lanes.finish(item.lane, item.id);
-    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, next);
+    if (next) await ensureHeadJob(opts.queue, opts.kind, item.lane, own ? { ...next, removed: true } : next);
   }
 
   /** Makes sure the lane's head can make progress (lanes.ts, "jobs that run while behind"). */

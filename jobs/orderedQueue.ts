@@ -36,6 +36,13 @@ export interface OrderedQueue {
    */
   whileRecovering<T>(fn: (direct: (id: string, lane: string) => Promise<void>) => Promise<T>, holdMs?: number): Promise<T>;
   /**
+   * Holds new enqueues until the returned function is called. For a lost Redis connection: Redis
+   * may come back without its data, and a message accepted meanwhile must not reach its lane
+   * before the recovery that puts the older ones of its conversation back (it would overtake
+   * them). Enqueues wait for Redis during an outage anyway; this makes them wait for the recovery.
+   */
+  holdEnqueues(): () => void;
+  /**
    * Where an item stands: run in place by the job before it, or its own job and that job's state
    * (no job: null). For callers that must not act on an item still in progress (admin resend).
    */
@@ -74,13 +81,25 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
   const direct = (id: string, lane: string) => enqueueOrdered(queue, lanes, opts.kind, { id, lane });
   // Set while a recovery pass runs: new enqueues wait for it (see whileRecovering).
   let recovering: Promise<void> | null = null;
+  // Set from a lost connection until its recovery ended (see holdEnqueues).
+  let held: Promise<void> | null = null;
   return {
     queue,
     lanes,
     kind: opts.kind,
     async enqueue(id, lane) {
+      if (held) await held;
       if (recovering) await recovering;
       return direct(id, lane);
+    },
+    holdEnqueues() {
+      let release = (): void => {};
+      const hold = new Promise<void>((resolve) => (release = resolve));
+      held = hold;
+      return () => {
+        if (held === hold) held = null;
+        release();
+      };
     },
     async whileRecovering(fn, holdMs = 10_000) {
       let release = () => {};

@@ -31,7 +31,7 @@ import type { SqliteMessageRepo } from '../src/store/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { createDeliveryQueue, createDeliveryWorker, type BullDeliveryQueue, type DeliveryWorkerOptions } from './deliveryQueue.js';
 import type { LaneJobData } from './lanes.js';
-import { createOrderedWorker } from './orderedQueue.js';
+import { createOrderedWorker, type OrderedQueue } from './orderedQueue.js';
 import { createOutboundQueue, type BullOutboundQueue } from './outboundQueue.js';
 import { createRateLimiter, type RateDecision } from './rateLimiter.js';
 import { createSendAbandon, createSendHandler, type PipelineStore } from './sendMessage.js';
@@ -124,15 +124,27 @@ async function reenqueue(
  * the record, so the queues are checked against it again; on a Redis that kept its data every
  * re-enqueue is a no-op. Returns the function that stops watching.
  */
-function recoverOnReconnect(redis: Redis, recover: () => Promise<RecoveryReport>, log: Logger | undefined, what: string): () => void {
-  let lost = false;
+function recoverOnReconnect(
+  redis: Redis,
+  queue: Pick<OrderedQueue, 'holdEnqueues'>,
+  recover: () => Promise<RecoveryReport>,
+  log: Logger | undefined,
+  what: string,
+): () => void {
+  // Set from the first 'close' (ioredis may emit one per failed attempt) until the recovery ends:
+  // new enqueues wait meanwhile, so none overtakes the older messages the recovery puts back.
+  let release: (() => void) | null = null;
   const onClose = (): void => {
-    lost = true;
+    release ??= queue.holdEnqueues();
   };
   const onReady = (): void => {
-    if (!lost) return;
-    lost = false;
-    recover().then(
+    if (!release) return;
+    // recover() enters its recovery pass at once (whileRecovering), which holds new enqueues
+    // from there, with its own bound: the outage hold can go.
+    const pass = recover();
+    release();
+    release = null;
+    pass.then(
       (report) => log?.info({ ...report }, `${what}: queues checked against the store again after Redis came back`),
       (err: unknown) => log?.error({ err: (err as Error).message }, `${what} recovery after reconnect failed`),
     );
@@ -142,6 +154,8 @@ function recoverOnReconnect(redis: Redis, recover: () => Promise<RecoveryReport>
   return () => {
     redis.off('close', onClose);
     redis.off('ready', onReady);
+    release?.();
+    release = null;
   };
 }
 
@@ -204,7 +218,7 @@ export function createOutboundPipeline(deps: OutboundPipelineDeps): OutboundPipe
       // Before taking jobs: lanes are rebuilt in accepted order first.
       if (o.recoverOnStart !== false) {
         await recover().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'send recovery failed'));
-        unwatch = recoverOnReconnect(deps.redis, recover, deps.logger, 'send');
+        unwatch = recoverOnReconnect(deps.redis, queue.ordered, recover, deps.logger, 'send');
       }
       void worker.run().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'send worker stopped'));
       await worker.waitUntilReady();
@@ -289,7 +303,7 @@ export function createDeliveryPipeline(deps: DeliveryPipelineDeps): DeliveryPipe
     async start() {
       if (!worker) return;
       await recover().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'delivery recovery failed'));
-      unwatch = recoverOnReconnect(deps.redis, recover, deps.logger, 'delivery');
+      unwatch = recoverOnReconnect(deps.redis, queue.ordered, recover, deps.logger, 'delivery');
       void worker.run().catch((err: unknown) => deps.logger?.error({ err: (err as Error).message }, 'delivery worker stopped'));
       await worker.waitUntilReady();
     },

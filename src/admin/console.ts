@@ -518,6 +518,9 @@ const SCRIPT = String.raw`'use strict';
   $('edit-policy').addEventListener('submit', (e) => {
     e.preventDefault();
     guarded(async () => {
+      // Without the version it was loaded at there is no telling what changed, nor whether
+      // someone else saved meanwhile.
+      if (policyTag === null) throw new Error('The policy has not been loaded: press Reload policy first.');
       let policy;
       try {
         policy = JSON.parse($('policy').value);

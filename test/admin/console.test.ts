@@ -296,6 +296,11 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(text(w, 'status')).toBe('Token forgotten.');
     expect(text(w, 'audit')).toBe('');
     expect(area.value).toBe('');
+    // Nothing loaded, nothing saved: a save needs the version it started from.
+    area.value = '{"smsEnabled": false}';
+    save();
+    await waitUntil(() => text(w, 'status').startsWith('The policy has not been loaded'), 'the refusal');
+    expect(bridge.ctx.store.policy.get().smsEnabled).toBe(true);
   });
 
   it('a wrong token is refused with the reason and nothing is shown', async () => {

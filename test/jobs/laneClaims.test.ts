@@ -118,15 +118,18 @@ describe('done items stay out of their lane', () => {
     expect(await lanes.append(LANE, 'q')).toEqual({ at: 0, staleHead: false, claimed: false });
   });
 
-  it('a finish skips a next head whose job has ended (done or failed for good, its clean-up lost)', async () => {
+  it('a finish skips a next head whose job completed (its clean-up lost), but not one whose job failed (its failure is recorded first)', async () => {
     await lane('a', 'b', 'c', 'd');
-    await redis.hset(`${queueKey}send-b`, { data: JSON.stringify({ id: 'b', lane: LANE }), finishedOn: '1', failedReason: 'stalled' });
-    await redis.hset(`${queueKey}send-c`, { data: JSON.stringify({ id: 'c', lane: LANE }), finishedOn: '2', returnvalue: 'null' });
-    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'd', hasJob: false, claimed: false, held: false, removed: true });
-    expect(await redis.lrange(lanes.key(LANE), 0, -1)).toEqual(['d']);
-    // ... and a lane of nothing but ended heads ends empty.
+    await redis.hset(`${queueKey}send-b`, { data: JSON.stringify({ id: 'b', lane: LANE }), finishedOn: '1', returnvalue: 'null' });
+    await redis.zadd(`${queueKey}completed`, 1, 'send-b');
+    await redis.hset(`${queueKey}send-c`, { data: JSON.stringify({ id: 'c', lane: LANE }), finishedOn: '2', failedReason: 'stalled' });
+    await redis.zadd(`${queueKey}failed`, 2, 'send-c');
+    // b is done: skipped. c failed for good: handed on as the head with a job, for heal to record.
+    expect(await lanes.finish(LANE, 'a')).toEqual({ id: 'c', hasJob: true, claimed: false, held: false, removed: true });
+    expect(await redis.lrange(lanes.key(LANE), 0, -1)).toEqual(['c', 'd']);
+    // A lane of nothing but completed heads ends empty.
+    await redis.del(lanes.key(LANE));
     await lane('e', 'b');
-    expect(await lanes.finish(LANE, 'd')).toEqual({ id: 'e', hasJob: false, claimed: false, held: false, removed: true });
     expect(await lanes.finish(LANE, 'e')).toBeNull();
   });
 });

@@ -55,6 +55,34 @@ async function startRedis(port: number, data: string, persistent = true): Promis
   throw new Error('private redis-server did not start');
 }
 
+/**
+ * A private redis-server WITHOUT persistence and the pipeline on it, with one number; the fake
+ * provider holds every request until released. Sends are idempotent (as 8x8's): a send in flight
+ * when Redis died may run again, never reach the contact twice.
+ */
+async function bridgeOnRedisWithoutPersistence(): Promise<{ x: Harness; killRedis(): Promise<void>; startRedisEmpty(): Promise<void> }> {
+  const data = mkdtempSync(join(tmpdir(), 'smsb-redis-'));
+  dir = data;
+  const port = await freePort();
+  server = await startRedis(port, data, false);
+  const x = await createHarness({ redisUrl: `redis://127.0.0.1:${port}`, concurrency: 4, idempotent: true });
+  h = x;
+  x.addNumber('+14152345678');
+  x.fake.setScript(() => 'hold');
+  return {
+    x,
+    async killRedis() {
+      const dying = server;
+      dying?.kill('SIGKILL');
+      if (dying) await new Promise((r) => dying.once('exit', r));
+      await new Promise((r) => setTimeout(r, 300));
+    },
+    async startRedisEmpty() {
+      server = await startRedis(port, data, false); // every lane and job is gone
+    },
+  };
+}
+
 describe('Redis restart during a burst', () => {
   // The shared Redis (appendonly ${appendonly}) is never restarted from a test: without
   // persistence a restart loses every queued job by configuration, and other suites use it.
@@ -99,33 +127,47 @@ describe('Redis restart during a burst', () => {
   }, 60_000);
 
   it.skipIf(!hasRedisServer)('without persistence: a Redis that comes back EMPTY mid-burst gets the pending messages again from the store, sent once each, in order', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'smsb-redis-'));
-    const port = await freePort();
-    server = await startRedis(port, dir, false);
-    // Idempotent sends (as 8x8's): a send in flight when Redis died may run again, never twice.
-    h = await createHarness({ redisUrl: `redis://127.0.0.1:${port}`, concurrency: 4, idempotent: true });
-    h.addNumber('+14152345678');
-    h.fake.setScript(() => 'hold');
-    const release = setInterval(() => h?.fake.releaseHeld(), 100);
+    const { x, killRedis, startRedisEmpty } = await bridgeOnRedisWithoutPersistence();
+    const release = setInterval(() => x.fake.releaseHeld(), 100);
     const ids: Record<string, string[]> = { a: [], b: [] };
     for (let i = 0; i < 8; i++) {
       for (const [k, to] of [['a', '+12123456781'], ['b', '+12123456782']] as const) {
-        const r = await h.send('+14152345678', to, `${k}${i}`);
+        const r = await x.send('+14152345678', to, `${k}${i}`);
         if (!r.ok) throw new Error('refused');
         ids[k]!.push(r.message.id);
       }
     }
-    await h.fake.waitForRequests(2);
-    server.kill('SIGKILL');
-    await new Promise((r) => server!.once('exit', r));
-    await new Promise((r) => setTimeout(r, 300));
-    server = await startRedis(port, dir, false); // every lane and job is gone
+    await x.fake.waitForRequests(2);
+    await killRedis();
+    await startRedisEmpty();
 
     const all = Object.values(ids).flat();
-    await h.waitFor(() => all.every((id) => h!.message(id).status === 'sent'), 'all 16 sent after Redis came back empty', 30_000);
+    await x.waitFor(() => all.every((id) => x.message(id).status === 'sent'), 'all 16 sent after Redis came back empty', 30_000);
     clearInterval(release);
     for (const k of ['a', 'b']) {
-      expect(h.fake.sent.filter((r) => r.body.startsWith(k)).map((r) => r.body)).toEqual(Array.from({ length: 8 }, (_, i) => `${k}${i}`));
+      expect(x.fake.sent.filter((r) => r.body.startsWith(k)).map((r) => r.body)).toEqual(Array.from({ length: 8 }, (_, i) => `${k}${i}`));
     }
+  }, 60_000);
+
+  it.skipIf(!hasRedisServer)('without persistence: a message accepted while Redis is down goes out after the older ones Redis lost, not before', async () => {
+    const { x, killRedis, startRedisEmpty } = await bridgeOnRedisWithoutPersistence();
+    // m0 is at the provider; m1 waits behind it in its lane (no job yet).
+    const before = await x.acceptAll('+14152345678', '+12123456781', ['m0', 'm1']);
+    await x.fake.waitForRequests(1);
+    await killRedis();
+    // Accepted (stored) while Redis is away: its hand-off to the queue waits.
+    const during = x.send('+14152345678', '+12123456781', 'm2');
+    await new Promise((r) => setTimeout(r, 200));
+    await startRedisEmpty();
+    const accepted = await during;
+    if (!accepted.ok) throw new Error('refused');
+    const release = setInterval(() => x.fake.releaseHeld(), 50);
+    try {
+      const all = [...before, accepted.message.id];
+      await x.waitFor(() => all.every((id) => x.message(id).status === 'sent'), 'all 3 sent', 30_000);
+    } finally {
+      clearInterval(release);
+    }
+    expect(x.fake.sent.map((r) => r.body)).toEqual(['m0', 'm1', 'm2']);
   }, 60_000);
 });
