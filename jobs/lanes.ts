@@ -183,7 +183,8 @@ for _ = 1, 1000 do
   if not nxt then return {'', 0, 0, moved} end
   key = ARGV[2] .. string.gsub(nxt, ':', '_')
   raw = redis.call('HGET', key, 'data')
-  ended = redis.call('ZSCORE', ARGV[3] .. 'completed', string.sub(key, #ARGV[3] + 1))
+  -- No job (the usual next head of a burst): it cannot have completed.
+  ended = raw and redis.call('ZSCORE', ARGV[3] .. 'completed', string.sub(key, #ARGV[3] + 1))
   if not ended then break end
   redis.call('LPOP', KEYS[1])
   moved = 1
@@ -275,7 +276,7 @@ export class Lanes {
     this.jobKeyPrefix = queueKey + jobIdFor(kind, '');
     this.add = defineScript<[number, number, number]>(redis, 'smsbLaneAdd7', 3, LANE_ADD);
     this.check = defineScript<[number, string]>(redis, 'smsbLaneCheck2', 1, LANE_CHECK);
-    this.done = defineScript<[string, number, number, number]>(redis, 'smsbLaneDone9', 2, LANE_DONE);
+    this.done = defineScript<[string, number, number, number]>(redis, 'smsbLaneDone10', 2, LANE_DONE);
     this.claimed = defineScript<[string, string]>(redis, 'smsbLaneClaim2', 1, LANE_CLAIM);
   }
 
