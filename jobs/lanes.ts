@@ -328,9 +328,11 @@ export class Lanes {
     const from = this.keyPrefix.length + 1;
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keyPrefix}:*`, 'COUNT', 500, 'TYPE', 'list');
+      // Lanes and their claims are the only keys under the prefix (no SCAN TYPE: Redis 6+ only).
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.keyPrefix}:*`, 'COUNT', 500);
       cursor = next;
       for (const key of keys) {
+        if (key.endsWith(':claim')) continue;
         const head = await this.redis.lindex(key, 0);
         if (head !== null) yield { lane: key.slice(from), head };
       }
