@@ -322,9 +322,10 @@ export class Lanes {
 
   /**
    * Every non-empty lane with its head, read a batch at a time (SCAN: no long pause of Redis).
-   * A lane that changes during the walk may be seen in either state, or twice.
+   * A lane that changes during the walk may be seen in either state, or twice. A lane whose head
+   * cannot be read is passed to `onError` and the walk goes on.
    */
-  async *heads(): AsyncGenerator<{ lane: string; head: string }> {
+  async *heads(onError: (err: unknown, lane: string) => void = () => undefined): AsyncGenerator<{ lane: string; head: string }> {
     const from = this.keyPrefix.length + 1;
     let cursor = '0';
     do {
@@ -333,7 +334,12 @@ export class Lanes {
       cursor = next;
       for (const key of keys) {
         if (key.endsWith(':claim')) continue;
-        const head = await this.redis.lindex(key, 0);
+        let head: string | null = null;
+        try {
+          head = await this.redis.lindex(key, 0);
+        } catch (err) {
+          onError(err, key.slice(from));
+        }
         if (head !== null) yield { lane: key.slice(from), head };
       }
     } while (cursor !== '0');

@@ -244,10 +244,19 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
   }
 }
 
-type UpkeepOptions = Pick<OrderedProcessorOptions, 'queue' | 'lanes' | 'kind' | 'abandon'>;
+type UpkeepOptions = Pick<OrderedProcessorOptions, 'queue' | 'lanes' | 'kind' | 'abandon'> & {
+  /**
+   * How long after its job failed a head whose failure cannot be recorded (the abandon hook keeps
+   * throwing) still holds its lane; after that the lane moves on regardless (default 10 min).
+   */
+  recordFailureForMs?: number;
+};
+
+/** Default of UpkeepOptions.recordFailureForMs. */
+const RECORD_FAILURE_FOR_MS = 10 * 60_000;
 
 /** How a lane's head was helped on, or null when it needed nothing. */
-export type HealAction = 'job-added' | 'finished' | 'abandoned' | null;
+export type HealAction = 'job-added' | 'finished' | 'abandoned' | 'abandoned-unrecorded' | null;
 
 /** The two lane steps shared by the processor and the lane sweep. */
 export function laneUpkeep(opts: UpkeepOptions) {
@@ -281,7 +290,15 @@ export function laneUpkeep(opts: UpkeepOptions) {
       // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often),
       // or Redis refused the clean-up of its final failure.
       const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
-      await opts.abandon(head, job?.failedReason || 'its job failed');
+      try {
+        await opts.abandon(head, job?.failedReason || 'its job failed');
+      } catch (err) {
+        // Not recorded (the store refuses): the lane waits for it, but not forever; past the
+        // limit the conversation's later messages go on and the sweep says which one is unrecorded.
+        if (Date.now() - (job?.finishedOn ?? 0) < (opts.recordFailureForMs ?? RECORD_FAILURE_FOR_MS)) throw err;
+        await finish({ id: head, lane });
+        return 'abandoned-unrecorded';
+      }
       await finish({ id: head, lane });
       return 'abandoned';
     }
@@ -300,7 +317,7 @@ export function laneUpkeep(opts: UpkeepOptions) {
 export async function sweepLanes(opts: UpkeepOptions, onError: (err: unknown, lane: string) => void): Promise<Array<{ lane: string; head: string; action: Exclude<HealAction, null> }>> {
   const { heal } = laneUpkeep(opts);
   const helped: Array<{ lane: string; head: string; action: Exclude<HealAction, null> }> = [];
-  for await (const { lane, head } of opts.lanes.heads()) {
+  for await (const { lane, head } of opts.lanes.heads(onError)) {
     try {
       const action = await heal(lane, head);
       if (action) helped.push({ lane, head, action });

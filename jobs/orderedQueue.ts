@@ -88,8 +88,8 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
     lanes,
     kind: opts.kind,
     async enqueue(id, lane) {
-      if (held) await held;
-      if (recovering) await recovering;
+      // Looked at again after each wait: the connection may have dropped again meanwhile.
+      while (held || recovering) await (held ?? recovering);
       return direct(id, lane);
     },
     holdEnqueues() {
@@ -102,8 +102,14 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
       };
     },
     async whileRecovering(fn, holdMs = 10_000) {
-      let release = () => {};
-      const done = new Promise<void>((resolve) => (release = resolve));
+      let resolve = () => {};
+      const done = new Promise<void>((r) => (resolve = r));
+      // Ends the hold (at the end of the pass, or at holdMs): cleared as well as resolved, since
+      // enqueue waits for as long as a hold is set.
+      const release = (): void => {
+        if (recovering === done) recovering = null;
+        resolve();
+      };
       const timer = setTimeout(release, holdMs);
       timer.unref();
       recovering = done;
@@ -112,7 +118,6 @@ export function createOrderedQueue(opts: OrderedQueueOptions): OrderedQueue {
       } finally {
         clearTimeout(timer);
         release();
-        if (recovering === done) recovering = null;
       }
     },
     async standing(id, lane) {
@@ -228,16 +233,20 @@ function startLaneSweep(worker: Worker<LaneJobData>, target: OrderedQueue, opts:
   const timer = setInterval(() => {
     if (sweeping || worker.closing !== undefined) return;
     sweeping = true;
-    let failures = 0;
+    const failed: string[] = [];
     let firstError = '';
-    sweepLanes(upkeep, (err) => {
-      failures++;
+    sweepLanes(upkeep, (err, lane) => {
+      failed.push(lane);
       firstError ||= (err as Error).message;
     })
       .then((helped) => {
         // Each one is a wake-up that was lost somewhere: worth a line, never more than ten ids.
         if (helped.length > 0) log?.warn({ queue: target.queue.name, helped: helped.length, heads: helped.slice(0, 10) }, 'lane sweep helped on heads nobody ran');
-        if (failures > 0) log?.warn({ queue: target.queue.name, failures, err: firstError }, 'lane sweep could not check every lane');
+        // A failure that could not be recorded and no longer holds its conversation: an admin
+        // must look at these messages (still pending in the store, their jobs failed).
+        const unrecorded = helped.filter((x) => x.action === 'abandoned-unrecorded');
+        if (unrecorded.length > 0) log?.error({ queue: target.queue.name, messages: unrecorded.map((x) => x.head) }, 'lane freed past a final failure that could not be recorded');
+        if (failed.length > 0) log?.warn({ queue: target.queue.name, failures: failed.length, lanes: failed.slice(0, 10), err: firstError }, 'lane sweep could not check every lane');
       })
       .catch((err: unknown) => log?.warn({ queue: target.queue.name, err: (err as Error).message }, 'lane sweep failed'))
       .finally(() => (sweeping = false));

@@ -4,7 +4,7 @@
 // wakes the next one early from a hold it is in on purpose (Retry-After, backoff).
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobIdFor } from '../../jobs/lanes.js';
-import { laneUpkeep } from '../../jobs/orderedProcessor.js';
+import { laneUpkeep, sweepLanes } from '../../jobs/orderedProcessor.js';
 import { createOrderedQueue, createOrderedWorker } from '../../jobs/orderedQueue.js';
 import { SEND_KIND } from '../../jobs/outboundQueue.js';
 import { deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
@@ -79,6 +79,52 @@ describe('a final failure whose recording fails', () => {
       // b ran only once a's failure was on record: a lane never moves past an unrecorded failure.
       expect(events).toEqual(['run a', 'run a', 'recorded a', 'run b']);
       expect(await target.queue.getJobState(jobIdFor('send', 'a'))).toBe('failed');
+    } finally {
+      await worker.close();
+      await target.close();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    }
+  });
+});
+
+describe('a final failure that can never be recorded', () => {
+  it('holds its conversation for a while, then the sweep lets the later messages go and names the unrecorded one', async () => {
+    const redis = newRedis();
+    const prefix = uniquePrefix();
+    const target = createOrderedQueue({ connection: redis, prefix, name: 'send', kind: 'send', attempts: 1 });
+    const ran: string[] = [];
+    const abandon = async (): Promise<void> => {
+      throw new Error('disk I/O error');
+    };
+    const worker = createOrderedWorker({
+      target,
+      connection: redis,
+      prefix,
+      sweepIntervalMs: 0, // swept by hand below
+      handler: async (item) => {
+        ran.push(item.id);
+        if (item.id === 'a') throw new Error('a bug in the handler');
+        return { kind: 'done' };
+      },
+      abandon,
+    });
+    try {
+      void worker.run();
+      await target.enqueue('a', 'conversation-1');
+      await target.enqueue('b', 'conversation-1');
+      await waitUntil(async () => (await target.queue.getJobState(jobIdFor('send', 'a'))) === 'failed', 'a failed for good');
+      const upkeep = { queue: target.queue, lanes: target.lanes, kind: 'send', abandon };
+      const errors: string[] = [];
+      // Within the limit: the lane still waits for the failure to be recorded.
+      expect(await sweepLanes(upkeep, (err, lane) => errors.push(`${lane}: ${(err as Error).message}`))).toEqual([]);
+      expect(errors).toEqual(['conversation-1: disk I/O error']);
+      expect(ran).toEqual(['a']);
+      // Past it: freed, and said.
+      expect(await sweepLanes({ ...upkeep, recordFailureForMs: 0 }, () => undefined)).toEqual([
+        { lane: 'conversation-1', head: 'a', action: 'abandoned-unrecorded' },
+      ]);
+      await waitUntil(() => ran.includes('b'), 'b run');
     } finally {
       await worker.close();
       await target.close();
