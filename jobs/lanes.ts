@@ -111,7 +111,9 @@ end
 // item back, where it would become a head whose job has ended and nobody hands the lane on. An
 // item not in its lane is done when its job has finished, or when its job is running (holds its
 // lock): a job runs its own item only while that item is in the lane, so a running job whose item
-// is gone has finished it and is running the next ones in place (or completing).
+// is gone has finished it and is running the next ones in place (or completing). An item sent in
+// place has no job of its own to tell: a late enqueue puts it back, and its run finds it sent and
+// hands on (one extra job run, never a second SMS).
 // ARGV[2] is the job key prefix: "stale head" (1) says nobody runs the lane's head: its job ENDED
 // (failed or completed) while still in the lane, which our processor never leaves behind (BullMQ
 // gave it up on its own, stalled too often, and the clean-up did not run: a crash), or it has no

@@ -79,8 +79,8 @@ export function orderedProcessor(opts: OrderedProcessorOptions) {
 
   /**
    * finish() of an item that ends failed. Should Redis fail it, the job still ends failed as it
-   * must (its message's failure is recorded); the lane's head is then an item whose job has ended,
-   * which the next hand-over skips and the lane sweep (sweepLanes) frees within its interval.
+   * must (its message's failure is recorded); the lane's head is then an item whose job failed,
+   * which the lane sweep (sweepLanes) frees within its interval.
    */
   async function finishFailed(item: LaneJobData): Promise<void> {
     await finish(item, true).catch((err: unknown) => report(err, 'finish after a final failure'));
@@ -288,7 +288,8 @@ export function laneUpkeep(opts: UpkeepOptions) {
     }
     if (state === 'failed') {
       // Failed without our processor freeing the lane: BullMQ gave up on it (stalled too often),
-      // or Redis refused the clean-up of its final failure.
+      // Redis refused the clean-up of its final failure, or the store refused to record it.
+      // abandon records it (idempotent: a message already final is left as it is).
       const job = await Job.fromId<LaneJobData>(opts.queue, jobId);
       try {
         await opts.abandon(head, job?.failedReason || 'its job failed');
