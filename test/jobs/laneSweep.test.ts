@@ -47,89 +47,83 @@ describe('lane sweep', () => {
   });
 });
 
+/**
+ * An ordered queue and its worker on the shared Redis (own prefix): message 'a' fails in its
+ * handler on every attempt, the others succeed; `abandon` is the failure-recording hook under
+ * test. Every run is listed in `events` ('run <id>'). Cleaned up after the test.
+ */
+async function failingFirstMessage(opts: { attempts: number; sweepIntervalMs: number; abandon: (id: string) => Promise<void> }) {
+  const redis = newRedis();
+  const prefix = uniquePrefix();
+  const target = createOrderedQueue({ connection: redis, prefix, name: 'send', kind: 'send', attempts: opts.attempts });
+  const events: string[] = [];
+  const worker = createOrderedWorker({
+    target,
+    connection: redis,
+    prefix,
+    backoff: { baseMs: 10, maxMs: 10 },
+    sweepIntervalMs: opts.sweepIntervalMs,
+    handler: async (item) => {
+      events.push(`run ${item.id}`);
+      if (item.id === 'a') throw new Error('a bug in the handler');
+      return { kind: 'done' };
+    },
+    abandon: opts.abandon,
+  });
+  void worker.run();
+  cleanups.push(async () => {
+    await worker.close();
+    await target.close();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+  await target.enqueue('a', 'conversation-1');
+  await target.enqueue('b', 'conversation-1');
+  return { target, events };
+}
+
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanups) await fn();
+  cleanups = [];
+});
+
 describe('a final failure whose recording fails', () => {
   it('holds the lane until the failure is recorded (the sweep tries again), then the next message runs', async () => {
-    const redis = newRedis();
-    const prefix = uniquePrefix();
-    const target = createOrderedQueue({ connection: redis, prefix, name: 'send', kind: 'send', attempts: 2 });
-    const events: string[] = [];
     let refusals = 1;
-    const worker = createOrderedWorker({
-      target,
-      connection: redis,
-      prefix,
-      backoff: { baseMs: 10, maxMs: 10 },
+    const { target, events } = await failingFirstMessage({
+      attempts: 2,
       sweepIntervalMs: 200,
-      handler: async (item) => {
-        events.push(`run ${item.id}`);
-        if (item.id === 'a') throw new Error('a bug in the handler');
-        return { kind: 'done' };
-      },
       abandon: async (id) => {
         // The store refuses once (busy), then takes it.
         if (refusals-- > 0) throw new Error('database is locked');
         events.push(`recorded ${id}`);
       },
     });
-    try {
-      void worker.run();
-      await target.enqueue('a', 'conversation-1');
-      await target.enqueue('b', 'conversation-1');
-      await waitUntil(() => events.includes('run b'), 'b run after a failed for good', 10_000);
-      // b ran only once a's failure was on record: a lane never moves past an unrecorded failure.
-      expect(events).toEqual(['run a', 'run a', 'recorded a', 'run b']);
-      expect(await target.queue.getJobState(jobIdFor('send', 'a'))).toBe('failed');
-    } finally {
-      await worker.close();
-      await target.close();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
-    }
+    await waitUntil(() => events.includes('run b'), 'b run after a failed for good', 10_000);
+    // b ran only once a's failure was on record: a lane never moves past an unrecorded failure.
+    expect(events).toEqual(['run a', 'run a', 'recorded a', 'run b']);
+    expect(await target.queue.getJobState(jobIdFor('send', 'a'))).toBe('failed');
   });
 });
 
 describe('a final failure that can never be recorded', () => {
   it('holds its conversation for a while, then the sweep lets the later messages go and names the unrecorded one', async () => {
-    const redis = newRedis();
-    const prefix = uniquePrefix();
-    const target = createOrderedQueue({ connection: redis, prefix, name: 'send', kind: 'send', attempts: 1 });
-    const ran: string[] = [];
     const abandon = async (): Promise<void> => {
       throw new Error('disk I/O error');
     };
-    const worker = createOrderedWorker({
-      target,
-      connection: redis,
-      prefix,
-      sweepIntervalMs: 0, // swept by hand below
-      handler: async (item) => {
-        ran.push(item.id);
-        if (item.id === 'a') throw new Error('a bug in the handler');
-        return { kind: 'done' };
-      },
-      abandon,
-    });
-    try {
-      void worker.run();
-      await target.enqueue('a', 'conversation-1');
-      await target.enqueue('b', 'conversation-1');
-      await waitUntil(async () => (await target.queue.getJobState(jobIdFor('send', 'a'))) === 'failed', 'a failed for good');
-      const upkeep = { queue: target.queue, lanes: target.lanes, kind: 'send', abandon };
-      const errors: string[] = [];
-      // Within the limit: the lane still waits for the failure to be recorded.
-      expect(await sweepLanes(upkeep, (err, lane) => errors.push(`${lane}: ${(err as Error).message}`))).toEqual([]);
-      expect(errors).toEqual(['conversation-1: disk I/O error']);
-      expect(ran).toEqual(['a']);
-      // Past it: freed, and said.
-      expect(await sweepLanes({ ...upkeep, recordFailureForMs: 0 }, () => undefined)).toEqual([
-        { lane: 'conversation-1', head: 'a', action: 'abandoned-unrecorded' },
-      ]);
-      await waitUntil(() => ran.includes('b'), 'b run');
-    } finally {
-      await worker.close();
-      await target.close();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
-    }
+    const { target, events } = await failingFirstMessage({ attempts: 1, sweepIntervalMs: 0 /* swept by hand below */, abandon });
+    await waitUntil(async () => (await target.queue.getJobState(jobIdFor('send', 'a'))) === 'failed', 'a failed for good');
+    const upkeep = { queue: target.queue, lanes: target.lanes, kind: 'send', abandon };
+    const errors: string[] = [];
+    // Within the limit: the lane still waits for the failure to be recorded.
+    expect(await sweepLanes(upkeep, (err, lane) => errors.push(`${lane}: ${(err as Error).message}`))).toEqual([]);
+    expect(errors).toEqual(['conversation-1: disk I/O error']);
+    expect(events).toEqual(['run a']);
+    // Past it: freed, and said.
+    expect(await sweepLanes({ ...upkeep, recordFailureForMs: 0 }, () => undefined)).toEqual([
+      { lane: 'conversation-1', head: 'a', action: 'abandoned-unrecorded' },
+    ]);
+    await waitUntil(() => events.includes('run b'), 'b run');
   });
 });
