@@ -8,7 +8,6 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../app.js';
 import { StaleVersionError } from '../core/errors.js';
-import type { Policy } from '../core/types.js';
 import { jsonBody } from '../http/body.js';
 import { entityTag, ifMatchAllows } from '../http/etag.js';
 import { recordAudit } from './audit.js';
@@ -70,18 +69,9 @@ export function policyRouter(ctx: AppContext): Router {
       if (!ifMatchAllows(req.get('if-match'), entityTag(before))) {
         throw new StaleVersionError('The policy was changed since you read it (by another admin or another tab); nothing was saved. Reload it and make your change again.');
       }
-      const patch: Partial<Policy> = {};
-      if (input.smsEnabled !== undefined) patch.smsEnabled = input.smsEnabled;
-      if (input.maxSegments !== undefined) patch.maxSegments = input.maxSegments;
-      if (input.internalNotePrefix !== undefined) patch.internalNotePrefix = input.internalNotePrefix;
-      if (input.tollFreeSmsCapable !== undefined) patch.tollFreeSmsCapable = input.tollFreeSmsCapable;
-      if (input.virtualSmsCapable !== undefined) patch.virtualSmsCapable = input.virtualSmsCapable;
-      // Only the given fields of a group: the store merges them over the admin's earlier ones, so
-      // a field nobody set keeps following the bridge's default (not pinned to today's value).
-      if (input.mms !== undefined) patch.mms = definedOnly(input.mms) as Policy['mms'];
-      if (input.throughput !== undefined) patch.throughput = definedOnly(input.throughput) as Policy['throughput'];
-      if (input.fallback !== undefined) patch.fallback = input.fallback;
-      const updated = store.policy.update(patch);
+      // Only the fields given, groups included: the store merges them over the admin's earlier
+      // ones, so a field nobody set keeps following the bridge's default (PolicyPatch).
+      const updated = store.policy.update(input);
       recordAudit(ctx, 'policy.update', 'policy', before, updated);
       return updated;
     });
@@ -89,8 +79,4 @@ export function policyRouter(ctx: AppContext): Router {
   });
 
   return router;
-}
-
-function definedOnly<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
 }

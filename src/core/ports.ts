@@ -19,6 +19,7 @@ import type {
   OutboundSms,
   PlatformId,
   Policy,
+  PolicyPatch,
   ProviderId,
   ProvisionedNumber,
   TextEncoding,
@@ -165,7 +166,7 @@ export interface OptOutRepo {
 
 export interface PolicyRepo {
   get(): Policy;
-  update(patch: Partial<Policy>): Policy;
+  update(patch: PolicyPatch): Policy;
 }
 
 export interface UserRepo {

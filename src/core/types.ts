@@ -144,6 +144,15 @@ export interface Policy {
   fallback: { platform: PlatformId; channel: string } | null;
 }
 
+/**
+ * A change to the policy: the fields given change, the others keep their value. `mms` and
+ * `throughput` merge field by field, so a field nobody set keeps following the default.
+ */
+export type PolicyPatch = Partial<Omit<Policy, 'mms' | 'throughput'>> & {
+  mms?: Partial<Policy['mms']>;
+  throughput?: Partial<Policy['throughput']>;
+};
+
 export const DEFAULT_POLICY: Policy = {
   smsEnabled: true,
   maxSegments: 10,

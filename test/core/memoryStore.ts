@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { ConflictError } from '../../src/core/errors.js';
+import { mergePolicy } from '../../src/store/repos/policy.js';
 import type {
   AuditEntry,
   Clock,
@@ -278,7 +279,7 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     policy: {
       get: () => clone(state.policy),
       update(patch) {
-        state.policy = { ...state.policy, ...clone(patch) };
+        state.policy = mergePolicy(state.policy, clone(patch));
         return clone(state.policy);
       },
     },

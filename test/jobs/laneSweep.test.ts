@@ -9,22 +9,28 @@ import { createOrderedQueue, createOrderedWorker } from '../../jobs/orderedQueue
 import { SEND_KIND } from '../../jobs/outboundQueue.js';
 import { deletePrefix, newRedis, uniquePrefix } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { createHarness, type HarnessOptions } from './support/harness.js';
 
 const LOCAL = '+14152345678';
 const CONTACT = '+12123456789';
 
-let h: Harness | null = null;
+// What each test started, stopped after it (harnesses, queues, workers, their Redis keys).
+let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await h?.close();
-  h = null;
+  for (const fn of cleanups) await fn();
+  cleanups = [];
 });
+
+async function harness(opts: HarnessOptions) {
+  const x = await createHarness(opts);
+  cleanups.push(() => x.close());
+  return x;
+}
 
 describe('lane sweep', () => {
   it('a conversation whose first message lost its job is sent, in order, by the sweep alone', async () => {
     // No start-up recovery and no new message: only the sweep can find this lane.
-    const x = await createHarness({ worker: false, recoverOnStart: false, sweepIntervalMs: 200 });
-    h = x;
+    const x = await harness({ worker: false, recoverOnStart: false, sweepIntervalMs: 200 });
     x.addNumber(LOCAL);
     const ids = await x.acceptAll(LOCAL, CONTACT, ['one', 'two', 'three']);
     await x.pipeline.queue.ordered.queue.remove(jobIdFor(SEND_KIND, ids[0]!));
@@ -34,8 +40,7 @@ describe('lane sweep', () => {
   });
 
   it('a late second finish of a message leaves the held-back job of the next one where it is', async () => {
-    const x = await createHarness({ worker: false, recoverOnStart: false });
-    h = x;
+    const x = await harness({ worker: false, recoverOnStart: false });
     const { queue, lanes } = x.pipeline.queue.ordered;
     const lane = 'conversation-1';
     // y is the head, held back for a minute (a Retry-After, say); x was finished already.
@@ -81,12 +86,6 @@ async function failingFirstMessage(opts: { attempts: number; sweepIntervalMs: nu
   await target.enqueue('b', 'conversation-1');
   return { target, events };
 }
-
-let cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanups) await fn();
-  cleanups = [];
-});
 
 describe('a final failure whose recording fails', () => {
   it('holds the lane until the failure is recorded (the sweep tries again), then the next message runs', async () => {

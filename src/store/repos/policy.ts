@@ -2,10 +2,8 @@
 // DEFAULT_POLICY, so a field the admin never set follows the code's default. `mms` and
 // `throughput` merge one level deep (a patch of mms.maxFiles keeps the other mms fields).
 import type { PolicyRepo } from '../../core/ports.js';
-import { DEFAULT_POLICY, type Policy } from '../../core/types.js';
+import { DEFAULT_POLICY, type Policy, type PolicyPatch } from '../../core/types.js';
 import type { RepoContext } from '../shared.js';
-
-type PolicyPatch = Partial<Policy>;
 
 /** Drops keys whose value is undefined (a spread would otherwise overwrite with undefined). */
 function defined<T extends object>(obj: T | undefined): Partial<T> {
