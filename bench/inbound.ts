@@ -240,13 +240,14 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   });
   const logger = createLogger({ level: 'silent' });
   const redis = newRedis();
+  const own = newRedis();
   const clock = { now: () => new Date() };
   // DIAGNOSTIC ONLY (BENCH_NO_AUTOCHECKPOINT=1): no WAL auto-checkpoint in the bridge's
   // connection, to measure what the checkpoints' synchronous I/O stalls cost the acks. Not a
   // production setting (the WAL would grow without bound); printed with the result.
   const store = openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
-  const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
   const built = buildBridgeParts(ctx, {
     // A/B knobs only (defaults are what src/wiring.ts runs): BENCH_DELIVERY_YIELD=0 turns the
     // delivery worker's per-turn yielding off, BENCH_DELIVERY_CONCURRENCY=<n> sets its concurrency.
@@ -261,9 +262,10 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   const slackRt = built.slack;
   store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
+  await built.liveness.start();
+  await slackRt.start();
   await outbound.start();
   if (process.env.BENCH_NO_DELIVERY !== '1') await delivery.start();
-  await slackRt.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const http = await listen(app);
   return {
@@ -273,6 +275,8 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
       await slackRt.stop();
       await delivery.stop();
       await outbound.stop();
+      await built.liveness.stop();
+      await own.quit();
       await deletePrefix(redis, prefix);
       await redis.quit();
       store.close();

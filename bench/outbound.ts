@@ -1,14 +1,15 @@
-// Outbound pipeline benchmark (issue 4). Real Redis (127.0.0.1:6379, throwaway prefix), a real
-// SQLite file, the real send pipeline (lanes, ledger, recheck, provider call over HTTP) with the
-// throughput caps lifted, and a fake provider that answers at once.
-//   1. burst: N messages across M numbers (C conversations per number), enqueued as fast as
-//      possible; msgs/s from first enqueue to last arrival at the provider, p50/p99 latency from
-//      enqueueSend() to the provider receiving the request. Defaults: 20,000 messages, 10 numbers,
+// Outbound pipeline benchmark (issues 4 and 12). Real Redis (127.0.0.1:6379, throwaway prefix), a
+// real SQLite file, the real send lane (outbox, turns and leases, ledger, recheck, provider call
+// over HTTP) with the throughput caps lifted, and a fake provider that answers at once.
+//   1. burst: N messages across M numbers (C conversations per number), stored with their outbox
+//      items beforehand (as requestOutbound stores them) and woken as fast as possible; msgs/s from
+//      the first wake-up to the last arrival at the provider, p50/p99 latency from the wake-up to
+//      the provider receiving the request. Defaults: 20,000 messages, 10 numbers,
 //      333 conversations each, so about 6 messages per conversation (a busy support queue: most
 //      replies come in short runs to one contact). 20,000 rather than a few thousand because the
 //      bare queue clears 3,000 jobs in half a second, a window where start-up and scheduling noise
 //      moved the ratio by +-5 points between runs; BENCH_CONVERSATIONS=2000 gives one message per
-//      conversation (nothing is sent in place: the pipeline's floor).
+//      conversation (each turn runs one item: the pipeline's floor).
 //   2. bare BullMQ: the same N jobs through a plain queue with a no-op processor, same
 //      concurrency, same machine, same run; the ratio is pipeline / bare. Bare and burst run
 //      in alternation, BENCH_ROUNDS pairs (default 3), and the pair with the median ratio is
@@ -21,15 +22,14 @@
 // Knobs: BENCH_N, BENCH_NUMBERS, BENCH_CONVERSATIONS (per number), BENCH_CONCURRENCY (both
 // queues, default 64), BENCH_RATE, BENCH_PACED_SECONDS, BENCH_GROUP_COMMIT (1 disables group
 // commit), BENCH_ONLY=pipeline|paced (one part, e.g. with BENCH_PROFILE=<file.cpuprofile>),
-// BENCH_PROVIDER=inproc (provider answered in-process without HTTP, for a cost breakdown),
-// BENCH_DRAIN (messages a send job sends in place after its own, default 8; 0: one job each).
-// With drain in place the pipeline runs fewer BullMQ jobs than messages (about one per
-// conversation here) while the bare queue runs one per message: that is the point of it, and
-// msgs/s is what both sides are measured on.
+// BENCH_PROVIDER=inproc (provider answered in-process without HTTP, for a cost breakdown).
+// Both sides run one BullMQ job per message (a wake-up each); a turn runs every ready item of its
+// conversation, so most wake-ups of a burst find their item done and end at once.
 import { performance } from 'node:perf_hooks';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createOutboundPipeline, DEFAULT_SEND_DRAIN } from '../jobs/pipeline.js';
+import { Liveness } from '../src/infra/queue/liveness.js';
+import { createOutboundPipeline } from '../src/pipelines.js';
 import { openStore, type SqliteStore } from '../src/store/index.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
@@ -127,8 +127,8 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-/** Creates numbers, conversations and `n` queued outbound messages; returns [messageId, conversationId][]. */
-function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: string): Array<[string, string]> {
+/** Creates numbers, conversations and `n` queued outbound messages with their outbox items; returns [messageId, conversationId, wake token][]. */
+function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: string): Array<[string, string, string]> {
   const convs: string[] = [];
   for (let i = 0; i < o.numbers; i++) {
     const e164 = `+1415${String(2000000 + i).padStart(7, '0')}`;
@@ -140,7 +140,7 @@ function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: strin
       convs.push(store.conversations.getOrCreate(e164, contact).conversation.id);
     }
   }
-  const out: Array<[string, string]> = [];
+  const out: Array<[string, string, string]> = [];
   store.transaction(() => {
     for (let i = 0; i < n; i++) {
       const conversationId = convs[i % convs.length] as string;
@@ -155,7 +155,8 @@ function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: strin
         segments: 1,
         author: { platform: 'slack', userId: 'UBENCH' },
       });
-      out.push([message.id, conversationId]);
+      const item = store.outbox.add('send', conversationId, message.id);
+      out.push([message.id, conversationId, `m${item.seq}`]);
     }
   });
   return out;
@@ -169,14 +170,14 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
   }
 }
 
-/** Enqueue everything as fast as possible, `window` calls in flight. */
-async function burst(items: Array<[string, string]>, enqueue: (id: string, conv: string) => Promise<void>, t0: Map<string, number>, window = 200): Promise<void> {
+/** Hand everything over as fast as possible, `window` calls in flight. */
+async function burst(items: Array<[string, string, string]>, enqueue: (id: string, conv: string, token: string) => Promise<unknown>, t0: Map<string, number>, window = 200): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < items.length) {
-      const [id, conv] = items[next++] as [string, string];
+      const [id, conv, token] = items[next++] as [string, string, string];
       t0.set(id, nowAbs());
-      await enqueue(id, conv);
+      await enqueue(id, conv, token);
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
@@ -237,7 +238,7 @@ async function runPipeline(
   fake: RemoteFake,
   redis: Redis,
   prefix: string,
-  items: Array<[string, string]>,
+  items: Array<[string, string, string]>,
   mode: { pacedRate: number | null },
 ): Promise<RunStats> {
   // BENCH_PROVIDER=inproc: a provider that answers in-process without HTTP (cost breakdown only).
@@ -254,22 +255,27 @@ async function runPipeline(
           },
         }
       : http;
+  const own = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+  const liveness = new Liveness({ redis: own, prefix, name: `bench-${prefix.slice(-6)}` });
+  await liveness.start();
   const pipeline = createOutboundPipeline({
     store,
     clock: { now: () => new Date() },
     redis,
+    own,
     prefix,
+    liveness,
     providers: (id) => (id === 'fake' ? provider : null),
     notifier: { statusChanged: () => Promise.resolve() },
-    // recoverOnStart off: the messages are seeded (status queued) before start, and start-up
-    // recovery would enqueue them all itself before the clock starts, so the run would time
-    // no-op enqueues (and the paced run would see sends before their enqueue).
+    // recover off: the messages are seeded before start, and start-up recovery would wake them
+    // all itself before the clock starts (and the paced run would see sends before their turn);
+    // the sweep is kept out of the way for the same reason.
     options: {
       rateLimits: false,
       concurrency: o.concurrency,
       groupCommitMax: env('BENCH_GROUP_COMMIT', 64),
-      recoverOnStart: false,
-      drainInPlace: env('BENCH_DRAIN', DEFAULT_SEND_DRAIN),
+      recover: false,
+      overdueMs: 600_000,
     },
   });
   const t0 = new Map<string, number>();
@@ -279,7 +285,7 @@ async function runPipeline(
   const cpu0 = process.cpuUsage();
   const start = nowAbs();
   if (mode.pacedRate === null) {
-    await burst(items, (id, conv) => pipeline.queue.enqueueSend(id, conv), t0);
+    await burst(items, (_id, conv, token) => pipeline.wake(conv, token), t0);
   } else {
     const interval = 1000 / mode.pacedRate;
     const pending: Promise<void>[] = [];
@@ -287,9 +293,9 @@ async function runPipeline(
       const due = start + i * interval;
       const wait = due - nowAbs();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      const [id, conv] = items[i] as [string, string];
+      const [id, conv, token] = items[i] as [string, string, string];
       t0.set(id, nowAbs());
-      pending.push(pipeline.queue.enqueueSend(id, conv));
+      pending.push(pipeline.wake(conv, token));
     }
     await Promise.all(pending);
   }
@@ -308,6 +314,8 @@ async function runPipeline(
   const cpu = process.cpuUsage(cpu0);
   const redisCpu = (await redisCpuSeconds(redis)) - redis0;
   await pipeline.stop();
+  await liveness.stop();
+  await own.quit();
   await http.close();
   const latencies = items.map(([id]) => (arrivals.get(id) as number) - (t0.get(id) as number));
   return stats(latencies, start, end, cpu, redisCpu);
@@ -331,7 +339,7 @@ async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string
   );
   void worker.run();
   await worker.waitUntilReady();
-  const items: Array<[string, string]> = Array.from({ length: n }, (_, i) => [`bare-${i}`, '']);
+  const items: Array<[string, string, string]> = Array.from({ length: n }, (_, i) => [`bare-${i}`, '', '']);
   const redis0 = await redisCpuSeconds(connection);
   const cpu0 = process.cpuUsage();
   const start = nowAbs();

@@ -25,8 +25,13 @@ export interface AppContext {
   logger: Logger;
   /** The core's Store port plus the SQLite-only repos workers need (sendLedger, chatChannels). */
   store: SqliteStore;
-  /** Shared ioredis connection (lazy, `maxRetriesPerRequest: null` as BullMQ requires). */
+  /** Shared ioredis connection (lazy, `maxRetriesPerRequest: null` as BullMQ requires): the queues. */
   redis: Redis;
+  /**
+   * Our own connection for what is ours in Redis (leases, heartbeats, rate limits), kept apart
+   * from BullMQ's traffic (named `smsb-own`, which a test uses to check we never touch its keys).
+   */
+  own: Redis;
   metrics: Metrics;
   clock: Clock;
 }
@@ -83,9 +88,12 @@ export function databaseFile(config: Config): string {
 }
 
 /** ioredis as BullMQ wants it: lazy (start-up never hangs on it) and no per-command retry limit. */
-export function createRedis(url: string): Redis {
-  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, enableReadyCheck: true });
+export function createRedis(url: string, connectionName?: string): Redis {
+  return new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, enableReadyCheck: true, ...(connectionName ? { connectionName } : {}) });
 }
+
+/** The name of our own connection (AppContext.own). */
+export const OWN_CONNECTION = 'smsb-own';
 
 export async function startBridge(given: Config, opts: StartOptions = {}): Promise<Bridge> {
   // DATA_DIR resolved once, so no part depends on the working directory later.
@@ -105,9 +113,11 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
 
   const redis = createRedis(config.redisUrl);
   watchRedis(redis, logger);
+  const own = createRedis(config.redisUrl, OWN_CONNECTION);
+  own.on('error', () => undefined); // watchRedis reports outages once, from the shared connection
 
   const metrics = createMetrics();
-  const ctx: AppContext = { config, logger, store, redis, metrics, clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock };
 
   const mounts: Mount[] = [];
   const startables: Startable[] = [];
@@ -123,6 +133,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
         logger.error({ err, part: s.name }, 'stopping a part failed');
       }
     }
+    await closeRedis(own);
     await closeRedis(redis);
     try {
       store.close();

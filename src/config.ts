@@ -26,8 +26,8 @@ export interface Config {
   mediaMaxBytes: number;
   /** How long a clean shutdown may take before the process gives up waiting. */
   shutdownTimeoutMs: number;
-  /** Messages of a conversation a send job sends in place after its own (0: off). */
-  sendDrainInPlace: number;
+  /** Names this process among instances sharing Redis; null: host name plus an id kept in DATA_DIR. */
+  instanceId: string | null;
   /** Key for signed media links; null: one is generated and kept in DATA_DIR. */
   mediaSigningSecret: string | null;
   slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
@@ -200,8 +200,13 @@ const envSchema = z
     MEDIA_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
     // Longer than a provider call may take (15 s): a SIGTERM lets the send in flight finish.
     SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 20_000),
-    // 0 while a rolling upgrade runs instances older than drain in place (they ignore claims).
-    SEND_DRAIN_IN_PLACE: integer(0, 64, 8),
+    // Names this process among the instances sharing Redis (liveness of its leases).
+    INSTANCE_ID: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || /^[A-Za-z0-9._-]{1,64}$/.test(v), 'expected 1-64 letters, digits, dots, dashes or underscores'),
+    ),
     MEDIA_SIGNING_SECRET: optionalString.pipe(
       z
         .string()
@@ -299,7 +304,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     mediaMaxBytes: e.MEDIA_MAX_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    sendDrainInPlace: e.SEND_DRAIN_IN_PLACE,
+    instanceId: e.INSTANCE_ID,
     mediaSigningSecret: e.MEDIA_SIGNING_SECRET,
     slack: {
       enabled: e.SLACK_BOT_TOKEN !== null && e.SLACK_SIGNING_SECRET !== null,

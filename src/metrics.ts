@@ -5,15 +5,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type MessageDirection = 'inbound' | 'outbound' | 'internal';
 
-/** One sample for `smsb_queue_jobs`: how many jobs a queue holds in one state. */
-export interface QueueJobCount {
-  queue: string;
+/** Pending work per lane and state, read from the store's outbox at scrape time. */
+export interface OutboxCount {
+  lane: string;
   state: string;
   count: number;
+  /** Epoch ms of the oldest due time among them (null: none). */
+  oldestDueAt: number | null;
 }
-
-/** Called at scrape time; the queues module registers one per queue (e.g. getJobCounts). */
-export type QueueJobsCollector = () => Promise<QueueJobCount[]> | QueueJobCount[];
 
 export interface Metrics {
   registry: Registry;
@@ -25,9 +24,12 @@ export interface Metrics {
   sendLatency: Histogram<'provider'>;
   /** From accepting a message to it showing up in chat or at the provider (label direction). */
   deliveryLatency: Histogram<'direction'>;
-  queueJobs: Gauge<'queue' | 'state'>;
-  /** Adds a source for `smsb_queue_jobs`, read at every scrape. */
-  addQueueJobsCollector(fn: QueueJobsCollector): void;
+  /** Messages with work pending or failed, per lane (send, deliver) and state. */
+  outboxItems: Gauge<'lane' | 'state'>;
+  /** Age of the oldest ready item per lane: how long work has waited (0 when none waits). */
+  outboxOldest: Gauge<'lane'>;
+  /** Where the two outbox gauges read from (the store), at every scrape. */
+  readOutboxFrom(fn: () => OutboxCount[]): void;
   /** Prometheus text exposition. */
   render(): Promise<string>;
   contentType: string;
@@ -37,7 +39,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'smsb_' });
 
-  const collectors: QueueJobsCollector[] = [];
+  let outboxSource: (() => OutboxCount[]) | null = null;
+  // A store that cannot be read leaves the samples out; /readyz says why.
+  const readOutbox = (): OutboxCount[] | null => {
+    try {
+      return outboxSource ? outboxSource() : null;
+    } catch {
+      return null;
+    }
+  };
 
   const messages = new Counter({
     name: 'smsb_messages_total',
@@ -65,20 +75,31 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const queueJobs = new Gauge({
-    name: 'smsb_queue_jobs',
-    help: 'BullMQ jobs in each queue by state (one per conversation with pending messages, not one per message)',
-    labelNames: ['queue', 'state'] as const,
+  const outboxItems = new Gauge({
+    name: 'smsb_outbox_items',
+    help: 'Messages with pending or failed work, by lane (send: SMS out; deliver: posts into chat) and state (ready, preparing, failed)',
+    labelNames: ['lane', 'state'] as const,
     registers: [registry],
-    async collect() {
-      if (collectors.length === 0) return;
+    collect() {
+      const rows = readOutbox();
+      if (!rows) return;
       this.reset();
-      for (const fn of collectors) {
-        try {
-          for (const s of await fn()) this.set({ queue: s.queue, state: s.state }, s.count);
-        } catch {
-          // A queue that cannot be read (Redis down) leaves its samples out; /readyz says why.
-        }
+      for (const s of rows) this.set({ lane: s.lane, state: s.state }, s.count);
+    },
+  });
+  const outboxOldest = new Gauge({
+    name: 'smsb_outbox_oldest_ready_seconds',
+    help: 'How long the oldest ready item of each lane has been due (0 when nothing waits)',
+    labelNames: ['lane'] as const,
+    registers: [registry],
+    collect() {
+      const rows = readOutbox();
+      if (!rows) return;
+      this.reset();
+      const now = Date.now();
+      for (const lane of ['send', 'deliver']) {
+        const ready = rows.find((s) => s.lane === lane && s.state === 'ready');
+        this.set({ lane }, ready?.oldestDueAt ? Math.max(0, (now - ready.oldestDueAt) / 1000) : 0);
       }
     },
   });
@@ -89,8 +110,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     webhooks,
     sendLatency,
     deliveryLatency,
-    queueJobs,
-    addQueueJobsCollector: (fn) => void collectors.push(fn),
+    outboxItems,
+    outboxOldest,
+    readOutboxFrom: (fn) => {
+      outboxSource = fn;
+    },
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -5,11 +5,10 @@
 //   (queued, sent, delivered, failed, refused, ...), as the status notifier hears of it;
 // - smsb_delivery_latency_seconds{direction}: from accepting a message to the provider taking it
 //   (outbound, at 'sent') or to its first post in chat (inbound and co-worker messages);
-// - smsb_queue_jobs{queue, state}: the queues' job counts, read at each scrape.
-import type { Queue } from 'bullmq';
+// - smsb_outbox_items{lane, state}, smsb_outbox_oldest_ready_seconds{lane}: the store's outbox,
+//   read at each scrape (src/metrics.ts).
 import type { SmsProvider, StatusNotifier, Store } from './core/ports.js';
 import type { Metrics } from './metrics.js';
-import { within } from './within.js';
 
 /** A provider whose send calls are timed. */
 export function timedProvider(provider: SmsProvider, metrics: Metrics): SmsProvider {
@@ -51,20 +50,4 @@ export function firstPostTimer(store: Store, metrics: Metrics, clock: { now(): D
     if (!message || message.direction === 'outbound') return;
     metrics.deliveryLatency.observe({ direction: message.direction }, secondsSince(message.createdAt, clock.now()));
   };
-}
-
-/** Job states `smsb_queue_jobs` reports. */
-const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
-
-/** Reads the queues' job counts at scrape time; a queue that does not answer within 1 s is left out. */
-export function collectQueueJobs(metrics: Metrics, queues: Queue[]): void {
-  metrics.addQueueJobsCollector(async () => {
-    const rows = await Promise.all(
-      queues.map(async (q) => {
-        const counts = await within(q.getJobCounts(...STATES), 1_000, `queue ${q.name}`);
-        return STATES.map((state) => ({ queue: q.name, state, count: counts[state] ?? 0 }));
-      }),
-    );
-    return rows.flat();
-  });
 }

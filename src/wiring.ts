@@ -1,37 +1,32 @@
 // The production wiring of every part that plugs into the bridge: SMS providers, the send and
-// delivery pipelines on BullMQ, signed media links, and the chat platforms that are configured.
-// Parts that must be shared are built exactly once here and handed to whoever needs them:
-// one ChatRegistry (delivery, status notices and every platform), one delivery queue producer
-// (SMS webhooks, chat replies, co-worker messages), one send queue producer.
+// delivery lanes (src/pipelines.ts over the store's outbox), signed media links, and the chat
+// platforms that are configured. Parts that must be shared are built exactly once here and handed
+// to whoever needs them: one ChatRegistry (delivery, status notices and every platform), one
+// TurnQueue (SMS webhooks, chat replies, co-worker messages, admin resends), one heartbeat.
 //
-// Start order: send worker, chat platforms, delivery worker; stop order is the reverse, so the
-// delivery worker finishes its in-flight posts while every platform is still registered, and the
-// send worker finishes its in-flight sends before Redis closes.
+// Start order: heartbeat, chat platforms (Slack takes back the places of replies a crash left
+// being prepared before any worker could give them up), send worker, delivery worker; stop order
+// is the reverse, so the workers finish their in-flight items while every platform is registered,
+// and the heartbeat ends last (its leases are then free at once for the other instances).
 
 import { createSlackPlatform, type SlackRuntime } from '../adapters/chat/slack/index.js';
 import type { PacerOptions } from '../adapters/chat/slack/pacer.js';
 import { createTeamsPlatform, type TeamsParts } from '../adapters/chat/teams/index.js';
 import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js';
-import { createJobsAdminRouter } from '../jobs/adminRoutes.js';
-import { createDeliveryQueue, type BullDeliveryQueue } from '../jobs/deliveryQueue.js';
-import {
-  createDeliveryPipeline,
-  createOutboundPipeline,
-  type DeliveryPipeline,
-  type DeliveryPipelineDeps,
-  type OutboundPipeline,
-  type OutboundPipelineDeps,
-} from '../jobs/pipeline.js';
+import { createJobsAdminRouter } from './admin/jobs.js';
 import { requireAdmin } from './admin/auth.js';
-import { redisAnswers } from './http/health.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
-import type { SmsProvider } from './core/ports.js';
+import type { Lane, SmsProvider, TurnQueue } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { createDeliverHandler, giveUpDelivery } from './delivery/deliverMessage.js';
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
+import { instanceName } from './infra/queue/instance.js';
+import { Liveness } from './infra/queue/liveness.js';
+import type { Turns } from './infra/queue/turns.js';
 import { mediaRouter } from './media/mediaRoute.js';
-import { collectQueueJobs, countingNotifier, firstPostTimer, timedProvider } from './pipelineMetrics.js';
+import { countingNotifier, firstPostTimer, timedProvider } from './pipelineMetrics.js';
+import { createDeliveryPipeline, createOutboundPipeline, turnQueue, type DeliveryPipelineDeps, type OutboundPipelineDeps } from './pipelines.js';
 import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
 
 /** How long a signed link handed to an SMS provider for an outbound MMS stays valid. */
@@ -43,7 +38,6 @@ const MMS_LINK_TTL_SECONDS = 24 * 3600;
  */
 export interface BridgeTuning {
   outbound?: OutboundPipelineDeps['options'];
-  /** `attempts` also applies to the shared delivery queue producer. */
   delivery?: DeliveryPipelineDeps['options'];
   /** Slack per-channel posting pace; null turns it off. Default: the adapter's. */
   slackPace?: PacerOptions | null;
@@ -57,9 +51,11 @@ export interface BuiltBridge {
   registry: ChatRegistry;
   signer: MediaUrlSigner;
   sms: SmsProviders;
-  deliveries: BullDeliveryQueue;
-  outbound: OutboundPipeline;
-  delivery: DeliveryPipeline;
+  liveness: Liveness;
+  /** The core's TurnQueue over both lanes. */
+  queue: TurnQueue;
+  outbound: Turns;
+  delivery: Turns;
   /** Present when Slack is configured. */
   slack?: SlackRuntime;
   /** Present when Teams is configured. */
@@ -70,7 +66,7 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => buildBridgeParts
 
 /** Builds every part exactly as production does; `tuning` changes only the listed settings. */
 export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): BuiltBridge {
-  const { config, store, clock, logger, redis, metrics } = ctx;
+  const { config, store, clock, logger, redis, own, metrics } = ctx;
   const prefix = config.queuePrefix;
   const admin = requireAdmin(config.adminToken);
 
@@ -80,13 +76,15 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
   });
   const registry = new ChatRegistry();
   const notifier = countingNotifier(createStatusNotifier({ store, registry, logger }), metrics, clock);
-  const deliveries = createDeliveryQueue({
-    connection: redis,
-    prefix,
-    attempts: tuning.delivery?.attempts,
+  const liveness = new Liveness({ redis: own, prefix, name: instanceName(config), logger });
+  // The lanes are built below; the SMS adapters (built first) wake them through this.
+  const lanes: Partial<Record<Lane, Turns>> = {};
+  const queue = turnQueue({
+    send: { wake: (c, t) => lanes.send?.wake(c, t) ?? Promise.resolve() },
+    deliver: { wake: (c, t) => lanes.deliver?.wake(c, t) ?? Promise.resolve() },
   });
 
-  const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics });
+  const sms = createSmsProviders({ config, store, clock, queue, notifier, logger, metrics });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();
   const timed = (id: string): SmsProvider | null => {
@@ -96,52 +94,38 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     return timedProviders.get(id) ?? null;
   };
 
+  const base = { redis, own, prefix, liveness, logger };
   const outbound = createOutboundPipeline({
+    ...base,
     store,
     clock,
-    redis,
-    prefix,
     providers: (id) => timed(id),
     notifier,
     mediaUrls: (m) => m.media.filter((x) => x.status === 'stored').map((x) => signer.sign(x.id, MMS_LINK_TTL_SECONDS)),
-    logger,
-    options: { ...tuning.outbound, drainInPlace: tuning.outbound?.drainInPlace ?? config.sendDrainInPlace },
+    options: tuning.outbound,
   });
   const delivery = createDeliveryPipeline({
-    // Start-up recovery of unposted inbound messages (Redis lost its data).
+    ...base,
     store,
-    clock,
-    redis,
-    prefix,
-    queue: deliveries,
     deliver: createDeliverHandler({ store, registry, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
     fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
     // Retries used up: shown in the fallback channel, or kept and listed as not posted.
     onGiveUp: async (id, reason) => {
       await giveUpDelivery({ store, registry, logger }, id, reason);
     },
-    logger,
     options: tuning.delivery,
   });
-  collectQueueJobs(metrics, [outbound.queue.ordered.queue, deliveries.ordered.queue]);
+  lanes.send = outbound;
+  lanes.deliver = delivery;
+  metrics.readOutboxFrom(() => store.outbox.stats());
 
   const mounts: Mount[] = [
     (app) => sms.mount(app),
     (app) => app.use(mediaRouter({ media: store.media, signer, dataDir: config.dataDir })),
-    (app) =>
-      app.use(
-        createJobsAdminRouter({
-          queues: [outbound.queue.ordered.queue, deliveries.ordered.queue],
-          requireAdmin: admin,
-          // Real, audited resends of failed sends (POST /admin/api/messages/{id}/resend).
-          resend: { messages: store.messages, queue: outbound.queue },
-          audit: store.audit,
-          redisAnswers: () => redisAnswers(redis),
-        }),
-      ),
+    (app) => app.use(createJobsAdminRouter({ store, queue, requireAdmin: admin })),
   ];
   const platforms: Startable[] = [];
-  const chatDeps = { queue: outbound.queue, deliveries, providerCaps, registry };
+  const chatDeps = { queue, owner: liveness.owner, providerCaps, registry };
   let slack: SlackRuntime | undefined;
   let teams: TeamsParts | undefined;
 
@@ -166,12 +150,13 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
   const parts: BridgeParts = {
     mounts,
     startables: [
-      inBackground('send-worker', outbound, logger),
+      { name: 'heartbeat', start: () => liveness.start(), stop: () => liveness.stop() },
       ...platforms,
+      inBackground('send-worker', outbound, logger),
       inBackground('delivery-worker', delivery, logger),
     ],
   };
-  return { parts, registry, signer, sms, deliveries, outbound, delivery, slack, teams };
+  return { parts, registry, signer, sms, liveness, queue, outbound, delivery, slack, teams };
 }
 
 /**

@@ -32,7 +32,7 @@ describe('configuration from the environment', () => {
     expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null, mediaHosts: null });
     expect(c.mediaMaxBytes).toBe(5 * 1024 * 1024);
     expect(c.shutdownTimeoutMs).toBe(20_000); // longer than a provider call's 15 s timeout
-    expect(c.sendDrainInPlace).toBe(8);
+    expect(c.instanceId).toBeNull(); // host name plus an id kept in DATA_DIR
   });
 
   it('PUBLIC_URL defaults to localhost on the configured PORT', () => {
@@ -69,7 +69,7 @@ describe('configuration from the environment', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
-    [{ SEND_DRAIN_IN_PLACE: '100' }, 'SEND_DRAIN_IN_PLACE: expected an integer 0-64, got "100"'],
+    [{ INSTANCE_ID: 'a b' }, 'INSTANCE_ID: expected 1-64 letters, digits, dots, dashes or underscores, got "a b"'],
   ])('a bad value stops start-up with one line naming the variable: %j', (env, message) => {
     const msg = configError(env);
     expect(msg).toBe(message);

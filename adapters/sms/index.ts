@@ -7,7 +7,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { requireAdmin } from '../../src/admin/auth.js';
 import type { Config } from '../../src/config.js';
-import type { Clock, DeliveryQueue, SmsProvider, SmsProviderCapabilities, StatusNotifier, Store } from '../../src/core/ports.js';
+import type { Clock, SmsProvider, SmsProviderCapabilities, StatusNotifier, Store, TurnQueue } from '../../src/core/ports.js';
 import { createMediaFetcher, type MediaFetcher } from '../../src/media/fetcher.js';
 import type { MediaSourcePolicy } from '../../src/media/hostRules.js';
 import type { Metrics } from '../../src/metrics.js';
@@ -21,7 +21,7 @@ export interface SmsProvidersDeps {
   config: Config;
   store: Store;
   clock: Clock;
-  deliveries: DeliveryQueue;
+  queue: TurnQueue;
   notifier?: StatusNotifier;
   logger?: Logger;
   metrics?: Metrics;
@@ -45,7 +45,7 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
   const adapterDeps = {
     store: deps.store,
     clock: deps.clock,
-    deliveries: deps.deliveries,
+    queue: deps.queue,
     notifier: deps.notifier,
     logger: deps.logger,
     metrics: deps.metrics,

@@ -2,69 +2,106 @@
 // through core requestOutbound (all eligibility checks there), from the conversation's own number
 // to its contact (rule 11: the user never picks the sending number).
 //
-// A reply in a thread whose channel is no longer mapped to the conversation's number is not
-// sent (channel-not-mapped); each adapter renders that as a notice.
+// Order: the reply takes its place in the conversation's order (OutboxRepo.reserve) before its
+// slow preparation (author name, file downloads, which `prepare` does), so replies go out in the
+// order they were written. A platform whose events are stored before they are acknowledged
+// (Slack's chat inbox) reserves the place even earlier, at that store (reserveReplyPlace).
 //
+// Checks that need no download come first (rule 13.9): a thread that is not a conversation, a
+// channel no longer mapped to the number, an author or a policy that refuses, cost no download.
 // The chat message itself is the message's post in that channel (message_posts), so status
 // reactions land on it and delivery only mirrors it to the other mapped channels (rule 8).
 
-import { requestOutbound } from '../core/index.js';
-import type { ChatReplyInput, ChatReplyResult, ChatServiceDeps } from './types.js';
+import { checkOutbound, requestOutbound } from '../core/index.js';
+import type { Store } from '../core/ports.js';
+import type { PlatformId } from '../core/types.js';
+import type { ChatReplyInput, ChatReplyResult, ChatServiceDeps, PreparedReply } from './types.js';
 
 /** True when the text is an internal note (policy.internalNotePrefix, default `//`). */
 export function isInternalNote(text: string, prefix: string): boolean {
   return prefix.length > 0 && text.trimStart().startsWith(prefix);
 }
 
-export async function handleChatReply(deps: ChatServiceDeps, input: ChatReplyInput): Promise<ChatReplyResult> {
-  const policy = deps.store.policy.get();
-  if (isInternalNote(input.text, policy.internalNotePrefix)) return { kind: 'note' };
+/** Refusals that only the prepared text can settle (its length): not judged on the raw text. */
+const TEXT_DEPENDENT = new Set(['too_many_segments', 'empty_message']);
 
-  const thread = deps.store.threads.findByThread(input.platform, input.channel, input.threadId);
-  if (!thread) return { kind: 'not-a-conversation' };
-  const conversation = deps.store.conversations.get(thread.conversationId);
-  if (!conversation) return { kind: 'not-a-conversation' };
+/**
+ * Takes the conversation's next place for a reply written in one of its threads, before anything
+ * slow happens; null when the thread is not a conversation's or the text is an internal note.
+ * Idempotent on the chat message id.
+ */
+export function reserveReplyPlace(
+  store: Store,
+  owner: string,
+  reply: { platform: PlatformId; channel: string; threadId: string; rawText: string; platformMessageId: string },
+): string | null {
+  if (isInternalNote(reply.rawText, store.policy.get().internalNotePrefix)) return null;
+  const thread = store.threads.findByThread(reply.platform, reply.channel, reply.threadId);
+  if (!thread) return null;
+  store.outbox.reserve(['send', 'deliver'], thread.conversationId, reply.platformMessageId, owner);
+  return thread.conversationId;
+}
+
+/** A reserved place nothing will fill: given up, and the items behind it may go on. */
+export async function givePlaceUp(deps: Pick<ChatServiceDeps, 'store' | 'queue'>, slotKey: string): Promise<void> {
+  for (const item of deps.store.outbox.release(slotKey)) await deps.queue.wake(item.lane, item.conversationId, `m${item.seq}`);
+}
+
+export async function handleChatReply(
+  deps: ChatServiceDeps,
+  input: ChatReplyInput,
+  prepare: () => Promise<PreparedReply>,
+): Promise<ChatReplyResult> {
+  const { store } = deps;
+  const slotKey = input.platformMessageId;
+  const giveUp = (): Promise<void> => givePlaceUp(deps, slotKey);
+  const conversationId = reserveReplyPlace(store, deps.owner, input);
+  if (conversationId === null) {
+    await giveUp(); // reserved before the prefix changed, say
+    return isInternalNote(input.rawText, store.policy.get().internalNotePrefix) ? { kind: 'note' } : { kind: 'not-a-conversation' };
+  }
+  const conversation = store.conversations.get(conversationId);
+  if (!conversation) {
+    await giveUp();
+    return { kind: 'not-a-conversation' };
+  }
+  const author = { platform: input.platform, userId: input.userId };
+  const place = { slotKey, originPost: { platform: input.platform, channel: input.channel, platformMessageId: input.platformMessageId } };
+  const request = { fromNumber: conversation.number, to: [conversation.contact], platformMessageId: input.platformMessageId };
+
+  // A platform retry of a reply stored before: nothing is prepared again (no second download).
+  if (store.messages.getByPlatformMessageId(input.platformMessageId)) {
+    const again = await requestOutbound(deps, { ...request, body: '', media: [], author }, place);
+    return again.ok ? { kind: 'queued', message: again.message, duplicate: true, internal: again.internal, problems: [] } : { kind: 'refused', refusals: again.refusals };
+  }
   // Mappings move and go: a thread left behind in a channel that no longer shows this number
   // must not keep sending from it. Checked here, once, for every platform.
-  const mapped = deps.store.mappings.list({ number: conversation.number, platform: input.platform, channel: input.channel });
-  if (mapped.length === 0) return { kind: 'channel-not-mapped', number: conversation.number };
-
-  const outcome = await requestOutbound(deps, {
-    fromNumber: conversation.number,
-    to: [conversation.contact],
-    body: input.text,
-    media: input.files,
-    author: { platform: input.platform, userId: input.userId, name: input.userName },
-    platformMessageId: input.platformMessageId,
-  });
-  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
-
-  const { message } = outcome;
-  // The chat message is this message's post in this channel. A retried chat event (a duplicate)
-  // whose first attempt stopped before this point (the queue was down when it was handed on) does
-  // the rest now, so the mirror into the other channels is not lost; when the post is recorded,
-  // everything after it was done too.
-  const recorded = deps.store.posts.findByPlatformMessageId(input.platform, input.platformMessageId);
-  if (recorded?.messageId !== message.id) {
-    // Unique indexes make a racing duplicate harmless: a failure here means it is recorded.
-    if (!recorded) {
-      try {
-        deps.store.posts.save({
-          messageId: message.id,
-          platform: input.platform,
-          channel: input.channel,
-          platformMessageId: input.platformMessageId,
-        });
-      } catch (err) {
-        deps.logger?.warn({ messageId: message.id, err: String(err) }, 'origin post already recorded');
-      }
-    } else {
-      deps.logger?.warn({ messageId: message.id, other: recorded.messageId }, 'origin post id belongs to another message');
-    }
-    // Mirror into the conversation's other mapped channels (Teams <-> Slack), in order.
-    await deps.deliveries.enqueueDelivery(message.id, message.conversationId);
+  if (store.mappings.list({ number: conversation.number, platform: input.platform, channel: input.channel }).length === 0) {
+    await giveUp();
+    return { kind: 'channel-not-mapped', number: conversation.number };
   }
-  // Read again: the send worker may have moved the status while we recorded the post.
-  const fresh = deps.store.messages.get(message.id) ?? message;
-  return { kind: 'queued', message: fresh, duplicate: outcome.duplicate, internal: outcome.internal };
+  const { eligibility } = checkOutbound(deps, { ...request, body: input.rawText, media: input.declaredFiles, author });
+  // Refused whatever the prepared text will be: every reason comes back (the length as written).
+  const refusals = eligibility.allowed ? [] : eligibility.refusals;
+  if (refusals.some((r) => !TEXT_DEPENDENT.has(r.code))) {
+    await giveUp();
+    return { kind: 'refused', refusals };
+  }
+
+  // Should preparing fail, the place stays reserved: the platform's retry (or the chat inbox's
+  // replay) prepares the reply again in its place.
+  const prepared = await prepare();
+  if (prepared.problems.length > 0 && !prepared.sendWithoutThem) {
+    await giveUp();
+    return { kind: 'files-failed', problems: prepared.problems };
+  }
+  const outcome = await requestOutbound(
+    deps,
+    { ...request, body: prepared.text, media: prepared.files, author: { ...author, name: prepared.userName } },
+    place,
+  );
+  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
+  // Read again: the send worker may have moved the status already.
+  const fresh = store.messages.get(outcome.message.id) ?? outcome.message;
+  return { kind: 'queued', message: fresh, duplicate: outcome.duplicate, internal: outcome.internal, problems: prepared.problems };
 }

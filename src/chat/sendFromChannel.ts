@@ -1,9 +1,12 @@
 // An SMS started from a channel command (Slack `/sms <number> <text>`): the channel's mapped
 // number is the sender (rule 11), the typed number the recipient. The message is then delivered
 // like any other: into the contact's thread in every mapped channel (the thread is created when
-// the conversation is new), marked with the user who wrote it.
+// the conversation is new), marked with the user who wrote it. Like a thread reply it takes its
+// place in the conversation's order when the command arrives (reserveChannelSend), before the
+// slow steps (resolving names).
 
-import { requestOutbound } from '../core/index.js';
+import { checkOutbound, parsePhone, requestOutbound } from '../core/index.js';
+import type { Store } from '../core/ports.js';
 import type { Refusal } from '../core/errors.js';
 import type { Message, PlatformId } from '../core/types.js';
 import type { ChatServiceDeps } from './types.js';
@@ -36,23 +39,49 @@ export type SendFromChannelResult =
   | ({ kind: 'queued'; message: Message; duplicate: boolean; internal: boolean } & SentFrom)
   | ({ kind: 'refused'; refusals: Refusal[] } & SentFrom);
 
+/**
+ * Takes the conversation's next place for a channel send as soon as the command arrives. Only for
+ * one recipient that is a phone number the channel's number may text (a conversation is created
+ * for it when new); null otherwise (the send is then refused, or has nothing to wait behind).
+ */
+export function reserveChannelSend(
+  deps: Pick<ChatServiceDeps, 'store' | 'clock' | 'providerCaps' | 'owner'>,
+  input: Pick<SendFromChannelInput, 'platform' | 'channel' | 'to' | 'userId' | 'platformMessageId'>,
+): string | null {
+  const store: Store = deps.store;
+  const mapping = store.mappings.list({ platform: input.platform, channel: input.channel })[0];
+  const contact = input.to.length === 1 ? parsePhone(input.to[0] ?? '').e164 : null;
+  if (!mapping || !contact) return null;
+  let conversation = store.conversations.find(mapping.number, contact);
+  if (!conversation) {
+    const request = { fromNumber: mapping.number, to: [contact], body: '.', media: [], author: { platform: input.platform, userId: input.userId } };
+    if (!checkOutbound(deps, request).eligibility.allowed) return null;
+    conversation = store.conversations.getOrCreate(mapping.number, contact).conversation;
+  }
+  store.outbox.reserve(['send', 'deliver'], conversation.id, input.platformMessageId, deps.owner);
+  return conversation.id;
+}
+
 export async function sendFromChannel(deps: ChatServiceDeps, input: SendFromChannelInput): Promise<SendFromChannelResult> {
   // Oldest mapping first (the store lists by creation): the same number every time.
   const mappings = deps.store.mappings.list({ platform: input.platform, channel: input.channel });
   const mapping = mappings[0];
   if (!mapping) return { kind: 'no-mapping' };
   const sentFrom: SentFrom = { from: mapping.number, mappedNumbers: mappings.length };
-  const outcome = await requestOutbound(deps, {
-    fromNumber: mapping.number,
-    to: input.to,
-    body: input.text,
-    media: [],
-    author: { platform: input.platform, userId: input.userId, name: input.userName },
-    platformMessageId: input.platformMessageId,
-  });
-  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals, ...sentFrom };
   // Not written in a thread: delivery posts it into the contact's thread in this channel (and
   // every other mapped one), creating the thread when needed.
-  if (!outcome.duplicate) await deps.deliveries.enqueueDelivery(outcome.message.id, outcome.message.conversationId);
+  const outcome = await requestOutbound(
+    deps,
+    {
+      fromNumber: mapping.number,
+      to: input.to,
+      body: input.text,
+      media: [],
+      author: { platform: input.platform, userId: input.userId, name: input.userName },
+      platformMessageId: input.platformMessageId,
+    },
+    { slotKey: input.platformMessageId },
+  );
+  if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals, ...sentFrom };
   return { kind: 'queued', message: outcome.message, duplicate: outcome.duplicate, internal: outcome.internal, ...sentFrom };
 }

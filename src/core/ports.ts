@@ -190,6 +190,89 @@ export interface AuditRepo {
   list(opts?: { limit?: number }): AuditEntry[];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Outbox: the store is the record of what still has to happen, in order, per conversation
+
+/** The two ordered kinds of work: sending SMS out, and posting messages into chat threads. */
+export type Lane = 'send' | 'deliver';
+
+/**
+ * One piece of pending work: a message to send (lane 'send') or to post in chat (lane 'deliver').
+ * Items of a conversation run one at a time in `seq` order. An item is 'preparing' while the chat
+ * reply it stands for is still being prepared (author name, file downloads): its place in the
+ * order is taken when the reply arrives, so a slow reply holds the ones written after it.
+ */
+export interface OutboxItem {
+  seq: number;
+  lane: Lane;
+  conversationId: string;
+  /** Null while preparing. */
+  messageId: string | null;
+  /** The chat message id a reserved place was taken for (idempotent reservation). */
+  slotKey: string | null;
+  /** The process preparing it (liveness owner): a preparing item of a dead process is abandoned. */
+  owner: string | null;
+  state: 'preparing' | 'ready' | 'failed';
+  /** Epoch ms from when it may run (holds, retries); its creation time otherwise. */
+  dueAt: number;
+  /** Attempts that failed so far. */
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OutboxRepo {
+  /**
+   * A ready item at the end of the conversation's lane. When the message already has a pending
+   * item in that lane, that one is returned and nothing is added (a retried hand-off).
+   */
+  add(lane: Lane, conversationId: string, messageId: string): OutboxItem;
+  /**
+   * Takes the conversation's next place in each lane for a chat message still being prepared.
+   * Idempotent on `slotKey`: a second call returns the places taken first (and makes `owner`
+   * their preparer, e.g. a replay after a restart).
+   */
+  reserve(lanes: Lane[], conversationId: string, slotKey: string, owner: string): OutboxItem[];
+  /**
+   * The places reserved under `slotKey` become the message's (ready). A lane in `lanes` without
+   * a place reserved gets an item at the end; a reserved lane not in `lanes` is released.
+   * Returns the ready items.
+   */
+  fill(slotKey: string, messageId: string, conversationId: string, lanes: Lane[]): OutboxItem[];
+  /** Gives up places still preparing under `slotKey` (in `lanes`, default all; or one by seq); returns them. */
+  release(slotKey: string, lanes?: Lane[]): OutboxItem[];
+  releaseSeq(seq: number): boolean;
+  /** The conversation's first pending (preparing or ready) item in the lane. */
+  head(lane: Lane, conversationId: string): OutboxItem | null;
+  /** Its first `limit` pending items, in order (a turn reads them in one go). */
+  next(lane: Lane, conversationId: string, limit: number): OutboxItem[];
+  get(seq: number): OutboxItem | null;
+  /** Done: the item leaves the outbox. */
+  remove(seq: number): void;
+  /** Not before `dueAt` (rate limit, Retry-After); no attempt counted. */
+  hold(seq: number, dueAt: number): void;
+  /** One more failed attempt; runs again at `dueAt`. */
+  retry(seq: number, dueAt: number, error: string): void;
+  /** Failed for good: kept (state 'failed') for inspection, out of the way of the items behind. */
+  fail(seq: number, error: string): void;
+  /** Conversations with pending items in the lane, with their head (recovery). */
+  pendingConversations(lane: Lane): Array<{ conversationId: string; seq: number }>;
+  /**
+   * Conversations whose head is ready and has been due since before `dueBefore` (epoch ms): work
+   * nobody seems to be doing (the safety sweep wakes them).
+   */
+  overdue(lane: Lane, dueBefore: number, limit: number): Array<{ conversationId: string; seq: number }>;
+  /** Preparing items created before `before` (ISO), with their owners (the sweep checks them). */
+  preparingSince(lane: Lane, before: string, limit: number): OutboxItem[];
+  /** Failed items, newest first. */
+  listFailed(opts?: { lane?: Lane; limit?: number }): OutboxItem[];
+  /** The item of a message in a lane: its pending one first, else its latest failed one. */
+  findByMessage(lane: Lane, messageId: string): OutboxItem | null;
+  /** Items per lane and state, with the oldest due time of each (metrics, queue health). */
+  stats(): Array<{ lane: Lane; state: OutboxItem['state']; count: number; oldestDueAt: number | null }>;
+}
+
 export interface Store {
   numbers: NumberRepo;
   mappings: MappingRepo;
@@ -202,6 +285,7 @@ export interface Store {
   policy: PolicyRepo;
   users: UserRepo;
   audit: AuditRepo;
+  outbox: OutboxRepo;
   /** Runs fn in one transaction; nested calls join the outer one. */
   transaction<T>(fn: () => T): T;
   /** True when the database answers. */
@@ -210,17 +294,49 @@ export interface Store {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Queues (BullMQ at the edge)
+// Turns (BullMQ at the edge)
 
-export interface OutboundQueue {
-  /** Idempotent: the job id derives from the message id. */
-  enqueueSend(messageId: string, conversationId: string): Promise<void>;
+/**
+ * Tells the workers that a conversation has work in a lane (the store's outbox holds what). Never
+ * throws and never waits long: a wake-up lost to a Redis outage is made good by the workers'
+ * recovery and sweep, which read the outbox.
+ */
+export interface TurnQueue {
+  wake(lane: Lane, conversationId: string, token: string): Promise<void>;
 }
 
-export interface DeliveryQueue {
-  /** Deliver a stored message to every mapped chat thread (in order per conversation). */
-  enqueueDelivery(messageId: string, conversationId: string): Promise<void>;
+/** One outbox item as a lane's handler sees it (the send and delivery use cases). */
+export interface LaneItem {
+  seq: number;
+  messageId: string;
+  conversationId: string;
 }
+
+export interface ItemContext {
+  /** 1-based attempt number (holds do not count). */
+  attempt: number;
+  /** True when a 'retry' would use up the item's attempts: the handler must end it. */
+  lastAttempt: boolean;
+  /**
+   * Takes the item out of the outbox. A handler may call it inside the store transaction that
+   * records the item's end (before returning 'done'), so both land in one commit; otherwise the
+   * runner does it after.
+   */
+  finish(): void;
+}
+
+/** What a lane's handler decided for one item. */
+export type ItemOutcome =
+  /** Finished (sent, posted, refused, or a final failure the handler recorded and showed). */
+  | { kind: 'done'; result?: unknown }
+  /** A final failure the handler recorded: the item is kept as failed (inspectable, resendable). */
+  | { kind: 'fail'; error: Error }
+  /** Not before `ms` from now (rate limit, Retry-After); no attempt is counted. */
+  | { kind: 'delay'; ms: number; reason: string }
+  /** Transient failure: tried again after the backoff. */
+  | { kind: 'retry'; error: Error };
+
+export type LaneHandler = (item: LaneItem, ctx: ItemContext) => Promise<ItemOutcome>;
 
 /** Tells the chat side that a message's status moved (rendered by chat adapters). */
 export interface StatusNotifier {

@@ -17,6 +17,7 @@ import { createMediaRepo } from './repos/media.js';
 import { createMessageRepo, type SqliteMessageRepo } from './repos/messages.js';
 import { createNumberRepo } from './repos/numbers.js';
 import { createOptOutRepo } from './repos/optOuts.js';
+import { createOutboxRepo } from './repos/outbox.js';
 import { createPolicyRepo } from './repos/policy.js';
 import { createPostRepo } from './repos/posts.js';
 import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js';
@@ -114,6 +115,7 @@ function buildStore(db: Database.Database, file: string, ctx: RepoContext, check
     policy: createPolicyRepo(ctx),
     users: createUserRepo(ctx),
     audit: createAuditRepo(ctx),
+    outbox: createOutboxRepo(ctx),
     sendLedger: createSendLedgerRepo(ctx),
     chatChannels: createChatChannelRepo(ctx),
     chatInbox: createChatInboxRepo(ctx),

@@ -1,6 +1,6 @@
-// While Redis does not answer, the admin routes that read or change the queues say so at once
-// (503 with the reason) instead of waiting for Redis, and change nothing; the rest of the admin
-// API, which lives in SQLite, goes on answering.
+// While Redis does not answer, the admin API keeps answering at once: failed work, resends and
+// retries live in the store (the outbox), so a resend is recorded with its place in the send
+// order and goes out when Redis answers again (the workers wake it from the outbox).
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestBridge, type TestBridge } from '../http/helpers.js';
 
@@ -11,23 +11,28 @@ afterEach(async () => {
 });
 
 describe('admin API while Redis is down', () => {
-  it('failed jobs, resend and retry answer 503 "Redis does not answer" at once (no wait for Redis); numbers still answer', async () => {
+  it('failed jobs, resend and retry answer at once from the store; a resend is recorded for when Redis is back', async () => {
     bridge = await startTestBridge({ REDIS_URL: 'redis://127.0.0.1:1' });
     const b = bridge;
+    const s = b.ctx.store;
+    s.numbers.create({ e164: '+14155552671', provider: 'local', type: 'local', status: 'active', country: 'US' });
+    const conversation = s.conversations.getOrCreate('+14155552671', '+12125553456').conversation;
+    const failed = s.messages.insert({
+      conversationId: conversation.id, direction: 'outbound', body: 'try me again', status: 'failed', encoding: 'GSM-7', segments: 1,
+      statusReason: 'provider down', errorCode: 'http_503', provider: 'local',
+    }).message;
+    s.outbox.fail(s.outbox.add('send', conversation.id, failed.id).seq, 'provider down');
+
     const started = Date.now();
-    const answers = await Promise.all([
-      b.call('GET', '/admin/api/jobs/failed'),
-      b.call('POST', '/admin/api/messages/0190a8d2-8a5e-7000-8000-000000000001/resend'),
-      b.call('POST', '/admin/api/jobs/send-0190a8d2-8a5e-7000-8000-000000000001/retry'),
-    ]);
+    const list = await b.call('GET', '/admin/api/jobs/failed');
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { jobs: Array<{ messageId: string }> }).jobs.map((j) => j.messageId)).toEqual([failed.id]);
+    const resend = await b.call('POST', `/admin/api/messages/${failed.id}/resend`);
+    expect(resend.status).toBe(200);
+    expect(await resend.json()).toMatchObject({ messageId: failed.id, status: 'queued' });
+    expect(s.outbox.findByMessage('send', failed.id)).toMatchObject({ state: 'ready' });
+    expect((await b.call('POST', `/admin/api/jobs/send-${failed.id}/retry`)).status).toBe(409); // queued already
     expect(Date.now() - started).toBeLessThan(5_000);
-    for (const res of answers) {
-      expect(res.status).toBe(503);
-      expect(res.headers.get('retry-after')).toBe('5');
-      const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe('unavailable');
-      expect(body.error.message).toMatch(/^Redis does not answer: .*nothing was changed/);
-    }
     expect((await b.call('GET', '/admin/api/numbers')).status).toBe(200);
   }, 20_000);
 });

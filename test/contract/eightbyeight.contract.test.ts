@@ -18,7 +18,7 @@ smsProviderContract({
     const fake = await startFakeEightByEight();
     const adapter = createEightByEightProvider(
       { apiKey: fake.apiKey, subaccountId: fake.subaccountId, apiUrl: fake.url, webhookAuth: WEBHOOK_AUTH, publicUrl: PUBLIC_URL, timeoutMs: 300 },
-      { store: parts.store, clock: parts.clock, deliveries: parts.deliveries, notifier: parts.notifier },
+      { store: parts.store, clock: parts.clock, queue: parts.queue, notifier: parts.notifier },
     );
     const app = await serveRouters(adapter.router);
     const post = (body: string, auth: string | null, contentType = 'application/json') =>
@@ -31,7 +31,7 @@ smsProviderContract({
     return {
       store: parts.store,
       provider: adapter.provider,
-      deliveries: parts.deliveries,
+      queue: parts.queue,
       notifier: parts.notifier,
       fetcher: parts.fetcherFor('8x8', adapter.mediaSource),
       dataDir: parts.dataDir,

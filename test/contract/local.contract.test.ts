@@ -23,7 +23,7 @@ smsProviderContract({
     });
     const adapter = createLocalProvider(
       { requireAdmin: requireAdmin(ADMIN_TOKEN), mediaBaseUrls: [media.url] },
-      { store: parts.store, clock: parts.clock, deliveries: parts.deliveries, notifier: parts.notifier },
+      { store: parts.store, clock: parts.clock, queue: parts.queue, notifier: parts.notifier },
     );
     const app = await serveRouters(adapter.router);
     const post = (path: string, body: string, auth: string | null, contentType = 'application/json') =>
@@ -37,7 +37,7 @@ smsProviderContract({
     return {
       store: parts.store,
       provider: adapter.provider,
-      deliveries: parts.deliveries,
+      queue: parts.queue,
       notifier: parts.notifier,
       fetcher: parts.fetcherFor('local', adapter.mediaSource),
       dataDir: parts.dataDir,

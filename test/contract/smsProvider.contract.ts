@@ -9,7 +9,7 @@ import { ProviderError } from '../../src/core/errors.js';
 import type { SmsProvider, Store } from '../../src/core/ports.js';
 import type { DeliveryUpdate, OutboundSms } from '../../src/core/types.js';
 import type { MediaFetcher } from '../../src/media/fetcher.js';
-import type { RecordingDeliveryQueue, RecordingNotifier } from './support/recorders.js';
+import type { RecordingNotifier, RecordingTurnQueue } from './support/recorders.js';
 
 export const OUR_NUMBER = '+14156901234';
 export const UNMAPPED_NUMBER = '+14156905678';
@@ -42,7 +42,7 @@ export interface SentCall {
 export interface ProviderUnderTest {
   store: Store;
   provider: SmsProvider;
-  deliveries: RecordingDeliveryQueue;
+  queue: RecordingTurnQueue;
   notifier: RecordingNotifier;
   fetcher: MediaFetcher;
   dataDir: string;
@@ -133,7 +133,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         expect(res.status).toBe(t.rejectStatus);
         expect(messageCount()).toBe(0);
         expect(t.store.conversations.list()).toHaveLength(0);
-        expect(t.deliveries.calls).toHaveLength(0);
+        expect(t.queue.calls).toHaveLength(0);
       });
 
       it('refuses a webhook without credentials and stores nothing', async () => {
@@ -151,7 +151,7 @@ export function smsProviderContract(h: ProviderHarness): void {
 
     // -- inbound ---------------------------------------------------------------------------------
     describe('inbound messages', () => {
-      it('stores an inbound SMS in its conversation and hands it to delivery before acknowledging', async () => {
+      it('stores an inbound SMS in its conversation with its chat delivery, and wakes delivery before acknowledging', async () => {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: OUR_NUMBER, body: 'Is the shop open today?' });
         expect(res.ok).toBe(true);
@@ -162,7 +162,9 @@ export function smsProviderContract(h: ProviderHarness): void {
         expect(m!.body).toBe('Is the shop open today?');
         const conv = t.store.conversations.get(m!.conversationId)!;
         expect(conv).toMatchObject({ number: OUR_NUMBER, contact: CONTACT });
-        expect([...t.deliveries.jobs.entries()]).toEqual([[m!.id, conv.id]]);
+        const item = t.store.outbox.findByMessage('deliver', m!.id);
+        expect(item).toMatchObject({ state: 'ready', conversationId: conv.id });
+        expect([...t.queue.jobs]).toEqual([`deliver/${conv.id}.m${item!.seq}`]);
       });
 
       it('stores an inbound MMS with one pending media row per file, keeping the source link', async () => {
@@ -194,19 +196,23 @@ export function smsProviderContract(h: ProviderHarness): void {
         expect(second.ok).toBe(true);
         expect(messageCount()).toBe(1);
         expect(t.store.conversations.list()).toHaveLength(1);
-        expect(t.deliveries.jobs.size).toBe(1);
+        expect(t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
+        expect(t.queue.jobs.size).toBe(1);
       });
 
-      it('answers 503 when delivery cannot be queued, and the retried webhook completes it', async () => {
+      it('acknowledges while the queue is away: the stored delivery is the hand-off, and a retried webhook wakes it again', async () => {
         const spec = { id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'queue was down' };
-        t.deliveries.failNext = true;
+        t.queue.dropping = true;
         const first = await t.postInbound(spec);
-        expect(first.status).toBe(503);
-        expect(inboundOf(spec.id)).not.toBeNull(); // stored, never lost
+        t.queue.dropping = false;
+        expect(first.ok).toBe(true);
+        const m = inboundOf(spec.id)!;
+        expect(t.store.outbox.findByMessage('deliver', m.id)).toMatchObject({ state: 'ready' }); // stored, never lost
         const retry = await t.postInbound(spec);
         expect(retry.ok).toBe(true);
         expect(messageCount()).toBe(1);
-        expect(t.deliveries.jobs.size).toBe(1);
+        expect(t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
+        expect(t.queue.jobs.size).toBe(1);
       });
 
       it('stores a message to a number we do not know as unrouted', async () => {
@@ -242,7 +248,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         await t.postInbound({ id: stop, from: CONTACT, to: OUR_NUMBER, body: ' stop ' });
         expect(t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(true);
         expect(inboundOf(stop)!.body).toBe(' stop ');
-        expect(t.deliveries.jobs.has(inboundOf(stop)!.id)).toBe(true);
+        expect(t.store.outbox.findByMessage('deliver', inboundOf(stop)!.id)).toMatchObject({ state: 'ready' });
         await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'START' });
         expect(t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(false);
       });

@@ -17,7 +17,7 @@ smsProviderContract({
     const fake = await startFakeTwilio();
     const adapter = createTwilioProvider(
       { accountSid: fake.accountSid, authToken: fake.authToken, apiUrl: fake.url, publicUrl: PUBLIC_URL, timeoutMs: 300 },
-      { store: parts.store, clock: parts.clock, deliveries: parts.deliveries, notifier: parts.notifier },
+      { store: parts.store, clock: parts.clock, queue: parts.queue, notifier: parts.notifier },
     );
     const app = await serveRouters(adapter.router);
 
@@ -31,7 +31,7 @@ smsProviderContract({
     return {
       store: parts.store,
       provider: adapter.provider,
-      deliveries: parts.deliveries,
+      queue: parts.queue,
       notifier: parts.notifier,
       fetcher: parts.fetcherFor('twilio', adapter.mediaSource),
       dataDir: parts.dataDir,

@@ -15,6 +15,7 @@ import type {
   Store,
 } from '../../src/core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE } from '../../src/core/status.js';
+import { memoryOutbox, type OutboxState } from './memoryOutbox.js';
 import {
   DEFAULT_POLICY,
   type Conversation,
@@ -27,7 +28,7 @@ import {
   type UserPolicy,
 } from '../../src/core/types.js';
 
-export interface MemoryState {
+export interface MemoryState extends OutboxState {
   numbers: Map<string, ProvisionedNumber>;
   mappings: Map<string, Mapping>;
   conversations: Map<string, Conversation>;
@@ -70,6 +71,8 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     users: new Map(),
     audit: [],
     optOutWrites: [],
+    outbox: [],
+    outboxSeq: 0,
   };
   const now = () => clock.now().toISOString();
   let depth = 0;
@@ -302,6 +305,7 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       },
       list: () => state.audit.map(clone),
     },
+    outbox: memoryOutbox(() => state, now),
     transaction<T>(fn: () => T): T {
       // Nested calls join the outer transaction; the outermost rolls everything back on throw.
       if (depth > 0) return fn();

@@ -16,10 +16,10 @@ beforeEach(async () => {
   const clock = fixedClock();
   store = createMemoryStore(clock);
   store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-  const noop = { enqueueSend: async () => undefined, enqueueDelivery: async () => undefined };
+  const noop = { wake: async () => undefined };
   deps = { store, clock, providerCaps: () => TWILIO_CAPS };
   const r = await requestOutbound(
-    { ...deps, queue: noop, deliveries: noop },
+    { ...deps, queue: noop },
     { fromNumber: OUR, to: ['415-555-2671'], body: 'See you at 5', media: [], author: { platform: 'slack', userId: 'U1' }, platformMessageId: 'slack:1' },
   );
   if (!r.ok) throw new Error('refused');

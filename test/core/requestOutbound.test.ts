@@ -1,25 +1,22 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import type { DeliveryQueue, OutboundQueue } from '../../src/core/ports.js';
+import type { Lane, TurnQueue } from '../../src/core/ports.js';
 import type { OutboundRequest } from '../../src/core/types.js';
 import { INTERNAL_PROVIDER } from '../../src/core/usecases/deps.js';
 import { requestFromConversation, requestOutbound, type RequestOutboundDeps } from '../../src/core/usecases/requestOutbound.js';
 import { CONTACT, COWORKER, OUR, TWILIO_CAPS } from './fixtures.js';
 import { createMemoryStore, fixedClock } from './memoryStore.js';
 
-class RecordingQueue implements OutboundQueue, DeliveryQueue {
+/** Wake-ups as [message id, conversation id] per lane (the message read from the outbox). */
+class RecordingQueue implements TurnQueue {
   sends: [string, string][] = [];
   deliveries: [string, string][] = [];
-  failNext = false;
-  async enqueueSend(messageId: string, conversationId: string): Promise<void> {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('redis went away');
-    }
-    this.sends.push([messageId, conversationId]);
-  }
-  async enqueueDelivery(messageId: string, conversationId: string): Promise<void> {
-    this.deliveries.push([messageId, conversationId]);
+  /** Wake-ups are lost (Redis away) while true. */
+  dropping = false;
+  async wake(lane: Lane, conversationId: string, token: string): Promise<void> {
+    if (this.dropping) return;
+    const messageId = store.outbox.get(Number(token.slice(1)))?.messageId ?? token;
+    (lane === 'send' ? this.sends : this.deliveries).push([messageId, conversationId]);
   }
 }
 
@@ -44,7 +41,7 @@ beforeEach(() => {
   store = createMemoryStore(clock);
   store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   queue = new RecordingQueue();
-  deps = { store, clock, queue, deliveries: queue, providerCaps: (p) => (p === 'twilio' ? TWILIO_CAPS : null) };
+  deps = { store, clock, queue, providerCaps: (p) => (p === 'twilio' ? TWILIO_CAPS : null) };
 });
 
 describe('outbound requests: accepted messages are stored and queued', () => {
@@ -114,20 +111,24 @@ describe('outbound requests are idempotent on the chat message id', () => {
     ]);
   });
 
-  it('heals a crash between storing and enqueueing when the chat event is retried', async () => {
-    queue.failNext = true;
-    await expect(requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }))).rejects.toThrow('redis went away');
-    expect([...store.state.messages.values()].map((m) => m.status)).toEqual(['queued']);
+  it('stores the message with its place in the send order in one step: a lost wake-up loses nothing, and a retried event wakes it again', async () => {
+    queue.dropping = true;
+    const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }));
+    queue.dropping = false;
+    if (!first.ok) throw new Error('refused');
+    expect(store.outbox.findByMessage('send', first.message.id)).toMatchObject({ state: 'ready', conversationId: first.message.conversationId });
     expect(queue.sends).toEqual([]);
     const retry = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }));
     expect(retry).toMatchObject({ ok: true, duplicate: true });
-    expect(queue.sends).toHaveLength(1);
+    expect(queue.sends).toEqual([[first.message.id, first.message.conversationId]]);
+    expect(store.outbox.pendingConversations('send')).toHaveLength(1);
   });
 
-  it('does not hand a message on again once the worker has moved it', async () => {
+  it('does not hand a message on again once its send is done', async () => {
     const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:3' }));
     if (!first.ok) throw new Error('refused');
     store.messages.advanceStatus(first.message.id, 'sent');
+    store.outbox.remove(store.outbox.findByMessage('send', first.message.id)!.seq);
     const again = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:3' }));
     expect(again).toMatchObject({ ok: true, duplicate: true, message: { status: 'sent' } });
     expect(queue.sends).toHaveLength(1);
@@ -196,7 +197,8 @@ describe('rule 6: co-workers', () => {
     const copies = store.messages.listForConversation(theirs?.id ?? '');
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ direction: 'internal', status: 'delivered', body: 'Can you call the client back?', author: { userId: 'U1' } });
-    expect(queue.deliveries).toEqual([[copies[0]?.id, theirs?.id]]);
+    // Shown in our threads (mirrors, /sms) and, as the copy, in the co-worker's.
+    expect(queue.deliveries).toEqual([[r.message.id, mine?.id], [copies[0]?.id, theirs?.id]]);
   });
 
   it('an internal message is not subject to carrier rules (a toll-free co-worker number)', async () => {
@@ -209,10 +211,12 @@ describe('rule 6: co-workers', () => {
     const again = await requestOutbound(deps, req({ to: [COWORKER], platformMessageId: 'teams:a1' }));
     expect(again).toMatchObject({ ok: true, duplicate: true, internal: true });
     expect(store.state.messages.size).toBe(2);
-    expect(queue.deliveries).toHaveLength(2);
-    expect(queue.deliveries[0]).toEqual(queue.deliveries[1]);
+    // Both deliveries (ours, the copy's) are woken again, nothing is added.
+    expect(queue.deliveries).toHaveLength(4);
+    expect(queue.deliveries.slice(2)).toEqual(queue.deliveries.slice(0, 2));
     const copy = store.messages.getByProviderId(INTERNAL_PROVIDER, (again.ok && again.message.id) || '');
-    expect(copy?.id).toBe(queue.deliveries[0]?.[0]);
+    expect(queue.deliveries[1]?.[0]).toBe(copy?.id);
+    expect(store.outbox.pendingConversations('deliver')).toHaveLength(2);
   });
 
   it('is refused while SMS is off for the user', async () => {

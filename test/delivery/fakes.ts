@@ -2,7 +2,7 @@
 // The store is always the real SQLite one (test/support/tempStore.ts).
 
 import { PlatformError } from '../../src/core/errors.js';
-import type { ChatMessageView, ChatPlatform, DeliveryQueue, MessagePost, OutboundQueue } from '../../src/core/ports.js';
+import type { ChatMessageView, ChatPlatform, Lane, MessagePost, OutboxRepo, TurnQueue } from '../../src/core/ports.js';
 import type { Conversation, Message, ThreadRef } from '../../src/core/types.js';
 
 export class RecordingPlatform implements ChatPlatform {
@@ -38,14 +38,21 @@ export class RecordingPlatform implements ChatPlatform {
   }
 }
 
-export class RecordingQueues implements OutboundQueue, DeliveryQueue {
+/**
+ * Records wake-ups as the messages they are for (read from the outbox by the token's seq), once
+ * per job id, as BullMQ keeps one job per id.
+ */
+export class RecordingQueues implements TurnQueue {
   sends: string[] = [];
   deliveries: string[] = [];
-  async enqueueSend(messageId: string): Promise<void> {
-    this.sends.push(messageId);
-  }
-  async enqueueDelivery(messageId: string): Promise<void> {
-    this.deliveries.push(messageId);
+  private readonly seen = new Set<string>();
+  constructor(private readonly outbox: Pick<OutboxRepo, 'get'>) {}
+  async wake(lane: Lane, conversationId: string, token: string): Promise<void> {
+    const id = `${lane}/${conversationId}.${token}`;
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
+    const messageId = token.startsWith('m') ? this.outbox.get(Number(token.slice(1)))?.messageId : null;
+    if (messageId) (lane === 'send' ? this.sends : this.deliveries).push(messageId);
   }
 }
 

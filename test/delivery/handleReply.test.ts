@@ -17,8 +17,8 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
 
   beforeEach(() => {
     temp = createTempStore();
-    queues = new RecordingQueues();
-    deps = { store: temp.store, clock: fixedClock, queue: queues, deliveries: queues, providerCaps: caps };
+    queues = new RecordingQueues(temp.store.outbox);
+    deps = { store: temp.store, clock: fixedClock, queue: queues, owner: 'test~1', providerCaps: caps };
     temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
     conversationId = temp.store.conversations.getOrCreate(OUR, CONTACT).conversation.id;
@@ -26,8 +26,9 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
   });
   afterEach(() => temp.cleanup());
 
+  const prepared = (text: string) => async () => ({ text, userName: 'Ana', files: [], problems: [], sendWithoutThem: false });
   const reply = (text: string, id = 'slack:T:C1:200.1', threadId = '100.1') =>
-    handleChatReply(deps, { platform: 'slack', channel: 'C1', threadId, userId: 'U1', userName: 'Ana', text, files: [], platformMessageId: id });
+    handleChatReply(deps, { platform: 'slack', channel: 'C1', threadId, userId: 'U1', rawText: text, declaredFiles: [], platformMessageId: id }, prepared(text));
 
   it('a reply in a conversation thread is queued from the conversation number to its contact, and recorded as its post', async () => {
     const r = await reply('on my way');
@@ -69,9 +70,11 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
 
   it('the mapping check is per platform: a Slack mapping does not let a Teams thread send', async () => {
     temp.store.threads.save({ conversationId, platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700' });
-    const r = await handleChatReply(deps, {
-      platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700', userId: 'aad-1', userName: 'Al', text: 'hi', files: [], platformMessageId: 'teams:x:1701',
-    });
+    const r = await handleChatReply(
+      deps,
+      { platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700', userId: 'aad-1', rawText: 'hi', declaredFiles: [], platformMessageId: 'teams:x:1701' },
+      prepared('hi'),
+    );
     expect(r).toEqual({ kind: 'channel-not-mapped', number: OUR });
     expect(queues.sends).toEqual([]);
   });

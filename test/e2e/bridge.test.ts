@@ -297,8 +297,9 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     expect(value(/^smsb_messages_total\{direction="outbound",status="delivered"\} (\d+)$/m)).toBeGreaterThan(0);
     expect(value(/^smsb_delivery_latency_seconds_count\{direction="outbound"\} (\d+)$/m)).toBeGreaterThan(0);
     expect(value(/^smsb_delivery_latency_seconds_count\{direction="inbound"\} (\d+)$/m)).toBeGreaterThan(0);
-    expect(text).toMatch(/^smsb_queue_jobs\{queue="send",state="completed"\} \d+$/m);
-    expect(text).toMatch(/^smsb_queue_jobs\{queue="deliver",state="waiting"\} \d+$/m);
+    // Pending work, from the outbox: the stories above left nothing waiting.
+    expect(text).toMatch(/^smsb_outbox_oldest_ready_seconds\{lane="send"\} 0$/m);
+    expect(text).toMatch(/^smsb_outbox_oldest_ready_seconds\{lane="deliver"\} 0$/m);
   });
 });
 

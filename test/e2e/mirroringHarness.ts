@@ -82,9 +82,10 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
   });
   const logger = createLogger({ level: 'silent' });
   const redis = newRedis();
+  const own = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
-  const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
@@ -99,10 +100,11 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
   const slackRt = built.slack;
   const teams = built.teams;
 
-  await outbound.start();
-  await delivery.start();
+  await built.liveness.start();
   await slackRt.start();
   await teams.start();
+  await outbound.start();
+  await delivery.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const http = await listen(app);
   const url = http.url;
@@ -189,7 +191,9 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
       await slackRt.stop();
       await delivery.stop();
       await outbound.stop();
+      await built.liveness.stop();
       await deletePrefix(redis, prefix);
+      await own.quit();
       await redis.quit();
       await slack.close();
       await teamsConnector.close();

@@ -82,8 +82,8 @@ export interface FakeBotConnector {
   requireToken(token: string | null): void;
   /** Channels returned for GET /v3/teams/{teamId}/conversations. */
   setTeamChannels(teamId: string, channels: { id: string; name?: string }[]): void;
-  /** Serves bytes at GET /attachments/{id}; returns the absolute URL. */
-  addAttachment(bytes: Buffer, contentType: string): string;
+  /** Serves bytes at GET /attachments/{id} (after `delayMs`, when given); returns the absolute URL. */
+  addAttachment(bytes: Buffer, contentType: string, opts?: { delayMs?: number }): string;
   close(): Promise<void>;
 }
 
@@ -115,7 +115,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
   const activities: StoredActivity[] = [];
   const failures: FailureSpec[] = [];
   const teamChannels = new Map<string, { id: string; name?: string }[]>();
-  const attachments = new Map<string, { bytes: Buffer; contentType: string }>();
+  const attachments = new Map<string, { bytes: Buffer; contentType: string; delayMs?: number }>();
   let delayMs = 0;
   let token: string | null = null;
   let nextId = 1_700_000_000_000;
@@ -159,6 +159,7 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
       if (token !== null && authorization !== `Bearer ${token}`) return answer(401, bfError('Unauthorized', 'bad token'));
       const file = attachments.get(att[1]!);
       if (!file) return answer(404, bfError('NotFound', 'no such attachment'));
+      if (file.delayMs) await new Promise((r) => setTimeout(r, file.delayMs));
       call.status = 200;
       res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) });
       res.end(file.bytes);
@@ -279,9 +280,9 @@ export async function startFakeBotConnector(): Promise<FakeBotConnector> {
     setTeamChannels(teamId, channels) {
       teamChannels.set(teamId, channels);
     },
-    addAttachment(bytes, contentType) {
+    addAttachment(bytes, contentType, opts = {}) {
       const id = `att-${attachments.size + 1}`;
-      attachments.set(id, { bytes, contentType });
+      attachments.set(id, { bytes, contentType, delayMs: opts.delayMs });
       return `${base}/attachments/${id}`;
     },
     close: () =>

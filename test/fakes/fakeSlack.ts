@@ -29,6 +29,8 @@ export interface FakeSlackMessage {
   bot_id: string;
   args: Record<string, unknown>;
   edited?: boolean;
+  /** When it was posted (ms). */
+  at?: number;
 }
 
 export interface FakeSlackFile {
@@ -41,6 +43,8 @@ export interface FakeSlackFile {
   channel?: string;
   thread_ts?: string;
   shared: boolean;
+  /** The download answers only after this long (a big file, a slow link). */
+  delayMs?: number;
 }
 
 export interface FakeSlackUser {
@@ -77,7 +81,7 @@ export interface FakeSlack {
   addChannel(id: string, name?: string): void;
   addUser(user: FakeSlackUser): void;
   /** A file a user "uploaded" in Slack: returns what a message event carries (url_private...). */
-  hostFile(bytes: Buffer, opts: { name: string; mimetype: string }): { id: string; name: string; mimetype: string; size: number; url_private: string; url_private_download: string };
+  hostFile(bytes: Buffer, opts: { name: string; mimetype: string; delayMs?: number }): { id: string; name: string; mimetype: string; size: number; url_private: string; url_private_download: string };
   /** A response_url for a slash command payload. */
   responseUrl(): string;
   /** The next `times` calls to `method` (or '*') fail that way. */
@@ -196,7 +200,7 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
       if (!text && !(Array.isArray(a.blocks) && a.blocks.length > 0)) return { ok: false, error: 'no_text' };
       const threadTs = str(a.thread_ts);
       if (threadTs && !findMessage(channel, threadTs)) return { ok: false, error: 'thread_not_found' };
-      const msg: FakeSlackMessage = { channel, ts: nextTs(), text, blocks: a.blocks, metadata: a.metadata, bot_id: botId, args: a };
+      const msg: FakeSlackMessage = { channel, ts: nextTs(), text, blocks: a.blocks, metadata: a.metadata, bot_id: botId, args: a, at: Date.now() };
       if (threadTs) msg.thread_ts = threadTs;
       state.messages.push(msg);
       byKey.set(`${channel}/${msg.ts}`, msg);
@@ -309,6 +313,7 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
         if (f?.kind === 'http') return json(res, f.status, { ok: false });
         const file = state.files.get(dl[1] ?? '');
         if (!file?.bytes) return json(res, 404, { ok: false });
+        if (file.delayMs) await new Promise((r) => setTimeout(r, file.delayMs));
         res.writeHead(200, { 'content-type': file.uploadContentType ?? 'application/octet-stream', 'content-length': String(file.bytes.length) });
         return res.end(file.bytes);
       }
@@ -365,7 +370,7 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
     addUser: (user) => void users.set(user.id, user),
     hostFile: (bytes, o) => {
       const id = `F${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
-      state.files.set(id, { id, filename: o.name, length: bytes.length, bytes, uploadContentType: o.mimetype, shared: true });
+      state.files.set(id, { id, filename: o.name, length: bytes.length, bytes, uploadContentType: o.mimetype, shared: true, delayMs: o.delayMs });
       const url = `${base}/files-pri/${id}/${encodeURIComponent(o.name)}`;
       return { id, name: o.name, mimetype: o.mimetype, size: bytes.length, url_private: url, url_private_download: url };
     },

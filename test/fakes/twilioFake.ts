@@ -28,6 +28,8 @@ export interface TwilioSendCall {
   MediaUrl: string[];
   StatusCallback: string | undefined;
   sid: string | null;
+  /** When the request came in (ms). */
+  at: number;
 }
 
 export interface FakeTwilio {
@@ -80,6 +82,7 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       MediaUrl: fields.filter(([n]) => n === 'MediaUrl').map(([, v]) => v),
       StatusCallback: get('StatusCallback'),
       sid: null,
+      at: Date.now(),
     };
     calls.push(call);
 

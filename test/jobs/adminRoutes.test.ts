@@ -1,15 +1,14 @@
-// Failed jobs stay inspectable and can be retried from the admin API (issue 4, behaviour 6).
+// Failed work stays inspectable and can be done again from the admin API (issue 4, behaviour 6).
 // Retrying a failed send is a real, audited resend of its message, in its conversation's order,
 // refused for a message that may already have reached the contact unless the admin forces it.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
 import { REQUEUE_AUDIT_ACTION } from '../../src/store/index.js';
-import { createJobsAdminRouter, POSSIBLE_DUPLICATE_WARNING } from '../../jobs/adminRoutes.js';
-import { OUTCOME_UNKNOWN_CODE } from '../../jobs/sendMessage.js';
+import { createJobsAdminRouter, POSSIBLE_DUPLICATE_WARNING } from '../../src/admin/jobs.js';
+import { OUTCOME_UNKNOWN_CODE } from '../../src/app/sendMessage.js';
 import { createHarness, PROVIDER_ID, type Harness } from './support/harness.js';
 import { restSmsProvider } from './support/restProvider.js';
 
@@ -29,10 +28,9 @@ async function serve(x: Harness): Promise<string> {
   const app = express();
   app.use(
     createJobsAdminRouter({
-      queues: [x.pipeline.queue.ordered.queue, x.deliveries.ordered.queue],
+      store: x.temp.store,
+      queue: x.queue,
       requireAdmin: (req, res, next) => (req.get('authorization') === 'Bearer t0ken' ? next() : void res.status(401).json({ error: { code: 'unauthorized' } })),
-      resend: { messages: x.temp.store.messages, queue: x.pipeline.queue },
-      audit: x.temp.store.audit,
     }),
   );
   server = app.listen(0, '127.0.0.1');
@@ -59,15 +57,12 @@ async function sendOk(x: Harness, body: string): Promise<string> {
   return r.message.id;
 }
 
-/** Waits until the message's send job has settled (the lane is free again). */
+/** Waits until the message's send work has settled (done, or kept failed). */
 async function jobSettled(x: Harness, id: string): Promise<void> {
-  const job = await x.pipeline.queue.ordered.queue.getJob(`send-${id}`);
-  for (let i = 0; i < 200; i++) {
-    const state = await job?.getState();
-    if (state === 'failed' || state === 'completed') return;
-    await new Promise((res) => setTimeout(res, 25));
-  }
-  throw new Error(`job send-${id} did not settle`);
+  await x.waitFor(() => {
+    const item = x.temp.store.outbox.findByMessage('send', id);
+    return item === null || item.state === 'failed';
+  }, `send of ${id} settled`);
 }
 
 describe('admin routes for jobs', () => {
@@ -88,7 +83,7 @@ describe('admin routes for jobs', () => {
       jobs: Array<{ id: string; queue: string; messageId: string; failedReason: string; attemptsMade: number }>;
     };
     expect(list.jobs).toHaveLength(1);
-    expect(list.jobs[0]).toMatchObject({ id: `send-${id}`, queue: 'send', messageId: id, attemptsMade: 2 });
+    expect(list.jobs[0]).toMatchObject({ id: `send-${id}`, queue: 'send', messageId: id, attemptsMade: 2, number: LOCAL, contact: CONTACT, text: 'hello' });
     expect(list.jobs[0]!.failedReason).toMatch(/503/);
 
     // The provider is back; the admin retries the failed job: the message really goes out again.
@@ -114,6 +109,7 @@ describe('admin routes for jobs', () => {
     expect(h.fake.requests).toHaveLength(3);
 
     expect((await post(`${base}/admin/api/jobs/send-nope/retry`)).status).toBe(404);
+    expect((await post(`${base}/admin/api/jobs/other-${id}/retry`)).status).toBe(400);
     expect((await post(`${base}/admin/api/jobs/bad:id/retry`)).status).toBe(400);
   });
 
@@ -218,47 +214,62 @@ describe('admin routes for jobs', () => {
     expect(h.fake.sent.map((s) => s.messageId)).toEqual([`${id}-r1`]);
   });
 
-  it('a resend whose hand-off to the queue failed is handed on when asked again (not left queued until a restart)', async () => {
-    h = await createHarness({ worker: false });
+  it('a resend whose wake-up was lost still goes out: the outbox is the record, the sweep wakes it', async () => {
+    h = await createHarness({ worker: false, sweepMs: 100, overdueMs: 300 });
     h.addNumber(LOCAL);
-    const id = await sendOk(h, 'stuck?');
+    const id = await sendOk(h, 'lost wake-up?');
     h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
     await h.startWorker();
     await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
     await jobSettled(h, id);
     h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
     const base = await serve(h);
-    const queue = h.pipeline.queue;
-    const enqueueSend = queue.enqueueSend;
-    queue.enqueueSend = async () => {
-      queue.enqueueSend = enqueueSend; // Redis comes back after this one call
-      throw new Error('Connection is closed.');
+    const wake = h.queue.wake;
+    h.queue.wake = async () => {
+      h!.queue.wake = wake; // Redis was away for this one call
     };
-    expect((await post(`${base}/admin/api/messages/${id}/resend`)).status).toBe(500);
-    expect(h.message(id).status).toBe('queued'); // recorded, not handed on
+    expect((await post(`${base}/admin/api/messages/${id}/resend`)).status).toBe(200);
+    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    expect(h.fake.sent).toHaveLength(1);
+    expect(h.temp.store.messages.resendCount(id)).toBe(1);
+  });
+
+  it('a message left queued with no work pending (a crash between two versions) is handed on when resent', async () => {
+    h = await createHarness();
+    h.addNumber(LOCAL);
+    h.fake.setScript(() => ({ status: 400, body: { code: 'x', message: 'no' } }));
+    const id = await sendOk(h, 'stuck?');
+    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    await jobSettled(h, id);
+    h.temp.store.db.prepare("UPDATE messages SET status = 'queued' WHERE id = ?").run(id);
+    h.temp.store.db.prepare('DELETE FROM outbox').run();
+    h.fake.setScript(() => 'ok');
+    const base = await serve(h);
     const again = await post(`${base}/admin/api/messages/${id}/resend`);
     expect(again.status).toBe(200);
     expect(((await again.json()) as ResendBody & { note?: string }).note).toMatch(/queued already/);
     await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
-    expect(h.fake.sent).toHaveLength(1);
-    // Audited: the resend, and apart from it the hand-off (which is no new resend generation).
-    expect(h.temp.store.audit.list().map((e) => e.action).sort()).toEqual(['message.handoff', 'message.requeue']);
-    expect(h.temp.store.messages.resendCount(id)).toBe(1);
+    // Audited apart: a hand-off is no new resend generation.
+    expect(h.temp.store.audit.list().map((e) => e.action)).toEqual(['message.handoff']);
+    expect(h.temp.store.messages.resendCount(id)).toBe(0);
   });
 
-  it('retrying a failed delivery job is recorded in the audit log', async () => {
+  it('retrying a failed delivery posts it again and is recorded in the audit log', async () => {
     h = await createHarness();
-    const queue = h.deliveries.ordered.queue;
-    await queue.add('deliver', { id: 'm-gone', lane: 'c-gone' }, { jobId: 'deliver-m-gone', attempts: 1 });
-    const failing = new Worker(queue.name, async () => {
-      throw new UnrecoverableError('the channel was archived');
-    }, { connection: h.redis as ConnectionOptions, prefix: h.prefix });
-    const job = (await queue.getJob('deliver-m-gone'))!;
-    for (let i = 0; i < 200 && (await job.getState()) !== 'failed'; i++) await new Promise((r) => setTimeout(r, 25));
-    await failing.close();
+    const s = h.temp.store;
+    const item = s.outbox.add('deliver', 'c-gone', 'm-gone');
+    s.outbox.fail(item.seq, 'the channel was archived');
     const base = await serve(h);
-    expect((await post(`${base}/admin/api/jobs/deliver-m-gone/retry`)).status).toBe(200);
-    expect(h.temp.store.audit.list().map((e) => [e.action, e.target])).toEqual([['job.retry', `${queue.name}/deliver-m-gone`]]);
+    const list = (await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as { jobs: unknown[] };
+    expect(list.jobs).toEqual([expect.objectContaining({ id: 'deliver-m-gone', queue: 'deliver', failedReason: 'the channel was archived', text: null })]);
+    const res = await post(`${base}/admin/api/jobs/deliver-m-gone/retry`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: 'deliver-m-gone', queue: 'deliver', state: 'waiting' });
+    expect(s.outbox.findByMessage('deliver', 'm-gone')).toMatchObject({ state: 'ready' });
+    expect(h.deliveryWakes.map((w) => w.conversationId)).toEqual(['c-gone']);
+    expect(s.audit.list().map((e) => [e.action, e.target])).toEqual([['job.retry', 'deliver/deliver-m-gone']]);
+    // Pending now: a second retry is refused.
+    expect((await post(`${base}/admin/api/jobs/deliver-m-gone/retry`)).status).toBe(409);
   });
 
   it('refuses to resend a message that did not fail, and answers 404 for an unknown one', async () => {
@@ -278,7 +289,7 @@ describe('admin routes for jobs', () => {
     expect(h.temp.store.audit.list()).toHaveLength(0);
   });
 
-  it('a resend asked while its message fails in place (sent by the job before it, no job of its own yet) waits its turn: 409, then a real resend', async () => {
+  it('a resend asked while its message is still failing (its failure being shown) waits: 409, then a real resend in order', async () => {
     let open = () => {};
     const gate = new Promise<void>((r) => (open = r));
     // The failure notice of m1 (a chat post in production) takes a while: the resend comes then.
@@ -297,7 +308,7 @@ describe('admin routes for jobs', () => {
     const m1 = await sendOk(h, 'm1');
     const m2 = await sendOk(h, 'm2');
     h.fake.releaseHeld();
-    await h.waitFor(() => h!.message(m1).status === 'failed', 'm1 failed in place');
+    await h.waitFor(() => h!.message(m1).status === 'failed', 'm1 failed');
 
     const early = await post(`${base}/admin/api/messages/${m1}/resend`);
     expect(early.status).toBe(409);

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/core/errors.js';
 import { classifyNetworkError, CONNECT_FAILED, providerRequest } from '../../adapters/sms/shared/httpClient.js';
 import { twilioSend } from '../../adapters/sms/twilio/client.js';
-import { OUTCOME_UNKNOWN_CODE } from '../../jobs/sendMessage.js';
+import { OUTCOME_UNKNOWN_CODE } from '../../src/app/sendMessage.js';
 import { createHarness, PROVIDER_ID, type Harness } from './support/harness.js';
 import { startFakeProvider, type FakeProvider } from './support/fakeProvider.js';
 import { closedPortUrl, restSmsProvider } from './support/restProvider.js';

@@ -1,11 +1,11 @@
 // Issue 4, behaviours 3 and 9: a worker killed with SIGKILL in the middle of a provider call.
-// The stalled job comes back in another worker; the send ledger makes sure no message reaches
-// the provider twice. With an idempotent provider (8x8 clientMessageId) the repeat is safe and the
+// Another worker takes the dead one's conversations over (its heartbeat stopped); the send ledger
+// makes sure no message reaches the provider twice. With an idempotent provider (8x8 clientMessageId) the repeat is safe and the
 // message ends 'sent'; without one the outcome-unknown rule applies: not resent, 'failed'.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../jobs/sendMessage.js';
+import { OUTCOME_UNKNOWN_AFTER_CRASH } from '../../src/app/sendMessage.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 const LOCAL = '+14152345678';
@@ -35,7 +35,7 @@ function startChild(x: Harness, idempotent: boolean): Promise<ChildProcess> {
 
 /**
  * Kills the worker process (SIGKILL), lets the provider answer again, and starts another worker,
- * which picks up the stalled job (lock expiry + stall check).
+ * which takes the dead one's conversations over once its heartbeat has expired.
  */
 async function killAndTakeOver(x: Harness): Promise<void> {
   const exited = new Promise((r) => child!.once('exit', r));
@@ -46,7 +46,7 @@ async function killAndTakeOver(x: Harness): Promise<void> {
 }
 
 async function scenario(idempotent: boolean) {
-  h = await createHarness({ worker: false, idempotent, lockDurationMs: 1_000, stalledIntervalMs: 500 });
+  h = await createHarness({ worker: false, idempotent, sweepMs: 200 });
   h.addNumber(LOCAL);
   // Two messages go through; the third is held open by the provider when the worker dies.
   h.fake.setScript((r) => (r.body === 'held' ? 'hold' : 'ok'));
@@ -95,20 +95,17 @@ describe('worker killed mid-send (SIGKILL) then another worker', () => {
   }, 40_000);
 });
 
-// The same kill while the message in flight is one its predecessor's job sends in place (no job
-// of its own, a claim on its lane that lives as long as that job's lock). Once the lock of the
-// dead worker has expired, the predecessor's job comes back (stalled) and, finding its own message
-// done, gives the message in flight its job (or recovery does); the ledger then decides as above,
-// and the message after it goes out after it.
-async function inPlaceScenario(idempotent: boolean) {
-  h = await createHarness({ worker: false, idempotent, lockDurationMs: 1_000, stalledIntervalMs: 500 });
+// The same kill in the middle of one conversation's burst: the dead worker held the conversation's
+// lease. Once its heartbeat has expired, the other worker takes the conversation over from the
+// message in flight (the ledger decides as above) and sends the one after it, in order.
+async function burstScenario(idempotent: boolean) {
+  h = await createHarness({ worker: false, idempotent, sweepMs: 200 });
   h.addNumber(LOCAL);
   h.fake.setScript((r) => (r.body === 'a2' ? 'hold' : 'ok'));
   const ids = await h.acceptAll(LOCAL, '+12123456781', ['a1', 'a2', 'a3']);
   child = await startChild(h, idempotent);
   await h.fake.waitForRequests(2, 20_000);
   expect(h.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2']);
-  expect(await h.pipeline.queue.ordered.queue.getJobState(`send-${ids[1]!}`)).toBe('unknown');
   expect(h.temp.store.sendLedger.get(ids[1]!)?.state).toBe('calling');
 
   await killAndTakeOver(h);
@@ -116,16 +113,16 @@ async function inPlaceScenario(idempotent: boolean) {
   return { x: h, ids };
 }
 
-describe('worker killed (SIGKILL) while sending a message in place, then another worker', () => {
+describe('worker killed (SIGKILL) in the middle of a conversation, then another worker', () => {
   it('non-idempotent provider: each message reaches the provider at most once, in order; the one in flight ends outcome unknown', async () => {
-    const { x, ids } = await inPlaceScenario(false);
+    const { x, ids } = await burstScenario(false);
     expect(x.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2', 'a3']);
     expect(x.message(ids[0]!).status).toBe('sent');
     expect(x.message(ids[1]!)).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
   }, 40_000);
 
   it('idempotent provider: the one in flight is sent again with the same id before the next; one SMS each', async () => {
-    const { x, ids } = await inPlaceScenario(true);
+    const { x, ids } = await burstScenario(true);
     expect(x.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2', 'a2', 'a3']);
     expect(x.fake.sent.map((r) => r.body)).toEqual(['a1', 'a2', 'a3']);
     expect(x.message(ids[1]!).status).toBe('sent');

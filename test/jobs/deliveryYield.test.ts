@@ -1,8 +1,8 @@
-// Webhook acks share the event loop with chat deliveries (jobs/deliveryQueue.ts yieldGate): a
+// Webhook acks share the event loop with chat deliveries (src/infra/queue/yieldGate.ts): a
 // burst of delivery steps that become ready together must not run back to back, or an incoming
 // webhook waits behind all of them.
 import { describe, expect, it } from 'vitest';
-import { yieldGate } from '../../jobs/deliveryQueue.js';
+import { yieldGate } from '../../src/infra/queue/yieldGate.js';
 
 describe('delivery steps yield to the event loop', () => {
   it('delivery steps ready at once run one per loop turn, with other callbacks in between', async () => {

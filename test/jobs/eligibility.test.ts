@@ -13,9 +13,11 @@ afterEach(async () => {
   h = null;
 });
 
-async function jobsInSendQueue(x: Harness): Promise<number> {
-  const counts = await x.pipeline.queue.ordered.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
-  return Object.values(counts).reduce((a, b) => a + b, 0);
+/** Work queued to be sent (pending or failed), and wake-ups of the send worker. */
+async function sendWork(x: Harness): Promise<number> {
+  const counts = await x.pipeline.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+  const items = x.temp.store.outbox.stats().filter((s) => s.lane === 'send').reduce((n, s) => n + s.count, 0);
+  return items + Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
 describe('refused at enqueue: every reason comes back and nothing is queued or sent', () => {
@@ -78,7 +80,7 @@ describe('refused at enqueue: every reason comes back and nothing is queued or s
       if (r.ok) return;
       expect(r.refusals.map((x) => x.code)).toContain(c.code);
       for (const refusal of r.refusals) expect(refusal.reason.length).toBeGreaterThan(10);
-      expect(await jobsInSendQueue(h)).toBe(0);
+      expect(await sendWork(h)).toBe(0);
       expect(h.fake.requests).toHaveLength(0);
     });
   }
@@ -123,15 +125,16 @@ describe('co-worker messages (rule 6)', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.internal).toBe(true);
-    // The copy in the co-worker's conversation is handed to the delivery queue.
+    // The copy in the co-worker's conversation is queued for delivery into their threads.
     const theirs = h.temp.store.conversations.find(coworker, LOCAL);
     expect(theirs).not.toBeNull();
     const copy = h.temp.store.messages.listForConversation(theirs!.id)[0]!;
-    const job = await h.deliveries.ordered.queue.getJob(`deliver-${copy.id}`);
-    expect(job?.data).toMatchObject({ id: copy.id, lane: theirs!.id });
+    const item = h.temp.store.outbox.findByMessage('deliver', copy.id);
+    expect(item).toMatchObject({ state: 'ready', conversationId: theirs!.id });
+    expect(h.deliveryWakes).toContainEqual({ conversationId: theirs!.id, token: `m${item!.seq}` });
     // Give the send worker a chance to (wrongly) pick something up.
     await new Promise((res) => setTimeout(res, 300));
-    expect(await jobsInSendQueue(h)).toBe(0);
+    expect(await sendWork(h)).toBe(0);
     expect(h.fake.requests).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
-// Group commit (jobs/groupCommit.ts): writes queued in one event-loop turn share a transaction,
+// Group commit (src/app/groupCommit.ts): writes queued in one event-loop turn share a transaction,
 // yet a failing write is undone alone and fails only its own caller.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGroupCommit } from '../../jobs/groupCommit.js';
+import { createGroupCommit } from '../../src/app/groupCommit.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 let temp: TempStore;

@@ -73,48 +73,46 @@ describe('order per conversation', () => {
 });
 
 describe('duplicates', () => {
-  it('enqueueing one message many times sends it once', async () => {
+  it('waking one message many times sends it once', async () => {
     h = await createHarness({ worker: false });
     h.addNumber(LOCAL);
     const [id] = await h.acceptAll(LOCAL, CONTACT, ['only once']);
     const conv = h.message(id!).conversationId;
-    await Promise.all(Array.from({ length: 5 }, () => h!.pipeline.queue.enqueueSend(id!, conv)));
-    // A retried chat event (same platform message id) is no second message either.
+    const item = h.temp.store.outbox.findByMessage('send', id!)!;
+    await Promise.all(Array.from({ length: 5 }, () => h!.pipeline.wake(conv, `m${item.seq}`)));
+    // A retried chat event (same platform message id) is no second message and no second item.
     const again = await h.send(LOCAL, CONTACT, 'only once', { platformMessageId: `slack:${h.prefix}:1` });
     expect(again.ok && again.duplicate).toBe(true);
-    const counts = await h.pipeline.queue.ordered.queue.getJobCounts('waiting', 'delayed', 'active');
+    expect(h.temp.store.outbox.pendingConversations('send')).toEqual([{ conversationId: conv, seq: item.seq }]);
+    const counts = await h.pipeline.queue.getJobCounts('waiting', 'delayed', 'active');
     expect((counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0)).toBe(1);
-    expect(await h.redis.llen(h.pipeline.queue.ordered.lanes.key(conv))).toBe(1);
 
     await h.startWorker();
     await h.waitFor(() => h!.message(id!).status === 'sent', 'sent');
     await new Promise((r) => setTimeout(r, 200));
     expect(h.fake.requests).toHaveLength(1);
-    expect(await h.redis.llen(h.pipeline.queue.ordered.lanes.key(conv))).toBe(0);
+    expect(h.temp.store.outbox.pendingConversations('send')).toEqual([]);
   });
 
-  it('a late duplicate enqueue of a message already sent leaves nothing behind that could block its conversation', async () => {
+  it('a late wake-up of a message already sent leaves nothing behind that could block its conversation', async () => {
     h = await createHarness();
     h.addNumber(LOCAL);
     const [id] = await h.acceptAll(LOCAL, CONTACT, ['first']);
     await h.waitFor(() => h!.message(id!).status === 'sent', 'sent');
     const conv = h.message(id!).conversationId;
-    for (let i = 0; i < 50 && (await h.pipeline.queue.ordered.queue.getJobState(`send-${id}`)) !== 'completed'; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await h.pipeline.queue.enqueueSend(id!, conv);
-    expect(await h.redis.llen(h.pipeline.queue.ordered.lanes.key(conv))).toBe(0);
+    await h.pipeline.wake(conv, 'late');
     const [next] = await h.acceptAll(LOCAL, CONTACT, ['second']);
     await h.waitFor(() => h!.message(next!).status === 'sent', 'second sent', 2_000);
     expect(h.fake.requests.map((r) => r.body)).toEqual(['first', 'second']);
   });
 
-  it('the job id is derived from the message id and holds no colon', async () => {
+  it('a wake-up job id names the conversation and the item, and holds no colon', async () => {
     h = await createHarness({ worker: false });
     h.addNumber(LOCAL);
     const [id] = await h.acceptAll(LOCAL, CONTACT, ['x']);
-    const job = await h.pipeline.queue.ordered.queue.getJob(`send-${id}`);
-    expect(job?.id).toBe(`send-${id}`);
+    const item = h.temp.store.outbox.findByMessage('send', id!)!;
+    const job = await h.pipeline.queue.getJob(`${item.conversationId}.m${item.seq}`);
+    expect(job?.data).toEqual({ c: item.conversationId });
     expect(job?.id).not.toContain(':');
   });
 });

@@ -4,7 +4,7 @@
 // the fake provider, never a tight clock.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/types.js';
-import { segmentsPerSecond } from '../../jobs/rateLimiter.js';
+import { segmentsPerSecond } from '../../src/infra/queue/rateLimiter.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 const A = '+14152345678';
@@ -51,7 +51,7 @@ describe('throughput per sending number', () => {
     for (let i = 1; i < distinct.length; i++) expect(distinct[i]! - distinct[i - 1]!).toBe(250);
     // 'sent' is recorded just after the provider answers (in the next commit batch).
     await h.waitFor(() => ids.every((id) => h!.message(id).status === 'sent'), 'all recorded sent');
-    expect(await h.pipeline.queue.ordered.queue.getFailedCount()).toBe(0);
+    expect(h.temp.store.outbox.listFailed()).toEqual([]);
   });
 
   it('a busy number does not slow another number', async () => {

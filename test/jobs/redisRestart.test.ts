@@ -5,22 +5,22 @@
 // private redis-server with AOF (appendfsync always) on an ephemeral 127.0.0.1 port, killed
 // with SIGKILL in the middle of a burst and started again on the same data: every message is
 // sent, exactly once, in order per conversation. A second private server runs WITHOUT persistence
-// and comes back empty while the bridge runs: the bridge re-enqueues the pending messages from its
-// store when Redis answers again. Skipped only if no redis-server binary exists.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// and comes back empty while the bridge runs: the bridge wakes the pending messages from its
+// store (the outbox) when Redis answers again. Skipped only if no redis-server binary exists.
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/listen.js';
+import { hasRedisServer, startPrivateRedis } from '../support/privateRedis.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 const shared = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null, lazyConnect: true });
 await shared.connect();
 const [, appendonly] = (await shared.config('GET', 'appendonly')) as [string, string];
 await shared.quit();
-const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
 let h: Harness | null = null;
 let server: ChildProcess | null = null;
@@ -34,26 +34,7 @@ afterEach(async () => {
   dir = null;
 });
 
-async function startRedis(port: number, data: string, persistent = true): Promise<ChildProcess> {
-  const persistence = persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', data, ...persistence, '--save', ''], {
-    stdio: 'ignore',
-  });
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return proc;
-    } catch {
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error('private redis-server did not start');
-}
+const startRedis = startPrivateRedis;
 
 /**
  * A private redis-server WITHOUT persistence and the pipeline on it, with one number; the fake

@@ -60,10 +60,9 @@ describe('retries', () => {
     const m = h.message(id);
     expect(m.statusReason).toMatch(/gave up after 3 attempts/);
     expect(m.errorCode).toBe('http_502');
-    // The job itself ends in BullMQ's failed set right after the message is recorded.
-    const queue = h.pipeline.queue.ordered.queue;
-    for (let i = 0; i < 100 && (await queue.getFailedCount()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect((await queue.getFailed()).map((j) => j.id)).toEqual([`send-${id}`]);
+    // Its work is kept failed in the outbox (inspectable, resendable) right after it is recorded.
+    await h.waitFor(() => h!.temp.store.outbox.findByMessage('send', id)?.state === 'failed', 'kept failed');
+    expect(h.temp.store.outbox.listFailed().map((i) => i.messageId)).toEqual([id]);
   });
 
   it('a permanent error fails at once with the provider code and a human reason, and the job stays inspectable', async () => {
@@ -77,11 +76,8 @@ describe('retries', () => {
     expect(m.errorCode).toBe('21211');
     expect(m.statusReason).toBe("The 'To' number is not a valid phone number.");
     expect(h.notified.some((n) => n.id === id && n.status === 'failed')).toBe(true);
-    const job = await h.pipeline.queue.ordered.queue.getJob(`send-${id}`);
-    for (let i = 0; i < 100 && (await job?.getState()) !== 'failed'; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await job?.getState()).toBe('failed');
-    const stored = await h.pipeline.queue.ordered.queue.getJob(`send-${id}`);
-    expect(stored?.attemptsMade).toBe(1);
+    await h.waitFor(() => h!.temp.store.outbox.findByMessage('send', id)?.state === 'failed', 'kept failed');
+    expect(h.temp.store.outbox.findByMessage('send', id)).toMatchObject({ state: 'failed', attempts: 1 });
     expect(h.temp.store.sendLedger.get(id)?.state).toBe('failed');
   });
 

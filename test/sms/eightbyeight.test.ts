@@ -115,7 +115,7 @@ describe('8x8 webhook', () => {
     parts = await commonParts();
     const adapter = createEightByEightProvider(
       { apiKey: 'k', subaccountId: 's', apiUrl: 'http://127.0.0.1:9', webhookAuth: AUTH, publicUrl: null },
-      { store: parts.store, clock: parts.clock, deliveries: parts.deliveries, notifier: parts.notifier },
+      { store: parts.store, clock: parts.clock, queue: parts.queue, notifier: parts.notifier },
     );
     app = await serveRouters(adapter.router);
   });

@@ -15,7 +15,7 @@ describe('local dev provider', () => {
   let app: TestApp;
   beforeEach(async () => {
     parts = await commonParts();
-    adapter = createLocalProvider({ requireAdmin: requireAdmin(TOKEN) }, { store: parts.store, clock: parts.clock, deliveries: parts.deliveries });
+    adapter = createLocalProvider({ requireAdmin: requireAdmin(TOKEN) }, { store: parts.store, clock: parts.clock, queue: parts.queue });
     app = await serveRouters(adapter.router);
   });
   afterEach(async () => {

@@ -19,7 +19,7 @@ describe('SMS providers from configuration', () => {
   });
 
   const build = (env: Record<string, string>) =>
-    createSmsProviders({ config: loadConfig({ DATA_DIR: parts.dataDir, ...env }), store: parts.store, clock: parts.clock, deliveries: parts.deliveries });
+    createSmsProviders({ config: loadConfig({ DATA_DIR: parts.dataDir, ...env }), store: parts.store, clock: parts.clock, queue: parts.queue });
 
   it('has only the local dev provider when no provider account is configured', () => {
     const p = build({});

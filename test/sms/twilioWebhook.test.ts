@@ -17,7 +17,7 @@ describe('Twilio webhooks', () => {
     parts = await commonParts();
     const adapter = createTwilioProvider(
       { accountSid: 'AC1', authToken: TOKEN, apiUrl: 'http://127.0.0.1:9', publicUrl: PUBLIC_URL },
-      { store: parts.store, clock: parts.clock, deliveries: parts.deliveries, notifier: parts.notifier },
+      { store: parts.store, clock: parts.clock, queue: parts.queue, notifier: parts.notifier },
     );
     app = await serveRouters(adapter.router);
   });

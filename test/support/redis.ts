@@ -6,9 +6,9 @@ import { Redis } from 'ioredis';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** A connection BullMQ accepts (no per-request retry limit). */
-export function newRedis(url = REDIS_URL): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null });
+/** A connection BullMQ accepts (no per-request retry limit), optionally named (CLIENT SETNAME). */
+export function newRedis(url = REDIS_URL, connectionName?: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: null, ...(connectionName ? { connectionName } : {}) });
   // Reconnects are expected (Redis-restart tests, shutdown races); ioredis retries on its own.
   redis.on('error', () => undefined);
   return redis;

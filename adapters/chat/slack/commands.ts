@@ -1,14 +1,15 @@
 // `/sms` slash command. Bolt acks first (Slack wants an answer within 3 s); the work happens
 // after, and the answer goes back ephemeral through the command's response_url.
 
-import { sendFromChannel, type SentFrom } from '../../../src/chat/sendFromChannel.js';
+import { givePlaceUp } from '../../../src/chat/handleReply.js';
+import { reserveChannelSend, sendFromChannel, type SentFrom } from '../../../src/chat/sendFromChannel.js';
 import { ConflictError } from '../../../src/core/errors.js';
 import { smsCapability } from '../../../src/core/capability.js';
 import { formatForDisplay, parsePhone } from '../../../src/core/phone.js';
 import type { Message } from '../../../src/core/types.js';
 import { parseSmsCommand, type SmsCommand } from './commandParser.js';
 import type { SlackHandlerDeps } from './context.js';
-import { PLATFORM_ID, escapeSlackText, inlineCode, refusalText, slackToPlainText } from './format.js';
+import { PLATFORM_ID, escapeSlackText, inlineCode, refusalText, slackToPlain, slackToPlainText } from './format.js';
 
 /** The fields of a slash command payload the bridge reads. */
 export interface SlashCommandPayload {
@@ -50,9 +51,16 @@ export async function isAdmin(deps: SlackHandlerDeps, userId: string): Promise<b
 }
 
 export async function handleSmsCommand(deps: SlackHandlerDeps, cmd: SlashCommandPayload, reply: Reply): Promise<void> {
+  const platformMessageId = `slack:${cmd.team_id}:${cmd.channel_id}:cmd:${cmd.trigger_id ?? `${Date.now()}-${Math.random()}`}`;
+  // A send takes its place in the conversation's order now, before the names are looked up.
+  const early = parseSmsCommand(slackToPlain(cmd.text ?? '', () => null));
+  if (early.kind === 'send') {
+    reserveChannelSend(deps.chat, { platform: PLATFORM_ID, channel: cmd.channel_id, to: early.to, userId: cmd.user_id, platformMessageId });
+  }
   // Slash command text arrives with Slack's escaping and markup, like message text.
   const text = await slackToPlainText(cmd.text ?? '', (id) => deps.userNames.get(id));
   const parsed = parseSmsCommand(text);
+  if (early.kind === 'send' && parsed.kind !== 'send') await givePlaceUp(deps.chat, platformMessageId);
   switch (parsed.kind) {
     case 'help':
       return reply(helpText(deps.chat.store.policy.get().internalNotePrefix));
@@ -68,11 +76,11 @@ export async function handleSmsCommand(deps: SlackHandlerDeps, cmd: SlashCommand
       }
       return reply(adminCommand(deps, cmd, parsed));
     case 'send':
-      return reply(await send(deps, cmd, parsed.to, parsed.text));
+      return reply(await send(deps, cmd, parsed.to, parsed.text, platformMessageId));
   }
 }
 
-async function send(deps: SlackHandlerDeps, cmd: SlashCommandPayload, to: string[], text: string): Promise<string> {
+async function send(deps: SlackHandlerDeps, cmd: SlashCommandPayload, to: string[], text: string, platformMessageId: string): Promise<string> {
   const userName = (await deps.userNames.get(cmd.user_id)) ?? cmd.user_name ?? null;
   const result = await sendFromChannel(deps.chat, {
     platform: PLATFORM_ID,
@@ -81,7 +89,7 @@ async function send(deps: SlackHandlerDeps, cmd: SlashCommandPayload, to: string
     userName,
     to,
     text,
-    platformMessageId: `slack:${cmd.team_id}:${cmd.channel_id}:cmd:${cmd.trigger_id ?? `${Date.now()}-${Math.random()}`}`,
+    platformMessageId,
   });
   switch (result.kind) {
     case 'no-mapping':

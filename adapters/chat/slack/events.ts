@@ -2,7 +2,7 @@
 // internal notes, bots (ours included) and ordinary threads are left alone; edits and deletes of
 // replies that were already sent get a notice, never a second SMS.
 
-import { handleChatReply, isInternalNote } from '../../../src/chat/handleReply.js';
+import { handleChatReply } from '../../../src/chat/handleReply.js';
 import type { ThreadRef } from '../../../src/core/types.js';
 import { BRIDGE_EVENT_TYPE, PLATFORM_ID, channelNotMappedText, escapeSlackText, platformMessageId, refusalText, slackToPlainText, statusReaction } from './format.js';
 import type { SlackHandlerDeps } from './context.js';
@@ -32,6 +32,18 @@ export function isFromBridgeOrBot(e: SlackMessageEvent, botUserId: string | null
   return Boolean(e.bot_id) || e.metadata?.event_type === BRIDGE_EVENT_TYPE || (botUserId !== null && e.user === botUserId);
 }
 
+/** The reply a message event is, when it is a person's reply in a thread (else null). */
+export function replyOf(
+  e: SlackMessageEvent,
+  teamId: string,
+  botUserId: string | null,
+): { platform: string; channel: string; threadId: string; userId: string; rawText: string; platformMessageId: string } | null {
+  if (!HUMAN_SUBTYPES.has(e.subtype) || isFromBridgeOrBot(e, botUserId)) return null;
+  const { channel, user, ts, thread_ts: threadTs } = e;
+  if (!channel || !user || !ts || !threadTs || threadTs === ts) return null;
+  return { platform: PLATFORM_ID, channel, threadId: threadTs, userId: user, rawText: e.text ?? '', platformMessageId: platformMessageId(teamId, channel, ts) };
+}
+
 export async function handleMessageEvent(
   deps: SlackHandlerDeps,
   event: SlackMessageEvent,
@@ -41,47 +53,30 @@ export async function handleMessageEvent(
   if (event.subtype === 'message_changed' || event.subtype === 'message_deleted') {
     return handleEditOrDelete(deps, event, meta.teamId);
   }
-  if (!HUMAN_SUBTYPES.has(event.subtype)) return; // joins, topic changes, bot_message, ...
-  if (isFromBridgeOrBot(event, deps.identity.botUserId)) return; // never bridge bots (no echo loops)
-  const { channel, user, ts, thread_ts: threadTs } = event;
-  if (!channel || !user || !ts || !threadTs || threadTs === ts) return; // not a reply in a thread
-
+  // Joins, topic changes, bots (ours included: no echo loops) and top-level posts are not replies.
+  const reply = replyOf(event, meta.teamId, deps.identity.botUserId);
+  if (!reply) return;
+  const { channel, threadId: threadTs, userId: user, rawText: text } = reply;
+  const ts = event.ts as string;
+  const result = await handleChatReply(
+    deps.chat,
+    { ...reply, declaredFiles: (event.files ?? []).map((f) => ({ contentType: f.mimetype ?? 'application/octet-stream', size: f.size ?? 0 })) },
+    // Only once the reply may go: files are fetched with the bot token, names looked up.
+    async () => {
+      const policy = deps.chat.store.policy.get();
+      const staged = await stageReplyFiles({ store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
+      return {
+        // The contact gets what the user saw, not Slack's markup (&amp;, <@U1>, <url|label>).
+        text: await slackToPlainText(text, (id) => deps.userNames.get(id)),
+        userName: await deps.userNames.get(user),
+        files: staged.media,
+        problems: staged.problems,
+        sendWithoutThem: false,
+      };
+    },
+  );
   const thread = deps.chat.store.threads.findByThread(PLATFORM_ID, channel, threadTs);
-  if (!thread) return; // an ordinary thread, not a conversation
-  const pmid = platformMessageId(meta.teamId, channel, ts);
-  // A retry of a reply stored before: its files were attached then. It still goes through the
-  // reply handler, which hands it on again in case the first attempt stopped before the queue.
-  const retry = deps.chat.store.messages.getByPlatformMessageId(pmid) !== null;
-
-  const policy = deps.chat.store.policy.get();
-  const text = event.text ?? '';
-  if (isInternalNote(text, policy.internalNotePrefix)) return; // `//` note: stays in chat
-
-  const staged = retry
-    ? { media: [], problems: [] }
-    : await stageReplyFiles({ store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
-  if (staged.problems.length > 0) {
-    await deps.platform.notice(
-      thread,
-      `:no_entry_sign: Not sent: a file could not be fetched from Slack, so the SMS did not go:\n${staged.problems.map((p) => `• ${escapeSlackText(p)}`).join('\n')}`,
-    );
-    await deps.api.addReaction(channel, ts, 'no_entry_sign').catch(() => undefined);
-    return;
-  }
-
-  const userName = await deps.userNames.get(user);
-  const result = await handleChatReply(deps.chat, {
-    platform: PLATFORM_ID,
-    channel,
-    threadId: threadTs,
-    userId: user,
-    userName,
-    // The contact gets what the user saw, not Slack's markup (&amp;, <@U1>, <url|label>).
-    text: await slackToPlainText(text, (id) => deps.userNames.get(id)),
-    files: staged.media,
-    platformMessageId: pmid,
-  });
-  await renderReplyResult(deps, thread, channel, ts, result);
+  if (thread) await renderReplyResult(deps, thread, channel, ts, result);
 }
 
 async function renderReplyResult(
@@ -94,6 +89,13 @@ async function renderReplyResult(
   switch (result.kind) {
     case 'note':
     case 'not-a-conversation':
+      return;
+    case 'files-failed':
+      await deps.platform.notice(
+        thread,
+        `:no_entry_sign: Not sent: a file could not be fetched from Slack, so the SMS did not go:\n${result.problems.map((p) => `• ${escapeSlackText(p)}`).join('\n')}`,
+      );
+      await deps.api.addReaction(channel, ts, 'no_entry_sign').catch(() => undefined);
       return;
     case 'refused':
       await deps.api.addReaction(channel, ts, 'no_entry_sign').catch(() => undefined);

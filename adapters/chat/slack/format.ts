@@ -27,6 +27,16 @@ export function escapeSlackText(text: string): string {
  * "#general", `<!here>` -> "@here".
  */
 export async function slackToPlainText(text: string, userName: (id: string) => Promise<string | null>): Promise<string> {
+  const names = new Map<string, string | null>();
+  for (const m of text.matchAll(/<@([^<>|]*)>/g)) {
+    const id = m[1] ?? '';
+    if (!names.has(id)) names.set(id, await userName(id));
+  }
+  return slackToPlain(text, (id) => names.get(id) ?? null);
+}
+
+/** slackToPlainText with the user names at hand (unknown ones read "@someone"). */
+export function slackToPlain(text: string, userName: (id: string) => string | null): string {
   const parts: string[] = [];
   let last = 0;
   for (const m of text.matchAll(/<([^<>]*)>/g)) {
@@ -34,7 +44,7 @@ export async function slackToPlainText(text: string, userName: (id: string) => P
     last = m.index + m[0].length;
     const [target = '', label] = (m[1] ?? '').split('|', 2);
     if (target.startsWith('@')) {
-      parts.push(`@${label ?? (await userName(target.slice(1))) ?? 'someone'}`);
+      parts.push(`@${label ?? userName(target.slice(1)) ?? 'someone'}`);
     } else if (target.startsWith('#')) {
       parts.push(`#${label ?? target.slice(1)}`);
     } else if (target.startsWith('!')) {

@@ -3,14 +3,13 @@
 // being handled (users.info, file downloads: seconds) would lose it: Slack got its 200 and never
 // sends it again. This middleware sits in front of Bolt's receiver: it reads the body once (and
 // hands the same bytes to Bolt as req.rawBody), checks Slack's signature, and stores each signed
-// message event in the chat inbox BEFORE Bolt answers. The listener marks it done when handled;
-// start-up replays what is still open.
+// message event in the chat inbox BEFORE Bolt answers, and in the same transaction a reply takes
+// its place in its conversation's order (the caller's `accept`). The listener marks it done when
+// handled; start-up replays what is still open.
 import { isValidSlackRequest } from '@slack/bolt';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
-import type { ChatInboxRepo } from '../../../src/store/index.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
-import { PLATFORM_ID } from './format.js';
 
 /** Largest event body read (Slack's message events are a few KB; Bolt's own limit is larger). */
 const INBOX_BODY_LIMIT = 1024 * 1024;
@@ -23,7 +22,12 @@ export interface SlackEnvelope {
   event?: { type?: string } & Record<string, unknown>;
 }
 
-export function slackInboxMiddleware(opts: { signingSecret: string; inbox: ChatInboxRepo; logger: ChatLogger }): RequestHandler {
+export function slackInboxMiddleware(opts: {
+  signingSecret: string;
+  /** Stores a signed event that may matter (see mayMatter), in one transaction. */
+  accept: (envelope: SlackEnvelope & { event_id: string }, body: string) => void;
+  logger: ChatLogger;
+}): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').includes('application/json')) return next();
     getRawBody(req, { limit: INBOX_BODY_LIMIT })
@@ -41,7 +45,7 @@ export function slackInboxMiddleware(opts: { signingSecret: string; inbox: ChatI
         if (signed) {
           const envelope = parseEnvelope(body);
           if (envelope?.type === 'event_callback' && typeof envelope.event_id === 'string' && mayMatter(envelope.event)) {
-            opts.inbox.accept(PLATFORM_ID, envelope.event_id, body);
+            opts.accept(envelope as SlackEnvelope & { event_id: string }, body);
           }
         }
         next(); // unsigned or malformed: Bolt answers it (401 / 400) and nothing is stored

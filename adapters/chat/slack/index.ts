@@ -8,7 +8,8 @@
 import { App, ExpressReceiver } from '@slack/bolt';
 import type { Express } from 'express';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
-import type { Clock, DeliveryQueue, OutboundQueue, SmsProviderCapabilities, Store } from '../../../src/core/ports.js';
+import type { Clock, SmsProviderCapabilities, Store, TurnQueue } from '../../../src/core/ports.js';
+import { reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
@@ -16,9 +17,9 @@ import type { ChatInboxRepo } from '../../../src/store/index.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
 import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
-import { handleMessageEvent, type SlackMessageEvent } from './events.js';
+import { handleMessageEvent, replyOf, type SlackMessageEvent } from './events.js';
 import { PLATFORM_ID } from './format.js';
-import { parseEnvelope, slackInboxMiddleware } from './inbox.js';
+import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { SlackChatPlatform } from './platform.js';
 
@@ -45,8 +46,9 @@ export interface SlackAppContext {
 }
 
 export interface SlackPlatformDeps {
-  queue: OutboundQueue;
-  deliveries: DeliveryQueue;
+  queue: TurnQueue;
+  /** This process as the preparer of reserved places (liveness owner). */
+  owner: string;
   providerCaps: (provider: string) => SmsProviderCapabilities | null;
   /** When given, the platform registers itself here. */
   registry?: ChatRegistry;
@@ -108,7 +110,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     store: ctx.store,
     clock: ctx.clock,
     queue: deps.queue,
-    deliveries: deps.deliveries,
+    owner: deps.owner,
     providerCaps: deps.providerCaps,
     logger: log,
   };
@@ -158,6 +160,16 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   };
 
   const inbox = ctx.store.chatInbox ?? null;
+  /** A reply takes its place in its conversation's order (a replay: takes it back). */
+  const reservePlace = (envelope: SlackEnvelope): void => {
+    const reply = replyOf((envelope.event ?? {}) as SlackMessageEvent, envelope.team_id ?? identity.teamId, identity.botUserId);
+    if (reply) reserveReplyPlace(ctx.store, deps.owner, reply);
+  };
+  const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): void =>
+    ctx.store.transaction(() => {
+      inbox?.accept(PLATFORM_ID, envelope.event_id, body);
+      reservePlace(envelope);
+    });
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
     await track(handleEvent(event as unknown as SlackMessageEvent, b));
@@ -231,11 +243,17 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     platform,
     api,
     mount(app) {
-      if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, inbox, logger: log }));
+      if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, accept: acceptEvent, logger: log }));
       app.use(receiver.router);
     },
     replayInbox,
     async start() {
+      // Replies a crash left open take back their places before any worker could give them up
+      // (the workers start after the chat platforms); the replay below then prepares them.
+      for (const row of inbox?.listOpen(PLATFORM_ID) ?? []) {
+        const envelope = parseEnvelope(row.payload);
+        if (envelope) ctx.store.transaction(() => reservePlace(envelope));
+      }
       await bolt.init(); // no Slack call: authorization is ours (above)
       try {
         const who = await whoAmI();

@@ -16,7 +16,7 @@ import type { ChatLogger } from '../../../src/delivery/logger.js';
 import { incomingActivitySchema, type ActivityLike } from './activity.js';
 import { authenticateActivity, type BridgeTeamsAdapter } from './auth.js';
 import { handleConversationUpdate, handleInstallationUpdate, type InstallationDeps } from './installation.js';
-import { handleEditOrDelete, handleReplyActivity, type ReplyDeps } from './replies.js';
+import { handleEditOrDelete, handleReplyActivity, releaseTeamsReply, reserveTeamsReply, type ReplyDeps } from './replies.js';
 
 export const TEAMS_ROUTE = '/api/messages';
 
@@ -109,6 +109,8 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       }
       return;
     }
+    // A reply takes its place in its conversation's order now, in the order requests come in.
+    const place = reserveTeamsReply(deps.replies, activity as unknown as ActivityLike);
     try {
       const invoke = await deps.adapter.runAuthenticated(auth.result, activity, async (ctx) => {
         await application.run(ctx);
@@ -119,7 +121,9 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       if (invoke?.body) res.send(invoke.body);
       else res.end();
     } catch {
-      // Already logged by onTurnError; internals stay out of the answer.
+      // Already logged by onTurnError; internals stay out of the answer. The reply's place goes:
+      // nothing replays a Teams activity but Teams itself, whose retry takes a new one.
+      if (place) await releaseTeamsReply(deps.replies, place).catch(() => undefined);
       if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
     }
   });

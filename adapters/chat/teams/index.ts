@@ -5,7 +5,7 @@ import type { Express, RequestHandler } from 'express';
 import type { Application, TeamsAdapter } from '@microsoft/teams-ai';
 import type { AppContext, BridgeModule, BridgeParts } from '../../../src/app.js';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
-import type { DeliveryQueue, OutboundQueue, SmsProviderCapabilities } from '../../../src/core/ports.js';
+import type { SmsProviderCapabilities, TurnQueue } from '../../../src/core/ports.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { teamsChannelsRouter } from './adminRouter.js';
 import { createAdapter, createTokenProvider } from './auth.js';
@@ -26,9 +26,10 @@ export { TEAMS_ROUTE } from './bot.js';
 export type TeamsContext = Pick<AppContext, 'config' | 'logger' | 'store' | 'clock'> & Partial<Pick<AppContext, 'metrics'>>;
 
 export interface TeamsDeps {
-  /** Outbound pipeline (handleChatReply -> requestOutbound). */
-  queue: OutboundQueue;
-  deliveries: DeliveryQueue;
+  /** Wakes the lanes (handleChatReply -> requestOutbound). */
+  queue: TurnQueue;
+  /** This process as the preparer of reserved places (liveness owner). */
+  owner: string;
   providerCaps: (provider: string) => SmsProviderCapabilities | null;
   /** src/media/signedUrls.ts: signer.sign bound, `(mediaId, ttlSeconds) => absolute URL`. */
   signMediaUrl: (mediaId: string, ttlSeconds: number) => string;
@@ -77,7 +78,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
     store: ctx.store,
     clock: ctx.clock,
     queue: deps.queue,
-    deliveries: deps.deliveries,
+    owner: deps.owner,
     providerCaps: deps.providerCaps,
     logger: log,
   };

@@ -9,7 +9,7 @@
 // handling).
 
 import { PlatformError } from '../../../src/core/errors.js';
-import { handleChatReply, isInternalNote } from '../../../src/chat/handleReply.js';
+import { givePlaceUp, handleChatReply, reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
 import type { TokenProvider } from './connector.js';
@@ -18,7 +18,7 @@ import { authorOf, channelDataOf, isFromBot, locateMessage, referenceFrom, type 
 import type { TeamsChannels } from './channels.js';
 import { renderChannelNotMapped, renderNotice, renderRefusals, stripBotMention, teamsHtmlToPlain } from './format.js';
 import { teamsMessageId, type TeamsPlatform } from './platform.js';
-import { stageReplyFiles } from './replyFiles.js';
+import { fileCandidates, stageReplyFiles } from './replyFiles.js';
 
 export interface ReplyDeps {
   chat: ChatServiceDeps;
@@ -115,56 +115,78 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
   const { store } = deps.chat;
   const thread = store.threads.findByThread(TEAMS_PLATFORM, where.channel, where.rootId);
   if (!thread) return 'ignored';
+  const rootId = where.rootId;
 
   const text = replyText(a);
-  if (isInternalNote(text, store.policy.get().internalNotePrefix)) return 'note';
-
-  // A retry of a reply stored before: its files were attached then. It still goes through the
-  // reply handler, which hands it on again in case the first attempt stopped before the queue.
-  const retry = store.messages.getByPlatformMessageId(platformMessageId) !== null;
-  const staged = retry
-    ? { media: [], problems: [] }
-    : await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken }, a.serviceUrl, a.attachments);
-  const author = authorOf(a);
-  const result = await handleChatReply(deps.chat, {
-    platform: TEAMS_PLATFORM,
-    channel: where.channel,
-    threadId: where.rootId,
-    userId: author.userId,
-    userName: author.userName,
-    text,
-    files: staged.media,
-    platformMessageId,
-  });
-
-  if (staged.problems.length > 0) {
-    await safely(deps, 'attachment notice', () =>
-      deps.platform.notify(
-        where.channel,
-        where.rootId!,
-        renderNotice(`Not attached to the SMS: ${staged.problems.join('; ')}`),
-      ),
-    );
-  }
+  const result = await handleChatReply(
+    deps.chat,
+    {
+      platform: TEAMS_PLATFORM,
+      channel: where.channel,
+      threadId: rootId,
+      userId: authorOf(a).userId,
+      rawText: text,
+      // Sizes are not on Teams attachments: the type alone is checked before the download.
+      declaredFiles: fileCandidates(a.attachments).files.map((f) => ({ contentType: f.declaredType ?? 'image/jpeg', size: 0 })),
+      platformMessageId,
+    },
+    // Only once the reply may go: files are downloaded with the bot's token.
+    async () => {
+      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken }, a.serviceUrl, a.attachments);
+      return { text, userName: authorOf(a).userName, files: staged.media, problems: staged.problems, sendWithoutThem: true };
+    },
+  );
 
   switch (result.kind) {
     case 'note':
       return 'note';
     case 'not-a-conversation':
       return 'ignored';
-    case 'refused':
-      await safely(deps, 'refusal notice', () => deps.platform.notify(where.channel, where.rootId!, renderRefusals(result.refusals)));
+    case 'files-failed':
+    case 'refused': {
+      const notice = result.kind === 'refused' ? renderRefusals(result.refusals) : renderNotice(`Not sent: ${result.problems.join('; ')}`);
+      await safely(deps, 'refusal notice', () => deps.platform.notify(where.channel, rootId, notice));
       return 'refused';
+    }
     case 'channel-not-mapped':
-      await safely(deps, 'not-mapped notice', () => deps.platform.notify(where.channel, where.rootId!, renderChannelNotMapped(result.number)));
+      await safely(deps, 'not-mapped notice', () => deps.platform.notify(where.channel, rootId, renderChannelNotMapped(result.number)));
       return 'channel-not-mapped';
     case 'queued': {
       if (result.duplicate) return 'duplicate';
+      if (result.problems.length > 0) {
+        await safely(deps, 'attachment notice', () => deps.platform.notify(where.channel, rootId, renderNotice(`Not attached to the SMS: ${result.problems.join('; ')}`)));
+      }
       const post = store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);
       if (post) await safely(deps, 'status notice', () => deps.platform.showStatus(post, thread, result.message));
       return 'queued';
     }
   }
+}
+
+/**
+ * A reply in a conversation thread takes its place in the conversation's order as soon as its
+ * request is authenticated, before anything slow (the Application's pipeline, file downloads):
+ * Teams does not wait for one activity's answer before sending the next. Returns the place's key,
+ * or null when the activity is not such a reply.
+ */
+export function reserveTeamsReply(deps: Pick<ReplyDeps, 'chat'>, a: ActivityLike): string | null {
+  if (a.type !== 'message' || isFromBot(a) || !a.id) return null;
+  const where = locateMessage(a);
+  if (!where?.rootId || where.rootId === a.id) return null;
+  const key = teamsMessageId(a.conversation.id, a.id);
+  const reserved = reserveReplyPlace(deps.chat.store, deps.chat.owner, {
+    platform: TEAMS_PLATFORM,
+    channel: where.channel,
+    threadId: where.rootId,
+    rawText: replyText(a),
+    platformMessageId: key,
+  });
+  return reserved ? key : null;
+}
+
+/** A place reserved for a reply whose handling failed: given up (Teams' retry takes a new one). */
+export async function releaseTeamsReply(deps: Pick<ReplyDeps, 'chat'>, key: string): Promise<void> {
+  await givePlaceUp(deps.chat, key);
 }
 
 /** Edits and deletes of a reply already sent: SMS cannot be changed, so say so. */

@@ -1,12 +1,13 @@
-// The provider-independent half of every SMS webhook: store first (one transaction, in the
-// core), hand the message to chat delivery, and only then let the route acknowledge. Status
-// callbacks move a message forward only and tell the chat side.
+// The provider-independent half of every SMS webhook: store first (one transaction, in the core,
+// with the message's place in its conversation's chat delivery order), wake the delivery worker,
+// and let the route acknowledge. The acknowledgement never waits for Redis: the stored outbox
+// item is the hand-off, and a wake-up lost to a Redis outage is made good by the workers'
+// recovery when Redis answers again. Status callbacks move a message forward only and tell the
+// chat side.
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { applyDeliveryUpdate, recordInbound } from '../../../src/core/index.js';
-import { BridgeError } from '../../../src/core/errors.js';
-import { within } from '../../../src/within.js';
-import type { Clock, DeliveryQueue, StatusNotifier, Store } from '../../../src/core/ports.js';
+import type { Clock, StatusNotifier, Store, TurnQueue } from '../../../src/core/ports.js';
 import type { DeliveryUpdate, InboundSms, Message } from '../../../src/core/types.js';
 import type { SmsMetrics } from './metrics.js';
 import { createSmsMetrics } from './metrics.js';
@@ -14,21 +15,11 @@ import { createSmsMetrics } from './metrics.js';
 export interface IngestDeps {
   store: Store;
   clock: Clock;
-  deliveries: DeliveryQueue;
+  queue: TurnQueue;
   notifier?: StatusNotifier;
   logger?: Logger;
   metrics?: SmsMetrics;
-  /** Longest wait for the delivery queue before answering 503 (default ENQUEUE_WAIT_MS). */
-  enqueueWaitMs?: number;
 }
-
-/**
- * How long a webhook waits for the delivery queue. With Redis down, ioredis holds commands until
- * it is back; the message is stored already, so the provider gets a 503 in good time (it retries,
- * and the retry hands the message on) instead of a request hanging until its own timeout, which
- * would also hold up a shutdown. The held enqueue still runs when Redis returns (idempotent).
- */
-export const ENQUEUE_WAIT_MS = 3_000;
 
 export interface InboundOutcome {
   message: Message;
@@ -48,13 +39,6 @@ export interface Ingest {
   status(update: DeliveryUpdate, opts?: { optedOut?: boolean }): Promise<StatusOutcome>;
 }
 
-/** The message is stored but could not be handed on: answer 503 so the provider retries. */
-export class IngestUnavailableError extends BridgeError {
-  constructor(message: string) {
-    super('unavailable', message);
-  }
-}
-
 export function createIngest(deps: IngestDeps): Ingest {
   const log = deps.logger ?? pino({ level: 'silent' });
   const metrics = deps.metrics ?? createSmsMetrics();
@@ -65,18 +49,8 @@ export function createIngest(deps: IngestDeps): Ingest {
       // Addresses go to the core as received; it normalises numbers and keeps alphanumeric ids.
       const r = recordInbound(core, sms);
       const { message, conversation, duplicate, routed } = r;
-      // A retried webhook must have no second effect; re-enqueue only while nothing has been
-      // posted yet (the job id is the message id, so BullMQ drops it if still queued). This
-      // heals the case where the first attempt stored the message but could not enqueue.
-      const alreadyPosted = duplicate && deps.store.posts.listForMessage(message.id).length > 0;
-      if (!alreadyPosted) {
-        try {
-          await within(deps.deliveries.enqueueDelivery(message.id, conversation.id), deps.enqueueWaitMs ?? ENQUEUE_WAIT_MS, 'the queue');
-        } catch (err) {
-          log.error({ err: err instanceof Error ? err.message : String(err), messageId: message.id }, 'inbound stored but delivery could not be queued');
-          throw new IngestUnavailableError('message stored; delivery queue unavailable, retry later');
-        }
-      }
+      // A retried webhook wakes a delivery still pending once more (no second effect otherwise).
+      if (r.delivery) await deps.queue.wake('deliver', conversation.id, `m${r.delivery.seq}`);
       metrics.inbound(sms.provider, duplicate);
       log.info(
         {

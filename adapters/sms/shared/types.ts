@@ -2,15 +2,15 @@
 // fourth provider is one more folder.
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import type { Clock, DeliveryQueue, SmsProvider, StatusNotifier, Store } from '../../../src/core/ports.js';
+import type { Clock, SmsProvider, StatusNotifier, Store, TurnQueue } from '../../../src/core/ports.js';
 import type { MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import type { Metrics } from '../../../src/metrics.js';
 
 export interface SmsAdapterDeps {
   store: Store;
   clock: Clock;
-  /** Stored inbound messages are handed to chat delivery here (job id = message id). */
-  deliveries: DeliveryQueue;
+  /** Wakes chat delivery of stored inbound messages (their outbox items). */
+  queue: TurnQueue;
   /** Told when a status callback moved a message forward. */
   notifier?: StatusNotifier;
   logger?: Logger;

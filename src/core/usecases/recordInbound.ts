@@ -1,11 +1,13 @@
 // Record an inbound SMS/MMS (issue 3 inbound pipeline; rules 3, 7, 12): one transaction that
-// stores the conversation, the message, its pending media and any opt-out change, so a webhook is
-// acknowledged only once all of it is durable. Nothing is refused here: SMS switched off, an
+// stores the conversation, the message, its pending media, any opt-out change and its place in
+// the conversation's chat delivery order (outbox), so a webhook is acknowledged only once all of
+// it is durable, and messages are posted in the order the provider delivered them. Nothing is refused here: SMS switched off, an
 // unknown number or a group message are still stored and shown (never lost).
 
 import { classifyKeyword, type KeywordFamily } from '../keywords.js';
 import { parsePhone } from '../phone.js';
 import { countSegments } from '../segments.js';
+import type { OutboxItem } from '../ports.js';
 import type { Conversation, InboundSms, Message } from '../types.js';
 import { nowIso, type CoreDeps } from './deps.js';
 
@@ -17,6 +19,8 @@ export interface RecordInboundResult {
   keyword: KeywordFamily;
   /** The number has at least one channel mapping; false means the message is listed as unrouted. */
   routed: boolean;
+  /** Its chat delivery, still pending (null once done): the caller wakes the delivery worker. */
+  delivery: OutboxItem | null;
 }
 
 /** E.164 when the text is a phone number; alphanumeric senders and short codes kept as sent. */
@@ -77,6 +81,7 @@ export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundRes
       duplicate: false,
       keyword,
       routed,
+      delivery: store.outbox.add('deliver', conversation.id, message.id),
     };
   });
 }
@@ -89,5 +94,6 @@ function duplicateResult(
 ): RecordInboundResult {
   const conversation = deps.store.conversations.get(message.conversationId);
   if (!conversation) throw new Error(`Message ${message.id} refers to a missing conversation.`);
-  return { message, conversation, duplicate: true, keyword, routed };
+  const pending = deps.store.outbox.findByMessage('deliver', message.id);
+  return { message, conversation, duplicate: true, keyword, routed, delivery: pending?.state === 'failed' ? null : pending };
 }

@@ -1,62 +1,61 @@
 // Accept an outbound message from chat (issue 4, behaviour 1; rules 3, 6, 11): check eligibility,
-// store it as 'queued' and hand it to the send queue. A refusal stores and queues nothing and
-// returns every reason. Idempotent on the chat message id, so a retried chat event never sends
-// twice. Co-worker messages (rule 6) never reach the queue or the provider.
+// then store it as 'queued' together with its place in the conversation's send order (and its
+// chat delivery: mirrors, /sms) in ONE transaction, and wake the workers. A refusal stores nothing
+// and returns every reason. Idempotent on the chat message id, so a retried chat event never
+// sends twice. Co-worker messages (rule 6) never reach the provider.
+//
+// Order: a chat reply takes its place in the outbox when it arrives (OutboxRepo.reserve, keyed by
+// its chat message id), before its slow preparation; `place.slotKey` names that place, which the
+// message then fills, so a reply written first goes first however long its files took.
 
 import type { Refusal } from '../errors.js';
 import { checkEligibility } from '../eligibility.js';
 import { parsePhone } from '../phone.js';
-import type { DeliveryQueue, OutboundQueue, Store } from '../ports.js';
-import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest } from '../types.js';
+import type { Lane, OutboxItem, Store, TurnQueue } from '../ports.js';
+import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest, PlatformId, ProvisionedNumber } from '../types.js';
 import { INTERNAL_PROVIDER, nowIso, type CoreDeps, type ProviderCapsLookup } from './deps.js';
 
 export interface RequestOutboundDeps extends CoreDeps {
-  queue: OutboundQueue;
-  deliveries: DeliveryQueue;
+  queue: TurnQueue;
   providerCaps: ProviderCapsLookup;
+}
+
+/** Where the message goes in the conversation's order, and what else it needs. */
+export interface OutboundPlacement {
+  /** The place reserved for it when the chat message arrived (its chat message id). */
+  slotKey?: string;
+  /**
+   * The chat message it came from is its post in that channel (a thread reply): recorded in the
+   * same transaction, so the delivery that mirrors it elsewhere never posts it there again.
+   */
+  originPost?: { platform: PlatformId; channel: string; platformMessageId: string };
+  /** Post it into the conversation's chat threads too (mirrors, /sms). Default true. */
+  deliver?: boolean;
 }
 
 export type RequestOutboundResult =
   | { ok: true; message: Message; duplicate: boolean; internal: boolean }
   | { ok: false; refusals: Refusal[] };
 
-export async function requestOutbound(deps: RequestOutboundDeps, req: OutboundRequest): Promise<RequestOutboundResult> {
+export async function requestOutbound(
+  deps: RequestOutboundDeps,
+  req: OutboundRequest,
+  place: OutboundPlacement = {},
+): Promise<RequestOutboundResult> {
   const { store } = deps;
 
-  // A retried chat event (Slack retry, duplicate Teams activity) finds the message it created.
-  // Its queue hand-off is repeated on purpose: enqueueSend / enqueueDelivery are idempotent by job
-  // id, and a crash between the store commit and the enqueue would otherwise leave the message
-  // 'queued' forever. Only a still-'queued' message is handed on again: once the worker has moved
-  // it, the job exists or is done, and re-adding a removed completed job could send twice.
+  // A retried chat event (Slack retry, duplicate Teams activity) finds the message it created;
+  // its work is in the outbox already (same transaction), so nothing is added again.
   if (req.platformMessageId) {
     const existing = store.messages.getByPlatformMessageId(req.platformMessageId);
-    if (existing) return resume(deps, existing);
+    if (existing) return resume(deps, existing, place);
   }
 
-  // Rule 11: the sending number is the channel's/conversation's provisioned number, never a
-  // number the user picks. Chat adapters put it in `fromNumber`; it must be provisioned.
-  const senderE164 = parsePhone(req.fromNumber).e164 ?? req.fromNumber.trim();
-  const sender = store.numbers.get(senderE164);
-  const policy = store.policy.get();
-  const user = store.users.get(req.author.platform, req.author.userId);
-
-  // Rule 6: a single recipient that is itself a number on this bridge is a co-worker.
-  const recipientE164 = req.to.length === 1 ? parsePhone(req.to[0] as string).e164 : null;
-  const coworker = recipientE164 !== null && recipientE164 !== senderE164 ? store.numbers.get(recipientE164) : null;
-
-  const eligibility = checkEligibility({
-    policy,
-    user,
-    sender,
-    senderInput: req.fromNumber,
-    recipients: req.to,
-    isOptedOut: (number, contact) => store.optOuts.isOptedOut(number, contact),
-    body: req.body,
-    media: req.media.map((m) => ({ contentType: m.contentType, size: m.size })),
-    provider: sender ? deps.providerCaps(sender.provider) : undefined,
-    internal: coworker !== null,
-  });
-  if (!eligibility.allowed) return { ok: false, refusals: eligibility.refusals };
+  const { eligibility, sender, coworker } = checkOutbound(deps, req);
+  if (!eligibility.allowed) {
+    await giveUpPlace(deps, place.slotKey);
+    return { ok: false, refusals: eligibility.refusals };
+  }
   if (sender === null) throw new Error('unreachable: eligibility allows only provisioned senders');
 
   const now = nowIso(deps.clock);
@@ -77,6 +76,7 @@ export async function requestOutbound(deps: RequestOutboundDeps, req: OutboundRe
         createdAt: now,
       });
       if (inserted.duplicate) return { duplicate: inserted.message, copy: null };
+      saveOriginPost(store, place, inserted.message.id);
       const media = linkMedia(store, req.media, inserted.message.id);
       // The co-worker's copy, in their conversation with us. It points back at our copy through
       // (provider 'internal', providerMessageId = our id), which is unique, so a retry finds it.
@@ -94,10 +94,17 @@ export async function requestOutbound(deps: RequestOutboundDeps, req: OutboundRe
         createdAt: now,
       }).message;
       for (const item of media) copyMedia(store, item, copy.id);
-      return { duplicate: null, copy, mine: store.messages.get(inserted.message.id) ?? inserted.message };
+      // Never sent as SMS: no place in the send order. Ours is shown in our threads (mirrors,
+      // /sms), the copy in the co-worker's.
+      const id = inserted.message.id;
+      const lanes: Lane[] = place.deliver === false ? [] : ['deliver'];
+      const released = place.slotKey ? store.outbox.release(place.slotKey, ['send']) : [];
+      const mine = place.slotKey ? store.outbox.fill(place.slotKey, id, conversation.id, lanes) : lanes.map((lane) => store.outbox.add(lane, conversation.id, id));
+      const items = [...mine, store.outbox.add('deliver', theirs.id, copy.id), ...released];
+      return { duplicate: null, copy, items, mine: store.messages.get(inserted.message.id) ?? inserted.message };
     });
-    if (stored.duplicate) return resume(deps, stored.duplicate);
-    await deps.deliveries.enqueueDelivery(stored.copy.id, stored.copy.conversationId);
+    if (stored.duplicate) return resume(deps, stored.duplicate, place);
+    await wakeAll(deps, stored.items);
     return { ok: true, message: stored.mine, duplicate: false, internal: true };
   }
 
@@ -115,24 +122,79 @@ export async function requestOutbound(deps: RequestOutboundDeps, req: OutboundRe
       segments: segments.segments,
       createdAt: now,
     });
-    if (inserted.duplicate) return { message: inserted.message, conversation, duplicate: true };
-    linkMedia(store, req.media, inserted.message.id);
-    return { message: store.messages.get(inserted.message.id) ?? inserted.message, conversation, duplicate: false };
+    if (inserted.duplicate) return { message: inserted.message, conversation, duplicate: true, items: [] };
+    const id = inserted.message.id;
+    saveOriginPost(store, place, id);
+    linkMedia(store, req.media, id);
+    const lanes: Lane[] = place.deliver === false ? ['send'] : ['send', 'deliver'];
+    const items = place.slotKey ? store.outbox.fill(place.slotKey, id, conversation.id, lanes) : lanes.map((lane) => store.outbox.add(lane, conversation.id, id));
+    return { message: store.messages.get(id) ?? inserted.message, conversation, duplicate: false, items };
   });
-  if (stored.duplicate) return resume(deps, stored.message);
-  await deps.queue.enqueueSend(stored.message.id, stored.conversation.id);
+  if (stored.duplicate) return resume(deps, stored.message, place);
+  await wakeAll(deps, stored.items);
   return { ok: true, message: stored.message, duplicate: false, internal: false };
 }
 
-/** A message this chat event already created: hand it on again if it never left, report it. */
-async function resume(deps: RequestOutboundDeps, message: Message): Promise<RequestOutboundResult> {
-  if (message.direction === 'internal') {
-    const copy = deps.store.messages.getByProviderId(INTERNAL_PROVIDER, message.id);
-    if (copy) await deps.deliveries.enqueueDelivery(copy.id, copy.conversationId);
-    return { ok: true, message, duplicate: true, internal: true };
-  }
-  if (message.status === 'queued') await deps.queue.enqueueSend(message.id, message.conversationId);
-  return { ok: true, message, duplicate: true, internal: false };
+/**
+ * Every eligibility rule for a request, without writing anything: what requestOutbound checks, for
+ * callers that must know before a slow step (downloading a reply's files).
+ */
+export function checkOutbound(
+  deps: CoreDeps & { providerCaps: ProviderCapsLookup },
+  req: Pick<OutboundRequest, 'fromNumber' | 'to' | 'body' | 'author'> & { media: Array<Pick<OutboundMedia, 'contentType' | 'size'>> },
+): { eligibility: ReturnType<typeof checkEligibility>; sender: ProvisionedNumber | null; coworker: ProvisionedNumber | null } {
+  const { store } = deps;
+  // Rule 11: the sending number is the channel's/conversation's provisioned number, never a
+  // number the user picks. Chat adapters put it in `fromNumber`; it must be provisioned.
+  const senderE164 = parsePhone(req.fromNumber).e164 ?? req.fromNumber.trim();
+  const sender = store.numbers.get(senderE164);
+  const user = store.users.get(req.author.platform, req.author.userId);
+  // Rule 6: a single recipient that is itself a number on this bridge is a co-worker.
+  const recipientE164 = req.to.length === 1 ? parsePhone(req.to[0] as string).e164 : null;
+  const coworker = recipientE164 !== null && recipientE164 !== senderE164 ? store.numbers.get(recipientE164) : null;
+  const eligibility = checkEligibility({
+    policy: store.policy.get(),
+    user,
+    sender,
+    senderInput: req.fromNumber,
+    recipients: req.to,
+    isOptedOut: (number, contact) => store.optOuts.isOptedOut(number, contact),
+    body: req.body,
+    media: req.media.map((m) => ({ contentType: m.contentType, size: m.size })),
+    provider: sender ? deps.providerCaps(sender.provider) : undefined,
+    internal: coworker !== null,
+  });
+  return { eligibility, sender, coworker };
+}
+
+/**
+ * A message this chat event already created (a platform retry): its work is in the outbox since
+ * the transaction that stored it. A place reserved again by the retry is given up, and pending
+ * work is woken once more (a wake-up lost to a crash right after the commit is made good here).
+ */
+async function resume(deps: RequestOutboundDeps, message: Message, place: OutboundPlacement): Promise<RequestOutboundResult> {
+  await giveUpPlace(deps, place.slotKey);
+  const { outbox } = deps.store;
+  const theirs = message.direction === 'internal' ? deps.store.messages.getByProviderId(INTERNAL_PROVIDER, message.id) : null;
+  const pending = [outbox.findByMessage('send', message.id), outbox.findByMessage('deliver', message.id), theirs ? outbox.findByMessage('deliver', theirs.id) : null];
+  await wakeAll(deps, pending.filter((i): i is OutboxItem => i !== null && i.state !== 'failed'));
+  return { ok: true, message, duplicate: true, internal: message.direction === 'internal' };
+}
+
+/** A reserved place nothing will fill (refused, duplicate): the items behind it may go on. */
+async function giveUpPlace(deps: RequestOutboundDeps, slotKey: string | undefined): Promise<void> {
+  if (!slotKey) return;
+  await wakeAll(deps, deps.store.outbox.release(slotKey));
+}
+
+async function wakeAll(deps: RequestOutboundDeps, items: OutboxItem[]): Promise<void> {
+  await Promise.all(items.map((i) => deps.queue.wake(i.lane, i.conversationId, `m${i.seq}`)));
+}
+
+function saveOriginPost(store: Store, place: OutboundPlacement, messageId: string): void {
+  if (!place.originPost) return;
+  const { platform, channel, platformMessageId } = place.originPost;
+  if (!store.posts.findByPlatformMessageId(platform, platformMessageId)) store.posts.save({ messageId, platform, channel, platformMessageId });
 }
 
 /**

@@ -1,12 +1,12 @@
 // The whole bridge for Slack end-to-end tests, real parts only, built by the production wiring
 // (buildBridgeParts in src/wiring.ts, test tuning only): the real express app
 // (createHttpApp) on 127.0.0.1:0 with the Twilio webhook routes, /slack/events (Bolt
-// ExpressReceiver) and /media; the real BullMQ send and delivery pipelines on Redis under a
+// ExpressReceiver) and /media; the real send and delivery lanes (BullMQ) on Redis under a
 // unique prefix; SQLite on a temp file; the fake Slack Web API and the fake Twilio API over HTTP.
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { SlackRuntime } from '../../../adapters/chat/slack/index.js';
-import type { DeliveryPipeline, OutboundPipeline } from '../../../jobs/pipeline.js';
+import type { Turns } from '../../../src/infra/queue/turns.js';
 import type { AppContext } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Message } from '../../../src/core/types.js';
@@ -36,8 +36,8 @@ export interface SlackHarness {
   slackRt: SlackRuntime;
   /** Chat platforms delivery posts to (tests may register a recording second platform). */
   registry: ChatRegistry;
-  outbound: OutboundPipeline;
-  delivery: DeliveryPipeline;
+  outbound: Turns;
+  delivery: Turns;
   /** Provisions OUR (Twilio, local) and maps it to CHANNEL. */
   setupNumber(opts?: { number?: string; channel?: string }): void;
   inboundSms(m: { sid: string; body: string; from?: string; to?: string; media?: { url: string; contentType: string }[] }): Promise<Response>;
@@ -74,9 +74,10 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
   });
   const logger = createLogger({ level: 'silent' });
   const redis = newRedis();
+  const own = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
-  const ctx: AppContext = { config, logger, store, redis, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
@@ -89,9 +90,10 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
   if (!built.slack) throw new Error('Slack is not configured');
   const slackRt = built.slack;
 
+  await built.liveness.start();
+  await slackRt.start();
   await outbound.start();
   await delivery.start();
-  await slackRt.start();
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const http = await listen(app);
   const url = http.url;
@@ -179,7 +181,9 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
       await slackRt.stop();
       await delivery.stop();
       await outbound.stop();
+      await built.liveness.stop();
       await deletePrefix(redis, prefix);
+      await own.quit();
       await redis.quit();
       await slack.close();
       await twilio.close();

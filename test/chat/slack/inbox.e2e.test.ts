@@ -51,21 +51,22 @@ describe('Slack replies are stored before Slack gets its answer', () => {
     expect(outbound()).toHaveLength(1);
   });
 
-  it('a reply whose handling failed (the queue was down) stays in the inbox and the upkeep hands it on, once', async () => {
-    const queue = h.outbound.queue;
-    const enqueueSend = queue.enqueueSend;
-    queue.enqueueSend = async () => {
-      queue.enqueueSend = enqueueSend; // Redis comes back after this one call
-      throw new Error('Connection is closed.');
+  it('a reply whose handling failed stays in the inbox, keeps its place (the next reply waits for it), and the upkeep sends it, once', async () => {
+    const messages = h.temp.store.messages;
+    const insert = messages.insert;
+    messages.insert = () => {
+      messages.insert = insert; // the database is back after this one call
+      throw new Error('SQLITE_FULL: database or disk is full');
     };
     await h.slackEvent({ user: 'UAGENT', text: 'Try again', ts: ts(), thread_ts: rootTs }, { eventId: 'EvDOWN' });
-    await h.waitFor(() => outbound().length === 1, 'the reply stored');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(h.twilio.calls).toEqual([]);
+    await h.slackEvent({ user: 'UAGENT', text: 'And this one after it', ts: ts(), thread_ts: rootTs }, { eventId: 'EvNEXT' });
+    await h.waitFor(() => outbound().length === 1, 'the second reply stored');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.twilio.calls).toEqual([]); // it waits behind the first, which holds its place
     expect(h.temp.store.chatInbox.listOpen('slack').map((e) => e.eventId)).toEqual(['EvDOWN']);
     expect(await h.slackRt.replayInbox()).toBe(1);
-    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
-    expect(h.twilio.calls[0]?.Body).toBe('Try again');
+    await h.waitFor(() => h.twilio.calls.length === 2, 'both SMS');
+    expect(h.twilio.calls.map((c) => c.Body)).toEqual(['Try again', 'And this one after it']);
     expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
     expect(await h.slackRt.replayInbox()).toBe(0);
   });

@@ -20,7 +20,7 @@ afterEach(async () => {
 const make = (token: string, registry = new ChatRegistry()) =>
   createSlackPlatform(
     { config: { dataDir: temp.dir, slack: { enabled: true, botToken: token, signingSecret: 's3cret', apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() } },
-    { queue: new RecordingQueues(), deliveries: new RecordingQueues(), providerCaps: () => null, registry },
+    { queue: new RecordingQueues(temp.store.outbox), owner: 'test~1', providerCaps: () => null, registry },
   );
 
 describe('Slack start-up', () => {

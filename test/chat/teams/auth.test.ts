@@ -63,7 +63,7 @@ describe('Teams authentication', () => {
       const q = recordingQueues();
       const teams = createTeamsPlatform(
         { config, logger: pino({ level: 'info' }, sink), store: temp.store, clock: { now: () => new Date() } },
-        { queue: q.queue, deliveries: q.deliveryQueue, providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x', registry: new ChatRegistry() },
+        { queue: q.queue, owner: 'test~1', providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x', registry: new ChatRegistry() },
       );
       await teams.start();
       const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 40);
@@ -110,7 +110,7 @@ describe('Teams authentication', () => {
       expect(() =>
         createTeamsPlatform(
           { config, logger: pino({ level: 'silent' }), store: temp.store, clock: { now: () => new Date() } },
-          { queue: q.queue, deliveries: q.deliveryQueue, providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x' },
+          { queue: q.queue, owner: 'test~1', providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x' },
         ),
       ).toThrow(/TEAMS_APP_ID is required/);
     } finally {

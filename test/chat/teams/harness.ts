@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { loadConfig } from '../../../src/config.js';
-import type { DeliveryQueue, OutboundQueue, SmsProviderCapabilities } from '../../../src/core/ports.js';
+import type { OutboxRepo, SmsProviderCapabilities, TurnQueue } from '../../../src/core/ports.js';
 import { ChatRegistry } from '../../../src/delivery/registry.js';
 import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../adapters/chat/teams/index.js';
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
@@ -29,20 +29,27 @@ export const TWILIO_CAPS: SmsProviderCapabilities = {
 };
 
 export interface RecordingQueues {
+  /** Work woken per lane, as the messages it is for (read from the outbox). */
   sends: { messageId: string; conversationId: string }[];
   deliveries: { messageId: string; conversationId: string }[];
-  queue: OutboundQueue;
-  deliveryQueue: DeliveryQueue;
+  queue: TurnQueue;
 }
 
-export function recordingQueues(): RecordingQueues {
+export function recordingQueues(outbox?: Pick<OutboxRepo, 'get'>): RecordingQueues {
   const sends: RecordingQueues['sends'] = [];
   const deliveries: RecordingQueues['deliveries'] = [];
+  const seen = new Set<string>();
   return {
     sends,
     deliveries,
-    queue: { enqueueSend: async (messageId, conversationId) => void sends.push({ messageId, conversationId }) },
-    deliveryQueue: { enqueueDelivery: async (messageId, conversationId) => void deliveries.push({ messageId, conversationId }) },
+    queue: {
+      wake: async (lane, conversationId, token) => {
+        const messageId = token.startsWith('m') ? outbox?.get(Number(token.slice(1)))?.messageId : null;
+        if (!messageId || seen.has(`${lane}/${token}`)) return; // one job per id, as BullMQ keeps
+        seen.add(`${lane}/${token}`);
+        (lane === 'send' ? sends : deliveries).push({ messageId, conversationId });
+      },
+    },
   };
 }
 
@@ -74,12 +81,12 @@ export async function startHarness(opts: {
   });
   const logger = pino({ level: 'silent' });
   const registry = new ChatRegistry();
-  const queues = recordingQueues();
+  const queues = recordingQueues(temp.store.outbox);
   const teams = createTeamsPlatform(
     { config, logger, store: temp.store, clock: { now: () => new Date() } },
     {
       queue: queues.queue,
-      deliveries: queues.deliveryQueue,
+      owner: 'test~1',
       providerCaps: () => TWILIO_CAPS,
       signMediaUrl: (id, ttl) => `http://127.0.0.1:9/media/${id}?exp=${ttl}&sig=test`,
       registry,

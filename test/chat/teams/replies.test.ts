@@ -86,18 +86,19 @@ describe('a reply in a Teams conversation thread', () => {
     expect(threadTexts().filter((t) => t === '⏳ SMS queued')).toHaveLength(1);
   });
 
-  it('a Teams retry after the queue was down hands the stored reply on and mirrors it (nothing stuck in queued)', async () => {
-    const enqueueSend = h.queues.queue.enqueueSend;
-    h.queues.queue.enqueueSend = async () => {
-      h.queues.queue.enqueueSend = enqueueSend; // Redis comes back after this one call
-      throw new Error('Connection is closed.');
-    };
+  it('a reply taken while the queue was away is stored with its send and mirror; a Teams retry wakes them again', async () => {
+    const wake = h.queues.queue.wake;
+    h.queues.queue.wake = async () => undefined; // Redis away: wake-ups are lost
     const activity = reply('hand me on');
-    expect((await h.send(activity)).status).toBe(500); // stored, not handed on: Teams will retry
+    expect((await h.send(activity)).status).toBe(200); // stored with its work: nothing is lost
+    h.queues.queue.wake = wake;
     expect(h.queues.sends).toEqual([]);
+    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
+    const stored = h.temp.store.messages.listForConversation(conversation.id).find((m) => m.direction === 'outbound')!;
+    expect(h.temp.store.outbox.findByMessage('send', stored.id)).toMatchObject({ state: 'ready' });
     expect((await h.send(activity)).status).toBe(200);
-    expect(h.queues.sends).toHaveLength(1);
-    expect(h.queues.deliveries.map((d) => d.messageId)).toEqual([h.queues.sends[0]!.messageId]); // the mirror
+    expect(h.queues.sends.map((x) => x.messageId)).toEqual([stored.id]);
+    expect(h.queues.deliveries.map((d) => d.messageId)).toEqual([stored.id]); // the mirror
   });
 
   it('a reply starting with // is an internal note: not sent, nothing posted', async () => {

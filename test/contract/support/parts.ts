@@ -10,13 +10,13 @@ import type { MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import type { SqliteStore } from '../../../src/store/index.js';
 import { createTempStore } from '../../support/tempStore.js';
 import { sendJson, startFakeServer } from './httpFake.js';
-import { RecordingDeliveryQueue, RecordingNotifier } from './recorders.js';
+import { RecordingNotifier, RecordingTurnQueue } from './recorders.js';
 
 export interface CommonParts {
   store: SqliteStore;
   clock: Clock;
   dataDir: string;
-  deliveries: RecordingDeliveryQueue;
+  queue: RecordingTurnQueue;
   notifier: RecordingNotifier;
   outsider: { url: string; requests(): number };
   fetcherFor(providerId: string, source: MediaSourcePolicy): MediaFetcher;
@@ -36,7 +36,7 @@ export async function commonParts(): Promise<CommonParts> {
     store: temp.store,
     clock,
     dataDir,
-    deliveries: new RecordingDeliveryQueue(),
+    queue: new RecordingTurnQueue(),
     notifier: new RecordingNotifier(),
     outsider: { url: outsider.url, requests: () => outsiderHits },
     fetcherFor: (providerId, source) =>

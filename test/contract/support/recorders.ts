@@ -1,20 +1,17 @@
 // In-memory stand-ins for the queue and notifier ports, recording what the SMS edge hands on.
-import type { DeliveryQueue, StatusNotifier } from '../../../src/core/ports.js';
+import type { Lane, StatusNotifier, TurnQueue } from '../../../src/core/ports.js';
 import type { Message } from '../../../src/core/types.js';
 
-/** Like BullMQ with jobId = message id: a second enqueue of the same message is dropped. */
-export class RecordingDeliveryQueue implements DeliveryQueue {
-  readonly calls: Array<{ messageId: string; conversationId: string }> = [];
-  readonly jobs = new Map<string, string>();
-  failNext = false;
+/** Records wake-ups; like BullMQ with a stable job id, a second wake-up with the same token is one job. */
+export class RecordingTurnQueue implements TurnQueue {
+  readonly calls: Array<{ lane: Lane; conversationId: string; token: string }> = [];
+  readonly jobs = new Set<string>();
+  /** Wake-ups are lost (Redis away) while true: the outbox still holds the work. */
+  dropping = false;
 
-  async enqueueDelivery(messageId: string, conversationId: string): Promise<void> {
-    this.calls.push({ messageId, conversationId });
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('redis down');
-    }
-    if (!this.jobs.has(messageId)) this.jobs.set(messageId, conversationId);
+  async wake(lane: Lane, conversationId: string, token: string): Promise<void> {
+    this.calls.push({ lane, conversationId, token });
+    if (!this.dropping) this.jobs.add(`${lane}/${conversationId}.${token}`);
   }
 }
 

@@ -1,16 +1,18 @@
 // Everything an outbound pipeline test needs, real parts only: Redis at 127.0.0.1:6379 under a
 // unique queue prefix, a SQLite temp file with real migrations, the fake provider over HTTP, the
-// real pipeline, and the core's requestOutbound to enqueue. `close()` obliterates the queues,
-// deletes every key under the prefix and closes connections, servers and the store.
+// real send lane (with its heartbeat), and the core's requestOutbound to accept messages.
+// `close()` obliterates the queues, deletes every key under the prefix and closes connections,
+// servers and the store.
 import type { Message, OutboundRequest, ProvisionedNumber } from '../../../src/core/types.js';
-import type { SmsProvider } from '../../../src/core/ports.js';
+import type { SmsProvider, TurnQueue } from '../../../src/core/ports.js';
 import { requestOutbound, type RequestOutboundResult } from '../../../src/core/usecases/requestOutbound.js';
 import type { Redis } from 'ioredis';
 import { deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
-import { createDeliveryQueue, type BullDeliveryQueue } from '../../../jobs/deliveryQueue.js';
-import { createOutboundPipeline, type OutboundPipeline, type OutboundPipelineDeps } from '../../../jobs/pipeline.js';
-import type { RateDecision } from '../../../jobs/rateLimiter.js';
+import { Liveness } from '../../../src/infra/queue/liveness.js';
+import type { RateDecision } from '../../../src/infra/queue/rateLimiter.js';
+import type { Turns } from '../../../src/infra/queue/turns.js';
+import { createOutboundPipeline, type OutboundPipelineDeps } from '../../../src/pipelines.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
 import { httpSmsProvider } from './httpProvider.js';
 import { waitUntil } from '../../support/wait.js';
@@ -24,8 +26,6 @@ export interface HarnessOptions {
   concurrency?: number;
   /** Start the send worker in this process (default true). */
   worker?: boolean;
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
   prefix?: string;
   /** Another Redis (the restart test runs its own persistent one). */
   redisUrl?: string;
@@ -34,11 +34,12 @@ export interface HarnessOptions {
   /** Another provider in front of the fake (id must be PROVIDER_ID), e.g. restSmsProvider. */
   provider?: (fake: FakeProvider) => SmsProvider & { close(): Promise<void> };
   /** Start-up recovery of the send worker (default true, as in production). */
-  recoverOnStart?: boolean;
-  /** Messages a send job sends in place after its own (default: the pipeline's). */
-  drainInPlace?: number;
-  /** Lane sweep interval (default: the pipeline's, 60 s). */
-  sweepIntervalMs?: number;
+  recover?: boolean;
+  /** Sweep interval (default: the pipeline's, 2 s) and overdue age (default 15 s). */
+  sweepMs?: number;
+  overdueMs?: number;
+  /** Instance name of the heartbeat (default: unique per harness). */
+  instance?: string;
   /** Retry timing (default 20 ms doubling to 200 ms). */
   backoff?: { baseMs: number; maxMs: number };
   /** Called with every status notice before it is recorded in `notified` (may hold it up). */
@@ -50,8 +51,12 @@ export interface Harness {
   redis: Redis;
   temp: TempStore;
   fake: FakeProvider;
-  pipeline: OutboundPipeline;
-  deliveries: BullDeliveryQueue;
+  pipeline: Turns;
+  /** What requestOutbound wakes: the send lane; delivery wake-ups are recorded, not run. */
+  queue: TurnQueue;
+  deliveryWakes: Array<{ conversationId: string; token: string }>;
+  liveness: Liveness;
+  own: Redis;
   decisions: RateDecision[];
   notified: Message[];
   deps: OutboundPipelineDeps;
@@ -62,13 +67,16 @@ export interface Harness {
   message(id: string): Message;
   waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** Start (another) send worker on the same queue and store; stopped by close(). */
-  startWorker(): Promise<OutboundPipeline>;
+  startWorker(): Promise<Turns>;
   close(): Promise<void>;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const prefix = opts.prefix ?? uniquePrefix();
   const redis = newRedis(opts.redisUrl);
+  const own = newRedis(opts.redisUrl, `smsb-own-${prefix}`);
+  const liveness = new Liveness({ redis: own, prefix, name: opts.instance ?? `harness-${prefix.slice(-8)}` });
+  await liveness.start();
   const temp = createTempStore();
   const fake = await startFakeProvider({ idempotent: opts.idempotent });
   const base = opts.provider?.(fake) ?? httpSmsProvider({ id: PROVIDER_ID, url: fake.url, idempotent: opts.idempotent });
@@ -80,7 +88,9 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     store: temp.store,
     clock: { now: () => new Date() },
     redis,
+    own,
     prefix,
+    liveness,
     providers: (id) => (id === PROVIDER_ID ? provider : null),
     notifier: {
       statusChanged: async (m) => {
@@ -94,21 +104,23 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       attempts: opts.attempts ?? 8,
       concurrency: opts.concurrency ?? 8,
       backoff: opts.backoff ?? { baseMs: 20, maxMs: 200 },
-      lockDurationMs: opts.lockDurationMs,
-      stalledIntervalMs: opts.stalledIntervalMs,
-      parkMs: 500,
-      maxParkMs: 2_000,
       runWorker: opts.worker ?? true,
-      recoverOnStart: opts.recoverOnStart,
-      drainInPlace: opts.drainInPlace,
-      sweepIntervalMs: opts.sweepIntervalMs,
+      recover: opts.recover,
+      sweepMs: opts.sweepMs,
+      overdueMs: opts.overdueMs,
     },
   };
   const pipeline = createOutboundPipeline(deps);
-  const deliveries = createDeliveryQueue({ connection: redis, prefix });
+  const deliveryWakes: Array<{ conversationId: string; token: string }> = [];
+  const queue: TurnQueue = {
+    wake: async (lane, conversationId, token) => {
+      if (lane === 'send') return pipeline.wake(conversationId, token);
+      deliveryWakes.push({ conversationId, token });
+    },
+  };
   await pipeline.start();
   let counter = 0;
-  const extra: OutboundPipeline[] = [];
+  const extra: Turns[] = [];
 
   const h: Harness = {
     prefix,
@@ -116,7 +128,10 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     temp,
     fake,
     pipeline,
-    deliveries,
+    queue,
+    deliveryWakes,
+    liveness,
+    own,
     decisions,
     notified,
     deps,
@@ -135,8 +150,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         {
           store: temp.store,
           clock: deps.clock,
-          queue: pipeline.queue,
-          deliveries,
+          queue,
           providerCaps: (id) => (id === PROVIDER_ID ? provider.capabilities : null),
         },
         {
@@ -173,14 +187,12 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     },
     async close() {
       for (const p of extra) await p.stop().catch(() => undefined);
-      await pipeline.worker?.close().catch(() => undefined);
-      await pipeline.queue.ordered.queue.obliterate({ force: true }).catch(() => undefined);
-      await deliveries.ordered.queue.obliterate({ force: true }).catch(() => undefined);
-      await pipeline.queue.close();
-      await deliveries.close();
+      await pipeline.stop().catch(() => undefined);
+      await liveness.stop();
       await deletePrefix(redis, prefix);
       await provider.close();
       await fake.close();
+      await own.quit();
       await redis.quit();
       temp.cleanup();
     },

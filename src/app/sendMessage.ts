@@ -1,6 +1,6 @@
-// The send worker's handler for ONE outbound message (issue 4, behaviours 2, 3, 5, 6). It runs
-// only while the message is the head of its conversation's lane (see lanes.ts), so it never has to
-// think about order; it decides between done / hold back / retry / final failure.
+// The send lane's handler for ONE outbound message (issue 4, behaviours 2, 3, 5, 6). It runs only
+// while the message is the head of its conversation's send order (src/infra/queue/turns.ts), so it
+// never has to think about order; it decides between done / hold back / retry / final failure.
 //
 // Exactly one SMS per message. The send ledger row is written (state 'calling') in the same
 // transaction that moves the message to 'sending', BEFORE the provider call, and closed right
@@ -20,17 +20,15 @@
 // connection that never opened (providerCode 'connect_failed') is not ambiguous: nothing left, so
 // it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
-import { recheckAtSend } from '../src/core/index.js';
-import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../src/core/errors.js';
-import type { Clock, MessageRepo, SmsProvider, StatusNotifier, Store } from '../src/core/ports.js';
-import { sendKey } from '../src/core/sendKey.js';
-import { isFinalStatus } from '../src/core/status.js';
-import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../src/core/types.js';
-import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../src/store/index.js';
+import { recheckAtSend } from '../core/index.js';
+import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../core/errors.js';
+import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvider, StatusNotifier, Store } from '../core/ports.js';
+import { sendKey } from '../core/sendKey.js';
+import { isFinalStatus } from '../core/status.js';
+import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../core/types.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../store/index.js';
 import { createGroupCommit } from './groupCommit.js';
-import type { LaneJobData } from './lanes.js';
-import type { ItemContext, ItemOutcome } from './orderedProcessor.js';
-import { segmentsPerSecond, type RateLimiter } from './rateLimiter.js';
+import { segmentsPerSecond, type RateLimiter } from '../infra/queue/rateLimiter.js';
 
 export const OUTCOME_UNKNOWN_AFTER_CRASH = 'outcome unknown after crash, not resent to avoid a duplicate';
 export const OUTCOME_UNKNOWN_NO_ANSWER =
@@ -221,8 +219,8 @@ export function createSendHandler(deps: SendDeps) {
     return { kind: 'prepared', prepared: prepare(id, seen.provider.id, seen.provider.capabilities.idempotentSend, seen), seen };
   }
 
-  return async function handleSend(item: LaneJobData, ctx: ItemContext): Promise<ItemOutcome> {
-    const id = item.id;
+  async function handleSend(item: LaneItem, ctx: ItemContext): Promise<ItemOutcome> {
+    const id = item.messageId;
     // With a rate limiter the reads come first, outside any transaction (the reservation needs
     // the number), and prepare() reads afresh after the wait. Without one, reads and prepare()
     // share one group-committed transaction and recheckAtSend reuses the reads.
@@ -278,11 +276,16 @@ export function createSendHandler(deps: SendDeps) {
     } catch (err) {
       return onSendError(err, { id, idempotent, ctx, from: conversation.number, to: conversation.contact });
     }
-    const sent = await commit.run(() => recordSent(id, provider.id, result.providerMessageId));
+    // The send and the end of its outbox item in one commit.
+    const sent = await commit.run(() => {
+      const m = recordSent(id, provider.id, result.providerMessageId);
+      ctx.finish();
+      return m;
+    });
     await notify(sent);
     log?.debug({ messageId: id, provider: provider.id, attempt: ctx.attempt }, 'outbound message sent');
     return { kind: 'done', result: 'sent' };
-  };
+  }
 
   async function onSendError(
     err: unknown,
@@ -325,15 +328,17 @@ export function createSendHandler(deps: SendDeps) {
     if (c.ctx.lastAttempt) return failMessage(id, `gave up after ${c.ctx.attempt} attempts: ${err.message}`, code);
     return { kind: 'retry', error: err };
   }
+
+  return { handler: handleSend, commit: <T>(fn: () => T): Promise<T> => commit.run(fn) };
 }
 
-/** Final failure recorded by the lanes' abandon hook (unexpected errors, stalled too often). */
+/** Final failure recorded when the handler itself kept failing (unexpected errors) to its last attempt. */
 export function createSendAbandon(deps: Pick<SendDeps, 'store' | 'notifier' | 'logger'>) {
-  return async (id: string, reason: string): Promise<void> => {
+  return async ({ messageId: id }: LaneItem, reason: string): Promise<void> => {
     const message = deps.store.messages.get(id);
     if (!message || message.direction !== 'outbound' || message.status === 'sent' || isFinalStatus(message.status)) return;
     const ledger = deps.store.sendLedger.get(id);
-    // A stalled send may have reached the provider: say so rather than guess.
+    // A send that died mid-call may have reached the provider: say so rather than guess.
     const text = ledger?.state === 'calling' ? `${OUTCOME_UNKNOWN_AFTER_CRASH} (${reason})` : reason;
     const updated = deps.store.messages.advanceStatus(id, 'failed', {
       reason: text,

@@ -1,41 +1,17 @@
 // Carrier throughput per sending number, counted in segments and shared by every worker and
 // process through Redis (issue 4, behaviour 5).
 //
-// Algorithm: GCRA with reservations ("virtual scheduling"). Per number Redis keeps `tat`, the
-// time the number is free again. A send of `cost` segments at `rate` segments/s takes the slot
-// start = max(tat, now) and moves tat to start + cost/rate. When start is in the future the job
-// is held back until then (moved to delayed, never failed) and the slot is remembered under the
-// message id, so the woken job uses its own slot instead of queueing again: every held message
-// wakes exactly once, at its turn, with no thundering herd. One Lua call per decision, clocked by
-// Redis TIME so workers on different machines agree. Each number has its own key: a busy number
-// never slows another.
+// Algorithm (lua/rate-reserve.lua): GCRA with reservations ("virtual scheduling"). Per number
+// Redis keeps `tat`, the time the number is free again. A send of `cost` segments at `rate`
+// segments/s takes the slot start = max(tat, now) and moves tat to start + cost/rate. When start
+// is in the future the message is held back until then (never failed; its conversation waits)
+// and the slot is remembered under the message id, so the held message uses its own slot when it
+// comes back instead of queueing again: every held message goes exactly once, at its turn, with
+// no thundering herd. One Lua call per decision, clocked by Redis TIME so workers on different
+// machines agree. Each number has its own key: a busy number never slows another.
 import type { Redis } from 'ioredis';
-import type { NumberType, Policy, ProvisionedNumber } from '../src/core/types.js';
-import { defineScript, type ScriptCall } from './redisScript.js';
-
-// KEYS[1] tat of the number, KEYS[2] reservation of this message
-// ARGV[1] cost (segments), ARGV[2] rate (segments/s)
-// Returns {delayMs, slotMs, nowMs}.
-const RESERVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local held = redis.call('GET', KEYS[2])
-if held then
-  held = tonumber(held)
-  if held <= now then redis.call('DEL', KEYS[2]) return {0, held, now} end
-  return {held - now, held, now}
-end
-local cost = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(tat, now)
-local nextFree = start + math.ceil(cost * 1000 / rate)
-redis.call('SET', KEYS[1], nextFree, 'PX', nextFree - now + 1000)
-if start > now then
-  redis.call('SET', KEYS[2], start, 'PX', start - now + 3600000)
-  return {start - now, start, now}
-end
-return {0, start, now}`;
+import type { NumberType, Policy, ProvisionedNumber } from '../../core/types.js';
+import { defineScript, type ScriptCall } from './script.js';
 
 export interface RateDecision {
   number: string;
@@ -73,7 +49,7 @@ export function createRateLimiter(
   keyPrefix: string,
   onDecision?: (d: RateDecision) => void,
 ): RateLimiter {
-  const call: ScriptCall<[number, number, number]> = defineScript(redis, 'smsbRateReserve', 2, RESERVE);
+  const call: ScriptCall<[number, number, number]> = defineScript(redis, 'rate-reserve.lua', 2);
   return {
     async reserve(number, rate, segments, messageId) {
       const cost = Math.max(1, segments);

@@ -2,8 +2,7 @@
 // jitter" (half fixed, half random), capped. Jitter spreads retries of many messages that failed
 // together (a provider outage) so they do not all come back in the same instant. A provider's
 // own Retry-After, when it gave one, is a floor.
-import type { MinimalJob } from 'bullmq';
-import { ProviderError, PlatformError } from '../src/core/errors.js';
+import { ProviderError, PlatformError } from '../../core/errors.js';
 
 export interface BackoffOptions {
   /** First retry after about this long, ms (default 1000). */
@@ -26,10 +25,7 @@ export function retryAfterOf(err: unknown): number | null {
   return null;
 }
 
-/** BullMQ worker `settings.backoffStrategy` (used with job option `backoff: { type: 'smsb' }`). */
-export function backoffStrategy(opts: BackoffOptions) {
-  return (attemptsMade: number, _type?: string, err?: Error, _job?: MinimalJob): number =>
-    Math.max(backoffDelay(attemptsMade, opts), retryAfterOf(err) ?? 0);
+/** Delay before retry number `attemptsMade` of an error: the backoff, or what was asked if longer. */
+export function retryDelay(attemptsMade: number, err: unknown, opts: BackoffOptions): number {
+  return Math.max(backoffDelay(attemptsMade, opts), retryAfterOf(err) ?? 0);
 }
-
-export const BACKOFF_TYPE = 'smsb';

@@ -1,0 +1,221 @@
+// Admin routes for work that failed for good (issue 4, behaviour 6): every failure is kept in the
+// outbox (state 'failed', with its reason and attempts) and on its message (status, reason), so it
+// stays inspectable and can be done again, whatever Redis kept.
+//  - GET  /admin/api/jobs/failed: failed sends and chat deliveries, newest first, each with its
+//    message id (`id` is `<lane>-<messageId>`, e.g. `send-0192...`), contact, number and text.
+//  - POST /admin/api/messages/{id}/resend: an audited resend of a failed or undelivered outbound
+//    message, at the end of its conversation's send order (order kept; eligibility checked again
+//    at send time). A message whose previous send may have reached the contact (outcome unknown)
+//    is only resent with `{"force": true}`.
+//  - POST /admin/api/jobs/{id}/retry: the same for `send-<messageId>`; `deliver-<messageId>`
+//    posts a message into chat again (idempotent per thread), audited.
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Lane, OutboxItem, TurnQueue } from '../core/ports.js';
+import type { RequeueRefusalCode, SqliteStore } from '../store/index.js';
+
+/** Audit actor of resends asked through this API. */
+export const ADMIN_API_ACTOR = 'admin-api';
+
+/** The answer to a successful resend. */
+export interface ResendView {
+  messageId: string;
+  conversationId: string;
+  status: 'queued';
+  jobId: string;
+  previous: { status: string; reason: string | null; errorCode: string | null };
+  /** True when the previous send may have reached the contact and the admin forced the resend. */
+  possibleDuplicate: boolean;
+  /** Said when possibleDuplicate: the contact may receive the message twice. */
+  warning?: string;
+  /** Said when the message was queued already with no pending send (handed on again). */
+  note?: string;
+}
+
+export interface FailedJobView {
+  id: string;
+  queue: Lane;
+  name: Lane;
+  messageId: string;
+  conversationId: string;
+  failedReason: string;
+  attemptsMade: number;
+  createdAt: string;
+  failedAt: string;
+  number: string | null;
+  contact: string | null;
+  text: string | null;
+}
+
+export interface JobsAdminOptions {
+  store: Pick<SqliteStore, 'messages' | 'conversations' | 'outbox' | 'transaction' | 'audit'>;
+  queue: TurnQueue;
+  /** Authentication middleware (requireAdmin(config.adminToken)). */
+  requireAdmin: RequestHandler;
+  /** Default '/admin/api'. */
+  basePath?: string;
+  /** Most failed jobs listed (default 100). */
+  limit?: number;
+}
+
+const ID = /^[A-Za-z0-9_.-]{1,200}$/;
+
+const REFUSAL_STATUS: Record<RequeueRefusalCode, number> = {
+  not_found: 404,
+  not_outbound: 409,
+  not_failed: 409,
+  outcome_unknown: 409,
+};
+
+export const POSSIBLE_DUPLICATE_WARNING =
+  'The previous send may have reached the contact (its outcome is unknown); this resend may deliver the message twice.';
+
+// Optional small JSON body ({ "force": true }); no body at all is fine.
+const optionalJson = express.json({ limit: '16kb', type: ['application/json', 'application/*+json'] });
+
+function wantsForce(req: Request): boolean {
+  const body = (req.body ?? {}) as { force?: unknown };
+  return body.force === true || req.query.force === 'true' || req.query.force === '1';
+}
+
+function sendError(res: Response, status: number, code: string, message: string, reason?: string): void {
+  res.status(status).json({ error: reason ? { code, reason, message } : { code, message } });
+}
+
+const jobId = (lane: Lane, messageId: string): string => `${lane}-${messageId}`;
+
+export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
+  const { store } = opts;
+  const base = (opts.basePath ?? '/admin/api').replace(/\/+$/, '');
+  const router = Router();
+  const wake = (item: OutboxItem) => opts.queue.wake(item.lane, item.conversationId, `m${item.seq}`);
+
+  function view(item: OutboxItem): FailedJobView | null {
+    if (!item.messageId) return null;
+    const message = store.messages.get(item.messageId);
+    const conversation = store.conversations.get(item.conversationId);
+    return {
+      id: jobId(item.lane, item.messageId),
+      queue: item.lane,
+      name: item.lane,
+      messageId: item.messageId,
+      conversationId: item.conversationId,
+      failedReason: item.lastError ?? message?.statusReason ?? '',
+      attemptsMade: item.attempts,
+      createdAt: item.createdAt,
+      failedAt: item.updatedAt,
+      number: conversation?.number ?? null,
+      contact: conversation?.contact ?? null,
+      text: message?.body ?? null,
+    };
+  }
+
+  /** Resends one outbound message (see the header): 404/409 with the reason, or 200 with a ResendView. */
+  async function resend(messageId: string, force: boolean, res: Response): Promise<void> {
+    const pending = store.outbox.findByMessage('send', messageId);
+    if (pending && pending.state !== 'failed') {
+      sendError(res, 409, 'conflict', `Message ${messageId} is still waiting to be sent or being sent; try again once it has failed.`, 'job_pending');
+      return;
+    }
+    const outcome = store.transaction(() => {
+      const result = store.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
+      if (!result.ok) {
+        // Queued with nothing pending: its hand-off was lost (a crash between two versions): hand it on.
+        const stuck = result.code === 'not_failed' ? store.messages.get(messageId) : null;
+        if (stuck?.direction !== 'outbound' || stuck.status !== 'queued') return { kind: 'refused', refused: result } as const;
+        store.audit.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
+        return { kind: 'stuck', stuck, item: store.outbox.add('send', stuck.conversationId, messageId) } as const;
+      }
+      if (pending) store.outbox.remove(pending.seq);
+      return { kind: 'requeued', result, item: store.outbox.add('send', result.message.conversationId, messageId) } as const;
+    });
+    if (outcome.kind === 'refused') {
+      const r = outcome.refused;
+      sendError(res, REFUSAL_STATUS[r.code], r.code === 'not_found' ? 'not_found' : 'conflict', r.reason, r.code);
+      return;
+    }
+    await wake(outcome.item);
+    if (outcome.kind === 'stuck') {
+      const { stuck } = outcome;
+      res.json({
+        messageId,
+        conversationId: stuck.conversationId,
+        status: 'queued',
+        jobId: jobId('send', messageId),
+        previous: { status: stuck.status, reason: stuck.statusReason, errorCode: stuck.errorCode },
+        possibleDuplicate: false,
+        note: 'The message was queued already; it was handed to the send queue again.',
+      } satisfies ResendView);
+      return;
+    }
+    const { result } = outcome;
+    const view: ResendView = {
+      messageId,
+      conversationId: result.message.conversationId,
+      status: 'queued',
+      jobId: jobId('send', messageId),
+      previous: { status: result.previous.status, reason: result.previous.statusReason, errorCode: result.previous.errorCode },
+      possibleDuplicate: result.possibleDuplicate,
+    };
+    if (result.possibleDuplicate) view.warning = POSSIBLE_DUPLICATE_WARNING;
+    res.json(view);
+  }
+
+  /** Posts a message into chat again after its delivery failed for good. */
+  async function redeliver(messageId: string, res: Response): Promise<void> {
+    const item = store.outbox.findByMessage('deliver', messageId);
+    if (!item) {
+      sendError(res, 404, 'not_found', `No chat delivery of message ${messageId} is known.`);
+      return;
+    }
+    if (item.state !== 'failed') {
+      sendError(res, 409, 'conflict', `The chat delivery of message ${messageId} is ${item.state}, not failed.`, 'job_pending');
+      return;
+    }
+    const again = store.transaction(() => {
+      store.outbox.remove(item.seq);
+      store.audit.record({
+        actor: ADMIN_API_ACTOR,
+        action: 'job.retry',
+        target: `deliver/${jobId('deliver', messageId)}`,
+        before: { state: 'failed', reason: item.lastError },
+        after: { state: 'waiting' },
+      });
+      return store.outbox.add('deliver', item.conversationId, messageId);
+    });
+    await wake(again);
+    res.json({ id: jobId('deliver', messageId), queue: 'deliver', state: 'waiting' });
+  }
+
+  router.get(`${base}/jobs/failed`, opts.requireAdmin, (_req, res) => {
+    const jobs = store.outbox
+      .listFailed({ limit: opts.limit ?? 100 })
+      .map(view)
+      .filter((v): v is FailedJobView => v !== null);
+    res.json({ jobs });
+  });
+
+  router.post(`${base}/messages/:id/resend`, opts.requireAdmin, optionalJson, async (req, res, next) => {
+    try {
+      const id = String(req.params.id ?? '');
+      if (!ID.test(id)) return sendError(res, 400, 'invalid_input', 'Not a message id.');
+      await resend(id, wantsForce(req), res);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post(`${base}/jobs/:id/retry`, opts.requireAdmin, optionalJson, async (req, res, next) => {
+    try {
+      const id = String(req.params.id ?? '');
+      const match = /^(send|deliver)-(.+)$/.exec(id);
+      if (!ID.test(id) || !match) return sendError(res, 400, 'invalid_input', 'Not a job id (send-<messageId> or deliver-<messageId>, as GET /jobs/failed lists them).');
+      const [, lane, messageId] = match as unknown as [string, Lane, string];
+      if (lane === 'send') await resend(messageId, wantsForce(req), res);
+      else await redeliver(messageId, res);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  return router;
+}
