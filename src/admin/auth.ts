@@ -4,6 +4,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { closeAfterResponse } from '../http/body.js';
 import { sendError } from '../http/errors.js';
 
 function digest(value: string): Buffer {
@@ -26,6 +27,7 @@ export function requireAdmin(token: string | null | undefined): RequestHandler {
     const ok = tokenMatches(expected ?? '\u0000no-token', presented) && expected !== null && presented !== '';
     if (!ok) {
       res.set('WWW-Authenticate', 'Bearer');
+      closeAfterResponse(res); // a body is never read from a refused caller
       sendError(res, 401, 'unauthorized', 'Unauthorized.');
       return;
     }
