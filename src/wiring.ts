@@ -22,7 +22,7 @@ import {
   type OutboundPipeline,
   type OutboundPipelineDeps,
 } from '../jobs/pipeline.js';
-import { requireAdmin } from './admin/auth.js';
+import { adminGuard } from './admin/auth.js';
 import { redisAnswers } from './http/health.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { SmsProvider } from './core/ports.js';
@@ -72,7 +72,7 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => buildBridgeParts
 export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): BuiltBridge {
   const { config, store, clock, logger, redis, metrics } = ctx;
   const prefix = config.queuePrefix;
-  const admin = requireAdmin(config.adminToken);
+  const admin = adminGuard(ctx);
 
   const signer = createMediaUrlSigner({
     secret: loadMediaSecret(config.dataDir, config.mediaSigningSecret),
@@ -86,7 +86,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     attempts: tuning.delivery?.attempts,
   });
 
-  const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics });
+  const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics, requireAdmin: admin });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();
   const timed = (id: string): SmsProvider | null => {
