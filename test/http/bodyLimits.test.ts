@@ -2,12 +2,15 @@
 // really sends: a webhook without its credential header is refused on its headers and its
 // connection closed, and a body declared larger than the route's cap is refused before a byte
 // of it is read. Real bridge, real HTTP, raw sockets for the uploads that stall.
+import { connect } from 'node:net';
+import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EIGHTX8_BODY_LIMIT } from '../../adapters/sms/eightbyeight/routes.js';
 import { TWILIO_BODY_LIMIT } from '../../adapters/sms/twilio/routes.js';
-import { DEFAULT_BODY_LIMIT } from '../../src/http/body.js';
+import { closeAfterResponse, DEFAULT_BODY_LIMIT } from '../../src/http/body.js';
 import { eightByEightInbound } from '../fakes/eightbyeightFake.js';
 import { signTwilioWebhook, twilioInboundParams } from '../fakes/twilioFake.js';
+import { listen } from '../support/listen.js';
 import { rawUpload } from '../support/rawUpload.js';
 import { ADMIN_TOKEN, json, PROVIDERS_ON, startTestBridge, type TestBridge } from './helpers.js';
 
@@ -80,6 +83,37 @@ describe('webhooks refused on their headers, before the body is read', () => {
     const closed = await upload.closed;
     expect(closed.statusLine).toBe('HTTP/1.1 401 Unauthorized');
     expect(closed.afterMs).toBeLessThan(PROMPTLY_MS);
+  });
+});
+
+describe('a refused upload is not read on', () => {
+  it('the server reads no more than the read that brought the headers (64 KB), however much is sent', async () => {
+    const bytesRead: number[] = [];
+    const app = express();
+    app.post('/refused', (req, res) => {
+      req.socket.once('close', () => bytesRead.push(req.socket.bytesRead));
+      closeAfterResponse(res);
+      res.status(401).json({ error: { code: 'unauthorized', message: 'Unauthorized.' } });
+    });
+    const server = await listen(app);
+    try {
+      const { port } = new URL(server.url);
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve) => {
+          const head = `POST /refused HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${4 * ONE_MB}\r\n\r\n`;
+          const socket = connect(Number(port), '127.0.0.1', () => socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(2 * ONE_MB, 'a')])));
+          socket.on('error', () => {}); // reset once the server drops it: expected
+          socket.resume();
+          socket.on('close', () => resolve());
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      expect(bytesRead).toHaveLength(5);
+      // Node alone reads on (and throws away) until its close is flushed: two reads or more.
+      for (const n of bytesRead) expect(n).toBeLessThan(100 * 1024);
+    } finally {
+      await server.close();
+    }
   });
 });
 

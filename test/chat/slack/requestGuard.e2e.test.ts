@@ -1,6 +1,7 @@
 // POST /slack/events checks what needs no body first: Slack signs every request, so one without
 // signature headers, or declaring more than Slack ever sends, is refused on its headers and its
 // connection closed, instead of reading (and holding) whatever is uploaded.
+import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SLACK_BODY_LIMIT } from '../../../adapters/chat/slack/requestGuard.js';
 import { rawUpload } from '../../support/rawUpload.js';
@@ -38,6 +39,26 @@ describe('Slack requests refused on their headers', () => {
       expect(closed.statusLine, contentType).toBe('HTTP/1.1 413 Payload Too Large');
       expect(closed.afterMs).toBeLessThan(PROMPTLY_MS);
     }
+  });
+
+  it(`a correctly signed body over ${SLACK_BODY_LIMIT / 1024} KB sent without a length is refused with 413, events and commands alike`, async () => {
+    const bodies = [
+      ['application/json', JSON.stringify({ type: 'event_callback', event_id: 'EvHUGE', event: { type: 'message', text: 'x'.repeat(SLACK_BODY_LIMIT) } })],
+      ['application/x-www-form-urlencoded', new URLSearchParams({ command: '/sms', text: 'x'.repeat(SLACK_BODY_LIMIT) }).toString()],
+    ] as const;
+    for (const [contentType, body] of bodies) {
+      const ts = Math.floor(Date.now() / 1000);
+      const signature = 'v0=' + createHmac('sha256', h.signingSecret).update(`v0:${ts}:${body}`).digest('hex');
+      // A stream goes out chunked: no Content-Length, so the cap is enforced while reading.
+      const res = await fetch(`${h.url}/slack/events`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, 'x-slack-signature': signature, 'x-slack-request-timestamp': String(ts) },
+        body: new Blob([body]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      expect(res.status, contentType).toBe(413);
+    }
+    expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
   });
 
   it('a signed event of ordinary size still gets through', async () => {
