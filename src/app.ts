@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Clock } from './core/ports.js';
 import { createHttpApp } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -171,9 +172,11 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
 
 function listen(app: Express, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = host ? app.listen(port, host) : app.listen(port);
+    const server = createHttpServer(app);
     server.once('listening', () => resolve(server));
     server.once('error', reject);
+    if (host) server.listen(port, host);
+    else server.listen(port);
   });
 }
 

@@ -4,6 +4,7 @@
 // expected; secret values are never echoed back in that line.
 
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
@@ -11,6 +12,9 @@ import { ConfigError } from './core/errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** TRUST_PROXY as express's `trust proxy` setting takes it. */
+export type TrustProxy = boolean | number | string[];
 
 export interface Config {
   port: number;
@@ -30,6 +34,12 @@ export interface Config {
   instanceId: string | null;
   /** Key for signed media links; null: one is generated and kept in DATA_DIR. */
   mediaSigningSecret: string | null;
+  /**
+   * Which reverse proxies' X-Forwarded-For to believe for the client address (express's
+   * `trust proxy`): false (none: the socket's address), a number of proxy hops in front, or
+   * the proxies' addresses and subnets.
+   */
+  trustProxy: TrustProxy;
   slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
   teams: {
     enabled: boolean;
@@ -127,6 +137,37 @@ const booleanFlag = optionalString.pipe(
     .transform((v) => v !== null && /^(true|1|yes)$/i.test(v)),
 );
 
+// The names proxy-addr (express's `trust proxy`) knows for address ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, a CIDR subnet (10.0.0.0/8, fd00::/8) or one of proxy-addr's range names. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+const TRUST_PROXY_EXPECTED =
+  'expected false, true, a number of proxies in front (e.g. 1), or comma-separated proxy addresses or subnets (e.g. "10.0.0.0/8,loopback")';
+
+const trustProxy = optionalString.pipe(
+  z
+    .string()
+    .nullable()
+    .refine(
+      (v) => v === null || /^(true|false)$/i.test(v) || /^\d{1,2}$/.test(v) || v.split(',').every((e) => isProxyAddress(e.trim().toLowerCase())),
+      TRUST_PROXY_EXPECTED,
+    )
+    .transform((v): TrustProxy => {
+      if (v === null || /^false$/i.test(v)) return false;
+      if (/^true$/i.test(v)) return true;
+      if (/^\d+$/.test(v)) return Number(v);
+      return v.split(',').map((e) => e.trim().toLowerCase());
+    }),
+);
+
 const envSchema = z
   .object({
     PORT: integer(0, 65535, 3000),
@@ -213,6 +254,7 @@ const envSchema = z
         .nullable()
         .refine((v) => v === null || v.length >= MIN_SECRET_CHARS, `expected at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -hex 24)`),
     ),
+    TRUST_PROXY: trustProxy,
   })
   .superRefine((env, ctx) => {
     // A half-set credential pair is a mistake, not "off": name the missing half.
@@ -306,6 +348,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID,
     mediaSigningSecret: e.MEDIA_SIGNING_SECRET,
+    trustProxy: e.TRUST_PROXY,
     slack: {
       enabled: e.SLACK_BOT_TOKEN !== null && e.SLACK_SIGNING_SECRET !== null,
       botToken: e.SLACK_BOT_TOKEN,

@@ -14,7 +14,7 @@ import type { PacerOptions } from '../adapters/chat/slack/pacer.js';
 import { createTeamsPlatform, type TeamsParts } from '../adapters/chat/teams/index.js';
 import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js';
 import { createJobsAdminRouter } from './admin/jobs.js';
-import { requireAdmin } from './admin/auth.js';
+import { adminGuard } from './admin/auth.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { Lane, SmsProvider, TurnQueue } from './core/ports.js';
 import type { Logger } from './logger.js';
@@ -68,7 +68,7 @@ export const bridgeModule: BridgeModule = (ctx): BridgeParts => buildBridgeParts
 export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): BuiltBridge {
   const { config, store, clock, logger, redis, own, metrics } = ctx;
   const prefix = config.queuePrefix;
-  const admin = requireAdmin(config.adminToken);
+  const admin = adminGuard(ctx);
 
   const signer = createMediaUrlSigner({
     secret: loadMediaSecret(config.dataDir, config.mediaSigningSecret),
@@ -84,7 +84,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     deliver: { wake: (c, t) => lanes.deliver?.wake(c, t) ?? Promise.resolve() },
   });
 
-  const sms = createSmsProviders({ config, store, clock, queue, notifier, logger, metrics });
+  const sms = createSmsProviders({ config, store, clock, queue, notifier, logger, metrics, requireAdmin: admin });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();
   const timed = (id: string): SmsProvider | null => {

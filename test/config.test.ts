@@ -70,6 +70,10 @@ describe('configuration from the environment', () => {
     [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
     [{ INSTANCE_ID: 'a b' }, 'INSTANCE_ID: expected 1-64 letters, digits, dots, dashes or underscores, got "a b"'],
+    [
+      { TRUST_PROXY: 'yes please' },
+      'TRUST_PROXY: expected false, true, a number of proxies in front (e.g. 1), or comma-separated proxy addresses or subnets (e.g. "10.0.0.0/8,loopback"), got "yes please"',
+    ],
   ])('a bad value stops start-up with one line naming the variable: %j', (env, message) => {
     const msg = configError(env);
     expect(msg).toBe(message);
@@ -156,6 +160,17 @@ describe('configuration from the environment', () => {
   it('TEAMS_OPENID_METADATA_URL is kept exactly as given (a document URL, trailing slash included)', () => {
     const url = 'http://127.0.0.1:4010/v1/.well-known/openidconfiguration/';
     expect(loadConfig({ TEAMS_OPENID_METADATA_URL: url }).teams.openIdMetadataUrl).toBe(url);
+  });
+
+  it('TRUST_PROXY takes what express\'s trust proxy setting takes: off by default, true, a hop count, or proxy addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'TRUE' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback, fd00::/8' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', 'loopback', 'fd00::/8']);
+    for (const bad of ['10.0.0.0/33', '10.0.0', 'proxy.example.com', '10.0.0.0/8,', '-1', '1.5']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/^TRUST_PROXY: expected false, true, a number of proxies/);
+    }
   });
 
   it('LOG_LEVEL is case-insensitive', () => {

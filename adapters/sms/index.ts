@@ -3,7 +3,7 @@
 // and always the local dev provider (its routes sit behind ADMIN_TOKEN; it sends nothing
 // anywhere). Returns one express mount with every webhook route, the provider lookup the send
 // worker needs, and the media fetcher the delivery job calls before posting.
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { requireAdmin } from '../../src/admin/auth.js';
 import type { Config } from '../../src/config.js';
@@ -25,6 +25,8 @@ export interface SmsProvidersDeps {
   notifier?: StatusNotifier;
   logger?: Logger;
   metrics?: Metrics;
+  /** Guards the local provider's dev routes; default: requireAdmin(config.adminToken). */
+  requireAdmin?: RequestHandler;
 }
 
 export interface SmsProviders {
@@ -74,7 +76,7 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
       ),
     );
   }
-  const local = createLocalProvider({ requireAdmin: requireAdmin(config.adminToken) }, adapterDeps);
+  const local = createLocalProvider({ requireAdmin: deps.requireAdmin ?? requireAdmin(config.adminToken) }, adapterDeps);
   adapters.push(local);
 
   const byId = new Map(adapters.map((a) => [a.provider.id, a]));

@@ -1,10 +1,11 @@
 // The admin API under /admin/api: every route behind the bearer token, JSON in and out.
-// Other parts add admin routes through a Mount guarded by `requireAdmin` (re-exported here).
+// Other parts add admin routes through a Mount guarded by `adminGuard(ctx)` (re-exported here),
+// the same guard, so failed sign-ins are counted once per address across every admin route.
 
 import { Router } from 'express';
 import type { AppContext } from '../app.js';
 import { auditRouter } from './audit.js';
-import { requireAdmin } from './auth.js';
+import { adminGuard } from './auth.js';
 import { conversationsRouter, messageView } from './conversations.js';
 import { historyRouter } from './history.js';
 import { mappingsRouter } from './mappings.js';
@@ -13,11 +14,11 @@ import { policyRouter } from './policy.js';
 import { usersRouter } from './users.js';
 import { limitParam } from './validate.js';
 
-export { requireAdmin } from './auth.js';
+export { adminGuard, requireAdmin } from './auth.js';
 
 export function adminApiRouter(ctx: AppContext): Router {
   const router = Router();
-  router.use(requireAdmin(ctx.config.adminToken));
+  router.use(adminGuard(ctx));
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();

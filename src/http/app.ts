@@ -15,6 +15,8 @@ export function createHttpApp(ctx: AppContext, mounts: Mount[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // req.ip (admin sign-in throttling and its logs) from X-Forwarded-For only as TRUST_PROXY says.
+  app.set('trust proxy', ctx.config.trustProxy);
 
   app.use(healthRouter(ctx));
   // Adapters' routes (webhooks, /slack/events, /api/messages, extra /admin/api routes guarded by

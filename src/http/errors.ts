@@ -26,6 +26,13 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: unknown };
 }
 
+/** "64 KB", "1 MB": how a body cap is named in an error message. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
 export function sendError(res: Response, status: number, code: string, message: string, extra: { field?: string; details?: unknown } = {}): void {
   const body: ErrorBody = { error: { code, message } };
   if (extra.field !== undefined) body.error.field = extra.field;
@@ -46,6 +53,8 @@ interface ParserError {
   type?: string;
   status?: number;
   statusCode?: number;
+  /** The cap, on 'entity.too.large'. */
+  limit?: number;
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -63,7 +72,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       case 'entity.parse.failed':
         return sendError(res, 400, 'invalid_input', 'The request body is not valid JSON.');
       case 'entity.too.large':
-        return sendError(res, 413, 'payload_too_large', 'The request body is larger than 1 MB.');
+        return sendError(res, 413, 'payload_too_large', typeof pe.limit === 'number' ? `The request body is larger than ${formatBytes(pe.limit)}.` : 'The request body is too large.');
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return sendError(res, 415, 'invalid_input', 'Unsupported body encoding.');

@@ -9,10 +9,9 @@
 import { isValidSlackRequest } from '@slack/bolt';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
+import { closeAfterResponse } from '../../../src/http/body.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
-
-/** Largest event body read (Slack's message events are a few KB; Bolt's own limit is larger). */
-const INBOX_BODY_LIMIT = 1024 * 1024;
+import { SLACK_BODY_LIMIT } from './requestGuard.js';
 
 /** The fields of an Events API envelope the inbox reads. */
 export interface SlackEnvelope {
@@ -30,7 +29,7 @@ export function slackInboxMiddleware(opts: {
 }): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').includes('application/json')) return next();
-    getRawBody(req, { limit: INBOX_BODY_LIMIT })
+    getRawBody(req, { limit: SLACK_BODY_LIMIT })
       .then((raw) => {
         (req as { rawBody?: Buffer }).rawBody = raw; // Bolt verifies and parses these same bytes
         const body = raw.toString('utf8');
@@ -54,6 +53,7 @@ export function slackInboxMiddleware(opts: {
         // Over the limit or a broken upload: answered here, nothing stored or handled.
         const status = (err as { status?: number }).status ?? 400;
         opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack event body refused');
+        closeAfterResponse(res); // the rest of an oversized upload is not read
         res.status(status === 413 ? 413 : 400).json({ error: { code: status === 413 ? 'payload_too_large' : 'bad_request', message: 'unreadable request body' } });
       });
   };

@@ -22,6 +22,7 @@ import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { SlackChatPlatform } from './platform.js';
+import { SLACK_BODY_LIMIT, slackRequestGuard } from './requestGuard.js';
 
 export { SlackChatPlatform } from './platform.js';
 export { escapeSlackText } from './format.js';
@@ -132,6 +133,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     // Ack first, work after: Slack wants an answer within 3 s and retries otherwise.
     processBeforeResponse: false,
     logger: boltLogger,
+    bodyLimit: SLACK_BODY_LIMIT,
   });
   const bolt = new App({
     // Our own authorize rather than `token`: with a token, Bolt calls auth.test in init() and keeps
@@ -243,6 +245,8 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     platform,
     api,
     mount(app) {
+      // Headers first: an unsigned request or an oversized declared body never has its body read.
+      app.post('/slack/events', slackRequestGuard(log));
       if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, accept: acceptEvent, logger: log }));
       app.use(receiver.router);
     },

@@ -1,6 +1,7 @@
 // POST /api/messages: the teams-ai Application (no AI module) on a TeamsAdapter.
 //
-// Order per request: JSON body (1 MB cap) -> shape check (400 with the reason) -> botbuilder
+// Order per request: a bearer token shaped like a JWT (unless anonymous mode; 401 before the body
+// is read) -> JSON body (256 KB cap) -> shape check (400 with the reason) -> botbuilder
 // authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens, 503 when
 // the token cannot be checked now: see auth.ts) -> the Application routes the activity to one of
 // our handlers. The answer waits for the handler, so a reply is stored (and handed to the queue)
@@ -8,10 +9,10 @@
 // Teams (bounded per file), and if Teams gives up waiting and sends the activity again, the retry
 // is recognised by its activity id: one message, one SMS.
 
-import type { Express, Request, Response } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import { Application } from '@microsoft/teams-ai';
 import type { Activity, TurnContext } from 'botbuilder';
-import { jsonBody } from '../../../src/http/body.js';
+import { closeAfterResponse, jsonBody } from '../../../src/http/body.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
 import { incomingActivitySchema, type ActivityLike } from './activity.js';
 import { authenticateActivity, type BridgeTeamsAdapter } from './auth.js';
@@ -19,6 +20,15 @@ import { handleConversationUpdate, handleInstallationUpdate, type InstallationDe
 import { handleEditOrDelete, handleReplyActivity, releaseTeamsReply, reserveTeamsReply, type ReplyDeps } from './replies.js';
 
 export const TEAMS_ROUTE = '/api/messages';
+
+/**
+ * Largest activity taken. Teams caps a message at about 28 KB; its activity carries it twice (text
+ * and an HTML attachment), JSON-escaped, with entities and channel data: tens of KB, well within.
+ */
+export const TEAMS_BODY_LIMIT = 256 * 1024;
+
+/** `Bearer` and three base64url parts: the only token botbuilder can accept. */
+const BEARER_JWT = /^Bearer\s+[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/i;
 
 export interface TeamsBotDeps {
   adapter: BridgeTeamsAdapter;
@@ -72,25 +82,29 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
     throw new Error('internal error');
   };
 
-  expressApp.post(TEAMS_ROUTE, ...jsonBody(), async (req: Request, res: Response) => {
-    let outcome: unknown = null;
+  const counted: RequestHandler = (_req, res, next) => {
     res.on('finish', () => {
       const s = res.statusCode;
-      const label = s === 401 || s === 403 ? 'rejected' : s === 400 ? 'invalid' : s >= 500 ? 'error' : outcome === 'duplicate' ? 'duplicate' : 'accepted';
+      const label = s === 401 || s === 403 ? 'rejected' : s === 400 || s === 413 ? 'invalid' : s >= 500 ? 'error' : res.locals[OUTCOME] === 'duplicate' ? 'duplicate' : 'accepted';
       deps.webhooks?.inc({ source: 'teams', outcome: label });
     });
+    next();
+  };
+  // Without a token that could be a JWT no activity can pass: refused on the headers, before
+  // the upload is read. Every token of the right shape is validated by botbuilder after it.
+  const bearerShaped: RequestHandler = (req, res, next) => {
+    if (deps.anonymous || BEARER_JWT.test(req.get('authorization') ?? '')) return next();
+    closeAfterResponse(res);
+    res.status(401).json({ error: { code: 'unauthorized', message: 'Bot Framework token required.' } });
+  };
+
+  expressApp.post(TEAMS_ROUTE, counted, bearerShaped, ...jsonBody(TEAMS_BODY_LIMIT), async (req: Request, res: Response) => {
     const parsed = incomingActivitySchema.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       res.status(400).json({
         error: { code: 'invalid_input', message: `not a Bot Framework activity: ${issue ? `${issue.path.join('.') || 'body'} ${issue.message}` : 'bad shape'}` },
       });
-      return;
-    }
-    // No bearer token at all: refuse here (botbuilder would too, with a stack trace on stderr).
-    // Every token that is present is validated by botbuilder.
-    if (!deps.anonymous && !/^Bearer\s+\S+/i.test(req.get('authorization') ?? '')) {
-      res.status(401).json({ error: { code: 'unauthorized', message: 'Bot Framework token required.' } });
       return;
     }
     const activity = fixTimestamps(req.body as Activity);
@@ -114,7 +128,7 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
     try {
       const invoke = await deps.adapter.runAuthenticated(auth.result, activity, async (ctx) => {
         await application.run(ctx);
-        outcome = ctx.turnState.get(OUTCOME) ?? null;
+        res.locals[OUTCOME] = ctx.turnState.get(OUTCOME) ?? null;
       });
       // As CloudAdapter.process answers: the invoke response when a handler left one, else 200.
       res.status(invoke?.status ?? 200);

@@ -68,7 +68,7 @@ export interface LocalRoutesOptions {
 export function createLocalRouter(opts: LocalRoutesOptions): Router {
   const router = Router();
 
-  router.post(LOCAL_INBOUND_PATH, opts.requireAdmin, rawBody(), async (req, res) => {
+  router.post(LOCAL_INBOUND_PATH, opts.requireAdmin, ...rawBody(), async (req, res) => {
     const input = parseJson(inboundSchema, bodyText(req));
     const number = opts.numbers.get(parsePhone(input.to).e164 ?? input.to.trim());
     if (number && number.provider !== LOCAL_PROVIDER_ID) {
@@ -98,7 +98,7 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
     });
   });
 
-  router.post(LOCAL_STATUS_PATH, opts.requireAdmin, rawBody(), async (req, res) => {
+  router.post(LOCAL_STATUS_PATH, opts.requireAdmin, ...rawBody(), async (req, res) => {
     const input = parseJson(statusSchema, bodyText(req));
     const out = await opts.ingest.status({
       provider: LOCAL_PROVIDER_ID,

@@ -1,17 +1,23 @@
 // Express plumbing shared by the provider webhooks: the raw body (signatures are computed over
-// exact bytes/params, so no global parser may touch it), a 1 MB cap, and an error handler that
-// answers bad input with 4xx and never lets it become a 5xx.
-import express from 'express';
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+// exact bytes/params, so no global parser may touch it) under each provider's own cap, the
+// refusal of a request before its body is read, and an error handler that answers bad input
+// with 4xx and never lets it become a 5xx.
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { BridgeError } from '../../../src/core/errors.js';
+import { closeAfterResponse } from '../../../src/http/body.js';
 import type { SmsMetrics } from './metrics.js';
 
-export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+export { rawBody } from '../../../src/http/body.js';
 
-/** Buffers any content type into req.body (Buffer), up to `limit` bytes; over it -> 413. */
-export function rawBody(limit: number = WEBHOOK_BODY_LIMIT): RequestHandler {
-  return express.raw({ type: () => true, limit });
+/**
+ * Answers a request refused on its headers alone (no or wrong credentials), without reading its
+ * body, and closes the connection so an unauthenticated upload is never read on.
+ */
+export function refuseBeforeBody(res: Response, status: 401 | 403, body: string | { error: { code: string; message: string } }): void {
+  closeAfterResponse(res);
+  if (typeof body === 'string') res.status(status).type('text/plain').send(body);
+  else res.status(status).json(body);
 }
 
 /** The body as text; '' when absent. */

@@ -7,10 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '../../../src/config.js';
 import { ChatRegistry } from '../../../src/delivery/registry.js';
+import { TEAMS_BODY_LIMIT } from '../../../adapters/chat/teams/bot.js';
 import { createTeamsPlatform } from '../../../adapters/chat/teams/index.js';
 import { recordInbound } from '../../../src/core/index.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { CHANNEL, CONTACT, OUR, TWILIO_CAPS, botAddedToTeam, channelReply, recordingQueues, startHarness, type Harness } from './harness.js';
+import { rawUpload } from '../../support/rawUpload.js';
 import { createTempStore } from '../../support/tempStore.js';
 
 let h: Harness | null = null;
@@ -45,6 +47,28 @@ describe('Teams authentication', () => {
     }
     expect(h.temp.store.chatChannels.list()).toEqual([]);
     expect(h.connector.calls).toEqual([]);
+  });
+
+  it('with TEAMS_APP_ID set, a request without a JWT-shaped bearer token is refused 401 before its body is read, and its connection closed', async () => {
+    h = await startHarness({ env: AUTH_ENV });
+    for (const authorization of [undefined, 'Bearer garbage', 'Bearer a.b', 'Basic dXNlcjpwYXNz']) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) };
+      const upload = await rawUpload({ url: h.url, path: '/api/messages', headers, contentLength: 1024 * 1024, body: Buffer.alloc(4096, 'a') });
+      const closed = await upload.closed;
+      expect(closed.statusLine, authorization).toBe('HTTP/1.1 401 Unauthorized');
+      expect(closed.response).toMatch(/\r\nConnection: close\r\n/i);
+      expect(closed.afterMs).toBeLessThan(8_000); // answered on the headers, not after a timeout
+    }
+    expect(h.connector.calls).toEqual([]);
+  });
+
+  it(`an activity declared larger than ${TEAMS_BODY_LIMIT / 1024} KB is refused with 413 before it is read`, async () => {
+    h = await startHarness();
+    const upload = await rawUpload({ url: h.url, path: '/api/messages', headers: { 'content-type': 'application/json' }, contentLength: TEAMS_BODY_LIMIT + 1, body: '{' });
+    const closed = await upload.closed;
+    expect(closed.statusLine).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(closed.afterMs).toBeLessThan(8_000);
+    expect(h.temp.store.chatChannels.list()).toEqual([]);
   });
 
   it('anonymous mode accepts activities without a token (emulator and tests only)', async () => {
