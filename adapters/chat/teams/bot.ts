@@ -2,7 +2,8 @@
 //
 // Order per request: JSON body (1 MB cap) -> shape check (400 with the reason) -> botbuilder
 // authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens, 503 when
-// the token cannot be checked now: see auth.ts) -> the Application routes the activity to one of
+// the token cannot be checked now: see auth.ts) -> channel, tenant and serviceUrl are checked
+// (403 and nothing else happens: see trust.ts) -> the Application routes the activity to one of
 // our handlers. The answer waits for the handler, so a reply is stored (and handed to the queue)
 // before Teams gets its 200. That is fast for text; a reply with files first downloads them from
 // Teams (bounded per file), and if Teams gives up waiting and sends the activity again, the retry
@@ -17,6 +18,7 @@ import { incomingActivitySchema, type ActivityLike } from './activity.js';
 import { authenticateActivity, type BridgeTeamsAdapter } from './auth.js';
 import { handleConversationUpdate, handleInstallationUpdate, type InstallationDeps } from './installation.js';
 import { handleEditOrDelete, handleReplyActivity, type ReplyDeps } from './replies.js';
+import { tenantOf, type ActivityTrust } from './trust.js';
 
 export const TEAMS_ROUTE = '/api/messages';
 
@@ -27,6 +29,8 @@ export interface TeamsBotDeps {
   anonymous: boolean;
   /** Limit on one inbound token check (metadata fetch included); default in auth.ts. */
   authTimeoutMs?: number;
+  /** Channel, tenant and serviceUrl rules every activity must meet (trust.ts). */
+  trust: ActivityTrust;
   replies: ReplyDeps;
   installation: InstallationDeps;
   logger: ChatLogger;
@@ -109,6 +113,18 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       }
       return;
     }
+    // 403, not 200: botbuilder answers a request it will not serve the same way (401/403), and
+    // Teams retries only timeouts and server errors, so a refusal is neither retried forever nor
+    // mistaken for success. The activity changes nothing and its text is never logged.
+    const refusal = deps.trust.check(parsed.data);
+    if (refusal) {
+      deps.logger.warn(
+        { type: activity.type, channelId: parsed.data.channelId, tenant: tenantOf(parsed.data), serviceUrlHost: hostOf(parsed.data.serviceUrl), reason: refusal.code },
+        'teams: activity refused',
+      );
+      res.status(403).json({ error: { code: 'forbidden', message: `Activity refused: ${refusal.reason}.`, reason: refusal.code } });
+      return;
+    }
     try {
       const invoke = await deps.adapter.runAuthenticated(auth.result, activity, async (ctx) => {
         await application.run(ctx);
@@ -123,6 +139,14 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
     }
   });
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
 }
 
 /** What botbuilder's CloudAdapter.process does to a body before its turn (validateAndFixActivity). */
