@@ -113,9 +113,10 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       }
       return;
     }
-    // 403, not 200: botbuilder answers a request it will not serve the same way (401/403), and
-    // Teams retries only timeouts and server errors, so a refusal is neither retried forever nor
-    // mistaken for success. The activity changes nothing and its text is never logged.
+    // 403, not 200: that is how botbuilder itself refuses a caller it will not serve, and a 4xx is
+    // a final answer (channels redeliver after timeouts and server errors, not after it), so a
+    // refusal is neither retried forever nor mistaken for success. Nothing changes; the activity's
+    // text is never logged.
     const refusal = deps.trust.check(parsed.data);
     if (refusal) {
       deps.logger.warn(

@@ -16,7 +16,9 @@
  * Source: Microsoft Teams platform docs, "Proactive messages"
  * (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/send-proactive-messages,
  * the endpoints for government cloud environments) and the Microsoft 365 Agents SDK's
- * TeamsServiceEndpoints (publicGlobal, gcc, gccHigh, dod). Other sovereign clouds (21Vianet) and
+ * TeamsServiceEndpoints (publicGlobal, gcc, gccHigh, dod;
+ * https://microsoft.github.io/Agents-for-js/variables/_microsoft_agents-hosting.TeamsServiceEndpoints.html).
+ * Other sovereign clouds (21Vianet) and
  * tests name theirs in TEAMS_SERVICE_URL_HOSTS.
  */
 export const MICROSOFT_SERVICE_URL_HOSTS: readonly string[] = [
