@@ -70,7 +70,10 @@ export interface StartOptions {
   modules?: BridgeModule[];
   /** Extra modules after the defaults (tests add a route or a fake startable this way). */
   extraModules?: BridgeModule[];
-  /** Interface to listen on; all interfaces by default, tests use 127.0.0.1. */
+  /**
+   * Interface to listen on; all interfaces by default, tests use 127.0.0.1. Always 127.0.0.1
+   * while TEAMS_ALLOW_ANONYMOUS is on.
+   */
   host?: string;
 }
 
@@ -102,6 +105,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const clock = opts.clock ?? systemClock;
   // The Teams adapter itself warns when TEAMS_ALLOW_ANONYMOUS is on (once, at its start).
+  const host = listenHost(config, opts.host);
 
   mkdirSync(config.dataDir, { recursive: true });
   const store = openStore({
@@ -156,7 +160,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
       logger.debug({ part: s.name }, 'started');
     }
     const app = createHttpApp(ctx, mounts);
-    server = await listen(app, config.port, opts.host);
+    server = await listen(app, config.port, host);
   } catch (err) {
     await stop();
     throw err;
@@ -164,10 +168,23 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
 
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : 'localhost';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const shown = host && host !== '0.0.0.0' && host !== '::' ? host : 'localhost';
+  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
   logger.info({ url, dataDir: config.dataDir }, 'sms-bridge listening');
+  if (config.teams.allowAnonymous) {
+    logger.warn({ host }, `TEAMS_ALLOW_ANONYMOUS=true: listening on ${LOOPBACK} only, so nobody else can reach the unauthenticated Teams endpoint`);
+  }
   return { url, port, ctx, stop };
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * Anonymous Teams (no Bot Framework token checks) is for the emulator and tests on this machine:
+ * whatever interface was asked for, the bridge then listens on loopback only.
+ */
+function listenHost(config: Config, asked: string | undefined): string | undefined {
+  return config.teams.allowAnonymous ? LOOPBACK : asked;
 }
 
 function listen(app: Express, port: number, host?: string): Promise<Server> {

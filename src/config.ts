@@ -49,6 +49,10 @@ export interface Config {
     allowAnonymous: boolean;
     /** OpenID document for Bot Framework token keys; null: botbuilder's built-in (Microsoft's). */
     openIdMetadataUrl: string | null;
+    /** TEAMS_ALLOWED_TENANTS (lower-case tenant ids); null: any tenant, or TEAMS_APP_TENANT_ID's. */
+    allowedTenants: string[] | null;
+    /** TEAMS_SERVICE_URL_HOSTS; null: Microsoft's Bot Framework service hosts (adapters/chat/teams/trust.ts). */
+    serviceUrlHosts: string[] | null;
   };
   twilio: { enabled: boolean; accountSid: string | null; authToken: string | null; apiUrl: string };
   eightx8: {
@@ -124,6 +128,31 @@ function isLoopbackUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A comma-separated list, each entry trimmed and lower-cased; null when unset. */
+function commaList(valid: (entry: string) => boolean, expected: string) {
+  return optionalString.pipe(
+    z
+      .string()
+      .nullable()
+      .refine((v) => v === null || v.split(',').every((entry) => valid(entry.trim())), expected)
+      .transform((v) => (v === null ? null : v.split(',').map((entry) => entry.trim().toLowerCase()))),
+  );
+}
+
+/** "media.example.com", "*.example.com" (and, with `loopback`, "127.0.0.1" or "localhost"). */
+function isHostPattern(entry: string, opts: { loopback: boolean } = { loopback: false }): boolean {
+  if (opts.loopback && /^(localhost|127(\.\d{1,3}){3})$/i.test(entry)) return true;
+  return /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(entry);
+}
+
+/** Entra (Azure AD) tenant ids are GUIDs; a domain name here would refuse every activity. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where TEAMS_ALLOW_ANONYMOUS may be on: a bridge only this machine calls, or development and tests. */
+function anonymousTeamsAllowed(publicUrl: string, nodeEnv: string | undefined): boolean {
+  return isLoopbackUrl(publicUrl) || nodeEnv === 'test' || nodeEnv === 'development';
 }
 
 /** Shortest ADMIN_TOKEN / MEDIA_SIGNING_SECRET accepted: 16 characters cannot be guessed. */
@@ -214,6 +243,14 @@ const envSchema = z
         // tokens. Plain http only to this machine (a local fake provider in tests).
         .refine((v) => v === null || v.startsWith('https:') || isLoopbackUrl(v), 'expected an https URL (http only for localhost)'),
     ),
+    TEAMS_ALLOWED_TENANTS: commaList(
+      (t) => TENANT_ID.test(t),
+      'expected comma-separated tenant ids (GUIDs such as 72f988bf-86f1-41af-91ab-2d7cd011db47), not domain names',
+    ),
+    TEAMS_SERVICE_URL_HOSTS: commaList(
+      (h) => isHostPattern(h, { loopback: true }),
+      'expected comma-separated host names or *.suffix wildcards, e.g. "smba.trafficmanager.net,*.example.us" (127.0.0.1 or localhost for a local connector)',
+    ),
     TWILIO_ACCOUNT_SID: optionalString,
     TWILIO_AUTH_TOKEN: optionalString,
     TWILIO_API_URL: httpUrl('https://api.twilio.com', { trailingSlash: false }),
@@ -221,15 +258,9 @@ const envSchema = z
     EIGHTX8_SUBACCOUNT_ID: optionalString,
     EIGHTX8_API_URL: httpUrl('https://sms.us.8x8.com', { trailingSlash: false }),
     EIGHTX8_WEBHOOK_AUTH: optionalString,
-    EIGHTX8_MEDIA_HOSTS: optionalString.pipe(
-      z
-        .string()
-        .nullable()
-        .refine(
-          (v) => v === null || v.split(',').every((h) => /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(h.trim())),
-          'expected comma-separated host names or *.suffix wildcards, e.g. "media.8x8.com,*.s3.amazonaws.com"',
-        )
-        .transform((v) => (v === null ? null : v.split(',').map((h) => h.trim().toLowerCase()))),
+    EIGHTX8_MEDIA_HOSTS: commaList(
+      (h) => isHostPattern(h),
+      'expected comma-separated host names or *.suffix wildcards, e.g. "media.8x8.com,*.s3.amazonaws.com"',
     ),
     LOG_LEVEL: optionalString.pipe(
       z
@@ -336,9 +367,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`${name}: ${issue?.message ?? 'invalid'}${got}`);
   }
   const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  // Anonymous Teams answers anyone who can reach /api/messages: they could send SMS as any user,
+  // point the bridge at internal URLs and redirect a channel's posts. Never on a deployed bridge
+  // (the bridge also listens on loopback only while it is on, see src/app.ts).
+  if (e.TEAMS_ALLOW_ANONYMOUS && !anonymousTeamsAllowed(publicUrl, env.NODE_ENV)) {
+    throw new ConfigError(
+      'TEAMS_ALLOW_ANONYMOUS: must not be true here (Teams requests would be accepted without authentication); ' +
+        'allowed only when PUBLIC_URL is a loopback address or NODE_ENV is test or development',
+    );
+  }
   return {
     port: e.PORT,
-    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    publicUrl,
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
@@ -362,6 +403,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tenantId: e.TEAMS_APP_TENANT_ID,
       allowAnonymous: e.TEAMS_ALLOW_ANONYMOUS,
       openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
+      allowedTenants: e.TEAMS_ALLOWED_TENANTS,
+      serviceUrlHosts: e.TEAMS_SERVICE_URL_HOSTS,
     },
     twilio: {
       enabled: e.TWILIO_ACCOUNT_SID !== null && e.TWILIO_AUTH_TOKEN !== null,

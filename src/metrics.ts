@@ -18,7 +18,7 @@ export interface Metrics {
   registry: Registry;
   /** status: received, queued, sent, delivered, failed, refused, ... */
   messages: Counter<'direction' | 'status'>;
-  /** source: twilio, 8x8, slack, teams, ...; outcome: accepted, duplicate, ignored (a receipt that changed nothing), rejected, invalid, error. */
+  /** source: twilio, 8x8, slack, teams, ...; outcome: accepted, duplicate, ignored (a receipt that changed nothing), other_provider (a receipt naming a message another provider carried, ignored), rejected, invalid, error. */
   webhooks: Counter<'source' | 'outcome'>;
   /** Provider send call duration (label provider). */
   sendLatency: Histogram<'provider'>;

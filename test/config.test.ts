@@ -27,7 +27,7 @@ describe('configuration from the environment', () => {
     expect(c.adminToken).toBeNull();
     expect(c.logLevel).toBe('info');
     expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
-    expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null });
+    expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null, allowedTenants: null, serviceUrlHosts: null });
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
     expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null, mediaHosts: null });
     expect(c.mediaMaxBytes).toBe(5 * 1024 * 1024);
@@ -66,6 +66,14 @@ describe('configuration from the environment', () => {
     [{ QUEUE_PREFIX: 'has space' }, 'QUEUE_PREFIX: expected 1-64 letters, digits, "_", "." or "-", got "has space"'],
     [{ TEAMS_ALLOW_ANONYMOUS: 'maybe' }, 'TEAMS_ALLOW_ANONYMOUS: expected true or false, got "maybe"'],
     [{ TEAMS_OPENID_METADATA_URL: 'login.botframework.com' }, 'TEAMS_OPENID_METADATA_URL: expected an absolute http(s) URL, got "login.botframework.com"'],
+    [
+      { TEAMS_ALLOWED_TENANTS: 'contoso.onmicrosoft.com' },
+      'TEAMS_ALLOWED_TENANTS: expected comma-separated tenant ids (GUIDs such as 72f988bf-86f1-41af-91ab-2d7cd011db47), not domain names, got "contoso.onmicrosoft.com"',
+    ],
+    [
+      { TEAMS_SERVICE_URL_HOSTS: 'https://smba.trafficmanager.net/amer/' },
+      'TEAMS_SERVICE_URL_HOSTS: expected comma-separated host names or *.suffix wildcards, e.g. "smba.trafficmanager.net,*.example.us" (127.0.0.1 or localhost for a local connector), got "https://smba.trafficmanager.net/amer/"',
+    ],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
@@ -149,6 +157,35 @@ describe('configuration from the environment', () => {
     expect(loadConfig({}).eightx8.mediaHosts).toBeNull();
     expect(loadConfig({ EIGHTX8_MEDIA_HOSTS: 'Media.8x8.com, *.s3.amazonaws.com' }).eightx8.mediaHosts).toEqual(['media.8x8.com', '*.s3.amazonaws.com']);
     expect(() => loadConfig({ EIGHTX8_MEDIA_HOSTS: 'https://media.8x8.com/' })).toThrow(/^EIGHTX8_MEDIA_HOSTS: expected comma-separated host names/);
+  });
+
+  it('TEAMS_ALLOWED_TENANTS and TEAMS_SERVICE_URL_HOSTS are lists, kept lower-case; unset means null (the defaults)', () => {
+    expect(loadConfig({}).teams).toMatchObject({ allowedTenants: null, serviceUrlHosts: null });
+    const c = loadConfig({
+      TEAMS_ALLOWED_TENANTS: '72F988BF-86F1-41AF-91AB-2D7CD011DB47, 00000000-0000-0000-0000-000000000001',
+      TEAMS_SERVICE_URL_HOSTS: 'smba.trafficmanager.net, *.Example.us, 127.0.0.1, localhost',
+    });
+    expect(c.teams.allowedTenants).toEqual(['72f988bf-86f1-41af-91ab-2d7cd011db47', '00000000-0000-0000-0000-000000000001']);
+    expect(c.teams.serviceUrlHosts).toEqual(['smba.trafficmanager.net', '*.example.us', '127.0.0.1', 'localhost']);
+  });
+
+  it('TEAMS_ALLOW_ANONYMOUS is refused on a deployed bridge: PUBLIC_URL not on loopback and NODE_ENV neither test nor development', () => {
+    const deployed = { TEAMS_ALLOW_ANONYMOUS: 'true', PUBLIC_URL: 'https://sms.example.com' };
+    for (const nodeEnv of [undefined, 'production', 'staging']) {
+      const msg = configError({ ...deployed, ...(nodeEnv ? { NODE_ENV: nodeEnv } : {}) });
+      expect(msg).toBe(
+        'TEAMS_ALLOW_ANONYMOUS: must not be true here (Teams requests would be accepted without authentication); ' +
+          'allowed only when PUBLIC_URL is a loopback address or NODE_ENV is test or development',
+      );
+    }
+    // The emulator on this machine, and test or development runs, keep working.
+    expect(loadConfig({ ...deployed, NODE_ENV: 'test' }).teams.allowAnonymous).toBe(true);
+    expect(loadConfig({ ...deployed, NODE_ENV: 'development' }).teams.allowAnonymous).toBe(true);
+    for (const url of ['http://127.0.0.1:3978', 'http://localhost:3000', 'http://[::1]:3000']) {
+      expect(loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'true', PUBLIC_URL: url, NODE_ENV: 'production' }).teams.allowAnonymous).toBe(true);
+    }
+    // PUBLIC_URL unset means http://localhost:$PORT.
+    expect(loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'true', NODE_ENV: 'production' }).teams.allowAnonymous).toBe(true);
   });
 
   it('TEAMS_ALLOW_ANONYMOUS=true turns Teams on without credentials', () => {

@@ -128,6 +128,12 @@ export interface MessageRepo {
   setProviderMessageId(id: string, provider: ProviderId, providerMessageId: string): void;
   /** How many times an admin resent the message (its current resend generation); optional. */
   resendCount?(id: string): number;
+  /**
+   * The provider the message's latest send call went to (its send ledger), null when no call
+   * was made; optional (without it the message's own `provider` answers). It can differ from
+   * `provider` between the call and its recorded answer when the number moved to another provider.
+   */
+  sentThrough?(id: string): ProviderId | null;
 }
 
 export interface MediaRepo {

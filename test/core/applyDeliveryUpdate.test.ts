@@ -61,3 +61,27 @@ describe('delivery updates move the status forward only', () => {
     expect(store.messages.get(r.message.id)?.status).toBe('received');
   });
 });
+
+describe('a receipt moves only a message its own provider carried', () => {
+  it('an 8x8 receipt naming a Twilio message by our id changes nothing: no status, no provider id, no opt-out', () => {
+    applyDeliveryUpdate(deps, { provider: 'twilio', providerMessageId: 'SM1', status: 'sent' });
+    const r = applyDeliveryUpdate(deps, {
+      provider: '8x8',
+      providerMessageId: 'umid-evil',
+      messageId: msg.id,
+      status: 'failed',
+      errorCode: '1007',
+      reason: 'opted out',
+    });
+    expect(r).toEqual({ message: null, changed: false, otherProvider: { messageId: msg.id, carriedBy: 'twilio' } });
+    expect(store.messages.get(msg.id)).toMatchObject({ status: 'sent', provider: 'twilio', providerMessageId: 'SM1', statusReason: null });
+    expect(store.messages.getByProviderId('8x8', 'umid-evil')).toBeNull();
+  });
+
+  it('nor can it give a provider id to a message whose send has not answered yet', () => {
+    const { conversation } = store.conversations.getOrCreate(OUR, CONTACT);
+    const m = store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: 'twilio', encoding: 'GSM-7', segments: 1 }).message;
+    expect(applyDeliveryUpdate(deps, { provider: '8x8', providerMessageId: 'umid-1', messageId: m.id, status: 'delivered' }).changed).toBe(false);
+    expect(store.messages.get(m.id)).toMatchObject({ status: 'sending', providerMessageId: null });
+  });
+});

@@ -23,6 +23,7 @@ const UNMAPPED = { number: '+14155552678', slack: 'CUNMAP', teams: '19:unmap@thr
 const MMS_OUT = { number: '+14155552680', slack: 'CMMSOUT' };
 const DESK_A = { number: '+14155552681', slack: 'CDESKA' };
 const DESK_B = { number: '+14155552682', slack: 'CDESKB' };
+const FOREIGN_RECEIPT = { number: '+14155552683', slack: 'CFOREIGN' };
 
 const TEAMS_CHANNELS = [BOTH.teams, SLACK_REPLY.teams, TEAMS_REPLY.teams, MMS.teams, UNMAPPED.teams];
 
@@ -61,7 +62,7 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     for (const s of [BOTH, SLACK_REPLY, TEAMS_REPLY, MMS, UNMAPPED]) await h.provision(s.number, 'twilio', { slack: s.slack, teams: s.teams });
     await h.provision(EIGHT.number, '8x8', { slack: EIGHT.slack });
     await h.provision(LOCAL.number, 'local', { slack: LOCAL.slack });
-    for (const s of [STOPPED, MMS_OUT, DESK_A, DESK_B]) await h.provision(s.number, 'twilio', { slack: s.slack });
+    for (const s of [STOPPED, MMS_OUT, DESK_A, DESK_B, FOREIGN_RECEIPT]) await h.provision(s.number, 'twilio', { slack: s.slack });
   }, 30_000);
   afterAll(async () => {
     await h?.close();
@@ -72,7 +73,7 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     await h.waitFor(async () => (await fetch(`${h.url}/readyz`)).status === 200, '/readyz to answer 200');
     const numbers = await h.admin<{ number: string; smsCapable: boolean }[]>('GET', '/admin/api/numbers');
     expect(numbers.status).toBe(200);
-    expect(numbers.body).toHaveLength(11);
+    expect(numbers.body).toHaveLength(12);
     expect(numbers.body.every((n) => n.smsCapable)).toBe(true);
     const mappings = await h.admin<unknown[]>('GET', `/admin/api/mappings?number=${encodeURIComponent(BOTH.number)}`);
     expect(mappings.body).toEqual([
@@ -177,6 +178,32 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     const receipt = eightByEightStatus({ umid: h.eightx8.calls[0]!.umid!, clientMessageId: sent.id, state: 'delivered' });
     expect((await h.eightx8Webhook(receipt)).status).toBe(200);
     await h.waitFor(() => reactionsOn(EIGHT.slack, ts).includes('white_check_mark'), 'the delivered mark');
+  });
+
+  it('an 8x8 receipt naming a message Twilio sent is ignored: the status stays, nothing shows in Slack, it is counted', async () => {
+    await openConversation(FOREIGN_RECEIPT, 'SMfr1', 'Is my order ready?');
+    const { ts } = await h.slackReply(FOREIGN_RECEIPT.slack, slackRoot(FOREIGN_RECEIPT.slack)!.ts, 'Yes, come by');
+    await h.waitFor(() => sentFrom(FOREIGN_RECEIPT.number).length === 1, 'the SMS at Twilio');
+    const outbound = async () => (await h.conversation(FOREIGN_RECEIPT.number, CONTACT))!.messages.find((m) => m.direction === 'outbound')!;
+    await h.waitFor(async () => (await outbound()).status === 'sent', 'the reply marked sent');
+    await settle();
+    const slackBefore = { thread: slackThread(FOREIGN_RECEIPT.slack), reactions: reactionsOn(FOREIGN_RECEIPT.slack, ts), calls: h.slack.calls.length };
+
+    // Someone able to post 8x8 webhooks names the Twilio message by our id (8x8's clientMessageId).
+    const sent = await outbound();
+    const receipt = eightByEightStatus({ umid: 'umid-foreign-1', clientMessageId: sent.id, state: 'failed', errorCode: 1007, errorMessage: 'opted out' });
+    expect((await h.eightx8Webhook(receipt)).status).toBe(200);
+    await settle();
+
+    expect(await outbound()).toMatchObject({ id: sent.id, status: 'sent' });
+    expect(slackThread(FOREIGN_RECEIPT.slack)).toEqual(slackBefore.thread);
+    expect(reactionsOn(FOREIGN_RECEIPT.slack, ts)).toEqual(slackBefore.reactions);
+    expect(h.slack.calls.length).toBe(slackBefore.calls);
+    // No opt-out was recorded: the next reply goes out.
+    await h.slackReply(FOREIGN_RECEIPT.slack, slackRoot(FOREIGN_RECEIPT.slack)!.ts, 'See you soon');
+    await h.waitFor(() => sentFrom(FOREIGN_RECEIPT.number).length === 2, 'the next SMS at Twilio');
+    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    expect(metrics).toMatch(/^smsb_webhooks_total\{source="8x8",outcome="other_provider"\} 1$/m);
   });
 
   it('a picture attached to a Slack reply goes out as MMS, through a signed link under PUBLIC_URL that serves its bytes', async () => {

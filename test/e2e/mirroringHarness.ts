@@ -76,6 +76,8 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_API_URL: slack.apiUrl,
     TEAMS_ALLOW_ANONYMOUS: 'true',
+    // PUBLIC_URL is not a loopback address here: anonymous Teams is allowed because this is a test.
+    NODE_ENV: 'test',
     TWILIO_ACCOUNT_SID: twilio.accountSid,
     TWILIO_AUTH_TOKEN: twilio.authToken,
     TWILIO_API_URL: twilio.url,

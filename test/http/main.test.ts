@@ -97,4 +97,17 @@ describe('npm start (src/main.ts) as a process', () => {
     const lines = proc.output().trim().split('\n').filter((l) => l.includes('sms-bridge'));
     expect(lines).toEqual(['sms-bridge: configuration error: PORT: expected an integer 0-65535, got "abc"']);
   }, 60_000);
+
+  it('anonymous Teams on a deployed bridge (public PUBLIC_URL, NODE_ENV=production) stops start-up with one line naming it', async () => {
+    const dataDir = tempDataDir();
+    const proc = start({ TEAMS_ALLOW_ANONYMOUS: 'true', PUBLIC_URL: 'https://sms.example.com', NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: dataDir, PORT: '0' });
+    cleanup.push(() => {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    expect(await proc.exited).toBe(1);
+    const lines = proc.output().trim().split('\n').filter((l) => l.includes('sms-bridge'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^sms-bridge: configuration error: TEAMS_ALLOW_ANONYMOUS: must not be true here/);
+  }, 60_000);
 });

@@ -128,7 +128,7 @@ describe('8x8 webhook', () => {
 
   it('applies a receipt that arrives before the send recorded the umid, by our clientMessageId', async () => {
     const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
     const res = await post(eightByEightStatus({ umid: 'umid-1', clientMessageId: m.id, state: 'delivered' }));
     expect(res.status).toBe(200);
     expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-1' });
@@ -136,7 +136,7 @@ describe('8x8 webhook', () => {
 
   it('applies the receipt of a resend, whose clientMessageId is the resend key the send gave 8x8', async () => {
     const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
     // The first resend goes out with the key the send pipeline uses; 8x8 echoes what it was given.
     const fake = await startFakeEightByEight();
     try {
@@ -154,7 +154,7 @@ describe('8x8 webhook', () => {
 
   it('a late receipt of the send made before an admin resend moves nothing: neither while the resend is on its way nor after', async () => {
     const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
     // First send: accepted as umid-old, then reported undelivered; the admin resends it.
     parts.store.messages.setProviderMessageId(m.id, '8x8', 'umid-old');
     parts.store.messages.advanceStatus(m.id, 'undelivered');

@@ -63,7 +63,7 @@ describe('Twilio webhooks', () => {
 
   it('a receipt that beats the send\'s answer (a fast "undelivered") finds its message by the send key in the callback URL', async () => {
     const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', encoding: 'GSM-7', segments: 1 }).message;
+    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: 'twilio', encoding: 'GSM-7', segments: 1 }).message;
     const path = `/webhooks/twilio/status?send=${m.id}`;
     const res = await post(path, { MessageSid: 'SM20', MessageStatus: 'undelivered', ErrorCode: '30003' });
     expect(res.status).toBe(204);

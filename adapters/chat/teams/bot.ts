@@ -3,7 +3,8 @@
 // Order per request: a bearer token shaped like a JWT (unless anonymous mode; 401 before the body
 // is read) -> JSON body (256 KB cap) -> shape check (400 with the reason) -> botbuilder
 // authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens, 503 when
-// the token cannot be checked now: see auth.ts) -> the Application routes the activity to one of
+// the token cannot be checked now: see auth.ts) -> channel, tenant and serviceUrl are checked
+// (403 and nothing else happens: see trust.ts) -> the Application routes the activity to one of
 // our handlers. The answer waits for the handler, so a reply is stored (and handed to the queue)
 // before Teams gets its 200. That is fast for text; a reply with files first downloads them from
 // Teams (bounded per file), and if Teams gives up waiting and sends the activity again, the retry
@@ -18,6 +19,7 @@ import { incomingActivitySchema, type ActivityLike } from './activity.js';
 import { authenticateActivity, type BridgeTeamsAdapter } from './auth.js';
 import { handleConversationUpdate, handleInstallationUpdate, type InstallationDeps } from './installation.js';
 import { handleEditOrDelete, handleReplyActivity, releaseTeamsReply, reserveTeamsReply, type ReplyDeps } from './replies.js';
+import { tenantOf, type ActivityTrust } from './trust.js';
 
 export const TEAMS_ROUTE = '/api/messages';
 
@@ -37,6 +39,8 @@ export interface TeamsBotDeps {
   anonymous: boolean;
   /** Limit on one inbound token check (metadata fetch included); default in auth.ts. */
   authTimeoutMs?: number;
+  /** Channel, tenant and serviceUrl rules every activity must meet (trust.ts). */
+  trust: ActivityTrust;
   replies: ReplyDeps;
   installation: InstallationDeps;
   logger: ChatLogger;
@@ -123,6 +127,19 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       }
       return;
     }
+    // 403, not 200: that is how botbuilder itself refuses a caller it will not serve, and a 4xx is
+    // a final answer (channels redeliver after timeouts and server errors, not after it), so a
+    // refusal is neither retried forever nor mistaken for success. Nothing changes; the activity's
+    // text is never logged.
+    const refusal = deps.trust.check(parsed.data);
+    if (refusal) {
+      deps.logger.warn(
+        { type: activity.type, channelId: parsed.data.channelId, tenant: tenantOf(parsed.data), serviceUrlHost: hostOf(parsed.data.serviceUrl), reason: refusal.code },
+        'teams: activity refused',
+      );
+      res.status(403).json({ error: { code: 'forbidden', message: `Activity refused: ${refusal.reason}.`, reason: refusal.code } });
+      return;
+    }
     // A reply takes its place in its conversation's order now, in the order requests come in.
     const place = reserveTeamsReply(deps.replies, activity as unknown as ActivityLike);
     try {
@@ -141,6 +158,14 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
     }
   });
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
 }
 
 /** What botbuilder's CloudAdapter.process does to a body before its turn (validateAndFixActivity). */

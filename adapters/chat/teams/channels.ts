@@ -8,6 +8,7 @@
 import type { ChatChannel, ChatChannelRepo } from '../../../src/store/repos/chatChannels.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { TEAMS_PLATFORM } from './connector.js';
+import type { ServiceUrlPolicy } from './trust.js';
 
 export interface TeamsChannelReference {
   serviceUrl: string;
@@ -38,10 +39,18 @@ function toInfo(row: ChatChannel): TeamsChannelInfo | null {
 }
 
 export class TeamsChannels {
-  constructor(private readonly repo: ChatChannelRepo) {}
+  constructor(
+    private readonly repo: ChatChannelRepo,
+    /** Only references on these serviceUrls are kept (the route refuses other activities first). */
+    private readonly serviceUrls: ServiceUrlPolicy,
+  ) {}
 
-  /** Records (or refreshes, or revives) a channel the bot can post in. */
-  save(ref: TeamsChannelReference): void {
+  /**
+   * Records (or refreshes, or revives) a channel the bot can post in. False, and nothing written,
+   * for a serviceUrl outside the allowed hosts: the stored reference stays as it was.
+   */
+  save(ref: TeamsChannelReference): boolean {
+    if (!this.serviceUrls.allows(ref.serviceUrl)) return false;
     const existing = this.repo.get(TEAMS_PLATFORM, ref.channelId);
     const old = existing && isReference(existing.reference) ? existing.reference : null;
     // Partial events (a message carries no channel name) must not erase what we knew.
@@ -55,8 +64,9 @@ export class TeamsChannels {
       botId: ref.botId ?? old?.botId ?? null,
       botName: ref.botName ?? old?.botName ?? null,
     };
-    if (existing && existing.removedAt === null && old && JSON.stringify(old) === JSON.stringify(merged)) return;
+    if (existing && existing.removedAt === null && old && JSON.stringify(old) === JSON.stringify(merged)) return true;
     this.repo.upsert({ platform: TEAMS_PLATFORM, channel: ref.channelId, name: merged.channelName, reference: merged });
+    return true;
   }
 
   markRemoved(channelId: string): boolean {

@@ -9,6 +9,7 @@
 
 import { PlatformError } from '../../../src/core/errors.js';
 import type { TeamsPacer } from './pacer.js';
+import type { ServiceUrlPolicy } from './trust.js';
 
 export const TEAMS_PLATFORM = 'teams';
 
@@ -38,6 +39,8 @@ export type TokenProvider = (serviceUrl: string) => Promise<string | null>;
 export interface ConnectorClientOptions {
   /** Bearer token for the connector (null: anonymous, no header). */
   getToken: TokenProvider;
+  /** serviceUrls that may be called; any other is refused before a token or request leaves. */
+  serviceUrls: ServiceUrlPolicy;
   /** Per-call timeout; a timeout is a retryable PlatformError. */
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
@@ -64,9 +67,11 @@ export class BotConnectorClient {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly pacer: TeamsPacer | null;
+  private readonly serviceUrls: ServiceUrlPolicy;
 
   constructor(opts: ConnectorClientOptions) {
     this.pacer = opts.pacer ?? null;
+    this.serviceUrls = opts.serviceUrls;
     this.getToken = opts.getToken;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
     this.fetchImpl = opts.fetchImpl ?? fetch;
@@ -118,6 +123,16 @@ export class BotConnectorClient {
 
   /** One connector call; `paceKey` is the conversation (thread) it counts against. */
   private async call<T>(serviceUrl: string, method: string, path: string, body: unknown, paceKey: string): Promise<T> {
+    // A channel reference stored before the serviceUrl rules (or by a misconfiguration) must not
+    // take the bot's token, or a customer's SMS, anywhere else.
+    if (!this.serviceUrls.allows(serviceUrl)) {
+      throw new PlatformError({
+        platform: TEAMS_PLATFORM,
+        message: 'the channel\'s Teams serviceUrl is not a Bot Framework service host this bridge trusts (see TEAMS_SERVICE_URL_HOSTS); add the app to the team again',
+        retryable: false,
+        platformCode: 'service_url_not_allowed',
+      });
+    }
     await this.pacer?.take(paceKey);
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = await this.getToken(serviceUrl);

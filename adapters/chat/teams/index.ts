@@ -14,6 +14,7 @@ import { TeamsChannels } from './channels.js';
 import { BotConnectorClient, type TokenProvider } from './connector.js';
 import { DEFAULT_TEAMS_PACE, TeamsPacer, type TeamsPaceOptions } from './pacer.js';
 import { TeamsPlatform } from './platform.js';
+import { ActivityTrust } from './trust.js';
 
 export { TeamsPlatform, teamsMessageId, parseTeamsMessageId, threadConversationId } from './platform.js';
 export { TeamsChannels, type TeamsChannelReference, type TeamsChannelInfo } from './channels.js';
@@ -65,8 +66,10 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
   const adapter = createAdapter(cfg);
   const getToken = deps.getToken ?? createTokenProvider(adapter, cfg);
   const pace = deps.pace === undefined ? DEFAULT_TEAMS_PACE : deps.pace;
-  const connector = new BotConnectorClient({ getToken, timeoutMs: deps.connectorTimeoutMs, pacer: pace ? new TeamsPacer(pace) : null });
-  const channels = new TeamsChannels(ctx.store.chatChannels);
+  const trust = new ActivityTrust(cfg);
+  const serviceUrls = trust.serviceUrls;
+  const connector = new BotConnectorClient({ getToken, serviceUrls, timeoutMs: deps.connectorTimeoutMs, pacer: pace ? new TeamsPacer(pace) : null });
+  const channels = new TeamsChannels(ctx.store.chatChannels, serviceUrls);
   const platform = new TeamsPlatform({
     connector,
     channels,
@@ -87,6 +90,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
     botAppId: cfg.appId,
     anonymous: cfg.allowAnonymous,
     authTimeoutMs: deps.authTimeoutMs,
+    trust,
     logger: log,
     webhooks: ctx.metrics?.webhooks,
     replies: {
@@ -94,6 +98,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       platform,
       channels,
       getToken,
+      serviceUrls,
       dataDir: ctx.config.dataDir,
       maxFileBytes: Math.min(ctx.config.mediaMaxBytes, ctx.store.policy.get().mms.maxTotalBytes),
       logger: log,
@@ -117,7 +122,13 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
         log.warn('TEAMS_ALLOW_ANONYMOUS=true: Teams requests are accepted WITHOUT Bot Framework authentication and replies are sent without credentials. Use only with the emulator or in tests.');
       } else {
         log.info(
-          { appId: cfg.appId, tenant: cfg.tenantId ?? 'multi-tenant', openIdMetadataUrl: cfg.openIdMetadataUrl ?? 'botbuilder default' },
+          {
+            appId: cfg.appId,
+            tenant: cfg.tenantId ?? 'multi-tenant',
+            allowedTenants: cfg.allowedTenants ?? 'any',
+            serviceUrlHosts: cfg.serviceUrlHosts ?? 'Microsoft Bot Framework hosts',
+            openIdMetadataUrl: cfg.openIdMetadataUrl ?? 'botbuilder default',
+          },
           'teams: Bot Framework authentication on',
         );
       }

@@ -16,6 +16,7 @@ import type { TokenProvider } from './connector.js';
 import { TEAMS_PLATFORM } from './connector.js';
 import { authorOf, channelDataOf, isFromBot, locateMessage, referenceFrom, type ActivityLike } from './activity.js';
 import type { TeamsChannels } from './channels.js';
+import type { ServiceUrlPolicy } from './trust.js';
 import { renderChannelNotMapped, renderNotice, renderRefusals, stripBotMention, teamsHtmlToPlain } from './format.js';
 import { teamsMessageId, type TeamsPlatform } from './platform.js';
 import { fileCandidates, stageReplyFiles } from './replyFiles.js';
@@ -25,6 +26,8 @@ export interface ReplyDeps {
   platform: TeamsPlatform;
   channels: TeamsChannels;
   getToken: TokenProvider;
+  /** Which activity serviceUrls files may be fetched from (with the bot's token). */
+  serviceUrls: ServiceUrlPolicy;
   dataDir: string;
   /** Per-file cap for files attached to replies. */
   maxFileBytes: number;
@@ -132,7 +135,7 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
     },
     // Only once the reply may go: files are downloaded with the bot's token.
     async () => {
-      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken }, a.serviceUrl, a.attachments);
+      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
       return { text, userName: authorOf(a).userName, files: staged.media, problems: staged.problems, sendWithoutThem: true };
     },
   );

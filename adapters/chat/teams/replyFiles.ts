@@ -3,9 +3,9 @@
 // Teams puts pictures pasted into a reply on the activity as attachments whose contentUrl lives
 // on the connector (the activity's serviceUrl host, needs the bot's token), and shared files as
 // "file.download.info" attachments with a SharePoint download URL. We fetch them with the guarded
-// downloader from src/media (host rules, no private addresses except a configured local
-// serviceUrl, byte cap, redirects re-checked), sending the bot's token only to the connector and
-// to Teams/SharePoint hosts, and stage them as media rows (message_id NULL) that requestOutbound
+// downloader from src/media (host rules, no private addresses except a trusted loopback
+// serviceUrl, byte cap, redirects re-checked), sending the bot's token only to the connector (when
+// its serviceUrl is on the trusted hosts, see trust.ts) and to Teams/SharePoint hosts, and stage them as media rows (message_id NULL) that requestOutbound
 // attaches to the outbound message. Anything else is reported back and shown in the thread.
 
 import { mkdir, unlink } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import type { OutboundMedia } from '../../../src/core/types.js';
 import { download } from '../../../src/media/download.js';
 import { httpsHostRule, ruleFromUrl, type HostRule, type MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import type { TokenProvider } from './connector.js';
+import type { ServiceUrlPolicy } from './trust.js';
 
 /** An attachment as it arrives on a Teams message activity. */
 export interface TeamsAttachment {
@@ -92,7 +93,7 @@ export interface StagedFiles {
 }
 
 export async function stageReplyFiles(
-  deps: { store: Store; dataDir: string; maxBytes: number; getToken: TokenProvider; timeoutMs?: number },
+  deps: { store: Store; dataDir: string; maxBytes: number; getToken: TokenProvider; serviceUrls: ServiceUrlPolicy; timeoutMs?: number },
   serviceUrl: string,
   attachments: TeamsAttachment[] | undefined,
 ): Promise<StagedFiles> {
@@ -101,11 +102,13 @@ export async function stageReplyFiles(
   const media: OutboundMedia[] = [];
   if (files.length === 0) return { media, problems };
 
-  const connectorHost = ruleFromUrl(serviceUrl);
+  // The activity's connector is a file host only when it is one we trust: a serviceUrl on, say,
+  // 127.0.0.1 would otherwise make its private address (and the bot's token) fair game.
+  const hosts = deps.serviceUrls.allows(serviceUrl) ? [ruleFromUrl(serviceUrl), ...TEAMS_FILE_HOSTS] : TEAMS_FILE_HOSTS;
   const token = await deps.getToken(serviceUrl);
   const source: MediaSourcePolicy = {
-    allowed: [connectorHost, ...TEAMS_FILE_HOSTS],
-    ...(token ? { authorization: `Bearer ${token}`, authHosts: [connectorHost, ...TEAMS_FILE_HOSTS] } : {}),
+    allowed: hosts,
+    ...(token ? { authorization: `Bearer ${token}`, authHosts: hosts } : {}),
   };
   const dir = path.join(deps.dataDir, 'media');
   await mkdir(dir, { recursive: true });

@@ -31,6 +31,8 @@ export interface InboundOutcome {
 export interface StatusOutcome {
   message: Message | null;
   changed: boolean;
+  /** The receipt named a message another provider carried: ignored (see applyDeliveryUpdate). */
+  otherProvider?: { messageId: string; carriedBy: string | null };
 }
 
 export interface Ingest {
@@ -77,6 +79,15 @@ export function createIngest(deps: IngestDeps): Ingest {
         }
         return applied;
       });
+      if (r.otherProvider) {
+        // Not this provider's message: nothing changed, no opt-out, nothing shown in chat.
+        metrics.statusFromOtherProvider(update.provider);
+        log.info(
+          { provider: update.provider, providerMessageId: update.providerMessageId, messageId: r.otherProvider.messageId, carriedBy: r.otherProvider.carriedBy, status: update.status },
+          'delivery status ignored: the message was sent through another provider',
+        );
+        return r;
+      }
       metrics.status(update.provider, r.changed);
       log.info(
         { providerMessageId: update.providerMessageId, status: update.status, changed: r.changed, known: r.message !== null },

@@ -9,13 +9,15 @@ export interface SmsMetrics {
   webhookRejected(provider: string, outcome: 'rejected' | 'invalid' | 'error'): void;
   /** A status callback: accepted when it changed the message, else ignored. */
   status(provider: string, changed: boolean): void;
+  /** A status callback naming a message another provider carried: outcome other_provider. */
+  statusFromOtherProvider(provider: string): void;
   media(provider: string, result: 'stored' | 'refused' | 'failed'): void;
 }
 
 const MEDIA_COUNTER = 'smsb_media_downloads_total';
 
 export function createSmsMetrics(m?: Metrics): SmsMetrics {
-  if (!m) return { inbound() {}, webhookRejected() {}, status() {}, media() {} };
+  if (!m) return { inbound() {}, webhookRejected() {}, status() {}, statusFromOtherProvider() {}, media() {} };
   const media =
     (m.registry.getSingleMetric(MEDIA_COUNTER) as Counter<'provider' | 'result'> | undefined) ??
     new Counter({
@@ -36,6 +38,9 @@ export function createSmsMetrics(m?: Metrics): SmsMetrics {
     status(provider, changed) {
       m.webhooks.inc({ source: provider, outcome: changed ? 'accepted' : 'ignored' });
     },
+    // Counted apart from 'ignored': a provider naming messages it never carried is a
+    // misconfiguration or an attack, worth an alert of its own.
+    statusFromOtherProvider: (provider) => m.webhooks.inc({ source: provider, outcome: 'other_provider' }),
     media: (provider, result) => media.inc({ provider, result }),
   };
 }

@@ -1,10 +1,30 @@
 // Apply a provider status callback (issue 3/4): statuses move forward only, because callbacks
 // arrive out of order (a late 'sent' never overwrites 'delivered') and providers retry them.
+// A receipt only ever moves a message its own provider carried (issue 13).
 
 import { canAdvance } from '../status.js';
 import type { Store } from '../ports.js';
-import type { DeliveryUpdate, Message } from '../types.js';
+import type { DeliveryUpdate, Message, ProviderId } from '../types.js';
 import type { CoreDeps } from './deps.js';
+
+export interface DeliveryUpdateResult {
+  /** The message the receipt is about; null when unknown or carried by another provider. */
+  message: Message | null;
+  changed: boolean;
+  /**
+   * Set when the receipt names (by our echoed id) a message another provider carried: the
+   * receipt is ignored and nothing changes. `carriedBy`: that provider (null: none yet).
+   */
+  otherProvider?: { messageId: string; carriedBy: ProviderId | null };
+}
+
+/**
+ * The provider that carried the message: its latest send call's (the ledger knows it before the
+ * provider's answer is recorded, and after a number moved to another provider), else its own.
+ */
+function carrierOf(store: Store, message: Message): ProviderId | null {
+  return store.messages.sentThrough?.(message.id) ?? message.provider;
+}
 
 /**
  * A receipt that echoes our id but is about another send of the message: one made before an
@@ -20,17 +40,24 @@ function fromAnotherSend(store: Store, message: Message, update: DeliveryUpdate)
   return update.resend !== undefined && current !== undefined && update.resend < current;
 }
 
-export function applyDeliveryUpdate(deps: CoreDeps, update: DeliveryUpdate): { message: Message | null; changed: boolean } {
+export function applyDeliveryUpdate(deps: CoreDeps, update: DeliveryUpdate): DeliveryUpdateResult {
   const { store } = deps;
-  return store.transaction(() => {
+  return store.transaction((): DeliveryUpdateResult => {
     // 8x8 echoes our id (clientMessageId): its callback may beat the send response that records
     // the provider id, so our id is tried first and the provider id is recorded from it.
     let message = update.messageId ? store.messages.get(update.messageId) : null;
+    if (message) {
+      // Our ids are no secret to other providers' webhooks: a receipt naming a message another
+      // provider carried would move it (say, a sent Twilio message to "failed: opted out").
+      const carriedBy = carrierOf(store, message);
+      if (carriedBy !== update.provider) return { message: null, changed: false, otherProvider: { messageId: message.id, carriedBy } };
+    }
     if (message && fromAnotherSend(store, message, update)) return { message, changed: false };
     if (message && message.providerMessageId === null && update.providerMessageId) {
       store.messages.setProviderMessageId(message.id, update.provider, update.providerMessageId);
       message = store.messages.get(message.id);
     }
+    // Looked up under the receipt's own provider: never another provider's message.
     message ??= store.messages.getByProviderId(update.provider, update.providerMessageId);
     if (!message) return { message: null, changed: false };
     // Inbound and co-worker messages have no delivery to track.

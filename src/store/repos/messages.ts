@@ -107,6 +107,8 @@ export interface SqliteMessageRepo extends MessageRepo {
   requeue(id: string, opts: RequeueOptions): RequeueResult;
   /** How many times the message was requeued (its resend generation; 0 = never). */
   resendCount(id: string): number;
+  /** The provider of the message's send ledger row (its latest send call); null when none. */
+  sentThrough(id: string): string | null;
   /**
    * Send worker, right before the provider call: `advanceStatus(id, 'sending')` as one UPDATE
    * (no savepoint, no read back). False when the status did not move (already sending or beyond).
@@ -424,8 +426,8 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
 
   // -- admin resend and recovery -------------------------------------------------------------
   const audit: AuditRepo = createAuditRepo({ db, now });
-  const ledgerRow = db.prepare<[string], { state: string; attempts: number; provider_message_id: string | null }>(
-    'SELECT state, attempts, provider_message_id FROM send_ledger WHERE message_id = ?',
+  const ledgerRow = db.prepare<[string], { state: string; attempts: number; provider: string; provider_message_id: string | null }>(
+    'SELECT state, attempts, provider, provider_message_id FROM send_ledger WHERE message_id = ?',
   );
   // The ledger row is kept (its attempts are history) but no longer says 'calling' or 'done':
   // the next attempt starts a fresh provider call, and the crash rule applies to that call only.
@@ -507,6 +509,7 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   return {
     requeue: (id, opts) => requeue.immediate(id, opts),
     resendCount: (id) => countResends.get(REQUEUE_AUDIT_ACTION, id)?.n ?? 0,
+    sentThrough: (id) => ledgerRow.get(id)?.provider || null,
     listPendingOutbound: (opts = {}) =>
       many(pendingOutbound.all({ since: opts.since ?? null, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
     listUndelivered: (opts) =>

@@ -6,13 +6,14 @@
 import express from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../../../src/config.js';
 import type { OutboxRepo, SmsProviderCapabilities, TurnQueue } from '../../../src/core/ports.js';
 import { ChatRegistry } from '../../../src/delivery/registry.js';
 import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../adapters/chat/teams/index.js';
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
+import { APP_ID, startFakeOpenId, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
 
 export const BOT_ID = '28:bridge-app-id';
 export const TEAM_ID = '19:team-general@thread.tacv2';
@@ -69,6 +70,8 @@ export async function startHarness(opts: {
   env?: Record<string, string>;
   deps?: Partial<TeamsDeps>;
   connector?: FakeBotConnector;
+  /** Default: silent. */
+  logger?: Logger;
 } = {}): Promise<Harness> {
   const temp = createTempStore();
   const connector = opts.connector ?? (await startFakeBotConnector());
@@ -76,10 +79,13 @@ export async function startHarness(opts: {
     DATA_DIR: temp.dir,
     PUBLIC_URL: 'http://127.0.0.1:9',
     TEAMS_ALLOW_ANONYMOUS: 'true',
+    // The fake connector listens on 127.0.0.1, not on Microsoft's Bot Framework service hosts
+    // (anonymous mode accepts loopback anyway; tests with JWT checks on need it named).
+    TEAMS_SERVICE_URL_HOSTS: '127.0.0.1',
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
-  const logger = pino({ level: 'silent' });
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const registry = new ChatRegistry();
   const queues = recordingQueues(temp.store.outbox);
   const teams = createTeamsPlatform(
@@ -124,6 +130,32 @@ export async function startHarness(opts: {
       temp.cleanup();
     },
   };
+}
+
+/** The bot's token on outbound connector calls in authenticated mode (no Microsoft login). */
+export const BOT_TOKEN = 'test-bot-token';
+
+export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/**
+ * The harness with Bot Framework token checks on: botbuilder takes its signing keys from a fake
+ * OpenID provider publishing `keys`, and the connector requires BOT_TOKEN. `env` adds settings.
+ */
+export async function startAuthenticatedHarness(o: {
+  keys: { key: SigningKey; endorsements: string[] }[];
+  authTimeoutMs?: number;
+  env?: Record<string, string>;
+  logger?: Logger;
+}): Promise<{ h: Harness; openId: FakeOpenId }> {
+  const openId = await startFakeOpenId(o.keys);
+  const h = await startHarness({
+    logger: o.logger,
+    env: { TEAMS_ALLOW_ANONYMOUS: 'false', TEAMS_APP_ID: APP_ID, TEAMS_APP_PASSWORD: 'not-a-real-secret', TEAMS_OPENID_METADATA_URL: openId.metadataUrl, ...o.env },
+    // Outbound connector calls: a fixed token instead of botbuilder asking login.microsoftonline.com.
+    deps: { getToken: async () => BOT_TOKEN, ...(o.authTimeoutMs ? { authTimeoutMs: o.authTimeoutMs } : {}) },
+  });
+  h.connector.requireToken(BOT_TOKEN);
+  return { h, openId };
 }
 
 let seq = 1_800_000_000_000;

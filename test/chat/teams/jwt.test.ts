@@ -4,121 +4,23 @@
 // on every TCP connect of this process proves no request leaves 127.0.0.1 (no Microsoft login,
 // no Microsoft metadata): outbound calls get their token from the adapter's getToken seam.
 
-import { generateKeyPairSync, randomUUID, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthenticationConstants, AuthenticationError } from 'botframework-connector';
 import { botFrameworkOptions, classifyAuthError } from '../../../adapters/chat/teams/auth.js';
 import { recordInbound } from '../../../src/core/index.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
-import { CHANNEL, CONTACT, OUR, TEAM_ID, botAddedToTeam, channelReply, startHarness, until, type Harness } from './harness.js';
-
-const APP_ID = '00000000-0000-0000-0000-0000000000a1';
-const BOT_TOKEN = 'test-bot-token';
-const ISSUER = 'https://api.botframework.com';
+import { APP_ID, b64url, channelClaims, makeKey, signToken, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
+import { connectGuard } from '../../support/connectGuard.js';
+import { BOT_TOKEN, CHANNEL, CONTACT, OUR, TEAM_ID, bearer, botAddedToTeam, channelReply, startAuthenticatedHarness, until, type Harness } from './harness.js';
 
 // --- no request may leave 127.0.0.1 -------------------------------------------------------------
-const connects: string[] = [];
-const originalConnect = net.Socket.prototype.connect;
-beforeAll(() => {
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-    let host = 'localhost';
-    if (typeof first === 'object' && first !== null) {
-      const o = first as { host?: string; path?: string };
-      host = o.path ?? o.host ?? 'localhost';
-    } else if (typeof first === 'number' && typeof args[1] === 'string') host = args[1];
-    connects.push(host);
-    return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof net.Socket.prototype.connect;
-});
-afterAll(() => {
-  net.Socket.prototype.connect = originalConnect;
-});
+const guard = connectGuard();
+const connects = guard.hosts;
+beforeAll(() => guard.install());
+afterAll(() => guard.restore());
 // botbuilder's JwtTokenExtractor prints every refused token (with the public key PEM) on stderr.
 beforeAll(() => void vi.spyOn(console, 'error').mockImplementation(() => undefined));
 afterAll(() => vi.restoreAllMocks());
-
-// --- keys and tokens ----------------------------------------------------------------------------
-interface SigningKey {
-  kid: string;
-  privateKey: KeyObject;
-  jwk: JsonWebKey;
-}
-
-function makeKey(kid: string = randomUUID()): SigningKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { kid, privateKey, jwk: publicKey.export({ format: 'jwk' }) };
-}
-
-const b64url = (v: object | Buffer): string => (Buffer.isBuffer(v) ? v : Buffer.from(JSON.stringify(v))).toString('base64url');
-
-/** A channel token as the Bot Framework signs it (RS256, kid of the signing key). */
-function signToken(key: SigningKey, claims: Record<string, unknown>, header: Record<string, unknown> = {}): string {
-  const head = b64url({ alg: 'RS256', typ: 'JWT', kid: key.kid, x5t: key.kid, ...header });
-  const body = b64url(claims);
-  const signature = sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey);
-  return `${head}.${body}.${b64url(signature)}`;
-}
-
-/** The claims of a real channel token: aud = our app id, serviceurl = the activity's serviceUrl. */
-function channelClaims(serviceUrl: string, over: Record<string, unknown> = {}): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return { serviceurl: serviceUrl, nbf: now - 60, exp: now + 3600, iss: ISSUER, aud: APP_ID, ...over };
-}
-
-// --- fake OpenID provider -----------------------------------------------------------------------
-interface FakeOpenId {
-  metadataUrl: string;
-  /** Paths requested, in order. */
-  requests: string[];
-  /** 'ok': serves the document and keys; 'down': 503 to everything; 'hang': never answers. */
-  mode: 'ok' | 'down' | 'hang';
-  close(): Promise<void>;
-}
-
-async function startFakeOpenId(keys: { key: SigningKey; endorsements: string[] }[]): Promise<FakeOpenId> {
-  const held: ServerResponse[] = [];
-  const fake: FakeOpenId = {
-    metadataUrl: '',
-    requests: [],
-    mode: 'ok',
-    close: async () => undefined,
-  };
-  const server: Server = createServer((req, res) => {
-    fake.requests.push(req.url ?? '');
-    if (fake.mode === 'hang') return void held.push(res);
-    if (fake.mode === 'down') return void res.writeHead(503).end('unavailable');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/v1/.well-known/openidconfiguration') {
-      // The fields of login.botframework.com's document.
-      res.end(JSON.stringify({
-        issuer: ISSUER,
-        authorization_endpoint: 'https://invalid.botframework.com',
-        jwks_uri: `${base}/v1/.well-known/keys`,
-        id_token_signing_alg_values_supported: ['RS256'],
-        token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      }));
-    } else if (req.url === '/v1/.well-known/keys') {
-      res.end(JSON.stringify({
-        keys: keys.map(({ key, endorsements }) => ({ kty: 'RSA', use: 'sig', kid: key.kid, x5t: key.kid, n: key.jwk.n, e: key.jwk.e, endorsements })),
-      }));
-    } else {
-      res.writeHead(404).end('{}');
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  fake.metadataUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/.well-known/openidconfiguration`;
-  fake.close = async () => {
-    for (const r of held) r.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  return fake;
-}
 
 // --- harness in authenticated mode --------------------------------------------------------------
 let h: Harness | null = null;
@@ -131,17 +33,10 @@ afterEach(async () => {
 });
 
 async function authenticatedBridge(o: { keys: { key: SigningKey; endorsements: string[] }[]; authTimeoutMs?: number }): Promise<{ h: Harness; openId: FakeOpenId }> {
-  openId = await startFakeOpenId(o.keys);
-  h = await startHarness({
-    env: { TEAMS_ALLOW_ANONYMOUS: 'false', TEAMS_APP_ID: APP_ID, TEAMS_APP_PASSWORD: 'not-a-real-secret', TEAMS_OPENID_METADATA_URL: openId.metadataUrl },
-    // Outbound connector calls: a fixed token instead of botbuilder asking login.microsoftonline.com.
-    deps: { getToken: async () => BOT_TOKEN, ...(o.authTimeoutMs ? { authTimeoutMs: o.authTimeoutMs } : {}) },
-  });
-  h.connector.requireToken(BOT_TOKEN);
-  return { h, openId };
+  const started = await startAuthenticatedHarness(o);
+  ({ h, openId } = started);
+  return started;
 }
-
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 
 function onlyLoopback(): void {
   expect(connects.length).toBeGreaterThan(0);

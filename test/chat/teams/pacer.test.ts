@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../../../src/core/errors.js';
 import { BotConnectorClient } from '../../../adapters/chat/teams/connector.js';
 import { DEFAULT_TEAMS_PACE, TeamsPacer } from '../../../adapters/chat/teams/pacer.js';
+import { ServiceUrlPolicy } from '../../../adapters/chat/teams/trust.js';
 import { startFakeBotConnector } from '../../fakes/fakeBotConnector.js';
 
 function pacer(maxInlineWaitMs = 1_500) {
@@ -68,7 +69,7 @@ describe('Teams pacing', () => {
     const fake = await startFakeBotConnector();
     try {
       const { p, waits } = pacer();
-      const connector = new BotConnectorClient({ getToken: async () => null, pacer: p });
+      const connector = new BotConnectorClient({ getToken: async () => null, serviceUrls: new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: ['127.0.0.1'] }), pacer: p });
       const { id: thread } = await connector.createConversation(fake.serviceUrl, {
         isGroup: true,
         channelData: { channel: { id: '19:c@thread.tacv2' } },
