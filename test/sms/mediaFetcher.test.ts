@@ -61,9 +61,26 @@ describe('media host rules', () => {
     ['fd00::1', true],
     ['fe80::1', true],
     ['::ffff:127.0.0.1', true],
+    // IPv6 forms that embed or reach an IPv4 (or private) host are refused whatever they embed.
+    ['::127.0.0.1', true], // IPv4-compatible
+    ['::7f00:1', true],
+    ['::ffff:7f00:1', true], // IPv4-mapped, as a URL writes it
+    ['::ffff:0:0', true],
+    ['::ffff:8.8.8.8', true], // mapped, even to a public IPv4
+    ['::ffff:0:7f00:1', true], // IPv4-translated
+    ['64:ff9b::a9fe:a9fe', true], // NAT64 to 169.254.169.254
+    ['64:ff9b:1::a00:1', true], // NAT64 local-use prefix
+    ['2002:7f00:1::1', true], // 6to4 around 127.0.0.1
+    ['2002:808:808::1', true], // 6to4, any embedded address
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true], // Teredo
+    ['fec0::1', true], // site-local
+    ['fe80::1%eth0', true],
+    ['100::1', true],
     ['not-an-ip', true],
     ['54.172.60.1', false],
     ['2600:1f18::1', false],
+    ['2001:4860:4860::8888', false], // public, next to Teredo's 2001::/32
+    ['2a00:1450:4001::200e', false],
   ])('%s is non-public: %s', (ip, expected) => {
     expect(isNonPublicAddress(ip)).toBe(expected);
   });
