@@ -1,6 +1,6 @@
 // Slack as the bridge's first chat platform: Bolt with an ExpressReceiver mounted on our express
 // app at POST /slack/events (events, slash commands; Slack signature checked by Bolt on the raw
-// body: bad or stale (> 5 min) -> 401 and nothing happens).
+// body: bad, stale or stamped in the future (> 5 min either way) -> 401 and nothing happens).
 //
 // createSlackPlatform(ctx, deps) returns the ChatPlatform (for the ChatRegistry used by delivery
 // and status notices), mount(app) for the HTTP route, and start()/stop() for the lifetime.
@@ -20,6 +20,7 @@ import { handleMessageEvent, type SlackMessageEvent } from './events.js';
 import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware } from './inbox.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
+import { refuseFutureSlackRequests } from './requestAge.js';
 import { SlackChatPlatform } from './platform.js';
 
 export { SlackChatPlatform } from './platform.js';
@@ -231,6 +232,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     platform,
     api,
     mount(app) {
+      app.post('/slack/events', refuseFutureSlackRequests());
       if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, inbox, logger: log }));
       app.use(receiver.router);
     },
