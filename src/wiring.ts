@@ -48,6 +48,8 @@ export interface BridgeTuning {
   /** Slack per-channel posting pace; null turns it off. Default: the adapter's. */
   slackPace?: PacerOptions | null;
   teamsConnectorTimeoutMs?: number;
+  /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
+  mediaDeadlineMs?: number;
 }
 
 /** The built parts, for harnesses and benchmarks that start and stop them themselves. */
@@ -86,7 +88,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     attempts: tuning.delivery?.attempts,
   });
 
-  const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics });
+  const sms = createSmsProviders({ config, store, clock, deliveries, notifier, logger, metrics, mediaDeadlineMs: tuning.mediaDeadlineMs });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();
   const timed = (id: string): SmsProvider | null => {

@@ -25,6 +25,8 @@ export interface SmsProvidersDeps {
   notifier?: StatusNotifier;
   logger?: Logger;
   metrics?: Metrics;
+  /** Deadline of one inbound media download (tests shorten it). */
+  mediaDeadlineMs?: number;
 }
 
 export interface SmsProviders {
@@ -86,6 +88,7 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
     dataDir: config.dataDir,
     sources,
     maxFileBytes: config.mediaMaxBytes,
+    timeoutMs: deps.mediaDeadlineMs,
     logger: deps.logger,
     onResult: (provider, result) => smsMetrics.media(provider, result),
   });

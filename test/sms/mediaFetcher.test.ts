@@ -191,6 +191,27 @@ describe('media fetcher', () => {
     expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
   });
 
+  it('gives up on a host that trickles a byte a second at one deadline for the whole download: failed, with the reason', async () => {
+    providerShelf.put('/Media/SLOW', { contentType: 'image/png', body: Buffer.alloc(100, 1), trickleMs: 1000 });
+    const m = inbound([{ url: `${provider.url}/Media/SLOW`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 1500 });
+    const started = Date.now();
+    // Not left pending for another attempt: a host this slow would hold the conversation again.
+    const [item] = await fetcher.fetchPendingMedia(m.id, { finalAttempt: false });
+    expect(Date.now() - started).toBeLessThan(10_000); // the file alone would take 100 s
+    expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 1.5 s', path: null });
+    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
+    expect(existsSync(path.join(parts.dataDir, 'media', `${item!.id}.part`))).toBe(false);
+  });
+
+  it('the same deadline covers a host that never sends its headers', async () => {
+    providerShelf.put('/Media/HANG', { contentType: 'image/png', body: Buffer.alloc(10, 1), headersDelayMs: 60_000 });
+    const m = inbound([{ url: `${provider.url}/Media/HANG`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 500 });
+    const [item] = await fetcher.fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 500 ms' });
+  });
+
   it('refuses media of a provider that has no media policy', async () => {
     const m = inbound([{ url: `${provider.url}/y`, contentType: 'image/png' }]);
     const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: {} });

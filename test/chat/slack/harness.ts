@@ -51,7 +51,7 @@ export interface SlackHarness {
   close(): Promise<void>;
 }
 
-export async function createSlackHarness(opts: { attempts?: number } = {}): Promise<SlackHarness> {
+export async function createSlackHarness(opts: { attempts?: number; mediaDeadlineMs?: number } = {}): Promise<SlackHarness> {
   const prefix = uniquePrefix();
   const temp = createTempStore();
   const slack = await startFakeSlack();
@@ -84,6 +84,7 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
     outbound: { rateLimits: false, attempts: opts.attempts, backoff },
     delivery: { attempts: opts.attempts, backoff },
     slackPace: null,
+    mediaDeadlineMs: opts.mediaDeadlineMs,
   });
   const { registry, outbound, delivery } = built;
   if (!built.slack) throw new Error('Slack is not configured');

@@ -131,6 +131,18 @@ describe('inbound SMS into Slack threads', () => {
     expect(h.slack.messages[1]?.text).toMatch(/pic\n:warning: A file \(image\/jpeg\) could not be kept: .+/);
   });
 
+  it('a picture whose host trickles a byte a second is given up at the download deadline: the message is posted with a notice', async () => {
+    await h.close();
+    h = await createSlackHarness({ mediaDeadlineMs: 1000 });
+    h.setupNumber();
+    const url = h.twilio.addMedia({ contentType: 'image/png', body: Buffer.alloc(500, 1), trickleMs: 1000 });
+    await h.inboundSms({ sid: 'MMslow', body: 'pic', media: [{ url, contentType: 'image/png' }] });
+    await h.waitFor(() => h.slack.messages.length === 2, 'message');
+    expect(h.slack.messages[1]?.text).toMatch(/pic\n:warning: A file \(image\/png\) could not be kept: the file could not be fetched within 1 s\./);
+    expect(h.temp.store.messages.getByProviderId('twilio', 'MMslow')?.media).toMatchObject([{ status: 'failed', reason: 'the file could not be fetched within 1 s' }]);
+    expect(h.slack.files.size).toBe(0);
+  });
+
   it('Slack 429 storms delay delivery but keep the order in the thread and lose nothing', async () => {
     h.setupNumber();
     await h.inboundSms({ sid: 'SM0', body: 'm0' });
