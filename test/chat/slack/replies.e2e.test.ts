@@ -1,5 +1,6 @@
 // Signed Slack events -> handleChatReply -> send queue -> fake Twilio, through the real server.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shownText } from '../../fakes/fakeSlack.js';
 import { CHANNEL, CONTACT, OUR, createSlackHarness, openConversationThread, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
@@ -20,7 +21,7 @@ const reply = (text: string, extra: Record<string, unknown> = {}, opts: { eventI
   return { ts, res: h.slackEvent({ user: 'UAGENT', text, ts, thread_ts: rootTs, ...extra }, opts) };
 };
 const reactionsOn = (ts: string) => h.slack.reactions.filter((r) => r.timestamp === ts).map((r) => r.name);
-const threadTexts = () => h.slack.thread(CHANNEL, rootTs).map((m) => m.text ?? '');
+const threadTexts = () => h.slack.thread(CHANNEL, rootTs).map(shownText);
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
 describe('replies in a Slack conversation thread', () => {
