@@ -5,7 +5,7 @@
 // { count } (messages posted so far); on 'dump' it returns [text, arrival epoch ms] of every post
 // since the previous dump and forgets them; on 'stop' it closes and exits.
 import { performance } from 'node:perf_hooks';
-import { startFakeSlack } from '../test/fakes/fakeSlack.js';
+import { quotedText, startFakeSlack } from '../test/fakes/fakeSlack.js';
 
 const channel = process.argv[2] ?? 'C0SMS';
 const fake = await startFakeSlack();
@@ -14,7 +14,9 @@ let count = 0;
 let arrivals: Array<[string, number]> = [];
 fake.onPost = (m) => {
   count++;
-  if (m.text) arrivals.push([m.text, performance.timeOrigin + performance.now()]);
+  // The SMS text: the quote of a message post, else the text (thread roots).
+  const said = quotedText(m) ?? m.text;
+  if (said) arrivals.push([said, performance.timeOrigin + performance.now()]);
 };
 // Keep memory flat: only thread roots must stay known (thread_ts look-ups); the call log is not
 // needed here.

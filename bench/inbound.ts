@@ -34,7 +34,7 @@ import { createHttpApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { buildBridgeParts } from '../src/wiring.js';
-import { startFakeSlack } from '../test/fakes/fakeSlack.js';
+import { quotedText, startFakeSlack } from '../test/fakes/fakeSlack.js';
 import { listen, type Listening } from '../test/support/listen.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { openStore } from '../src/store/index.js';
@@ -163,7 +163,9 @@ async function inProcessSlack(): Promise<BenchSlack> {
   fake.addChannel(CHANNEL, 'sms-desk');
   let arrivals: Array<[string, number]> = [];
   fake.onPost = (m) => {
-    if (m.text) arrivals.push([m.text, performance.timeOrigin + performance.now()]);
+    // The SMS text: the quote of a message post, else the text (thread roots).
+    const said = quotedText(m) ?? m.text;
+    if (said) arrivals.push([said, performance.timeOrigin + performance.now()]);
   };
   return {
     apiUrl: fake.apiUrl,

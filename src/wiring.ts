@@ -42,6 +42,8 @@ export interface BridgeTuning {
   /** Slack per-channel posting pace; null turns it off. Default: the adapter's. */
   slackPace?: PacerOptions | null;
   teamsConnectorTimeoutMs?: number;
+  /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
+  mediaDeadlineMs?: number;
 }
 
 /** The built parts, for harnesses and benchmarks that start and stop them themselves. */
@@ -84,7 +86,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     deliver: { wake: (c, t) => lanes.deliver?.wake(c, t) ?? Promise.resolve() },
   });
 
-  const sms = createSmsProviders({ config, store, clock, queue, notifier, logger, metrics, requireAdmin: admin });
+  const sms = createSmsProviders({ config, store, clock, queue, notifier, logger, metrics, requireAdmin: admin, mediaDeadlineMs: tuning.mediaDeadlineMs });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();
   const timed = (id: string): SmsProvider | null => {

@@ -27,6 +27,8 @@ export interface SmsProvidersDeps {
   metrics?: Metrics;
   /** Guards the local provider's dev routes; default: requireAdmin(config.adminToken). */
   requireAdmin?: RequestHandler;
+  /** Deadline of one inbound media download (tests shorten it). */
+  mediaDeadlineMs?: number;
 }
 
 export interface SmsProviders {
@@ -88,6 +90,7 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
     dataDir: config.dataDir,
     sources,
     maxFileBytes: config.mediaMaxBytes,
+    timeoutMs: deps.mediaDeadlineMs,
     logger: deps.logger,
     onResult: (provider, result) => smsMetrics.media(provider, result),
   });

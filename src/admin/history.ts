@@ -216,32 +216,48 @@ export function csvField(value: string | number | null | undefined): string {
 }
 
 /**
- * Text that came from outside (SMS bodies, display names, provider reasons) and starts with
- * = + - @ (or a tab/CR) is a formula to a spreadsheet: a contact could text `=HYPERLINK(...)`
- * and have it run in the admin's Excel. Such cells get a leading apostrophe, which spreadsheets
- * show as text. The JSON export stays verbatim.
+ * Characters that make a spreadsheet read a cell as a formula (= + - @, tab, CR, and their
+ * full-width forms, which Excel takes as the same in East Asian locales), or that it skips before
+ * looking (a leading space or line break: " =1+1" is still a formula in some).
+ */
+const FORMULA_START = /^[=+\-@\t\r\n \u00a0\u3000\uff1d\uff0b\uff0d\uff20]/;
+
+/**
+ * Text that came from outside (SMS bodies, display names, provider ids and reasons, media types)
+ * and starts like a formula would run in the admin's spreadsheet: a contact could text
+ * `=HYPERLINK(...)`. Such cells get a leading apostrophe, which spreadsheets show as text. The
+ * JSON export stays verbatim.
  */
 export function neutraliseFormula(text: string | null | undefined): string | null {
   if (text === null || text === undefined) return null;
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/**
+ * A CSV cell: every text goes through neutraliseFormula (values the bridge writes itself never
+ * start like a formula, so nothing is missed by asking which column came from where), except one
+ * E.164 number, which is a number to a spreadsheet and shown as such.
+ */
+function csvCell(value: string | number | null | undefined): string | number | null {
+  if (typeof value !== 'string') return value ?? null;
+  return /^\+\d+$/.test(value) ? value : neutraliseFormula(value);
 }
 
 function csvRow(m: Message, c: Conversation): string {
-  const cells: Record<(typeof CSV_COLUMNS)[number], string | number | null> = {
+  const cells: Record<(typeof CSV_COLUMNS)[number], string | number | null | undefined> = {
     id: m.id,
     createdAt: m.createdAt,
     updatedAt: m.updatedAt,
     direction: m.direction,
     status: m.status,
-    statusReason: neutraliseFormula(m.statusReason),
-    errorCode: neutraliseFormula(m.errorCode),
+    statusReason: m.statusReason,
+    errorCode: m.errorCode,
     number: c.number,
-    // E.164 is ours and safe; an alphanumeric sender id came from outside.
-    contact: /^\+\d+$/.test(c.contact) ? c.contact : neutraliseFormula(c.contact),
-    authorPlatform: m.author?.platform ?? null,
-    authorUserId: m.author?.userId ?? null,
-    authorName: neutraliseFormula(m.author?.name),
-    body: neutraliseFormula(m.body),
+    contact: c.contact,
+    authorPlatform: m.author?.platform,
+    authorUserId: m.author?.userId,
+    authorName: m.author?.name,
+    body: m.body,
     mediaIds: m.media.map((x) => x.id).join(' '),
     mediaTypes: m.media.map((x) => x.contentType).join(' '),
     otherRecipients: m.otherRecipients.join(' '),
@@ -250,5 +266,5 @@ function csvRow(m: Message, c: Conversation): string {
     segments: m.segments,
     encoding: m.encoding,
   };
-  return CSV_COLUMNS.map((k) => csvField(cells[k])).join(',');
+  return CSV_COLUMNS.map((k) => csvField(csvCell(cells[k]))).join(',');
 }

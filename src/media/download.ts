@@ -1,6 +1,7 @@
 // One guarded HTTP download: follows redirects by hand (each hop re-checked against the
 // provider's hosts, credentials only to the provider's own auth hosts), refuses non-public
-// addresses at connect time (no DNS-rebinding gap), streams to a file under a byte cap.
+// addresses at connect time (no DNS-rebinding gap), streams to a file under a byte cap, and
+// gives up at one deadline for the whole download (every hop, headers and body).
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import http from 'node:http';
@@ -15,6 +16,13 @@ import { matchingRule, type HostRule, type MediaSourcePolicy } from './hostRules
 
 export const OUTSIDE_PROVIDER = 'media link pointed outside the provider';
 
+/**
+ * How long one media download may take in all: connecting, redirects, headers and body. An MMS
+ * file is at most a few MB, seconds on any working link; a host that trickles a byte a second
+ * must not hold the conversation (its later messages wait behind this one) for long.
+ */
+export const MEDIA_DOWNLOAD_DEADLINE_MS = 30_000;
+
 export type DownloadResult =
   | { ok: true; size: number; contentType: string }
   | { ok: false; kind: 'refused' | 'failed'; transient: boolean; reason: string };
@@ -26,7 +34,8 @@ export interface DownloadOptions {
   declaredType: string | null;
   maxBytes: number;
   destPath: string;
-  timeoutMs: number;
+  /** The whole download's deadline (MEDIA_DOWNLOAD_DEADLINE_MS unless a test wants it short). */
+  timeoutMs?: number;
   maxRedirects: number;
 }
 
@@ -75,6 +84,9 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
     return { ok: false, kind: 'refused', transient: false, reason: 'media link is not a valid URL' };
   }
   const partPath = `${opts.destPath}.part`;
+  const deadlineMs = opts.timeoutMs ?? MEDIA_DOWNLOAD_DEADLINE_MS;
+  // One signal for every hop and the body: aborting it destroys whatever request or stream is open.
+  const deadline = AbortSignal.timeout(deadlineMs);
   try {
     for (let hop = 0; hop <= opts.maxRedirects; hop++) {
       const rule = checkHop(url, opts.source);
@@ -82,7 +94,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
       if (opts.source.authorization && opts.source.authHosts && matchingRule(opts.source.authHosts, url)) {
         headers.authorization = opts.source.authorization;
       }
-      const res = await get(url, headers, rule, opts.timeoutMs);
+      const res = await get(url, headers, rule, deadline);
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
@@ -118,7 +130,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
           else cb(null, chunk);
         },
       });
-      await pipeline(res, cap, createWriteStream(partPath));
+      await pipeline(res, cap, createWriteStream(partPath), { signal: deadline });
       await rename(partPath, opts.destPath);
       return { ok: true, size, contentType: actual || want || 'application/octet-stream' };
     }
@@ -126,24 +138,30 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   } catch (err) {
     await unlink(partPath).catch(() => undefined);
     if (err instanceof Refusal) return { ok: false, kind: 'refused', transient: false, reason: err.message };
+    if (deadline.aborted) {
+      // Final, not transient: a host this slow would hold the conversation again on every retry.
+      return { ok: false, kind: 'failed', transient: false, reason: `the file could not be fetched within ${duration(deadlineMs)}` };
+    }
     const e = err as { code?: string; message?: string };
     return { ok: false, kind: 'failed', transient: true, reason: `media download failed: ${e.code ?? e.message ?? 'network error'}` };
   }
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 function tooLarge(max: number): string {
   return `media file is larger than the ${Math.round((max / (1024 * 1024)) * 10) / 10} MB allowed`;
 }
 
-function get(url: URL, headers: Record<string, string>, rule: HostRule, timeoutMs: number): Promise<http.IncomingMessage> {
+function get(url: URL, headers: Record<string, string>, rule: HostRule, signal: AbortSignal): Promise<http.IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = mod.request(url, { method: 'GET', headers, lookup: guardedLookup(rule), agent: false }, (res) => {
-      // The same budget covers the body: a slow trickle is cut off too.
+    const req = mod.request(url, { method: 'GET', headers, lookup: guardedLookup(rule), agent: false, signal }, (res) => {
       res.on('error', reject);
       resolve(res);
     });
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
   });

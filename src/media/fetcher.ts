@@ -19,6 +19,7 @@ export interface MediaFetcherDeps {
   sources: Record<string, MediaSourcePolicy | undefined>;
   /** Per-file cap; default: the policy's MMS total. */
   maxFileBytes?: number;
+  /** Deadline of one file's whole download; default MEDIA_DOWNLOAD_DEADLINE_MS. */
   timeoutMs?: number;
   maxRedirects?: number;
   logger?: Logger;
@@ -90,7 +91,7 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
           declaredType: item.contentType || null,
           maxBytes: Math.min(fileCap, remaining),
           destPath: path.join(deps.dataDir, rel),
-          timeoutMs: deps.timeoutMs ?? 30_000,
+          timeoutMs: deps.timeoutMs,
           maxRedirects: deps.maxRedirects ?? 5,
         });
         if (result.ok) {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teamsHtmlToPlain } from '../../adapters/chat/teams/format.js';
 import { eightByEightInbound, eightByEightStatus } from '../fakes/eightbyeightFake.js';
+import { quotedText, shownText } from '../fakes/fakeSlack.js';
 import { countKeys, startBridgeHarness, type BridgeHarness } from './bridgeHarness.js';
 
 const CONTACT = '+12125553456';
@@ -30,9 +31,15 @@ const TEAMS_CHANNELS = [BOTH.teams, SLACK_REPLY.teams, TEAMS_REPLY.teams, MMS.te
 let h: BridgeHarness;
 
 const slackRoot = (channel: string) => h.slack.roots(channel)[0];
+/** What each post of the channel's first thread shows. */
 const slackThread = (channel: string): string[] => {
   const root = slackRoot(channel);
-  return root ? h.slack.thread(channel, root.ts).map((m) => m.text ?? '') : [];
+  return root ? h.slack.thread(channel, root.ts).map(shownText) : [];
+};
+/** The words each post quotes (a contact's or co-worker's message), null for the bridge's notices. */
+const slackSaid = (channel: string): Array<string | null> => {
+  const root = slackRoot(channel);
+  return root ? h.slack.thread(channel, root.ts).map(quotedText) : [];
 };
 const teamsRoot = (channel: string) => h.connector.roots(channel)[0];
 const teamsThread = (channel: string): string[] => {
@@ -50,7 +57,7 @@ async function openConversation(story: { number: string; slack: string; teams?: 
   await h.waitFor(
     // A keyword message (STOP) comes with a notice after its text.
     () =>
-      slackThread(story.slack).some((t) => t === body || t.startsWith(`${body}\n`)) &&
+      slackSaid(story.slack).includes(body) &&
       (!story.teams || teamsThread(story.teams).some((t) => t.endsWith(body) || t.includes(`${body}\n`))),
     `"${body}" in every mapped thread`,
   );
@@ -92,7 +99,7 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
 
     expect(h.slack.roots(BOTH.slack)).toHaveLength(1);
     expect(h.connector.roots(BOTH.teams)).toHaveLength(1);
-    expect(slackThread(BOTH.slack)).toEqual(['Hi, do you deliver?', 'To Brooklyn?']);
+    expect(slackThread(BOTH.slack)).toEqual(['(212) 555-3456 texted:\n> Hi, do you deliver?', '(212) 555-3456 texted:\n> To Brooklyn?']);
     expect(teamsThread(BOTH.teams)).toEqual(['(212) 555-3456: Hi, do you deliver?', '(212) 555-3456: To Brooklyn?']);
 
     const conversation = await h.conversation(BOTH.number, CONTACT);
@@ -160,7 +167,7 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     expect(await h.conversation(EIGHT.number, CONTACT)).toBeNull();
 
     expect((await h.eightx8Webhook(inbound)).status).toBe(200);
-    await h.waitFor(() => slackThread(EIGHT.slack).includes('Hello from 8x8'), 'the 8x8 message in Slack');
+    await h.waitFor(() => slackSaid(EIGHT.slack).includes('Hello from 8x8'), 'the 8x8 message in Slack');
 
     const { ts } = await h.slackReply(EIGHT.slack, slackRoot(EIGHT.slack)!.ts, 'Hello back');
     await h.waitFor(() => h.eightx8.calls.length === 1, 'the send at 8x8');
@@ -268,7 +275,7 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     const ok = await h.admin<{ routed: boolean; duplicate: boolean }>('POST', '/admin/api/dev/inbound', payload);
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ routed: true, duplicate: false });
-    await h.waitFor(() => slackThread(LOCAL.slack).includes('typed on the dev phone'), 'the dev message in Slack');
+    await h.waitFor(() => slackSaid(LOCAL.slack).includes('typed on the dev phone'), 'the dev message in Slack');
   });
 
   it('failed jobs and the Teams channels the bot knows are listed behind the admin token (401 without)', async () => {
@@ -290,7 +297,7 @@ describe('the real bridge (startBridge, default modules): Twilio, 8x8 and local 
     const { ts, res } = await h.slackReply(STOPPED.slack, slackRoot(STOPPED.slack)!.ts, 'Sorry to see you go');
     expect(res.status).toBe(200);
     // The STOP message itself carries a notice that replies are refused from now on.
-    expect(slackThread(STOPPED.slack).find((t) => t.startsWith('STOP'))).toMatch(/opted out of texts from this number/);
+    expect(slackThread(STOPPED.slack).find((t) => t.includes('\n> STOP\n'))).toMatch(/opted out of texts from this number/);
     const refusal = (t: string) => t.startsWith(':no_entry_sign: Not sent');
     await h.waitFor(() => slackThread(STOPPED.slack).some(refusal), 'the refusal notice');
     expect(slackThread(STOPPED.slack).find(refusal)).toMatch(/opted out/);
@@ -343,7 +350,7 @@ describe('starting and stopping the real bridge', () => {
       await s.waitFor(() => s.twilio.calls.some((c) => c.From === '+14155552683' && c.Body === 'we are'), 'the reply at Twilio');
       // Posted once: a Slack hiccup after the post must not make the delivery post it again.
       const root = s.slack.roots('CBOOT')[0]!;
-      expect(s.slack.thread('CBOOT', root.ts).filter((m) => m.text?.includes('anyone awake?'))).toHaveLength(1);
+      expect(s.slack.thread('CBOOT', root.ts).filter((m) => quotedText(m) === 'anyone awake?')).toHaveLength(1);
     } finally {
       await s.close();
     }
@@ -369,7 +376,7 @@ describe('starting and stopping the real bridge', () => {
       expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
       await s.twilioInbound({ sid: 'SMre2', from: CONTACT, to: number, body: 'after' });
       const root = s.slack.roots('CRESTART')[0]!;
-      await s.waitFor(() => s.slack.thread('CRESTART', root.ts).some((m) => m.text === 'after'), 'the second SMS in the Slack thread');
+      await s.waitFor(() => s.slack.thread('CRESTART', root.ts).some((m) => quotedText(m) === 'after'), 'the second SMS in the Slack thread');
       expect(s.slack.roots('CRESTART')).toHaveLength(1);
       await s.waitFor(() => s.connector.roots(teams).length === 1 && s.connector.thread(s.connector.roots(teams)[0]!.id).length === 2, 'the second SMS in the Teams thread');
       expect(s.connector.roots(teams)).toHaveLength(1);
@@ -397,7 +404,7 @@ describe('starting and stopping the real bridge', () => {
       // The job that was running finished its work before stop() resolved: nothing half-done.
       const root = s.slack.roots('CSTOPPING')[0];
       expect(root).toBeDefined();
-      expect(s.slack.thread('CSTOPPING', root!.ts).map((m) => m.text)).toEqual(['last words']);
+      expect(s.slack.thread('CSTOPPING', root!.ts).map(quotedText)).toEqual(['last words']);
       await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
       await new Promise((r) => setTimeout(r, 100));
       expect(rejections).toEqual([]);

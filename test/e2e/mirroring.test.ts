@@ -4,6 +4,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { teamsHtmlToPlain } from '../../adapters/chat/teams/format.js';
+import { shownText } from '../fakes/fakeSlack.js';
 import { CONTACT, OUR, SLACK_CHANNEL, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from './mirroringHarness.js';
 
 let h: MirrorHarness;
@@ -23,7 +24,7 @@ const teamsThread = (): string[] => {
 const slackRoot = () => h.slack.roots(SLACK_CHANNEL)[0];
 const slackThread = (): string[] => {
   const root = slackRoot();
-  return root ? h.slack.thread(SLACK_CHANNEL, root.ts).map((m) => m.text ?? '') : [];
+  return root ? h.slack.thread(SLACK_CHANNEL, root.ts).map(shownText) : [];
 };
 
 describe('a number mapped to both Slack and Teams', () => {
@@ -36,7 +37,7 @@ describe('a number mapped to both Slack and Teams', () => {
     expect(h.slack.roots(SLACK_CHANNEL)).toHaveLength(1);
     expect(teamsHtmlToPlain(teamsRoot()!.activity.text ?? '')).toContain('SMS conversation with (212) 555-3456 (United States)');
     expect(teamsThread()).toEqual(['(212) 555-3456: Hi, do you deliver?', '(212) 555-3456: To Brooklyn?']);
-    expect(slackThread()).toEqual(['Hi, do you deliver?', 'To Brooklyn?']);
+    expect(slackThread()).toEqual(['(212) 555-3456 texted:\n> Hi, do you deliver?', '(212) 555-3456 texted:\n> To Brooklyn?']);
   });
 
   it('a reply in Teams goes out as SMS and appears in the Slack thread marked with author and platform', async () => {
@@ -49,8 +50,7 @@ describe('a number mapped to both Slack and Teams', () => {
     expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT, Body: 'Yes, until 6 pm' });
 
     await h.waitFor(() => slackThread().length === 2, 'the Teams reply mirrored into Slack');
-    expect(slackThread()[1]).toContain('*Alice Agent* (Teams) sent SMS:');
-    expect(slackThread()[1]).toContain('Yes, until 6 pm');
+    expect(slackThread()[1]).toBe('Alice Agent (Teams) sent SMS:\n> Yes, until 6 pm');
     // Not echoed back into Teams as a second copy: the person's own message is its Teams post.
     const outbound = h.messages().filter((m) => m.direction === 'outbound');
     expect(outbound).toHaveLength(1);
@@ -112,7 +112,7 @@ describe('a number mapped to both Slack and Teams', () => {
     }
     await h.waitFor(() => teamsThread().length === 3 && slackThread().length === 3, 'all three messages on both platforms', 15_000);
     expect(teamsThread()).toEqual(['(212) 555-3456: one', '(212) 555-3456: two', '(212) 555-3456: three']);
-    expect(slackThread()).toEqual(['one', 'two', 'three']);
+    expect(slackThread().map((t) => t.split('\n> ')[1])).toEqual(['one', 'two', 'three']);
     expect(h.teamsConnector.calls.filter((c) => c.status === 429)).toHaveLength(2);
   });
 

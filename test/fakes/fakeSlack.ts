@@ -4,7 +4,9 @@
 // HTTP 200 {ok:false, error:'not_authed'|'invalid_auth'}), required arguments per method
 // ({ok:false, error:'channel_not_found'|'no_text'|'invalid_arguments'|...}), bodies either
 // application/x-www-form-urlencoded (what @slack/web-api sends; objects JSON-encoded in a field)
-// or JSON. It records every call, and can be told to answer 429 + Retry-After, 5xx, or slowly.
+// or JSON, Block Kit `blocks` as Slack checks them (invalid_blocks, msg_blocks_too_long: see
+// slackBlocks.ts). It records every call, and can be told to answer 429 + Retry-After, 5xx, or
+// slowly. shownText(message) is a post as a person reads it in Slack.
 //
 // Also served: the file upload URL (step 2 of the external upload), private file downloads
 // (Bearer bot token required) and slash-command `response_url`s.
@@ -12,6 +14,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { blocksProblem } from './slackBlocks.js';
+
+export { linksIn, quotedText, shownText } from './slackBlocks.js';
 
 export interface FakeSlackCall {
   method: string;
@@ -198,6 +203,8 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
       if (!channels.has(channel)) return { ok: false, error: 'channel_not_found' };
       const text = str(a.text);
       if (!text && !(Array.isArray(a.blocks) && a.blocks.length > 0)) return { ok: false, error: 'no_text' };
+      const bad = blocksProblem(a.blocks);
+      if (bad) return { ok: false, ...bad };
       const threadTs = str(a.thread_ts);
       if (threadTs && !findMessage(channel, threadTs)) return { ok: false, error: 'thread_not_found' };
       const msg: FakeSlackMessage = { channel, ts: nextTs(), text, blocks: a.blocks, metadata: a.metadata, bot_id: botId, args: a, at: Date.now() };
@@ -212,6 +219,8 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
       if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
       if (!str(a.user)) return { ok: false, error: 'user_not_found' };
       if (!str(a.text) && !Array.isArray(a.blocks)) return { ok: false, error: 'no_text' };
+      const bad = blocksProblem(a.blocks);
+      if (bad) return { ok: false, ...bad };
       state.ephemerals.push(a);
       return { ok: true, message_ts: nextTs() };
     },
@@ -223,6 +232,8 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
       const msg = findMessage(channel, ts);
       if (!msg) return { ok: false, error: 'message_not_found' };
       if (!str(a.text) && !Array.isArray(a.blocks)) return { ok: false, error: 'no_text' };
+      const bad = blocksProblem(a.blocks);
+      if (bad) return { ok: false, ...bad };
       msg.text = str(a.text);
       if (a.blocks !== undefined) msg.blocks = a.blocks;
       msg.edited = true;

@@ -5,6 +5,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANNEL, CONTACT, OUR, createSlackHarness, responsesTo, type SlackHarness } from '../chat/slack/harness.js';
+import { quotedText } from '../fakes/fakeSlack.js';
 
 const NEW_CHANNEL = 'C0NEWDESK';
 
@@ -41,10 +42,10 @@ describe('mapping model: a mapping that moves', () => {
     await h.waitFor(() => h.slack.thread(NEW_CHANNEL, newRoot.ts).length === 1, 'the message in the new thread');
     expect(newRoot.text).toContain('(212) 555-3456');
     expect(newRoot.text).toContain('(415) 555-2671');
-    expect(h.slack.thread(NEW_CHANNEL, newRoot.ts).map((m) => m.text)).toEqual(['after the move']);
+    expect(h.slack.thread(NEW_CHANNEL, newRoot.ts).map(quotedText)).toEqual(['after the move']);
     // Nothing more in the old channel: same single root, its thread still holds only the first message.
     expect(h.slack.roots(CHANNEL)).toHaveLength(1);
-    expect(h.slack.thread(CHANNEL, oldRoot.ts).map((m) => m.text)).toEqual(['before the move']);
+    expect(h.slack.thread(CHANNEL, oldRoot.ts).map(quotedText)).toEqual(['before the move']);
     // Still one conversation for (number, contact), now with a thread in each channel it was shown in.
     const conversations = h.temp.store.conversations.list({ number: OUR, contact: CONTACT });
     expect(conversations).toHaveLength(1);

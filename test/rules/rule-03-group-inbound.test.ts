@@ -7,6 +7,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { teamsHtmlToPlain } from '../../adapters/chat/teams/format.js';
+import { shownText } from '../fakes/fakeSlack.js';
 import { recordInbound } from '../../src/core/index.js';
 import { deliverMessage } from '../../src/delivery/deliverMessage.js';
 import { ChatRegistry } from '../../src/delivery/registry.js';
@@ -51,7 +52,7 @@ describe('rule 3: an inbound group message', () => {
     expect(result.posted.map((p) => p.platform).sort()).toEqual(['slack', 'teams']);
 
     const slackRoot = h.slack.roots(SLACK_CHANNEL)[0]!;
-    const slackPost = h.slack.thread(SLACK_CHANNEL, slackRoot.ts)[0]!.text ?? '';
+    const slackPost = shownText(h.slack.thread(SLACK_CHANNEL, slackRoot.ts)[0]!);
     expect(slackPost).toContain('Dinner at 7?');
     expect(slackPost).toContain('also sent to (310) 555-0199');
     expect(slackPost).toMatch(/Replies here go to the sender alone/);
@@ -70,7 +71,7 @@ describe('rule 3: an inbound group message', () => {
     );
     await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
     const slackRoot = h.slack.roots(SLACK_CHANNEL)[0]!;
-    expect(h.slack.thread(SLACK_CHANNEL, slackRoot.ts)[0]!.text).toBe('just us');
+    expect(shownText(h.slack.thread(SLACK_CHANNEL, slackRoot.ts)[0]!)).toBe('(212) 555-3456 texted:\n> just us');
     const teamsRoot = h.teamsConnector.roots(TEAMS_CHANNEL)[0]!;
     expect(teamsHtmlToPlain(h.teamsConnector.thread(teamsRoot.id)[0]!.activity.text ?? '')).not.toMatch(/sender alone/);
   });

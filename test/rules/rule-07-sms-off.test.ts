@@ -22,7 +22,7 @@ describe('rule 7: SMS turned off', () => {
     h.temp.store.policy.update({ smsEnabled: false });
     expect((await h.inboundSms({ sid: 'SMuk', body: 'Hello from London', from: '+442079460958' })).status).toBe(200);
     await h.waitFor(() => thread().length === 1, 'the inbound message in Slack');
-    expect(thread()).toEqual(['Hello from London']);
+    expect(thread()).toEqual(['+44 20 7946 0958 texted:\n> Hello from London']);
     expect(h.messages().map((m) => [m.direction, m.status, m.body])).toEqual([['inbound', 'received', 'Hello from London']]);
 
     const root = h.slack.roots(CHANNEL)[0]!;
@@ -45,7 +45,7 @@ describe('rule 7: SMS turned off', () => {
     await h.slackEvent({ user: 'UADMIN', text: 'from a colleague', ts: `${now}.900002`, thread_ts: root.ts });
     await h.waitFor(() => h.twilio.calls.length === 1, 'the colleague reply');
     await h.inboundSms({ sid: 'SM2', body: 'Thanks' });
-    await h.waitFor(() => thread().includes('Thanks'), 'the next inbound message');
+    await h.waitFor(() => thread().some((t) => t.endsWith('\n> Thanks')), 'the next inbound message');
     expect(h.twilio.calls.map((c) => c.Body)).toEqual(['from a colleague']);
   });
 });

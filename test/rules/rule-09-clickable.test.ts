@@ -3,12 +3,12 @@
 // with both platforms (mirroring harness): real express app, Bolt, teams-ai, BullMQ on Redis,
 // SQLite file, fake Slack / Bot Framework connector / Twilio over HTTP.
 //
-// Slack turns bare URLs into links itself, so the bridge must hand them over bare (not escaped,
-// not wrapped in a label that could disguise them); phone numbers it gets as <tel:+E164|as written>
-// links the bridge builds (the markup Slack itself uses for numbers people type). Teams gets <a>
-// elements the bridge builds.
+// Slack gets rich text link elements the bridge builds: a URL as a link showing its own address
+// (never a label that could disguise it), a phone number as a tel: link showing the number as
+// written. Teams gets <a> elements the bridge builds.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { linksIn, quotedText, type FakeSlackMessage } from '../fakes/fakeSlack.js';
 import { CONTACT, OUR, SLACK_CHANNEL, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from '../e2e/mirroringHarness.js';
 
 let h: MirrorHarness;
@@ -21,10 +21,12 @@ afterEach(async () => {
 });
 
 const slackRoot = () => h.slack.roots(SLACK_CHANNEL)[0];
-const slackThread = (): string[] => {
+const slackThread = (): FakeSlackMessage[] => {
   const root = slackRoot();
-  return root ? h.slack.thread(SLACK_CHANNEL, root.ts).map((m) => m.text ?? '') : [];
+  return root ? h.slack.thread(SLACK_CHANNEL, root.ts) : [];
 };
+/** The links of a Slack post, its header's link to the contact left out. */
+const slackLinks = (m: FakeSlackMessage) => linksIn(m).filter((l) => l.url !== `tel:${CONTACT}`);
 const teamsRoot = () => h.teamsConnector.roots(TEAMS_CHANNEL)[0];
 /** Raw xml text of the Teams thread's posts. */
 const teamsThread = (): string[] => {
@@ -37,9 +39,13 @@ describe('rule 9: links and phone numbers stay clickable', () => {
     await h.inboundSms({ sid: 'SM900', body: 'Track https://track.example.com/1Z9?a=1&b=2 or call 212-555-0123.' });
     await h.waitFor(() => slackThread().length === 1 && teamsThread().length === 1, 'the message on both platforms');
 
-    // Slack: the URL is bare (Slack links it); & is escaped as Slack requires, which Slack reads back
-    // as &; the phone number is a tel: link showing the number as the contact wrote it.
-    expect(slackThread()[0]).toBe('Track https://track.example.com/1Z9?a=1&amp;b=2 or call <tel:+12125550123|212-555-0123>.');
+    // Slack: the URL is a link showing its own address; the phone number a tel: link showing the
+    // number as the contact wrote it; the text around them as written.
+    expect(quotedText(slackThread()[0]!)).toBe('Track https://track.example.com/1Z9?a=1&b=2 or call 212-555-0123.');
+    expect(slackLinks(slackThread()[0]!)).toEqual([
+      { url: 'https://track.example.com/1Z9?a=1&b=2', text: 'https://track.example.com/1Z9?a=1&b=2' },
+      { url: 'tel:+12125550123', text: '212-555-0123' },
+    ]);
     // Teams: real links with the real targets.
     const teams = teamsThread()[0]!;
     expect(teams).toContain('<a href="https://track.example.com/1Z9?a=1&amp;b=2">');
@@ -58,13 +64,17 @@ describe('rule 9: links and phone numbers stay clickable', () => {
     expect(teamsThread()[1]).toContain('<a href="tel:+12125550188">');
   });
 
-  it('in a Teams reply mirrored to Slack (the URL is handed to Slack bare)', async () => {
+  it('in a Teams reply mirrored to Slack (the URL shows its own address)', async () => {
     await h.inboundSms({ sid: 'SM902', body: 'Menu?' });
     await h.waitFor(() => slackThread().length === 1 && teamsThread().length === 1, 'the message on both platforms');
     await h.teamsActivity(h.teamsReply(teamsRoot()!.id, 'See https://menu.example.com/today or call 212-555-0177'));
     await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
     await h.waitFor(() => slackThread().length === 2, 'the reply mirrored to Slack');
-    expect(slackThread()[1]).toContain('See https://menu.example.com/today or call <tel:+12125550177|212-555-0177>');
-    expect(slackThread()[1]).not.toMatch(/<https?:[^>]*\|/); // never a labelled (disguisable) link
+    expect(quotedText(slackThread()[1]!)).toBe('See https://menu.example.com/today or call 212-555-0177');
+    // Never a labelled (disguisable) link: a URL shows exactly where it goes.
+    expect(slackLinks(slackThread()[1]!)).toEqual([
+      { url: 'https://menu.example.com/today', text: 'https://menu.example.com/today' },
+      { url: 'tel:+12125550177', text: '212-555-0177' },
+    ]);
   });
 });

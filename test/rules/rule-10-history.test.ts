@@ -198,6 +198,39 @@ describe('rule 10: a conversation can be exported', () => {
     expect(rows[0]!.mediaTypes).toBe('image/jpeg image/png');
   });
 
+  it('as CSV: no cell with outside text starts like a spreadsheet formula, whatever column it is in', async () => {
+    const { store } = bridge.ctx;
+    const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
+    // Every value below came from a contact, a provider or a chat user, and each starts the way a
+    // spreadsheet would run it: plain = + - @, after a space or a line break, or full-width.
+    const m = store.messages.insert({
+      conversationId: c.id, direction: 'outbound', body: ' =1+1', status: 'failed', provider: 'twilio',
+      providerMessageId: '@SUM(A1)', author: { platform: 'teams', userId: '=cmd|\' /C calc\'!A0', name: '\n=HYPERLINK("x")' },
+      otherRecipients: ['-2+3'], statusReason: '\uff1dHYPERLINK("http://evil.example")', errorCode: '-1+2',
+      encoding: 'GSM-7', segments: 1, createdAt: at(1),
+    }).message;
+    store.media.create({ messageId: m.id, contentType: '+image/png', size: 1, path: 'x', sourceUrl: null, status: 'stored', reason: null });
+    inbound(c, '\uff1d1+1', at(2));
+    inbound(c, '\t=1+1', at(3));
+    const [row, fullWidth, tab] = records(await (await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=csv`)).text());
+    expect(row).toMatchObject({
+      body: "' =1+1",
+      providerMessageId: "'@SUM(A1)",
+      authorUserId: "'=cmd|' /C calc'!A0",
+      authorName: "'\n=HYPERLINK(\"x\")",
+      otherRecipients: "'-2+3",
+      statusReason: "'\uff1dHYPERLINK(\"http://evil.example\")",
+      errorCode: "'-1+2",
+      mediaTypes: "'+image/png",
+      // The bridge's own values and phone numbers stay as they are.
+      number: OURS,
+      contact: CONTACT,
+      direction: 'outbound',
+      provider: 'twilio',
+    });
+    expect([fullWidth!.body, tab!.body]).toEqual(["'\uff1d1+1", "'\t=1+1"]);
+  });
+
   it('as JSON: every message verbatim with direction, status, author, media ids and timestamps', async () => {
     const c = seedTricky();
     const res = await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=json`);

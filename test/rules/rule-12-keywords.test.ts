@@ -48,7 +48,7 @@ describe('rule 12: opt-out keywords in the thread', () => {
     await h.waitFor(() => thread().length === 3, 'three messages');
     expect(thread()[0]).toMatch(/HELP[\s\S]*asked for help or information/);
     expect(thread()[1]).toMatch(/info[\s\S]*asked for help or information/);
-    expect(thread()[2]).toBe('Please stop calling me at work');
+    expect(thread()[2]).toBe('(212) 555-3456 texted:\n> Please stop calling me at work');
     expect(h.temp.store.optOuts.isOptedOut(OUR, CONTACT)).toBe(false);
   });
 });

@@ -61,9 +61,26 @@ describe('media host rules', () => {
     ['fd00::1', true],
     ['fe80::1', true],
     ['::ffff:127.0.0.1', true],
+    // IPv6 forms that embed or reach an IPv4 (or private) host are refused whatever they embed.
+    ['::127.0.0.1', true], // IPv4-compatible
+    ['::7f00:1', true],
+    ['::ffff:7f00:1', true], // IPv4-mapped, as a URL writes it
+    ['::ffff:0:0', true],
+    ['::ffff:8.8.8.8', true], // mapped, even to a public IPv4
+    ['::ffff:0:7f00:1', true], // IPv4-translated
+    ['64:ff9b::a9fe:a9fe', true], // NAT64 to 169.254.169.254
+    ['64:ff9b:1::a00:1', true], // NAT64 local-use prefix
+    ['2002:7f00:1::1', true], // 6to4 around 127.0.0.1
+    ['2002:808:808::1', true], // 6to4, any embedded address
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true], // Teredo
+    ['fec0::1', true], // site-local
+    ['fe80::1%eth0', true],
+    ['100::1', true],
     ['not-an-ip', true],
     ['54.172.60.1', false],
     ['2600:1f18::1', false],
+    ['2001:4860:4860::8888', false], // public, next to Teredo's 2001::/32
+    ['2a00:1450:4001::200e', false],
   ])('%s is non-public: %s', (ip, expected) => {
     expect(isNonPublicAddress(ip)).toBe(expected);
   });
@@ -172,6 +189,27 @@ describe('media fetcher', () => {
     const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'failed', reason: 'the provider answered HTTP 404 for the media file' });
     expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
+  });
+
+  it('gives up on a host that trickles a byte a second at one deadline for the whole download: failed, with the reason', async () => {
+    providerShelf.put('/Media/SLOW', { contentType: 'image/png', body: Buffer.alloc(100, 1), trickleMs: 1000 });
+    const m = inbound([{ url: `${provider.url}/Media/SLOW`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 1500 });
+    const started = Date.now();
+    // Not left pending for another attempt: a host this slow would hold the conversation again.
+    const [item] = await fetcher.fetchPendingMedia(m.id, { finalAttempt: false });
+    expect(Date.now() - started).toBeLessThan(10_000); // the file alone would take 100 s
+    expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 1.5 s', path: null });
+    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
+    expect(existsSync(path.join(parts.dataDir, 'media', `${item!.id}.part`))).toBe(false);
+  });
+
+  it('the same deadline covers a host that never sends its headers', async () => {
+    providerShelf.put('/Media/HANG', { contentType: 'image/png', body: Buffer.alloc(10, 1), headersDelayMs: 60_000 });
+    const m = inbound([{ url: `${provider.url}/Media/HANG`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 500 });
+    const [item] = await fetcher.fetchPendingMedia(m.id);
+    expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 500 ms' });
   });
 
   it('refuses media of a provider that has no media policy', async () => {

@@ -62,6 +62,25 @@ describe('Twilio webhook parsing', () => {
     expect(() => parseTwilioInbound(withNum('2'))).toThrow(/MediaUrl0/);
   });
 
+  it.each(['From', 'To', 'Body', 'MessageSid', 'NumMedia', 'MediaUrl0', 'MediaContentType0', 'NumSegments'])(
+    'refuses an inbound webhook that repeats %s, a field it reads, naming it',
+    (field) => {
+      const base = params(twilioInboundParams({ sid: 'SM1', from: '+14158675309', to: '+14156901234', body: 'x', media: [{ url: 'https://api.twilio.com/m/ME1', contentType: 'image/png' }] }));
+      const original = base.find(([k]) => k === field);
+      expect(original).toBeDefined(); // every field checked here is one Twilio sends
+      const twice: Array<[string, string]> = [...base, [field, field === 'NumMedia' ? '0' : 'other']];
+      expect(() => parseTwilioInbound(twice)).toThrow(new RegExp(`${field} more than once`));
+      expect(() => parseTwilioInbound(base)).not.toThrow();
+    },
+  );
+
+  it('refuses a status callback that repeats MessageStatus or ErrorCode, and ignores repeats of fields it does not read', () => {
+    const base: Array<[string, string]> = [['MessageSid', 'SM1'], ['MessageStatus', 'failed'], ['ErrorCode', '30003']];
+    expect(() => parseTwilioStatus([...base, ['MessageStatus', 'delivered']])).toThrow(InvalidInputError);
+    expect(() => parseTwilioStatus([...base, ['ErrorCode', '21610']])).toThrow(/ErrorCode more than once/);
+    expect(parseTwilioStatus([...base, ['ApiVersion', '2010-04-01'], ['ApiVersion', '2010-04-01']])).toMatchObject({ status: 'failed', errorCode: '30003' });
+  });
+
   it('maps every Twilio MessageStatus onto ours, ignoring inbound-side statuses', () => {
     expect(['accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'read', 'undelivered', 'failed', 'canceled', 'received'].map(mapTwilioStatus)).toEqual([
       'queued', 'queued', 'queued', 'sending', 'sent', 'delivered', 'delivered', 'undelivered', 'failed', 'failed', null,

@@ -50,6 +50,16 @@ describe('Twilio webhooks', () => {
     expect((await post('/webhooks/twilio/sms?tenant=a', params)).status).toBe(200);
   });
 
+  it('refuses a signed webhook that repeats a field the bridge reads with 400 naming it, storing nothing', async () => {
+    // Correctly signed (the signature covers both copies): which Body is the real one is unknowable.
+    const params: Array<[string, string]> = [...Object.entries(twilioInboundParams({ sid: 'SM4', from: CONTACT, to: OUR, body: 'pay 10' })), ['Body', 'pay 1000']];
+    const s = signTwilioWebhook(TOKEN, `${PUBLIC_URL}/webhooks/twilio/sms`, params);
+    const res = await fetch(`${app.url}/webhooks/twilio/sms`, { method: 'POST', headers: s.headers, body: s.body });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_input', message: 'Twilio webhook has Body more than once', field: 'Body' } });
+    expect(parts.store.messages.getByProviderId('twilio', 'SM4')).toBeNull();
+  });
+
   it('marks the contact opted out when a status callback reports 21610', async () => {
     const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
     const m = parts.store.messages.insert({

@@ -17,6 +17,7 @@ import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
 import { PlatformError } from '../../../src/core/errors.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import { PLATFORM_ID } from './format.js';
+import type { RichTextBlock } from './richText.js';
 
 /** Slack error codes worth trying again later (the rest are permanent for this call). */
 const RETRYABLE_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
@@ -89,7 +90,9 @@ export function platformCode(err: unknown): string | null {
 
 export interface PostArgs {
   channel: string;
+  /** The message, or with `blocks` the notification fallback. */
   text: string;
+  blocks?: RichTextBlock[];
   thread_ts?: string;
   /** Marks the post as ours so echoes are recognised. */
   metadata?: { event_type: string; event_payload: Record<string, string | number | boolean> };

@@ -1,10 +1,9 @@
 // How the bridge's words look in Slack: escaping, thread roots, message lines, status marks.
 // Pure functions, no I/O.
 
-import { linkPieces } from '../../../src/chat/linkify.js';
+import { withoutBidiControls } from '../../../src/chat/bidi.js';
 import { countryName, formatForDisplay, parsePhone } from '../../../src/core/phone.js';
 import type { Refusal } from '../../../src/core/errors.js';
-import type { ChatMessageView } from '../../../src/core/ports.js';
 import type { Conversation, Message, MessageStatus } from '../../../src/core/types.js';
 
 export const PLATFORM_ID = 'slack';
@@ -12,12 +11,13 @@ export const PLATFORM_ID = 'slack';
 export const BRIDGE_EVENT_TYPE = 'sms_bridge_message';
 
 /**
- * Slack's three control characters. Escaping them is all it takes to stop `<!channel>`,
- * `<@U123>` and `<http://evil|bank.com>` from pinging or disguising a link; bare URLs stay
- * auto-linked by Slack (phone numbers are linked by smsTextForSlack).
+ * Outside text (a reason, a name, a number) in one of the bridge's own mrkdwn lines. Escaping
+ * Slack's three control characters stops `<!channel>`, `<@U123>` and `<http://evil|bank.com>`
+ * from pinging or disguising a link; bidirectional controls are removed so nothing shows
+ * reversed. Messages themselves are posted as rich text (richText.ts), where nothing is markup.
  */
 export function escapeSlackText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return withoutBidiControls(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**
@@ -92,38 +92,6 @@ export function rootText(conversation: Conversation, notePrefix: string): string
 /** `text` as inline code (escaped; a backtick inside would end the code span, so it is dropped). */
 export function inlineCode(text: string): string {
   return `\`${escapeSlackText(text.replace(/`/g, "'"))}\``;
-}
-
-const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Teams' };
-
-/**
- * SMS text for a Slack message (rule 9): escaped, so nothing in it is markup; phone numbers as
- * `<tel:+E164|as written>` links we build (Slack renders them clickable, as it does for numbers
- * people type); URLs are left as text, which Slack links itself.
- */
-export function smsTextForSlack(text: string): string {
-  return linkPieces(text)
-    .map((p) => (p.kind === 'phone' ? `<${p.href}|${escapeSlackText(p.value)}>` : escapeSlackText(p.value)))
-    .join('');
-}
-
-/** The text of one message in its thread. */
-export function messageText(view: ChatMessageView): string {
-  const { message } = view;
-  const body = message.body.length > 0 ? smsTextForSlack(message.body) : '';
-  const lines: string[] = [];
-  if (message.direction === 'inbound') {
-    lines.push(body || (message.media.length > 0 ? '_(picture message)_' : '_(empty message)_'));
-  } else {
-    // Outbound or co-worker message written in chat: say who wrote it and where (rule 8).
-    const who = view.origin?.authorName ? escapeSlackText(view.origin.authorName) : 'someone';
-    const where = view.origin ? (PLATFORM_NAMES[view.origin.platform] ?? view.origin.platform) : 'chat';
-    const kind = message.direction === 'internal' ? 'internal message' : 'SMS';
-    lines.push(`*${who}* (${where}) sent ${kind}:`);
-    lines.push(body || '_(no text)_');
-  }
-  for (const n of view.notices) lines.push(`:warning: ${escapeSlackText(n)}`);
-  return lines.join('\n');
 }
 
 /** Reaction per status shown on a reply; null when nothing new is shown. */

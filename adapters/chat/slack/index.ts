@@ -1,6 +1,6 @@
 // Slack as the bridge's first chat platform: Bolt with an ExpressReceiver mounted on our express
 // app at POST /slack/events (events, slash commands; Slack signature checked by Bolt on the raw
-// body: bad or stale (> 5 min) -> 401 and nothing happens).
+// body: bad, stale or stamped in the future (> 5 min either way) -> 401 and nothing happens).
 //
 // createSlackPlatform(ctx, deps) returns the ChatPlatform (for the ChatRegistry used by delivery
 // and status notices), mount(app) for the HTTP route, and start()/stop() for the lifetime.
@@ -21,6 +21,7 @@ import { handleMessageEvent, replyOf, type SlackMessageEvent } from './events.js
 import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
+import { refuseFutureSlackRequests } from './requestAge.js';
 import { SlackChatPlatform } from './platform.js';
 import { SLACK_BODY_LIMIT, slackRequestGuard } from './requestGuard.js';
 
@@ -247,6 +248,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     mount(app) {
       // Headers first: an unsigned request or an oversized declared body never has its body read.
       app.post('/slack/events', slackRequestGuard(log));
+      app.post('/slack/events', refuseFutureSlackRequests());
       if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, accept: acceptEvent, logger: log }));
       app.use(receiver.router);
     },

@@ -7,12 +7,11 @@ import { PlatformError } from '../../../src/core/errors.js';
 import type { ChatMessageView, ChatPlatform, MessagePost } from '../../../src/core/ports.js';
 import { DEFAULT_POLICY, type Conversation, type MediaItem, type Message, type ThreadRef } from '../../../src/core/types.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
-import type { SlackApi } from './api.js';
+import { platformCode, type SlackApi } from './api.js';
 import {
   BRIDGE_EVENT_TYPE,
   PLATFORM_ID,
   escapeSlackText,
-  messageText,
   platformMessageId,
   rootText,
   statusNotice,
@@ -21,6 +20,7 @@ import {
   tsOf,
 } from './format.js';
 import type { ChannelPacer } from './pacer.js';
+import { messagePost, type RichTextBlock } from './richText.js';
 
 export interface SlackPlatformDeps {
   api: SlackApi;
@@ -87,13 +87,25 @@ export class SlackChatPlatform implements ChatPlatform {
     // The workspace id first: once the text is in the thread, nothing may fail and make the job
     // post it a second time (auth.test can fail while Slack is coming back).
     const teamId = await this.deps.teamId();
-    await this.deps.pacer?.take(thread.channel);
-    const { ts } = await this.deps.api.postMessage({
-      channel: thread.channel,
-      thread_ts: thread.threadId,
-      text: messageText(view),
-      metadata: this.meta({ kind: 'message', message_id: view.message.id }),
-    });
+    const send = async (content: { text: string; blocks: RichTextBlock[] }) => {
+      await this.deps.pacer?.take(thread.channel);
+      return this.deps.api.postMessage({
+        channel: thread.channel,
+        thread_ts: thread.threadId,
+        ...content,
+        metadata: this.meta({ kind: 'message', message_id: view.message.id }),
+      });
+    };
+    let ts: string;
+    try {
+      ({ ts } = await send(messagePost(view)));
+    } catch (err) {
+      // Slack refused the blocks (a link it does not take, say): the same post with every link as
+      // plain text, which it always takes, rather than a message missing from its thread.
+      if (platformCode(err) !== 'invalid_blocks') throw err;
+      this.log.warn({ messageId: view.message.id, err: err instanceof Error ? err.message : String(err) }, 'slack refused the post\'s blocks; posting it without links');
+      ({ ts } = await send(messagePost(view, { links: false })));
+    }
     // From here on the message is in the thread; a file that fails now must not make the job
     // post the text again, so files are retried here and then replaced by a notice.
     const files = view.message.media.filter((m) => m.status === 'stored' && m.path);

@@ -4,8 +4,10 @@
 // by SMS is untrusted: a contact must not be able to inject HTML, markdown, or an <at> mention
 // (which would look like, or become, a ping). So every character that means something to HTML or
 // markdown is written as an entity, and only links we build ourselves (http/https URLs and phone
-// numbers, rule 9: clickable) become <a> elements.
+// numbers, rule 9: clickable) become <a> elements. Bidirectional controls (U+202E and kin) are
+// removed, so no text can show reversed and disguise what it says or where a link goes.
 
+import { withoutBidiControls } from '../../../src/chat/bidi.js';
 import { linkPieces } from '../../../src/chat/linkify.js';
 import { countryName, formatForDisplay, parsePhone } from '../../../src/core/phone.js';
 import type { ChatMessageView } from '../../../src/core/ports.js';
@@ -25,11 +27,11 @@ const HTML_ENTITIES: Record<string, string> = {
 // with the HTML specials and line breaks, everything escapePlain rewrites.
 const ESCAPED = /[&<>"'\\`*_~#[\]|{}()!+\-=\n]/g;
 
-/** Escapes plain text for an xml-format Teams message: no tags, no markdown, no mentions. */
+/** Escapes plain text for an xml-format Teams message: no tags, no markdown, no mentions, no bidi controls. */
 export function escapePlain(text: string): string {
   // One pass: escaping markdown specials after the HTML entities would escape the entities'
   // own "#" (an apostrophe would then show as the text "&#39;").
-  return text
+  return withoutBidiControls(text)
     .replace(/\r\n?/g, '\n')
     .replace(ESCAPED, (c) => (c === '\n' ? '<br>' : (HTML_ENTITIES[c] ?? `&#${c.charCodeAt(0)};`)));
 }
@@ -44,7 +46,8 @@ function escapeAttr(value: string): string {
  * text of a link is the escaped original, so a link can never disguise where it goes).
  */
 export function escapeForTeams(text: string): string {
-  return linkPieces(text)
+  // Controls out before links are found: a link's address and its visible text are the same characters.
+  return linkPieces(withoutBidiControls(text))
     .map((s) => (s.kind === 'text' ? escapePlain(s.value) : `<a href="${escapeAttr(s.href!)}">${escapePlain(s.value)}</a>`))
     .join('');
 }
@@ -63,7 +66,7 @@ function numberLink(numberOrSender: string): string {
 export function renderRoot(conversation: Conversation, notePrefix: string): OutgoingActivity {
   const contact = parsePhone(conversation.contact);
   const country = countryName(contact.country);
-  const summary = `SMS conversation with ${formatForDisplay(conversation.contact)}`;
+  const summary = `SMS conversation with ${withoutBidiControls(formatForDisplay(conversation.contact))}`;
   const text =
     `<b>SMS conversation with ${numberLink(conversation.contact)}</b>` +
     (country ? ` (${escapePlain(country)})` : '') +

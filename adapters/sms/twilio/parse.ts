@@ -12,10 +12,22 @@ export function formParams(raw: string): FormParams {
   return [...new URLSearchParams(raw).entries()];
 }
 
+/**
+ * Reads single fields. Twilio sends each field once; a field the bridge reads that comes twice is
+ * refused rather than one copy picked, because the signature covers both copies and anything
+ * downstream (a proxy, a log reader) may pick the other one.
+ */
 function lookup(params: FormParams): (name: string) => string | undefined {
   const map = new Map<string, string>();
-  for (const [k, v] of params) if (!map.has(k)) map.set(k, v);
-  return (name) => map.get(name);
+  const repeated = new Set<string>();
+  for (const [k, v] of params) {
+    if (map.has(k)) repeated.add(k);
+    else map.set(k, v);
+  }
+  return (name) => {
+    if (repeated.has(name)) throw new InvalidInputError(`Twilio webhook has ${name} more than once`, name);
+    return map.get(name);
+  };
 }
 
 function required(get: (n: string) => string | undefined, name: string): string {

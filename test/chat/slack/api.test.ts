@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSlackArgs, SlackApi } from '../../../adapters/chat/slack/api.js';
 import { SlackChatPlatform } from '../../../adapters/chat/slack/platform.js';
 import { PlatformError } from '../../../src/core/errors.js';
-import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
+import type { Message } from '../../../src/core/types.js';
+import { linksIn, shownText, startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 
 let slack: FakeSlack;
 let api: SlackApi;
@@ -57,6 +58,26 @@ describe('Slack Web API client', () => {
     await expect(api.call('chat.postMessage', { channel: 'C1' })).rejects.toMatchObject({ details: { platformCode: 'no_text' } });
   });
 
+  it('blocks Slack would not take are refused as Slack refuses them (the fake is as strict as Slack)', async () => {
+    const post = (blocks: unknown) => api.call('chat.postMessage', { channel: 'C1', text: 'x', blocks });
+    const section = (elements: unknown[]) => [{ type: 'rich_text', elements: [{ type: 'rich_text_section', elements }] }];
+    await expect(post(section([{ type: 'text', text: 'ok', style: { bold: true } }, { type: 'link', url: 'tel:+14155552671', text: '(415) 555-2671' }]))).resolves.toMatchObject({ ok: true });
+    for (const bad of [
+      section([{ type: 'mrkdwn', text: '*x*' }]), // not a rich text element
+      section([{ type: 'text', text: '' }]), // empty text
+      section([{ type: 'text', text: 'x', style: { blink: true } }]),
+      section([{ type: 'link', text: 'no url' }]),
+      section([{ type: 'link', url: 'http://evil.example|bank.com' }]), // not a URL
+      section([{ type: 'text', text: 'x', verbatim: true }]), // a field it does not have
+      [{ type: 'rich_text', elements: [{ type: 'rich_text_blockquote', elements: [] }] }],
+      [{ type: 'rich_text', elements: [] }],
+      [{ type: 'marquee' }],
+    ]) {
+      await expect(post(bad)).rejects.toMatchObject({ retryable: false, details: { platformCode: 'invalid_blocks' } });
+    }
+    await expect(post(section([{ type: 'text', text: 'x'.repeat(13_000) }]))).rejects.toMatchObject({ details: { platformCode: 'msg_blocks_too_long' } });
+  });
+
   it('a reaction that is already there, or already gone, is not an error', async () => {
     const { ts } = await api.postMessage({ channel: 'C1', text: 'r' });
     await api.addReaction('C1', ts, 'outbox_tray');
@@ -74,21 +95,38 @@ describe('Slack Web API client', () => {
     await expect(api.downloadFile(f.url_private, 2)).rejects.toMatchObject({ details: { platformCode: 'too_large' } });
   });
 
-  it('a thread root is posted with bridge metadata and a message goes into the thread', async () => {
+  /** A conversation's thread in C1 opened by the platform, and an inbound message of it. */
+  async function openThread(id: string, body: string, media: Message['media'] = []) {
     const platform = new SlackChatPlatform({ api, dataDir: '/nonexistent', teamId: () => 'T9' });
-    const conversation = { id: 'conv1', number: '+14155552671', contact: '+12125553456', createdAt: '' };
+    const conversation = { id, number: '+14155552671', contact: '+12125553456', createdAt: '' };
     const { threadId } = await platform.createThread(conversation, 'C1');
-    const thread = { conversationId: 'conv1', platform: 'slack', channel: 'C1', threadId, createdAt: '' };
-    const message = {
-      id: 'm1', conversationId: 'conv1', direction: 'inbound' as const, body: 'hi', status: 'received' as const, statusReason: null, errorCode: null,
-      author: null, provider: 'twilio', providerMessageId: 'SM1', platformMessageId: null, encoding: 'GSM-7' as const, segments: 1, otherRecipients: [],
-      media: [{ id: 'me1', messageId: 'm1', contentType: 'image/png', size: 3, path: 'media/missing', sourceUrl: null, status: 'stored' as const, reason: null, createdAt: '' }],
-      createdAt: '', updatedAt: '',
+    const thread = { conversationId: id, platform: 'slack', channel: 'C1', threadId, createdAt: '' };
+    const message: Message = {
+      id: `m-${id}`, conversationId: id, direction: 'inbound', body, status: 'received', statusReason: null, errorCode: null,
+      author: null, provider: 'twilio', providerMessageId: `SM-${id}`, platformMessageId: null, encoding: 'GSM-7', segments: 1, otherRecipients: [],
+      media, createdAt: '', updatedAt: '',
     };
-    const { platformMessageId } = await platform.post(thread, { message, conversation, origin: null, notices: [] });
+    const post = () => platform.post(thread, { message, conversation, origin: null, notices: [] });
+    return { post, threadId };
+  }
+
+  it('a thread root is posted with bridge metadata and a message goes into the thread', async () => {
+    const { post, threadId } = await openThread('conv1', 'hi', [
+      { id: 'me1', messageId: 'm-conv1', contentType: 'image/png', size: 3, path: 'media/missing', sourceUrl: null, status: 'stored', reason: null, createdAt: '' },
+    ]);
+    const { platformMessageId } = await post();
     expect(platformMessageId).toMatch(/^slack:T9:C1:\d+\.\d+$/);
-    const inThread = slack.thread('C1', threadId).map((m) => m.text);
+    const inThread = slack.thread('C1', threadId).map(shownText);
     // The stored file is missing on disk: a notice replaces it in the thread.
-    expect(inThread).toEqual(['hi', expect.stringContaining('could not be posted here: the stored file could not be read')]);
+    expect(inThread).toEqual(['(212) 555-3456 texted:\n> hi', expect.stringContaining('could not be posted here: the stored file could not be read')]);
+  });
+
+  it('a post whose blocks Slack refuses is posted again with every link as text, never left out of its thread', async () => {
+    const { post, threadId } = await openThread('conv2', 'see https://ex.com/a');
+    slack.failNext('chat.postMessage', { kind: 'error', error: 'invalid_blocks' });
+    await post();
+    const inThread = slack.thread('C1', threadId);
+    expect(inThread.map(shownText)).toEqual(['(212) 555-3456 texted:\n> see https://ex.com/a']);
+    expect(linksIn(inThread[0]!)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 // Signed `/sms` slash commands through the real server: ack, ephemeral answers on response_url,
 // sends through the queue to the fake provider, the contact's thread in the channel.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shownText } from '../../fakes/fakeSlack.js';
 import { CHANNEL, CONTACT, OUR, createSlackHarness, responsesTo, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
@@ -36,13 +37,13 @@ describe('/sms slash command', () => {
     const root = h.slack.roots(CHANNEL)[0]!;
     expect(root.text).toContain('(212) 555-3456');
     const post = h.slack.thread(CHANNEL, root.ts)[0]!;
-    expect(post.text).toBe('*agent* (Slack) sent SMS:\nYour order is ready'); // Slack display name
+    expect(shownText(post)).toBe('agent (Slack) sent SMS:\n> Your order is ready'); // Slack display name
 
     // The contact answers: same thread.
     await h.inboundSms({ sid: 'SMr', body: 'thanks!' });
     await h.waitFor(() => h.slack.messages.length === 3, 'reply in thread');
     expect(h.slack.roots(CHANNEL)).toHaveLength(1);
-    expect(h.slack.thread(CHANNEL, root.ts).map((m) => m.text)).toEqual([post.text, 'thanks!']);
+    expect(h.slack.thread(CHANNEL, root.ts).map(shownText)).toEqual([shownText(post), '(212) 555-3456 texted:\n> thanks!']);
   });
 
   it('the number may be written in any common format', async () => {

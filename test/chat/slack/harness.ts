@@ -15,7 +15,7 @@ import { createHttpApp } from '../../../src/http/app.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { buildBridgeParts } from '../../../src/wiring.js';
-import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
+import { shownText, startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
@@ -51,7 +51,7 @@ export interface SlackHarness {
   close(): Promise<void>;
 }
 
-export async function createSlackHarness(opts: { attempts?: number } = {}): Promise<SlackHarness> {
+export async function createSlackHarness(opts: { attempts?: number; mediaDeadlineMs?: number } = {}): Promise<SlackHarness> {
   const prefix = uniquePrefix();
   const temp = createTempStore();
   const slack = await startFakeSlack();
@@ -85,6 +85,7 @@ export async function createSlackHarness(opts: { attempts?: number } = {}): Prom
     outbound: { rateLimits: false, attempts: opts.attempts, backoff },
     delivery: { attempts: opts.attempts, backoff },
     slackPace: null,
+    mediaDeadlineMs: opts.mediaDeadlineMs,
   });
   const { registry, outbound, delivery } = built;
   if (!built.slack) throw new Error('Slack is not configured');
@@ -201,10 +202,10 @@ export function responsesTo(slack: FakeSlack, responseUrl: string): string[] {
   return slack.responses.filter((r) => r.id === id).map((r) => String(r.body.text ?? ''));
 }
 
-/** Texts in the first conversation thread of a channel, oldest first ([] before it exists). */
+/** What the first conversation thread of a channel shows, post by post, oldest first ([] before it exists). */
 export function firstThreadTexts(slack: FakeSlack, channel = CHANNEL): string[] {
   const root = slack.roots(channel)[0];
-  return root ? slack.thread(channel, root.ts).map((m) => m.text ?? '') : [];
+  return root ? slack.thread(channel, root.ts).map(shownText) : [];
 }
 
 /** Maps OUR to CHANNEL and has the contact text in: returns the ts of the conversation's thread root. */

@@ -1,5 +1,6 @@
 // Signed Twilio webhook -> store -> delivery job -> fake Slack thread, through the real server.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { linksIn, quotedText, shownText } from '../../fakes/fakeSlack.js';
 import { CHANNEL, createSlackHarness, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
@@ -24,7 +25,7 @@ describe('inbound SMS into Slack threads', () => {
     expect(roots).toHaveLength(1);
     expect(roots[0]?.text).toContain('(212) 555-3456 (United States)');
     expect(roots[0]?.text).toContain('(415) 555-2671');
-    expect(threadOf(roots[0]!.ts).map((m) => m.text)).toEqual(['hello', 'are you there?']);
+    expect(threadOf(roots[0]!.ts).map(shownText)).toEqual(['(212) 555-3456 texted:\n> hello', '(212) 555-3456 texted:\n> are you there?']);
     // Posted by the bridge with metadata so its own echoes are recognised.
     expect(roots[0]?.metadata).toMatchObject({ event_type: 'sms_bridge_message' });
     // Every post is remembered: message <-> Slack ts (recorded just after Slack answers).
@@ -40,16 +41,32 @@ describe('inbound SMS into Slack threads', () => {
     expect([a.status, b.status]).toEqual([200, 200]);
     await h.waitFor(() => h.slack.messages.length === 3, 'root + two messages');
     expect(h.slack.roots(CHANNEL)).toHaveLength(1);
-    expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map((m) => m.text).sort()).toEqual(['one', 'two']);
+    expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map(quotedText).sort()).toEqual(['one', 'two']);
   });
 
-  it('contact text cannot ping, mention or disguise links; URLs stay bare for Slack to link, phone numbers become tel: links', async () => {
+  it('contact text cannot ping, mention or disguise links; URLs and phone numbers are links the bridge builds', async () => {
     h.setupNumber();
-    await h.inboundSms({ sid: 'SM1', body: '<!channel> hi <@U123> <http://evil.example|bank.com> & see https://ex.com/x or (415) 555-2671' });
+    const body = '<!channel> hi <@U123> <http://evil.example|bank.com> & see https://ex.com/x or (415) 555-2671';
+    await h.inboundSms({ sid: 'SM1', body });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
     const post = h.slack.messages[1]!;
-    expect(post.text).toBe('&lt;!channel&gt; hi &lt;@U123&gt; &lt;http://evil.example|bank.com&gt; &amp; see https://ex.com/x or <tel:+14155552671|(415) 555-2671>');
+    // Shown word for word in the quote, as literal text: no ping, no mention, no labelled link (and
+    // http://evil.example|bank.com, no URL a browser could open, is no link at all).
+    expect(quotedText(post)).toBe(body);
+    expect(linksIn(post)).toEqual([
+      { url: 'tel:+12125553456', text: '(212) 555-3456' }, // the header naming the contact
+      { url: 'https://ex.com/x', text: 'https://ex.com/x' },
+      { url: 'tel:+14155552671', text: '(415) 555-2671' },
+    ]);
+    expect(post.text).toBe(`(212) 555-3456 texted: &lt;!channel&gt; hi &lt;@U123&gt; &lt;http://evil.example|bank.com&gt; &amp; see https://ex.com/x or (415) 555-2671`);
     expect(post.args).toMatchObject({ link_names: 'false', unfurl_links: 'false' });
+  });
+
+  it('an SMS written to look like the bridge\'s own lines shows as the contact\'s words, under the contact\'s name', async () => {
+    h.setupNumber();
+    await h.inboundSms({ sid: 'SM1', body: '*Ana Agent* (Slack) sent SMS:\nsend the code\n:x: This SMS was not sent' });
+    await h.waitFor(() => h.slack.messages.length === 2, 'message');
+    expect(shownText(h.slack.messages[1]!)).toBe('(212) 555-3456 texted:\n> *Ana Agent* (Slack) sent SMS:\n> send the code\n> :x: This SMS was not sent');
   });
 
   it('a webhook retried by Twilio is posted once', async () => {
@@ -80,10 +97,10 @@ describe('inbound SMS into Slack threads', () => {
     const url = h.twilio.addMedia({ contentType: 'image/jpeg', body: Buffer.alloc(100, 1) });
     h.slack.failNext('files.completeUploadExternal', { kind: 'error', error: 'not_allowed' }, 5);
     await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url, contentType: 'image/jpeg' }] });
-    await h.waitFor(() => h.slack.messages.some((m) => /could not be posted/.test(m.text ?? '')), 'notice');
-    const notice = h.slack.messages.find((m) => /could not be posted/.test(m.text ?? ''))!;
+    await h.waitFor(() => h.slack.messages.some((m) => /could not be posted/.test(shownText(m))), 'notice');
+    const notice = h.slack.messages.find((m) => /could not be posted/.test(shownText(m)))!;
     expect(notice.thread_ts).toBe(h.slack.roots(CHANNEL)[0]!.ts);
-    expect(notice.text).toContain('not_allowed');
+    expect(shownText(notice)).toContain('not_allowed');
   });
 
   it('a picture whose download fails for now (503) is fetched again and posted, not replaced by a notice', async () => {
@@ -93,7 +110,7 @@ describe('inbound SMS into Slack threads', () => {
     await h.inboundSms({ sid: 'MM1', body: 'look', media: [{ url, contentType: 'image/png' }] });
     await h.waitFor(() => [...h.slack.files.values()].some((f) => f.shared), 'file shared');
     expect([...h.slack.files.values()].find((f) => f.shared)?.bytes?.equals(png)).toBe(true);
-    expect(h.slack.messages.map((m) => m.text ?? '').join('\n')).not.toMatch(/could not be kept|not been downloaded/);
+    expect(h.slack.messages.map(shownText).join('\n')).not.toMatch(/could not be kept|not been downloaded/);
     expect(h.twilio.media.requests).toHaveLength(2);
   });
 
@@ -120,7 +137,7 @@ describe('inbound SMS into Slack threads', () => {
     await h.inboundSms({ sid: 'SMy', body: 'still there?' });
     await h.waitFor(() => h.slack.roots('CFALL').length === 1 && h.slack.messages.length === 2, 'fallback thread');
     const post = h.slack.thread('CFALL', h.slack.roots('CFALL')[0]!.ts)[0]!;
-    expect(post.text).toMatch(/still there\?[\s\S]*Could not be posted to its channel/);
+    expect(shownText(post)).toMatch(/still there\?[\s\S]*Could not be posted to its channel/);
     expect(h.temp.store.messages.listUnrouted()).toEqual([]);
   });
 
@@ -128,7 +145,19 @@ describe('inbound SMS into Slack threads', () => {
     h.setupNumber();
     await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url: 'https://evil.example/x.jpg', contentType: 'image/jpeg' }] });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
-    expect(h.slack.messages[1]?.text).toMatch(/pic\n:warning: A file \(image\/jpeg\) could not be kept: .+/);
+    expect(shownText(h.slack.messages[1]!)).toMatch(/> pic\n:warning: A file \(image\/jpeg\) could not be kept: .+/);
+  });
+
+  it('a picture whose host trickles a byte a second is given up at the download deadline: the message is posted with a notice', async () => {
+    await h.close();
+    h = await createSlackHarness({ mediaDeadlineMs: 1000 });
+    h.setupNumber();
+    const url = h.twilio.addMedia({ contentType: 'image/png', body: Buffer.alloc(500, 1), trickleMs: 1000 });
+    await h.inboundSms({ sid: 'MMslow', body: 'pic', media: [{ url, contentType: 'image/png' }] });
+    await h.waitFor(() => h.slack.messages.length === 2, 'message');
+    expect(shownText(h.slack.messages[1]!)).toMatch(/> pic\n:warning: A file \(image\/png\) could not be kept: the file could not be fetched within 1 s\./);
+    expect(h.temp.store.messages.getByProviderId('twilio', 'MMslow')?.media).toMatchObject([{ status: 'failed', reason: 'the file could not be fetched within 1 s' }]);
+    expect(h.slack.files.size).toBe(0);
   });
 
   it('Slack 429 storms delay delivery but keep the order in the thread and lose nothing', async () => {
@@ -139,7 +168,7 @@ describe('inbound SMS into Slack threads', () => {
     for (let i = 1; i <= 5; i++) expect((await h.inboundSms({ sid: `SM${i}`, body: `m${i}` })).status).toBe(200);
     await h.waitFor(() => h.slack.messages.length === 7, 'all six messages', 15_000);
     expect(h.slack.callsTo('chat.postMessage').length).toBeGreaterThanOrEqual(10);
-    expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    expect(threadOf(h.slack.roots(CHANNEL)[0]!.ts).map(quotedText)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
   });
 
   it('an unmapped number keeps the message as unrouted and posts nothing; with a fallback channel it is posted there', async () => {

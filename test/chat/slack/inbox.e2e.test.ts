@@ -84,4 +84,13 @@ describe('Slack replies are stored before Slack gets its answer', () => {
     expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
     expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvFORGED'").get()).toEqual({ n: 0 });
   });
+
+  it('an event stamped more than 5 minutes in the future is refused and not stored, though correctly signed', async () => {
+    const res = await h.slackEvent({ user: 'UAGENT', text: 'later', ts: ts(), thread_ts: rootTs }, { eventId: 'EvAHEAD', timestamp: Math.floor(Date.now() / 1000) + 10 * 60 });
+    expect(res.status).toBe(401);
+    expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvAHEAD'").get()).toEqual({ n: 0 });
+    // A few seconds ahead is only clock drift, well within Slack's 5 minutes.
+    const drift = await h.slackEvent({ user: 'UAGENT', text: 'now', ts: ts(), thread_ts: rootTs }, { eventId: 'EvDRIFT', timestamp: Math.floor(Date.now() / 1000) + 30 });
+    expect(drift.status).toBe(200);
+  });
 });

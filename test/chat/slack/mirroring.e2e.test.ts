@@ -2,6 +2,7 @@
 // platform registered beside Slack in the real delivery pipeline.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordingPlatform } from '../../delivery/fakes.js';
+import { quotedText, shownText } from '../../fakes/fakeSlack.js';
 import { CHANNEL, OUR, createSlackHarness, responsesTo, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
@@ -30,7 +31,7 @@ describe('Slack beside another platform', () => {
     expect(mirrored.message.body).toBe('answer from slack');
     expect(mirrored.origin).toEqual({ platform: 'slack', authorName: 'agent' });
     // Not posted a second time into the Slack thread it was written in.
-    expect(h.slack.thread(CHANNEL, rootTs).map((m) => m.text)).toEqual(['hello both']);
+    expect(h.slack.thread(CHANNEL, rootTs).map(quotedText)).toEqual(['hello both']);
   });
 
   it('/sms to a co-worker number is an internal message delivered into their thread, never to the provider', async () => {
@@ -42,7 +43,7 @@ describe('Slack beside another platform', () => {
     await h.waitFor(() => h.slack.roots('C0TEAM2').length === 1 && h.slack.messages.length >= 4, 'both threads');
     expect(responsesTo(h.slack, responseUrl).join()).toMatch(/co-worker/);
     const theirs = h.slack.thread('C0TEAM2', h.slack.roots('C0TEAM2')[0]!.ts);
-    expect(theirs.map((m) => m.text)).toEqual(['*agent* (Slack) sent internal message:\nlunch at noon?']);
+    expect(theirs.map(shownText)).toEqual(['agent (Slack) sent internal message:\n> lunch at noon?']);
     expect(h.slack.roots('C0TEAM2')[0]!.text).toContain('(415) 555-2671');
     expect(h.twilio.calls).toHaveLength(0);
   });

@@ -1,5 +1,6 @@
 // Signed Slack events -> handleChatReply -> send queue -> fake Twilio, through the real server.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { shownText } from '../../fakes/fakeSlack.js';
 import { CHANNEL, CONTACT, OUR, createSlackHarness, openConversationThread, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
@@ -20,7 +21,7 @@ const reply = (text: string, extra: Record<string, unknown> = {}, opts: { eventI
   return { ts, res: h.slackEvent({ user: 'UAGENT', text, ts, thread_ts: rootTs, ...extra }, opts) };
 };
 const reactionsOn = (ts: string) => h.slack.reactions.filter((r) => r.timestamp === ts).map((r) => r.name);
-const threadTexts = () => h.slack.thread(CHANNEL, rootTs).map((m) => m.text ?? '');
+const threadTexts = () => h.slack.thread(CHANNEL, rootTs).map(shownText);
 const settle = () => new Promise((r) => setTimeout(r, 400));
 
 describe('replies in a Slack conversation thread', () => {
@@ -184,11 +185,14 @@ describe('replies in a Slack conversation thread', () => {
     expect(h.messages().filter((m) => m.direction !== 'inbound')).toHaveLength(0);
   });
 
-  it('a request with a bad or stale signature gets 401 and nothing happens', async () => {
+  it('a request with a bad signature, or stamped more than 5 minutes from now either way, gets 401 and nothing happens', async () => {
     const bad = await h.slackEvent({ user: 'UAGENT', text: 'forged', ts: nextTs(), thread_ts: rootTs }, { secret: 'wrong-secret' });
     expect(bad.status).toBe(401);
     const stale = await h.slackEvent({ user: 'UAGENT', text: 'old', ts: nextTs(), thread_ts: rootTs }, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(stale.status).toBe(401);
+    // Signed correctly but stamped ahead of our clock: replayable until then, so refused the same way.
+    const ahead = await h.slackEvent({ user: 'UAGENT', text: 'from the future', ts: nextTs(), thread_ts: rootTs }, { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 });
+    expect(ahead.status).toBe(401);
     const unsigned = await fetch(`${h.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(unsigned.status).toBe(401);
     await settle();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   escapeForTeams,
+  renderMessage,
   renderRoot,
   statusLine,
   stripBotMention,
@@ -49,6 +50,24 @@ describe('Teams escaping of SMS text', () => {
     const out = escapeForTeams('call me at (415) 555-2671 tomorrow');
     expect(out).toContain('<a href="tel:+14155552671">');
     expect(visible(out)).toBe('call me at (415) 555-2671 tomorrow');
+  });
+
+  it('no bidirectional control reaches Teams: text, links and names read in the order they were written', () => {
+    const out = escapeForTeams('pay at https://bank.example/\u202Emoc.live or open invoice\u202Efdp.exe \u2067x\u2069\u200F.');
+    expect(out).not.toMatch(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(out).toContain('<a href="https://bank.example/moc.live">'); // the link goes where it says
+    expect(visible(out)).toBe('pay at https://bank.example/moc.live or open invoicefdp.exe x.');
+    const message = renderMessage(
+      {
+        message: { id: 'm1', conversationId: 'c1', direction: 'outbound', body: 'ok', status: 'sent', statusReason: null, errorCode: null, author: null, provider: null, providerMessageId: null, platformMessageId: null, encoding: 'GSM-7', segments: 1, otherRecipients: [], media: [], createdAt: '', updatedAt: '' },
+        conversation: { id: 'c1', number: '+14155550100', contact: 'ACME\u202Eknab', createdAt: '' },
+        origin: { platform: 'slack', authorName: 'Ana\u202E' },
+        notices: ['file\u202Egpj.exe refused'],
+      },
+      () => '',
+    );
+    expect(message.text).not.toMatch(/[\u202a-\u202e]/);
+    expect(renderRoot({ id: 'c1', number: '+14155550100', contact: 'ACME\u202Eknab', createdAt: '' }, '//').summary).toBe('SMS conversation with ACMEknab');
   });
 
   it('line breaks survive', () => {

@@ -28,6 +28,10 @@ export interface MediaFile {
   redirectTo?: string;
   /** Answer 503 (a storage hiccup) to this many requests before serving the file. */
   unavailableTimes?: number;
+  /** Wait this long before sending the headers (a host that hangs before answering). */
+  headersDelayMs?: number;
+  /** Send the body one byte every this many ms (a host that trickles, never quite silent). */
+  trickleMs?: number;
 }
 
 export interface MediaRequest {
@@ -120,8 +124,24 @@ export class MediaShelf {
       res.end();
       return true;
     }
-    res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.body.length) });
-    res.end(file.body);
+    const send = () => {
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.body.length) });
+      if (!file.trickleMs) return void res.end(file.body);
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(file.body.subarray(sent, sent + 1));
+        if (++sent >= file.body.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, file.trickleMs);
+      res.on('close', () => clearInterval(timer)); // the client gave up, or the fake closed
+    };
+    if (!file.headersDelayMs) send();
+    else {
+      const timer = setTimeout(send, file.headersDelayMs);
+      res.on('close', () => clearTimeout(timer));
+    }
     return true;
   }
 }
