@@ -26,6 +26,7 @@ describe('configuration from the environment', () => {
     expect(c.queuePrefix).toBe('smsb');
     expect(c.adminToken).toBeNull();
     expect(c.logLevel).toBe('info');
+    expect(c.logFormat).toBe('json');
     expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
     expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null });
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
@@ -67,6 +68,7 @@ describe('configuration from the environment', () => {
     [{ TEAMS_ALLOW_ANONYMOUS: 'maybe' }, 'TEAMS_ALLOW_ANONYMOUS: expected true or false, got "maybe"'],
     [{ TEAMS_OPENID_METADATA_URL: 'login.botframework.com' }, 'TEAMS_OPENID_METADATA_URL: expected an absolute http(s) URL, got "login.botframework.com"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ LOG_FORMAT: 'colour' }, 'LOG_FORMAT: expected json or pretty, got "colour"'],
     [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
     [{ SEND_DRAIN_IN_PLACE: '100' }, 'SEND_DRAIN_IN_PLACE: expected an integer 0-64, got "100"'],
@@ -160,6 +162,10 @@ describe('configuration from the environment', () => {
 
   it('LOG_LEVEL is case-insensitive', () => {
     expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+  });
+
+  it('LOG_FORMAT=pretty asks for terminal lines (case-insensitive)', () => {
+    expect(loadConfig({ LOG_FORMAT: 'Pretty' }).logFormat).toBe('pretty');
   });
 
   it('ignores variables it does not know', () => {
