@@ -143,8 +143,10 @@ export async function ensureRedis(config: Config): Promise<LocalRedis | null> {
 
 /** The operator's line about a local redis-server: that it outlives the bridge, and how to stop it. */
 export function localRedisNotice(local: LocalRedis): string {
-  const which = local.startedNow ? 'the local redis-server it started' : 'the local redis-server it started earlier';
-  return `sms-bridge: Redis is ${which} (pid ${local.pid}, data in ${local.dir}); it keeps running after the bridge stops: ${REDIS_STOP_HINT} stops it`;
+  const which = local.startedNow
+    ? `the local redis-server it started (pid ${local.pid}, data in ${local.dir})`
+    : `Redis is a local redis-server sms-bridge started earlier (pid ${local.pid}, data in ${local.dir}); it`;
+  return `sms-bridge: ${which} keeps running after the bridge stops; ${REDIS_STOP_HINT} stops it`;
 }
 
 export type StopOutcome =

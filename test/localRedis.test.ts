@@ -100,7 +100,10 @@ describe('start-up', () => {
     const local = await ensureRedis(loadConfig({ DATA_DIR: data }));
     expect(local).toEqual({ pid, dir: path.join(data, 'redis'), startedNow: false });
     expect(localRedisNotice(local!)).toBe(
-      `sms-bridge: Redis is the local redis-server it started earlier (pid ${pid}, data in ${path.join(data, 'redis')}); it keeps running after the bridge stops: npm run redis:stop stops it`,
+      `sms-bridge: Redis is a local redis-server sms-bridge started earlier (pid ${pid}, data in ${path.join(data, 'redis')}); it keeps running after the bridge stops; npm run redis:stop stops it`,
+    );
+    expect(localRedisNotice({ ...local!, startedNow: true })).toBe(
+      `sms-bridge: the local redis-server it started (pid ${pid}, data in ${path.join(data, 'redis')}) keeps running after the bridge stops; npm run redis:stop stops it`,
     );
     // Another REDIS_URL is not ours, whatever the pidfile says.
     expect(await ensureRedis(loadConfig({ DATA_DIR: data, REDIS_URL: 'redis://127.0.0.1:6379/0' }))).toBeNull();
