@@ -12,6 +12,9 @@ import { ConfigError } from './core/errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `json`: one JSON object a line (for log collectors); `pretty`: colored lines for a terminal. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** TRUST_PROXY as express's `trust proxy` setting takes it. */
 export type TrustProxy = boolean | number | string[];
@@ -26,6 +29,7 @@ export interface Config {
   /** null: the admin API answers 401 to everyone. */
   adminToken: string | null;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** Largest single media file the bridge downloads or accepts. */
   mediaMaxBytes: number;
   /** How long a clean shutdown may take before the process gives up waiting. */
@@ -269,6 +273,13 @@ const envSchema = z
         .refine((v) => v === null || (LOG_LEVELS as readonly string[]).includes(v.toLowerCase()), `expected one of ${LOG_LEVELS.join(', ')}`)
         .transform((v) => (v ?? 'info').toLowerCase() as LogLevel),
     ),
+    LOG_FORMAT: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || (LOG_FORMATS as readonly string[]).includes(v.toLowerCase()), `expected ${LOG_FORMATS.join(' or ')}`)
+        .transform((v) => (v ?? 'json').toLowerCase() as LogFormat),
+    ),
     MEDIA_MAX_BYTES: integer(1, 100 * 1024 * 1024, 5 * 1024 * 1024),
     // Longer than a provider call may take (15 s): a SIGTERM lets the send in flight finish.
     SHUTDOWN_TIMEOUT_MS: integer(100, 600_000, 20_000),
@@ -385,6 +396,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queuePrefix: e.QUEUE_PREFIX,
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     mediaMaxBytes: e.MEDIA_MAX_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID,

@@ -1,11 +1,13 @@
 // Structured logs with pino. Two rules are enforced here rather than trusted to every call site:
 // secrets (authorization headers, tokens, passwords, signing secrets) are always redacted, and
 // message bodies (SMS text, chat text) only appear in debug/trace lines; above debug they are
-// replaced by their length.
+// replaced by their length. Lines are JSON unless LOG_FORMAT=pretty asks for a terminal's.
 
+import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import type { DestinationStream, Logger as PinoLogger, LoggerOptions as PinoOptions } from 'pino';
-import type { LogLevel } from './config.js';
+import type { PrettyOptions } from 'pino-pretty';
+import type { LogFormat, LogLevel } from './config.js';
 
 export type Logger = PinoLogger;
 
@@ -93,6 +95,8 @@ function scrub(value: unknown, depth: number, bodies: boolean): unknown {
 
 export interface LoggerOptions {
   level: LogLevel;
+  /** `json` (default) or `pretty` (pino-pretty: one colored line per entry, for a terminal). */
+  format?: LogFormat;
   /** Where lines go; stdout by default. Tests pass a stream to read the lines back. */
   destination?: DestinationStream;
   name?: string;
@@ -119,5 +123,16 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
   };
   // pino's default destination is synchronous stdout: no line lost when the process exits.
+  if (opts.format === 'pretty') return pino(options, prettyStream(opts.destination));
   return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/**
+ * pino-pretty as a synchronous stream in this thread (not a transport worker): like JSON lines,
+ * no line is lost when the process exits at once. Loaded only when asked for, so JSON logging
+ * (the default) never pays for it. Redaction and body hiding happen before it formats.
+ */
+function prettyStream(destination?: DestinationStream): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: PrettyOptions) => DestinationStream;
+  return pretty({ sync: true, destination: destination ?? 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' });
 }

@@ -1,82 +1,23 @@
-// `npm start`: load the configuration, make sure Redis answers (starting a local one when we
-// can), start the bridge, and stop it cleanly on SIGINT/SIGTERM.
+// `npm start` (node dist/src/main.js): load the configuration, make sure Redis answers (starting
+// a local one when we can), start the bridge, say in one line what is on, and stop it cleanly on
+// SIGINT/SIGTERM.
 
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { Redis } from 'ioredis';
-import { startBridge } from './app.js';
+import { databaseFile, startBridge } from './app.js';
 import type { Bridge } from './app.js';
 import { loadConfigFromProcess } from './config.js';
 import type { Config } from './config.js';
 import { ConfigError } from './core/errors.js';
-
-const DEFAULT_REDIS_URLS = new Set(['redis://127.0.0.1:6379', 'redis://localhost:6379', 'redis://127.0.0.1:6379/', 'redis://localhost:6379/']);
-const REDIS_HINT = 'redis-server --daemonize yes --port 6379';
-
-/** One PING without retries: 'ok', 'refused' (nothing listening) or 'error' (something else). */
-async function probeRedis(url: string): Promise<'ok' | 'refused' | 'error'> {
-  const redis = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
-  let refused = false;
-  redis.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ECONNREFUSED') refused = true;
-  });
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG' ? 'ok' : 'error';
-  } catch (err) {
-    return refused || (err as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'refused' : 'error';
-  } finally {
-    redis.disconnect(false);
-  }
-}
-
-/** The URL as it may be printed: no user name or password. */
-function withoutCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return 'REDIS_URL';
-  }
-}
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
+import { ensureRedis, localRedisNotice, REDIS_STOP_HINT } from './localRedis.js';
+import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { startupLine, startupSummary } from './startupSummary.js';
 
 /**
- * When Redis does not answer: say so in one line with how to start one, and when redis-server is
- * installed and REDIS_URL is the default, start one whose data (append-only file) lives under
- * DATA_DIR/redis, so queued jobs survive restarts. The bridge starts either way; /readyz says 503
- * until Redis answers.
+ * A second signal this long after the first forces the exit. One Ctrl-C under `npm start`
+ * delivers SIGINT twice within milliseconds (the terminal signals the whole process group, and
+ * npm relays its own copy to the bridge): that pair must stop cleanly, not force.
  */
-async function ensureRedis(config: Config): Promise<void> {
-  const probe = await probeRedis(config.redisUrl);
-  if (probe === 'ok') return;
-  const shown = withoutCredentials(config.redisUrl);
-  if (probe === 'refused' && DEFAULT_REDIS_URLS.has(config.redisUrl) && onPath('redis-server')) {
-    const dir = path.resolve(config.dataDir, 'redis');
-    mkdirSync(dir, { recursive: true });
-    console.error(`sms-bridge: Redis does not answer at ${shown}; starting a local redis-server with its data in ${dir}`);
-    const r = spawnSync(
-      'redis-server',
-      ['--port', '6379', '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--daemonize', 'yes', '--pidfile', path.join(dir, 'redis.pid'), '--logfile', path.join(dir, 'redis.log')],
-      { stdio: 'ignore' },
-    );
-    if (r.status === 0) {
-      for (let i = 0; i < 50; i++) {
-        if ((await probeRedis(config.redisUrl)) === 'ok') return;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-    }
-    console.error(`sms-bridge: could not start redis-server (see ${path.join(dir, 'redis.log')}); start one with: ${REDIS_HINT}`);
-    return;
-  }
-  console.error(`sms-bridge: Redis does not answer at ${shown}; start one with: ${REDIS_HINT} (the bridge runs, /readyz says 503 until it answers)`);
-}
+const FORCE_AFTER_MS = 1000;
 
 async function main(): Promise<void> {
   let config: Config;
@@ -90,35 +31,58 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  await ensureRedis(config);
-  const bridge: Bridge = await startBridge(config);
-  const { logger } = bridge.ctx;
+  const localRedis = await ensureRedis(config);
+  if (localRedis) console.error(localRedisNotice(localRedis));
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const bridge: Bridge = await startBridge(config, { logger });
   if (!config.adminToken) logger.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
-  console.log(`sms-bridge listening on ${bridge.url}`);
+  const summary = startupSummary(bridge.ctx.config, { databaseFile: databaseFile(bridge.ctx.config), localRedis });
+  logger.info(summary, 'sms-bridge started');
+  console.log(startupLine(bridge.url, summary));
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting at once');
+  stopOnSignals(bridge, logger, config.shutdownTimeoutMs, () => {
+    if (localRedis) logger.info({ pid: localRedis.pid }, `the local redis-server keeps running; ${REDIS_STOP_HINT} stops it`);
+  });
+}
+
+/**
+ * The first SIGINT/SIGTERM stops the bridge cleanly (a send in flight finishes) within
+ * `timeoutMs`; a repeat within FORCE_AFTER_MS is the same Ctrl-C delivered twice and is ignored;
+ * a later one exits at once.
+ */
+function stopOnSignals(bridge: Bridge, logger: Logger, timeoutMs: number, afterStop: () => void): void {
+  let firstAt: number | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    if (firstAt !== null) {
+      const afterMs = Math.round(now - firstAt);
+      if (afterMs < FORCE_AFTER_MS) {
+        logger.debug({ signal, afterMs }, 'signal repeated within a second (one Ctrl-C reaches us twice under npm): still stopping cleanly');
+        return;
+      }
+      logger.warn({ signal, afterMs }, 'second signal: exiting at once');
       process.exit(130);
     }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
+    firstAt = now;
+    logger.info({ signal }, 'shutting down (a second Ctrl-C, a second or more later, exits at once)');
     const timer = setTimeout(() => {
-      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
+      logger.error({ timeoutMs }, 'shutdown took too long; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, timeoutMs);
     timer.unref();
     bridge.stop().then(
-      () => process.exit(0),
+      () => {
+        afterStop();
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 main().catch((err: unknown) => {

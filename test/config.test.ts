@@ -26,6 +26,7 @@ describe('configuration from the environment', () => {
     expect(c.queuePrefix).toBe('smsb');
     expect(c.adminToken).toBeNull();
     expect(c.logLevel).toBe('info');
+    expect(c.logFormat).toBe('json');
     expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
     expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null, allowedTenants: null, serviceUrlHosts: null });
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
@@ -75,6 +76,7 @@ describe('configuration from the environment', () => {
       'TEAMS_SERVICE_URL_HOSTS: expected comma-separated host names or *.suffix wildcards, e.g. "smba.trafficmanager.net,*.example.us" (127.0.0.1 or localhost for a local connector), got "https://smba.trafficmanager.net/amer/"',
     ],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ LOG_FORMAT: 'colour' }, 'LOG_FORMAT: expected json or pretty, got "colour"'],
     [{ MEDIA_MAX_BYTES: '-1' }, 'MEDIA_MAX_BYTES: expected an integer 1-104857600, got "-1"'],
     [{ SHUTDOWN_TIMEOUT_MS: 'soon' }, 'SHUTDOWN_TIMEOUT_MS: expected an integer 100-600000, got "soon"'],
     [{ INSTANCE_ID: 'a b' }, 'INSTANCE_ID: expected 1-64 letters, digits, dots, dashes or underscores, got "a b"'],
@@ -212,6 +214,10 @@ describe('configuration from the environment', () => {
 
   it('LOG_LEVEL is case-insensitive', () => {
     expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+  });
+
+  it('LOG_FORMAT=pretty asks for terminal lines (case-insensitive)', () => {
+    expect(loadConfig({ LOG_FORMAT: 'Pretty' }).logFormat).toBe('pretty');
   });
 
   it('ignores variables it does not know', () => {

@@ -1,5 +1,5 @@
 // Delivery of one stored message to chat: the handler the delivery queue calls, in order per
-// conversation (jobs/deliveryQueue.ts), after fetchPendingMedia(messageId).
+// conversation (the delivery lane, src/app/deliverItem.ts), after fetchPendingMedia(messageId).
 //
 // For every mapped channel of the conversation's number that has no post of this message yet
 // (message_posts), it finds or creates the conversation's thread in that channel (threads table,

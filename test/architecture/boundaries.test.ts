@@ -55,9 +55,9 @@ describe('architecture boundaries', () => {
     expect(offences).toEqual([]);
   });
 
-  it('adapters and jobs use the core only through its public modules, never its internals', () => {
+  it('adapters, the use cases and the queue use the core only through its public modules, never its internals', () => {
     const offences: string[] = [];
-    for (const file of [...sourceFiles('adapters'), ...sourceFiles('jobs')]) {
+    for (const file of [...sourceFiles('adapters'), ...sourceFiles('src/app'), ...sourceFiles('src/infra')]) {
       for (const spec of importsOf(file)) {
         const t = target(file, spec);
         if (t?.startsWith('src/core/') && !CORE_PUBLIC.test(t)) offences.push(`${relative(root, file)} imports ${t}`);
@@ -86,9 +86,9 @@ describe('architecture boundaries', () => {
     expect(offences).toEqual([]);
   });
 
-  it('the store, the core and the jobs never import an adapter (jobs reach providers through ports)', () => {
+  it('the use cases and the queue never import an adapter (they reach providers and platforms through ports)', () => {
     const offences: string[] = [];
-    for (const file of sourceFiles('jobs')) {
+    for (const file of [...sourceFiles('src/app'), ...sourceFiles('src/infra')]) {
       for (const spec of importsOf(file)) {
         const t = target(file, spec);
         if (t?.startsWith('adapters/')) offences.push(`${relative(root, file)} imports ${t}`);
@@ -97,12 +97,12 @@ describe('architecture boundaries', () => {
     expect(offences).toEqual([]);
   });
 
-  it('the store and the core never import an adapter or a job', () => {
+  it('the store and the core never import an adapter, a use case or the queue', () => {
     const offences: string[] = [];
     for (const file of [...sourceFiles('src/core'), ...sourceFiles('src/store')]) {
       for (const spec of importsOf(file)) {
         const t = target(file, spec);
-        if (t && (t.startsWith('adapters/') || t.startsWith('jobs/'))) offences.push(`${relative(root, file)} imports ${t}`);
+        if (t && (t.startsWith('adapters/') || t.startsWith('src/app/') || t.startsWith('src/infra/'))) offences.push(`${relative(root, file)} imports ${t}`);
       }
     }
     expect(offences).toEqual([]);

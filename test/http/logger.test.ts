@@ -90,3 +90,31 @@ describe('log redaction', () => {
     expect(lines[0]).toMatchObject({ at: '2026-01-02T03:04:05.000Z' });
   });
 });
+
+// LOG_FORMAT=pretty: the same lines, for a person at a terminal; the same censoring first.
+describe('pretty logs', () => {
+  it('are one readable line per entry, not JSON, with secrets censored and bodies hidden as in JSON', async () => {
+    let text = '';
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        text += String(chunk);
+        cb();
+      },
+    });
+    const logger = createLogger({ level: 'info', format: 'pretty', destination });
+    logger.info({ token: 'xoxb-secret', body: 'my PIN is 1234', messageId: 'm1' }, 'inbound stored');
+    logger.warn('Redis does not answer');
+    await new Promise((r) => setTimeout(r, 50)); // pino-pretty's transform stream
+    // eslint-disable-next-line no-control-regex
+    const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /^\[/.test(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: inbound stored$/);
+    expect(lines[1]).toMatch(/WARN: Redis does not answer$/);
+    expect(() => JSON.parse(lines[0]!)).toThrow();
+    expect(text).toContain('messageId: "m1"');
+    expect(text).toContain('[14 chars]');
+    expect(text).toContain('[redacted]');
+    expect(text).not.toContain('xoxb-secret');
+    expect(text).not.toContain('PIN');
+  });
+});

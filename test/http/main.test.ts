@@ -1,30 +1,52 @@
-// `npm start` as a real child process: starts with nothing configured but Redis, answers
-// /healthz and /readyz, creates DATA_DIR/sms-bridge.db, and exits 0 on SIGTERM.
+// `npm start` as a real child process: `npm run build`'s dist/src/main.js (built here first when
+// dist/ is not current, as npm's prestart does) starts with nothing configured but Redis, answers
+// /healthz and /readyz, creates DATA_DIR/sms-bridge.db, says in one line what is on, and stops
+// cleanly on one SIGTERM or Ctrl-C.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/listen.js';
 import { deletePrefix, withRedis } from '../support/redis.js';
 import { tempDataDir } from './helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+/** Nothing listens there: the stop then takes seconds (workers wait on their Redis connections). */
+const CLOSED_REDIS = 'redis://127.0.0.1:1';
 
-function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+}, 180_000);
+
+interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const clean = { ...process.env };
-  for (const k of ['PORT', 'DATA_DIR', 'ADMIN_TOKEN', 'PUBLIC_URL', 'QUEUE_PREFIX', 'REDIS_URL', 'LOG_LEVEL']) delete clean[k];
-  // tsx itself (what `npx tsx` resolves to): npm's exec wrapper would die of the signal itself
-  // instead of passing on the bridge's exit code.
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const k of ['PORT', 'DATA_DIR', 'ADMIN_TOKEN', 'PUBLIC_URL', 'QUEUE_PREFIX', 'REDIS_URL', 'LOG_LEVEL', 'LOG_FORMAT']) delete clean[k];
+  return { ...clean, ...env };
+}
+
+function track(child: ChildProcess): Proc {
   let out = '';
   child.stdout?.on('data', (d) => (out += String(d)));
   child.stderr?.on('data', (d) => (out += String(d)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
 }
+
+/** What `npm start` runs, without npm (whose own exit status is its signal's, not the bridge's). */
+function start(env: Record<string, string>): Proc {
+  return track(spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(url: string, status: number, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
@@ -48,12 +70,12 @@ afterEach(async () => {
   cleanup = [];
 });
 
-describe('npm start (src/main.ts) as a process', () => {
+describe('npm start (dist/src/main.js) as a process', () => {
   it('serves /healthz and /readyz with nothing configured but Redis, creates the database, and exits 0 on SIGTERM', async () => {
     const dataDir = tempDataDir();
     const port = await freePort();
     const prefix = `test-${randomUUID()}`;
-    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUEUE_PREFIX: prefix });
+    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info', QUEUE_PREFIX: prefix });
     cleanup.push(async () => {
       if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -63,7 +85,19 @@ describe('npm start (src/main.ts) as a process', () => {
     await waitFor(`${base}/healthz`, 200, 30_000);
     await waitFor(`${base}/readyz`, 200, 5_000);
     expect(existsSync(path.join(dataDir, 'sms-bridge.db'))).toBe(true);
-    expect(proc.output()).toContain(`sms-bridge listening on http://localhost:${port}`);
+    // One line for a person, one log line for a collector: what is on, where.
+    const db = path.join(dataDir, 'sms-bridge.db');
+    expect(proc.output()).toContain(
+      `sms-bridge listening on http://localhost:${port}: SMS local; chat none; store sqlite ${db}; Redis redis://127.0.0.1:6379; ` +
+        `public URL http://localhost:${port}; console http://localhost:${port}/admin\n`,
+    );
+    const started = proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'sms-bridge started');
+    expect(started).toMatchObject({ level: 30, sms: ['local'], chat: [], store: `sqlite ${db}`, redis: 'redis://127.0.0.1:6379', consoleUrl: `http://localhost:${port}/admin` });
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
   }, 60_000);
@@ -71,7 +105,7 @@ describe('npm start (src/main.ts) as a process', () => {
   it('when Redis does not answer it says so in one line with how to start one, and still serves /healthz', async () => {
     const dataDir = tempDataDir();
     const port = await freePort();
-    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'silent', REDIS_URL: 'redis://127.0.0.1:1' });
+    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'silent', REDIS_URL: CLOSED_REDIS });
     cleanup.push(() => {
       if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -110,4 +144,77 @@ describe('npm start (src/main.ts) as a process', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^sms-bridge: configuration error: TEAMS_ALLOW_ANONYMOUS: must not be true here/);
   }, 60_000);
+});
+
+// One Ctrl-C under `npm start` can reach the bridge twice within milliseconds (the terminal
+// signals the whole process group, and npm, or tsx before the build, relays its own copy):
+// that must stop cleanly. Only a signal a second or more after the first forces the exit.
+describe('stopping on Ctrl-C', () => {
+  async function running(env: Record<string, string> = {}): Promise<{ proc: Proc; dataDir: string }> {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const proc = start({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'debug', REDIS_URL: CLOSED_REDIS, ...env });
+    cleanup.push(() => {
+      if (proc.child.exitCode === null) proc.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await waitFor(`http://127.0.0.1:${port}/healthz`, 200, 30_000);
+    return { proc, dataDir };
+  }
+
+  const messages = (proc: Proc) =>
+    proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+
+  it('two SIGINTs 10 ms apart stop the bridge cleanly, exit code 0', async () => {
+    const { proc } = await running();
+    proc.child.kill('SIGINT');
+    await sleep(10);
+    proc.child.kill('SIGINT');
+    expect(await proc.exited).toBe(0);
+    const msgs = messages(proc);
+    expect(msgs).toContain('sms-bridge stopped');
+    expect(msgs).toContain('signal repeated within a second (one Ctrl-C reaches us twice under npm): still stopping cleanly');
+    expect(msgs).not.toContain('second signal: exiting at once');
+  }, 60_000);
+
+  it('a second signal 1.5 s after the first exits at once, code 130', async () => {
+    const { proc } = await running();
+    proc.child.kill('SIGINT');
+    await sleep(1500);
+    // With Redis down the clean stop takes seconds: it is still under way.
+    expect(proc.child.exitCode).toBeNull();
+    proc.child.kill('SIGINT');
+    expect(await proc.exited).toBe(130);
+    const msgs = messages(proc);
+    expect(msgs).toContain('second signal: exiting at once');
+    expect(msgs).not.toContain('sms-bridge stopped');
+  }, 60_000);
+
+  it('under npm start, Ctrl-C (SIGINT to the whole process group) stops the compiled bridge cleanly', async () => {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const npm = track(
+      spawn('npm', ['start'], {
+        cwd: ROOT,
+        env: cleanEnv({ PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info', REDIS_URL: CLOSED_REDIS }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group, as a terminal's foreground job
+      }),
+    );
+    cleanup.push(() => {
+      if (npm.child.exitCode === null && npm.child.signalCode === null) process.kill(-npm.child.pid!, 'SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    await waitFor(`http://127.0.0.1:${port}/healthz`, 200, 60_000);
+    process.kill(-npm.child.pid!, 'SIGINT');
+    await npm.exited; // npm itself ends by its own SIGINT once the bridge has exited
+    const msgs = messages(npm);
+    expect(msgs).toContain('sms-bridge started');
+    expect(msgs).toContain('sms-bridge stopped');
+    expect(msgs).not.toContain('second signal: exiting at once');
+  }, 120_000);
 });

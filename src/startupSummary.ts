@@ -1,0 +1,51 @@
+// What is on, in one start-up line: SMS providers, chat platforms (and how Slack reaches us),
+// store, Redis, public and console URLs. Built from the configuration only, and never with a
+// secret in it (Redis credentials are cut from the URL).
+
+import { smsProviderConfigured } from './config.js';
+import type { Config } from './config.js';
+import type { LocalRedis } from './localRedis.js';
+import { REDIS_STOP_HINT, withoutCredentials } from './localRedis.js';
+
+export interface StartupSummary {
+  /** SMS providers that can send: `twilio`, `8x8`, `local` (the dev provider, always on). */
+  sms: string[];
+  /** Chat platforms on; Slack with its mode: `slack (http)` is the Events API over HTTP. */
+  chat: string[];
+  /** `sqlite <file>`. */
+  store: string;
+  /** REDIS_URL without credentials, and when it is the redis-server the bridge started, its pid. */
+  redis: string;
+  localRedisPid?: number;
+  publicUrl: string;
+  consoleUrl: string;
+}
+
+export function startupSummary(config: Config, opts: { databaseFile: string; localRedis: LocalRedis | null }): StartupSummary {
+  const chat: string[] = [];
+  // Events and interactivity arrive over HTTP at /slack/events (a later mode: Socket Mode).
+  if (config.slack.enabled) chat.push('slack (http)');
+  if (config.teams.enabled) chat.push(config.teams.allowAnonymous ? 'teams (anonymous, no token checks)' : 'teams');
+  return {
+    sms: ['twilio', '8x8', 'local'].filter((p) => smsProviderConfigured(config, p)),
+    chat,
+    store: `sqlite ${opts.databaseFile}`,
+    redis: withoutCredentials(config.redisUrl),
+    ...(opts.localRedis ? { localRedisPid: opts.localRedis.pid } : {}),
+    publicUrl: config.publicUrl,
+    consoleUrl: `${config.publicUrl}/admin`,
+  };
+}
+
+/** The same, for a person: `sms-bridge listening on <url>: SMS ...; chat ...; ...`. */
+export function startupLine(listeningOn: string, s: StartupSummary): string {
+  const local = s.localRedisPid === undefined ? '' : ` (local redis-server pid ${s.localRedisPid}, keeps running after the bridge: ${REDIS_STOP_HINT})`;
+  return [
+    `sms-bridge listening on ${listeningOn}: SMS ${s.sms.join(', ')}`,
+    `chat ${s.chat.length > 0 ? s.chat.join(', ') : 'none'}`,
+    `store ${s.store}`,
+    `Redis ${s.redis}${local}`,
+    `public URL ${s.publicUrl}`,
+    `console ${s.consoleUrl}`,
+  ].join('; ');
+}
