@@ -44,7 +44,11 @@ export interface Config {
    * the proxies' addresses and subnets.
    */
   trustProxy: TrustProxy;
-  slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
+  /**
+   * Slack is on with a bot token and either a signing secret (events over HTTP at /slack/events)
+   * or an app-level token (`appToken`: Socket Mode, events over a WebSocket the bridge opens).
+   */
+  slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; appToken: string | null; apiUrl: string };
   teams: {
     enabled: boolean;
     appId: string | null;
@@ -75,6 +79,7 @@ const SECRET_VARS = new Set([
   'ADMIN_TOKEN',
   'SLACK_BOT_TOKEN',
   'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
   'TEAMS_APP_PASSWORD',
   'TWILIO_AUTH_TOKEN',
   'EIGHTX8_API_KEY',
@@ -232,6 +237,14 @@ const envSchema = z
     ),
     SLACK_BOT_TOKEN: optionalString,
     SLACK_SIGNING_SECRET: optionalString,
+    // Socket Mode: an app-level token (Basic Information -> App-Level Tokens, scope
+    // connections:write). A bot (xoxb-) or user token here is the usual mix-up: name it at start-up.
+    SLACK_APP_TOKEN: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || /^xapp-[\x21-\x7e]+$/.test(v), 'expected an app-level token (xapp-...) with the connections:write scope, not the bot token'),
+    ),
     SLACK_API_URL: httpUrl('https://slack.com/api/', { trailingSlash: true }),
     TEAMS_APP_ID: optionalString,
     TEAMS_APP_PASSWORD: optionalString,
@@ -301,7 +314,6 @@ const envSchema = z
   .superRefine((env, ctx) => {
     // A half-set credential pair is a mistake, not "off": name the missing half.
     const pairs: Array<[string, string | null, string, string | null, string]> = [
-      ['SLACK_BOT_TOKEN', env.SLACK_BOT_TOKEN, 'SLACK_SIGNING_SECRET', env.SLACK_SIGNING_SECRET, 'Slack'],
       ['TWILIO_ACCOUNT_SID', env.TWILIO_ACCOUNT_SID, 'TWILIO_AUTH_TOKEN', env.TWILIO_AUTH_TOKEN, 'Twilio'],
       ['EIGHTX8_API_KEY', env.EIGHTX8_API_KEY, 'EIGHTX8_SUBACCOUNT_ID', env.EIGHTX8_SUBACCOUNT_ID, '8x8'],
       ['TEAMS_APP_ID', env.TEAMS_APP_ID, 'TEAMS_APP_PASSWORD', env.TEAMS_APP_PASSWORD, 'Teams'],
@@ -315,6 +327,26 @@ const envSchema = z
           message: `required when ${present} is set (${what} needs both)`,
         });
       }
+    }
+    // Slack: the bot token, and how events arrive: signed HTTP requests (SLACK_SIGNING_SECRET) or
+    // Socket Mode (SLACK_APP_TOKEN; nothing arrives over HTTP, so no signing secret is needed).
+    const slackBy = env.SLACK_APP_TOKEN !== null ? 'SLACK_APP_TOKEN' : env.SLACK_SIGNING_SECRET !== null ? 'SLACK_SIGNING_SECRET' : null;
+    if (env.SLACK_BOT_TOKEN === null && slackBy !== null) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['SLACK_BOT_TOKEN'],
+        message:
+          slackBy === 'SLACK_APP_TOKEN'
+            ? 'required when SLACK_APP_TOKEN is set (Socket Mode receives events with the app token; the bridge posts with the bot token)'
+            : 'required when SLACK_SIGNING_SECRET is set (Slack needs both)',
+      });
+    }
+    if (env.SLACK_BOT_TOKEN !== null && slackBy === null) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'required when SLACK_BOT_TOKEN is set (Slack needs both), unless SLACK_APP_TOKEN turns Socket Mode on',
+      });
     }
     // Anonymous means "no JWT checks": with real credentials configured that is never intended,
     // and it would let anyone post to /api/messages as Teams.
@@ -403,9 +435,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mediaSigningSecret: e.MEDIA_SIGNING_SECRET,
     trustProxy: e.TRUST_PROXY,
     slack: {
-      enabled: e.SLACK_BOT_TOKEN !== null && e.SLACK_SIGNING_SECRET !== null,
+      enabled: e.SLACK_BOT_TOKEN !== null && (e.SLACK_SIGNING_SECRET !== null || e.SLACK_APP_TOKEN !== null),
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL ?? 'https://slack.com/api/',
     },
     teams: {

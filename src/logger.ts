@@ -19,6 +19,7 @@ const SECRET_KEYS = [
   'token',
   'accessToken',
   'botToken',
+  'appToken',
   'adminToken',
   'authToken',
   'apiKey',

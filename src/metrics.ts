@@ -14,6 +14,9 @@ export interface OutboxCount {
   oldestDueAt: number | null;
 }
 
+/** Slack's Socket Mode connection, as /readyz shows it. */
+export type SlackSocketState = 'connecting' | 'connected' | 'disconnected';
+
 export interface Metrics {
   registry: Registry;
   /** status: received, queued, sent, delivered, failed, refused, ... */
@@ -30,6 +33,11 @@ export interface Metrics {
   outboxOldest: Gauge<'lane'>;
   /** Where the two outbox gauges read from (the store), at every scrape. */
   readOutboxFrom(fn: () => OutboxCount[]): void;
+  /**
+   * Slack's Socket Mode connection: set by the Slack adapter, shown in /readyz's body and as
+   * smsb_slack_socket_connected (1 while connected). Null (and no such metric) without Socket Mode.
+   */
+  slackSocket: { get(): SlackSocketState | null; set(state: SlackSocketState): void };
   /** Prometheus text exposition. */
   render(): Promise<string>;
   contentType: string;
@@ -104,6 +112,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
   });
 
+  let slackSocketState: SlackSocketState | null = null;
+  // Made on the first state: without Socket Mode the metric is absent, not a misleading 0.
+  let slackSocketGauge: Gauge | null = null;
+  const slackSocket: Metrics['slackSocket'] = {
+    get: () => slackSocketState,
+    set(state) {
+      slackSocketState = state;
+      slackSocketGauge ??= new Gauge({
+        name: 'smsb_slack_socket_connected',
+        help: "1 while Slack's Socket Mode connection is up (events, /sms and interactivity arrive over it), else 0",
+        registers: [registry],
+      });
+      slackSocketGauge.set(state === 'connected' ? 1 : 0);
+    },
+  };
+
   return {
     registry,
     messages,
@@ -115,6 +139,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     readOutboxFrom: (fn) => {
       outboxSource = fn;
     },
+    slackSocket,
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -10,7 +10,7 @@ import { REDIS_STOP_HINT, withoutCredentials } from './localRedis.js';
 export interface StartupSummary {
   /** SMS providers that can send: `twilio`, `8x8`, `local` (the dev provider, always on). */
   sms: string[];
-  /** Chat platforms on; Slack with its mode: `slack (http)` is the Events API over HTTP. */
+  /** Chat platforms on; Slack with its mode: `slack (http)` (events at /slack/events) or `slack (socket)` (Socket Mode). */
   chat: string[];
   /** `sqlite <file>`. */
   store: string;
@@ -23,8 +23,9 @@ export interface StartupSummary {
 
 export function startupSummary(config: Config, opts: { databaseFile: string; localRedis: LocalRedis | null }): StartupSummary {
   const chat: string[] = [];
-  // Events and interactivity arrive over HTTP at /slack/events (a later mode: Socket Mode).
-  if (config.slack.enabled) chat.push('slack (http)');
+  // How Slack's events, commands and interactivity arrive: over HTTP at /slack/events, or over
+  // the Socket Mode WebSocket the bridge opens (SLACK_APP_TOKEN).
+  if (config.slack.enabled) chat.push(config.slack.appToken ? 'slack (socket)' : 'slack (http)');
   if (config.teams.enabled) chat.push(config.teams.allowAnonymous ? 'teams (anonymous, no token checks)' : 'teams');
   return {
     sms: ['twilio', '8x8', 'local'].filter((p) => smsProviderConfigured(config, p)),

@@ -11,6 +11,7 @@
 
 import { createSlackPlatform, type SlackRuntime } from '../adapters/chat/slack/index.js';
 import type { PacerOptions } from '../adapters/chat/slack/pacer.js';
+import type { SlackSocketTuning } from '../adapters/chat/slack/socketConnection.js';
 import { createTeamsPlatform, type TeamsParts } from '../adapters/chat/teams/index.js';
 import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js';
 import { createJobsAdminRouter } from './admin/jobs.js';
@@ -41,6 +42,8 @@ export interface BridgeTuning {
   delivery?: DeliveryPipelineDeps['options'];
   /** Slack per-channel posting pace; null turns it off. Default: the adapter's. */
   slackPace?: PacerOptions | null;
+  /** Slack Socket Mode timings (reconnect pauses, ping timeout). Default: the adapter's. */
+  slackSocket?: SlackSocketTuning;
   teamsConnectorTimeoutMs?: number;
   /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
   mediaDeadlineMs?: number;
@@ -132,7 +135,11 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
   let teams: TeamsParts | undefined;
 
   if (config.slack.enabled) {
-    const rt = createSlackPlatform(ctx, tuning.slackPace === undefined ? chatDeps : { ...chatDeps, pace: tuning.slackPace });
+    const rt = createSlackPlatform(ctx, {
+      ...chatDeps,
+      ...(tuning.slackPace === undefined ? {} : { pace: tuning.slackPace }),
+      ...(tuning.slackSocket === undefined ? {} : { socket: tuning.slackSocket }),
+    });
     slack = rt;
     mounts.push((app) => rt.mount(app));
     platforms.push({ name: 'slack', start: () => rt.start(), stop: () => rt.stop() });

@@ -27,7 +27,7 @@ describe('configuration from the environment', () => {
     expect(c.adminToken).toBeNull();
     expect(c.logLevel).toBe('info');
     expect(c.logFormat).toBe('json');
-    expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, apiUrl: 'https://slack.com/api/' });
+    expect(c.slack).toEqual({ enabled: false, botToken: null, signingSecret: null, appToken: null, apiUrl: 'https://slack.com/api/' });
     expect(c.teams).toEqual({ enabled: false, appId: null, appPassword: null, tenantId: null, allowAnonymous: false, openIdMetadataUrl: null, allowedTenants: null, serviceUrlHosts: null });
     expect(c.twilio).toEqual({ enabled: false, accountSid: null, authToken: null, apiUrl: 'https://api.twilio.com' });
     expect(c.eightx8).toEqual({ enabled: false, apiKey: null, subaccountId: null, apiUrl: 'https://sms.us.8x8.com', webhookAuth: null, mediaHosts: null });
@@ -97,7 +97,7 @@ describe('configuration from the environment', () => {
   });
 
   it.each([
-    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (Slack needs both)'],
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (Slack needs both), unless SLACK_APP_TOKEN turns Socket Mode on'],
     [{ SLACK_SIGNING_SECRET: 's3cret' }, 'SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET is set (Slack needs both)'],
     [{ TWILIO_ACCOUNT_SID: 'AC1' }, 'TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set (Twilio needs both)'],
     [{ TWILIO_AUTH_TOKEN: 't' }, 'TWILIO_ACCOUNT_SID: required when TWILIO_AUTH_TOKEN is set (Twilio needs both)'],
@@ -108,6 +108,23 @@ describe('configuration from the environment', () => {
     [{ TEAMS_APP_TENANT_ID: 'tenant' }, 'TEAMS_APP_ID: required when TEAMS_APP_TENANT_ID is set'],
   ])('a half-set credential pair names the missing variable: %j', (env, message) => {
     expect(configError(env)).toBe(message);
+  });
+
+  it('SLACK_APP_TOKEN turns Socket Mode on: the bot token is still needed, the signing secret is not', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-A0APP-123-abc' });
+    expect(c.slack).toMatchObject({ enabled: true, botToken: 'xoxb-1', appToken: 'xapp-1-A0APP-123-abc', signingSecret: null });
+    // Both set: Socket Mode (nothing arrives over HTTP); the secret is kept for a switch back.
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_SIGNING_SECRET: 'sig' }).slack).toMatchObject({ enabled: true, appToken: 'xapp-1' });
+    expect(configError({ SLACK_APP_TOKEN: 'xapp-1' })).toBe(
+      'SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN is set (Socket Mode receives events with the app token; the bridge posts with the bot token)',
+    );
+  });
+
+  it('SLACK_APP_TOKEN must be an app-level token (xapp-...), and its value is not echoed', () => {
+    for (const wrong of ['xoxb-123-456-secretbot', 'xapp-', 'xapp-has space', 'app-token']) {
+      const msg = configError({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: wrong });
+      expect(msg).toBe('SLACK_APP_TOKEN: expected an app-level token (xapp-...) with the connections:write scope, not the bot token');
+    }
   });
 
   it('8x8 needs EIGHTX8_WEBHOOK_AUTH once it is on', () => {

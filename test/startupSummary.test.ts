@@ -49,6 +49,15 @@ describe('the start-up line', () => {
     expect(text).not.toContain('bridge:');
   });
 
+  it('names Slack\'s Socket Mode as "slack (socket)", and never the app token', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-secret-bot-token', SLACK_APP_TOKEN: 'xapp-1-A0APP-secret-app-token' });
+    const s = startupSummary(config, { databaseFile: '/srv/data/sms-bridge.db', localRedis: null });
+    expect(s.chat).toEqual(['slack (socket)']);
+    const line = startupLine('http://localhost:3000', s);
+    expect(line).toContain('; chat slack (socket);');
+    expect(JSON.stringify(s) + line).not.toContain('secret-app-token');
+  });
+
   it('with nothing configured: only the local dev provider, no chat, and the local Redis it started with how to stop it', () => {
     const config = loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'true' });
     const s = startupSummary(config, { databaseFile: '/tmp/d/sms-bridge.db', localRedis: { pid: 4242, dir: '/tmp/d/redis', startedNow: true } });

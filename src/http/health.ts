@@ -1,5 +1,6 @@
 // Liveness, readiness and metrics. /healthz answers while the process runs; /readyz only when
-// SQLite and Redis both answer, naming the one that does not.
+// SQLite and Redis both answer, naming the one that does not (and, in Slack's Socket Mode, saying
+// how the socket is, without failing on it).
 
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
@@ -48,11 +49,15 @@ export function healthRouter(ctx: AppContext): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const failed = await checkReadiness(ctx);
+    // Slack's socket is shown, never a reason for 503: SMS webhooks must keep being taken while
+    // Slack is away (what arrives is posted once it is back).
+    const slackSocket = ctx.metrics.slackSocket.get();
+    const slack = slackSocket ? { slack: slackSocket } : {};
     if (failed.length === 0) {
-      res.json({ status: 'ok' });
+      res.json({ status: 'ok', ...slack });
       return;
     }
-    res.status(503).json({ status: 'unavailable', failed });
+    res.status(503).json({ status: 'unavailable', failed, ...slack });
   });
   router.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.contentType).send(await ctx.metrics.render());

@@ -9,12 +9,15 @@
 // slowly. shownText(message) is a post as a person reads it in Slack.
 //
 // Also served: the file upload URL (step 2 of the external upload), private file downloads
-// (Bearer bot token required) and slash-command `response_url`s.
+// (Bearer bot token required), slash-command `response_url`s, and Socket Mode: apps.connections.open
+// (with the app-level token only: the bot token gets not_allowed_token_type, as from Slack) and
+// the WebSocket it hands out (fakeSlackSocket.ts).
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { blocksProblem } from './slackBlocks.js';
+import { attachFakeSocketMode, type FakeSlackSocket } from './fakeSlackSocket.js';
 
 export { linksIn, quotedText, shownText } from './slackBlocks.js';
 
@@ -73,6 +76,8 @@ export interface FakeSlack {
   /** What SLACK_API_URL should be (trailing slash, as WebClient expects). */
   apiUrl: string;
   botToken: string;
+  /** The app-level token (xapp-) Socket Mode connects with. */
+  appToken: string;
   teamId: string;
   botUserId: string;
   botId: string;
@@ -97,6 +102,8 @@ export interface FakeSlack {
   thread(channel: string, threadTs: string): FakeSlackMessage[];
   /** Top-level messages of a channel (thread roots). */
   roots(channel: string): FakeSlackMessage[];
+  /** Socket Mode: connections, envelopes, acknowledgements. */
+  socket: FakeSlackSocket;
   close(): Promise<void>;
 }
 
@@ -144,8 +151,9 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
-export async function startFakeSlack(opts: { botToken?: string; teamId?: string } = {}): Promise<FakeSlack> {
+export async function startFakeSlack(opts: { botToken?: string; appToken?: string; teamId?: string } = {}): Promise<FakeSlack> {
   const botToken = opts.botToken ?? 'xoxb-test-token';
+  const appToken = opts.appToken ?? 'xapp-1-A0APP-1-test-app-token';
   const teamId = opts.teamId ?? 'T0TEST';
   const botUserId = 'UBOT';
   const botId = 'BBOT';
@@ -352,6 +360,15 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
         return res.end('<html>Slack is having trouble</html>');
       } else if (failure?.kind === 'error') return json(res, 200, { ok: false, error: failure.error });
 
+      if (method === 'apps.connections.open') {
+        // The app-level token only, as Slack: a bot token is the wrong kind.
+        const header = req.headers.authorization;
+        const token = header?.startsWith('Bearer ') ? header.slice(7) : str(args.token);
+        if (!token) return json(res, 200, { ok: false, error: 'not_authed' });
+        if (token === botToken) return json(res, 200, { ok: false, error: 'not_allowed_token_type' });
+        if (token !== appToken) return json(res, 200, { ok: false, error: 'invalid_auth' });
+        return json(res, 200, { ok: true, url: socket.open() });
+      }
       const handler = methods[method];
       if (!handler) return json(res, 200, { ok: false, error: 'unknown_method' });
       const auth = authed(req, args);
@@ -362,6 +379,7 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
     });
   });
 
+  const socket = attachFakeSocketMode(server, { appToken, appId: 'A0APP', teamId, botUserId, baseUrl: () => base });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
@@ -372,6 +390,7 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
     url: base,
     apiUrl: `${base}/api/`,
     botToken,
+    appToken,
     teamId,
     botUserId,
     botId,
@@ -389,11 +408,14 @@ export async function startFakeSlack(opts: { botToken?: string; teamId?: string 
     failNext: (method, failure, times = 1) => void failures.push({ method, failure, left: times }),
     thread: (channel, threadTs) => state.messages.filter((m) => m.channel === channel && m.thread_ts === threadTs),
     roots: (channel) => state.messages.filter((m) => m.channel === channel && !m.thread_ts),
-    close: () =>
-      new Promise<void>((resolve) => {
+    socket,
+    close: async () => {
+      await socket.close();
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+    },
   };
   return fake;
 }

@@ -22,12 +22,12 @@ describe('logs', () => {
         req: { headers: { authorization: 'Bearer admin-secret', cookie: 'sid=1', 'x-twilio-signature': 'sig' } },
         headers: { authorization: 'Basic abc' },
         token: 'xoxb-secret',
-        config: { botToken: 'xoxb-2', password: 'hunter2', signingSecret: 's3', apiKey: 'k', authToken: 'tw' },
+        config: { botToken: 'xoxb-2', appToken: 'xapp-3', password: 'hunter2', signingSecret: 's3', apiKey: 'k', authToken: 'tw' },
       },
       'request',
     );
     const text = JSON.stringify(lines);
-    for (const secret of ['admin-secret', 'sid=1', 'Basic abc', 'xoxb-secret', 'xoxb-2', 'hunter2', '"s3"', '"k"', '"tw"']) {
+    for (const secret of ['admin-secret', 'sid=1', 'Basic abc', 'xoxb-secret', 'xoxb-2', 'xapp-3', 'hunter2', '"s3"', '"k"', '"tw"']) {
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('[redacted]');

@@ -43,9 +43,7 @@ export function slackInboxMiddleware(opts: {
         });
         if (signed) {
           const envelope = parseEnvelope(body);
-          if (envelope?.type === 'event_callback' && typeof envelope.event_id === 'string' && mayMatter(envelope.event)) {
-            opts.accept(envelope as SlackEnvelope & { event_id: string }, body);
-          }
+          if (worthKeeping(envelope)) opts.accept(envelope, body);
         }
         next(); // unsigned or malformed: Bolt answers it (401 / 400) and nothing is stored
       })
@@ -57,6 +55,14 @@ export function slackInboxMiddleware(opts: {
         res.status(status === 413 ? 413 : 400).json({ error: { code: status === 413 ? 'payload_too_large' : 'bad_request', message: 'unreadable request body' } });
       });
   };
+}
+
+/**
+ * An Events API envelope the inbox keeps (over HTTP and over Socket Mode alike): one with an
+ * event id whose event the bridge may act on.
+ */
+export function worthKeeping(envelope: SlackEnvelope | null): envelope is SlackEnvelope & { event_id: string } {
+  return envelope?.type === 'event_callback' && typeof envelope.event_id === 'string' && mayMatter(envelope.event);
 }
 
 /**

@@ -1,6 +1,8 @@
 // Slack as the bridge's first chat platform: Bolt with an ExpressReceiver mounted on our express
 // app at POST /slack/events (events, slash commands; Slack signature checked by Bolt on the raw
-// body: bad, stale or stamped in the future (> 5 min either way) -> 401 and nothing happens).
+// body: bad, stale or stamped in the future (> 5 min either way) -> 401 and nothing happens), or,
+// with SLACK_APP_TOKEN, Socket Mode: the same Bolt handlers behind a receiver of our own on the
+// WebSocket the bridge opens (socketReceiver.ts), and no /slack/events route.
 //
 // createSlackPlatform(ctx, deps) returns the ChatPlatform (for the ChatRegistry used by delivery
 // and status notices), mount(app) for the HTTP route, and start()/stop() for the lifetime.
@@ -14,6 +16,7 @@ import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
 import type { ChatInboxRepo } from '../../../src/store/index.js';
+import type { SlackSocketState } from '../../../src/metrics.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
 import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
@@ -24,6 +27,8 @@ import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { refuseFutureSlackRequests } from './requestAge.js';
 import { SlackChatPlatform } from './platform.js';
 import { SLACK_BODY_LIMIT, slackRequestGuard } from './requestGuard.js';
+import { SlackSocket, type SlackSocketTuning } from './socketConnection.js';
+import { SlackSocketReceiver } from './socketReceiver.js';
 
 export { SlackChatPlatform } from './platform.js';
 export { escapeSlackText } from './format.js';
@@ -39,12 +44,15 @@ const INBOX_MAX_ATTEMPTS = 5;
 export interface SlackAppContext {
   config: {
     dataDir: string;
-    slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; apiUrl: string };
+    /** `appToken`: Socket Mode (SLACK_APP_TOKEN); without it, events over HTTP (signingSecret). */
+    slack: { enabled: boolean; botToken: string | null; signingSecret: string | null; appToken?: string | null; apiUrl: string };
   };
   /** With a chat inbox (the SQLite store has one), message events are stored before Slack's 200. */
   store: Store & { chatInbox?: ChatInboxRepo };
   clock: Clock;
   logger?: ChatLogger;
+  /** Where the Socket Mode connection's state goes (/readyz and smsb_slack_socket_connected). */
+  metrics?: { slackSocket: { set(state: SlackSocketState): void } };
 }
 
 export interface SlackPlatformDeps {
@@ -58,14 +66,16 @@ export interface SlackPlatformDeps {
   pace?: PacerOptions | null;
   /** Web API timeout per call. */
   timeoutMs?: number;
+  /** Socket Mode timings (tests shorten them). */
+  socket?: SlackSocketTuning;
 }
 
 export interface SlackRuntime {
   platform: SlackChatPlatform;
   api: SlackApi;
-  /** Adds POST /slack/events. Mount before any body parser that would consume the raw body. */
+  /** Adds POST /slack/events (nothing in Socket Mode). Mount before any body parser that would consume the raw body. */
   mount(app: Express): void;
-  /** auth.test (team and bot ids), Bolt init, then (in the background) the inbox replay. */
+  /** auth.test (team and bot ids), Bolt init, in Socket Mode the socket, then (in the background) the inbox replay. */
   start(): Promise<void>;
   /**
    * Handles the message events stored but not handled (see inbox.ts), those open for longer than
@@ -77,7 +87,8 @@ export interface SlackRuntime {
 
 export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDeps): SlackRuntime {
   const { botToken, signingSecret, apiUrl } = ctx.config.slack;
-  if (!botToken || !signingSecret) throw new Error('Slack needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET');
+  const appToken = ctx.config.slack.appToken ?? null;
+  if (!botToken || (!signingSecret && !appToken)) throw new Error('Slack needs SLACK_BOT_TOKEN, and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN');
   const log = ctx.logger ?? silentLogger;
   const api = new SlackApi({ token: botToken, apiUrl, logger: log, timeoutMs: deps.timeoutMs });
   const identity: SlackHandlerDeps['identity'] = { teamId: '', botUserId: null, botId: null };
@@ -128,14 +139,20 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   };
 
   const boltLogger = slackLogger(log);
-  const receiver = new ExpressReceiver({
-    signingSecret,
-    endpoints: '/slack/events',
-    // Ack first, work after: Slack wants an answer within 3 s and retries otherwise.
-    processBeforeResponse: false,
-    logger: boltLogger,
-    bodyLimit: SLACK_BODY_LIMIT,
-  });
+  const socket = appToken
+    ? new SlackSocket({ appToken, apiUrl, logger: log, onState: (state) => ctx.metrics?.slackSocket.set(state), tuning: deps.socket })
+    : null;
+  const receiver = socket
+    ? // The same accept step as /slack/events, before each event's acknowledgement (both below).
+      new SlackSocketReceiver({ socket, accept: (e, body) => acceptEvent(e, body), track: (work) => track(work), logger: log })
+    : new ExpressReceiver({
+        signingSecret: signingSecret ?? '',
+        endpoints: '/slack/events',
+        // Ack first, work after: Slack wants an answer within 3 s and retries otherwise.
+        processBeforeResponse: false,
+        logger: boltLogger,
+        bodyLimit: SLACK_BODY_LIMIT,
+      });
   const bolt = new App({
     // Our own authorize rather than `token`: with a token, Bolt calls auth.test in init() and keeps
     // that answer for good, so one Slack hiccup at boot would either stop the whole bridge (no SMS
@@ -175,15 +192,16 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     });
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
+    // A repeat of an event this process took (Slack's retry, a redelivery after the socket came
+    // back) changes nothing and leaves the inbox row to the first: should the process die before
+    // that one is done, the row must still be open.
+    if (b.event_id && !handlerDeps.seenEvents.add(b.event_id)) return;
     await track(handleEvent(event as unknown as SlackMessageEvent, b));
   });
-  /** `replay`: from the inbox (past seenEvents, which holds the ids this process already took). */
-  const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }, replay = false): Promise<void> => {
+  /** Handles a message event (the listener above took it, or the inbox replays it) and marks it done. */
+  const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }): Promise<void> => {
     try {
-      await handleMessageEvent(handlerDeps, event, {
-        teamId: b.team_id ?? identity.teamId,
-        eventId: replay ? null : (b.event_id ?? null),
-      });
+      await handleMessageEvent(handlerDeps, event, { teamId: b.team_id ?? identity.teamId, eventId: null });
     } catch (err) {
       // Left open in the inbox: the upkeep replays it (the store or Redis may be back by then).
       log.error({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack message event failed; kept for another try');
@@ -220,7 +238,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
         continue;
       }
       inbox.countAttempt(PLATFORM_ID, row.eventId);
-      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }, true));
+      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
     }
     if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events that were not handled');
     return open.length;
@@ -246,6 +264,8 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     platform,
     api,
     mount(app) {
+      // Socket Mode: nothing arrives over HTTP, and /slack/events answers 404 like any unknown route.
+      if (!(receiver instanceof ExpressReceiver) || !signingSecret) return;
       // Headers first: an unsigned request or an oversized declared body never has its body read.
       app.post('/slack/events', slackRequestGuard(log));
       app.post('/slack/events', refuseFutureSlackRequests());
@@ -271,6 +291,9 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
         if (err instanceof ConfigError) throw err;
         log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: Slack does not answer at start-up; starting anyway, it is asked again when needed');
       }
+      // Socket Mode: connected, or Slack away and the socket still being opened in the background;
+      // an app token Slack refuses stops start-up like a bot token it refuses.
+      if (socket) await bolt.start();
       if (inbox && !upkeepTimer) {
         upkeepTimer = setInterval(() => {
           void replayInbox({ minAgeMs: INBOX_UPKEEP_EVERY_MS }).catch((err: unknown) =>
@@ -284,6 +307,8 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     async stop() {
       if (upkeepTimer) clearInterval(upkeepTimer);
       upkeepTimer = null;
+      // Socket Mode: no new envelopes (one Slack sent and we did not acknowledge, it sends again).
+      if (socket) await bolt.stop();
       // Stays registered: a delivery job still running must not take Slack for "not configured"
       // and skip its channel. HTTP has stopped taking requests; let acked events and commands finish (bounded).
       await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);

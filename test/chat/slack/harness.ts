@@ -1,7 +1,7 @@
 // The whole bridge for Slack end-to-end tests, real parts only, built by the production wiring
 // (buildBridgeParts in src/wiring.ts, test tuning only): the real express app
 // (createHttpApp) on 127.0.0.1:0 with the Twilio webhook routes, /slack/events (Bolt
-// ExpressReceiver) and /media; the real send and delivery lanes (BullMQ) on Redis under a
+// ExpressReceiver; with `socket: true` Socket Mode instead, over the fake's WebSocket) and /media; the real send and delivery lanes (BullMQ) on Redis under a
 // unique prefix; SQLite on a temp file; the fake Slack Web API and the fake Twilio API over HTTP.
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -12,8 +12,8 @@ import { loadConfig } from '../../../src/config.js';
 import type { Message } from '../../../src/core/types.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { createHttpApp } from '../../../src/http/app.js';
-import { createLogger } from '../../../src/logger.js';
-import { createMetrics } from '../../../src/metrics.js';
+import { createLogger, type Logger } from '../../../src/logger.js';
+import { createMetrics, type Metrics } from '../../../src/metrics.js';
 import { buildBridgeParts } from '../../../src/wiring.js';
 import { shownText, startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
@@ -34,6 +34,7 @@ export interface SlackHarness {
   temp: TempStore;
   signingSecret: string;
   slackRt: SlackRuntime;
+  metrics: Metrics;
   /** Chat platforms delivery posts to (tests may register a recording second platform). */
   registry: ChatRegistry;
   outbound: Turns;
@@ -51,7 +52,12 @@ export interface SlackHarness {
   close(): Promise<void>;
 }
 
-export async function createSlackHarness(opts: { attempts?: number; mediaDeadlineMs?: number } = {}): Promise<SlackHarness> {
+/** Socket Mode timings for tests: reconnect at once, then every 200 ms. */
+export const FAST_SOCKET = { retryDelaysMs: [0, 200], attemptTimeoutMs: 3000, startWaitMs: 5000 };
+
+export async function createSlackHarness(
+  opts: { attempts?: number; mediaDeadlineMs?: number; socket?: boolean; logger?: Logger } = {},
+): Promise<SlackHarness> {
   const prefix = uniquePrefix();
   const temp = createTempStore();
   const slack = await startFakeSlack();
@@ -66,18 +72,20 @@ export async function createSlackHarness(opts: { attempts?: number; mediaDeadlin
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: signingSecret,
+    // Socket Mode needs no signing secret: nothing arrives over HTTP.
+    ...(opts.socket ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: signingSecret }),
     SLACK_API_URL: slack.apiUrl,
     TWILIO_ACCOUNT_SID: twilio.accountSid,
     TWILIO_AUTH_TOKEN: twilio.authToken,
     TWILIO_API_URL: twilio.url,
   });
-  const logger = createLogger({ level: 'silent' });
+  const logger = opts.logger ?? createLogger({ level: 'silent' });
   const redis = newRedis();
   const own = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
-  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const metrics = createMetrics({ defaultMetrics: false });
+  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
@@ -85,6 +93,7 @@ export async function createSlackHarness(opts: { attempts?: number; mediaDeadlin
     outbound: { rateLimits: false, attempts: opts.attempts, backoff },
     delivery: { attempts: opts.attempts, backoff },
     slackPace: null,
+    slackSocket: FAST_SOCKET,
     mediaDeadlineMs: opts.mediaDeadlineMs,
   });
   const { registry, outbound, delivery } = built;
@@ -121,6 +130,7 @@ export async function createSlackHarness(opts: { attempts?: number; mediaDeadlin
     temp,
     signingSecret,
     slackRt,
+    metrics,
     registry,
     outbound,
     delivery,
