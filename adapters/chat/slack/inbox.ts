@@ -29,7 +29,9 @@ export function slackInboxMiddleware(opts: {
 }): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'POST' || !(req.headers['content-type'] ?? '').includes('application/json')) return next();
-    getRawBody(req, { limit: SLACK_BODY_LIMIT })
+    // Read already (and its shape checked) by requestShape.ts when mounted by the Slack runtime.
+    const already = (req as { rawBody?: Buffer }).rawBody;
+    (already ? Promise.resolve(already) : getRawBody(req, { limit: SLACK_BODY_LIMIT }))
       .then((raw) => {
         (req as { rawBody?: Buffer }).rawBody = raw; // Bolt verifies and parses these same bytes
         const body = raw.toString('utf8');

@@ -25,6 +25,7 @@ import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { refuseFutureSlackRequests } from './requestAge.js';
+import { slackRequestShape } from './requestShape.js';
 import { SlackChatPlatform } from './platform.js';
 import { SLACK_BODY_LIMIT, slackRequestGuard } from './requestGuard.js';
 import { SlackSocket, type SlackSocketTuning } from './socketConnection.js';
@@ -269,6 +270,8 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       // Headers first: an unsigned request or an oversized declared body never has its body read.
       app.post('/slack/events', slackRequestGuard(log));
       app.post('/slack/events', refuseFutureSlackRequests());
+      // Signed bodies Bolt or the bridge cannot read are answered here (400, or 200 and ignored).
+      app.post('/slack/events', slackRequestShape({ signingSecret, logger: log }));
       if (inbox) app.post('/slack/events', slackInboxMiddleware({ signingSecret, accept: acceptEvent, logger: log }));
       app.use(receiver.router);
     },

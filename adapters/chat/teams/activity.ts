@@ -1,13 +1,32 @@
 // The shape of incoming Bot Framework activities, checked before botbuilder sees them (a body
-// botbuilder cannot route is a 400 with a reason, not a 500), and the Teams specifics we read:
-// which channel and thread a message lives in, and the channel reference it carries.
+// botbuilder cannot route, or one with a field we read of the wrong type, is a 400 with a reason,
+// not a 500: issue 13 finding 8, where a number as `text` or a list as a channel id reached the
+// handlers and SQLite), and the Teams specifics we read: which channel and thread a message
+// lives in, and the channel reference it carries.
 
 import { z } from 'zod';
 import type { TeamsChannelReference } from './channels.js';
 
-const account = z.object({ id: z.string().min(1), name: z.string().nullish(), aadObjectId: z.string().nullish(), role: z.string().nullish() }).passthrough();
+const text = z.string().nullish();
+const account = z.object({ id: z.string().min(1), name: text, aadObjectId: text, role: text }).passthrough();
+const named = z.object({ id: text, name: text }).passthrough().nullish();
 
-/** What every activity we accept must carry (botbuilder and teams-ai read these). */
+/** Teams' file attachment: its download link and file type live in `content`. */
+export const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
+
+const attachment = z
+  .object({ contentType: text, contentUrl: text, name: text, content: z.unknown() })
+  .passthrough()
+  .superRefine((a, ctx) => {
+    if (a.contentType !== FILE_DOWNLOAD_INFO || a.content === undefined || a.content === null) return;
+    const c = z.object({ downloadUrl: text, fileType: text }).passthrough().safeParse(a.content);
+    if (!c.success) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['content'], message: 'expected { downloadUrl, fileType } as strings' });
+  });
+
+/**
+ * What every activity we accept must carry (botbuilder and teams-ai read these), and the type of
+ * every optional field the bridge reads when it is there (replies, installation, trust).
+ */
 export const incomingActivitySchema = z
   .object({
     type: z.string().min(1),
@@ -16,7 +35,26 @@ export const incomingActivitySchema = z
     serviceUrl: z.string().url(),
     from: account,
     recipient: account,
-    conversation: z.object({ id: z.string().min(1), conversationType: z.string().nullish(), tenantId: z.string().nullish() }).passthrough(),
+    conversation: z.object({ id: z.string().min(1), conversationType: text, tenantId: text }).passthrough(),
+    text,
+    action: text,
+    name: text,
+    channelData: z
+      .object({
+        eventType: text,
+        channel: named,
+        team: z.object({ id: text, name: text, aadGroupId: text }).passthrough().nullish(),
+        tenant: z.object({ id: text }).passthrough().nullish(),
+        settings: z.object({ selectedChannel: named }).passthrough().nullish(),
+      })
+      .passthrough()
+      .nullish(),
+    entities: z
+      .array(z.object({ type: text, text, mentioned: z.object({ id: text, name: text }).passthrough().nullish() }).passthrough())
+      .nullish(),
+    attachments: z.array(attachment).nullish(),
+    membersAdded: z.array(account).nullish(),
+    membersRemoved: z.array(account).nullish(),
   })
   .passthrough();
 

@@ -1,24 +1,25 @@
 // POST /api/messages: the teams-ai Application (no AI module) on a TeamsAdapter.
 //
-// Order per request: a bearer token shaped like a JWT (unless anonymous mode; 401 before the body
-// is read) -> JSON body (256 KB cap) -> shape check (400 with the reason) -> botbuilder
-// authenticates (Bot Framework JWT unless anonymous mode; 401 and nothing else happens, 503 when
-// the token cannot be checked now: see auth.ts) -> channel, tenant and serviceUrl are checked
-// (403 and nothing else happens: see trust.ts) -> the Application routes the activity to one of
-// our handlers. The answer waits for the handler, so a reply is stored (and handed to the queue)
-// before Teams gets its 200. That is fast for text; a reply with files first downloads them from
-// Teams (bounded per file), and if Teams gives up waiting and sends the activity again, the retry
-// is recognised by its activity id: one message, one SMS.
+// Order per request: a bearer token shaped like a JWT, claims of the right types (unless anonymous
+// mode; 401 before the body is read: tokenShape.ts) -> JSON body (256 KB cap) -> shape check (400
+// with the reason) -> botbuilder authenticates (Bot Framework JWT unless anonymous mode; 401 and
+// nothing else happens, 503 when the token cannot be checked now: see auth.ts) -> channel, tenant
+// and serviceUrl are checked (403 and nothing else happens: see trust.ts) -> the Application
+// routes the activity to one of our handlers. The answer waits for the handler, so a reply is
+// stored (and handed to the queue) before Teams gets its 200. That is fast for text; a reply with
+// files first downloads them from Teams (bounded per file), and if Teams gives up waiting and
+// sends the activity again, the retry is recognised by its activity id: one message, one SMS.
 
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { Application } from '@microsoft/teams-ai';
-import type { Activity, TurnContext } from 'botbuilder';
+import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { closeAfterResponse, jsonBody } from '../../../src/http/body.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
 import { incomingActivitySchema, type ActivityLike } from './activity.js';
 import { authenticateActivity, type BridgeTeamsAdapter } from './auth.js';
 import { handleConversationUpdate, handleInstallationUpdate, type InstallationDeps } from './installation.js';
 import { handleEditOrDelete, handleReplyActivity, releaseTeamsReply, reserveTeamsReply, type ReplyDeps } from './replies.js';
+import { bearerTokenProblem } from './tokenShape.js';
 import { tenantOf, type ActivityTrust } from './trust.js';
 
 export const TEAMS_ROUTE = '/api/messages';
@@ -28,9 +29,6 @@ export const TEAMS_ROUTE = '/api/messages';
  * and an HTML attachment), JSON-escaped, with entities and channel data: tens of KB, well within.
  */
 export const TEAMS_BODY_LIMIT = 256 * 1024;
-
-/** `Bearer` and three base64url parts: the only token botbuilder can accept. */
-const BEARER_JWT = /^Bearer\s+[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/i;
 
 export interface TeamsBotDeps {
   adapter: BridgeTeamsAdapter;
@@ -75,6 +73,12 @@ export function createTeamsApplication(deps: TeamsBotDeps): Application {
   app.activity('installationUpdate', async (ctx) => {
     await handleInstallationUpdate(deps.installation, act(ctx));
   });
+  // Teams waits for the answer to an invoke (a card action, a message extension, a task module, a
+  // sign-in step) and shows the user an error unless it is a 200. The bridge offers none of them,
+  // and botbuilder answers an invoke that no handler answered with 501: say "received" instead.
+  app.activity(ActivityTypes.Invoke, async (ctx) => {
+    await ctx.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200 } });
+  });
   return app;
 }
 
@@ -96,8 +100,13 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
   };
   // Without a token that could be a JWT no activity can pass: refused on the headers, before
   // the upload is read. Every token of the right shape is validated by botbuilder after it.
+  // (Anonymous mode needs none; a token sent anyway must still be one botbuilder can read.)
   const bearerShaped: RequestHandler = (req, res, next) => {
-    if (deps.anonymous || BEARER_JWT.test(req.get('authorization') ?? '')) return next();
+    const authorization = req.get('authorization') ?? '';
+    if (deps.anonymous && authorization === '') return next();
+    const problem = bearerTokenProblem(authorization);
+    if (!problem) return next();
+    if (authorization !== '') deps.logger.warn({ reason: problem }, 'teams: request refused, malformed Bot Framework token');
     closeAfterResponse(res);
     res.status(401).json({ error: { code: 'unauthorized', message: 'Bot Framework token required.' } });
   };

@@ -15,6 +15,7 @@ import type { OutboundMedia } from '../../../src/core/types.js';
 import { download } from '../../../src/media/download.js';
 import { httpsHostRule, ruleFromUrl, type HostRule, type MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import type { TokenProvider } from './connector.js';
+import { FILE_DOWNLOAD_INFO } from './activity.js';
 import type { ServiceUrlPolicy } from './trust.js';
 
 /** An attachment as it arrives on a Teams message activity. */
@@ -25,7 +26,6 @@ export interface TeamsAttachment {
   content?: unknown;
 }
 
-const FILE_DOWNLOAD_INFO = 'application/vnd.microsoft.teams.file.download.info';
 
 /** Hosts where Teams keeps files people attach (besides the activity's own serviceUrl). */
 const TEAMS_FILE_HOSTS: HostRule[] = [
