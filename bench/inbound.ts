@@ -37,7 +37,7 @@ import { buildBridgeParts } from '../src/wiring.js';
 import { quotedText, startFakeSlack } from '../test/fakes/fakeSlack.js';
 import { listen, type Listening } from '../test/support/listen.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
-import { openStore } from '../src/store/index.js';
+import { openStore } from '../src/infra/store/index.js';
 import type { LoadArgs, LoadResult } from './inboundLoad.js';
 
 const OUR = '+14155552671';

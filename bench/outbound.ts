@@ -30,7 +30,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Liveness } from '../src/infra/queue/liveness.js';
 import { createOutboundPipeline } from '../src/pipelines.js';
-import { openStore, type SqliteStore } from '../src/store/index.js';
+import { openStore, type SqliteStore } from '../src/infra/store/index.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -17,8 +17,8 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { defaultModules } from './modules.js';
-import { openStore } from './store/index.js';
-import type { SqliteStore } from './store/index.js';
+import { openStore } from './infra/store/index.js';
+import type { SqliteStore } from './infra/store/index.js';
 
 /** What every adapter, job and route receives. Add fields here (additively) as parts appear. */
 export interface AppContext {

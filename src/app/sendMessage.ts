@@ -26,7 +26,7 @@ import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvide
 import { sendKey } from '../core/sendKey.js';
 import { isFinalStatus } from '../core/status.js';
 import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../core/types.js';
-import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../store/index.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../infra/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
 import { segmentsPerSecond, type RateLimiter } from '../infra/queue/rateLimiter.js';
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { ConflictError } from '../../src/core/errors.js';
-import { mergePolicy } from '../../src/store/repos/policy.js';
+import { mergePolicy } from '../../src/infra/store/repos/policy.js';
 import type {
   AuditEntry,
   Clock,

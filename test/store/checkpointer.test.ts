@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type SqliteStore } from '../../src/store/index.js';
+import { openStore, type SqliteStore } from '../../src/infra/store/index.js';
 import { waitUntil } from '../support/wait.js';
 
 let dir: string;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../../src/core/errors.js';
-import { LATEST_VERSION, openStore, SchemaTooNewError } from '../../src/store/index.js';
-import { MIGRATIONS } from '../../src/store/migrations/index.js';
-import { migrate } from '../../src/store/migrate.js';
+import { LATEST_VERSION, openStore, SchemaTooNewError } from '../../src/infra/store/index.js';
+import { MIGRATIONS } from '../../src/infra/store/migrations/index.js';
+import { migrate } from '../../src/infra/store/migrate.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 let temp: TempStore | undefined;

@@ -3,7 +3,7 @@
 // queries the workers use when Redis lost its data.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewMessage } from '../../src/core/ports.js';
-import { OUTCOME_UNKNOWN_ERROR_CODE, REQUEUE_AUDIT_ACTION } from '../../src/store/index.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, REQUEUE_AUDIT_ACTION } from '../../src/infra/store/index.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 import { steppingClock } from './clock.js';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/core/ports.js';
-import { openStore, type SqliteStore } from '../../src/store/index.js';
+import { openStore, type SqliteStore } from '../../src/infra/store/index.js';
 
 export interface TempStore {
   /** The currently open store (replaced by `reopen()`). */

@@ -15,7 +15,7 @@ import { reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
-import type { ChatInboxRepo } from '../../../src/store/index.js';
+import type { ChatInboxRepo } from '../../../src/infra/store/index.js';
 import type { SlackSocketState } from '../../../src/metrics.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';

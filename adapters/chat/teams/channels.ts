@@ -5,7 +5,7 @@
 // these to the bot in the activities it sends (installation, channel events, messages); we keep the
 // latest one per channel. Admins pick a channel id from this list when mapping a number.
 
-import type { ChatChannel, ChatChannelRepo } from '../../../src/store/repos/chatChannels.js';
+import type { ChatChannel, ChatChannelRepo } from '../../../src/infra/store/repos/chatChannels.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { TEAMS_PLATFORM } from './connector.js';
 import type { ServiceUrlPolicy } from './trust.js';

@@ -1,8 +1,9 @@
 // Chat channels the bot has been installed in. Teams needs the stored conversation reference
 // (serviceUrl, conversation id, tenant) to post proactively; admins pick channels from this list.
 // Removal is soft: the row stays, and a re-install revives it.
-import type { PlatformId } from '../../core/types.js';
+import type { PlatformId } from '../../../core/types.js';
 import { parseJson, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 export interface ChatChannel {
   platform: PlatformId;
@@ -16,12 +17,12 @@ export interface ChatChannel {
 
 export interface ChatChannelRepo {
   /** Insert or update (name/reference); a removed channel is installed again. */
-  upsert(input: { platform: PlatformId; channel: string; name?: string | null; reference?: unknown }): ChatChannel;
+  upsert(input: { platform: PlatformId; channel: string; name?: string | null; reference?: unknown }): Promise<ChatChannel>;
   /** Also returns a removed channel (see `removedAt`). */
-  get(platform: PlatformId, channel: string): ChatChannel | null;
+  get(platform: PlatformId, channel: string): Promise<ChatChannel | null>;
   /** Installed channels only, unless includeRemoved. */
-  list(filter?: { platform?: PlatformId; includeRemoved?: boolean }): ChatChannel[];
-  markRemoved(platform: PlatformId, channel: string): boolean;
+  list(filter?: { platform?: PlatformId; includeRemoved?: boolean }): Promise<ChatChannel[]>;
+  markRemoved(platform: PlatformId, channel: string): Promise<boolean>;
 }
 
 interface ChannelRow {
@@ -44,7 +45,7 @@ function toChannel(r: ChannelRow): ChatChannel {
   };
 }
 
-export function createChatChannelRepo({ db, now }: RepoContext): ChatChannelRepo {
+export function createChatChannelRepo({ db, now }: RepoContext): Sync<ChatChannelRepo> {
   // name/reference change only when the caller passes them (undefined keeps the stored value, an
   // explicit null clears it): install events do not always carry both.
   const upsert = db.prepare<

@@ -1,10 +1,11 @@
 // Number -> chat channel mappings. Soft removal keeps the row for the record; uniqueness holds
 // only among active rows (partial unique index), so a channel can be mapped again later.
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../../core/errors.js';
-import type { MappingRepo } from '../../core/ports.js';
-import type { Mapping } from '../../core/types.js';
+import { ConflictError } from '../../../core/errors.js';
+import type { MappingRepo } from '../../../core/ports.js';
+import type { Mapping } from '../../../core/types.js';
 import { isUniqueViolation, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface MappingRow {
   id: string;
@@ -18,7 +19,7 @@ function toMapping(r: MappingRow): Mapping {
   return { id: r.id, number: r.number, platform: r.platform, channel: r.channel, createdAt: r.created_at };
 }
 
-export function createMappingRepo({ db, now }: RepoContext): MappingRepo {
+export function createMappingRepo({ db, now }: RepoContext): Sync<MappingRepo> {
   const insert = db.prepare(
     'INSERT INTO mappings (id, number, platform, channel, created_at) VALUES (@id, @number, @platform, @channel, @now)',
   );

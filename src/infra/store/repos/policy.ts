@@ -1,9 +1,10 @@
 // Company policy: one row holding the admin's overrides as JSON. Reading merges them over
 // DEFAULT_POLICY, so a field the admin never set follows the code's default. `mms` and
 // `throughput` merge one level deep (a patch of mms.maxFiles keeps the other mms fields).
-import type { PolicyRepo } from '../../core/ports.js';
-import { DEFAULT_POLICY, type Policy, type PolicyPatch } from '../../core/types.js';
+import type { PolicyRepo } from '../../../core/ports.js';
+import { DEFAULT_POLICY, type Policy, type PolicyPatch } from '../../../core/types.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 /** Drops keys whose value is undefined (a spread would otherwise overwrite with undefined). */
 function defined<T extends object>(obj: T | undefined): Partial<T> {
@@ -30,7 +31,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function createPolicyRepo({ db, now }: RepoContext): PolicyRepo {
+export function createPolicyRepo({ db, now }: RepoContext): Sync<PolicyRepo> {
   const read = db.prepare<[], { document: string }>('SELECT document FROM policy WHERE id = 1');
   const write = db.prepare(`
     INSERT INTO policy (id, document, updated_at) VALUES (1, @document, @now)

@@ -2,7 +2,7 @@
 // opening the same file at once cannot both apply one), and refuses a database written by a
 // newer version of the code: running old code on a newer schema could silently lose data.
 import type Database from 'better-sqlite3';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../../core/errors.js';
 import type { Migration } from './migrations/index.js';
 
 export class SchemaTooNewError extends ConfigError {

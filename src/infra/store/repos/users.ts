@@ -1,8 +1,9 @@
 // Per-user profile policy (rule 7). A user with no row is allowed to send and is not an admin;
 // upsert starts from those defaults and changes only the fields given.
-import type { UserRepo } from '../../core/ports.js';
-import type { UserPolicy } from '../../core/types.js';
+import type { UserRepo } from '../../../core/ports.js';
+import type { UserPolicy } from '../../../core/types.js';
 import { toBool, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface UserRow {
   platform: string;
@@ -24,7 +25,7 @@ function toUser(r: UserRow): UserPolicy {
 
 const boolParam = (v: boolean | undefined): number | null => (v === undefined ? null : v ? 1 : 0);
 
-export function createUserRepo({ db, now }: RepoContext): UserRepo {
+export function createUserRepo({ db, now }: RepoContext): Sync<UserRepo> {
   const get = db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE platform = ? AND user_id = ?');
   const list = db.prepare<[], UserRow>('SELECT * FROM users ORDER BY platform, user_id');
   const upsert = db.prepare<

@@ -1,7 +1,7 @@
 // Small helpers every repository uses.
 import type Database from 'better-sqlite3';
-import { InvalidInputError } from '../core/errors.js';
-import type { Clock } from '../core/ports.js';
+import { InvalidInputError } from '../../core/errors.js';
+import type { Clock } from '../../core/ports.js';
 
 export type Db = Database.Database;
 

@@ -1,8 +1,9 @@
 // The chat inbox (migration 002): raw platform events stored before the platform is answered, so
 // an event acknowledged just before a crash is handled after the restart instead of being lost.
 // A platform's event id is unique per platform: storing it twice keeps the first copy.
-import type { PlatformId } from '../../core/types.js';
+import type { PlatformId } from '../../../core/types.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 export interface InboxEvent {
   platform: PlatformId;
@@ -16,15 +17,15 @@ export interface InboxEvent {
 
 export interface ChatInboxRepo {
   /** Stores the event; false when it was stored before (a platform retry). */
-  accept(platform: PlatformId, eventId: string, payload: string): boolean;
+  accept(platform: PlatformId, eventId: string, payload: string): Promise<boolean>;
   /** The event was handled (whatever the outcome): it is not replayed. */
-  markDone(platform: PlatformId, eventId: string): void;
+  markDone(platform: PlatformId, eventId: string): Promise<void>;
   /** Events stored but never marked done, oldest first; `receivedBefore` (ISO) skips newer ones. */
-  listOpen(platform: PlatformId, opts?: { receivedBefore?: string; limit?: number }): InboxEvent[];
+  listOpen(platform: PlatformId, opts?: { receivedBefore?: string; limit?: number }): Promise<InboxEvent[]>;
   /** Counts one more replay of the event (before it runs). */
-  countAttempt(platform: PlatformId, eventId: string): void;
+  countAttempt(platform: PlatformId, eventId: string): Promise<void>;
   /** Forgets handled events received before `before` (ISO); returns how many. */
-  pruneDone(before: string): number;
+  pruneDone(before: string): Promise<number>;
 }
 
 interface InboxRow {
@@ -35,7 +36,7 @@ interface InboxRow {
   attempts: number;
 }
 
-export function createChatInboxRepo({ db, now }: RepoContext): ChatInboxRepo {
+export function createChatInboxRepo({ db, now }: RepoContext): Sync<ChatInboxRepo> {
   const insert = db.prepare<{ platform: string; eventId: string; payload: string; now: string }>(`
     INSERT INTO chat_inbox (platform, event_id, payload, received_at) VALUES (@platform, @eventId, @payload, @now)
     ON CONFLICT DO NOTHING`);

@@ -3,9 +3,10 @@
 // when another connection won the race the insert returns nothing and the winner's row is read, so
 // racing callers always end up with the same single row.
 import { randomUUID } from 'node:crypto';
-import type { ConversationRepo } from '../../core/ports.js';
-import type { Conversation } from '../../core/types.js';
+import type { ConversationRepo } from '../../../core/ports.js';
+import type { Conversation } from '../../../core/types.js';
 import { clampLimit, decodeCursor, encodeCursor, type PagePosition, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 /** One page of the conversation list, oldest first; `next` is null on the last page. */
 export interface ConversationPage {
@@ -20,7 +21,7 @@ export interface SqliteConversationRepo extends ConversationRepo {
    * keyset on (created_at, rowid): none skipped or repeated at a page edge, and a paging run only
    * sees the conversations that existed when its first page was read.
    */
-  page(filter: { number?: string; contact?: string }, opts?: { limit?: number; cursor?: string }): ConversationPage;
+  page(filter: { number?: string; contact?: string }, opts?: { limit?: number; cursor?: string }): Promise<ConversationPage>;
 }
 
 export interface ConversationRow {
@@ -34,7 +35,7 @@ export function toConversation(r: ConversationRow): Conversation {
   return { id: r.id, number: r.number, contact: r.contact, createdAt: r.created_at };
 }
 
-export function createConversationRepo({ db, now }: RepoContext): SqliteConversationRepo {
+export function createConversationRepo({ db, now }: RepoContext): Sync<SqliteConversationRepo> {
   const insertReturning = db.prepare<[string, string, string, string], ConversationRow>(
     'INSERT INTO conversations (id, number, contact, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *',
   );

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Clock, Store } from '../core/ports.js';
+import type { Clock, Store } from '../../core/ports.js';
 import { startBackgroundCheckpointer, type BackgroundCheckpointer, type CheckpointerOptions } from './checkpointer.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -24,6 +24,8 @@ import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js
 import { createThreadRepo } from './repos/threads.js';
 import { createUserRepo } from './repos/users.js';
 import { makeNow, type RepoContext } from './shared.js';
+import { asyncRepo } from './sqlite/asyncRepo.js';
+import { SqliteGate } from './sqlite/gate.js';
 
 export { SchemaTooNewError, type MigrationResult } from './migrate.js';
 export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
@@ -69,7 +71,7 @@ export interface SqliteStore extends Store {
   /** The database file this store was opened on. */
   readonly file: string;
   /** Schema version of the open database. */
-  schemaVersion(): number;
+  schemaVersion(): Promise<number>;
   /** The background WAL checkpointer, when opened with one (diagnostics and tests). */
   readonly checkpointer: BackgroundCheckpointer | null;
   /** The underlying connection, for tests and diagnostics only. */
@@ -103,38 +105,38 @@ export function openStore(opts: OpenStoreOptions): SqliteStore {
 function buildStore(db: Database.Database, file: string, ctx: RepoContext, checkpointer: BackgroundCheckpointer | null): SqliteStore {
   const ping = db.prepare('SELECT 1 AS ok');
   const version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+  const gate = new SqliteGate(db);
+  const wrap = <T extends object>(repo: Parameters<typeof asyncRepo<T>>[0]): T => asyncRepo<T>(repo, gate);
   return {
-    numbers: createNumberRepo(ctx),
-    mappings: createMappingRepo(ctx),
-    conversations: createConversationRepo(ctx),
-    threads: createThreadRepo(ctx),
-    messages: createMessageRepo(ctx),
-    media: createMediaRepo(ctx),
-    posts: createPostRepo(ctx),
-    optOuts: createOptOutRepo(ctx),
-    policy: createPolicyRepo(ctx),
-    users: createUserRepo(ctx),
-    audit: createAuditRepo(ctx),
-    outbox: createOutboxRepo(ctx),
-    sendLedger: createSendLedgerRepo(ctx),
-    chatChannels: createChatChannelRepo(ctx),
-    chatInbox: createChatInboxRepo(ctx),
+    numbers: wrap(createNumberRepo(ctx)),
+    mappings: wrap(createMappingRepo(ctx)),
+    conversations: wrap(createConversationRepo(ctx)),
+    threads: wrap(createThreadRepo(ctx)),
+    messages: wrap(createMessageRepo(ctx)),
+    media: wrap(createMediaRepo(ctx)),
+    posts: wrap(createPostRepo(ctx)),
+    optOuts: wrap(createOptOutRepo(ctx)),
+    policy: wrap(createPolicyRepo(ctx)),
+    users: wrap(createUserRepo(ctx)),
+    audit: wrap(createAuditRepo(ctx)),
+    outbox: wrap(createOutboxRepo(ctx)),
+    sendLedger: wrap(createSendLedgerRepo(ctx)),
+    chatChannels: wrap(createChatChannelRepo(ctx)),
+    chatInbox: wrap(createChatInboxRepo(ctx)),
     file,
     db,
-    // IMMEDIATE takes the write lock up front, so two connections never deadlock upgrading a read
-    // lock; called inside another transaction, better-sqlite3 uses a savepoint instead.
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
-    transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
-    ping() {
+    transaction: <T>(fn: () => Promise<T>): Promise<T> => gate.transaction(fn),
+    async ping() {
       try {
-        return db.open && (ping.get() as { ok: number } | undefined)?.ok === 1;
+        return db.open && (await gate.run(() => ping.get() as { ok: number } | undefined))?.ok === 1;
       } catch {
         return false;
       }
     },
-    schemaVersion: () => version.get()?.v ?? 0,
+    schemaVersion: () => gate.run(() => version.get()?.v ?? 0),
     checkpointer,
-    close() {
+    async close() {
       // The worker's connection first: the last connection to close folds the WAL back.
       checkpointer?.stop();
       if (db.open) db.close();

@@ -1,7 +1,8 @@
 // Chat threads of a conversation: one per (conversation, platform, channel), created once.
-import type { ThreadRepo } from '../../core/ports.js';
-import type { ThreadRef } from '../../core/types.js';
+import type { ThreadRepo } from '../../../core/ports.js';
+import type { ThreadRef } from '../../../core/types.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface ThreadRow {
   conversation_id: string;
@@ -21,7 +22,7 @@ function toThread(r: ThreadRow): ThreadRef {
   };
 }
 
-export function createThreadRepo({ db, now }: RepoContext): ThreadRepo {
+export function createThreadRepo({ db, now }: RepoContext): Sync<ThreadRepo> {
   const insertIgnore = db.prepare(`
     INSERT OR IGNORE INTO threads (conversation_id, platform, channel, thread_id, created_at)
     VALUES (@conversationId, @platform, @channel, @threadId, @now)`);

@@ -2,8 +2,9 @@
 // the provider call and `finish`/`fail` right after. A crash in between leaves state 'calling',
 // which the next attempt sees in `previous` and can resolve (ask the provider, or rely on its
 // idempotency key) instead of blindly sending again.
-import type { ProviderId } from '../../core/types.js';
+import type { ProviderId } from '../../../core/types.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 export type SendLedgerState = 'calling' | 'done' | 'failed';
 
@@ -24,18 +25,18 @@ export interface SendLedgerRepo {
    * (null on the first attempt). When the message is already 'done' nothing changes and
    * `entry` equals `previous`: the caller must not send again.
    */
-  begin(messageId: string, provider: ProviderId): { entry: SendLedgerEntry; previous: SendLedgerEntry | null };
+  begin(messageId: string, provider: ProviderId): Promise<{ entry: SendLedgerEntry; previous: SendLedgerEntry | null }>;
   /**
    * `begin` for a caller that read the previous entry itself (the send worker, inside its own
    * transaction): one statement, returns the entry as it is now. A 'done' entry is left as it is
    * and returned unchanged: the caller must not send again.
    */
-  start(messageId: string, provider: ProviderId): SendLedgerEntry;
+  start(messageId: string, provider: ProviderId): Promise<SendLedgerEntry>;
   /** The provider accepted the message. Null when there is no entry. */
-  finish(messageId: string, providerMessageId: string): SendLedgerEntry | null;
+  finish(messageId: string, providerMessageId: string): Promise<SendLedgerEntry | null>;
   /** The provider call failed for sure (nothing was sent). Null when there is no entry. */
-  fail(messageId: string): SendLedgerEntry | null;
-  get(messageId: string): SendLedgerEntry | null;
+  fail(messageId: string): Promise<SendLedgerEntry | null>;
+  get(messageId: string): Promise<SendLedgerEntry | null>;
 }
 
 export interface LedgerRow {
@@ -60,7 +61,7 @@ export function toEntry(r: LedgerRow): SendLedgerEntry {
   };
 }
 
-export function createSendLedgerRepo({ db, now }: RepoContext): SendLedgerRepo {
+export function createSendLedgerRepo({ db, now }: RepoContext): Sync<SendLedgerRepo> {
   const byId = db.prepare<[string], LedgerRow>('SELECT * FROM send_ledger WHERE message_id = ?');
   // Writes return the row they changed (RETURNING): the send path reads nothing back separately.
   const start = db.prepare<{ messageId: string; provider: string; now: string }, LedgerRow>(`

@@ -1,9 +1,10 @@
 // Media files attached to messages. Rows are also read by the message repository, which returns
 // every message with its media.
 import { randomUUID } from 'node:crypto';
-import type { MediaRepo } from '../../core/ports.js';
-import type { MediaItem } from '../../core/types.js';
+import type { MediaRepo } from '../../../core/ports.js';
+import type { MediaItem } from '../../../core/types.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 export interface MediaRow {
   id: string;
@@ -31,7 +32,7 @@ export function toMedia(r: MediaRow): MediaItem {
   };
 }
 
-export function createMediaRepo({ db, now }: RepoContext): MediaRepo {
+export function createMediaRepo({ db, now }: RepoContext): Sync<MediaRepo> {
   // RETURNING: the created row comes back from the insert itself (no second SELECT).
   const insert = db.prepare<[Record<string, unknown>], MediaRow>(`
     INSERT INTO media (id, message_id, content_type, size, path, source_url, status, reason, created_at)

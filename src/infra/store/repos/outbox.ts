@@ -1,7 +1,8 @@
 // The outbox (migration 004): pending work per conversation and lane, in `seq` order. See the
 // OutboxRepo port for what each call means; src/infra/queue/turns.ts for who runs the items.
-import type { Lane, OutboxItem, OutboxRepo } from '../../core/ports.js';
+import type { Lane, OutboxItem, OutboxRepo } from '../../../core/ports.js';
 import { clampLimit, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface OutboxRow {
   seq: number;
@@ -39,7 +40,7 @@ function toItem(r: OutboxRow): OutboxItem {
 const MAX_ERROR_CHARS = 500;
 const clip = (s: string): string => (s.length > MAX_ERROR_CHARS ? `${s.slice(0, MAX_ERROR_CHARS)}…` : s);
 
-export function createOutboxRepo({ db, now }: RepoContext): OutboxRepo {
+export function createOutboxRepo({ db, now }: RepoContext): Sync<OutboxRepo> {
   const insertReady = db.prepare<{ lane: Lane; conv: string; message: string; at: string; ms: number }, OutboxRow>(`
     INSERT INTO outbox (lane, conversation_id, message_id, state, due_at, created_at, updated_at)
     VALUES (@lane, @conv, @message, 'ready', @ms, @at, @at)

@@ -1,6 +1,7 @@
 // Audit log of admin changes: append-only, newest first when listed.
-import type { AuditEntry, AuditRepo } from '../../core/ports.js';
+import type { AuditEntry, AuditRepo } from '../../../core/ports.js';
 import { clampLimit, parseJson, toJson, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface AuditRow {
   id: number;
@@ -24,7 +25,7 @@ function toEntry(r: AuditRow): AuditEntry {
   };
 }
 
-export function createAuditRepo({ db, now }: RepoContext): AuditRepo {
+export function createAuditRepo({ db, now }: RepoContext): Sync<AuditRepo> {
   const insert = db.prepare<
     { at: string; actor: string; action: string; target: string; before: string | null; after: string | null },
     AuditRow

@@ -1,9 +1,10 @@
 // Where each message was posted in chat (message <-> Slack ts / Teams activity id). Saving the
 // same (message, platform, channel) twice returns the first post, so a retried delivery job is
 // harmless; a platform message id already tied to another message is a ConflictError.
-import { ConflictError } from '../../core/errors.js';
-import type { MessagePost, MessagePostRepo } from '../../core/ports.js';
+import { ConflictError } from '../../../core/errors.js';
+import type { MessagePost, MessagePostRepo } from '../../../core/ports.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface PostRow {
   message_id: string;
@@ -23,7 +24,7 @@ function toPost(r: PostRow): MessagePost {
   };
 }
 
-export function createPostRepo({ db, now }: RepoContext): MessagePostRepo {
+export function createPostRepo({ db, now }: RepoContext): Sync<MessagePostRepo> {
   const insertIgnore = db.prepare(`
     INSERT OR IGNORE INTO message_posts (message_id, platform, channel, platform_message_id, created_at)
     VALUES (@messageId, @platform, @channel, @platformMessageId, @now)`);

@@ -1,10 +1,11 @@
 // Provisioned numbers. Removal is soft (removed_at) because conversations and messages keep
 // referring to the number; get/list show only numbers in service, and creating a removed number
 // again brings it back into service with the new settings.
-import { ConflictError } from '../../core/errors.js';
-import type { NumberRepo } from '../../core/ports.js';
-import type { E164, NumberStatus, NumberType, ProvisionedNumber } from '../../core/types.js';
+import { ConflictError } from '../../../core/errors.js';
+import type { NumberRepo } from '../../../core/ports.js';
+import type { E164, NumberStatus, NumberType, ProvisionedNumber } from '../../../core/types.js';
 import type { RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 interface NumberRow {
   e164: string;
@@ -30,7 +31,7 @@ function toNumber(r: NumberRow): ProvisionedNumber {
   };
 }
 
-export function createNumberRepo({ db, now }: RepoContext): NumberRepo {
+export function createNumberRepo({ db, now }: RepoContext): Sync<NumberRepo> {
   const getActive = db.prepare<[string], NumberRow>(
     'SELECT * FROM numbers WHERE e164 = ? AND removed_at IS NULL',
   );

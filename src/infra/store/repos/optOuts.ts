@@ -1,9 +1,10 @@
 // Opt-outs per (our number, contact): STOP-family sets, START-family clears (rule 12). The row is
 // kept on START (opted_out = 0) so the last keyword stays on record.
-import type { OptOutRepo } from '../../core/ports.js';
+import type { OptOutRepo } from '../../../core/ports.js';
 import { fromBool, type RepoContext } from '../shared.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
-export function createOptOutRepo({ db, now }: RepoContext): OptOutRepo {
+export function createOptOutRepo({ db, now }: RepoContext): Sync<OptOutRepo> {
   const get = db.prepare<[string, string], { opted_out: number }>(
     'SELECT opted_out FROM opt_outs WHERE number = ? AND contact = ?',
   );

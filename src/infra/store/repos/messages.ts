@@ -5,15 +5,16 @@
 // outbound message (see below). The recovery queries (`listPendingOutbound`, `listUndelivered`)
 // let the workers rebuild their queues from the store after Redis lost its data.
 import { v7 as uuidv7 } from 'uuid';
-import { ConflictError, InvalidInputError } from '../../core/errors.js';
-import type { AuditRepo, MessageRepo, NewMessage } from '../../core/ports.js';
-import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../core/status.js';
-import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../core/types.js';
+import { ConflictError, InvalidInputError } from '../../../core/errors.js';
+import type { AuditRepo, MessageRepo, NewMessage } from '../../../core/ports.js';
+import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../../core/status.js';
+import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../../core/types.js';
 import { clampLimit, decodeCursor, encodeCursor, isUniqueViolation, type PagePosition, type RepoContext } from '../shared.js';
 import { createAuditRepo } from './audit.js';
 import { toMedia, type MediaRow } from './media.js';
 import { toConversation } from './conversations.js';
 import { toEntry, type SendLedgerEntry } from './sendLedger.js';
+import type { Sync } from '../sqlite/asyncRepo.js';
 
 /**
  * error_code of a send whose outcome is unknown: the provider may have accepted it (crash or no
@@ -97,23 +98,23 @@ export interface MessagePage {
 /** The message repository of the SQLite store: the core's port plus admin and recovery parts. */
 export interface SqliteMessageRepo extends MessageRepo {
   /** One page of a conversation by keyset on (created_at, rowid); see MessagePageOptions. */
-  pageForConversation(conversationId: string, opts?: MessagePageOptions): MessagePage;
+  pageForConversation(conversationId: string, opts?: MessagePageOptions): Promise<MessagePage>;
   /**
    * Moves a 'failed' or 'undelivered' outbound message back to 'queued' for an audited resend:
    * clears reason, code and provider message id, resets its send ledger row, and records the
    * previous outcome in the audit log, all in one transaction. Refuses (ok: false) any other
    * message, and one whose outcome is unknown unless `force`. The caller enqueues it again.
    */
-  requeue(id: string, opts: RequeueOptions): RequeueResult;
+  requeue(id: string, opts: RequeueOptions): Promise<RequeueResult>;
   /** How many times the message was requeued (its resend generation; 0 = never). */
-  resendCount(id: string): number;
+  resendCount(id: string): Promise<number>;
   /** The provider of the message's send ledger row (its latest send call); null when none. */
-  sentThrough(id: string): string | null;
+  sentThrough(id: string): Promise<string | null>;
   /**
    * Send worker, right before the provider call: `advanceStatus(id, 'sending')` as one UPDATE
    * (no savepoint, no read back). False when the status did not move (already sending or beyond).
    */
-  markSending(id: string): boolean;
+  markSending(id: string): Promise<boolean>;
   /**
    * Send worker, after the provider accepted: `advanceStatus(id, 'sent')` as one UPDATE that
    * returns the row. Null when the status did not move (e.g. a delivery callback came first).
@@ -121,20 +122,20 @@ export interface SqliteMessageRepo extends MessageRepo {
    * it does alone when the status does not move); ConflictError, with nothing changed, when that
    * id belongs to another message.
    */
-  markSent(id: string, sent?: { provider: string; providerMessageId: string }): Message | null;
+  markSent(id: string, sent?: { provider: string; providerMessageId: string }): Promise<Message | null>;
   /**
    * Send worker, first read of a send: the message with its conversation and its send ledger row
    * in ONE statement (three reads otherwise, on the hottest path of the queue). Null when there
    * is no such message.
    */
-  getForSend(id: string): { message: Message; conversation: Conversation | null; ledger: SendLedgerEntry | null } | null;
+  getForSend(id: string): Promise<{ message: Message; conversation: Conversation | null; ledger: SendLedgerEntry | null } | null>;
   /** Outbound messages still 'queued' or 'sending', oldest first (queue recovery). */
-  listPendingOutbound(opts?: { since?: string; limit?: number }): Message[];
+  listPendingOutbound(opts?: { since?: string; limit?: number }): Promise<Message[]>;
   /**
    * Inbound and internal messages created at or after `since` that have no chat post at all while
    * their number has at least one active mapping, oldest first (delivery recovery).
    */
-  listUndelivered(opts: { since: string; limit?: number }): Message[];
+  listUndelivered(opts: { since: string; limit?: number }): Promise<Message[]>;
 }
 
 interface MessageRow {
@@ -210,7 +211,7 @@ interface SendRow extends MessageRow {
   ledger_finished_at: string | null;
 }
 
-export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
+export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageRepo> {
   // RETURNING gives the stored row back in the same step (no second SELECT); a duplicate on a
   // unique id returns nothing.
   const insertRow = db.prepare<[Record<string, unknown>], MessageRow>(`
@@ -425,7 +426,7 @@ export function createMessageRepo({ db, now }: RepoContext): SqliteMessageRepo {
   );
 
   // -- admin resend and recovery -------------------------------------------------------------
-  const audit: AuditRepo = createAuditRepo({ db, now });
+  const audit = createAuditRepo({ db, now });
   const ledgerRow = db.prepare<[string], { state: string; attempts: number; provider: string; provider_message_id: string | null }>(
     'SELECT state, attempts, provider, provider_message_id FROM send_ledger WHERE message_id = ?',
   );
