@@ -6,7 +6,7 @@
 // let the workers rebuild their queues from the store after Redis lost its data.
 import { v7 as uuidv7 } from 'uuid';
 import { ConflictError, InvalidInputError } from '../../../core/errors.js';
-import type { AuditRepo, MessageRepo, NewMessage } from '../../../core/ports.js';
+import type { MessageRepo, NewMessage } from '../../../core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../../core/status.js';
 import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../../core/types.js';
 import { clampLimit, decodeCursor, encodeCursor, isUniqueViolation, type PagePosition, type RepoContext } from '../shared.js';
