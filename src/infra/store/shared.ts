@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import { InvalidInputError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports.js';
+import type { Db as SqlDb } from './db.js';
 
 export type Db = Database.Database;
 
@@ -16,10 +17,25 @@ export function makeNow(clock: Clock): () => string {
   return () => clock.now().toISOString();
 }
 
-/** True for SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY errors raised by better-sqlite3. */
+/** What each repository written on the engine-neutral Db (db.ts) receives. */
+export interface DbContext {
+  db: SqlDb;
+  /** ISO timestamp from the injected clock. */
+  now: () => string;
+}
+
+/**
+ * The column that orders a table's rows by insertion: SQLite's rowid, the identity column `seq`
+ * on Postgres (which has no rowid).
+ */
+export function rowOrder(db: SqlDb): string {
+  return db.engine === 'sqlite' ? 'rowid' : 'seq';
+}
+
+/** True for a unique or primary-key violation: SQLite's constraint codes, Postgres' 23505. */
 export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
 
 export function toBool(v: number): boolean {
