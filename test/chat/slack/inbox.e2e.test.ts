@@ -71,6 +71,40 @@ describe('Slack replies are stored before Slack gets its answer', () => {
     expect(await h.slackRt.replayInbox()).toBe(0);
   });
 
+  it('Slack gets its 200 only once the store committed the event, however long the store takes', async () => {
+    const inbox = h.temp.store.chatInbox;
+    const accept = inbox.accept;
+    inbox.accept = async (...args) => {
+      await new Promise((r) => setTimeout(r, 400)); // a slow database (a network round trip, a busy lock)
+      return accept(...args);
+    };
+    const res = await h.slackEvent({ user: 'UAGENT', text: 'Slow store', ts: ts(), thread_ts: rootTs }, { eventId: 'EvSLOWSTORE' });
+    expect(res.status).toBe(200);
+    expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvSLOWSTORE'").get()).toEqual({ n: 1 });
+    inbox.accept = accept;
+    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
+  });
+
+  it('an event the store could not take is answered 503 (not 200): Slack sends it again, and it goes once', async () => {
+    const inbox = h.temp.store.chatInbox;
+    const accept = inbox.accept;
+    inbox.accept = async () => {
+      inbox.accept = accept; // the database is back after this one call
+      throw new Error('SQLITE_BUSY: database is locked');
+    };
+    const event = { user: 'UAGENT', text: 'Kept by Slack', ts: ts(), thread_ts: rootTs };
+    const res = await h.slackEvent(event, { eventId: 'EvBUSY' });
+    expect(res.status).toBe(503);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.twilio.calls).toEqual([]); // not handled either: Slack's retry will be
+    expect(await h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
+    expect((await h.slackEvent(event, { eventId: 'EvBUSY', retryNum: 1 })).status).toBe(200);
+    await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
+    await h.waitFor(async () => (await h.temp.store.chatInbox.listOpen('slack')).length === 0, 'inbox row done');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.twilio.calls.map((c) => c.Body)).toEqual(['Kept by Slack']);
+  });
+
   it('channel chatter and bot posts are not stored, only what the bridge may act on', async () => {
     await h.slackEvent({ user: 'UAGENT', text: 'lunch?', ts: ts() }, { eventId: 'EvCHAT' }); // not in a thread
     await h.slackEvent({ bot_id: 'BOTHER', text: 'a bot in the thread', ts: ts(), thread_ts: rootTs }, { eventId: 'EvBOT' });
