@@ -51,13 +51,13 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
   return {
     async fetchPendingMedia(messageId, opts) {
       const finalAttempt = opts?.finalAttempt ?? true;
-      const message = deps.store.messages.get(messageId);
+      const message = await deps.store.messages.get(messageId);
       if (!message) return [];
-      const items = deps.store.media.listForMessage(messageId);
+      const items = await deps.store.media.listForMessage(messageId);
       const pending = items.filter((m) => m.status === 'pending');
       if (pending.length === 0) return items;
 
-      const policy = deps.store.policy.get();
+      const policy = await deps.store.policy.get();
       const totalCap = policy.mms.maxTotalBytes;
       const fileCap = Math.min(deps.maxFileBytes ?? totalCap, totalCap);
       let used = items.filter((m) => m.status === 'stored').reduce((n, m) => n + m.size, 0);
@@ -66,22 +66,22 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
       await mkdir(mediaDir, { recursive: true });
 
       for (const item of pending) {
-        const refuse = (status: 'refused' | 'failed', reason: string) => {
-          deps.store.media.update(item.id, { status, reason, path: null });
+        const refuse = async (status: 'refused' | 'failed', reason: string): Promise<void> => {
+          await deps.store.media.update(item.id, { status, reason, path: null });
           deps.onResult?.(provider, status);
           log.warn({ messageId, mediaId: item.id, provider, status, reason }, 'inbound media not stored');
         };
         if (!item.sourceUrl) {
-          refuse('failed', 'media link missing');
+          await refuse('failed', 'media link missing');
           continue;
         }
         if (!source) {
-          refuse('refused', `media from ${provider} is not accepted`);
+          await refuse('refused', `media from ${provider} is not accepted`);
           continue;
         }
         const remaining = totalCap - used;
         if (remaining <= 0) {
-          refuse('refused', 'the message\'s media exceed the total size allowed');
+          await refuse('refused', 'the message\'s media exceed the total size allowed');
           continue;
         }
         const rel = mediaRelativePath(item.id);
@@ -96,13 +96,13 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
         });
         if (result.ok) {
           used += result.size;
-          deps.store.media.update(item.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
+          await deps.store.media.update(item.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
           deps.onResult?.(provider, 'stored');
           log.info({ messageId, mediaId: item.id, provider, size: result.size }, 'inbound media stored');
         } else if (result.transient && !finalAttempt) {
           log.warn({ messageId, mediaId: item.id, provider, reason: result.reason }, 'inbound media download will be retried');
         } else {
-          refuse(result.kind, result.reason);
+          await refuse(result.kind, result.reason);
         }
       }
       return deps.store.media.listForMessage(messageId);

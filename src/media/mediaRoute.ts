@@ -19,7 +19,7 @@ export function mediaRouter(deps: { media: MediaRepo; signer: MediaUrlSigner; da
   const router = Router();
   const root = resolve(deps.dataDir);
 
-  router.get('/media/:id', (req, res) => {
+  router.get('/media/:id', async (req, res) => {
     const id = req.params.id;
     const exp = typeof req.query.exp === 'string' ? req.query.exp : undefined;
     const sig = typeof req.query.sig === 'string' ? req.query.sig : undefined;
@@ -27,7 +27,7 @@ export function mediaRouter(deps: { media: MediaRepo; signer: MediaUrlSigner; da
       res.status(403).json({ error: { code: 'forbidden', message: 'invalid or expired media link' } });
       return;
     }
-    const item = deps.media.get(id);
+    const item = await deps.media.get(id);
     const file = item?.path ? resolve(root, item.path) : null;
     // A stored path always lies under DATA_DIR; refuse anything that would escape it.
     if (!item || item.status !== 'stored' || !file || !file.startsWith(root + sep)) {

@@ -101,20 +101,20 @@ export function smsProviderContract(h: ProviderHarness): void {
 
     beforeEach(async () => {
       t = await h.start();
-      t.store.numbers.create({ e164: OUR_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
-      t.store.numbers.create({ e164: UNMAPPED_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
-      t.store.mappings.create({ number: OUR_NUMBER, platform: 'slack', channel: 'C0123456' });
+      await t.store.numbers.create({ e164: OUR_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
+      await t.store.numbers.create({ e164: UNMAPPED_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
+      await t.store.mappings.create({ number: OUR_NUMBER, platform: 'slack', channel: 'C0123456' });
     });
     afterEach(async () => {
       await t.close();
     });
 
-    const messageCount = () => t.store.messages.search({ limit: 1000 }).length;
-    const inboundOf = (providerMessageId: string) => t.store.messages.getByProviderId(h.providerId, providerMessageId);
+    const messageCount = async () => (await t.store.messages.search({ limit: 1000 })).length;
+    const inboundOf = async (providerMessageId: string) => await t.store.messages.getByProviderId(h.providerId, providerMessageId);
 
-    function storeOutbound(providerMessageId: string) {
-      const { conversation } = t.store.conversations.getOrCreate(OUR_NUMBER, CONTACT);
-      return t.store.messages.insert({
+    async function storeOutbound(providerMessageId: string) {
+      const { conversation } = await t.store.conversations.getOrCreate(OUR_NUMBER, CONTACT);
+      return (await t.store.messages.insert({
         conversationId: conversation.id,
         direction: 'outbound',
         body: 'hello',
@@ -123,7 +123,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         providerMessageId,
         encoding: 'GSM-7',
         segments: 1,
-      }).message;
+      })).message;
     }
 
     // -- webhook authentication ---------------------------------------------------------------
@@ -131,15 +131,15 @@ export function smsProviderContract(h: ProviderHarness): void {
       it('refuses a webhook with bad credentials and stores nothing', async () => {
         const res = await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'hi' }, 'bad');
         expect(res.status).toBe(t.rejectStatus);
-        expect(messageCount()).toBe(0);
-        expect(t.store.conversations.list()).toHaveLength(0);
+        expect(await messageCount()).toBe(0);
+        expect(await t.store.conversations.list()).toHaveLength(0);
         expect(t.queue.calls).toHaveLength(0);
       });
 
       it('refuses a webhook without credentials and stores nothing', async () => {
         const res = await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'hi' }, 'missing');
         expect(res.status).toBe(t.rejectStatus);
-        expect(messageCount()).toBe(0);
+        expect(await messageCount()).toBe(0);
       });
 
       it('accepts a correctly authenticated webhook', async () => {
@@ -155,14 +155,14 @@ export function smsProviderContract(h: ProviderHarness): void {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: OUR_NUMBER, body: 'Is the shop open today?' });
         expect(res.ok).toBe(true);
-        const m = inboundOf(id);
+        const m = await inboundOf(id);
         expect(m).not.toBeNull();
         expect(m!.direction).toBe('inbound');
         expect(m!.status).toBe('received');
         expect(m!.body).toBe('Is the shop open today?');
-        const conv = t.store.conversations.get(m!.conversationId)!;
+        const conv = (await t.store.conversations.get(m!.conversationId))!;
         expect(conv).toMatchObject({ number: OUR_NUMBER, contact: CONTACT });
-        const item = t.store.outbox.findByMessage('deliver', m!.id);
+        const item = await t.store.outbox.findByMessage('deliver', m!.id);
         expect(item).toMatchObject({ state: 'ready', conversationId: conv.id });
         expect([...t.queue.jobs]).toEqual([`deliver/${conv.id}.m${item!.seq}`]);
       });
@@ -182,8 +182,8 @@ export function smsProviderContract(h: ProviderHarness): void {
           ],
         });
         expect(res.ok).toBe(true);
-        const m = inboundOf(id)!;
-        const media = t.store.media.listForMessage(m.id);
+        const m = (await inboundOf(id))!;
+        const media = await t.store.media.listForMessage(m.id);
         expect(media.map((x) => x.sourceUrl).sort()).toEqual([a, b].sort());
         expect(media.every((x) => x.status === 'pending')).toBe(true);
       });
@@ -194,9 +194,9 @@ export function smsProviderContract(h: ProviderHarness): void {
         const second = await t.postInbound(spec);
         expect(first.ok).toBe(true);
         expect(second.ok).toBe(true);
-        expect(messageCount()).toBe(1);
-        expect(t.store.conversations.list()).toHaveLength(1);
-        expect(t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
+        expect(await messageCount()).toBe(1);
+        expect(await t.store.conversations.list()).toHaveLength(1);
+        expect(await t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
         expect(t.queue.jobs.size).toBe(1);
       });
 
@@ -206,12 +206,12 @@ export function smsProviderContract(h: ProviderHarness): void {
         const first = await t.postInbound(spec);
         t.queue.dropping = false;
         expect(first.ok).toBe(true);
-        const m = inboundOf(spec.id)!;
-        expect(t.store.outbox.findByMessage('deliver', m.id)).toMatchObject({ state: 'ready' }); // stored, never lost
+        const m = (await inboundOf(spec.id))!;
+        expect(await t.store.outbox.findByMessage('deliver', m.id)).toMatchObject({ state: 'ready' }); // stored, never lost
         const retry = await t.postInbound(spec);
         expect(retry.ok).toBe(true);
-        expect(messageCount()).toBe(1);
-        expect(t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
+        expect(await messageCount()).toBe(1);
+        expect(await t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
         expect(t.queue.jobs.size).toBe(1);
       });
 
@@ -219,50 +219,50 @@ export function smsProviderContract(h: ProviderHarness): void {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: UNKNOWN_NUMBER, body: 'anyone there?' });
         expect(res.ok).toBe(true);
-        const m = inboundOf(id)!;
-        expect(t.store.messages.listUnrouted().map((x) => x.id)).toContain(m.id);
+        const m = (await inboundOf(id))!;
+        expect((await t.store.messages.listUnrouted()).map((x) => x.id)).toContain(m.id);
       });
 
       it('stores a message to a provisioned but unmapped number as unrouted', async () => {
         const id = nextId();
         await t.postInbound({ id, from: CONTACT, to: UNMAPPED_NUMBER, body: 'hello?' });
-        expect(t.store.messages.listUnrouted().map((x) => x.providerMessageId)).toContain(id);
+        expect((await t.store.messages.listUnrouted()).map((x) => x.providerMessageId)).toContain(id);
       });
 
       it('stores a message from an alphanumeric sender with the sender id as the contact', async () => {
         const id = nextId();
         const res = await t.postInbound({ id, from: 'ACMEBANK', to: OUR_NUMBER, body: 'Your code is 1234' });
         expect(res.ok).toBe(true);
-        const conv = t.store.conversations.get(inboundOf(id)!.conversationId)!;
+        const conv = (await t.store.conversations.get((await inboundOf(id))!.conversationId))!;
         expect(conv.contact).toBe('ACMEBANK');
       });
 
       it('stores a message from a number anywhere in the world', async () => {
         const id = nextId();
         await t.postInbound({ id, from: UK_CONTACT, to: OUR_NUMBER, body: 'hello from London' });
-        expect(t.store.conversations.get(inboundOf(id)!.conversationId)!.contact).toBe(UK_CONTACT);
+        expect((await t.store.conversations.get((await inboundOf(id))!.conversationId))!.contact).toBe(UK_CONTACT);
       });
 
       it('opts the contact out on STOP and still stores and delivers the message; START opts back in', async () => {
         const stop = nextId();
         await t.postInbound({ id: stop, from: CONTACT, to: OUR_NUMBER, body: ' stop ' });
-        expect(t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(true);
-        expect(inboundOf(stop)!.body).toBe(' stop ');
-        expect(t.store.outbox.findByMessage('deliver', inboundOf(stop)!.id)).toMatchObject({ state: 'ready' });
+        expect(await t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(true);
+        expect((await inboundOf(stop))!.body).toBe(' stop ');
+        expect(await t.store.outbox.findByMessage('deliver', (await inboundOf(stop))!.id)).toMatchObject({ state: 'ready' });
         await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'START' });
-        expect(t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(false);
+        expect(await t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(false);
       });
 
       it('refuses a body over 1 MB with 413 and stores nothing', async () => {
         const res = await t.postRawInbound('x'.repeat(1024 * 1024 + 10), 'application/json');
         expect(res.status).toBe(413);
-        expect(messageCount()).toBe(0);
+        expect(await messageCount()).toBe(0);
       });
 
       it('answers a malformed body with 400 and stores nothing', async () => {
         const res = await t.postRawInbound('{"not": "what we expect"', 'application/json');
         expect(res.status).toBe(400);
-        expect(messageCount()).toBe(0);
+        expect(await messageCount()).toBe(0);
       });
 
       it('never answers 5xx to random authenticated input', async () => {
@@ -298,22 +298,22 @@ export function smsProviderContract(h: ProviderHarness): void {
     // -- delivery status -------------------------------------------------------------------------
     describe('delivery status', () => {
       it('moves a status forward only: delivered then a late sent stays delivered', async () => {
-        const m = storeOutbound('PROV-1');
+        const m = await storeOutbound('PROV-1');
         expect((await t.postStatus({ providerMessageId: 'PROV-1', messageId: m.id, status: 'delivered' })).ok).toBe(true);
         expect((await t.postStatus({ providerMessageId: 'PROV-1', messageId: m.id, status: 'sent' })).ok).toBe(true);
-        expect(t.store.messages.get(m.id)!.status).toBe('delivered');
+        expect((await t.store.messages.get(m.id))!.status).toBe('delivered');
         expect(t.notifier.changes).toEqual([{ id: m.id, status: 'delivered' }]);
       });
 
       it('applies sent then delivered in order and tells the chat side each time', async () => {
-        const m = storeOutbound('PROV-2');
+        const m = await storeOutbound('PROV-2');
         await t.postStatus({ providerMessageId: 'PROV-2', messageId: m.id, status: 'sent' });
         await t.postStatus({ providerMessageId: 'PROV-2', messageId: m.id, status: 'delivered' });
         expect(t.notifier.changes.map((c) => c.status)).toEqual(['sent', 'delivered']);
       });
 
       it('acknowledges a duplicate status callback with no second effect', async () => {
-        const m = storeOutbound('PROV-3');
+        const m = await storeOutbound('PROV-3');
         await t.postStatus({ providerMessageId: 'PROV-3', messageId: m.id, status: 'failed' });
         const again = await t.postStatus({ providerMessageId: 'PROV-3', messageId: m.id, status: 'failed' });
         expect(again.ok).toBe(true);
@@ -397,7 +397,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: OUR_NUMBER, body: 'look', media: urls });
         expect(res.ok).toBe(true);
-        return inboundOf(id)!;
+        return (await inboundOf(id))!;
       }
 
       it('downloads media from the provider (with its credentials where required) into DATA_DIR/media', async () => {
@@ -422,7 +422,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         const m = await inboundWithMedia([{ url, contentType: 'image/jpeg' }, { url: 'https://203.0.113.7/picture.jpg', contentType: 'image/jpeg' }]);
         const items = await t.fetcher.fetchPendingMedia(m.id);
         for (const item of items) expect(item).toMatchObject({ status: 'refused', path: null, reason: 'media link pointed outside the provider' });
-        expect(t.store.messages.get(m.id)).not.toBeNull();
+        expect(await t.store.messages.get(m.id)).not.toBeNull();
       });
 
       it('refuses a media link to 127.0.0.1 on another port (a private address not allowed)', async () => {
@@ -450,7 +450,7 @@ export function smsProviderContract(h: ProviderHarness): void {
       });
 
       it('refuses a file larger than the policy allows, keeping nothing of it on disk', async () => {
-        t.store.policy.update({ mms: { ...t.store.policy.get().mms, maxTotalBytes: 1000 } });
+        await t.store.policy.update({ mms: { ...(await t.store.policy.get()).mms, maxTotalBytes: 1000 } });
         const url = t.addMedia({ contentType: 'image/png', body: Buffer.alloc(5000, 1) });
         const m = await inboundWithMedia([{ url, contentType: 'image/png' }]);
         const [item] = await t.fetcher.fetchPendingMedia(m.id);

@@ -18,8 +18,8 @@ describe('GET /media/:id serves stored files to signed links only', () => {
   beforeEach(async () => {
     temp = createTempStore();
     const { store } = temp;
-    const { conversation } = store.conversations.getOrCreate('+14155550123', '+16045550142');
-    const { message } = store.messages.insert({
+    const { conversation } = await store.conversations.getOrCreate('+14155550123', '+16045550142');
+    const { message } = await store.messages.insert({
       conversationId: conversation.id,
       direction: 'inbound',
       body: 'picture',
@@ -31,7 +31,7 @@ describe('GET /media/:id serves stored files to signed links only', () => {
     });
     mkdirSync(join(temp.dir, 'media'), { recursive: true });
     writeFileSync(join(temp.dir, 'media', 'pic.png'), Buffer.from('PNGDATA'));
-    mediaId = store.media.create({
+    mediaId = (await store.media.create({
       messageId: message.id,
       contentType: 'image/png',
       size: 7,
@@ -39,7 +39,7 @@ describe('GET /media/:id serves stored files to signed links only', () => {
       sourceUrl: null,
       status: 'stored',
       reason: null,
-    }).id;
+    })).id;
 
     const app = express();
     server = app.listen(0, '127.0.0.1');
@@ -51,7 +51,7 @@ describe('GET /media/:id serves stored files to signed links only', () => {
 
   afterEach(async () => {
     await new Promise<void>((r) => server.close(() => r()));
-    temp.cleanup();
+    await temp.cleanup();
   });
 
   it('serves the file with its content type to a valid link', async () => {
@@ -66,10 +66,10 @@ describe('GET /media/:id serves stored files to signed links only', () => {
     expect(inline.headers.get('content-disposition')).toMatch(/^inline/);
     expect(inline.headers.get('content-security-policy')).toMatch(/^sandbox/);
     const { store } = temp;
-    const messageId = store.media.get(mediaId)!.messageId!;
+    const messageId = (await store.media.get(mediaId))!.messageId!;
     for (const [type, name] of [['text/html', 'page.html'], ['image/svg+xml', 'img.svg'], ['application/xhtml+xml', 'x.xhtml']] as const) {
       writeFileSync(join(temp.dir, 'media', name), '<script>alert(document.cookie)</script>');
-      const id = store.media.create({ messageId, contentType: type, size: 39, path: `media/${name}`, sourceUrl: null, status: 'stored', reason: null }).id;
+      const id = (await store.media.create({ messageId, contentType: type, size: 39, path: `media/${name}`, sourceUrl: null, status: 'stored', reason: null })).id;
       const res = await fetch(signer.sign(id, 60));
       expect(res.status).toBe(200);
       expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
@@ -94,12 +94,12 @@ describe('GET /media/:id serves stored files to signed links only', () => {
   });
 
   it('never serves a file outside DATA_DIR even with a valid link', async () => {
-    temp.store.media.update(mediaId, { path: '../../etc/passwd' });
+    await temp.store.media.update(mediaId, { path: '../../etc/passwd' });
     expect((await fetch(signer.sign(mediaId, 60))).status).toBe(404);
   });
 
   it('does not serve media that was refused at download', async () => {
-    temp.store.media.update(mediaId, { status: 'refused', reason: 'outside provider' });
+    await temp.store.media.update(mediaId, { status: 'refused', reason: 'outside provider' });
     expect((await fetch(signer.sign(mediaId, 60))).status).toBe(404);
   });
 });

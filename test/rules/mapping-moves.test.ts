@@ -13,7 +13,7 @@ let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
   h.slack.addChannel(NEW_CHANNEL, 'new-desk');
-  h.setupNumber();
+  await h.setupNumber();
 });
 afterEach(async () => {
   await h.close();

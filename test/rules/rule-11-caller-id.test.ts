@@ -12,8 +12,8 @@ let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
   h.slack.addChannel(B_CHANNEL, 'other-desk');
-  h.setupNumber(); // OUR -> CHANNEL
-  h.setupNumber({ number: B, channel: B_CHANNEL });
+  await h.setupNumber(); // OUR -> CHANNEL
+  await h.setupNumber({ number: B, channel: B_CHANNEL });
 });
 afterEach(async () => {
   await h.close();
@@ -42,7 +42,7 @@ describe('rule 11: caller ID', () => {
     // sender. ("/sms <B> <contact> text" names two recipients and is refused: rule 3.)
     expect(await command(`${B} ${CONTACT} hi from B?`)).toMatch(/one number at a time/);
     await command(`${B} is this B?`);
-    await h.waitFor(() => h.messages().some((m) => m.direction === 'internal'), 'the co-worker message');
+    await h.waitFor(async () => (await h.messages()).some((m) => m.direction === 'internal'), 'the co-worker message');
     await new Promise((r) => setTimeout(r, 200));
     expect(fromNumbers()).not.toContain(B);
     expect(h.twilio.calls.filter((c) => c.To === CONTACT)).toEqual([]);
@@ -54,7 +54,7 @@ describe('rule 11: caller ID', () => {
   it('a reply in a thread goes from the conversation number, even in a channel that also shows another number', async () => {
     // The same contact texts both numbers; CHANNEL is then also mapped to B, so it shows two
     // threads with the same contact. Each reply goes from its own thread's number.
-    h.setupNumber({ number: B, channel: CHANNEL });
+    await h.setupNumber({ number: B, channel: CHANNEL });
     await h.inboundSms({ sid: 'SMa', body: 'to the first number', to: OUR });
     await h.inboundSms({ sid: 'SMb', body: 'to the second number', to: B });
     await h.waitFor(() => h.slack.roots(CHANNEL).length === 2, 'two threads in the channel');
@@ -77,12 +77,12 @@ describe('rule 11: caller ID', () => {
     const root = h.slack.roots(B_CHANNEL)[0]!;
     // B leaves its channel; the channel is now mapped to OUR instead.
     for (const m of h.temp.store.mappings.list({ number: B })) h.temp.store.mappings.remove(m.id);
-    h.setupNumber({ number: OUR, channel: B_CHANNEL });
+    await h.setupNumber({ number: OUR, channel: B_CHANNEL });
     const ts = `${Math.floor(Date.now() / 1000)}.900777`;
     expect((await h.slackEvent({ channel: B_CHANNEL, user: 'UAGENT', text: 'still there?', ts, thread_ts: root.ts })).status).toBe(200);
     await h.waitFor(() => h.slack.thread(B_CHANNEL, root.ts).length >= 2, 'the notice in the thread');
     await new Promise((r) => setTimeout(r, 200));
     expect(h.twilio.calls).toEqual([]);
-    expect(h.messages().filter((m) => m.direction !== 'inbound')).toEqual([]);
+    expect((await h.messages()).filter((m) => m.direction !== 'inbound')).toEqual([]);
   });
 });

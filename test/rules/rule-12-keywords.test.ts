@@ -10,7 +10,7 @@ import { CHANNEL, CONTACT, OUR, createSlackHarness, firstThreadTexts, type Slack
 let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
-  h.setupNumber();
+  await h.setupNumber();
 });
 afterEach(async () => {
   await h.close();

@@ -118,7 +118,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     teamId: async () => identity.teamId || (await whoAmI()).teamId,
     pacer: pace ? new ChannelPacer(pace) : null,
     logger: log,
-    notePrefix: () => ctx.store.policy.get().internalNotePrefix,
+    notePrefix: async () => (await ctx.store.policy.get()).internalNotePrefix,
   });
   const chat: ChatServiceDeps = {
     store: ctx.store,
@@ -182,14 +182,15 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
 
   const inbox = ctx.store.chatInbox ?? null;
   /** A reply takes its place in its conversation's order (a replay: takes it back). */
-  const reservePlace = (envelope: SlackEnvelope): void => {
+  const reservePlace = async (envelope: SlackEnvelope): Promise<void> => {
     const reply = replyOf((envelope.event ?? {}) as SlackMessageEvent, envelope.team_id ?? identity.teamId, identity.botUserId);
-    if (reply) reserveReplyPlace(ctx.store, deps.owner, reply);
+    if (reply) await reserveReplyPlace(ctx.store, deps.owner, reply);
   };
-  const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): void =>
-    ctx.store.transaction(() => {
-      inbox?.accept(PLATFORM_ID, envelope.event_id, body);
-      reservePlace(envelope);
+  /** Stored (and the reply's place taken) in one transaction; resolves only once committed. */
+  const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): Promise<void> =>
+    ctx.store.transaction(async () => {
+      await inbox?.accept(PLATFORM_ID, envelope.event_id, body);
+      await reservePlace(envelope);
     });
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
@@ -209,12 +210,18 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       return;
     }
     // Handled (a refusal or a problem was shown in the thread): not replayed.
-    if (b.event_id) inbox?.markDone(PLATFORM_ID, b.event_id);
+    if (!b.event_id || !inbox) return;
+    try {
+      await inbox.markDone(PLATFORM_ID, b.event_id);
+    } catch (err) {
+      // Handled, but still open: a replay finds the reply stored and sends nothing twice.
+      log.warn({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack: handled event not marked done');
+    }
   };
 
-  const pruneInbox = (): void => {
+  const pruneInbox = async (): Promise<void> => {
     try {
-      inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
+      await inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox prune failed');
     }
@@ -228,17 +235,17 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
    */
   const replayInbox = async (opts: { minAgeMs?: number } = {}): Promise<number> => {
     if (!inbox) return 0;
-    pruneInbox();
+    await pruneInbox();
     const receivedBefore = new Date(ctx.clock.now().getTime() - (opts.minAgeMs ?? 0)).toISOString();
-    const open = inbox.listOpen(PLATFORM_ID, { receivedBefore });
+    const open = await inbox.listOpen(PLATFORM_ID, { receivedBefore });
     for (const row of open) {
       const envelope = parseEnvelope(row.payload);
       if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
         if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
-        inbox.markDone(PLATFORM_ID, row.eventId);
+        await inbox.markDone(PLATFORM_ID, row.eventId);
         continue;
       }
-      inbox.countAttempt(PLATFORM_ID, row.eventId);
+      await inbox.countAttempt(PLATFORM_ID, row.eventId);
       await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
     }
     if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events that were not handled');
@@ -279,9 +286,9 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     async start() {
       // Replies a crash left open take back their places before any worker could give them up
       // (the workers start after the chat platforms); the replay below then prepares them.
-      for (const row of inbox?.listOpen(PLATFORM_ID) ?? []) {
+      for (const row of (await inbox?.listOpen(PLATFORM_ID)) ?? []) {
         const envelope = parseEnvelope(row.payload);
-        if (envelope) ctx.store.transaction(() => reservePlace(envelope));
+        if (envelope) await ctx.store.transaction(() => reservePlace(envelope));
       }
       await bolt.init(); // no Slack call: authorization is ours (above)
       try {

@@ -35,7 +35,7 @@ export interface SlackPlatformDeps {
   /** Attempts per file upload before a notice replaces it. */
   uploadAttempts?: number;
   /** The policy's internal-note prefix now, named in each new thread's root ('' = no notes). */
-  notePrefix?: () => string;
+  notePrefix?: () => string | Promise<string>;
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -77,7 +77,7 @@ export class SlackChatPlatform implements ChatPlatform {
     await this.deps.pacer?.take(channel);
     const { ts } = await this.deps.api.postMessage({
       channel,
-      text: rootText(conversation, this.deps.notePrefix?.() ?? DEFAULT_POLICY.internalNotePrefix),
+      text: rootText(conversation, (await this.deps.notePrefix?.()) ?? DEFAULT_POLICY.internalNotePrefix),
       metadata: this.meta({ kind: 'root', conversation_id: conversation.id }),
     });
     return { threadId: ts };

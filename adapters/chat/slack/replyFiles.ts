@@ -49,7 +49,7 @@ export async function stageReplyFiles(
       const type = (f.mimetype ?? contentType ?? 'application/octet-stream').split(';')[0]?.trim() ?? 'application/octet-stream';
       // Staged row: message_id stays NULL until requestOutbound attaches it (the schema allows
       // this for chat uploads; the MediaRepo type does not spell it, hence the cast).
-      const row = deps.store.media.create({
+      const row = await deps.store.media.create({
         messageId: null as unknown as string,
         contentType: type,
         size: bytes.length,
@@ -61,7 +61,7 @@ export async function stageReplyFiles(
       const rel = path.posix.join('media', row.id);
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(deps.dataDir, rel), bytes);
-      deps.store.media.update(row.id, { status: 'stored', path: rel, size: bytes.length, contentType: type });
+      await deps.store.media.update(row.id, { status: 'stored', path: rel, size: bytes.length, contentType: type });
       media.push({ contentType: type, size: bytes.length, mediaId: row.id, name });
     } catch (err) {
       problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);

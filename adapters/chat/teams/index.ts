@@ -100,7 +100,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       getToken,
       serviceUrls,
       dataDir: ctx.config.dataDir,
-      maxFileBytes: Math.min(ctx.config.mediaMaxBytes, ctx.store.policy.get().mms.maxTotalBytes),
+      maxFileBytes: async () => Math.min(ctx.config.mediaMaxBytes, (await ctx.store.policy.get()).mms.maxTotalBytes),
       logger: log,
     },
     installation: { channels, connector, logger: log },

@@ -80,8 +80,8 @@ export class TeamsPlatform implements ChatPlatform {
   }
 
   async createThread(conversation: Conversation, channel: string): Promise<{ threadId: string }> {
-    const ref = this.channels.require(channel);
-    const activity = renderRoot(conversation, this.store.policy.get().internalNotePrefix);
+    const ref = await this.channels.require(channel);
+    const activity = renderRoot(conversation, (await this.store.policy.get()).internalNotePrefix);
     const { activityId } = await this.connector.createConversation(ref.serviceUrl, {
       isGroup: true,
       channelData: { channel: { id: channel }, ...(ref.tenantId ? { tenant: { id: ref.tenantId } } : {}) },
@@ -93,7 +93,7 @@ export class TeamsPlatform implements ChatPlatform {
   }
 
   async post(thread: ThreadRef, view: ChatMessageView): Promise<{ platformMessageId: string }> {
-    const ref = this.channels.require(thread.channel);
+    const ref = await this.channels.require(thread.channel);
     const conversationId = threadConversationId(thread.channel, thread.threadId);
     const { id } = await this.connector.sendToConversation(ref.serviceUrl, conversationId, renderMessage(view, this.linker()));
     const line = view.message.direction === 'inbound' ? null : renderStatusLine(view.message);
@@ -118,7 +118,7 @@ export class TeamsPlatform implements ChatPlatform {
 
   /** A notice in a conversation's thread (refusals, attachments that could not go). */
   async notify(channel: string, rootId: string, activity: OutgoingActivity): Promise<string> {
-    const ref = this.channels.require(channel);
+    const ref = await this.channels.require(channel);
     const { id } = await this.connector.sendToConversation(ref.serviceUrl, threadConversationId(channel, rootId), activity);
     return id;
   }
@@ -126,17 +126,17 @@ export class TeamsPlatform implements ChatPlatform {
   private async showStatusNow(post: MessagePost, thread: ThreadRef, given: Message, key: string): Promise<void> {
     // Always show the latest status: the reply handler and the send worker may call in either
     // order, and a stale "queued" must never overwrite "sent".
-    const message = this.store.messages.get(given.id) ?? given;
+    const message = (await this.store.messages.get(given.id)) ?? given;
     const line = renderStatusLine(message);
     if (line === null) return;
     const parsed = parseTeamsMessageId(post.platformMessageId);
     if (!parsed) throw new PlatformError({ platform: TEAMS_PLATFORM, message: `not a Teams message id: ${post.platformMessageId}`, retryable: false });
-    const ref = this.channels.require(post.channel);
+    const ref = await this.channels.require(post.channel);
 
     const writtenHere = message.platformMessageId === post.platformMessageId;
     if (!writtenHere) {
       // Our own post of the message (e.g. a reply written in Slack, mirrored here): update it.
-      const conversation = this.store.conversations.get(message.conversationId);
+      const conversation = await this.store.conversations.get(message.conversationId);
       if (!conversation) return;
       if (this.notices.get(key)?.line === line) return; // already showing this status
       await this.connector.updateActivity(ref.serviceUrl, parsed.conversationId, parsed.activityId, renderMessage(viewFor(message, conversation), this.linker()));

@@ -29,8 +29,8 @@ export interface ReplyDeps {
   /** Which activity serviceUrls files may be fetched from (with the bot's token). */
   serviceUrls: ServiceUrlPolicy;
   dataDir: string;
-  /** Per-file cap for files attached to replies. */
-  maxFileBytes: number;
+  /** Per-file cap for files attached to replies (read per reply: the policy may change). */
+  maxFileBytes: () => Promise<number>;
   logger: ChatLogger;
 }
 
@@ -111,12 +111,12 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
   // Any channel message tells us the channel's current reference (serviceUrl can move, and a team
   // that installed the app before the bridge kept references is learned this way).
   if (channelDataOf(a).team?.id) {
-    deps.channels.save(referenceFrom(a, { id: where.channel, name: channelDataOf(a).channel?.name ?? null }));
+    await deps.channels.save(referenceFrom(a, { id: where.channel, name: channelDataOf(a).channel?.name ?? null }));
   }
   // A new top-level post names itself as the root of its conversation id: not a reply.
   if (!where.rootId || where.rootId === a.id) return 'ignored';
   const { store } = deps.chat;
-  const thread = store.threads.findByThread(TEAMS_PLATFORM, where.channel, where.rootId);
+  const thread = await store.threads.findByThread(TEAMS_PLATFORM, where.channel, where.rootId);
   if (!thread) return 'ignored';
   const rootId = where.rootId;
 
@@ -135,7 +135,7 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
     },
     // Only once the reply may go: files are downloaded with the bot's token.
     async () => {
-      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
+      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: await deps.maxFileBytes(), getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
       return { text, userName: authorOf(a).userName, files: staged.media, problems: staged.problems, sendWithoutThem: true };
     },
   );
@@ -159,7 +159,7 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
       if (result.problems.length > 0) {
         await safely(deps, 'attachment notice', () => deps.platform.notify(where.channel, rootId, renderNotice(`Not attached to the SMS: ${result.problems.join('; ')}`)));
       }
-      const post = store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);
+      const post = await store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);
       if (post) await safely(deps, 'status notice', () => deps.platform.showStatus(post, thread, result.message));
       return 'queued';
     }
@@ -172,12 +172,12 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
  * Teams does not wait for one activity's answer before sending the next. Returns the place's key,
  * or null when the activity is not such a reply.
  */
-export function reserveTeamsReply(deps: Pick<ReplyDeps, 'chat'>, a: ActivityLike): string | null {
+export async function reserveTeamsReply(deps: Pick<ReplyDeps, 'chat'>, a: ActivityLike): Promise<string | null> {
   if (a.type !== 'message' || isFromBot(a) || !a.id) return null;
   const where = locateMessage(a);
   if (!where?.rootId || where.rootId === a.id) return null;
   const key = teamsMessageId(a.conversation.id, a.id);
-  const reserved = reserveReplyPlace(deps.chat.store, deps.chat.owner, {
+  const reserved = await reserveReplyPlace(deps.chat.store, deps.chat.owner, {
     platform: TEAMS_PLATFORM,
     channel: where.channel,
     threadId: where.rootId,
@@ -197,7 +197,7 @@ export async function handleEditOrDelete(deps: ReplyDeps, a: ActivityLike): Prom
   if (isFromBot(a) || !a.id) return;
   const where = locateMessage(a);
   if (!where?.rootId) return;
-  const message = deps.chat.store.messages.getByPlatformMessageId(teamsMessageId(a.conversation.id, a.id));
+  const message = await deps.chat.store.messages.getByPlatformMessageId(teamsMessageId(a.conversation.id, a.id));
   if (!message || message.direction === 'inbound') return;
   const text =
     a.type === 'messageDelete'

@@ -115,7 +115,7 @@ export async function stageReplyFiles(
 
   for (const f of files) {
     // Staged row: message_id stays NULL until requestOutbound attaches it to the message.
-    const row = deps.store.media.create({
+    const row = await deps.store.media.create({
       messageId: null as unknown as string,
       contentType: f.declaredType ?? 'application/octet-stream',
       size: 0,
@@ -135,12 +135,12 @@ export async function stageReplyFiles(
       maxRedirects: 3,
     });
     if (!result.ok) {
-      deps.store.media.update(row.id, { status: result.kind, reason: result.reason, path: null });
+      await deps.store.media.update(row.id, { status: result.kind, reason: result.reason, path: null });
       await unlink(path.join(deps.dataDir, rel)).catch(() => undefined);
       problems.push(`${f.name}: ${result.reason.replace('media link pointed outside the provider', 'the link does not point to Teams')}`);
       continue;
     }
-    deps.store.media.update(row.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
+    await deps.store.media.update(row.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
     media.push({ contentType: result.contentType, size: result.size, mediaId: row.id, name: f.name });
   }
   return { media, problems };

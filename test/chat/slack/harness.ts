@@ -40,15 +40,15 @@ export interface SlackHarness {
   outbound: Turns;
   delivery: Turns;
   /** Provisions OUR (Twilio, local) and maps it to CHANNEL. */
-  setupNumber(opts?: { number?: string; channel?: string }): void;
+  setupNumber(opts?: { number?: string; channel?: string }): Promise<void>;
   inboundSms(m: { sid: string; body: string; from?: string; to?: string; media?: { url: string; contentType: string }[] }): Promise<Response>;
   statusCallback(sid: string, status: string, errorCode?: string): Promise<Response>;
   slackEvent(event: Record<string, unknown>, opts?: { eventId?: string; retryNum?: number; timestamp?: number; secret?: string }): Promise<Response>;
   slashCommand(text: string, opts?: { user?: string; channel?: string; triggerId?: string; responseUrl?: string }): Promise<{ res: Response; responseUrl: string }>;
   /** Signed POST of any raw body to /slack/events. */
   signedPost(body: string, contentType: string, opts?: { timestamp?: number; secret?: string; retryNum?: number }): Promise<Response>;
-  messages(): Message[];
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  messages(): Promise<Message[]>;
+  waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,7 +89,7 @@ export async function createSlackHarness(
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
-  const built = buildBridgeParts(ctx, {
+  const built = await buildBridgeParts(ctx, {
     outbound: { rateLimits: false, attempts: opts.attempts, backoff },
     delivery: { attempts: opts.attempts, backoff },
     slackPace: null,
@@ -134,10 +134,10 @@ export async function createSlackHarness(
     registry,
     outbound,
     delivery,
-    setupNumber(o = {}) {
+    async setupNumber(o = {}) {
       const number = o.number ?? OUR;
-      if (!store.numbers.get(number)) store.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-      store.mappings.create({ number, platform: 'slack', channel: o.channel ?? CHANNEL });
+      if (!(await store.numbers.get(number))) await store.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+      await store.mappings.create({ number, platform: 'slack', channel: o.channel ?? CHANNEL });
     },
     inboundSms(m) {
       const params = twilioInboundParams({ sid: m.sid, from: m.from ?? CONTACT, to: m.to ?? OUR, body: m.body, media: m.media, accountSid: twilio.accountSid });
@@ -183,8 +183,10 @@ export async function createSlackHarness(
       return { res, responseUrl };
     },
     signedPost,
-    messages() {
-      return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
+    async messages() {
+      const all: Message[] = [];
+      for (const c of await store.conversations.list()) all.push(...(await store.messages.listForConversation(c.id)));
+      return all;
     },
     waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
@@ -198,7 +200,7 @@ export async function createSlackHarness(
       await redis.quit();
       await slack.close();
       await twilio.close();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
   slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
@@ -220,7 +222,7 @@ export function firstThreadTexts(slack: FakeSlack, channel = CHANNEL): string[] 
 
 /** Maps OUR to CHANNEL and has the contact text in: returns the ts of the conversation's thread root. */
 export async function openConversationThread(h: SlackHarness): Promise<string> {
-  h.setupNumber();
+  await h.setupNumber();
   await h.inboundSms({ sid: 'SMin', body: 'hi, is my order ready?' });
   await h.waitFor(() => h.slack.messages.length === 2, 'inbound thread');
   return h.slack.roots(CHANNEL)[0]!.ts;

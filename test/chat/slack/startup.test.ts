@@ -15,7 +15,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await slack.close();
-  temp.cleanup();
+  await temp.cleanup();
 });
 
 const make = (token: string, registry = new ChatRegistry()) =>
@@ -73,8 +73,8 @@ describe('Slack start-up', () => {
     const rt = make(slack.botToken);
     await expect(rt.start()).resolves.toBeUndefined();
     slack.addChannel('C1');
-    temp.store.numbers.create({ e164: '+14155552671', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    const { conversation } = temp.store.conversations.getOrCreate('+14155552671', '+12125553456');
+    await temp.store.numbers.create({ e164: '+14155552671', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const { conversation } = await temp.store.conversations.getOrCreate('+14155552671', '+12125553456');
     await expect(rt.platform.createThread(conversation, 'C1')).resolves.toMatchObject({ threadId: expect.any(String) });
     await rt.stop();
   });

@@ -45,7 +45,7 @@ export function recordingQueues(outbox?: Pick<OutboxRepo, 'get'>): RecordingQueu
     deliveries,
     queue: {
       wake: async (lane, conversationId, token) => {
-        const messageId = token.startsWith('m') ? outbox?.get(Number(token.slice(1)))?.messageId : null;
+        const messageId = token.startsWith('m') ? (await outbox?.get(Number(token.slice(1))))?.messageId : null;
         if (!messageId || seen.has(`${lane}/${token}`)) return; // one job per id, as BullMQ keeps
         seen.add(`${lane}/${token}`);
         (lane === 'send' ? sends : deliveries).push({ messageId, conversationId });
@@ -127,7 +127,7 @@ export async function startHarness(opts: {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await connector.close();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
 }
@@ -249,15 +249,15 @@ export async function installAndMap(h: Harness): Promise<void> {
   const res = await h.send(botAddedToTeam(h.connector.serviceUrl));
   if (res.status !== 200) throw new Error(`install failed: ${res.status} ${res.body}`);
   const store = h.temp.store;
-  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-  store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+  await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
 }
 
 /** Waits until `check` returns a value (not undefined/false), polling. */
-export async function until<T>(check: () => T | undefined | false | null, timeoutMs = 5_000): Promise<T> {
+export async function until<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false && v !== null) return v;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));

@@ -59,7 +59,7 @@ afterEach(async () => {
   await h?.close();
   await openId?.close();
   await other?.close();
-  temp?.cleanup();
+  await temp?.cleanup();
   h = openId = other = temp = null;
 });
 
@@ -102,7 +102,7 @@ describe('with Bot Framework tokens checked, an activity must come from Teams', 
     const res = await signed(target, { ...botAddedToTeam(target.connector.serviceUrl), channelId });
     expect(res.status).toBe(403);
     expect(refusal(res.body)).toMatchObject({ error: { code: 'forbidden', reason: 'channel_not_allowed' } });
-    expect(target.temp.store.chatChannels.list()).toEqual([]);
+    expect(await target.temp.store.chatChannels.list()).toEqual([]);
     expect(target.connector.calls).toEqual([]);
   });
 
@@ -130,11 +130,11 @@ describe('TEAMS_ALLOWED_TENANTS and TEAMS_APP_TENANT_ID', () => {
       expect(res.status, String(tenant)).toBe(403);
       expect(refusal(res.body).error.reason).toBe('tenant_not_allowed');
     }
-    expect(target.temp.store.chatChannels.list()).toEqual([]);
+    expect(await target.temp.store.chatChannels.list()).toEqual([]);
     expect(target.connector.calls).toEqual([]);
 
     expect((await signed(target, withTenant(added, TENANT_B.toUpperCase()))).status).toBe(200);
-    expect(target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl });
+    expect(await target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl });
   });
 
   it('the tenant may come from conversation.tenantId when channelData names none', async () => {
@@ -148,7 +148,7 @@ describe('TEAMS_ALLOWED_TENANTS and TEAMS_APP_TENANT_ID', () => {
     const target = await authenticated({ TEAMS_APP_TENANT_ID: TENANT_A });
     const added = botAddedToTeam(target.connector.serviceUrl);
     expect((await signed(target, withTenant(added, TENANT_B))).status).toBe(403);
-    expect(target.temp.store.chatChannels.list()).toEqual([]);
+    expect(await target.temp.store.chatChannels.list()).toEqual([]);
     expect((await signed(target, withTenant(added, TENANT_A))).status).toBe(200);
   });
 });
@@ -170,15 +170,15 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
       expect(res.status, String(activity.type)).toBe(403);
       expect(refusal(res.body).error.reason).toBe('service_url_not_allowed');
     }
-    expect(target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl, channelName: 'Sales leads' });
+    expect(await target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl, channelName: 'Sales leads' });
     expect(fake.calls).toEqual([]);
     expect(guard.hosts.slice(connectsBefore).filter((host) => host !== '127.0.0.1')).toEqual([]);
 
     // The next customer SMS still goes to the real connector.
     const store = target.temp.store;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
-    const { message } = recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-1', from: CONTACT, to: OUR, body: 'hi', media: [] });
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-1', from: CONTACT, to: OUR, body: 'hi', media: [] });
     expect((await deliverMessage({ store, registry: target.registry }, message.id)).posted).toHaveLength(1);
     expect(target.connector.roots(CHANNEL)).toHaveLength(1);
     expect(fake.calls).toEqual([]);
@@ -188,30 +188,30 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
     const target = await authenticated();
     const { fake, serviceUrl } = await outsideConnector();
     // As an older bridge (before these rules) may have stored it.
-    target.temp.store.chatChannels.upsert({
+    await target.temp.store.chatChannels.upsert({
       platform: 'teams',
       channel: CHANNEL,
       name: 'Sales leads',
       reference: { serviceUrl, channelId: CHANNEL, channelName: 'Sales leads', tenantId: TENANT, teamId: TEAM_ID, teamName: 'Sales', botId: '28:bot', botName: null },
     });
     const store = target.temp.store;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
-    const { message } = recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-2', from: CONTACT, to: OUR, body: 'hi', media: [] });
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-2', from: CONTACT, to: OUR, body: 'hi', media: [] });
     const result = await deliverMessage({ store, registry: target.registry }, message.id);
     expect(result.posted).toEqual([]);
     expect(JSON.stringify(result)).toMatch(/serviceUrl is not a Bot Framework service host/);
     expect(fake.calls).toEqual([]);
   });
 
-  it('a new TeamsChannels reference outside the hosts is not stored (and does not overwrite one)', () => {
+  it('a new TeamsChannels reference outside the hosts is not stored (and does not overwrite one)', async () => {
     temp = createTempStore();
     const channels = new TeamsChannels(temp.store.chatChannels, new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: null }));
     const ref = { channelId: CHANNEL, channelName: 'Sales', tenantId: null, teamId: null, teamName: null, botId: null, botName: null };
-    expect(channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(true);
-    expect(channels.save({ ...ref, serviceUrl: 'http://127.0.0.1:6379/' })).toBe(false);
-    expect(channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net.example.com/' })).toBe(false);
-    expect(channels.get(CHANNEL)?.serviceUrl).toBe('https://smba.trafficmanager.net/amer/');
+    expect(await channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(true);
+    expect(await channels.save({ ...ref, serviceUrl: 'http://127.0.0.1:6379/' })).toBe(false);
+    expect(await channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net.example.com/' })).toBe(false);
+    expect((await channels.get(CHANNEL))?.serviceUrl).toBe('https://smba.trafficmanager.net/amer/');
   });
 
   it('files of an activity whose serviceUrl is not trusted are not fetched from it, and the bot\'s token goes nowhere', async () => {
@@ -246,9 +246,9 @@ describe('anonymous mode (emulator and tests)', () => {
     const added = botAddedToTeam(h.connector.serviceUrl);
     expect((await h.send({ ...added, channelId: 'webchat' })).status).toBe(403);
     expect((await h.send({ ...added, serviceUrl: 'https://connector.example.com/' })).status).toBe(403);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     expect((await h.send({ ...added, channelId: 'emulator' })).status).toBe(200);
-    expect(h.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: h.connector.serviceUrl });
+    expect(await h.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: h.connector.serviceUrl });
   });
 });
 

@@ -43,7 +43,7 @@ export async function commonParts(): Promise<CommonParts> {
       createMediaFetcher({ store: temp.store, dataDir, sources: { [providerId]: source }, timeoutMs: 5000 }),
     async close() {
       await outsider.close();
-      temp.cleanup();
+      await temp.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
