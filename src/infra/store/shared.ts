@@ -120,15 +120,6 @@ export function inJsonArray(db: SqlDb, expr: string): string {
 }
 
 /**
- * Runs a statement that may fail on a unique constraint the caller turns into its own error.
- * Postgres aborts the whole open transaction on a failed statement, so inside one it runs in a
- * savepoint (the caller's transaction stays usable); SQLite undoes only the failed statement.
- */
-export function mayConflict<T>(db: SqlDb, fn: () => Promise<T>): Promise<T> {
-  return db.engine === 'postgres' && db.inTransaction() ? db.transaction(fn) : fn();
-}
-
-/**
  * The variants of one query (optional filters present or not, a LIMIT or none), each built once
  * per repository and then reused: drivers cache prepared statements by SQL text, and a fixed
  * filter set lets each variant use its index (an `? IS NULL OR col = ?` form would not, and

@@ -18,7 +18,6 @@ import {
   inJsonArray,
   isUniqueViolation,
   lowerAscii,
-  mayConflict,
   rowOrder,
   sqlVariants,
   toJson,
@@ -340,10 +339,12 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
 
   const providerIdConflict = (provider: string, providerMessageId: string) =>
     new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
-  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id).
+  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id). Inside
+  // a transaction the failed statement undoes only itself on both engines (the Postgres driver
+  // runs each write there under its own savepoint), so the caller's transaction goes on.
   const writeProviderId = async <T>(provider: string, providerMessageId: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await mayConflict(db, fn);
+      return await fn();
     } catch (err) {
       if (isUniqueViolation(err)) throw providerIdConflict(provider, providerMessageId);
       throw err;
