@@ -89,3 +89,55 @@ export function decodeCursor(cursor: string): PagePosition {
   }
   throw new InvalidInputError('cursor: not a cursor this bridge handed out', 'cursor');
 }
+
+/**
+ * `expr` folded to lower case for ASCII letters only, the way SQLite's LIKE and lower() fold:
+ * lower() on SQLite; on Postgres (whose lower() also folds non-ASCII letters) the schema's
+ * lower_ascii() function.
+ */
+export function foldAscii(db: SqlDb, expr: string): string {
+  return db.engine === 'sqlite' ? `lower(${expr})` : `lower_ascii(${expr})`;
+}
+
+/** `text` with its ASCII letters in lower case (the JS side of foldAscii). */
+export function lowerAscii(text: string): string {
+  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/** LIKE pattern (use with ESCAPE '\') matching `text` literally anywhere: %, _ and \ escaped. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * SQL condition "expr is one of the strings of the JSON array bound to this `?`": one statement
+ * (one cached text) for any number of values. json_each on SQLite, jsonb on Postgres.
+ */
+export function inJsonArray(db: SqlDb, expr: string): string {
+  return db.engine === 'sqlite'
+    ? `${expr} IN (SELECT value FROM json_each(?))`
+    : `${expr} IN (SELECT jsonb_array_elements_text(CAST(? AS jsonb)))`;
+}
+
+/**
+ * The variants of one query (optional filters present or not, a LIMIT or none), each built once
+ * per repository and then reused: drivers cache prepared statements by SQL text, and a fixed
+ * filter set lets each variant use its index (an `? IS NULL OR col = ?` form would not, and
+ * Postgres cannot type a parameter used only in `? IS NULL`).
+ */
+export function sqlVariants<K extends string | number>(build: (key: K) => string): (key: K) => string {
+  const built = new Map<K, string>();
+  return (key) => {
+    let sql = built.get(key);
+    if (sql === undefined) {
+      sql = build(key);
+      built.set(key, sql);
+    }
+    return sql;
+  };
+}
+
+/** A COUNT(*), MAX(seq) or other BIGINT result as a number (Postgres may hand BIGINT as text). */
+export function toNumber(v: number | string | bigint | null | undefined, fallback = 0): number {
+  return v === null || v === undefined ? fallback : Number(v);
+}

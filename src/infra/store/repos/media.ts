@@ -3,8 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MediaRepo } from '../../../core/ports.js';
 import type { MediaItem } from '../../../core/types.js';
-import type { RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { rowOrder, sqlVariants, type DbContext } from '../shared.js';
 
 export interface MediaRow {
   id: string;
@@ -32,67 +31,62 @@ export function toMedia(r: MediaRow): MediaItem {
   };
 }
 
-export function createMediaRepo({ db, now }: RepoContext): Sync<MediaRepo> {
+export function createMediaRepo({ db, now }: DbContext): MediaRepo {
   // RETURNING: the created row comes back from the insert itself (no second SELECT).
-  const insert = db.prepare<[Record<string, unknown>], MediaRow>(`
+  const INSERT = `
     INSERT INTO media (id, message_id, content_type, size, path, source_url, status, reason, created_at)
-    VALUES (@id, @messageId, @contentType, @size, @path, @sourceUrl, @status, @reason, @now)
-    RETURNING *`);
-  const byId = db.prepare<[string], MediaRow>('SELECT * FROM media WHERE id = ?');
-  const forMessage = db.prepare<[string], MediaRow>(
-    'SELECT * FROM media WHERE message_id = ? ORDER BY created_at, rowid',
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    RETURNING *`;
+  const BY_ID = 'SELECT * FROM media WHERE id = ?';
+  const FOR_MESSAGE = `SELECT * FROM media WHERE message_id = ? ORDER BY created_at, ${rowOrder(db)}`;
+  // One statement (no read-modify-write): size, content type and status keep their value when
+  // not given (null); path and reason, which may be set to null, are written only when given
+  // (bit 1 path, bit 2 reason). Params: size, content type, status[, path][, reason], id.
+  const update = sqlVariants<number>(
+    (key) => `
+    UPDATE media SET size = COALESCE(?, size), content_type = COALESCE(?, content_type), status = COALESCE(?, status)${
+      key & 1 ? ', path = ?' : ''
+    }${key & 2 ? ', reason = ?' : ''}
+    WHERE id = ?
+    RETURNING *`,
   );
-  const updateRow = db.prepare(`
-    UPDATE media SET path = @path, size = @size, content_type = @contentType, status = @status, reason = @reason
-    WHERE id = @id`);
-
   // A chat file saved before its message existed is claimed once; a row that already belongs to
-  // another message is never moved (the caller copies it instead).
-  const claim = db.prepare(
-    'UPDATE media SET message_id = @messageId WHERE id = @id AND (message_id IS NULL OR message_id = @messageId)',
-  );
-
-  const get = (id: string): MediaItem | null => {
-    const row = byId.get(id);
-    return row ? toMedia(row) : null;
-  };
-
-  const update = db.transaction((id: string, patch: Parameters<MediaRepo['update']>[1]) => {
-    const current = get(id);
-    if (!current) return null;
-    updateRow.run({
-      id,
-      path: patch.path === undefined ? current.path : patch.path,
-      size: patch.size ?? current.size,
-      contentType: patch.contentType ?? current.contentType,
-      status: patch.status ?? current.status,
-      reason: patch.reason === undefined ? current.reason : patch.reason,
-    });
-    return get(id);
-  });
+  // another message is never moved (the caller copies it instead). Params: message id, id, message id.
+  const CLAIM = 'UPDATE media SET message_id = ? WHERE id = ? AND (message_id IS NULL OR message_id = ?) RETURNING *';
 
   return {
-    create(input) {
+    async create(input) {
       const id = randomUUID();
-      const created = insert.get({
+      const created = await db.get<MediaRow>(INSERT, [
         id,
-        messageId: input.messageId,
-        contentType: input.contentType,
-        size: input.size,
-        path: input.path,
-        sourceUrl: input.sourceUrl,
-        status: input.status,
-        reason: input.reason,
-        now: now(),
-      });
+        input.messageId,
+        input.contentType,
+        input.size,
+        input.path,
+        input.sourceUrl,
+        input.status,
+        input.reason,
+        now(),
+      ]);
       if (!created) throw new Error(`media ${id} vanished after insert`);
       return toMedia(created);
     },
-    get,
-    listForMessage: (messageId) => forMessage.all(messageId).map(toMedia),
-    update: (id, patch) => update.immediate(id, patch),
-    attach(mediaId, messageId) {
-      return claim.run({ id: mediaId, messageId }).changes === 1 ? get(mediaId) : null;
+    async get(id) {
+      const row = await db.get<MediaRow>(BY_ID, [id]);
+      return row ? toMedia(row) : null;
+    },
+    listForMessage: async (messageId) => (await db.all<MediaRow>(FOR_MESSAGE, [messageId])).map(toMedia),
+    async update(id, patch) {
+      const params: Array<string | number | null> = [patch.size ?? null, patch.contentType ?? null, patch.status ?? null];
+      if (patch.path !== undefined) params.push(patch.path);
+      if (patch.reason !== undefined) params.push(patch.reason);
+      params.push(id);
+      const row = await db.get<MediaRow>(update((patch.path !== undefined ? 1 : 0) + (patch.reason !== undefined ? 2 : 0)), params);
+      return row ? toMedia(row) : null;
+    },
+    async attach(mediaId, messageId) {
+      const row = await db.get<MediaRow>(CLAIM, [messageId, mediaId, messageId]);
+      return row ? toMedia(row) : null;
     },
   };
 }

@@ -9,12 +9,25 @@ import { ConflictError, InvalidInputError } from '../../../core/errors.js';
 import type { MessageRepo, NewMessage } from '../../../core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../../core/status.js';
 import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../../core/types.js';
-import { clampLimit, decodeCursor, encodeCursor, isUniqueViolation, type PagePosition, type RepoContext } from '../shared.js';
-import { createAuditRepo } from './audit.js';
+import {
+  clampLimit,
+  containsPattern,
+  decodeCursor,
+  encodeCursor,
+  foldAscii,
+  inJsonArray,
+  isUniqueViolation,
+  lowerAscii,
+  rowOrder,
+  sqlVariants,
+  toJson,
+  toNumber,
+  type DbContext,
+  type PagePosition,
+} from '../shared.js';
 import { toMedia, type MediaRow } from './media.js';
 import { toConversation } from './conversations.js';
 import { toEntry, type SendLedgerEntry } from './sendLedger.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
 
 /**
  * error_code of a send whose outcome is unknown: the provider may have accepted it (crash or no
@@ -63,7 +76,7 @@ export type RequeueResult =
 
 /**
  * Where to page a conversation from. Within a page messages are always oldest first, in the
- * order (created_at, rowid): a total order, so messages sharing a timestamp are never skipped or
+ * order (created_at, rowid) (`seq` on Postgres, see rowOrder): a total order, so messages sharing a timestamp are never skipped or
  * repeated at a page edge (which paging by `created_at < before` alone can do).
  */
 export interface MessagePageOptions {
@@ -95,7 +108,7 @@ export interface MessagePage {
   next: string | null;
 }
 
-/** The message repository of the SQLite store: the core's port plus admin and recovery parts. */
+/** The message repository of the store (both engines): the core's port plus admin and recovery parts. */
 export interface SqliteMessageRepo extends MessageRepo {
   /** One page of a conversation by keyset on (created_at, rowid); see MessagePageOptions. */
   pageForConversation(conversationId: string, opts?: MessagePageOptions): Promise<MessagePage>;
@@ -158,7 +171,7 @@ interface MessageRow {
   created_at: string;
   updated_at: string;
   /** Only on the queries that select it: 0 means no media rows, so none are read. */
-  has_media?: number;
+  has_media?: number | string;
 }
 
 function toMessage(r: MessageRow, media: MediaItem[]): Message {
@@ -186,15 +199,17 @@ function toMessage(r: MessageRow, media: MediaItem[]): Message {
   };
 }
 
-/** LIKE pattern matching `text` literally anywhere (%, _ and the escape char escaped). */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 const DEFAULT_LIST_LIMIT = 100;
 
-/** Select-list item: 1 when the message has media rows, 0 when not (see MessageRow.has_media). */
-const HAS_MEDIA = 'EXISTS (SELECT 1 FROM media WHERE media.message_id = messages.id) AS has_media';
+/** LIMIT of the recovery lists when the caller gives one (without one they have no limit). */
+const recoveryLimit = (limit: number): number => clampLimit(limit, 1000, 100_000);
+
+/**
+ * Select-list item: 1 when the message has media rows, 0 when not (see MessageRow.has_media).
+ * CASE makes it an integer on both engines (a bare EXISTS is a boolean on Postgres).
+ */
+const HAS_MEDIA =
+  'CASE WHEN EXISTS (SELECT 1 FROM media WHERE media.message_id = messages.id) THEN 1 ELSE 0 END AS has_media';
 
 /** A message row with its conversation and send ledger columns (getForSend; null when absent). */
 interface SendRow extends MessageRow {
@@ -211,23 +226,38 @@ interface SendRow extends MessageRow {
   ledger_finished_at: string | null;
 }
 
-export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageRepo> {
+type PageRow = MessageRow & { rid: number | string };
+
+const STATUSES = Object.keys(STATUS_RANK) as MessageStatus[];
+
+/** Statuses a message may move to `to` from (canAdvance), as SQL literals; '' when none. */
+function fromStatuses(to: MessageStatus): string {
+  return STATUSES.filter((from) => canAdvance(from, to))
+    .map((from) => `'${from}'`)
+    .join(', ');
+}
+
+/** Statuses some other status may move to (the lowest ranks are not among them). */
+const REACHABLE: ReadonlySet<string> = new Set(STATUSES.filter((to) => fromStatuses(to) !== ''));
+
+export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
+  // Insertion order: SQLite's rowid, Postgres' identity column seq.
+  const RO = rowOrder(db);
+
   // RETURNING gives the stored row back in the same step (no second SELECT); a duplicate on a
   // unique id returns nothing.
-  const insertRow = db.prepare<[Record<string, unknown>], MessageRow>(`
+  const INSERT = `
     INSERT INTO messages (id, conversation_id, direction, body, status, status_reason, error_code,
       author_platform, author_user_id, author_name, provider, provider_message_id, platform_message_id,
       encoding, segments, other_recipients, created_at, updated_at)
-    VALUES (@id, @conversationId, @direction, @body, @status, @statusReason, @errorCode,
-      @authorPlatform, @authorUserId, @authorName, @provider, @providerMessageId, @platformMessageId,
-      @encoding, @segments, @otherRecipients, @createdAt, @updatedAt)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING
-    RETURNING *`);
+    RETURNING *`;
   // `has_media` (an index probe inside the same statement) spares the separate media query for
   // the many messages without files: the send path reads and updates each message twice.
-  const byId = db.prepare<[string], MessageRow>(`SELECT *, ${HAS_MEDIA} FROM messages WHERE id = ?`);
+  const BY_ID = `SELECT *, ${HAS_MEDIA} FROM messages WHERE id = ?`;
   // Column names of the joined rows are prefixed (conv_, ledger_): the tables share some.
-  const forSend = db.prepare<[string], SendRow>(`
+  const FOR_SEND = `
     SELECT messages.*, ${HAS_MEDIA},
       c.id AS conv_id, c.number AS conv_number, c.contact AS conv_contact, c.created_at AS conv_created_at,
       l.message_id AS ledger_message_id, l.attempts AS ledger_attempts, l.state AS ledger_state,
@@ -236,126 +266,113 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
     FROM messages
     LEFT JOIN conversations c ON c.id = messages.conversation_id
     LEFT JOIN send_ledger l ON l.message_id = messages.id
-    WHERE messages.id = ?`);
-  const byProviderId = db.prepare<[string, string], MessageRow>(
-    'SELECT * FROM messages WHERE provider = ? AND provider_message_id = ?',
-  );
-  const byPlatformId = db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE platform_message_id = ?');
-  // The latest `limit` messages before `before`, re-ordered oldest first by the caller.
-  const forConversation = db.prepare<{ conversationId: string; before: string | null; limit: number }, MessageRow>(`
+    WHERE messages.id = ?`;
+  const BY_PROVIDER_ID = 'SELECT * FROM messages WHERE provider = ? AND provider_message_id = ?';
+  const BY_PLATFORM_ID = 'SELECT * FROM messages WHERE platform_message_id = ?';
+  // The latest messages (before `before` when given, `limit` of them when given), re-ordered
+  // oldest first by the caller. Params: conversation id[, before][, limit].
+  const forConversation = sqlVariants<number>(
+    (key) => `
     SELECT * FROM messages
-    WHERE conversation_id = @conversationId AND (@before IS NULL OR created_at < @before)
-    ORDER BY created_at DESC, rowid DESC
-    LIMIT @limit`);
-  // Keyset pages (see MessagePageOptions); `rowid <= @top` bounds the run to what existed at its
-  // start. Both fetch one row more than asked, to tell whether a next page exists.
-  type PageRow = MessageRow & { rid: number };
-  const pageForward = db.prepare<
-    { conversationId: string; at: string | null; row: number; top: number; limit: number },
-    PageRow
-  >(`
-    SELECT *, rowid AS rid FROM messages
-    WHERE conversation_id = @conversationId AND rowid <= @top
-      AND (@at IS NULL OR created_at > @at OR (created_at = @at AND rowid > @row))
-    ORDER BY created_at, rowid
-    LIMIT @limit`);
-  const pageBackward = db.prepare<
-    { conversationId: string; at: string | null; row: number; top: number; limit: number },
-    PageRow
-  >(`
-    SELECT *, rowid AS rid FROM messages
-    WHERE conversation_id = @conversationId AND rowid <= @top
-      AND (@at IS NULL OR created_at < @at OR (created_at = @at AND rowid < @row))
-    ORDER BY created_at DESC, rowid DESC
-    LIMIT @limit`);
-  const topRow = db.prepare<[], { top: number | null }>('SELECT MAX(rowid) AS top FROM messages');
-  const search = db.prepare<
-    { pattern: string | null; number: string | null; contact: string | null; direction: string | null; limit: number },
-    MessageRow
-  >(`
+    WHERE conversation_id = ?${key & 1 ? ' AND created_at < ?' : ''}
+    ORDER BY created_at DESC, ${RO} DESC${key & 2 ? '\n    LIMIT ?' : ''}`,
+  );
+  // Keyset pages (see MessagePageOptions); `<row order> <= top` bounds the run to what existed at
+  // its start. Both fetch one row more than asked, to tell whether a next page exists.
+  // Params: conversation id, top[, at, at, row], limit.
+  const page = sqlVariants<number>((key) => {
+    const newest = (key & 1) !== 0;
+    const after = key & 2 ? ` AND (created_at ${newest ? '<' : '>'} ? OR (created_at = ? AND ${RO} ${newest ? '<' : '>'} ?))` : '';
+    const dir = newest ? ' DESC' : '';
+    return `
+    SELECT *, ${RO} AS rid FROM messages
+    WHERE conversation_id = ? AND ${RO} <= ?${after}
+    ORDER BY created_at${dir}, ${RO}${dir}
+    LIMIT ?`;
+  });
+  const TOP_ROW = `SELECT MAX(${RO}) AS top FROM messages`;
+  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction. Params in that
+  // order, then the limit. LIKE folds ASCII case on SQLite only: both sides are folded here.
+  const search = sqlVariants<number>(
+    (key) => `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
-    WHERE (@pattern IS NULL OR m.body LIKE @pattern ESCAPE '\\')
-      AND (@number IS NULL OR c.number = @number)
-      AND (@contact IS NULL OR c.contact = @contact)
-      AND (@direction IS NULL OR m.direction = @direction)
-    ORDER BY m.created_at DESC, m.rowid DESC
-    LIMIT @limit`);
-  const unrouted = db.prepare<[number], MessageRow>(`
+    WHERE 1 = 1${key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''}${key & 2 ? ' AND c.number = ?' : ''}${
+      key & 4 ? ' AND c.contact = ?' : ''
+    }${key & 8 ? ' AND m.direction = ?' : ''}
+    ORDER BY m.created_at DESC, m.${RO} DESC
+    LIMIT ?`,
+  );
+  const UNROUTED = `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.direction = 'inbound'
       AND (NOT EXISTS (SELECT 1 FROM mappings p WHERE p.number = c.number AND p.removed_at IS NULL)
            OR (m.error_code = '${NOT_POSTED_ERROR_CODE}'
                -- posted after all (a later retry or recovery): no longer out of sight
                AND NOT EXISTS (SELECT 1 FROM message_posts mp WHERE mp.message_id = m.id)))
-    ORDER BY m.created_at DESC, m.rowid DESC
-    LIMIT ?`);
-  const notPosted = db.prepare(`
-    UPDATE messages SET error_code = '${NOT_POSTED_ERROR_CODE}', status_reason = @reason, updated_at = @now
-    WHERE id = @id AND direction = 'inbound'`);
-  const setStatus = db.prepare(`
-    UPDATE messages SET status = @to, status_reason = @reason, error_code = @errorCode, updated_at = @now
-    WHERE id = @id AND status = @from`);
-  // Forward-only moves of the send path in one statement each: the allowed previous statuses are
-  // those canAdvance() accepts (same ranks as advanceStatus), spelled out in SQL.
-  const fromStatuses = (to: MessageStatus): string =>
-    (Object.keys(STATUS_RANK) as MessageStatus[])
-      .filter((from) => canAdvance(from, to))
-      .map((from) => `'${from}'`)
-      .join(', ');
-  const toSending = db.prepare<{ id: string; now: string }>(
-    `UPDATE messages SET status = 'sending', updated_at = @now WHERE id = @id AND status IN (${fromStatuses('sending')})`,
+    ORDER BY m.created_at DESC, m.${RO} DESC
+    LIMIT ?`;
+  const NOT_POSTED = `
+    UPDATE messages SET error_code = '${NOT_POSTED_ERROR_CODE}', status_reason = ?, updated_at = ?
+    WHERE id = ? AND direction = 'inbound'`;
+  // Forward-only moves in one statement each (atomic on both engines, no read-modify-write): the
+  // allowed previous statuses are those canAdvance() accepts for the target's rank, spelled out
+  // in SQL. advanceStatus: key = index of the target in STATUSES * 4 + (reason given ? 1 : 0) +
+  // (error code given ? 2 : 0); params: status[, reason][, error code], now, id. A reason or code
+  // not given stays as it is.
+  const advance = sqlVariants<number>(
+    (key) => `
+    UPDATE messages SET status = ?${key & 1 ? ', status_reason = ?' : ''}${key & 2 ? ', error_code = ?' : ''}, updated_at = ?
+    WHERE id = ? AND status IN (${fromStatuses(STATUSES[key >> 2] as MessageStatus)})
+    RETURNING *, ${HAS_MEDIA}`,
   );
-  const toSent = db.prepare<{ id: string; now: string }, MessageRow>(
-    `UPDATE messages SET status = 'sent', updated_at = @now WHERE id = @id AND status IN (${fromStatuses('sent')})
-     RETURNING *, ${HAS_MEDIA}`,
-  );
-  const toSentWithId = db.prepare<{ id: string; provider: string; providerMessageId: string; now: string }, MessageRow>(
-    `UPDATE messages SET status = 'sent', provider = @provider, provider_message_id = @providerMessageId, updated_at = @now
-     WHERE id = @id AND status IN (${fromStatuses('sent')}) RETURNING *, ${HAS_MEDIA}`,
-  );
+  const TO_SENDING = `UPDATE messages SET status = 'sending', updated_at = ? WHERE id = ? AND status IN (${fromStatuses('sending')})`;
+  const TO_SENT = `UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? AND status IN (${fromStatuses('sent')})
+     RETURNING *, ${HAS_MEDIA}`;
+  const TO_SENT_WITH_ID = `UPDATE messages SET status = 'sent', provider = ?, provider_message_id = ?, updated_at = ?
+     WHERE id = ? AND status IN (${fromStatuses('sent')}) RETURNING *, ${HAS_MEDIA}`;
+  const SET_PROVIDER_ID = `
+    UPDATE messages SET provider = ?, provider_message_id = ?, updated_at = ?
+    WHERE id = ?`;
+  const MEDIA_FOR = `SELECT * FROM media WHERE message_id = ? ORDER BY created_at, ${RO}`;
+  // Media of many messages in one statement: the ids go in as one JSON array.
+  const MEDIA_FOR_MANY = `SELECT * FROM media WHERE ${inJsonArray(db, 'message_id')} ORDER BY created_at, ${RO}`;
+
   const providerIdConflict = (provider: string, providerMessageId: string) =>
     new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
-  const recordProviderId = (id: string, provider: string, providerMessageId: string): void => {
+  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id). Inside
+  // a transaction the failed statement undoes only itself on both engines (the Postgres driver
+  // runs each write there under its own savepoint), so the caller's transaction goes on.
+  const writeProviderId = async <T>(provider: string, providerMessageId: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      setProviderId.run({ id, provider, providerMessageId, now: now() });
+      return await fn();
     } catch (err) {
       if (isUniqueViolation(err)) throw providerIdConflict(provider, providerMessageId);
       throw err;
     }
   };
-  const markSent = (id: string, sent?: { provider: string; providerMessageId: string }): Message | null => {
-    if (!sent) return one(toSent.get({ id, now: now() }));
-    let row: MessageRow | undefined;
-    try {
-      row = toSentWithId.get({ id, ...sent, now: now() });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw providerIdConflict(sent.provider, sent.providerMessageId);
-      throw err;
-    }
+  const setProviderMessageId = async (id: string, provider: string, providerMessageId: string): Promise<void> => {
+    await writeProviderId(provider, providerMessageId, () => db.run(SET_PROVIDER_ID, [provider, providerMessageId, now(), id]));
+  };
+  const markSent = async (id: string, sent?: { provider: string; providerMessageId: string }): Promise<Message | null> => {
+    if (!sent) return one(await db.get<MessageRow>(TO_SENT, [now(), id]));
+    const row = await writeProviderId(sent.provider, sent.providerMessageId, () =>
+      db.get<MessageRow>(TO_SENT_WITH_ID, [sent.provider, sent.providerMessageId, now(), id]),
+    );
     if (row) return one(row);
-    recordProviderId(id, sent.provider, sent.providerMessageId);
+    await setProviderMessageId(id, sent.provider, sent.providerMessageId);
     return null;
   };
-  const setProviderId = db.prepare(`
-    UPDATE messages SET provider = @provider, provider_message_id = @providerMessageId, updated_at = @now
-    WHERE id = @id`);
-  const mediaFor = db.prepare<[string], MediaRow>(
-    'SELECT * FROM media WHERE message_id = ? ORDER BY created_at, rowid',
-  );
-  // Media of many messages in one query: the ids go in as a JSON array.
-  const mediaForMany = db.prepare<[string], MediaRow>(`
-    SELECT * FROM media WHERE message_id IN (SELECT value FROM json_each(?))
-    ORDER BY created_at, rowid`);
 
-  const one = (row: MessageRow | undefined): Message | null => {
+  const one = async (row: MessageRow | undefined): Promise<Message | null> => {
     if (!row) return null;
-    return toMessage(row, row.has_media === 0 ? [] : mediaFor.all(row.id).map(toMedia));
+    const media = Number(row.has_media) === 0 ? [] : (await db.all<MediaRow>(MEDIA_FOR, [row.id])).map(toMedia);
+    return toMessage(row, media);
   };
 
-  const many = (rows: MessageRow[]): Message[] => {
+  const many = async (rows: MessageRow[]): Promise<Message[]> => {
     if (rows.length === 0) return [];
     const byMessage = new Map<string, MediaItem[]>();
-    for (const m of mediaForMany.all(JSON.stringify(rows.map((r) => r.id)))) {
+    for (const m of await db.all<MediaRow>(MEDIA_FOR_MANY, [JSON.stringify(rows.map((r) => r.id))])) {
       const list = byMessage.get(m.message_id) ?? [];
       list.push(toMedia(m));
       byMessage.set(m.message_id, list);
@@ -363,17 +380,17 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
     return rows.map((r) => toMessage(r, byMessage.get(r.id) ?? []));
   };
 
-  const get = (id: string): Message | null => one(byId.get(id));
+  const get = async (id: string): Promise<Message | null> => one(await db.get<MessageRow>(BY_ID, [id]));
 
-  const findDuplicate = (input: NewMessage): Message | null => {
+  const findDuplicate = async (input: NewMessage): Promise<Message | null> => {
     if (input.provider && input.providerMessageId) {
-      const found = one(byProviderId.get(input.provider, input.providerMessageId));
+      const found = await one(await db.get<MessageRow>(BY_PROVIDER_ID, [input.provider, input.providerMessageId]));
       if (found) return found;
     }
-    return input.platformMessageId ? one(byPlatformId.get(input.platformMessageId)) : null;
+    return input.platformMessageId ? one(await db.get<MessageRow>(BY_PLATFORM_ID, [input.platformMessageId])) : null;
   };
 
-  const insertOne = (input: NewMessage): { message: Message; duplicate: boolean } => {
+  const insertOne = async (input: NewMessage): Promise<{ message: Message; duplicate: boolean }> => {
     // Time-ordered (UUIDv7, monotonic within this process): a new message's id lands at the end
     // of the id index, as does its send-ledger row, instead of on a random page. Every commit
     // then rewrites a few hot pages rather than one random page per message (measured: -15% CPU
@@ -381,156 +398,180 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
     const id = uuidv7();
     const at = now();
     const createdAt = input.createdAt ?? at;
-    const row = insertRow.get({
+    const row = await db.get<MessageRow>(INSERT, [
       id,
-      conversationId: input.conversationId,
-      direction: input.direction,
-      body: input.body,
-      status: input.status,
-      statusReason: input.statusReason ?? null,
-      errorCode: input.errorCode ?? null,
-      authorPlatform: input.author?.platform ?? null,
-      authorUserId: input.author?.userId ?? null,
-      authorName: input.author?.name ?? null,
-      provider: input.provider ?? null,
-      providerMessageId: input.providerMessageId ?? null,
-      platformMessageId: input.platformMessageId ?? null,
-      encoding: input.encoding,
-      segments: input.segments,
-      otherRecipients: JSON.stringify(input.otherRecipients ?? []),
+      input.conversationId,
+      input.direction,
+      input.body,
+      input.status,
+      input.statusReason ?? null,
+      input.errorCode ?? null,
+      input.author?.platform ?? null,
+      input.author?.userId ?? null,
+      input.author?.name ?? null,
+      input.provider ?? null,
+      input.providerMessageId ?? null,
+      input.platformMessageId ?? null,
+      input.encoding,
+      input.segments,
+      JSON.stringify(input.otherRecipients ?? []),
       createdAt,
-      updatedAt: createdAt > at ? createdAt : at,
-    });
+      createdAt > at ? createdAt : at,
+    ]);
     // A message that did not exist a moment ago has no media yet (media rows point at its id).
     if (row) return { message: toMessage(row, []), duplicate: false };
-    const existing = findDuplicate(input);
+    const existing = await findDuplicate(input);
     if (!existing) throw new Error('message insert ignored but no duplicate found');
     return { message: existing, duplicate: true };
   };
-  const insert = db.transaction(insertOne);
 
-  const advanceStatus = db.transaction(
-    (id: string, to: MessageStatus, opts: { reason?: string | null; errorCode?: string | null }) => {
-      const row = byId.get(id);
-      if (!row || !canAdvance(row.status, to)) return null;
-      setStatus.run({
-        id,
-        from: row.status,
-        to,
-        reason: opts.reason === undefined ? row.status_reason : opts.reason,
-        errorCode: opts.errorCode === undefined ? row.error_code : opts.errorCode,
-        now: now(),
-      });
-      return get(id);
-    },
-  );
+  const advanceStatus = async (
+    id: string,
+    to: MessageStatus,
+    opts: { reason?: string | null; errorCode?: string | null },
+  ): Promise<Message | null> => {
+    // No status moves to the lowest ranks (nor to an unknown one): nothing to ask the database.
+    if (!REACHABLE.has(to)) return null;
+    const target = STATUSES.indexOf(to);
+    const params: Array<string | null> = [to];
+    if (opts.reason !== undefined) params.push(opts.reason);
+    if (opts.errorCode !== undefined) params.push(opts.errorCode);
+    params.push(now(), id);
+    const key = target * 4 + (opts.reason !== undefined ? 1 : 0) + (opts.errorCode !== undefined ? 2 : 0);
+    return one(await db.get<MessageRow>(advance(key), params));
+  };
 
   // -- admin resend and recovery -------------------------------------------------------------
-  const audit = createAuditRepo({ db, now });
-  const ledgerRow = db.prepare<[string], { state: string; attempts: number; provider: string; provider_message_id: string | null }>(
-    'SELECT state, attempts, provider, provider_message_id FROM send_ledger WHERE message_id = ?',
-  );
+  const LEDGER_ROW = 'SELECT state, attempts, provider, provider_message_id FROM send_ledger WHERE message_id = ?';
   // The ledger row is kept (its attempts are history) but no longer says 'calling' or 'done':
   // the next attempt starts a fresh provider call, and the crash rule applies to that call only.
   // Upsert: a message that failed before any provider call (no provider configured, given up)
   // gets a row too, so the send worker knows it was resent and puts the resend generation in the
   // idempotency key from its very first call (a retry of that call must carry the same key).
-  const resetLedger = db.prepare(`
+  // Params: id, provider, now, now, now.
+  const RESET_LEDGER = `
     INSERT INTO send_ledger (message_id, attempts, state, provider, started_at, finished_at)
-    VALUES (@id, 0, 'failed', @provider, @now, @now)
-    ON CONFLICT (message_id) DO UPDATE SET state = 'failed', provider_message_id = NULL, finished_at = @now`);
-  const requeueRow = db.prepare(`
+    VALUES (?, 0, 'failed', ?, ?, ?)
+    ON CONFLICT (message_id) DO UPDATE SET state = 'failed', provider_message_id = NULL, finished_at = ?`;
+  const REQUEUE_ROW = `
     UPDATE messages SET status = 'queued', status_reason = NULL, error_code = NULL,
-      provider_message_id = NULL, updated_at = @now
-    WHERE id = @id AND status = @from`);
-  const countResends = db.prepare<[string, string], { n: number }>(
-    'SELECT COUNT(*) AS n FROM audit_log WHERE action = ? AND target = ?',
-  );
-  const pendingOutbound = db.prepare<{ since: string | null; limit: number }, MessageRow>(`
+      provider_message_id = NULL, updated_at = ?
+    WHERE id = ? AND status = ?`;
+  // The audit repository's insert (audit.ts), written here so the requeue stays one transaction
+  // of this repository's statements.
+  const AUDIT = 'INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)';
+  const COUNT_RESENDS = 'SELECT COUNT(*) AS n FROM audit_log WHERE action = ? AND target = ?';
+  // Bit 1: since given, bit 2: limit given. Params: [since][, limit].
+  const pendingOutbound = sqlVariants<number>(
+    (key) => `
     SELECT * FROM messages
-    WHERE direction = 'outbound' AND status IN ('queued', 'sending')
-      AND (@since IS NULL OR created_at >= @since)
-    ORDER BY created_at, rowid
-    LIMIT @limit`);
-  const undelivered = db.prepare<{ since: string; limit: number }, MessageRow>(`
+    WHERE direction = 'outbound' AND status IN ('queued', 'sending')${key & 1 ? ' AND created_at >= ?' : ''}
+    ORDER BY created_at, ${RO}${key & 2 ? '\n    LIMIT ?' : ''}`,
+  );
+  // Bit 2: limit given. Params: since[, limit].
+  const undelivered = sqlVariants<number>(
+    (key) => `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
-    WHERE m.direction IN ('inbound', 'internal') AND m.created_at >= @since
+    WHERE m.direction IN ('inbound', 'internal') AND m.created_at >= ?
       AND NOT EXISTS (SELECT 1 FROM message_posts p WHERE p.message_id = m.id)
       AND EXISTS (SELECT 1 FROM mappings k WHERE k.number = c.number AND k.removed_at IS NULL)
-    ORDER BY m.created_at, m.rowid
-    LIMIT @limit`);
+    ORDER BY m.created_at, m.${RO}${key & 2 ? '\n    LIMIT ?' : ''}`,
+  );
 
-  const requeue = db.transaction((id: string, opts: RequeueOptions): RequeueResult => {
-    const row = byId.get(id);
-    if (!row) return { ok: false, code: 'not_found', reason: `No message ${id}.` };
-    if (row.direction !== 'outbound') {
-      return { ok: false, code: 'not_outbound', reason: `Message ${id} is ${row.direction}; only outbound SMS can be resent.` };
-    }
-    if (!REQUEUEABLE.includes(row.status)) {
-      return {
-        ok: false,
-        code: 'not_failed',
-        reason: `Message ${id} is ${row.status}; only a failed or undelivered message can be resent.`,
-      };
-    }
-    const ledger = ledgerRow.get(id) ?? null;
-    const unknown = row.error_code === OUTCOME_UNKNOWN_ERROR_CODE || ledger?.state === 'calling';
-    if (unknown && opts.force !== true) {
-      return {
-        ok: false,
-        code: 'outcome_unknown',
-        reason:
-          `Message ${id} may have reached the contact already (${row.status_reason ?? 'outcome unknown'}). ` +
-          'Resend with {"force": true} to accept a possible duplicate.',
-      };
-    }
-    const previous: RequeuedFrom = {
-      status: row.status,
-      statusReason: row.status_reason,
-      errorCode: row.error_code,
-      providerMessageId: row.provider_message_id,
-      ledger: ledger ? { state: ledger.state, attempts: ledger.attempts, providerMessageId: ledger.provider_message_id } : null,
-    };
-    const at = now();
-    requeueRow.run({ id, from: row.status, now: at });
-    resetLedger.run({ id, provider: row.provider ?? '', now: at });
-    const possibleDuplicate = unknown;
-    audit.record({
-      actor: opts.actor,
-      action: REQUEUE_AUDIT_ACTION,
-      target: id,
-      before: previous,
-      after: { status: 'queued', force: opts.force === true, possibleDuplicate },
-    });
-    const message = get(id);
-    if (!message) throw new Error(`message ${id} vanished during requeue`);
-    return { ok: true, message, previous, possibleDuplicate, resend: countResends.get(REQUEUE_AUDIT_ACTION, id)?.n ?? 1 };
+  type LedgerBrief = { state: string; attempts: number; provider: string; provider_message_id: string | null };
+  const notFailed = (id: string, status: MessageStatus): RequeueResult => ({
+    ok: false,
+    code: 'not_failed',
+    reason: `Message ${id} is ${status}; only a failed or undelivered message can be resent.`,
   });
+  const countResends = async (id: string): Promise<number | undefined> => {
+    const row = await db.get<{ n: number | string }>(COUNT_RESENDS, [REQUEUE_AUDIT_ACTION, id]);
+    return row ? toNumber(row.n) : undefined;
+  };
+
+  const requeue = (id: string, opts: RequeueOptions): Promise<RequeueResult> =>
+    db.transaction(async (): Promise<RequeueResult> => {
+      const row = await db.get<MessageRow>(BY_ID, [id]);
+      if (!row) return { ok: false, code: 'not_found', reason: `No message ${id}.` };
+      if (row.direction !== 'outbound') {
+        return { ok: false, code: 'not_outbound', reason: `Message ${id} is ${row.direction}; only outbound SMS can be resent.` };
+      }
+      if (!REQUEUEABLE.includes(row.status)) return notFailed(id, row.status);
+      const ledger = (await db.get<LedgerBrief>(LEDGER_ROW, [id])) ?? null;
+      const unknown = row.error_code === OUTCOME_UNKNOWN_ERROR_CODE || ledger?.state === 'calling';
+      if (unknown && opts.force !== true) {
+        return {
+          ok: false,
+          code: 'outcome_unknown',
+          reason:
+            `Message ${id} may have reached the contact already (${row.status_reason ?? 'outcome unknown'}). ` +
+            'Resend with {"force": true} to accept a possible duplicate.',
+        };
+      }
+      const previous: RequeuedFrom = {
+        status: row.status,
+        statusReason: row.status_reason,
+        errorCode: row.error_code,
+        providerMessageId: row.provider_message_id,
+        ledger: ledger ? { state: ledger.state, attempts: ledger.attempts, providerMessageId: ledger.provider_message_id } : null,
+      };
+      const at = now();
+      if ((await db.run(REQUEUE_ROW, [at, id, row.status])).changes === 0) {
+        // Moved by a concurrent transaction since it was read (possible on Postgres, whose
+        // transactions run side by side; SQLite's never do): refuse as for any other status.
+        const current = await db.get<MessageRow>(BY_ID, [id]);
+        return notFailed(id, current?.status ?? row.status);
+      }
+      await db.run(RESET_LEDGER, [id, row.provider ?? '', at, at, at]);
+      const possibleDuplicate = unknown;
+      await db.run(AUDIT, [
+        now(),
+        opts.actor,
+        REQUEUE_AUDIT_ACTION,
+        id,
+        toJson(previous),
+        toJson({ status: 'queued', force: opts.force === true, possibleDuplicate }),
+      ]);
+      const message = await get(id);
+      if (!message) throw new Error(`message ${id} vanished during requeue`);
+      return { ok: true, message, previous, possibleDuplicate, resend: (await countResends(id)) ?? 1 };
+    });
 
   return {
-    requeue: (id, opts) => requeue.immediate(id, opts),
-    resendCount: (id) => countResends.get(REQUEUE_AUDIT_ACTION, id)?.n ?? 0,
-    sentThrough: (id) => ledgerRow.get(id)?.provider || null,
-    listPendingOutbound: (opts = {}) =>
-      many(pendingOutbound.all({ since: opts.since ?? null, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
-    listUndelivered: (opts) =>
-      many(undelivered.all({ since: opts.since, limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, 1000, 100_000) })),
+    requeue,
+    resendCount: async (id) => (await countResends(id)) ?? 0,
+    sentThrough: async (id) => (await db.get<LedgerBrief>(LEDGER_ROW, [id]))?.provider || null,
+    async listPendingOutbound(opts = {}) {
+      const since = opts.since ?? null;
+      const params: Array<string | number> = [];
+      if (since !== null) params.push(since);
+      if (opts.limit !== undefined) params.push(recoveryLimit(opts.limit));
+      const key = (since !== null ? 1 : 0) + (opts.limit !== undefined ? 2 : 0);
+      return many(await db.all<MessageRow>(pendingOutbound(key), params));
+    },
+    async listUndelivered(opts) {
+      const params: Array<string | number> = [opts.since];
+      if (opts.limit !== undefined) params.push(recoveryLimit(opts.limit));
+      return many(await db.all<MessageRow>(undelivered(opts.limit !== undefined ? 2 : 0), params));
+    },
     // Inside the caller's transaction (recordInbound, requestOutbound) the insert joins it
     // directly: a savepoint would add two statements and buys nothing for one write.
-    insert: (input) => (db.inTransaction ? insertOne(input) : insert.immediate(input)),
+    insert: (input) => (db.inTransaction() ? insertOne(input) : db.transaction(() => insertOne(input))),
     get,
-    getByProviderId: (provider, providerMessageId) => one(byProviderId.get(provider, providerMessageId)),
-    getByPlatformMessageId: (platformMessageId) => one(byPlatformId.get(platformMessageId)),
-    listForConversation(conversationId, opts = {}) {
-      const rows = forConversation.all({
-        conversationId,
-        before: opts.before ?? null,
-        // -1 is SQLite's "no limit": without a limit the whole conversation comes back.
-        limit: opts.limit === undefined ? -1 : clampLimit(opts.limit, DEFAULT_LIST_LIMIT, 10_000),
-      });
+    getByProviderId: async (provider, providerMessageId) =>
+      one(await db.get<MessageRow>(BY_PROVIDER_ID, [provider, providerMessageId])),
+    getByPlatformMessageId: async (platformMessageId) => one(await db.get<MessageRow>(BY_PLATFORM_ID, [platformMessageId])),
+    async listForConversation(conversationId, opts = {}) {
+      // Without a limit the whole conversation comes back.
+      const before = opts.before ?? null;
+      const params: Array<string | number> = [conversationId];
+      if (before !== null) params.push(before);
+      if (opts.limit !== undefined) params.push(clampLimit(opts.limit, DEFAULT_LIST_LIMIT, 10_000));
+      const key = (before !== null ? 1 : 0) + (opts.limit !== undefined ? 2 : 0);
+      const rows = await db.all<MessageRow>(forConversation(key), params);
       return many(rows.reverse());
     },
-    pageForConversation(conversationId, opts = {}) {
+    async pageForConversation(conversationId, opts = {}) {
       const limit = clampLimit(opts.limit, DEFAULT_LIST_LIMIT);
       const newest = opts.from === 'newest';
       if (opts.createdBefore !== undefined && (!newest || opts.cursor !== undefined)) {
@@ -540,39 +581,45 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
       if (opts.cursor !== undefined) {
         pos = decodeCursor(opts.cursor);
       } else {
-        // rowids start at 1, so (t, 0) lies before every message created at t.
-        pos = { at: opts.createdBefore ?? '', row: 0, top: topRow.get()?.top ?? 0 };
+        // Row numbers start at 1, so (t, 0) lies before every message created at t.
+        pos = { at: opts.createdBefore ?? '', row: 0, top: toNumber((await db.get<{ top: number | string | null }>(TOP_ROW))?.top) };
       }
-      const at = opts.cursor !== undefined || opts.createdBefore !== undefined ? pos.at : null;
-      const query = newest ? pageBackward : pageForward;
-      const rows = query.all({ conversationId, at, row: pos.row, top: pos.top, limit: limit + 1 });
+      const after = opts.cursor !== undefined || opts.createdBefore !== undefined;
+      const params: Array<string | number> = [conversationId, pos.top];
+      if (after) params.push(pos.at, pos.at, pos.row);
+      params.push(limit + 1);
+      const rows = await db.all<PageRow>(page((newest ? 1 : 0) + (after ? 2 : 0)), params);
       const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
-      const edge = page[page.length - 1];
-      const next = more && edge ? encodeCursor({ at: edge.created_at, row: edge.rid, top: pos.top }) : null;
-      return { messages: many(newest ? page.reverse() : page), next };
+      const shown = more ? rows.slice(0, limit) : rows;
+      const edge = shown[shown.length - 1];
+      const next = more && edge ? encodeCursor({ at: edge.created_at, row: toNumber(edge.rid), top: pos.top }) : null;
+      return { messages: await many(newest ? shown.reverse() : shown), next };
     },
-    search(opts) {
-      const rows = search.all({
-        pattern: opts.text ? containsPattern(opts.text) : null,
-        number: opts.number ?? null,
-        contact: opts.contact ?? null,
-        direction: opts.direction ?? null,
-        limit: clampLimit(opts.limit, DEFAULT_LIST_LIMIT),
+    async search(opts) {
+      // Each filter given adds its bit and its parameter (in bit order); absent ones (undefined,
+      // null, empty text) filter nothing.
+      const filters = [opts.text ? lowerAscii(containsPattern(opts.text)) : null, opts.number, opts.contact, opts.direction];
+      const params: Array<string | number> = [];
+      let key = 0;
+      filters.forEach((value, bit) => {
+        if (value === undefined || value === null) return;
+        key |= 1 << bit;
+        params.push(value);
       });
-      return many(rows);
+      params.push(clampLimit(opts.limit, DEFAULT_LIST_LIMIT));
+      return many(await db.all<MessageRow>(search(key), params));
     },
-    listUnrouted: (limit) => many(unrouted.all(clampLimit(limit, DEFAULT_LIST_LIMIT))),
-    markNotPosted(id, reason) {
-      if (notPosted.run({ id, reason, now: now() }).changes === 0) return null;
+    listUnrouted: async (limit) => many(await db.all<MessageRow>(UNROUTED, [clampLimit(limit, DEFAULT_LIST_LIMIT)])),
+    async markNotPosted(id, reason) {
+      if ((await db.run(NOT_POSTED, [reason, now(), id])).changes === 0) return null;
       return get(id);
     },
-    advanceStatus: (id, status, opts = {}) => advanceStatus.immediate(id, status, opts),
-    markSending: (id) => toSending.run({ id, now: now() }).changes === 1,
+    advanceStatus: (id, status, opts = {}) => advanceStatus(id, status, opts),
+    markSending: async (id) => (await db.run(TO_SENDING, [now(), id])).changes === 1,
     markSent,
-    getForSend(id) {
-      const row = forSend.get(id);
-      const message = one(row);
+    async getForSend(id) {
+      const row = await db.get<SendRow>(FOR_SEND, [id]);
+      const message = await one(row);
       if (!row || !message) return null;
       return {
         message,
@@ -594,15 +641,6 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
               }),
       };
     },
-    setProviderMessageId(id, provider, providerMessageId) {
-      try {
-        setProviderId.run({ id, provider, providerMessageId, now: now() });
-      } catch (err) {
-        if (isUniqueViolation(err)) {
-          throw new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
-        }
-        throw err;
-      }
-    },
+    setProviderMessageId,
   };
 }

@@ -3,8 +3,7 @@
 // harmless; a platform message id already tied to another message is a ConflictError.
 import { ConflictError } from '../../../core/errors.js';
 import type { MessagePost, MessagePostRepo } from '../../../core/ports.js';
-import type { RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { rowOrder, type DbContext } from '../shared.js';
 
 interface PostRow {
   message_id: string;
@@ -24,36 +23,34 @@ function toPost(r: PostRow): MessagePost {
   };
 }
 
-export function createPostRepo({ db, now }: RepoContext): Sync<MessagePostRepo> {
-  const insertIgnore = db.prepare(`
-    INSERT OR IGNORE INTO message_posts (message_id, platform, channel, platform_message_id, created_at)
-    VALUES (@messageId, @platform, @channel, @platformMessageId, @now)`);
-  const byMessageChannel = db.prepare<[string, string, string], PostRow>(
-    'SELECT * FROM message_posts WHERE message_id = ? AND platform = ? AND channel = ?',
-  );
-  const forMessage = db.prepare<[string], PostRow>(
-    'SELECT * FROM message_posts WHERE message_id = ? ORDER BY created_at, rowid',
-  );
-  const byPlatformId = db.prepare<[string, string], PostRow>(
-    'SELECT * FROM message_posts WHERE platform = ? AND platform_message_id = ?',
-  );
-
-  const save = db.transaction((post: Omit<MessagePost, 'createdAt'>): MessagePost => {
-    insertIgnore.run({ ...post, now: now() });
-    const stored = byMessageChannel.get(post.messageId, post.platform, post.channel);
-    if (!stored) {
-      throw new ConflictError(
-        `${post.platform} message ${post.platformMessageId} is already recorded for another message`,
-      );
-    }
-    return toPost(stored);
-  });
+export function createPostRepo({ db, now }: DbContext): MessagePostRepo {
+  // Either unique key may already hold a row: nothing is inserted and nothing returned.
+  const INSERT = `
+    INSERT INTO message_posts (message_id, platform, channel, platform_message_id, created_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT DO NOTHING
+    RETURNING *`;
+  const BY_MESSAGE_CHANNEL = 'SELECT * FROM message_posts WHERE message_id = ? AND platform = ? AND channel = ?';
+  const FOR_MESSAGE = `SELECT * FROM message_posts WHERE message_id = ? ORDER BY created_at, ${rowOrder(db)}`;
+  const BY_PLATFORM_ID = 'SELECT * FROM message_posts WHERE platform = ? AND platform_message_id = ?';
 
   return {
-    save: (post) => save.immediate(post),
-    listForMessage: (messageId) => forMessage.all(messageId).map(toPost),
-    findByPlatformMessageId(platform, platformMessageId) {
-      const row = byPlatformId.get(platform, platformMessageId);
+    async save(post) {
+      const inserted = await db.get<PostRow>(INSERT, [post.messageId, post.platform, post.channel, post.platformMessageId, now()]);
+      if (inserted) return toPost(inserted);
+      // Already saved for this (message, platform, channel): the first post stands. Otherwise the
+      // platform message id belongs to another message.
+      const stored = await db.get<PostRow>(BY_MESSAGE_CHANNEL, [post.messageId, post.platform, post.channel]);
+      if (!stored) {
+        throw new ConflictError(
+          `${post.platform} message ${post.platformMessageId} is already recorded for another message`,
+        );
+      }
+      return toPost(stored);
+    },
+    listForMessage: async (messageId) => (await db.all<PostRow>(FOR_MESSAGE, [messageId])).map(toPost),
+    async findByPlatformMessageId(platform, platformMessageId) {
+      const row = await db.get<PostRow>(BY_PLATFORM_ID, [platform, platformMessageId]);
       return row ? toPost(row) : null;
     },
   };

@@ -3,8 +3,7 @@
 // which the next attempt sees in `previous` and can resolve (ask the provider, or rely on its
 // idempotency key) instead of blindly sending again.
 import type { ProviderId } from '../../../core/types.js';
-import type { RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import type { DbContext } from '../shared.js';
 
 export type SendLedgerState = 'calling' | 'done' | 'failed';
 
@@ -61,53 +60,54 @@ export function toEntry(r: LedgerRow): SendLedgerEntry {
   };
 }
 
-export function createSendLedgerRepo({ db, now }: RepoContext): Sync<SendLedgerRepo> {
-  const byId = db.prepare<[string], LedgerRow>('SELECT * FROM send_ledger WHERE message_id = ?');
+export function createSendLedgerRepo({ db, now }: DbContext): SendLedgerRepo {
+  const BY_ID = 'SELECT * FROM send_ledger WHERE message_id = ?';
   // Writes return the row they changed (RETURNING): the send path reads nothing back separately.
-  const start = db.prepare<{ messageId: string; provider: string; now: string }, LedgerRow>(`
+  // The existing row's columns are qualified (send_ledger.) in DO UPDATE: both the row and
+  // `excluded` are in scope there. Params: message id, provider, now.
+  const START = `
     INSERT INTO send_ledger (message_id, attempts, state, provider, started_at)
-    VALUES (@messageId, 1, 'calling', @provider, @now)
+    VALUES (?, 1, 'calling', ?, ?)
     ON CONFLICT (message_id) DO UPDATE SET
-      attempts = attempts + 1, state = 'calling', provider = excluded.provider,
+      attempts = send_ledger.attempts + 1, state = 'calling', provider = excluded.provider,
       started_at = excluded.started_at, finished_at = NULL
     WHERE send_ledger.state <> 'done'
-    RETURNING *`);
-  const finishRow = db.prepare<{ messageId: string; providerMessageId: string; now: string }, LedgerRow>(`
-    UPDATE send_ledger SET state = 'done', provider_message_id = @providerMessageId, finished_at = @now
-    WHERE message_id = @messageId
-    RETURNING *`);
-  const failRow = db.prepare<{ messageId: string; now: string }, LedgerRow>(`
-    UPDATE send_ledger SET state = 'failed', finished_at = @now
-    WHERE message_id = @messageId AND state <> 'done'
-    RETURNING *`);
+    RETURNING *`;
+  const FINISH = `
+    UPDATE send_ledger SET state = 'done', provider_message_id = ?, finished_at = ?
+    WHERE message_id = ?
+    RETURNING *`;
+  const FAIL = `
+    UPDATE send_ledger SET state = 'failed', finished_at = ?
+    WHERE message_id = ? AND state <> 'done'
+    RETURNING *`;
 
-  const get = (messageId: string): SendLedgerEntry | null => {
-    const row = byId.get(messageId);
+  const get = async (messageId: string): Promise<SendLedgerEntry | null> => {
+    const row = await db.get<LedgerRow>(BY_ID, [messageId]);
     return row ? toEntry(row) : null;
   };
 
   // No row back from the upsert: the entry is 'done' and was left alone.
-  const startEntry = (messageId: string, provider: ProviderId): SendLedgerEntry => {
-    const row = start.get({ messageId, provider, now: now() });
-    const entry = row ? toEntry(row) : get(messageId);
+  const start = async (messageId: string, provider: ProviderId): Promise<SendLedgerEntry> => {
+    const row = await db.get<LedgerRow>(START, [messageId, provider, now()]);
+    const entry = row ? toEntry(row) : await get(messageId);
     if (!entry) throw new Error(`send ledger entry ${messageId} vanished after insert`);
     return entry;
   };
 
-  const begin = db.transaction((messageId: string, provider: ProviderId) => {
-    const previous = get(messageId);
-    return { entry: startEntry(messageId, provider), previous };
-  });
-
   return {
-    begin: (messageId, provider) => begin.immediate(messageId, provider),
-    start: startEntry,
-    finish(messageId, providerMessageId) {
-      const row = finishRow.get({ messageId, providerMessageId, now: now() });
+    begin: (messageId, provider) =>
+      db.transaction(async () => {
+        const previous = await get(messageId);
+        return { entry: await start(messageId, provider), previous };
+      }),
+    start,
+    async finish(messageId, providerMessageId) {
+      const row = await db.get<LedgerRow>(FINISH, [providerMessageId, now(), messageId]);
       return row ? toEntry(row) : null;
     },
-    fail(messageId) {
-      const row = failRow.get({ messageId, now: now() });
+    async fail(messageId) {
+      const row = await db.get<LedgerRow>(FAIL, [now(), messageId]);
       return row ? toEntry(row) : get(messageId);
     },
     get,
