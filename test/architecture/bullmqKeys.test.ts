@@ -80,7 +80,7 @@ describe('our Redis use never touches what BullMQ owns', () => {
         });
         const ids = await x.acceptAll('+14152345678', '+12123456789', ['a', 'b', 'c', 'd']);
         await x.startWorker(); // recovery, then the worker
-        await x.waitFor(async () => ids.every(async (id) => (await x.message(id)).status === 'sent'), 'all sent', 20_000);
+        await x.waitFor(async () => (await Promise.all(ids.map((id) => x.message(id)))).every((m) => m.status === 'sent'), 'all sent', 20_000);
         await new Promise((r) => setTimeout(r, 500)); // a few sweeps
         const list = String(await x.own.client('LIST'));
         const ownAddr = /addr=(\S+) .*name=smsb-own-/.exec(list.split('\n').find((l) => l.includes(`name=smsb-own-${x.prefix}`)) ?? '')?.[1];

@@ -25,7 +25,7 @@ describe('refused at enqueue: every reason comes back and nothing is queued or s
     rule: string;
     code: RefusalCode;
     harness?: HarnessOptions;
-    setup?: (x: Harness) => void;
+    setup?: (x: Harness) => Promise<unknown>;
     from?: string;
     to?: string[];
     body?: string;
@@ -74,7 +74,7 @@ describe('refused at enqueue: every reason comes back and nothing is queued or s
     it(`${c.rule} -> ${c.code}`, async () => {
       h = await createHarness(c.harness);
       await h.addNumber(LOCAL);
-      c.setup?.(h);
+      await c.setup?.(h);
       const r = await h.send(c.from ?? LOCAL, CONTACT, c.body ?? 'hello', { to: c.to ?? [CONTACT], media: c.media ?? [] });
       expect(r.ok).toBe(false);
       if (r.ok) return;
@@ -87,7 +87,7 @@ describe('refused at enqueue: every reason comes back and nothing is queued or s
 });
 
 describe('refused at send time: what changed after enqueue wins, nothing reaches the provider', () => {
-  const changes: Array<{ rule: string; code: RefusalCode; change: (x: Harness) => void }> = [
+  const changes: Array<{ rule: string; code: RefusalCode; change: (x: Harness) => Promise<unknown> }> = [
     { rule: 'contact opted out after enqueue', code: 'opted_out', change: async (x) => await x.temp.store.optOuts.set(LOCAL, CONTACT, true, 'STOP') },
     { rule: 'SMS switched off company-wide after enqueue', code: 'sms_disabled_company', change: async (x) => await x.temp.store.policy.update({ smsEnabled: false }) },
     { rule: 'SMS switched off for the user after enqueue', code: 'sms_disabled_user', change: async (x) => await x.temp.store.users.upsert('slack', 'U1', { smsEnabled: false }) },
@@ -101,7 +101,7 @@ describe('refused at send time: what changed after enqueue wins, nothing reaches
       expect(r.ok).toBe(true);
       if (!r.ok) return;
       expect((await h.message(r.message.id)).status).toBe('queued');
-      c.change(h);
+      await c.change(h);
       await h.startWorker();
       await h.waitFor(async () => (await h!.message(r.message.id)).status === 'refused', 'refused');
       const m = await h.message(r.message.id);

@@ -27,7 +27,7 @@ describe('order per conversation', () => {
     const ids = await h.acceptAll(LOCAL, CONTACT, bodies);
 
     await h.waitFor(() => h!.fake.sent.length === 50, '50 sends', 60_000);
-    await h.waitFor(async () => ids.every(async (id) => (await h!.message(id)).status === 'sent'), 'all sent');
+    await h.waitFor(async () => (await Promise.all(ids.map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'all sent');
     expect(h.fake.sent.map((r) => r.body)).toEqual(bodies);
     // Some calls really failed and were retried (the test exercises retries, not luck).
     expect(h.fake.requests.length).toBeGreaterThan(50);

@@ -50,7 +50,7 @@ describe('throughput per sending number', () => {
     expect(distinct).toHaveLength(6);
     for (let i = 1; i < distinct.length; i++) expect(distinct[i]! - distinct[i - 1]!).toBe(250);
     // 'sent' is recorded just after the provider answers (in the next commit batch).
-    await h.waitFor(async () => ids.every(async (id) => (await h!.message(id)).status === 'sent'), 'all recorded sent');
+    await h.waitFor(async () => (await Promise.all(ids.map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'all recorded sent');
     expect(await h.temp.store.outbox.listFailed()).toEqual([]);
   });
 

@@ -56,7 +56,7 @@ describe('send recovery at worker start-up', () => {
       return 'ok';
     });
     await h.startWorker();
-    await h.waitFor(async () => [...toA, ...toB].every(async (id) => (await h!.message(id)).status === 'sent'), 'all sent');
+    await h.waitFor(async () => (await Promise.all([...toA, ...toB].map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'all sent');
 
     expect(h.fake.sent.filter((r) => r.to === A).map((r) => r.body)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
     expect(h.fake.sent.filter((r) => r.to === B).map((r) => r.body)).toEqual(['b1', 'b2', 'b3']);
@@ -94,7 +94,7 @@ describe('send recovery at worker start-up', () => {
     expect(await h.pipeline.recover('test')).toBe(2);
     await h.pipeline.recover('test');
     await h.startWorker(); // recovers a third time
-    await h.waitFor(async () => ids.every(async (id) => (await h!.message(id)).status === 'sent'), 'sent');
+    await h.waitFor(async () => (await Promise.all(ids.map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'sent');
     await new Promise((r) => setTimeout(r, 300));
     expect(h.fake.sent.map((r) => r.body)).toEqual(expect.arrayContaining(['x1', 'x2', 'y1']));
     expect(h.fake.requests).toHaveLength(3);
