@@ -3,13 +3,13 @@
 // 'refused' with every reason; on success the worker gets exactly what to send, always from the
 // conversation's own number (rule 11: caller ID is never the user's choice).
 
-import { ConflictError, NotFoundError, type Refusal } from "../errors.js";
-import { checkEligibilityAsync } from "../eligibility.js";
-import type { Message, OutboundSms } from "../types.js";
-import { type CoreDeps, type ProviderCapsLookup } from "./deps.js";
+import { ConflictError, NotFoundError, type Refusal } from '../errors.js';
+import { checkEligibilityAsync } from '../eligibility.js';
+import type { Message, OutboundSms } from '../types.js';
+import { type CoreDeps, type ProviderCapsLookup } from './deps.js';
 
 export type RecheckResult =
-  | { ok: true; message: Message; sms: Omit<OutboundSms, "mediaUrls"> }
+  | { ok: true; message: Message; sms: Omit<OutboundSms, 'mediaUrls'> }
   | { ok: false; refusals: Refusal[] };
 
 /**
@@ -17,35 +17,22 @@ export type RecheckResult =
  * message still waiting to go ('queued' or 'sending'): a message already sent, failed or refused
  * is never sent again, and the worker should treat the job as done.
  */
-export async function recheckAtSend(
-  deps: CoreDeps & { providerCaps: ProviderCapsLookup },
-  messageId: string,
-): Promise<RecheckResult> {
+export async function recheckAtSend(deps: CoreDeps & { providerCaps: ProviderCapsLookup }, messageId: string): Promise<RecheckResult> {
   const { store } = deps;
   return store.transaction(async (): Promise<RecheckResult> => {
     const message = await store.messages.get(messageId);
-    if (!message)
-      throw new NotFoundError(`Message ${messageId} does not exist.`);
-    if (message.direction !== "outbound") {
-      throw new ConflictError(
-        `Message ${messageId} is ${message.direction}, not an outbound SMS.`,
-      );
+    if (!message) throw new NotFoundError(`Message ${messageId} does not exist.`);
+    if (message.direction !== 'outbound') {
+      throw new ConflictError(`Message ${messageId} is ${message.direction}, not an outbound SMS.`);
     }
-    if (message.status !== "queued" && message.status !== "sending") {
-      throw new ConflictError(
-        `Message ${messageId} is already ${message.status}; it is not sent again.`,
-      );
+    if (message.status !== 'queued' && message.status !== 'sending') {
+      throw new ConflictError(`Message ${messageId} is already ${message.status}; it is not sent again.`);
     }
     const conversation = await store.conversations.get(message.conversationId);
-    if (!conversation)
-      throw new NotFoundError(
-        `Conversation ${message.conversationId} does not exist.`,
-      );
+    if (!conversation) throw new NotFoundError(`Conversation ${message.conversationId} does not exist.`);
 
     const sender = await store.numbers.get(conversation.number);
-    const user = message.author
-      ? await store.users.get(message.author.platform, message.author.userId)
-      : null;
+    const user = message.author ? await store.users.get(message.author.platform, message.author.userId) : null;
     const policy = await store.policy.get();
     const eligibility = await checkEligibilityAsync(
       {
@@ -55,21 +42,16 @@ export async function recheckAtSend(
         senderInput: conversation.number,
         recipients: [conversation.contact],
         body: message.body,
-        media: message.media.map((m) => ({
-          contentType: m.contentType,
-          size: m.size,
-        })),
-        provider:
-          deps.providerCaps(sender?.provider ?? message.provider ?? "") ??
-          undefined,
+        media: message.media.map((m) => ({ contentType: m.contentType, size: m.size })),
+        provider: deps.providerCaps(sender?.provider ?? message.provider ?? '') ?? undefined,
       },
       (number, contact) => store.optOuts.isOptedOut(number, contact),
     );
 
     if (!eligibility.allowed) {
       const first = eligibility.refusals[0];
-      await store.messages.advanceStatus(message.id, "refused", {
-        reason: eligibility.refusals.map((r) => r.reason).join(" "),
+      await store.messages.advanceStatus(message.id, 'refused', {
+        reason: eligibility.refusals.map((r) => r.reason).join(' '),
         errorCode: first ? first.code : null,
       });
       return { ok: false, refusals: eligibility.refusals };
@@ -77,12 +59,7 @@ export async function recheckAtSend(
     return {
       ok: true,
       message,
-      sms: {
-        messageId: message.id,
-        from: conversation.number,
-        to: eligibility.to,
-        body: message.body,
-      },
+      sms: { messageId: message.id, from: conversation.number, to: eligibility.to, body: message.body },
     };
   });
 }
