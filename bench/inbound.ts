@@ -262,8 +262,8 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   const { outbound, delivery } = built;
   if (!built.slack) throw new Error('Slack is not configured');
   const slackRt = built.slack;
-  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-  store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
+  await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  await store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
   await built.liveness.start();
   await slackRt.start();
   await outbound.start();
@@ -281,7 +281,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
       await own.quit();
       await deletePrefix(redis, prefix);
       await redis.quit();
-      store.close();
+      await store.close();
       rmSync(temp.dir, { recursive: true, force: true });
     },
   };

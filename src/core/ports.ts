@@ -327,9 +327,9 @@ export interface ItemContext {
   /**
    * Takes the item out of the outbox. A handler may call it inside the store transaction that
    * records the item's end (before returning 'done'), so both land in one commit; otherwise the
-   * runner does it after.
+   * runner does it after. Inside a transaction, await it like any other store call.
    */
-  finish(): void;
+  finish(): Promise<void>;
 }
 
 /** What a lane's handler decided for one item. */

@@ -24,8 +24,8 @@ afterEach(async () => {
 
 const OTHER = '+13105550199';
 
-function groupMessage(id: string, body: string) {
-  return recordInbound(
+async function groupMessage(id: string, body: string) {
+  return await recordInbound(
     { store: h.temp.store, clock: { now: () => new Date() } },
     { provider: '8x8', providerMessageId: id, from: CONTACT, to: OUR, otherRecipients: [OTHER, OUR], body, media: [] },
   );
@@ -40,14 +40,14 @@ function registry(): ChatRegistry {
 
 describe('rule 3: an inbound group message', () => {
   it('is kept with its other recipients (not our own number) and listed in the history', async () => {
-    const { message } = groupMessage('8x8-group-1', 'Dinner at 7?');
-    const stored = h.temp.store.messages.get(message.id)!;
+    const { message } = await groupMessage('8x8-group-1', 'Dinner at 7?');
+    const stored = (await h.temp.store.messages.get(message.id))!;
     expect(stored.otherRecipients).toEqual([OTHER]);
     expect(stored.body).toBe('Dinner at 7?');
   });
 
   it('is shown on Slack and on Teams with the notice that replies go to the sender alone', async () => {
-    const { message } = groupMessage('8x8-group-2', 'Dinner at 7?');
+    const { message } = await groupMessage('8x8-group-2', 'Dinner at 7?');
     const result = await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
     expect(result.posted.map((p) => p.platform).sort()).toEqual(['slack', 'teams']);
 
@@ -65,7 +65,7 @@ describe('rule 3: an inbound group message', () => {
   });
 
   it('a message to our number alone carries no such notice', async () => {
-    const { message } = recordInbound(
+    const { message } = await recordInbound(
       { store: h.temp.store, clock: { now: () => new Date() } },
       { provider: '8x8', providerMessageId: '8x8-single', from: CONTACT, to: OUR, otherRecipients: [OUR], body: 'just us', media: [] },
     );
@@ -77,7 +77,7 @@ describe('rule 3: an inbound group message', () => {
   });
 
   it('a reply in its thread goes to the sender alone, as one SMS', async () => {
-    const { message } = groupMessage('8x8-group-3', 'Who is coming?');
+    const { message } = await groupMessage('8x8-group-3', 'Who is coming?');
     await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
     const teamsRoot = h.teamsConnector.roots(TEAMS_CHANNEL)[0]!;
     expect((await h.teamsActivity(h.teamsReply(teamsRoot.id, 'I am'))).status).toBe(200);

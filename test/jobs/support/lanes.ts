@@ -57,7 +57,7 @@ export async function createLaneKit(opts: { lane?: Lane; beatMs?: number; ttlMs?
       return t;
     },
     async add(via, conversationId, messageId) {
-      const item = temp.store.outbox.add(via.lane, conversationId, messageId);
+      const item = await temp.store.outbox.add(via.lane, conversationId, messageId);
       await via.wake(conversationId, `m${item.seq}`);
     },
     async close() {
