@@ -158,32 +158,44 @@ export function postgresDb(opts: PostgresDbOptions): PostgresDb {
   pool.on('error', () => {});
 
   const scope = new AsyncLocalStorage<TxScope>();
-  const statements = new Map<string, { text: string; name: string | undefined }>();
-  const statement = (sql: string) => {
+  interface Statement {
+    text: string;
+    name: string | undefined;
+    write: boolean;
+  }
+  const statements = new Map<string, Statement>();
+  const statement = (sql: string): Statement => {
     let s = statements.get(sql);
     if (!s) {
-      const { text } = numberPlaceholders(sql);
-      s = { text, name: statements.size < MAX_NAMED ? `s${statements.size + 1}` : undefined };
+      s = {
+        text: numberPlaceholders(sql).text,
+        name: statements.size < MAX_NAMED ? `s${statements.size + 1}` : undefined,
+        write: WRITE.test(sql),
+      };
       statements.set(sql, s);
     }
     return s;
   };
   let closed: Promise<void> | null = null;
 
-  const query = async (sql: string, params: readonly SqlParam[] | undefined): Promise<pg.QueryResult> => {
+  // Not async on the common path (no transaction): one promise, pg's own.
+  const query = (sql: string, params: readonly SqlParam[] | undefined): Promise<pg.QueryResult> => {
     const s = statement(sql);
     const config: pg.QueryConfig = { text: s.text, values: bind(params) };
     if (s.name) config.name = s.name;
     const tx = scope.getStore();
     if (!tx?.open) return pool.query(config);
-    if (!WRITE.test(sql)) return tx.client.query(config);
-    await tx.client.query('SAVEPOINT stmt');
+    return s.write ? guardedWrite(tx.client, config) : tx.client.query(config);
+  };
+
+  const guardedWrite = async (client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryResult> => {
+    await client.query('SAVEPOINT stmt');
     try {
-      const result = await tx.client.query(config);
-      await tx.client.query('RELEASE SAVEPOINT stmt');
+      const result = await client.query(config);
+      await client.query('RELEASE SAVEPOINT stmt');
       return result;
     } catch (err) {
-      await tx.client.query('ROLLBACK TO SAVEPOINT stmt; RELEASE SAVEPOINT stmt');
+      await client.query('ROLLBACK TO SAVEPOINT stmt; RELEASE SAVEPOINT stmt');
       throw err;
     }
   };
@@ -191,16 +203,10 @@ export function postgresDb(opts: PostgresDbOptions): PostgresDb {
   const db: PostgresDb = {
     engine: 'postgres',
     pool,
-    async all<T>(sql: string, params?: readonly SqlParam[]) {
-      return (await query(sql, params)).rows as T[];
-    },
-    async get<T>(sql: string, params?: readonly SqlParam[]) {
-      return (await query(sql, params)).rows[0] as T | undefined;
-    },
-    async run(sql: string, params?: readonly SqlParam[]): Promise<RunResult> {
-      const r = await query(sql, params);
-      return { changes: r.rowCount ?? 0 };
-    },
+    all: <T>(sql: string, params?: readonly SqlParam[]) => query(sql, params).then((r) => r.rows as T[]),
+    get: <T>(sql: string, params?: readonly SqlParam[]) => query(sql, params).then((r) => r.rows[0] as T | undefined),
+    run: (sql: string, params?: readonly SqlParam[]): Promise<RunResult> =>
+      query(sql, params).then((r) => ({ changes: r.rowCount ?? 0 })),
     async exec(sql: string) {
       const tx = scope.getStore();
       if (tx?.open) await tx.client.query(sql);
