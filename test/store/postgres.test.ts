@@ -3,6 +3,7 @@
 // answers on 127.0.0.1:5432, except in CI, which starts one (.ci/run).
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
 import { LATEST_VERSION, MIGRATIONS, openStore, SchemaTooNewError } from '../../src/infra/store/index.js';
 import { migratePostgres } from '../../src/infra/store/migrate.js';
 import { PG_MIGRATIONS } from '../../src/infra/store/migrations/postgres/index.js';
@@ -34,6 +35,19 @@ async function freshDb(max = 4): Promise<PostgresDb> {
 }
 
 const now = () => new Date().toISOString();
+
+describe('DATABASE_URL and DATABASE_POOL_SIZE', () => {
+  it('default to SQLite and a pool of 10; take postgres:// and postgresql:// URLs only', () => {
+    expect(loadConfig({})).toMatchObject({ databaseUrl: null, databasePoolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db:5432/sms', DATABASE_POOL_SIZE: '4' })).toMatchObject({
+      databaseUrl: 'postgresql://u:p@db:5432/sms',
+      databasePoolSize: 4,
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/sms' }).databaseUrl).toBe('postgres://db/sms');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/sms' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
+  });
+});
 
 describe('numberPlaceholders', () => {
   it('numbers ? in order and leaves strings, identifiers, comments and dollar quotes alone', () => {
