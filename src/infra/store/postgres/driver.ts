@@ -13,7 +13,7 @@
 //   both engines; '1'/'0' is also valid input for a Postgres boolean).
 // - A failed write inside a transaction undoes only itself, as on SQLite: Postgres would abort the
 //   whole transaction ("current transaction is aborted"), so a caller that catches a unique
-//   violation and goes on could not. Each INSERT/UPDATE/DELETE inside a transaction runs under its
+//   violation and goes on could not. Each INSERT/UPDATE/DELETE/WITH inside a transaction runs under its
 //   own savepoint (two extra round trips, only inside transactions).
 // - Serialization failures and deadlocks (40001, 40P01) are NOT retried here: that would re-run the
 //   caller's fn, which may have changed memory or recorded effects outside the database. They
@@ -146,7 +146,8 @@ function bind(params: readonly SqlParam[] | undefined): unknown[] {
   );
 }
 
-const WRITE = /^\s*(insert|update|delete|merge)\b/i;
+// WITH may carry a data-modifying CTE: guarded too (a read under a savepoint is merely slower).
+const WRITE = /^\s*(insert|update|delete|merge|with)\b/i;
 /** Distinct SQL texts given a prepared-statement name; past it (generated SQL) texts run unnamed. */
 const MAX_NAMED = 1000;
 
