@@ -108,8 +108,10 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   const host = listenHost(config, opts.host);
 
   mkdirSync(config.dataDir, { recursive: true });
-  const store = openStore({
+  const store = await openStore({
     file: databaseFile(config),
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
     clock,
     logger: (msg) => logger.info(msg),
     // WAL fsyncs in a worker thread, never on the event loop that answers webhooks.
@@ -141,7 +143,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
     await closeRedis(own);
     await closeRedis(redis);
     try {
-      store.close();
+      await store.close();
     } catch (err) {
       logger.error({ err }, 'closing the store failed');
     }

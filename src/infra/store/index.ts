@@ -1,13 +1,17 @@
-// The SQLite implementation of the core's Store port (better-sqlite3, synchronous).
-// openStore opens the file in WAL mode, applies pending migrations, and prepares every statement
-// once per store; repositories live one per aggregate under ./repos.
+// The core's Store port on SQLite (better-sqlite3, one file) or PostgreSQL (node-postgres pool).
+// openStore opens the database, applies pending migrations and builds the repositories (one per
+// aggregate under ./repos, written on the engine-neutral Db of ./db.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ConfigError } from '../../core/errors.js';
 import type { Clock, Store } from '../../core/ports.js';
 import { startBackgroundCheckpointer, type BackgroundCheckpointer, type CheckpointerOptions } from './checkpointer.js';
-import { migrate } from './migrate.js';
+import type { Db as SqlDb, Engine } from './db.js';
+import { migrate, migratePostgres } from './migrate.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { PG_MIGRATIONS } from './migrations/postgres/index.js';
+import { postgresDb } from './postgres/driver.js';
 import { createAuditRepo } from './repos/audit.js';
 import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
@@ -24,10 +28,11 @@ import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js
 import { createThreadRepo } from './repos/threads.js';
 import { createUserRepo } from './repos/users.js';
 import { makeNow, type DbContext, type RepoContext } from './shared.js';
-import { asyncRepo } from './sqlite/asyncRepo.js';
+import { asyncRepo, type Sync } from './sqlite/asyncRepo.js';
 import { sqliteDb } from './sqlite/driver.js';
 import { SqliteGate } from './sqlite/gate.js';
 
+export type { Db as SqlDb, Engine } from './db.js';
 export { SchemaTooNewError, type MigrationResult } from './migrate.js';
 export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
@@ -45,22 +50,27 @@ export {
 } from './repos/messages.js';
 
 export interface OpenStoreOptions {
-  /** Database file; its folder is created when missing. */
-  file: string;
+  /** SQLite database file; its folder is created when missing. */
+  file?: string;
+  /** PostgreSQL (postgres:// or postgresql://): when set, the store lives there, no file is made. */
+  databaseUrl?: string | null;
+  /** Postgres connections at most (default 10). */
+  poolSize?: number;
   clock?: Clock;
   /** One line per notable event (migrations applied). */
   logger?: (msg: string) => void;
-  /** How long a write waits for another connection's lock, in ms (default 5000). */
+  /** SQLite: how long a write waits for another connection's lock, in ms (default 5000). */
   busyTimeoutMs?: number;
   /**
-   * Checkpoint the WAL from a worker thread (see checkpointer.ts): the bridge sets it, so fsyncs
-   * never stall the event loop. Off by default (tests open many short-lived stores).
+   * SQLite: checkpoint the WAL from a worker thread (see checkpointer.ts): the bridge sets it, so
+   * fsyncs never stall the event loop. Off by default (tests open many short-lived stores).
    */
   backgroundCheckpoint?: boolean | CheckpointerOptions;
 }
 
-/** The Store port plus the parts only adapters and workers need. */
-export interface SqliteStore extends Store {
+/** The Store port plus the parts only adapters and workers need, on either engine. */
+export interface BridgeStore extends Store {
+  readonly engine: Engine;
   /** The core's MessageRepo plus requeue (admin resend) and the recovery queries. */
   messages: SqliteMessageRepo;
   /** The core's ConversationRepo plus paging for the admin API. */
@@ -69,79 +79,148 @@ export interface SqliteStore extends Store {
   chatChannels: ChatChannelRepo;
   /** Raw chat events stored before the platform is answered (replayed after a crash). */
   chatInbox: ChatInboxRepo;
-  /** The database file this store was opened on. */
+  /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
   schemaVersion(): Promise<number>;
   /** The background WAL checkpointer, when opened with one (diagnostics and tests). */
   readonly checkpointer: BackgroundCheckpointer | null;
-  /** The underlying connection, for tests and diagnostics only. */
+  /** The engine-neutral database handle the repositories use (tests and diagnostics). */
+  readonly sql: SqlDb;
+  /** SQLite only: the underlying connection, for tests and diagnostics (throws on Postgres). */
   readonly db: Database.Database;
 }
 
+/** The store's former name, from when SQLite was its only engine. */
+export type SqliteStore = BridgeStore;
+
 const systemClock: Clock = { now: () => new Date() };
 
-export function openStore(opts: OpenStoreOptions): SqliteStore {
-  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
-  const db = new Database(opts.file);
+/** A database URL safe to print: the password replaced. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<BridgeStore> {
+  const now = makeNow(opts.clock ?? systemClock);
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts, now);
+  if (!opts.file) throw new ConfigError('openStore: give a database file or a databaseUrl');
+  const file = opts.file;
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
   try {
     // busy_timeout first: the journal-mode switch itself may wait for another connection.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    const now = makeNow(opts.clock ?? systemClock);
-    migrate(db, MIGRATIONS, { file: opts.file, now, logger: opts.logger });
+    migrate(db, MIGRATIONS, { file, now, logger: opts.logger });
     const checkpointer =
-      opts.backgroundCheckpoint && opts.file !== ':memory:'
-        ? startBackgroundCheckpointer(opts.file, typeof opts.backgroundCheckpoint === 'object' ? opts.backgroundCheckpoint : {})
+      opts.backgroundCheckpoint && file !== ':memory:'
+        ? startBackgroundCheckpointer(file, typeof opts.backgroundCheckpoint === 'object' ? opts.backgroundCheckpoint : {})
         : null;
-    return buildStore(db, opts.file, { db, now }, checkpointer);
+    const gate = new SqliteGate(db);
+    const dctx: DbContext = { db: sqliteDb(db, gate), now };
+    return buildStore({
+      file,
+      dctx,
+      legacy: { ctx: { db, now }, gate },
+      checkpointer,
+      raw: db,
+      async close() {
+        // The worker's connection first: the last connection to close folds the WAL back.
+        checkpointer?.stop();
+        if (db.open) db.close();
+      },
+    });
   } catch (err) {
     db.close();
     throw err;
   }
 }
 
-function buildStore(db: Database.Database, file: string, ctx: RepoContext, checkpointer: BackgroundCheckpointer | null): SqliteStore {
-  const ping = db.prepare('SELECT 1 AS ok');
-  const version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-  const gate = new SqliteGate(db);
-  const dctx: DbContext = { db: sqliteDb(db, gate), now: ctx.now };
-  const wrap = <T extends object>(repo: Parameters<typeof asyncRepo<T>>[0]): T => asyncRepo<T>(repo, gate);
+async function openPostgres(url: string, opts: OpenStoreOptions, now: () => string): Promise<BridgeStore> {
+  const label = redactDatabaseUrl(url);
+  const sql = postgresDb({ connectionString: url, max: opts.poolSize ?? 10 });
+  try {
+    await migratePostgres(sql, PG_MIGRATIONS, { label, now, logger: opts.logger });
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+  return buildStore({ file: label, dctx: { db: sql, now }, legacy: null, checkpointer: null, raw: null, close: () => sql.close() });
+}
+
+interface StoreParts {
+  file: string;
+  dctx: DbContext;
+  /** The synchronous SQLite repositories not yet written on Db (SQLite only). */
+  legacy: { ctx: RepoContext; gate: SqliteGate } | null;
+  checkpointer: BackgroundCheckpointer | null;
+  raw: Database.Database | null;
+  close(): Promise<void>;
+}
+
+function buildStore(parts: StoreParts): BridgeStore {
+  const { dctx, legacy } = parts;
+  const sql = dctx.db;
+  // A repository still written on better-sqlite3 runs behind the gate on SQLite; on Postgres it
+  // does not exist yet, and any call says so.
+  const wrap = <T extends object>(name: string, make: (ctx: RepoContext) => Sync<T>): T =>
+    legacy ? asyncRepo<T>(make(legacy.ctx), legacy.gate) : notOnPostgres<T>(name);
+  let closing: Promise<void> | null = null;
   return {
-    numbers: wrap(createNumberRepo(ctx)),
-    mappings: wrap(createMappingRepo(ctx)),
+    engine: sql.engine,
+    numbers: wrap('numbers', createNumberRepo),
+    mappings: wrap('mappings', createMappingRepo),
     conversations: createConversationRepo(dctx),
     threads: createThreadRepo(dctx),
     messages: createMessageRepo(dctx),
     media: createMediaRepo(dctx),
     posts: createPostRepo(dctx),
-    optOuts: wrap(createOptOutRepo(ctx)),
-    policy: wrap(createPolicyRepo(ctx)),
-    users: wrap(createUserRepo(ctx)),
-    audit: wrap(createAuditRepo(ctx)),
-    outbox: wrap(createOutboxRepo(ctx)),
+    optOuts: wrap('optOuts', createOptOutRepo),
+    policy: wrap('policy', createPolicyRepo),
+    users: wrap('users', createUserRepo),
+    audit: wrap('audit', createAuditRepo),
+    outbox: wrap('outbox', createOutboxRepo),
     sendLedger: createSendLedgerRepo(dctx),
-    chatChannels: wrap(createChatChannelRepo(ctx)),
-    chatInbox: wrap(createChatInboxRepo(ctx)),
-    file,
-    db,
+    chatChannels: wrap('chatChannels', createChatChannelRepo),
+    chatInbox: wrap('chatInbox', createChatInboxRepo),
+    file: parts.file,
+    sql,
+    get db(): Database.Database {
+      if (!parts.raw) throw new Error('store.db: this store runs on PostgreSQL; use store.sql');
+      return parts.raw;
+    },
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
-    transaction: <T>(fn: () => Promise<T>): Promise<T> => gate.transaction(fn),
+    transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(fn),
     async ping() {
       try {
-        return db.open && (await gate.run(() => ping.get() as { ok: number } | undefined))?.ok === 1;
+        return (await sql.get<{ ok: number }>('SELECT 1 AS ok'))?.ok === 1;
       } catch {
         return false;
       }
     },
-    schemaVersion: () => gate.run(() => version.get()?.v ?? 0),
-    checkpointer,
-    async close() {
-      // The worker's connection first: the last connection to close folds the WAL back.
-      checkpointer?.stop();
-      if (db.open) db.close();
+    schemaVersion: async () => (await sql.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations'))?.v ?? 0,
+    checkpointer: parts.checkpointer,
+    close() {
+      closing ??= parts.close();
+      return closing;
     },
   };
+}
+
+function notOnPostgres<T extends object>(name: string): T {
+  return new Proxy({} as T, {
+    get(_target, prop) {
+      if (typeof prop === 'symbol' || prop === 'then') return undefined;
+      return () => Promise.reject(new Error(`store.${name}.${prop}: not yet written on the engine-neutral Db (SQLite only)`));
+    },
+  });
 }

@@ -1,0 +1,9 @@
+// Every Postgres migration, in order. Versions and names follow the SQLite list (../index.ts): a
+// new schema change is a new numbered module in both lists, each in its engine's SQL.
+import type { Migration } from '../index.js';
+import * as m001 from './001_initial.js';
+import * as m002 from './002_chat_inbox.js';
+import * as m003 from './003_conversations_by_time.js';
+import * as m004 from './004_outbox.js';
+
+export const PG_MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
