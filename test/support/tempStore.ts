@@ -15,10 +15,10 @@ export interface TempStore {
   /** Temp folder holding the file (and its -wal/-shm). */
   dir: string;
   /** Close the current store and open the same file again; returns the new store. */
-  reopen(): SqliteStore;
+  reopen(): Promise<SqliteStore>;
   /** Open one more connection to the same file (closed by cleanup). */
   openAnother(): SqliteStore;
-  cleanup(): void;
+  cleanup(): Promise<void>;
 }
 
 export function createTempStore(opts: { clock?: Clock; logger?: (msg: string) => void } = {}): TempStore {
@@ -35,14 +35,14 @@ export function createTempStore(opts: { clock?: Clock; logger?: (msg: string) =>
     store: open(),
     path,
     dir,
-    reopen() {
-      temp.store.close();
+    async reopen() {
+      await temp.store.close();
       temp.store = open();
       return temp.store;
     },
     openAnother: open,
-    cleanup() {
-      for (const s of opened) s.close();
+    async cleanup() {
+      for (const s of opened) await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
