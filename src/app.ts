@@ -141,7 +141,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
     await closeRedis(own);
     await closeRedis(redis);
     try {
-      store.close();
+      await store.close();
     } catch (err) {
       logger.error({ err }, 'closing the store failed');
     }
