@@ -253,7 +253,7 @@ describe('admin console (real page and script, real admin API)', () => {
     const { store, clock } = bridge.ctx;
     await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     for (let i = 0; i < 205; i++) {
-      recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: `SM${i}`, from: CONTACT, to: OUR, body: `message ${i}`, media: [] });
+      await recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: `SM${i}`, from: CONTACT, to: OUR, body: `message ${i}`, media: [] });
     }
     window = await openConsole(bridge);
     const w = window;

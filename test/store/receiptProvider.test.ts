@@ -24,7 +24,7 @@ afterEach(() => temp.cleanup());
 describe('the provider that carried a message, for delivery receipts', () => {
   it('before any send call: the provider the message was queued with; another provider\'s receipt is ignored', async () => {
     expect(await temp.store.messages.sentThrough(msg.id)).toBeNull();
-    const r = applyDeliveryUpdate(deps(), { provider: '8x8', providerMessageId: 'umid-1', messageId: msg.id, status: 'failed', reason: 'opted out' });
+    const r = await applyDeliveryUpdate(deps(), { provider: '8x8', providerMessageId: 'umid-1', messageId: msg.id, status: 'failed', reason: 'opted out' });
     expect(r.otherProvider).toEqual({ messageId: msg.id, carriedBy: 'twilio' });
     expect(await temp.store.messages.get(msg.id)).toMatchObject({ status: 'sending', providerMessageId: null });
   });
@@ -33,10 +33,10 @@ describe('the provider that carried a message, for delivery receipts', () => {
     await temp.store.sendLedger.start(msg.id, '8x8');
     expect(await temp.store.messages.sentThrough(msg.id)).toBe('8x8');
 
-    const twilio = applyDeliveryUpdate(deps(), { provider: 'twilio', providerMessageId: 'SM1', messageId: msg.id, status: 'failed' });
+    const twilio = await applyDeliveryUpdate(deps(), { provider: 'twilio', providerMessageId: 'SM1', messageId: msg.id, status: 'failed' });
     expect(twilio).toMatchObject({ changed: false, otherProvider: { carriedBy: '8x8' } });
 
-    const eight = applyDeliveryUpdate(deps(), { provider: '8x8', providerMessageId: 'umid-2', messageId: msg.id, status: 'delivered' });
+    const eight = await applyDeliveryUpdate(deps(), { provider: '8x8', providerMessageId: 'umid-2', messageId: msg.id, status: 'delivered' });
     expect(eight).toMatchObject({ changed: true, message: { status: 'delivered', provider: '8x8', providerMessageId: 'umid-2' } });
   });
 });
