@@ -49,8 +49,8 @@ export interface MirrorHarness {
   slackReply(threadTs: string, text: string, user?: string): Promise<Response>;
   teamsActivity(activity: Record<string, unknown>): Promise<Response>;
   teamsReply(rootId: string, text: string, id?: string): Record<string, unknown>;
-  messages(): Message[];
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  messages(): Promise<Message[]>;
+  waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -133,7 +133,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     teams,
     ctx,
     async setup() {
-      store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+      await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
       teamsConnector.setTeamChannels(TEAM_ID, [{ id: TEAM_ID }, { id: TEAMS_CHANNEL, name: 'SMS desk' }]);
       const res = await teamsActivity(
         botAddedToTeamActivity({
@@ -146,8 +146,8 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
         }),
       );
       if (res.status !== 200) throw new Error(`Teams install answered ${res.status}`);
-      store.mappings.create({ number: OUR, platform: 'slack', channel: SLACK_CHANNEL });
-      store.mappings.create({ number: OUR, platform: 'teams', channel: TEAMS_CHANNEL });
+      await store.mappings.create({ number: OUR, platform: 'slack', channel: SLACK_CHANNEL });
+      await store.mappings.create({ number: OUR, platform: 'teams', channel: TEAMS_CHANNEL });
     },
     inboundSms(m) {
       const params = twilioInboundParams({ sid: m.sid, from: m.from ?? CONTACT, to: OUR, body: m.body, media: m.media, accountSid: twilio.accountSid });
@@ -183,8 +183,10 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     teamsReply(rootId, text, id = String(activitySeq++)) {
       return channelReply({ serviceUrl: teamsConnector.serviceUrl, channel: TEAMS_CHANNEL, rootId, text, id, botId: BOT_ID, teamId: TEAM_ID });
     },
-    messages() {
-      return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
+    async messages() {
+      const all: Message[] = [];
+      for (const c of await store.conversations.list()) all.push(...(await store.messages.listForConversation(c.id)));
+      return all;
     },
     waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
@@ -200,7 +202,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
       await slack.close();
       await teamsConnector.close();
       await twilio.close();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
 }

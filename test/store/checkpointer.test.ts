@@ -11,8 +11,8 @@ import { waitUntil } from '../support/wait.js';
 let dir: string;
 let store: SqliteStore | null = null;
 
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   store = null;
   rmSync(dir, { recursive: true, force: true });
 });
@@ -21,12 +21,12 @@ function open(file: string, backgroundCheckpoint: boolean): SqliteStore {
   return openStore({ file, backgroundCheckpoint: backgroundCheckpoint ? { intervalMs: 10 } : false });
 }
 
-function writeMessages(s: SqliteStore, n: number, from = 0): void {
+async function writeMessages(s: SqliteStore, n: number, from = 0): Promise<void> {
   const number = '+14155552671';
-  if (!s.numbers.get(number)) s.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  if (!await s.numbers.get(number)) await s.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   for (let i = from; i < from + n; i++) {
-    const { conversation } = s.conversations.getOrCreate(number, `+1212555${String(2000 + (i % 50)).padStart(4, '0')}`);
-    s.messages.insert({
+    const { conversation } = await s.conversations.getOrCreate(number, `+1212555${String(2000 + (i % 50)).padStart(4, '0')}`);
+    await s.messages.insert({
       conversationId: conversation.id,
       direction: 'inbound',
       body: `message ${i}`,
@@ -42,20 +42,20 @@ function writeMessages(s: SqliteStore, n: number, from = 0): void {
 }
 
 /** 300 messages written with the writer's own auto-checkpoint off; file sizes before and after. */
-function writeWithoutWriterCheckpoints(backgroundCheckpoint: boolean): { file: string; before: number } {
+async function writeWithoutWriterCheckpoints(backgroundCheckpoint: boolean): Promise<{ file: string; before: number }> {
   dir = mkdtempSync(join(tmpdir(), 'sms-bridge-ckpt-'));
   const file = join(dir, 'bridge.db');
   store = open(file, backgroundCheckpoint);
   // Only the worker (if any) can move pages from the WAL into the file.
   store.db.pragma('wal_autocheckpoint = 0');
   const before = statSync(file).size;
-  writeMessages(store, 300);
+  await writeMessages(store, 300);
   return { file, before };
 }
 
 describe('background WAL checkpointer', () => {
   it('copies committed writes into the database file while the writer never checkpoints itself', async () => {
-    const { file, before } = writeWithoutWriterCheckpoints(true);
+    const { file, before } = await writeWithoutWriterCheckpoints(true);
     // The file grows while a round copies; the round is counted once its checkpoint returns.
     await waitUntil(() => statSync(file).size > before, 'the database file grows from the WAL');
     await waitUntil(() => (store?.checkpointer?.rounds() ?? 0) > 0, 'the round that copied them is counted');
@@ -63,7 +63,7 @@ describe('background WAL checkpointer', () => {
   });
 
   it('without it the same writes stay in the WAL (the test above can fail)', async () => {
-    const { file, before } = writeWithoutWriterCheckpoints(false);
+    const { file, before } = await writeWithoutWriterCheckpoints(false);
     await new Promise((r) => setTimeout(r, 200));
     expect(statSync(file).size).toBe(before);
     expect(store?.checkpointer).toBeNull();
@@ -73,11 +73,11 @@ describe('background WAL checkpointer', () => {
     dir = mkdtempSync(join(tmpdir(), 'sms-bridge-ckpt-'));
     const file = join(dir, 'bridge.db');
     store = open(file, true);
-    writeMessages(store, 500);
+    await writeMessages(store, 500);
     await waitUntil(() => (store?.checkpointer?.rounds() ?? 0) > 0, 'a checkpoint round');
-    writeMessages(store, 100, 500);
+    await writeMessages(store, 100, 500);
     const checkpointer = store.checkpointer;
-    store.close();
+    await store.close();
     store = null;
     expect(checkpointer?.running()).toBe(false);
     expect(existsSync(`${file}-wal`)).toBe(false);

@@ -7,8 +7,8 @@ import { migrate } from '../../src/infra/store/migrate.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 let temp: TempStore | undefined;
-afterEach(() => {
-  temp?.cleanup();
+afterEach(async () => {
+  await temp?.cleanup();
   temp = undefined;
 });
 
@@ -23,42 +23,42 @@ describe('opening the store', () => {
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
   });
 
-  it('creates the database folder when it does not exist yet', () => {
+  it('creates the database folder when it does not exist yet', async () => {
     temp = createTempStore();
     const nested = openStore({ file: `${temp.dir}/deeper/still/bridge.db` });
-    expect(nested.ping()).toBe(true);
-    nested.close();
+    expect(await nested.ping()).toBe(true);
+    await nested.close();
   });
 
-  it('applies every migration once, records it, and logs what it applied', () => {
+  it('applies every migration once, records it, and logs what it applied', async () => {
     const lines: string[] = [];
     temp = createTempStore({ logger: (l) => lines.push(l) });
     const rows = temp.store.db.prepare('SELECT version, name, applied_at FROM schema_migrations').all();
     expect(rows).toHaveLength(LATEST_VERSION);
     expect(rows[0]).toMatchObject({ version: 1, name: 'initial' });
-    expect(temp.store.schemaVersion()).toBe(LATEST_VERSION);
+    expect(await temp.store.schemaVersion()).toBe(LATEST_VERSION);
     expect(lines).toEqual(MIGRATIONS.map((m) => `store: applied migration ${String(m.version).padStart(3, '0')}_${m.name}`));
     expect(lines[0]).toBe('store: applied migration 001_initial');
   });
 
-  it('re-opening an up-to-date database applies nothing and keeps one record per migration', () => {
+  it('re-opening an up-to-date database applies nothing and keeps one record per migration', async () => {
     const lines: string[] = [];
     temp = createTempStore({ logger: (l) => lines.push(l) });
     lines.length = 0;
-    temp.reopen();
-    const again = temp.reopen();
+    await temp.reopen();
+    const again = await temp.reopen();
     expect(lines).toEqual([]);
     const count = again.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number };
     expect(count.n).toBe(LATEST_VERSION);
-    expect(again.schemaVersion()).toBe(LATEST_VERSION);
+    expect(await again.schemaVersion()).toBe(LATEST_VERSION);
   });
 
-  it('refuses a database whose schema is newer than the code knows, with a clear error', () => {
+  it('refuses a database whose schema is newer than the code knows, with a clear error', async () => {
     temp = createTempStore();
     temp.store.db
       .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
       .run(LATEST_VERSION + 1, 'from_the_future', new Date().toISOString());
-    temp.store.close();
+    await temp.store.close();
     let error: unknown;
     try {
       openStore({ file: temp.path });
@@ -71,16 +71,16 @@ describe('opening the store', () => {
     expect((error as Error).message).toContain(`(${LATEST_VERSION})`);
   });
 
-  it('ping says false once the store is closed', () => {
+  it('ping says false once the store is closed', async () => {
     temp = createTempStore();
-    expect(temp.store.ping()).toBe(true);
-    temp.store.close();
-    expect(temp.store.ping()).toBe(false);
+    expect(await temp.store.ping()).toBe(true);
+    await temp.store.close();
+    expect(await temp.store.ping()).toBe(false);
   });
 
-  it('a migration that fails leaves the database unchanged (one transaction per migration)', () => {
+  it('a migration that fails leaves the database unchanged (one transaction per migration)', async () => {
     const t = (temp = createTempStore());
-    t.store.close();
+    await t.store.close();
     // Every known schema is applied; the code now carries one more that fails halfway through.
     const conn = new Database(t.path);
     const before = conn.prepare('SELECT COUNT(*) AS n FROM sqlite_master').get() as { n: number };
