@@ -247,7 +247,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   // DIAGNOSTIC ONLY (BENCH_NO_AUTOCHECKPOINT=1): no WAL auto-checkpoint in the bridge's
   // connection, to measure what the checkpoints' synchronous I/O stalls cost the acks. Not a
   // production setting (the WAL would grow without bound); printed with the result.
-  const store = openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
+  const store = await openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
   const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
   const built = buildBridgeParts(ctx, {

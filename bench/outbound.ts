@@ -359,7 +359,7 @@ async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string
 
 export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFromEnv()): Promise<OutboundBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-bridge-bench-'));
-  const store = openStore({ file: join(dir, 'bench.db'), backgroundCheckpoint: true });
+  const store = await openStore({ file: join(dir, 'bench.db'), backgroundCheckpoint: true });
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `bench-${randomUUID()}`;
   const fake = await startRemoteFake();

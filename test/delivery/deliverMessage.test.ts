@@ -17,7 +17,7 @@ describe('deliverMessage (real SQLite store, recording platforms)', () => {
   let registry: ChatRegistry;
 
   beforeEach(async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     slack = new RecordingPlatform('slack');
     teams = new RecordingPlatform('teams');
     registry = new ChatRegistry();

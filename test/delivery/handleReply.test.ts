@@ -16,7 +16,7 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
   let conversationId: string;
 
   beforeEach(async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     queues = new RecordingQueues(temp.store.outbox);
     deps = { store: temp.store, clock: fixedClock, queue: queues, owner: 'test~1', providerCaps: caps };
     await temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });

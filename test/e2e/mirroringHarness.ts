@@ -58,7 +58,7 @@ let activitySeq = 1_900_000_000_000;
 
 export async function createMirrorHarness(): Promise<MirrorHarness> {
   const prefix = uniquePrefix();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const slack = await startFakeSlack();
   const teamsConnector = await startFakeBotConnector();
   const twilio = await startFakeTwilio();

@@ -6,7 +6,7 @@ import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 let temp: TempStore;
 beforeEach(async () => {
-  temp = createTempStore();
+  temp = await createTempStore();
 });
 afterEach(async () => temp.cleanup());
 

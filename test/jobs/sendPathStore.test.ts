@@ -9,7 +9,7 @@ import { createTempStore, type TempStore } from '../support/tempStore.js';
 let temp: TempStore;
 let conversationId: string;
 beforeEach(async () => {
-  temp = createTempStore();
+  temp = await createTempStore();
   conversationId = (await temp.store.conversations.getOrCreate('+12025550100', '+14155550123')).conversation.id;
 });
 afterEach(async () => temp.cleanup());

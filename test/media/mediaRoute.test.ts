@@ -16,7 +16,7 @@ describe('GET /media/:id serves stored files to signed links only', () => {
   let signer: ReturnType<typeof createMediaUrlSigner>;
 
   beforeEach(async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     const { store } = temp;
     const { conversation } = await store.conversations.getOrCreate('+14155550123', '+16045550142');
     const { message } = await store.messages.insert({

@@ -17,8 +17,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(file: string, backgroundCheckpoint: boolean): SqliteStore {
-  return openStore({ file, backgroundCheckpoint: backgroundCheckpoint ? { intervalMs: 10 } : false });
+async function open(file: string, backgroundCheckpoint: boolean): Promise<SqliteStore> {
+  return await openStore({ file, backgroundCheckpoint: backgroundCheckpoint ? { intervalMs: 10 } : false });
 }
 
 async function writeMessages(s: SqliteStore, n: number, from = 0): Promise<void> {
@@ -45,7 +45,7 @@ async function writeMessages(s: SqliteStore, n: number, from = 0): Promise<void>
 async function writeWithoutWriterCheckpoints(backgroundCheckpoint: boolean): Promise<{ file: string; before: number }> {
   dir = mkdtempSync(join(tmpdir(), 'sms-bridge-ckpt-'));
   const file = join(dir, 'bridge.db');
-  store = open(file, backgroundCheckpoint);
+  store = await open(file, backgroundCheckpoint);
   // Only the worker (if any) can move pages from the WAL into the file.
   store.db.pragma('wal_autocheckpoint = 0');
   const before = statSync(file).size;
@@ -72,7 +72,7 @@ describe('background WAL checkpointer', () => {
   it('close() stops the worker first, so the WAL is folded back and removed; every row is there after reopening', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sms-bridge-ckpt-'));
     const file = join(dir, 'bridge.db');
-    store = open(file, true);
+    store = await open(file, true);
     await writeMessages(store, 500);
     await waitUntil(() => (store?.checkpointer?.rounds() ?? 0) > 0, 'a checkpoint round');
     await writeMessages(store, 100, 500);
@@ -81,7 +81,7 @@ describe('background WAL checkpointer', () => {
     store = null;
     expect(checkpointer?.running()).toBe(false);
     expect(existsSync(`${file}-wal`)).toBe(false);
-    store = open(file, false);
+    store = await open(file, false);
     const count = store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number };
     expect(count.n).toBe(600);
   });

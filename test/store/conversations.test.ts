@@ -7,8 +7,8 @@ import { steppingClock } from './clock.js';
 
 const run = promisify(execFile);
 let temp: TempStore;
-beforeEach(() => {
-  temp = createTempStore({ clock: steppingClock() });
+beforeEach(async () => {
+  temp = await createTempStore({ clock: steppingClock() });
 });
 afterEach(() => temp.cleanup());
 
@@ -47,7 +47,7 @@ describe('conversations', () => {
   });
 
   it('two connections to the same file calling getOrCreate get the same single conversation', async () => {
-    const other = temp.openAnother();
+    const other = await temp.openAnother();
     const a = await temp.store.conversations.getOrCreate(N, '+14155550123');
     const b = await other.conversations.getOrCreate(N, '+14155550123');
     expect(b.conversation.id).toBe(a.conversation.id);

@@ -5,7 +5,7 @@ import { steppingClock } from './clock.js';
 let temp: TempStore;
 let messageId: string;
 beforeEach(async () => {
-  temp = createTempStore({ clock: steppingClock() });
+  temp = await createTempStore({ clock: steppingClock() });
   const c = (await temp.store.conversations.getOrCreate('+12025550100', '+14155550123')).conversation;
   messageId = (await temp.store.messages.insert({
     conversationId: c.id, direction: 'inbound', body: '', status: 'received', encoding: 'GSM-7', segments: 0,

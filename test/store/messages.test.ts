@@ -7,7 +7,7 @@ import { steppingClock } from './clock.js';
 let temp: TempStore;
 let conversationId: string;
 beforeEach(async () => {
-  temp = createTempStore({ clock: steppingClock() });
+  temp = await createTempStore({ clock: steppingClock() });
   conversationId = (await temp.store.conversations.getOrCreate('+12025550100', '+14155550123')).conversation.id;
 });
 afterEach(() => temp.cleanup());

@@ -13,8 +13,8 @@ afterEach(async () => {
 });
 
 describe('opening the store', () => {
-  it('runs SQLite in WAL mode with foreign keys, a busy timeout and synchronous=NORMAL', () => {
-    temp = createTempStore();
+  it('runs SQLite in WAL mode with foreign keys, a busy timeout and synchronous=NORMAL', async () => {
+    temp = await createTempStore();
     const { db } = temp.store;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -24,15 +24,15 @@ describe('opening the store', () => {
   });
 
   it('creates the database folder when it does not exist yet', async () => {
-    temp = createTempStore();
-    const nested = openStore({ file: `${temp.dir}/deeper/still/bridge.db` });
+    temp = await createTempStore();
+    const nested = await openStore({ file: `${temp.dir}/deeper/still/bridge.db` });
     expect(await nested.ping()).toBe(true);
     await nested.close();
   });
 
   it('applies every migration once, records it, and logs what it applied', async () => {
     const lines: string[] = [];
-    temp = createTempStore({ logger: (l) => lines.push(l) });
+    temp = await createTempStore({ logger: (l) => lines.push(l) });
     const rows = temp.store.db.prepare('SELECT version, name, applied_at FROM schema_migrations').all();
     expect(rows).toHaveLength(LATEST_VERSION);
     expect(rows[0]).toMatchObject({ version: 1, name: 'initial' });
@@ -43,7 +43,7 @@ describe('opening the store', () => {
 
   it('re-opening an up-to-date database applies nothing and keeps one record per migration', async () => {
     const lines: string[] = [];
-    temp = createTempStore({ logger: (l) => lines.push(l) });
+    temp = await createTempStore({ logger: (l) => lines.push(l) });
     lines.length = 0;
     await temp.reopen();
     const again = await temp.reopen();
@@ -54,14 +54,14 @@ describe('opening the store', () => {
   });
 
   it('refuses a database whose schema is newer than the code knows, with a clear error', async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     temp.store.db
       .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
       .run(LATEST_VERSION + 1, 'from_the_future', new Date().toISOString());
     await temp.store.close();
     let error: unknown;
     try {
-      openStore({ file: temp.path });
+      await openStore({ file: temp.path });
     } catch (err) {
       error = err;
     }
@@ -72,14 +72,14 @@ describe('opening the store', () => {
   });
 
   it('ping says false once the store is closed', async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     expect(await temp.store.ping()).toBe(true);
     await temp.store.close();
     expect(await temp.store.ping()).toBe(false);
   });
 
   it('a migration that fails leaves the database unchanged (one transaction per migration)', async () => {
-    const t = (temp = createTempStore());
+    const t = (temp = await createTempStore());
     await t.store.close();
     // Every known schema is applied; the code now carries one more that fails halfway through.
     const conn = new Database(t.path);

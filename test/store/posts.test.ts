@@ -7,7 +7,7 @@ let temp: TempStore;
 let m1: string;
 let m2: string;
 beforeEach(async () => {
-  temp = createTempStore({ clock: steppingClock() });
+  temp = await createTempStore({ clock: steppingClock() });
   const c = (await temp.store.conversations.getOrCreate('+12025550100', '+14155550123')).conversation;
   const add = async () =>
     (await temp.store.messages.insert({

@@ -14,7 +14,7 @@ let msg: Message;
 const deps = () => ({ store: temp.store, clock: { now: () => new Date() } });
 
 beforeEach(async () => {
-  temp = createTempStore();
+  temp = await createTempStore();
   const { conversation } = await temp.store.conversations.getOrCreate(OUR, CONTACT);
   // Queued while the number was at Twilio.
   msg = (await temp.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'hi', status: 'sending', provider: 'twilio', encoding: 'GSM-7', segments: 1 })).message;

@@ -15,7 +15,7 @@ let clock: ReturnType<typeof steppingClock>;
 let conversationId: string;
 beforeEach(async () => {
   clock = steppingClock();
-  temp = createTempStore({ clock });
+  temp = await createTempStore({ clock });
   conversationId = (await temp.store.conversations.getOrCreate(NUMBER, CONTACT)).conversation.id;
 });
 afterEach(() => temp.cleanup());

@@ -7,7 +7,7 @@ afterEach(() => temp?.cleanup());
 
 describe('restart', () => {
   it('closing and reopening the database keeps numbers, mappings, conversations, threads, messages, media, posts, opt-outs, policy, users and audit', async () => {
-    temp = createTempStore({ clock: steppingClock() });
+    temp = await createTempStore({ clock: steppingClock() });
     const s = temp.store;
     const number = await s.numbers.create({ e164: '+12025550100', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     await s.numbers.create({ e164: '+18005550100', provider: 'twilio', type: 'toll-free', status: 'active', country: 'US' });

@@ -6,8 +6,8 @@ import { createTempStore, type TempStore } from '../support/tempStore.js';
 import { steppingClock } from './clock.js';
 
 let temp: TempStore;
-beforeEach(() => {
-  temp = createTempStore({ clock: steppingClock() });
+beforeEach(async () => {
+  temp = await createTempStore({ clock: steppingClock() });
 });
 afterEach(() => temp.cleanup());
 

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 let temp: TempStore;
-beforeEach(() => {
-  temp = createTempStore();
+beforeEach(async () => {
+  temp = await createTempStore();
 });
 afterEach(() => temp.cleanup());
 

@@ -59,7 +59,7 @@ export async function createSlackHarness(
   opts: { attempts?: number; mediaDeadlineMs?: number; socket?: boolean; logger?: Logger } = {},
 ): Promise<SlackHarness> {
   const prefix = uniquePrefix();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const slack = await startFakeSlack();
   const twilio = await startFakeTwilio();
   const signingSecret = randomBytes(16).toString('hex');

@@ -11,7 +11,7 @@ let slack: FakeSlack;
 let temp: TempStore;
 beforeEach(async () => {
   slack = await startFakeSlack();
-  temp = createTempStore();
+  temp = await createTempStore();
 });
 afterEach(async () => {
   await slack.close();

@@ -81,7 +81,7 @@ describe('Teams authentication', () => {
   it('anonymous mode logs a warning at start-up', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-    const temp = createTempStore();
+    const temp = await createTempStore();
     try {
       const config = loadConfig({ DATA_DIR: temp.dir, TEAMS_ALLOW_ANONYMOUS: 'true' });
       const q = recordingQueues();
@@ -127,7 +127,7 @@ describe('Teams authentication', () => {
   });
 
   it('without credentials and without anonymous mode, Teams does not start', async () => {
-    const temp = createTempStore();
+    const temp = await createTempStore();
     try {
       const config = loadConfig({ DATA_DIR: temp.dir });
       const q = recordingQueues();

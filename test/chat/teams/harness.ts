@@ -73,7 +73,7 @@ export async function startHarness(opts: {
   /** Default: silent. */
   logger?: Logger;
 } = {}): Promise<Harness> {
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const connector = opts.connector ?? (await startFakeBotConnector());
   const config = loadConfig({
     DATA_DIR: temp.dir,

@@ -205,7 +205,7 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
   });
 
   it('a new TeamsChannels reference outside the hosts is not stored (and does not overwrite one)', async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     const channels = new TeamsChannels(temp.store.chatChannels, new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: null }));
     const ref = { channelId: CHANNEL, channelName: 'Sales', tenantId: null, teamId: null, teamName: null, botId: null, botName: null };
     expect(await channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(true);
@@ -215,7 +215,7 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
   });
 
   it('files of an activity whose serviceUrl is not trusted are not fetched from it, and the bot\'s token goes nowhere', async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     const { fake, serviceUrl } = await outsideConnector();
     const url = fake.addAttachment(Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), 'image/png').replace('127.0.0.1', 'localhost');
     const policy = new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: ['127.0.0.1'] });

@@ -24,7 +24,7 @@ export interface CommonParts {
 }
 
 export async function commonParts(): Promise<CommonParts> {
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sms-bridge-data-'));
   let outsiderHits = 0;
   const outsider = await startFakeServer((_req, res) => {

@@ -77,7 +77,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const own = newRedis(opts.redisUrl, `smsb-own-${prefix}`);
   const liveness = new Liveness({ redis: own, prefix, name: opts.instance ?? `harness-${prefix.slice(-8)}` });
   await liveness.start();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const fake = await startFakeProvider({ idempotent: opts.idempotent });
   const base = opts.provider?.(fake) ?? httpSmsProvider({ id: PROVIDER_ID, url: fake.url, idempotent: opts.idempotent });
   const provider: SmsProvider & { close(): Promise<void> } =

@@ -27,7 +27,7 @@ export async function createLaneKit(opts: { lane?: Lane; beatMs?: number; ttlMs?
   const prefix = uniquePrefix();
   const redis = newRedis();
   const own = newRedis();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const liveness = new Liveness({ redis: own, prefix, name: `kit-${prefix.slice(-8)}`, beatMs: opts.beatMs, ttlMs: opts.ttlMs });
   await liveness.start();
   const lanes: Turns[] = [];
