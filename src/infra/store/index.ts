@@ -23,8 +23,9 @@ import { createPostRepo } from './repos/posts.js';
 import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js';
 import { createThreadRepo } from './repos/threads.js';
 import { createUserRepo } from './repos/users.js';
-import { makeNow, type RepoContext } from './shared.js';
+import { makeNow, type DbContext, type RepoContext } from './shared.js';
 import { asyncRepo } from './sqlite/asyncRepo.js';
+import { sqliteDb } from './sqlite/driver.js';
 import { SqliteGate } from './sqlite/gate.js';
 
 export { SchemaTooNewError, type MigrationResult } from './migrate.js';
@@ -106,23 +107,24 @@ function buildStore(db: Database.Database, file: string, ctx: RepoContext, check
   const ping = db.prepare('SELECT 1 AS ok');
   const version = db.prepare<[], { v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
   const gate = new SqliteGate(db);
+  const dctx: DbContext = { db: sqliteDb(db, gate), now: ctx.now };
   const wrap = <T extends object>(repo: Parameters<typeof asyncRepo<T>>[0]): T => asyncRepo<T>(repo, gate);
   return {
-    numbers: wrap(createNumberRepo(ctx)),
-    mappings: wrap(createMappingRepo(ctx)),
+    numbers: createNumberRepo(dctx),
+    mappings: createMappingRepo(dctx),
     conversations: wrap(createConversationRepo(ctx)),
     threads: wrap(createThreadRepo(ctx)),
     messages: wrap(createMessageRepo(ctx)),
     media: wrap(createMediaRepo(ctx)),
     posts: wrap(createPostRepo(ctx)),
-    optOuts: wrap(createOptOutRepo(ctx)),
-    policy: wrap(createPolicyRepo(ctx)),
-    users: wrap(createUserRepo(ctx)),
-    audit: wrap(createAuditRepo(ctx)),
-    outbox: wrap(createOutboxRepo(ctx)),
+    optOuts: createOptOutRepo(dctx),
+    policy: createPolicyRepo(dctx),
+    users: createUserRepo(dctx),
+    audit: createAuditRepo(dctx),
+    outbox: createOutboxRepo(dctx),
     sendLedger: wrap(createSendLedgerRepo(ctx)),
-    chatChannels: wrap(createChatChannelRepo(ctx)),
-    chatInbox: wrap(createChatInboxRepo(ctx)),
+    chatChannels: createChatChannelRepo(dctx),
+    chatInbox: createChatInboxRepo(dctx),
     file,
     db,
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.

@@ -89,3 +89,12 @@ export function decodeCursor(cursor: string): PagePosition {
   }
   throw new InvalidInputError('cursor: not a cursor this bridge handed out', 'cursor');
 }
+
+/**
+ * `expr` with ASCII letters folded to lower case, for case-insensitive matching that means the
+ * same on both engines: SQLite's lower() folds ASCII only, Postgres' lower() folds every letter,
+ * so Postgres uses the schema's lower_ascii(text) function instead.
+ */
+export function foldAscii(db: SqlDb, expr: string): string {
+  return db.engine === 'sqlite' ? `lower(${expr})` : `lower_ascii(${expr})`;
+}

@@ -10,7 +10,6 @@ import type { MessageRepo, NewMessage } from '../../../core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../../core/status.js';
 import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../../core/types.js';
 import { clampLimit, decodeCursor, encodeCursor, isUniqueViolation, type PagePosition, type RepoContext } from '../shared.js';
-import { createAuditRepo } from './audit.js';
 import { toMedia, type MediaRow } from './media.js';
 import { toConversation } from './conversations.js';
 import { toEntry, type SendLedgerEntry } from './sendLedger.js';
@@ -426,7 +425,10 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
   );
 
   // -- admin resend and recovery -------------------------------------------------------------
-  const audit = createAuditRepo({ db, now });
+  // Temporary (i14r2): the audit repo is async now; R1's rewrite of this file records through it.
+  const auditInsert = db.prepare(
+    'INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (@at, @actor, @action, @target, @before, @after)',
+  );
   const ledgerRow = db.prepare<[string], { state: string; attempts: number; provider: string; provider_message_id: string | null }>(
     'SELECT state, attempts, provider, provider_message_id FROM send_ledger WHERE message_id = ?',
   );
@@ -495,12 +497,13 @@ export function createMessageRepo({ db, now }: RepoContext): Sync<SqliteMessageR
     requeueRow.run({ id, from: row.status, now: at });
     resetLedger.run({ id, provider: row.provider ?? '', now: at });
     const possibleDuplicate = unknown;
-    audit.record({
+    auditInsert.run({
+      at: now(),
       actor: opts.actor,
       action: REQUEUE_AUDIT_ACTION,
       target: id,
-      before: previous,
-      after: { status: 'queued', force: opts.force === true, possibleDuplicate },
+      before: JSON.stringify(previous),
+      after: JSON.stringify({ status: 'queued', force: opts.force === true, possibleDuplicate }),
     });
     const message = get(id);
     if (!message) throw new Error(`message ${id} vanished during requeue`);
