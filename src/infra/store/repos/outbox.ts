@@ -100,13 +100,16 @@ export function createOutboxRepo({ db, now }: DbContext): OutboxRepo {
    * out at insert, not at commit: a transaction-scoped advisory lock per conversation makes the
    * second appender wait for the first one's commit (outbox.conversation_id has no row to lock:
    * it is not a foreign key). On SQLite every write transaction holds the database's one writer
-   * lock from BEGIN IMMEDIATE to COMMIT, which already gives that order.
+   * lock from BEGIN IMMEDIATE to COMMIT, which already gives that order: there a single-statement
+   * append (`atomic`) needs no transaction of its own, as before.
    */
-  const inPlaceOrder = <T>(conversationId: string, fn: () => Promise<T>): Promise<T> =>
-    db.transaction(async () => {
-      if (db.engine === 'postgres') await db.get(PLACE_LOCK, [conversationId]);
-      return fn();
-    });
+  const inPlaceOrder = <T>(conversationId: string, fn: () => Promise<T>, atomic = false): Promise<T> =>
+    db.engine === 'sqlite' && atomic
+      ? fn()
+      : db.transaction(async () => {
+          if (db.engine === 'postgres') await db.get(PLACE_LOCK, [conversationId]);
+          return fn();
+        });
 
   const stamp = (): { at: string; ms: number } => {
     const at = now();
@@ -125,7 +128,9 @@ export function createOutboxRepo({ db, now }: DbContext): OutboxRepo {
   const ofSlot = async (slotKey: string): Promise<OutboxRow[]> => db.all<OutboxRow>(OF_SLOT, [slotKey]);
 
   return {
-    add: (lane, conversationId, messageId) => inPlaceOrder(conversationId, () => append(lane, conversationId, messageId, stamp())),
+    // One INSERT (plus a read of the existing item when the message has one already).
+    add: (lane, conversationId, messageId) =>
+      inPlaceOrder(conversationId, () => append(lane, conversationId, messageId, stamp()), true),
     reserve: (lanes, conversationId, slotKey, owner) =>
       inPlaceOrder(conversationId, async () => {
         const t = stamp();
