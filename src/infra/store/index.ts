@@ -27,10 +27,8 @@ import { createPostRepo } from './repos/posts.js';
 import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js';
 import { createThreadRepo } from './repos/threads.js';
 import { createUserRepo } from './repos/users.js';
-import { makeNow, type DbContext, type RepoContext } from './shared.js';
-import { asyncRepo, type Sync } from './sqlite/asyncRepo.js';
+import { makeNow, type DbContext } from './shared.js';
 import { sqliteDb } from './sqlite/driver.js';
-import { SqliteGate } from './sqlite/gate.js';
 
 export type { Db as SqlDb, Engine } from './db.js';
 export { SchemaTooNewError, type MigrationResult } from './migrate.js';
@@ -125,12 +123,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<BridgeStore> {
       opts.backgroundCheckpoint && file !== ':memory:'
         ? startBackgroundCheckpointer(file, typeof opts.backgroundCheckpoint === 'object' ? opts.backgroundCheckpoint : {})
         : null;
-    const gate = new SqliteGate(db);
-    const dctx: DbContext = { db: sqliteDb(db, gate), now };
+    const dctx: DbContext = { db: sqliteDb(db), now };
     return buildStore({
       file,
       dctx,
-      legacy: { ctx: { db, now }, gate },
       checkpointer,
       raw: db,
       async close() {
@@ -154,44 +150,38 @@ async function openPostgres(url: string, opts: OpenStoreOptions, now: () => stri
     await sql.close();
     throw err;
   }
-  return buildStore({ file: label, dctx: { db: sql, now }, legacy: null, checkpointer: null, raw: null, close: () => sql.close() });
+  return buildStore({ file: label, dctx: { db: sql, now }, checkpointer: null, raw: null, close: () => sql.close() });
 }
 
 interface StoreParts {
   file: string;
   dctx: DbContext;
-  /** The synchronous SQLite repositories not yet written on Db (SQLite only). */
-  legacy: { ctx: RepoContext; gate: SqliteGate } | null;
   checkpointer: BackgroundCheckpointer | null;
   raw: Database.Database | null;
   close(): Promise<void>;
 }
 
 function buildStore(parts: StoreParts): BridgeStore {
-  const { dctx, legacy } = parts;
+  const { dctx } = parts;
   const sql = dctx.db;
-  // A repository still written on better-sqlite3 runs behind the gate on SQLite; on Postgres it
-  // does not exist yet, and any call says so.
-  const wrap = <T extends object>(name: string, make: (ctx: RepoContext) => Sync<T>): T =>
-    legacy ? asyncRepo<T>(make(legacy.ctx), legacy.gate) : notOnPostgres<T>(name);
   let closing: Promise<void> | null = null;
   return {
     engine: sql.engine,
-    numbers: wrap('numbers', createNumberRepo),
-    mappings: wrap('mappings', createMappingRepo),
+    numbers: createNumberRepo(dctx),
+    mappings: createMappingRepo(dctx),
     conversations: createConversationRepo(dctx),
     threads: createThreadRepo(dctx),
     messages: createMessageRepo(dctx),
     media: createMediaRepo(dctx),
     posts: createPostRepo(dctx),
-    optOuts: wrap('optOuts', createOptOutRepo),
-    policy: wrap('policy', createPolicyRepo),
-    users: wrap('users', createUserRepo),
-    audit: wrap('audit', createAuditRepo),
-    outbox: wrap('outbox', createOutboxRepo),
+    optOuts: createOptOutRepo(dctx),
+    policy: createPolicyRepo(dctx),
+    users: createUserRepo(dctx),
+    audit: createAuditRepo(dctx),
+    outbox: createOutboxRepo(dctx),
     sendLedger: createSendLedgerRepo(dctx),
-    chatChannels: wrap('chatChannels', createChatChannelRepo),
-    chatInbox: wrap('chatInbox', createChatInboxRepo),
+    chatChannels: createChatChannelRepo(dctx),
+    chatInbox: createChatInboxRepo(dctx),
     file: parts.file,
     sql,
     get db(): Database.Database {
@@ -214,13 +204,4 @@ function buildStore(parts: StoreParts): BridgeStore {
       return closing;
     },
   };
-}
-
-function notOnPostgres<T extends object>(name: string): T {
-  return new Proxy({} as T, {
-    get(_target, prop) {
-      if (typeof prop === 'symbol' || prop === 'then') return undefined;
-      return () => Promise.reject(new Error(`store.${name}.${prop}: not yet written on the engine-neutral Db (SQLite only)`));
-    },
-  });
 }

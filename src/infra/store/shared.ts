@@ -1,17 +1,7 @@
 // Small helpers every repository uses.
-import type Database from 'better-sqlite3';
 import { InvalidInputError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports.js';
 import type { Db as SqlDb } from './db.js';
-
-export type Db = Database.Database;
-
-/** What each repository factory receives: the connection and the time source. */
-export interface RepoContext {
-  db: Db;
-  /** ISO timestamp from the injected clock. */
-  now: () => string;
-}
 
 export function makeNow(clock: Clock): () => string {
   return () => clock.now().toISOString();

@@ -1,7 +1,6 @@
 // Audit log of admin changes: append-only, newest first when listed.
 import type { AuditEntry, AuditRepo } from '../../../core/ports.js';
-import { clampLimit, parseJson, toJson, type RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { clampLimit, parseJson, toJson, type DbContext } from '../shared.js';
 
 interface AuditRow {
   id: number;
@@ -15,7 +14,8 @@ interface AuditRow {
 
 function toEntry(r: AuditRow): AuditEntry {
   return {
-    id: r.id,
+    // BIGINT identity on Postgres: a driver that hands it out as a string still gives a number here.
+    id: Number(r.id),
     at: r.at,
     actor: r.actor,
     action: r.action,
@@ -25,29 +25,26 @@ function toEntry(r: AuditRow): AuditEntry {
   };
 }
 
-export function createAuditRepo({ db, now }: RepoContext): Sync<AuditRepo> {
-  const insert = db.prepare<
-    { at: string; actor: string; action: string; target: string; before: string | null; after: string | null },
-    AuditRow
-  >(`
+export function createAuditRepo({ db, now }: DbContext): AuditRepo {
+  const INSERT = `
     INSERT INTO audit_log (at, actor, action, target, before, after)
-    VALUES (@at, @actor, @action, @target, @before, @after)
-    RETURNING *`);
-  const list = db.prepare<[number], AuditRow>('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?');
+    VALUES (?, ?, ?, ?, ?, ?)
+    RETURNING *`;
+  const LIST = 'SELECT * FROM audit_log ORDER BY id DESC LIMIT ?';
 
   return {
-    record(entry) {
-      const row = insert.get({
-        at: now(),
-        actor: entry.actor,
-        action: entry.action,
-        target: entry.target,
-        before: toJson(entry.before),
-        after: toJson(entry.after),
-      });
+    async record(entry) {
+      const row = await db.get<AuditRow>(INSERT, [
+        now(),
+        entry.actor,
+        entry.action,
+        entry.target,
+        toJson(entry.before),
+        toJson(entry.after),
+      ]);
       if (!row) throw new Error('audit insert returned nothing');
       return toEntry(row);
     },
-    list: (opts = {}) => list.all(clampLimit(opts.limit, 100)).map(toEntry),
+    list: async (opts = {}) => (await db.all<AuditRow>(LIST, [clampLimit(opts.limit, 100)])).map(toEntry),
   };
 }

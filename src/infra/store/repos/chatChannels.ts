@@ -2,8 +2,7 @@
 // (serviceUrl, conversation id, tenant) to post proactively; admins pick channels from this list.
 // Removal is soft: the row stays, and a re-install revives it.
 import type { PlatformId } from '../../../core/types.js';
-import { parseJson, type RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { parseJson, type DbContext } from '../shared.js';
 
 export interface ChatChannel {
   platform: PlatformId;
@@ -45,53 +44,48 @@ function toChannel(r: ChannelRow): ChatChannel {
   };
 }
 
-export function createChatChannelRepo({ db, now }: RepoContext): Sync<ChatChannelRepo> {
+export function createChatChannelRepo({ db, now }: DbContext): ChatChannelRepo {
   // name/reference change only when the caller passes them (undefined keeps the stored value, an
-  // explicit null clears it): install events do not always carry both.
-  const upsert = db.prepare<
-    { platform: string; channel: string; name: string | null; reference: string | null; setName: number; setRef: number; now: string },
-    ChannelRow
-  >(`
+  // explicit null clears it): install events do not always carry both. The stored row's columns
+  // are qualified: unqualified they are ambiguous with `excluded` on Postgres.
+  const UPSERT = `
     INSERT INTO chat_channels (platform, channel, name, reference, installed_at)
-    VALUES (@platform, @channel, @name, @reference, @now)
+    VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (platform, channel) DO UPDATE SET
-      name = CASE WHEN @setName = 1 THEN excluded.name ELSE name END,
-      reference = CASE WHEN @setRef = 1 THEN excluded.reference ELSE reference END,
-      installed_at = CASE WHEN removed_at IS NULL THEN installed_at ELSE excluded.installed_at END,
+      name = CASE WHEN CAST(? AS INTEGER) = 1 THEN excluded.name ELSE chat_channels.name END,
+      reference = CASE WHEN CAST(? AS INTEGER) = 1 THEN excluded.reference ELSE chat_channels.reference END,
+      installed_at = CASE WHEN chat_channels.removed_at IS NULL THEN chat_channels.installed_at ELSE excluded.installed_at END,
       removed_at = NULL
-    RETURNING *`);
-  const get = db.prepare<[string, string], ChannelRow>(
-    'SELECT * FROM chat_channels WHERE platform = ? AND channel = ?',
-  );
-  const list = db.prepare<{ platform: string | null; includeRemoved: number }, ChannelRow>(`
+    RETURNING *`;
+  const GET = 'SELECT * FROM chat_channels WHERE platform = ? AND channel = ?';
+  const LIST = `
     SELECT * FROM chat_channels
-    WHERE (@platform IS NULL OR platform = @platform) AND (@includeRemoved = 1 OR removed_at IS NULL)
-    ORDER BY platform, installed_at, channel`);
-  const markRemoved = db.prepare(
-    'UPDATE chat_channels SET removed_at = @now WHERE platform = @platform AND channel = @channel AND removed_at IS NULL',
-  );
+    WHERE (CAST(? AS TEXT) IS NULL OR platform = ?) AND (CAST(? AS INTEGER) = 1 OR removed_at IS NULL)
+    ORDER BY platform, installed_at, channel`;
+  const MARK_REMOVED = 'UPDATE chat_channels SET removed_at = ? WHERE platform = ? AND channel = ? AND removed_at IS NULL';
 
   return {
-    upsert(input) {
-      const row = upsert.get({
-        platform: input.platform,
-        channel: input.channel,
-        name: input.name ?? null,
-        reference: input.reference === undefined || input.reference === null ? null : JSON.stringify(input.reference),
-        setName: input.name === undefined ? 0 : 1,
-        setRef: input.reference === undefined ? 0 : 1,
-        now: now(),
-      });
+    async upsert(input) {
+      const row = await db.get<ChannelRow>(UPSERT, [
+        input.platform,
+        input.channel,
+        input.name ?? null,
+        input.reference === undefined || input.reference === null ? null : JSON.stringify(input.reference),
+        now(),
+        input.name === undefined ? 0 : 1,
+        input.reference === undefined ? 0 : 1,
+      ]);
       if (!row) throw new Error(`chat channel ${input.platform}/${input.channel} upsert returned nothing`);
       return toChannel(row);
     },
-    get(platform, channel) {
-      const row = get.get(platform, channel);
+    async get(platform, channel) {
+      const row = await db.get<ChannelRow>(GET, [platform, channel]);
       return row ? toChannel(row) : null;
     },
-    list(filter = {}) {
-      return list.all({ platform: filter.platform ?? null, includeRemoved: filter.includeRemoved ? 1 : 0 }).map(toChannel);
+    async list(filter = {}) {
+      const platform = filter.platform ?? null;
+      return (await db.all<ChannelRow>(LIST, [platform, platform, filter.includeRemoved ? 1 : 0])).map(toChannel);
     },
-    markRemoved: (platform, channel) => markRemoved.run({ platform, channel, now: now() }).changes > 0,
+    markRemoved: async (platform, channel) => (await db.run(MARK_REMOVED, [now(), platform, channel])).changes > 0,
   };
 }

@@ -2,8 +2,7 @@
 // an event acknowledged just before a crash is handled after the restart instead of being lost.
 // A platform's event id is unique per platform: storing it twice keeps the first copy.
 import type { PlatformId } from '../../../core/types.js';
-import type { RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { rowOrder, type DbContext } from '../shared.js';
 
 export interface InboxEvent {
   platform: PlatformId;
@@ -36,31 +35,32 @@ interface InboxRow {
   attempts: number;
 }
 
-export function createChatInboxRepo({ db, now }: RepoContext): Sync<ChatInboxRepo> {
-  const insert = db.prepare<{ platform: string; eventId: string; payload: string; now: string }>(`
-    INSERT INTO chat_inbox (platform, event_id, payload, received_at) VALUES (@platform, @eventId, @payload, @now)
-    ON CONFLICT DO NOTHING`);
-  const done = db.prepare<{ platform: string; eventId: string; now: string }>(
-    'UPDATE chat_inbox SET done_at = @now WHERE platform = @platform AND event_id = @eventId AND done_at IS NULL',
-  );
-  const open = db.prepare<[string, string, number], InboxRow>(
-    `SELECT platform, event_id, payload, received_at, attempts FROM chat_inbox
-     WHERE platform = ? AND done_at IS NULL AND received_at <= ? ORDER BY received_at, rowid LIMIT ?`,
-  );
-  const attempt = db.prepare<[string, string]>('UPDATE chat_inbox SET attempts = attempts + 1 WHERE platform = ? AND event_id = ?');
-  const prune = db.prepare<[string]>('DELETE FROM chat_inbox WHERE done_at IS NOT NULL AND received_at < ?');
+export function createChatInboxRepo({ db, now }: DbContext): ChatInboxRepo {
+  const INSERT = `
+    INSERT INTO chat_inbox (platform, event_id, payload, received_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT DO NOTHING`;
+  const DONE = 'UPDATE chat_inbox SET done_at = ? WHERE platform = ? AND event_id = ? AND done_at IS NULL';
+  const OPEN = `
+    SELECT platform, event_id, payload, received_at, attempts FROM chat_inbox
+    WHERE platform = ? AND done_at IS NULL AND received_at <= ? ORDER BY received_at, ${rowOrder(db)} LIMIT ?`;
+  const ATTEMPT = 'UPDATE chat_inbox SET attempts = attempts + 1 WHERE platform = ? AND event_id = ?';
+  const PRUNE = 'DELETE FROM chat_inbox WHERE done_at IS NOT NULL AND received_at < ?';
   return {
-    accept: (platform, eventId, payload) => insert.run({ platform, eventId, payload, now: now() }).changes === 1,
-    markDone(platform, eventId) {
-      done.run({ platform, eventId, now: now() });
+    accept: async (platform, eventId, payload) => (await db.run(INSERT, [platform, eventId, payload, now()])).changes === 1,
+    async markDone(platform, eventId) {
+      await db.run(DONE, [now(), platform, eventId]);
     },
-    listOpen: (platform, opts = {}) =>
-      open
-        .all(platform, opts.receivedBefore ?? '9999', opts.limit ?? 1000)
-        .map((r) => ({ platform: r.platform, eventId: r.event_id, payload: r.payload, receivedAt: r.received_at, attempts: r.attempts })),
-    countAttempt(platform, eventId) {
-      attempt.run(platform, eventId);
+    listOpen: async (platform, opts = {}) =>
+      (await db.all<InboxRow>(OPEN, [platform, opts.receivedBefore ?? '9999', opts.limit ?? 1000])).map((r) => ({
+        platform: r.platform,
+        eventId: r.event_id,
+        payload: r.payload,
+        receivedAt: r.received_at,
+        attempts: r.attempts,
+      })),
+    async countAttempt(platform, eventId) {
+      await db.run(ATTEMPT, [platform, eventId]);
     },
-    pruneDone: (before) => prune.run(before).changes,
+    pruneDone: async (before) => (await db.run(PRUNE, [before])).changes,
   };
 }

@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../../../core/errors.js';
 import type { MappingRepo } from '../../../core/ports.js';
 import type { Mapping } from '../../../core/types.js';
-import { isUniqueViolation, type RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { rowOrder, type DbContext } from '../shared.js';
 
 interface MappingRow {
   id: string;
@@ -19,46 +18,39 @@ function toMapping(r: MappingRow): Mapping {
   return { id: r.id, number: r.number, platform: r.platform, channel: r.channel, createdAt: r.created_at };
 }
 
-export function createMappingRepo({ db, now }: RepoContext): Sync<MappingRepo> {
-  const insert = db.prepare(
-    'INSERT INTO mappings (id, number, platform, channel, created_at) VALUES (@id, @number, @platform, @channel, @now)',
-  );
-  const getActive = db.prepare<[string], MappingRow>(
-    'SELECT * FROM mappings WHERE id = ? AND removed_at IS NULL',
-  );
-  const listActive = db.prepare<{ number: string | null; platform: string | null; channel: string | null }, MappingRow>(`
+export function createMappingRepo({ db, now }: DbContext): MappingRepo {
+  // ON CONFLICT DO NOTHING (any unique index, here the partial one over active rows) instead of
+  // catching the violation: on Postgres a failed statement would abort a caller's transaction.
+  const INSERT = `
+    INSERT INTO mappings (id, number, platform, channel, created_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT DO NOTHING
+    RETURNING *`;
+  const GET_ACTIVE = 'SELECT * FROM mappings WHERE id = ? AND removed_at IS NULL';
+  const LIST_ACTIVE = `
     SELECT * FROM mappings
     WHERE removed_at IS NULL
-      AND (@number IS NULL OR number = @number)
-      AND (@platform IS NULL OR platform = @platform)
-      AND (@channel IS NULL OR channel = @channel)
-    ORDER BY created_at, rowid`);
-  const softRemove = db.prepare('UPDATE mappings SET removed_at = @now WHERE id = @id AND removed_at IS NULL');
+      AND (CAST(? AS TEXT) IS NULL OR number = ?)
+      AND (CAST(? AS TEXT) IS NULL OR platform = ?)
+      AND (CAST(? AS TEXT) IS NULL OR channel = ?)
+    ORDER BY created_at, ${rowOrder(db)}`;
+  const SOFT_REMOVE = 'UPDATE mappings SET removed_at = ? WHERE id = ? AND removed_at IS NULL';
 
   return {
-    create(input) {
-      const id = randomUUID();
-      try {
-        insert.run({ id, number: input.number, platform: input.platform, channel: input.channel, now: now() });
-      } catch (err) {
-        if (isUniqueViolation(err)) {
-          throw new ConflictError(`${input.number} is already mapped to ${input.platform} channel ${input.channel}`);
-        }
-        throw err;
-      }
-      const row = getActive.get(id);
-      if (!row) throw new Error(`mapping ${id} vanished after insert`);
+    async create(input) {
+      const row = await db.get<MappingRow>(INSERT, [randomUUID(), input.number, input.platform, input.channel, now()]);
+      if (!row) throw new ConflictError(`${input.number} is already mapped to ${input.platform} channel ${input.channel}`);
       return toMapping(row);
     },
-    get(id) {
-      const row = getActive.get(id);
+    async get(id) {
+      const row = await db.get<MappingRow>(GET_ACTIVE, [id]);
       return row ? toMapping(row) : null;
     },
-    list(filter = {}) {
-      return listActive
-        .all({ number: filter.number ?? null, platform: filter.platform ?? null, channel: filter.channel ?? null })
-        .map(toMapping);
+    async list(filter = {}) {
+      const number = filter.number ?? null;
+      const platform = filter.platform ?? null;
+      const channel = filter.channel ?? null;
+      return (await db.all<MappingRow>(LIST_ACTIVE, [number, number, platform, platform, channel, channel])).map(toMapping);
     },
-    remove: (id) => softRemove.run({ id, now: now() }).changes > 0,
+    remove: async (id) => (await db.run(SOFT_REMOVE, [now(), id])).changes > 0,
   };
 }

@@ -3,8 +3,7 @@
 // `throughput` merge one level deep (a patch of mms.maxFiles keeps the other mms fields).
 import type { PolicyRepo } from '../../../core/ports.js';
 import { DEFAULT_POLICY, type Policy, type PolicyPatch } from '../../../core/types.js';
-import type { RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import type { DbContext } from '../shared.js';
 
 /** Drops keys whose value is undefined (a spread would otherwise overwrite with undefined). */
 function defined<T extends object>(obj: T | undefined): Partial<T> {
@@ -31,22 +30,23 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function createPolicyRepo({ db, now }: RepoContext): Sync<PolicyRepo> {
-  const read = db.prepare<[], { document: string }>('SELECT document FROM policy WHERE id = 1');
-  const write = db.prepare(`
-    INSERT INTO policy (id, document, updated_at) VALUES (1, @document, @now)
-    ON CONFLICT (id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at`);
+export function createPolicyRepo({ db, now }: DbContext): PolicyRepo {
+  const READ = 'SELECT document FROM policy WHERE id = 1';
+  // Makes sure the row exists and returns its document; the no-op update locks the row on
+  // Postgres until the transaction ends, so two admins' patches never both merge over the same
+  // document (one would be lost). SQLite's writer lock does the same there.
+  const LOCK = `
+    INSERT INTO policy (id, document, updated_at) VALUES (1, '{}', ?)
+    ON CONFLICT (id) DO UPDATE SET document = policy.document
+    RETURNING document`;
+  const WRITE = 'UPDATE policy SET document = ?, updated_at = ? WHERE id = 1';
 
-  const overrides = (): PolicyPatch => {
-    const row = read.get();
-    return row ? (JSON.parse(row.document) as PolicyPatch) : {};
-  };
   // Every send reads the policy (eligibility at send time), and it changes perhaps once a month:
   // the merged policy is kept per stored document and handed out frozen, so a read is one
   // statement and a string comparison (a change by another connection shows at the next read).
   let cached: { document: string | null; policy: Policy } | null = null;
-  const get = (): Policy => {
-    const document = read.get()?.document ?? null;
+  const get = async (): Promise<Policy> => {
+    const document = (await db.get<{ document: string }>(READ))?.document ?? null;
     if (cached?.document !== document) {
       const patch = document === null ? {} : (JSON.parse(document) as PolicyPatch);
       cached = { document, policy: deepFreeze(mergePolicy<Policy>(structuredClone(DEFAULT_POLICY), patch)) };
@@ -54,10 +54,14 @@ export function createPolicyRepo({ db, now }: RepoContext): Sync<PolicyRepo> {
     return cached.policy;
   };
 
-  const update = db.transaction((patch: PolicyPatch): Policy => {
-    write.run({ document: JSON.stringify(mergePolicy(overrides(), patch)), now: now() });
-    return get();
-  });
+  const update = (patch: PolicyPatch): Promise<Policy> =>
+    db.transaction(async () => {
+      const at = now();
+      const row = await db.get<{ document: string }>(LOCK, [at]);
+      const overrides = row ? (JSON.parse(row.document) as PolicyPatch) : {};
+      await db.run(WRITE, [JSON.stringify(mergePolicy(overrides, patch)), at]);
+      return get();
+    });
 
-  return { get, update: (patch) => update.immediate(patch) };
+  return { get, update };
 }

@@ -2,8 +2,7 @@
 // upsert starts from those defaults and changes only the fields given.
 import type { UserRepo } from '../../../core/ports.js';
 import type { UserPolicy } from '../../../core/types.js';
-import { toBool, type RepoContext } from '../shared.js';
-import type { Sync } from '../sqlite/asyncRepo.js';
+import { toBool, type DbContext } from '../shared.js';
 
 interface UserRow {
   platform: string;
@@ -25,37 +24,32 @@ function toUser(r: UserRow): UserPolicy {
 
 const boolParam = (v: boolean | undefined): number | null => (v === undefined ? null : v ? 1 : 0);
 
-export function createUserRepo({ db, now }: RepoContext): Sync<UserRepo> {
-  const get = db.prepare<[string, string], UserRow>('SELECT * FROM users WHERE platform = ? AND user_id = ?');
-  const list = db.prepare<[], UserRow>('SELECT * FROM users ORDER BY platform, user_id');
-  const upsert = db.prepare<
-    { platform: string; userId: string; smsEnabled: number | null; admin: number | null; now: string },
-    UserRow
-  >(`
+export function createUserRepo({ db, now }: DbContext): UserRepo {
+  const GET = 'SELECT * FROM users WHERE platform = ? AND user_id = ?';
+  const LIST = 'SELECT * FROM users ORDER BY platform, user_id';
+  // A null flag keeps the stored value (or the default for a new user). The CASTs give Postgres
+  // the parameters' type; the existing row's columns are qualified (unqualified is ambiguous there).
+  const UPSERT = `
     INSERT INTO users (platform, user_id, sms_enabled, admin, updated_at)
-    VALUES (@platform, @userId, COALESCE(@smsEnabled, 1), COALESCE(@admin, 0), @now)
+    VALUES (?, ?, COALESCE(CAST(? AS INTEGER), 1), COALESCE(CAST(? AS INTEGER), 0), ?)
     ON CONFLICT (platform, user_id) DO UPDATE SET
-      sms_enabled = COALESCE(@smsEnabled, sms_enabled),
-      admin = COALESCE(@admin, admin),
-      updated_at = @now
-    RETURNING *`);
+      sms_enabled = COALESCE(CAST(? AS INTEGER), users.sms_enabled),
+      admin = COALESCE(CAST(? AS INTEGER), users.admin),
+      updated_at = excluded.updated_at
+    RETURNING *`;
 
   return {
-    get(platform, userId) {
-      const row = get.get(platform, userId);
+    async get(platform, userId) {
+      const row = await db.get<UserRow>(GET, [platform, userId]);
       return row ? toUser(row) : null;
     },
-    upsert(platform, userId, patch) {
-      const row = upsert.get({
-        platform,
-        userId,
-        smsEnabled: boolParam(patch.smsEnabled),
-        admin: boolParam(patch.admin),
-        now: now(),
-      });
+    async upsert(platform, userId, patch) {
+      const sms = boolParam(patch.smsEnabled);
+      const admin = boolParam(patch.admin);
+      const row = await db.get<UserRow>(UPSERT, [platform, userId, sms, admin, now(), sms, admin]);
       if (!row) throw new Error(`user ${platform}/${userId} upsert returned nothing`);
       return toUser(row);
     },
-    list: () => list.all().map(toUser),
+    list: async () => (await db.all<UserRow>(LIST)).map(toUser),
   };
 }

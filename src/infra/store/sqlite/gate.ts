@@ -26,8 +26,15 @@ export class SqliteGate {
   /** Runs one synchronous piece of work on the connection when no other transaction holds it. */
   async run<T>(fn: () => T): Promise<T> {
     if (this.inTransaction() || !this.held) return fn();
-    await this.acquire().then((release) => release());
-    return this.run(fn);
+    // Run while holding the turn: releasing it first and trying again let the next waiter take
+    // it in between, so with two or more waiters each one went back to the end of the queue
+    // forever (a livelock that grew the queue until the process ran out of memory).
+    const release = await this.acquire();
+    try {
+      return fn();
+    } finally {
+      release();
+    }
   }
 
   /** Runs fn in one transaction; a nested call is a savepoint (its failure undoes only its part). */
