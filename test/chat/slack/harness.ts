@@ -89,7 +89,7 @@ export async function createSlackHarness(
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
-  const built = buildBridgeParts(ctx, {
+  const built = await buildBridgeParts(ctx, {
     outbound: { rateLimits: false, attempts: opts.attempts, backoff },
     delivery: { attempts: opts.attempts, backoff },
     slackPace: null,
