@@ -250,7 +250,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   const store = await openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
   const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
-  const built = buildBridgeParts(ctx, {
+  const built = await buildBridgeParts(ctx, {
     // A/B knobs only (defaults are what src/wiring.ts runs): BENCH_DELIVERY_YIELD=0 turns the
     // delivery worker's per-turn yielding off, BENCH_DELIVERY_CONCURRENCY=<n> sets its concurrency.
     delivery: {

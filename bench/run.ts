@@ -1,17 +1,18 @@
 // `npm run bench`: every benchmark of the bridge, one after the other, numbers on stdout.
-//   npm run bench              outbound (issue 4) then inbound (issue 5)
-//   npm run bench outbound     one part only (likewise `inbound`)
+//   npm run bench              outbound (issue 4), inbound (issue 5), then the memory soak (issue 13)
+//   npm run bench outbound     one part only (likewise `inbound`, `memory`)
 //   BENCH_SLACK=inprocess npm run bench inbound   the inbound fake Slack inside the bridge's process
 // Ends with a compact summary table (markdown) to paste in a note. The machine's core count and
 // its load average before and after each part are printed: the numbers are only comparable
 // between runs made in the same conditions.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { formatInboundBench, runInboundBench, type InboundBenchResult } from './inbound.js';
+import { formatMemoryBench, runMemoryBench, type MemoryBenchResult } from './memory.js';
 import { formatOutboundBench, runOutboundBench, type OutboundBenchResult } from './outbound.js';
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-export function formatSummary(out: OutboundBenchResult | null, inb: InboundBenchResult | null, machine: string): string {
+export function formatSummary(out: OutboundBenchResult | null, inb: InboundBenchResult | null, machine: string, mem: MemoryBenchResult | null = null): string {
   const rows: string[][] = [];
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const ok = (pass: boolean) => (pass ? 'met' : 'NOT met');
@@ -49,6 +50,22 @@ export function formatSummary(out: OutboundBenchResult | null, inb: InboundBench
       '-',
     ]);
   }
+  if (mem) {
+    const spread = (xs: number[]) => `${xs.map((x) => x.toFixed(0)).join(' / ')} MB`;
+    rows.push(['idle RSS (dist build, no chat platform; /metrics)', `${mem.idle.toFixed(0)} MB (runs ${spread(mem.runs.map((r) => r.idle))})`, '< 150 MB', ok(mem.idle < 150)]);
+    rows.push([
+      `RSS after ${mem.messages} inbound SMS`,
+      `${mem.all.toFixed(0)} MB (runs ${spread(mem.runs.map((r) => r.all))})`,
+      '< 250 MB',
+      ok(mem.all < 250),
+    ]);
+    rows.push([
+      `RSS growth over the second ${mem.messages / 2}`,
+      `${mem.secondHalfGrowth.toFixed(0)} MB (runs ${spread(mem.runs.map((r) => r.all - r.half))})`,
+      '< 20 MB',
+      ok(mem.secondHalfGrowth < 20),
+    ]);
+  }
   return [
     `summary (${machine})`,
     '| measure | result | target | |',
@@ -64,6 +81,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${machine}; load average (1/5/15 min) at start: ${load()}`);
   let out: OutboundBenchResult | null = null;
   let inb: InboundBenchResult | null = null;
+  let mem: MemoryBenchResult | null = null;
   if (!only || only === 'outbound') {
     out = await runOutboundBench();
     console.log(formatOutboundBench(out));
@@ -74,8 +92,13 @@ async function main(): Promise<void> {
     console.log(formatInboundBench(inb));
     console.log(`  load average after inbound: ${load()}`);
   }
+  if (!only || only === 'memory') {
+    mem = await runMemoryBench();
+    console.log(formatMemoryBench(mem));
+    console.log(`  load average after memory: ${load()}`);
+  }
   console.log('');
-  console.log(formatSummary(out, inb, `${machine}; load average at end ${load()}`));
+  console.log(formatSummary(out, inb, `${machine}; load average at end ${load()}`, mem));
 }
 
 main().then(

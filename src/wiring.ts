@@ -9,10 +9,12 @@
 // is the reverse, so the workers finish their in-flight items while every platform is registered,
 // and the heartbeat ends last (its leases are then free at once for the other instances).
 
-import { createSlackPlatform, type SlackRuntime } from '../adapters/chat/slack/index.js';
+// Types only: the chat platforms' SDKs (Bolt, Teams AI/botbuilder) are loaded by import() below
+// when configured; unconfigured, they would be most of an idle bridge's memory.
+import type { SlackRuntime } from '../adapters/chat/slack/index.js';
 import type { PacerOptions } from '../adapters/chat/slack/pacer.js';
 import type { SlackSocketTuning } from '../adapters/chat/slack/socketConnection.js';
-import { createTeamsPlatform, type TeamsParts } from '../adapters/chat/teams/index.js';
+import type { TeamsParts } from '../adapters/chat/teams/index.js';
 import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js';
 import { createJobsAdminRouter } from './admin/jobs.js';
 import { adminGuard } from './admin/auth.js';
@@ -67,10 +69,13 @@ export interface BuiltBridge {
   teams?: TeamsParts;
 }
 
-export const bridgeModule: BridgeModule = (ctx): BridgeParts => buildBridgeParts(ctx).parts;
+export const bridgeModule: BridgeModule = async (ctx): Promise<BridgeParts> => (await buildBridgeParts(ctx)).parts;
 
-/** Builds every part exactly as production does; `tuning` changes only the listed settings. */
-export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): BuiltBridge {
+/**
+ * Builds every part exactly as production does; `tuning` changes only the listed settings.
+ * Async because a chat platform's module (and its SDK) is imported only when it is configured.
+ */
+export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Promise<BuiltBridge> {
   const { config, store, clock, logger, redis, own, metrics } = ctx;
   const prefix = config.queuePrefix;
   const admin = adminGuard(ctx);
@@ -135,6 +140,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
   let teams: TeamsParts | undefined;
 
   if (config.slack.enabled) {
+    const { createSlackPlatform } = await import('../adapters/chat/slack/index.js');
     const rt = createSlackPlatform(ctx, {
       ...chatDeps,
       ...(tuning.slackPace === undefined ? {} : { pace: tuning.slackPace }),
@@ -145,6 +151,7 @@ export function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {}): Bu
     platforms.push({ name: 'slack', start: () => rt.start(), stop: () => rt.stop() });
   }
   if (config.teams.enabled) {
+    const { createTeamsPlatform } = await import('../adapters/chat/teams/index.js');
     const tp = createTeamsPlatform(ctx, {
       ...chatDeps,
       signMediaUrl: (id, ttl) => signer.sign(id, ttl),

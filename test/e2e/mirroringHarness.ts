@@ -91,7 +91,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
-  const built = buildBridgeParts(ctx, {
+  const built = await buildBridgeParts(ctx, {
     outbound: { rateLimits: false, backoff },
     delivery: { backoff },
     slackPace: null,

@@ -34,17 +34,35 @@ export class RecentIds {
   }
 }
 
-/** Display names of Slack users for "who sent it" marks; cached for 10 minutes. */
+const USER_NAME_TTL_MS = 600_000;
+
+/**
+ * Display names of Slack users for "who sent it" marks; cached for 10 minutes. At most `max`
+ * are kept (oldest lookup dropped first): a large workspace must not grow the cache with every
+ * user who ever replied.
+ */
 export class UserNames {
   private readonly cache = new Map<string, { name: string | null; at: number }>();
-  constructor(private readonly api: SlackApi, private readonly log: ChatLogger) {}
+  constructor(
+    private readonly api: SlackApi,
+    private readonly log: ChatLogger,
+    private readonly max = 5000,
+  ) {}
+
+  /** Names held (tests). */
+  get size(): number {
+    return this.cache.size;
+  }
 
   async get(userId: string): Promise<string | null> {
     const hit = this.cache.get(userId);
-    if (hit && Date.now() - hit.at < 600_000) return hit.name;
+    if (hit && Date.now() - hit.at < USER_NAME_TTL_MS) return hit.name;
     try {
       const info = await this.api.userInfo(userId);
+      // Re-inserted, so the Map's order is the order of lookups and the first key the oldest.
+      this.cache.delete(userId);
       this.cache.set(userId, { name: info.name, at: Date.now() });
+      if (this.cache.size > this.max) this.cache.delete(this.cache.keys().next().value!);
       return info.name;
     } catch (err) {
       this.log.warn({ userId, err: err instanceof Error ? err.message : String(err) }, 'slack users.info failed');

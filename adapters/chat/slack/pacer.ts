@@ -19,14 +19,21 @@ export const DEFAULT_PACE: PacerOptions = { burst: 10, perSecond: 1, maxInlineWa
 export class ChannelPacer {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly now: () => number;
+  private sweptAt = -Infinity;
 
   constructor(private readonly opts: PacerOptions) {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Channels with a bucket in memory (tests: it stays flat however many channels were posted to). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
   /** Takes one slot for `channel`, waiting briefly when needed. */
   async take(channel: string): Promise<void> {
     const now = this.now();
+    this.forgetFull(now);
     const b = this.buckets.get(channel) ?? { tokens: this.opts.burst, at: now };
     b.tokens = Math.min(this.opts.burst, b.tokens + ((now - b.at) / 1000) * this.opts.perSecond);
     b.at = now;
@@ -42,5 +49,17 @@ export class ChannelPacer {
     // Reserve the slot now so concurrent callers queue up behind it.
     b.tokens -= 1;
     await new Promise((r) => setTimeout(r, waitMs));
+  }
+
+  /**
+   * Drops buckets that have refilled (a full bucket is what a channel without one gets), so
+   * memory follows the channels posted to lately, not every channel ever posted to. Swept at
+   * most once per refill time, so a take stays O(1) on average.
+   */
+  private forgetFull(now: number): void {
+    const refillMs = (this.opts.burst / this.opts.perSecond) * 1000;
+    if (now - this.sweptAt < refillMs) return;
+    this.sweptAt = now;
+    for (const [channel, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * this.opts.perSecond >= this.opts.burst) this.buckets.delete(channel);
   }
 }

@@ -20,4 +20,22 @@ describe('per-channel pace (about 1 message/s sustained, short bursts)', () => {
     await pacer.take('C1');
     await expect(pacer.take('C1')).resolves.toBeUndefined(); // waited ~50 ms
   });
+
+  it('forgets channels whose bucket has refilled, so memory does not grow with every channel ever posted to', async () => {
+    let now = 1_000_000;
+    const pacer = new ChannelPacer({ burst: 2, perSecond: 1, maxInlineWaitMs: 0, now: () => now });
+    for (let i = 0; i < 500; i++) await pacer.take(`C${i}`);
+    expect(pacer.size).toBe(500);
+    now += 2_000; // every bucket is full again
+    await pacer.take('C-next');
+    expect(pacer.size).toBe(1);
+    // A channel drained just before the next sweep keeps its bucket: its pace is not reset.
+    now += 1_500;
+    await pacer.take('C-busy');
+    await pacer.take('C-busy');
+    now += 500;
+    await pacer.take('C-other'); // sweeps
+    expect(pacer.size).toBe(2);
+    await expect(pacer.take('C-busy')).rejects.toBeInstanceOf(PlatformError);
+  });
 });
