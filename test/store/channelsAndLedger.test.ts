@@ -59,7 +59,7 @@ describe('send ledger', () => {
     expect(await temp.store.sendLedger.get('nope')).toBeNull();
     expect(await temp.store.sendLedger.finish('nope', 'SM')).toBeNull();
     expect(await temp.store.sendLedger.fail('nope')).toBeNull();
-    await expect( temp.store.sendLedger.begin('nope', 'twilio')).rejects.toThrow(/FOREIGN KEY/);
+    await expect(temp.store.sendLedger.begin('nope', 'twilio')).rejects.toThrow(/foreign key/i);
   });
 });
 

@@ -56,7 +56,7 @@ describe('media', () => {
       temp.store.media.create({
         messageId: 'missing', contentType: 'image/png', size: 1, path: null, sourceUrl: null, status: 'pending', reason: null,
       }),
-    ).rejects.toThrow(/FOREIGN KEY/);
+    ).rejects.toThrow(/foreign key/i);
   });
 });
 

@@ -5,6 +5,7 @@ import { LATEST_VERSION, openStore, SchemaTooNewError } from '../../src/infra/st
 import { MIGRATIONS } from '../../src/infra/store/migrations/index.js';
 import { migrate } from '../../src/infra/store/migrate.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
+import { TEST_ENGINE } from '../support/testDatabase.js';
 
 let temp: TempStore | undefined;
 afterEach(async () => {
@@ -12,7 +13,8 @@ afterEach(async () => {
   temp = undefined;
 });
 
-describe('opening the store', () => {
+// SQLite's file, pragmas and migrate(); the Postgres counterparts are in postgres.test.ts.
+describe.skipIf(TEST_ENGINE === 'postgres')('opening the store', () => {
   it('runs SQLite in WAL mode with foreign keys, a busy timeout and synchronous=NORMAL', async () => {
     temp = await createTempStore();
     const { db } = temp.store;

@@ -1,5 +1,4 @@
 // Opt-outs, company policy, user policy and the audit log.
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Policy } from '../../src/core/types.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
@@ -20,7 +19,7 @@ describe('opt-outs', () => {
     expect(await optOuts.isOptedOut('+16135550100', '+14155550123')).toBe(false);
     await optOuts.set('+12025550100', '+14155550123', false, 'START');
     expect(await optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(false);
-    const row = temp.store.db.prepare('SELECT keyword FROM opt_outs').get() as { keyword: string };
+    const row = (await temp.store.sql.get<{ keyword: string }>('SELECT keyword FROM opt_outs'))!;
     expect(row.keyword).toBe('START');
   });
 });
@@ -66,9 +65,8 @@ describe('policy', () => {
 
   it('a policy change made by another connection shows at the next read', async () => {
     expect((await temp.store.policy.get()).maxSegments).toBe(DEFAULT_POLICY.maxSegments);
-    const other = new Database(temp.store.file);
-    other.prepare("INSERT INTO policy (id, document, updated_at) VALUES (1, '{\"maxSegments\":3}', 'now')").run();
-    other.close();
+    const other = await temp.openAnother();
+    await other.sql.run("INSERT INTO policy (id, document, updated_at) VALUES (1, '{\"maxSegments\":3}', 'now')");
     expect((await temp.store.policy.get()).maxSegments).toBe(3);
   });
 });

@@ -45,7 +45,7 @@ describe('store.transaction', () => {
     ).rejects.toThrow('outer fails');
     expect(await store.conversations.list()).toEqual([]);
     expect(await store.numbers.list()).toEqual([]);
-    expect(store.db.inTransaction).toBe(false);
+    expect(store.sql.inTransaction()).toBe(false);
   });
 
   it('an inner failure caught by the outer function undoes only the inner work (savepoint)', async () => {
