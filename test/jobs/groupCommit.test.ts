@@ -23,8 +23,8 @@ describe('group commit', () => {
 
   it('a failing write is undone alone (its partial work too) and rejects only its caller', async () => {
     const commit = createGroupCommit(temp.store);
-    const failing = commit.run(() => {
-      addNumber('+12025550103')();
+    const failing = commit.run(async () => {
+      await addNumber('+12025550103')();
       throw new Error('boom');
     });
     const ok = [commit.run(addNumber('+12025550101')), commit.run(addNumber('+12025550102'))];
@@ -36,8 +36,8 @@ describe('group commit', () => {
   it('a failing write alone in its turn is rejected and leaves nothing behind', async () => {
     const commit = createGroupCommit(temp.store);
     await expect(
-      commit.run(() => {
-        addNumber('+12025550104')();
+      commit.run(async () => {
+        await addNumber('+12025550104')();
         throw new Error('alone');
       }),
     ).rejects.toThrow('alone');
