@@ -241,8 +241,8 @@ describe('admin routes for jobs', () => {
     const id = await sendOk(h, 'stuck?');
     await h.waitFor(async () => (await h!.message(id)).status === 'failed', 'failed');
     await jobSettled(h, id);
-    h.temp.store.db.prepare("UPDATE messages SET status = 'queued' WHERE id = ?").run(id);
-    h.temp.store.db.prepare('DELETE FROM outbox').run();
+    await h.temp.store.sql.run("UPDATE messages SET status = 'queued' WHERE id = ?", [id]);
+    await h.temp.store.sql.run('DELETE FROM outbox');
     h.fake.setScript(() => 'ok');
     const base = await serve(h);
     const again = await post(`${base}/admin/api/messages/${id}/resend`);

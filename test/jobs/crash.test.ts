@@ -22,7 +22,7 @@ afterEach(async () => {
 
 function startChild(x: Harness, idempotent: boolean): Promise<ChildProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, SMSB_DB: x.temp.path, SMSB_PREFIX: x.prefix, SMSB_FAKE_URL: x.fake.url, SMSB_IDEMPOTENT: idempotent ? '1' : '0' },
+    env: { ...process.env, SMSB_DB: x.temp.path, SMSB_DATABASE_URL: x.temp.databaseUrl ?? '', SMSB_PREFIX: x.prefix, SMSB_FAKE_URL: x.fake.url, SMSB_IDEMPOTENT: idempotent ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -165,7 +165,7 @@ function buildStore(parts: StoreParts): BridgeStore {
   const { dctx } = parts;
   const sql = dctx.db;
   let closing: Promise<void> | null = null;
-  return {
+  const store: Omit<BridgeStore, 'db'> = {
     engine: sql.engine,
     numbers: createNumberRepo(dctx),
     mappings: createMappingRepo(dctx),
@@ -184,10 +184,6 @@ function buildStore(parts: StoreParts): BridgeStore {
     chatInbox: createChatInboxRepo(dctx),
     file: parts.file,
     sql,
-    get db(): Database.Database {
-      if (!parts.raw) throw new Error('store.db: this store runs on PostgreSQL; use store.sql');
-      return parts.raw;
-    },
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
     transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(fn),
     async ping() {
@@ -204,4 +200,12 @@ function buildStore(parts: StoreParts): BridgeStore {
       return closing;
     },
   };
+  // Not enumerable: callers that copy the store ({ ...store }) must not touch it on Postgres.
+  return Object.defineProperty(store, 'db', {
+    enumerable: false,
+    get(): Database.Database {
+      if (!parts.raw) throw new Error('store.db: this store runs on PostgreSQL; use store.sql');
+      return parts.raw;
+    },
+  }) as BridgeStore;
 }
