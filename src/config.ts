@@ -40,7 +40,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Names this process among instances sharing Redis; null: host name plus an id kept in DATA_DIR. */
   instanceId: string | null;
-  /** Key for signed media links; null: one is generated and kept in DATA_DIR. */
+  /** Key for signed media links; null: one is generated once and kept in the store's settings. */
   mediaSigningSecret: string | null;
   /**
    * Which reverse proxies' X-Forwarded-For to believe for the client address (express's

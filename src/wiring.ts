@@ -28,6 +28,7 @@ import { instanceName } from './infra/queue/instance.js';
 import { Liveness } from './infra/queue/liveness.js';
 import type { Turns } from './infra/queue/turns.js';
 import { mediaRouter } from './media/mediaRoute.js';
+import { storedMediaReader } from './media/storedMedia.js';
 import { countingNotifier, firstPostTimer, timedProvider } from './pipelineMetrics.js';
 import { createDeliveryPipeline, createOutboundPipeline, turnQueue, type DeliveryPipelineDeps, type OutboundPipelineDeps } from './pipelines.js';
 import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
@@ -81,9 +82,11 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   const admin = adminGuard(ctx);
 
   const signer = createMediaUrlSigner({
-    secret: loadMediaSecret(config.dataDir, config.mediaSigningSecret),
+    secret: await loadMediaSecret({ settings: store.settings, dataDir: config.dataDir, configured: config.mediaSigningSecret }),
     publicUrl: config.publicUrl,
   });
+  // Media bytes are read from the store (files older versions kept in DATA_DIR as a fallback).
+  const mediaFiles = storedMediaReader({ files: store.mediaFiles, dataDir: config.dataDir });
   const registry = new ChatRegistry();
   const notifier = countingNotifier(createStatusNotifier({ store, registry, logger }), metrics, clock);
   const liveness = new Liveness({ redis: own, prefix, name: instanceName(config), logger });
@@ -131,7 +134,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
 
   const mounts: Mount[] = [
     (app) => sms.mount(app),
-    (app) => app.use(mediaRouter({ media: store.media, signer, dataDir: config.dataDir })),
+    (app) => app.use(mediaRouter({ media: store.media, files: mediaFiles, signer })),
     (app) => app.use(createJobsAdminRouter({ store, queue, requireAdmin: admin })),
   ];
   const platforms: Startable[] = [];

@@ -150,6 +150,17 @@ export interface MediaRepo {
   attach?(mediaId: string, messageId: string): Promise<MediaItem | null>;
 }
 
+/**
+ * The bytes of stored media files, kept in the store itself so every instance on the database
+ * can serve them. Written in the same transaction as the media row that says 'stored'.
+ */
+export interface MediaFileRepo {
+  /** Keeps the bytes of media `mediaId` (replacing any kept before). */
+  put(mediaId: string, bytes: Buffer): Promise<void>;
+  /** The bytes kept for `mediaId`; null when the store has none (e.g. a file an older version kept on disk). */
+  get(mediaId: string): Promise<Buffer | null>;
+}
+
 /** Where a message was posted in chat: one row per (message, thread). */
 export interface MessagePost {
   messageId: string;
@@ -287,6 +298,7 @@ export interface Store {
   threads: ThreadRepo;
   messages: MessageRepo;
   media: MediaRepo;
+  mediaFiles: MediaFileRepo;
   posts: MessagePostRepo;
   optOuts: OptOutRepo;
   policy: PolicyRepo;

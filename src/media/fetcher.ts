@@ -1,20 +1,17 @@
-// Downloads the media an inbound message refers to (rows in status 'pending') into
-// DATA_DIR/media/<media id>. A link that leads outside the provider, a type that differs from
+// Downloads the media an inbound message refers to (rows in status 'pending') into the store
+// (media_files, beside the row), where any instance can serve it. A link that leads outside the provider, a type that differs from
 // what the provider declared, or a file over the cap is refused with a human reason; the message
 // itself is always kept. Called by the delivery job before a message is posted to chat.
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Store } from '../core/ports.js';
 import type { MediaItem } from '../core/types.js';
 import { download } from './download.js';
 import type { MediaSourcePolicy } from './hostRules.js';
+import { keepDownloadedMedia } from './storedMedia.js';
 
 export interface MediaFetcherDeps {
   store: Store;
-  /** DATA_DIR; files go to DATA_DIR/media/<id>, rows keep the path relative to DATA_DIR. */
-  dataDir: string;
   /** Where each provider's media may come from (from the provider factories' `mediaSource`). */
   sources: Record<string, MediaSourcePolicy | undefined>;
   /** Per-file cap; default: the policy's MMS total. */
@@ -40,13 +37,8 @@ export interface MediaFetcher {
   fetchPendingMedia(messageId: string, opts?: FetchOptions): Promise<MediaItem[]>;
 }
 
-export function mediaRelativePath(id: string): string {
-  return path.posix.join('media', id);
-}
-
 export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
   const log = deps.logger ?? pino({ level: 'silent' });
-  const mediaDir = path.join(deps.dataDir, 'media');
 
   return {
     async fetchPendingMedia(messageId, opts) {
@@ -63,7 +55,6 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
       let used = items.filter((m) => m.status === 'stored').reduce((n, m) => n + m.size, 0);
       const provider = message.provider ?? 'unknown';
       const source = deps.sources[provider];
-      await mkdir(mediaDir, { recursive: true });
 
       for (const item of pending) {
         const refuse = async (status: 'refused' | 'failed', reason: string): Promise<void> => {
@@ -84,19 +75,17 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
           await refuse('refused', 'the message\'s media exceed the total size allowed');
           continue;
         }
-        const rel = mediaRelativePath(item.id);
         const result = await download({
           url: item.sourceUrl,
           source,
           declaredType: item.contentType || null,
           maxBytes: Math.min(fileCap, remaining),
-          destPath: path.join(deps.dataDir, rel),
           timeoutMs: deps.timeoutMs,
           maxRedirects: deps.maxRedirects ?? 5,
         });
         if (result.ok) {
           used += result.size;
-          await deps.store.media.update(item.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
+          await keepDownloadedMedia(deps.store, item.id, result);
           deps.onResult?.(provider, 'stored');
           log.info({ messageId, mediaId: item.id, provider, size: result.size }, 'inbound media stored');
         } else if (result.transient && !finalAttempt) {

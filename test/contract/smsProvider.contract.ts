@@ -1,8 +1,6 @@
 // The contract every SMS provider adapter passes (Twilio, 8x8, local; a fourth provider adds a
 // harness and one *.test.ts). Each provider test file supplies a harness that speaks the
 // provider's wire format; the cases below only speak the bridge's words.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/core/errors.js';
@@ -400,15 +398,15 @@ export function smsProviderContract(h: ProviderHarness): void {
         return (await inboundOf(id))!;
       }
 
-      it('downloads media from the provider (with its credentials where required) into DATA_DIR/media', async () => {
+      it('downloads media from the provider (with its credentials where required) into the store', async () => {
         const bytes = Buffer.from('\x89PNG fake image bytes');
         const url = t.addMedia({ contentType: 'image/png', body: bytes });
         const m = await inboundWithMedia([{ url, contentType: 'image/png' }]);
         const items = await t.fetcher.fetchPendingMedia(m.id);
         expect(items).toHaveLength(1);
         const item = items[0]!;
-        expect(item).toMatchObject({ status: 'stored', size: bytes.length, contentType: 'image/png', path: `media/${item.id}` });
-        expect(readFileSync(path.join(t.dataDir, item.path!))).toEqual(bytes);
+        expect(item).toMatchObject({ status: 'stored', size: bytes.length, contentType: 'image/png', path: null });
+        expect(await t.store.mediaFiles.get(item.id)).toEqual(bytes);
         const auth = t.mediaAuthorizations();
         expect(auth).toHaveLength(1);
         if (t.mediaNeedsAuth) expect(auth[0]).toMatch(/^Basic /);
@@ -446,17 +444,17 @@ export function smsProviderContract(h: ProviderHarness): void {
         const [item] = await t.fetcher.fetchPendingMedia(m.id);
         expect(item!.status).toBe('refused');
         expect(item!.reason).toMatch(/text\/html.*image\/jpeg/);
-        expect(existsSync(path.join(t.dataDir, 'media', item!.id))).toBe(false);
+        expect(await t.store.mediaFiles.get(item!.id)).toBeNull();
       });
 
-      it('refuses a file larger than the policy allows, keeping nothing of it on disk', async () => {
+      it('refuses a file larger than the policy allows, keeping nothing of it', async () => {
         await t.store.policy.update({ mms: { ...(await t.store.policy.get()).mms, maxTotalBytes: 1000 } });
         const url = t.addMedia({ contentType: 'image/png', body: Buffer.alloc(5000, 1) });
         const m = await inboundWithMedia([{ url, contentType: 'image/png' }]);
         const [item] = await t.fetcher.fetchPendingMedia(m.id);
         expect(item!.status).toBe('refused');
         expect(item!.reason).toMatch(/larger/);
-        expect(existsSync(path.join(t.dataDir, 'media', item!.id))).toBe(false);
+        expect(await t.store.mediaFiles.get(item!.id)).toBeNull();
       });
     });
   });

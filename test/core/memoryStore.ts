@@ -16,6 +16,7 @@ import type {
   AuditRepo,
   ConversationRepo,
   MappingRepo,
+  MediaFileRepo,
   MediaRepo,
   MessagePost,
   MessagePostRepo,
@@ -50,6 +51,8 @@ export interface MemoryState extends OutboxState {
   threads: ThreadRef[];
   messages: Map<string, Omit<Message, 'media'>>;
   media: Map<string, MediaItem>;
+  /** Bytes of stored media files, by media id. */
+  mediaFiles: Map<string, Buffer>;
   posts: MessagePost[];
   optOuts: Map<string, { optedOut: boolean; keyword: string | null }>;
   policy: Policy;
@@ -130,6 +133,7 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     threads: [],
     messages: new Map(),
     media: new Map(),
+    mediaFiles: new Map(),
     posts: [],
     optOuts: new Map(),
     policy: clone(DEFAULT_POLICY),
@@ -324,6 +328,15 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       },
     }),
     media: gate.wrap<MediaRepo>(media),
+    mediaFiles: gate.wrap<MediaFileRepo>({
+      put(mediaId, bytes) {
+        state.mediaFiles.set(mediaId, Buffer.from(bytes));
+      },
+      get: (mediaId) => {
+        const bytes = state.mediaFiles.get(mediaId);
+        return bytes ? Buffer.from(bytes) : null;
+      },
+    }),
     posts: gate.wrap<MessagePostRepo>({
       save(post) {
         const existing = state.posts.find(

@@ -242,6 +242,17 @@ describe('rule 5: files on outbound messages', () => {
     expect(r.message.media[0]).toMatchObject({ path: 'media/a.png', messageId: r.message.id, status: 'stored' });
   });
 
+  it('a copied file row takes the file\'s bytes with it, so its own link serves the file', async () => {
+    delete store.media.attach;
+    const pre = await store.media.create({ messageId: 'pending', contentType: 'image/png', size: 3, path: null, sourceUrl: null, status: 'stored', reason: null });
+    await store.mediaFiles.put(pre.id, Buffer.from('png'));
+    const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 3, mediaId: pre.id }] }));
+    if (!r.ok) throw new Error('refused');
+    const copy = r.message.media[0]!;
+    expect(copy.id).not.toBe(pre.id);
+    expect((await store.mediaFiles.get(copy.id))?.toString()).toBe('png');
+  });
+
   it('records a file that was not downloaded as pending', async () => {
     const r = await requestOutbound(deps, req({ body: '', media: [{ contentType: 'image/jpeg', size: 10 }] }));
     if (!r.ok) throw new Error('refused');

@@ -1,6 +1,4 @@
 // The media fetcher's guard rails, beyond the contract's per-provider cases.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNonPublicAddress } from '../../src/media/addresses.js';
 import { createMediaFetcher } from '../../src/media/fetcher.js';
@@ -188,33 +186,32 @@ describe('media fetcher', () => {
     const m = await inbound([{ url: `${provider.url}/missing`, contentType: 'image/png' }]);
     const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'failed', reason: 'the provider answered HTTP 404 for the media file' });
-    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
+    expect(await parts.store.mediaFiles.get(item!.id)).toBeNull();
   });
 
   it('gives up on a host that trickles a byte a second at one deadline for the whole download: failed, with the reason', async () => {
     providerShelf.put('/Media/SLOW', { contentType: 'image/png', body: Buffer.alloc(100, 1), trickleMs: 1000 });
     const m = await inbound([{ url: `${provider.url}/Media/SLOW`, contentType: 'image/png' }]);
-    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 1500 });
+    const fetcher = createMediaFetcher({ store: parts.store, sources: { twilio: source() }, timeoutMs: 1500 });
     const started = Date.now();
     // Not left pending for another attempt: a host this slow would hold the conversation again.
     const [item] = await fetcher.fetchPendingMedia(m.id, { finalAttempt: false });
     expect(Date.now() - started).toBeLessThan(10_000); // the file alone would take 100 s
     expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 1.5 s', path: null });
-    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
-    expect(existsSync(path.join(parts.dataDir, 'media', `${item!.id}.part`))).toBe(false);
+    expect(await parts.store.mediaFiles.get(item!.id)).toBeNull();
   });
 
   it('the same deadline covers a host that never sends its headers', async () => {
     providerShelf.put('/Media/HANG', { contentType: 'image/png', body: Buffer.alloc(10, 1), headersDelayMs: 60_000 });
     const m = await inbound([{ url: `${provider.url}/Media/HANG`, contentType: 'image/png' }]);
-    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 500 });
+    const fetcher = createMediaFetcher({ store: parts.store, sources: { twilio: source() }, timeoutMs: 500 });
     const [item] = await fetcher.fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 500 ms' });
   });
 
   it('refuses media of a provider that has no media policy', async () => {
     const m = await inbound([{ url: `${provider.url}/y`, contentType: 'image/png' }]);
-    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: {} });
+    const fetcher = createMediaFetcher({ store: parts.store, sources: {} });
     expect((await fetcher.fetchPendingMedia(m.id))[0]!.status).toBe('refused');
   });
 

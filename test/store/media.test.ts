@@ -84,3 +84,57 @@ describe('media attach', () => {
     expect((await temp.store.media.get(file.id))?.messageId).toBe(other);
   });
 });
+
+describe('media file bytes', () => {
+  const pending = () =>
+    temp.store.media.create({ messageId, contentType: 'image/png', size: 0, path: null, sourceUrl: null, status: 'pending', reason: null });
+
+  it('keeps every byte value as given and returns it on another connection', async () => {
+    const m = await pending();
+    const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => i % 256));
+    await temp.store.mediaFiles.put(m.id, bytes);
+    const other = await temp.openAnother();
+    expect(await other.mediaFiles.get(m.id)).toEqual(bytes);
+  });
+
+  it('has nothing for a file not kept in the store; a second put replaces the bytes', async () => {
+    const m = await pending();
+    expect(await temp.store.mediaFiles.get(m.id)).toBeNull();
+    await temp.store.mediaFiles.put(m.id, Buffer.from('first'));
+    await temp.store.mediaFiles.put(m.id, Buffer.from('second'));
+    expect((await temp.store.mediaFiles.get(m.id))?.toString()).toBe('second');
+  });
+
+  it('refuses bytes for a media row that does not exist', async () => {
+    await expect(temp.store.mediaFiles.put('no-such-media', Buffer.from('x'))).rejects.toThrow(/foreign key/i);
+  });
+
+  it('bytes written in a transaction that fails are not kept, like the row', async () => {
+    const m = await pending();
+    await expect(
+      temp.store.transaction(async () => {
+        await temp.store.mediaFiles.put(m.id, Buffer.from('x'));
+        await temp.store.media.update(m.id, { status: 'stored' });
+        throw new Error('crash before commit');
+      }),
+    ).rejects.toThrow('crash before commit');
+    expect(await temp.store.mediaFiles.get(m.id)).toBeNull();
+    expect((await temp.store.media.get(m.id))?.status).toBe('pending');
+  });
+});
+
+describe('settings', () => {
+  it('the first value stored under a key stays; later offers get it back', async () => {
+    expect(await temp.store.settings.get('k')).toBeNull();
+    expect(await temp.store.settings.putIfAbsent('k', 'first')).toBe('first');
+    const other = await temp.openAnother();
+    expect(await other.settings.putIfAbsent('k', 'second')).toBe('first');
+    expect(await temp.store.settings.get('k')).toBe('first');
+  });
+
+  it('two connections offering at once agree on one value', async () => {
+    const other = await temp.openAnother();
+    const [a, b] = await Promise.all([temp.store.settings.putIfAbsent('race', 'a'), other.settings.putIfAbsent('race', 'b')]);
+    expect(a).toBe(b);
+  });
+});

@@ -9,7 +9,6 @@ export interface SlackHandlerDeps {
   chat: ChatServiceDeps;
   api: SlackApi;
   platform: SlackChatPlatform;
-  dataDir: string;
   logger: ChatLogger;
   /** Workspace id and bot user id from auth.test (start()). */
   identity: { teamId: string; botUserId: string | null; botId: string | null };

@@ -64,7 +64,7 @@ export async function handleMessageEvent(
     // Only once the reply may go: files are fetched with the bot token, names looked up.
     async () => {
       const policy = await deps.chat.store.policy.get();
-      const staged = await stageReplyFiles({ store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
+      const staged = await stageReplyFiles({ store: deps.chat.store, api: deps.api, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
       return {
         // The contact gets what the user saw, not Slack's markup (&amp;, <@U1>, <url|label>).
         text: await slackToPlainText(text, (id) => deps.userNames.get(id)),

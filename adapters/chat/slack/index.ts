@@ -17,6 +17,7 @@ import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
 import type { ChatInboxRepo } from '../../../src/infra/store/index.js';
 import type { SlackSocketState } from '../../../src/metrics.js';
+import { storedMediaReader } from '../../../src/media/storedMedia.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
 import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
@@ -113,7 +114,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   const pace = deps.pace === undefined ? DEFAULT_PACE : deps.pace;
   const platform = new SlackChatPlatform({
     api,
-    dataDir: ctx.config.dataDir,
+    media: storedMediaReader({ files: ctx.store.mediaFiles, dataDir: ctx.config.dataDir }),
     // A delivery job may run before start() finished: it then waits for auth.test.
     teamId: async () => identity.teamId || (await whoAmI()).teamId,
     pacer: pace ? new ChannelPacer(pace) : null,
@@ -132,7 +133,6 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     chat,
     api,
     platform,
-    dataDir: ctx.config.dataDir,
     logger: log,
     identity,
     userNames: new UserNames(api, log),

@@ -99,7 +99,6 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       channels,
       getToken,
       serviceUrls,
-      dataDir: ctx.config.dataDir,
       maxFileBytes: async () => Math.min(ctx.config.mediaMaxBytes, (await ctx.store.policy.get()).mms.maxTotalBytes),
       logger: log,
     },

@@ -28,7 +28,6 @@ export interface ReplyDeps {
   getToken: TokenProvider;
   /** Which activity serviceUrls files may be fetched from (with the bot's token). */
   serviceUrls: ServiceUrlPolicy;
-  dataDir: string;
   /** Per-file cap for files attached to replies (read per reply: the policy may change). */
   maxFileBytes: () => Promise<number>;
   logger: ChatLogger;
@@ -135,7 +134,7 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
     },
     // Only once the reply may go: files are downloaded with the bot's token.
     async () => {
-      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: await deps.maxFileBytes(), getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
+      const staged = await stageReplyFiles({ store, maxBytes: await deps.maxFileBytes(), getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
       return { text, userName: authorOf(a).userName, files: staged.media, problems: staged.problems, sendWithoutThem: true };
     },
   );

@@ -244,8 +244,8 @@ async function linkMedia(store: Store, media: OutboundMedia[], messageId: string
   return out;
 }
 
-function copyMedia(store: Store, item: MediaItem, messageId: string): Promise<MediaItem> {
-  return store.media.create({
+async function copyMedia(store: Store, item: MediaItem, messageId: string): Promise<MediaItem> {
+  const copy = await store.media.create({
     messageId,
     contentType: item.contentType,
     size: item.size,
@@ -254,6 +254,10 @@ function copyMedia(store: Store, item: MediaItem, messageId: string): Promise<Me
     status: item.status,
     reason: item.reason,
   });
+  // The copy is served by its own id: its bytes go with it (a legacy row's path names its file).
+  const bytes = await store.mediaFiles.get(item.id);
+  if (bytes) await store.mediaFiles.put(copy.id, bytes);
+  return copy;
 }
 
 /** For callers that only have a conversation: the request rule 11 allows (its own number). */

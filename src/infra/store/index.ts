@@ -18,6 +18,7 @@ import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
 import { createConversationRepo, type SqliteConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
+import { createMediaFileRepo } from './repos/mediaFiles.js';
 import { createMessageRepo, type SqliteMessageRepo } from './repos/messages.js';
 import { createNumberRepo } from './repos/numbers.js';
 import { createOptOutRepo } from './repos/optOuts.js';
@@ -25,6 +26,7 @@ import { createOutboxRepo } from './repos/outbox.js';
 import { createPolicyRepo } from './repos/policy.js';
 import { createPostRepo } from './repos/posts.js';
 import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js';
+import { createSettingsRepo, type SettingsRepo } from './repos/settings.js';
 import { createThreadRepo } from './repos/threads.js';
 import { createUserRepo } from './repos/users.js';
 import { makeNow, type DbContext } from './shared.js';
@@ -36,6 +38,7 @@ export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.j
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
 export type { ChatInboxRepo, InboxEvent } from './repos/chatInbox.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
+export type { SettingsRepo } from './repos/settings.js';
 // Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
 export {
   OUTCOME_UNKNOWN_ERROR_CODE,
@@ -77,6 +80,8 @@ export interface BridgeStore extends Store {
   chatChannels: ChatChannelRepo;
   /** Raw chat events stored before the platform is answered (replayed after a crash). */
   chatInbox: ChatInboxRepo;
+  /** Values generated once and shared by every instance on the database (the media signing key). */
+  settings: SettingsRepo;
   /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
@@ -173,6 +178,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     threads: createThreadRepo(dctx),
     messages: createMessageRepo(dctx),
     media: createMediaRepo(dctx),
+    mediaFiles: createMediaFileRepo(dctx),
     posts: createPostRepo(dctx),
     optOuts: createOptOutRepo(dctx),
     policy: createPolicyRepo(dctx),
@@ -182,6 +188,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     sendLedger: createSendLedgerRepo(dctx),
     chatChannels: createChatChannelRepo(dctx),
     chatInbox: createChatInboxRepo(dctx),
+    settings: createSettingsRepo(dctx),
     file: parts.file,
     sql,
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.

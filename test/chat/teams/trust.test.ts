@@ -220,7 +220,7 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
     const url = fake.addAttachment(Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), 'image/png').replace('127.0.0.1', 'localhost');
     const policy = new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: ['127.0.0.1'] });
     const staged = await stageReplyFiles(
-      { store: temp.store, dataDir: temp.dir, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
+      { store: temp.store, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
       serviceUrl,
       [{ contentType: 'image/png', contentUrl: url, name: 'photo.png' }],
     );
@@ -230,11 +230,12 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
 
     // The same file through a trusted connector is fetched (with the token).
     const trusted = await stageReplyFiles(
-      { store: temp.store, dataDir: temp.dir, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
+      { store: temp.store, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
       fake.serviceUrl,
       [{ contentType: 'image/png', contentUrl: url.replace('localhost', '127.0.0.1'), name: 'photo.png' }],
     );
     expect(trusted.media).toHaveLength(1);
+    expect(await temp.store.mediaFiles.get(trusted.media[0]!.mediaId!)).toEqual(Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
     expect(fake.calls.map((c) => c.authorization)).toEqual([`Bearer ${BOT_TOKEN}`]);
   });
 });

@@ -40,7 +40,7 @@ export async function commonParts(): Promise<CommonParts> {
     notifier: new RecordingNotifier(),
     outsider: { url: outsider.url, requests: () => outsiderHits },
     fetcherFor: (providerId, source) =>
-      createMediaFetcher({ store: temp.store, dataDir, sources: { [providerId]: source }, timeoutMs: 5000 }),
+      createMediaFetcher({ store: temp.store, sources: { [providerId]: source }, timeoutMs: 5000 }),
     async close() {
       await outsider.close();
       await temp.cleanup();
