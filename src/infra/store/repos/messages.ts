@@ -240,6 +240,20 @@ function fromStatuses(to: MessageStatus): string {
 /** Statuses some other status may move to (the lowest ranks are not among them). */
 const REACHABLE: ReadonlySet<string> = new Set(STATUSES.filter((to) => fromStatuses(to) !== ''));
 
+/** Shortest text the trigram index can narrow a search by (a shorter one is a plain scan). */
+export const MIN_INDEXED_SEARCH = 3;
+
+/**
+ * How a search for `text` (already ASCII-folded) uses the trigram index (migration 009): null
+ * when the text is too short for it; on SQLite the FTS5 query (the text as one quoted phrase,
+ * matching the rows holding it up to case); '' on Postgres, whose LIKE uses the index by itself.
+ */
+function searchIndex(db: DbContext['db'], text: string): string | null {
+  // Trigrams are of characters (code points), not UTF-16 units.
+  if ([...text].length < MIN_INDEXED_SEARCH) return null;
+  return db.engine === 'sqlite' ? `"${text.replace(/"/g, '""')}"` : '';
+}
+
 export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
   // Insertion order: SQLite's rowid, Postgres' identity column seq.
   const RO = rowOrder(db);
@@ -291,14 +305,16 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
     LIMIT ?`;
   });
   const TOP_ROW = `SELECT MAX(${RO}) AS top FROM messages`;
-  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction. Params in that
-  // order, then the limit. LIKE folds ASCII case on SQLite only: both sides are folded here.
+  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction, 16 text by index.
+  // Params in that order, then the limit. The text filter is an ASCII-folded substring test: LIKE
+  // folds ASCII case on SQLite only, so both sides are folded here. A text long enough for the
+  // trigram index (bit 16, see searchIndex) only narrows the rows the same test then runs on.
   const search = sqlVariants<number>(
     (key) => `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
-    WHERE 1 = 1${key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''}${key & 2 ? ' AND c.number = ?' : ''}${
-      key & 4 ? ' AND c.contact = ?' : ''
-    }${key & 8 ? ' AND m.direction = ?' : ''}
+    WHERE 1 = 1${key & 16 && db.engine === 'sqlite' ? ' AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)' : ''}${
+      key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''
+    }${key & 2 ? ' AND c.number = ?' : ''}${key & 4 ? ' AND c.contact = ?' : ''}${key & 8 ? ' AND m.direction = ?' : ''}
     ORDER BY m.created_at DESC, m.${RO} DESC
     LIMIT ?`,
   );
@@ -598,9 +614,15 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
     async search(opts) {
       // Each filter given adds its bit and its parameter (in bit order); absent ones (undefined,
       // null, empty text) filter nothing.
-      const filters = [opts.text ? lowerAscii(containsPattern(opts.text)) : null, opts.number, opts.contact, opts.direction];
+      const text = opts.text ? lowerAscii(opts.text) : null;
+      const filters = [text === null ? null : containsPattern(text), opts.number, opts.contact, opts.direction];
       const params: Array<string | number> = [];
       let key = 0;
+      const byIndex = text === null ? null : searchIndex(db, text);
+      if (byIndex !== null) {
+        key |= 16;
+        if (byIndex !== '') params.push(byIndex);
+      }
       filters.forEach((value, bit) => {
         if (value === undefined || value === null) return;
         key |= 1 << bit;
