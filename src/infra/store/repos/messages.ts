@@ -243,16 +243,15 @@ const REACHABLE: ReadonlySet<string> = new Set(STATUSES.filter((to) => fromStatu
 /** Shortest text the trigram index can narrow a search by (a shorter one is a plain scan). */
 export const MIN_INDEXED_SEARCH = 3;
 
+/** FTS5 query matching the rows whose body holds `text` up to case: the text as one quoted phrase. */
+const ftsPhrase = (text: string): string => `"${text.replace(/"/g, '""')}"`;
+
 /**
- * How a search for `text` (already ASCII-folded) uses the trigram index (migration 009): null
- * when the text is too short for it; on SQLite the FTS5 query (the text as one quoted phrase,
- * matching the rows holding it up to case); '' on Postgres, whose LIKE uses the index by itself.
+ * Most index candidates a SQLite search collects before it walks the messages newest first
+ * instead. Collecting n candidates costs about n row reads; walking costs about
+ * limit * rows / n (the hits are spread over the history), so they meet near sqrt(limit * rows).
  */
-function searchIndex(db: DbContext['db'], text: string): string | null {
-  // Trigrams are of characters (code points), not UTF-16 units.
-  if ([...text].length < MIN_INDEXED_SEARCH) return null;
-  return db.engine === 'sqlite' ? `"${text.replace(/"/g, '""')}"` : '';
-}
+const candidateCap = (limit: number, rows: number): number => Math.max(256, Math.ceil(Math.sqrt(limit * rows)));
 
 export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
   // Insertion order: SQLite's rowid, Postgres' identity column seq.
@@ -305,19 +304,25 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
     LIMIT ?`;
   });
   const TOP_ROW = `SELECT MAX(${RO}) AS top FROM messages`;
-  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction, 16 text by index.
+  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction, 16 candidate rows.
   // Params in that order, then the limit. The text filter is an ASCII-folded substring test: LIKE
-  // folds ASCII case on SQLite only, so both sides are folded here. A text long enough for the
-  // trigram index (bit 16, see searchIndex) only narrows the rows the same test then runs on.
+  // folds ASCII case on SQLite only, so both sides are folded here. Candidates (bit 16, a JSON
+  // array of row numbers, see search()) only narrow the rows the same test then runs on.
   const search = sqlVariants<number>(
     (key) => `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
-    WHERE 1 = 1${key & 16 && db.engine === 'sqlite' ? ' AND m.rowid IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)' : ''}${
-      key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''
-    }${key & 2 ? ' AND c.number = ?' : ''}${key & 4 ? ' AND c.contact = ?' : ''}${key & 8 ? ' AND m.direction = ?' : ''}
+    WHERE 1 = 1${key & 16 ? ` AND ${inJsonArray(db, `m.${RO}`)}` : ''}${key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''}${
+      key & 2 ? ' AND c.number = ?' : ''
+    }${key & 4 ? ' AND c.contact = ?' : ''}${key & 8 ? ' AND m.direction = ?' : ''}
     ORDER BY m.created_at DESC, m.${RO} DESC
     LIMIT ?`,
   );
+  // SQLite: the rows whose body holds a text up to case, by the trigram index (migration 009).
+  const CANDIDATES = 'SELECT rowid AS r FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?';
+  // Postgres: a cached (generic) plan cannot know whether a text is rare (read its few hits by the
+  // trigram index) or common (walk messages_by_time and stop at the limit); either plan is
+  // seconds off for the other kind. Planned anew per search, with the text, it picks right.
+  const CUSTOM_PLAN = 'SET LOCAL plan_cache_mode = force_custom_plan';
   const UNROUTED = `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.direction = 'inbound'
@@ -612,24 +617,41 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
       return { messages: await many(newest ? shown.reverse() : shown), next };
     },
     async search(opts) {
+      const text = opts.text ? lowerAscii(opts.text) : null;
+      const limit = clampLimit(opts.limit, DEFAULT_LIST_LIMIT);
+      // SQLite, a text the trigram index can narrow: when its candidates are few, the search
+      // reads just those; when they are many, hits are common and the walk newest first (no
+      // candidates) reaches the limit soon.
+      let candidates: number[] | null = null;
+      if (text !== null && db.engine === 'sqlite' && [...text].length >= MIN_INDEXED_SEARCH) {
+        const cap = candidateCap(limit, toNumber((await db.get<{ top: number | string | null }>(TOP_ROW))?.top));
+        const found = await db.all<{ r: number }>(CANDIDATES, [ftsPhrase(text), cap + 1]);
+        if (found.length === 0) return [];
+        if (found.length <= cap) candidates = found.map((row) => row.r);
+      }
       // Each filter given adds its bit and its parameter (in bit order); absent ones (undefined,
       // null, empty text) filter nothing.
-      const text = opts.text ? lowerAscii(opts.text) : null;
       const filters = [text === null ? null : containsPattern(text), opts.number, opts.contact, opts.direction];
       const params: Array<string | number> = [];
       let key = 0;
-      const byIndex = text === null ? null : searchIndex(db, text);
-      if (byIndex !== null) {
+      if (candidates !== null) {
         key |= 16;
-        if (byIndex !== '') params.push(byIndex);
+        params.push(JSON.stringify(candidates));
       }
       filters.forEach((value, bit) => {
         if (value === undefined || value === null) return;
         key |= 1 << bit;
         params.push(value);
       });
-      params.push(clampLimit(opts.limit, DEFAULT_LIST_LIMIT));
-      return many(await db.all<MessageRow>(search(key), params));
+      params.push(limit);
+      const sql = search(key);
+      if (text === null || db.engine === 'sqlite') return many(await db.all<MessageRow>(sql, params));
+      return many(
+        await db.transaction(async () => {
+          await db.exec(CUSTOM_PLAN);
+          return db.all<MessageRow>(sql, params);
+        }),
+      );
     },
     listUnrouted: async (limit) => many(await db.all<MessageRow>(UNROUTED, [clampLimit(limit, DEFAULT_LIST_LIMIT)])),
     async markNotPosted(id, reason) {

@@ -1,6 +1,8 @@
 // Postgres schema 009: history search by index (see ../009_history_search.ts). A GIN pg_trgm
 // index on the ASCII-folded body serves the search's own `lower_ascii(body) LIKE '%text%'`
-// directly: Postgres narrows by trigrams and rechecks the exact LIKE itself.
+// directly: Postgres narrows by trigrams and rechecks the exact LIKE itself. messages_by_time
+// lets a search for a common text walk the messages newest first and stop at its limit; the
+// planner chooses between the two by the text (search() has it plan each search anew).
 //
 // pg_trgm is a trusted extension (CREATE on the database suffices). Extensions are per database
 // while this schema may be one of several in it (search_path): when pg_trgm is already installed
@@ -27,4 +29,6 @@ BEGIN
   EXECUTE format('CREATE INDEX messages_body_trgm ON messages USING gin (lower_ascii(body) %I.gin_trgm_ops)', trgm_schema);
 END
 $$;
+
+CREATE INDEX messages_by_time ON messages (created_at, seq);
 `;
