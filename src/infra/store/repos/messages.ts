@@ -226,7 +226,7 @@ interface SendRow extends MessageRow {
   ledger_finished_at: string | null;
 }
 
-type PageRow = MessageRow & { rid: number | string };
+type PageRow = MessageRow & { rid: number | string; top?: number | string };
 
 const STATUSES = Object.keys(STATUS_RANK) as MessageStatus[];
 
@@ -291,15 +291,18 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
     ORDER BY created_at DESC, ${RO} DESC${key & 2 ? '\n    LIMIT ?' : ''}`,
   );
   // Keyset pages (see MessagePageOptions); `<row order> <= top` bounds the run to what existed at
-  // its start. Both fetch one row more than asked, to tell whether a next page exists.
-  // Params: conversation id, top[, at, at, row], limit.
+  // its start. Both fetch one row more than asked, to tell whether a next page exists. A run's
+  // first page (bit 4) reads its top in the same statement (one round trip for the latest page,
+  // media included: has_media spares the media query when no row has any).
+  // Params: conversation id[, top unless bit 4][, at, at, row], limit.
   const page = sqlVariants<number>((key) => {
     const newest = (key & 1) !== 0;
+    const first = (key & 4) !== 0;
     const after = key & 2 ? ` AND (created_at ${newest ? '<' : '>'} ? OR (created_at = ? AND ${RO} ${newest ? '<' : '>'} ?))` : '';
     const dir = newest ? ' DESC' : '';
     return `
-    SELECT *, ${RO} AS rid FROM messages
-    WHERE conversation_id = ? AND ${RO} <= ?${after}
+    SELECT *, ${RO} AS rid, ${HAS_MEDIA}${first ? `, (SELECT MAX(${RO}) FROM messages) AS top` : ''} FROM messages
+    WHERE conversation_id = ?${first ? '' : ` AND ${RO} <= ?`}${after}
     ORDER BY created_at${dir}, ${RO}${dir}
     LIMIT ?`;
   });
@@ -392,6 +395,8 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
 
   const many = async (rows: MessageRow[]): Promise<Message[]> => {
     if (rows.length === 0) return [];
+    // Rows that say whether they have media (has_media) and none has: no media query.
+    if (rows.every((r) => r.has_media !== undefined && Number(r.has_media) === 0)) return rows.map((r) => toMessage(r, []));
     const byMessage = new Map<string, MediaItem[]>();
     for (const m of await db.all<MediaRow>(MEDIA_FOR_MANY, [JSON.stringify(rows.map((r) => r.id))])) {
       const list = byMessage.get(m.message_id) ?? [];
@@ -598,18 +603,17 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
       if (opts.createdBefore !== undefined && (!newest || opts.cursor !== undefined)) {
         throw new InvalidInputError("createdBefore: only for the first page from 'newest'", 'createdBefore');
       }
-      let pos: PagePosition;
-      if (opts.cursor !== undefined) {
-        pos = decodeCursor(opts.cursor);
-      } else {
-        // Row numbers start at 1, so (t, 0) lies before every message created at t.
-        pos = { at: opts.createdBefore ?? '', row: 0, top: toNumber((await db.get<{ top: number | string | null }>(TOP_ROW))?.top) };
-      }
-      const after = opts.cursor !== undefined || opts.createdBefore !== undefined;
-      const params: Array<string | number> = [conversationId, pos.top];
+      const cursor = opts.cursor;
+      const first = cursor === undefined;
+      // Row numbers start at 1, so (t, 0) lies before every message created at t.
+      const pos: PagePosition = first ? { at: opts.createdBefore ?? '', row: 0, top: 0 } : decodeCursor(cursor);
+      const after = !first || opts.createdBefore !== undefined;
+      const params: Array<string | number> = [conversationId];
+      if (!first) params.push(pos.top);
       if (after) params.push(pos.at, pos.at, pos.row);
       params.push(limit + 1);
-      const rows = await db.all<PageRow>(page((newest ? 1 : 0) + (after ? 2 : 0)), params);
+      const rows = await db.all<PageRow>(page((newest ? 1 : 0) + (after ? 2 : 0) + (first ? 4 : 0)), params);
+      if (first) pos.top = toNumber(rows[0]?.top);
       const more = rows.length > limit;
       const shown = more ? rows.slice(0, limit) : rows;
       const edge = shown[shown.length - 1];
