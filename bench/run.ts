@@ -1,11 +1,13 @@
 // `npm run bench`: every benchmark of the bridge, one after the other, numbers on stdout.
 //   npm run bench              outbound (issue 4), inbound (issue 5), then the memory soak (issue 13)
 //   npm run bench outbound     one part only (likewise `inbound`, `memory`)
+//   npm run bench history      history page and search speed, SQLite and Postgres (issue 14)
 //   BENCH_SLACK=inprocess npm run bench inbound   the inbound fake Slack inside the bridge's process
 // Ends with a compact summary table (markdown) to paste in a note. The machine's core count and
 // its load average before and after each part are printed: the numbers are only comparable
 // between runs made in the same conditions.
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { formatHistoryBench, runHistoryBench } from './history.js';
 import { formatInboundBench, runInboundBench, type InboundBenchResult } from './inbound.js';
 import { formatMemoryBench, runMemoryBench, type MemoryBenchResult } from './memory.js';
 import { formatOutboundBench, runOutboundBench, type OutboundBenchResult } from './outbound.js';
@@ -96,6 +98,12 @@ async function main(): Promise<void> {
     mem = await runMemoryBench();
     console.log(formatMemoryBench(mem));
     console.log(`  load average after memory: ${load()}`);
+  }
+  if (only === 'history') {
+    // Not part of the default run: it needs Postgres, and it reports its own targets.
+    console.log(formatHistoryBench(await runHistoryBench()));
+    console.log(`  load average after history: ${load()}`);
+    return;
   }
   console.log('');
   console.log(formatSummary(out, inb, `${machine}; load average at end ${load()}`, mem));

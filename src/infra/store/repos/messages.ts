@@ -226,7 +226,7 @@ interface SendRow extends MessageRow {
   ledger_finished_at: string | null;
 }
 
-type PageRow = MessageRow & { rid: number | string };
+type PageRow = MessageRow & { rid: number | string; top?: number | string };
 
 const STATUSES = Object.keys(STATUS_RANK) as MessageStatus[];
 
@@ -239,6 +239,19 @@ function fromStatuses(to: MessageStatus): string {
 
 /** Statuses some other status may move to (the lowest ranks are not among them). */
 const REACHABLE: ReadonlySet<string> = new Set(STATUSES.filter((to) => fromStatuses(to) !== ''));
+
+/** Shortest text the trigram index can narrow a search by (a shorter one is a plain scan). */
+export const MIN_INDEXED_SEARCH = 3;
+
+/** FTS5 query matching the rows whose body holds `text` up to case: the text as one quoted phrase. */
+const ftsPhrase = (text: string): string => `"${text.replace(/"/g, '""')}"`;
+
+/**
+ * Most index candidates a SQLite search collects before it walks the messages newest first
+ * instead. Collecting n candidates costs about n row reads; walking costs about
+ * limit * rows / n (the hits are spread over the history), so they meet near sqrt(limit * rows).
+ */
+const candidateCap = (limit: number, rows: number): number => Math.max(256, Math.ceil(Math.sqrt(limit * rows)));
 
 export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
   // Insertion order: SQLite's rowid, Postgres' identity column seq.
@@ -278,30 +291,41 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
     ORDER BY created_at DESC, ${RO} DESC${key & 2 ? '\n    LIMIT ?' : ''}`,
   );
   // Keyset pages (see MessagePageOptions); `<row order> <= top` bounds the run to what existed at
-  // its start. Both fetch one row more than asked, to tell whether a next page exists.
-  // Params: conversation id, top[, at, at, row], limit.
+  // its start. Both fetch one row more than asked, to tell whether a next page exists. A run's
+  // first page (bit 4) reads its top in the same statement (one round trip for the latest page,
+  // media included: has_media spares the media query when no row has any).
+  // Params: conversation id[, top unless bit 4][, at, at, row], limit.
   const page = sqlVariants<number>((key) => {
     const newest = (key & 1) !== 0;
+    const first = (key & 4) !== 0;
     const after = key & 2 ? ` AND (created_at ${newest ? '<' : '>'} ? OR (created_at = ? AND ${RO} ${newest ? '<' : '>'} ?))` : '';
     const dir = newest ? ' DESC' : '';
     return `
-    SELECT *, ${RO} AS rid FROM messages
-    WHERE conversation_id = ? AND ${RO} <= ?${after}
+    SELECT *, ${RO} AS rid, ${HAS_MEDIA}${first ? `, (SELECT MAX(${RO}) FROM messages) AS top` : ''} FROM messages
+    WHERE conversation_id = ?${first ? '' : ` AND ${RO} <= ?`}${after}
     ORDER BY created_at${dir}, ${RO}${dir}
     LIMIT ?`;
   });
   const TOP_ROW = `SELECT MAX(${RO}) AS top FROM messages`;
-  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction. Params in that
-  // order, then the limit. LIKE folds ASCII case on SQLite only: both sides are folded here.
+  // Optional filters, bit per filter: 1 text, 2 number, 4 contact, 8 direction, 16 candidate rows.
+  // Params in that order, then the limit. The text filter is an ASCII-folded substring test: LIKE
+  // folds ASCII case on SQLite only, so both sides are folded here. Candidates (bit 16, a JSON
+  // array of row numbers, see search()) only narrow the rows the same test then runs on.
   const search = sqlVariants<number>(
     (key) => `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
-    WHERE 1 = 1${key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''}${key & 2 ? ' AND c.number = ?' : ''}${
-      key & 4 ? ' AND c.contact = ?' : ''
-    }${key & 8 ? ' AND m.direction = ?' : ''}
+    WHERE 1 = 1${key & 16 ? ` AND ${inJsonArray(db, `m.${RO}`)}` : ''}${key & 1 ? ` AND ${foldAscii(db, 'm.body')} LIKE ? ESCAPE '\\'` : ''}${
+      key & 2 ? ' AND c.number = ?' : ''
+    }${key & 4 ? ' AND c.contact = ?' : ''}${key & 8 ? ' AND m.direction = ?' : ''}
     ORDER BY m.created_at DESC, m.${RO} DESC
     LIMIT ?`,
   );
+  // SQLite: the rows whose body holds a text up to case, by the trigram index (migration 009).
+  const CANDIDATES = 'SELECT rowid AS r FROM messages_fts WHERE messages_fts MATCH ? LIMIT ?';
+  // Postgres: a cached (generic) plan cannot know whether a text is rare (read its few hits by the
+  // trigram index) or common (walk messages_by_time and stop at the limit); either plan is
+  // seconds off for the other kind. Planned anew per search, with the text, it picks right.
+  const CUSTOM_PLAN = 'SET LOCAL plan_cache_mode = force_custom_plan';
   const UNROUTED = `
     SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.direction = 'inbound'
@@ -371,6 +395,8 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
 
   const many = async (rows: MessageRow[]): Promise<Message[]> => {
     if (rows.length === 0) return [];
+    // Rows that say whether they have media (has_media) and none has: no media query.
+    if (rows.every((r) => r.has_media !== undefined && Number(r.has_media) === 0)) return rows.map((r) => toMessage(r, []));
     const byMessage = new Map<string, MediaItem[]>();
     for (const m of await db.all<MediaRow>(MEDIA_FOR_MANY, [JSON.stringify(rows.map((r) => r.id))])) {
       const list = byMessage.get(m.message_id) ?? [];
@@ -577,18 +603,17 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
       if (opts.createdBefore !== undefined && (!newest || opts.cursor !== undefined)) {
         throw new InvalidInputError("createdBefore: only for the first page from 'newest'", 'createdBefore');
       }
-      let pos: PagePosition;
-      if (opts.cursor !== undefined) {
-        pos = decodeCursor(opts.cursor);
-      } else {
-        // Row numbers start at 1, so (t, 0) lies before every message created at t.
-        pos = { at: opts.createdBefore ?? '', row: 0, top: toNumber((await db.get<{ top: number | string | null }>(TOP_ROW))?.top) };
-      }
-      const after = opts.cursor !== undefined || opts.createdBefore !== undefined;
-      const params: Array<string | number> = [conversationId, pos.top];
+      const cursor = opts.cursor;
+      const first = cursor === undefined;
+      // Row numbers start at 1, so (t, 0) lies before every message created at t.
+      const pos: PagePosition = first ? { at: opts.createdBefore ?? '', row: 0, top: 0 } : decodeCursor(cursor);
+      const after = !first || opts.createdBefore !== undefined;
+      const params: Array<string | number> = [conversationId];
+      if (!first) params.push(pos.top);
       if (after) params.push(pos.at, pos.at, pos.row);
       params.push(limit + 1);
-      const rows = await db.all<PageRow>(page((newest ? 1 : 0) + (after ? 2 : 0)), params);
+      const rows = await db.all<PageRow>(page((newest ? 1 : 0) + (after ? 2 : 0) + (first ? 4 : 0)), params);
+      if (first) pos.top = toNumber(rows[0]?.top);
       const more = rows.length > limit;
       const shown = more ? rows.slice(0, limit) : rows;
       const edge = shown[shown.length - 1];
@@ -596,18 +621,41 @@ export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
       return { messages: await many(newest ? shown.reverse() : shown), next };
     },
     async search(opts) {
+      const text = opts.text ? lowerAscii(opts.text) : null;
+      const limit = clampLimit(opts.limit, DEFAULT_LIST_LIMIT);
+      // SQLite, a text the trigram index can narrow: when its candidates are few, the search
+      // reads just those; when they are many, hits are common and the walk newest first (no
+      // candidates) reaches the limit soon.
+      let candidates: number[] | null = null;
+      if (text !== null && db.engine === 'sqlite' && [...text].length >= MIN_INDEXED_SEARCH) {
+        const cap = candidateCap(limit, toNumber((await db.get<{ top: number | string | null }>(TOP_ROW))?.top));
+        const found = await db.all<{ r: number }>(CANDIDATES, [ftsPhrase(text), cap + 1]);
+        if (found.length === 0) return [];
+        if (found.length <= cap) candidates = found.map((row) => row.r);
+      }
       // Each filter given adds its bit and its parameter (in bit order); absent ones (undefined,
       // null, empty text) filter nothing.
-      const filters = [opts.text ? lowerAscii(containsPattern(opts.text)) : null, opts.number, opts.contact, opts.direction];
+      const filters = [text === null ? null : containsPattern(text), opts.number, opts.contact, opts.direction];
       const params: Array<string | number> = [];
       let key = 0;
+      if (candidates !== null) {
+        key |= 16;
+        params.push(JSON.stringify(candidates));
+      }
       filters.forEach((value, bit) => {
         if (value === undefined || value === null) return;
         key |= 1 << bit;
         params.push(value);
       });
-      params.push(clampLimit(opts.limit, DEFAULT_LIST_LIMIT));
-      return many(await db.all<MessageRow>(search(key), params));
+      params.push(limit);
+      const sql = search(key);
+      if (text === null || db.engine === 'sqlite') return many(await db.all<MessageRow>(sql, params));
+      return many(
+        await db.transaction(async () => {
+          await db.exec(CUSTOM_PLAN);
+          return db.all<MessageRow>(sql, params);
+        }),
+      );
     },
     listUnrouted: async (limit) => many(await db.all<MessageRow>(UNROUTED, [clampLimit(limit, DEFAULT_LIST_LIMIT)])),
     async markNotPosted(id, reason) {
