@@ -14,6 +14,7 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { CHANNEL, CONTACT, OUR, TWILIO_CAPS, botAddedToTeam, channelReply, recordingQueues, startHarness, type Harness } from './harness.js';
 import { rawUpload } from '../../support/rawUpload.js';
 import { createTempStore } from '../../support/tempStore.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -121,7 +122,7 @@ describe('Teams authentication', () => {
     await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
     const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SMa', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    const result = await deliverMessage({ store, registry: h.registry }, message.id);
+    const result = await deliverMessage({ store, registry: h.registry, locks: new MemoryLocks() }, message.id);
     expect(result.posted).toHaveLength(1);
     expect(h.connector.calls.every((c) => c.authorization === 'Bearer test-bot-token')).toBe(true);
   });

@@ -4,6 +4,7 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_chat_inbox.js';
 import * as m003 from './003_conversations_by_time.js';
 import * as m004 from './004_outbox.js';
+import * as m006 from './006_status_notices.js';
 
 export interface Migration {
   version: number;
@@ -11,6 +12,6 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m006];
 
 export const LATEST_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
