@@ -14,6 +14,7 @@ import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../a
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 import { APP_ID, startFakeOpenId, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
+import type { Locks, PaceBudget } from '../../../src/core/coordination.js';
 import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 export const BOT_ID = '28:bridge-app-id';
@@ -73,6 +74,8 @@ export async function startHarness(opts: {
   connector?: FakeBotConnector;
   /** Default: silent. */
   logger?: Logger;
+  /** Locks and pace budget; default: memory ones (one process). */
+  coordination?: { locks: Locks; pace: PaceBudget };
 } = {}): Promise<Harness> {
   const temp = await createTempStore();
   const connector = opts.connector ?? (await startFakeBotConnector());
@@ -90,8 +93,8 @@ export async function startHarness(opts: {
   const registry = new ChatRegistry();
   const queues = recordingQueues(temp.store.outbox);
   const teams = createTeamsPlatform(
-    // One process: memory locks and budgets (the cross-instance tests use Redis ones).
-    { config, logger, store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
+    // One process by default: memory locks and budgets (the cross-instance tests pass Redis ones).
+    { config, logger, store: temp.store, clock: { now: () => new Date() }, ...(opts.coordination ?? { locks: new MemoryLocks(), pace: new MemoryPaceBudget() }) },
     {
       queue: queues.queue,
       owner: 'test~1',
