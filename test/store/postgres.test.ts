@@ -218,7 +218,7 @@ describe.skipIf(!available)('postgres migrations', () => {
     ]);
     try {
       expect(a.engine).toBe('postgres');
-      expect(lines).toHaveLength(LATEST_VERSION);
+      expect(lines).toHaveLength(MIGRATIONS.length);
       const rows = await a.sql.all<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
       expect(rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
       expect(await b.schemaVersion()).toBe(LATEST_VERSION);
