@@ -2,6 +2,7 @@
 // budgets on their own connections, as two processes have): what one does, the other must see.
 // Each rule here breaks when the state it checks lives in one process's memory.
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sharedSeenEvents } from '../../adapters/chat/slack/context.js';
 import { ChannelPacer } from '../../adapters/chat/slack/pacer.js';
 import { TeamsChannels } from '../../adapters/chat/teams/channels.js';
 import { BotConnectorClient } from '../../adapters/chat/teams/connector.js';
@@ -115,5 +116,13 @@ describe('the pace budget across instances', () => {
     expect(err).toMatchObject({ retryable: true, details: { platformCode: 'paced' } });
     // Another channel has its own budget.
     await expect(two.take(`${channel}-other`)).resolves.toBeUndefined();
+  });
+});
+
+describe('Slack event ids across instances', () => {
+  it('a retry of an event one instance took is recognised by the other', async () => {
+    const eventId = `Ev-${Math.random()}`;
+    expect(await sharedSeenEvents(a().locks, 60_000).first(eventId)).toBe(true);
+    expect(await sharedSeenEvents(b().locks, 60_000).first(eventId)).toBe(false);
   });
 });
