@@ -34,6 +34,7 @@ import { createHttpApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { buildBridgeParts } from '../src/wiring.js';
+import { redisCoordination } from '../src/infra/coordination/index.js';
 import { quotedText, startFakeSlack } from '../test/fakes/fakeSlack.js';
 import { listen, type Listening } from '../test/support/listen.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
@@ -249,7 +250,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   // production setting (the WAL would grow without bound); printed with the result.
   const store = await openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
-  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock, ...redisCoordination(own, config.queuePrefix) };
   const built = await buildBridgeParts(ctx, {
     // A/B knobs only (defaults are what src/wiring.ts runs): BENCH_DELIVERY_YIELD=0 turns the
     // delivery worker's per-turn yielding off, BENCH_DELIVERY_CONCURRENCY=<n> sets its concurrency.

@@ -120,11 +120,11 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   const delivery = createDeliveryPipeline({
     ...base,
     store,
-    deliver: createDeliverHandler({ store, registry, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
+    deliver: createDeliverHandler({ store, registry, locks: ctx.locks, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
     fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
     // Retries used up: shown in the fallback channel, or kept and listed as not posted.
     onGiveUp: async (id, reason) => {
-      await giveUpDelivery({ store, registry, logger }, id, reason);
+      await giveUpDelivery({ store, registry, locks: ctx.locks, logger }, id, reason);
     },
     options: tuning.delivery,
   });

@@ -10,18 +10,24 @@
 // A message written in chat already has its origin post saved (src/chat/handleReply.ts), so it is
 // only mirrored to the other channels (rule 8). Unmapped numbers go to policy.fallback when set.
 
+import type { Locks } from '../core/coordination.js';
 import { PlatformError } from '../core/errors.js';
 import { classifyKeyword, type KeywordFamily } from '../core/keywords.js';
 import { formatForDisplay } from '../core/phone.js';
 import type { ChatMessageView, ChatPlatform, MessagePost, Store } from '../core/ports.js';
 import type { Conversation, Mapping, Message, PlatformId, ThreadRef } from '../core/types.js';
-import { withConversationLock } from './conversationLock.js';
 import { silentLogger, type ChatLogger } from './logger.js';
 import type { ChatRegistry } from './registry.js';
 
 export interface DeliveryDeps {
   store: Store;
   registry: ChatRegistry;
+  /**
+   * Work on one conversation holds `delivery:<conversation id>` across every instance, so two
+   * first messages delivered at once (another instance, a direct caller) never create two thread
+   * roots, and a give-up never races a retry.
+   */
+  locks: Locks;
   logger?: ChatLogger;
 }
 
@@ -129,7 +135,7 @@ export async function deliverMessage(deps: DeliveryDeps, messageId: string): Pro
     return result;
   }
 
-  return withConversationLock(conversation.id, async () => {
+  return deps.locks.withLock(conversationLockName(conversation.id), async () => {
     // Read again inside the lock: media or status may have moved while waiting.
     const message = (await deps.store.messages.get(messageId)) ?? first;
     const targets = await targetsFor(deps, conversation);
@@ -193,6 +199,9 @@ async function markShownNowhere(deps: DeliveryDeps, message: Message, reason: st
   result.notPosted = true;
 }
 
+/** The lock every delivery step of one conversation holds. */
+export const conversationLockName = (conversationId: string): string => `delivery:${conversationId}`;
+
 const emptyResult = (): DeliveryResult => ({ posted: [], skipped: [], failed: [], unrouted: false, notPosted: false });
 
 /**
@@ -207,7 +216,7 @@ export async function giveUpDelivery(deps: DeliveryDeps, messageId: string, reas
   const first = await deps.store.messages.get(messageId);
   const conversation = first ? await deps.store.conversations.get(first.conversationId) : null;
   if (!first || !conversation || first.direction !== 'inbound') return 'visible';
-  return withConversationLock(conversation.id, async () => {
+  return deps.locks.withLock(conversationLockName(conversation.id), async () => {
     const message = (await deps.store.messages.get(messageId)) ?? first;
     if ((await deps.store.posts.listForMessage(message.id)).length > 0) return 'visible';
     // The channels that just failed: the number's mappings, or the fallback itself when unmapped.

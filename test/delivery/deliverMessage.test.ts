@@ -6,6 +6,7 @@ import { ChatRegistry } from '../../src/delivery/registry.js';
 import { createStatusNotifier } from '../../src/delivery/statusNotifier.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 import { RecordingPlatform, fixedClock } from './fakes.js';
+import { MemoryLocks } from '../../src/infra/coordination/memoryLocks.js';
 
 const OUR = '+14155552671';
 const CONTACT = '+12125553456';
@@ -29,7 +30,9 @@ describe('deliverMessage (real SQLite store, recording platforms)', () => {
 
   const inbound = async (id: string, body = 'hello', extra: { otherRecipients?: string[] } = {}) =>
     (await recordInbound({ store: temp.store, clock: fixedClock }, { provider: 'twilio', providerMessageId: id, from: CONTACT, to: OUR, body, media: [], ...extra })).message;
-  const deps = () => ({ store: temp.store, registry });
+  // One process: its deliveries of a conversation wait for each other.
+  const locks = new MemoryLocks();
+  const deps = () => ({ store: temp.store, registry, locks });
 
   it('posts an inbound message into every mapped channel, creating each thread once and reusing it', async () => {
     await temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });

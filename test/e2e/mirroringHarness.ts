@@ -14,6 +14,7 @@ import { createHttpApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildBridgeParts } from '../../src/wiring.js';
+import { redisCoordination } from '../../src/infra/coordination/index.js';
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
@@ -87,7 +88,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
   const own = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
-  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock, ...redisCoordination(own, config.queuePrefix) };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };

@@ -12,6 +12,7 @@ import { recordInbound } from '../../src/core/index.js';
 import { deliverMessage } from '../../src/delivery/deliverMessage.js';
 import { ChatRegistry } from '../../src/delivery/registry.js';
 import { CONTACT, OUR, SLACK_CHANNEL, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from '../e2e/mirroringHarness.js';
+import { MemoryLocks } from '../../src/infra/coordination/memoryLocks.js';
 
 let h: MirrorHarness;
 beforeEach(async () => {
@@ -48,7 +49,7 @@ describe('rule 3: an inbound group message', () => {
 
   it('is shown on Slack and on Teams with the notice that replies go to the sender alone', async () => {
     const { message } = await groupMessage('8x8-group-2', 'Dinner at 7?');
-    const result = await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
+    const result = await deliverMessage({ store: h.temp.store, registry: registry(), locks: new MemoryLocks() }, message.id);
     expect(result.posted.map((p) => p.platform).sort()).toEqual(['slack', 'teams']);
 
     const slackRoot = h.slack.roots(SLACK_CHANNEL)[0]!;
@@ -69,7 +70,7 @@ describe('rule 3: an inbound group message', () => {
       { store: h.temp.store, clock: { now: () => new Date() } },
       { provider: '8x8', providerMessageId: '8x8-single', from: CONTACT, to: OUR, otherRecipients: [OUR], body: 'just us', media: [] },
     );
-    await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
+    await deliverMessage({ store: h.temp.store, registry: registry(), locks: new MemoryLocks() }, message.id);
     const slackRoot = h.slack.roots(SLACK_CHANNEL)[0]!;
     expect(shownText(h.slack.thread(SLACK_CHANNEL, slackRoot.ts)[0]!)).toBe('(212) 555-3456 texted:\n> just us');
     const teamsRoot = h.teamsConnector.roots(TEAMS_CHANNEL)[0]!;
@@ -78,7 +79,7 @@ describe('rule 3: an inbound group message', () => {
 
   it('a reply in its thread goes to the sender alone, as one SMS', async () => {
     const { message } = await groupMessage('8x8-group-3', 'Who is coming?');
-    await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
+    await deliverMessage({ store: h.temp.store, registry: registry(), locks: new MemoryLocks() }, message.id);
     const teamsRoot = h.teamsConnector.roots(TEAMS_CHANNEL)[0]!;
     expect((await h.teamsActivity(h.teamsReply(teamsRoot.id, 'I am'))).status).toBe(200);
     await h.waitFor(() => h.twilio.calls.length === 1, 'the reply to reach Twilio');

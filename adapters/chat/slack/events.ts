@@ -49,7 +49,7 @@ export async function handleMessageEvent(
   event: SlackMessageEvent,
   meta: { teamId: string; eventId: string | null },
 ): Promise<void> {
-  if (meta.eventId && !deps.seenEvents.add(meta.eventId)) return; // Slack retry of an event we took
+  if (meta.eventId && !(await deps.seenEvents.first(meta.eventId))) return; // Slack retry of an event we took
   if (event.subtype === 'message_changed' || event.subtype === 'message_deleted') {
     return handleEditOrDelete(deps, event, meta.teamId);
   }

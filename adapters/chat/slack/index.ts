@@ -10,6 +10,7 @@
 import { App, ExpressReceiver } from '@slack/bolt';
 import type { Express } from 'express';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
+import type { Locks, PaceBudget } from '../../../src/core/coordination.js';
 import type { Clock, SmsProviderCapabilities, Store, TurnQueue } from '../../../src/core/ports.js';
 import { reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
@@ -20,7 +21,7 @@ import type { SlackSocketState } from '../../../src/metrics.js';
 import { storedMediaReader } from '../../../src/media/storedMedia.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
-import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
+import { UserNames, sharedSeenEvents, type SlackHandlerDeps } from './context.js';
 import { handleMessageEvent, replyOf, type SlackMessageEvent } from './events.js';
 import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
@@ -55,6 +56,10 @@ export interface SlackAppContext {
   logger?: ChatLogger;
   /** Where the Socket Mode connection's state goes (/readyz and smsb_slack_socket_connected). */
   metrics?: { slackSocket: { set(state: SlackSocketState): void } };
+  /** Shared by every instance: which event ids were seen (Slack's retries go to any of them). */
+  locks: Locks;
+  /** Shared by every instance: each channel's posting budget. */
+  pace: PaceBudget;
 }
 
 export interface SlackPlatformDeps {
@@ -117,7 +122,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     media: storedMediaReader({ files: ctx.store.mediaFiles, dataDir: ctx.config.dataDir }),
     // A delivery job may run before start() finished: it then waits for auth.test.
     teamId: async () => identity.teamId || (await whoAmI()).teamId,
-    pacer: pace ? new ChannelPacer(pace) : null,
+    pacer: pace ? new ChannelPacer(pace, ctx.pace) : null,
     logger: log,
     notePrefix: async () => (await ctx.store.policy.get()).internalNotePrefix,
   });
@@ -136,7 +141,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     logger: log,
     identity,
     userNames: new UserNames(api, log),
-    seenEvents: new RecentIds(),
+    seenEvents: sharedSeenEvents(ctx.locks, INBOX_KEEP_MS),
   };
 
   const boltLogger = slackLogger(log);
@@ -194,10 +199,10 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     });
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
-    // A repeat of an event this process took (Slack's retry, a redelivery after the socket came
-    // back) changes nothing and leaves the inbox row to the first: should the process die before
-    // that one is done, the row must still be open.
-    if (b.event_id && !handlerDeps.seenEvents.add(b.event_id)) return;
+    // A repeat of an event any instance took (Slack's retry, a redelivery after the socket came
+    // back) changes nothing and leaves the inbox row to the first: should that instance die before
+    // it is done, the row is still open and the inbox upkeep (on any instance) replays it.
+    if (b.event_id && !(await handlerDeps.seenEvents.first(b.event_id))) return;
     await track(handleEvent(event as unknown as SlackMessageEvent, b));
   });
   /** Handles a message event (the listener above took it, or the inbox replays it) and marks it done. */

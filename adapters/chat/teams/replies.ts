@@ -5,13 +5,15 @@
 // reply inside a thread the bridge created (threads table) is bridged; everything else is ignored
 // silently. An @mention of the bot is stripped; `//` notes stay internal; the platform message id
 // "teams:<conversation id>:<activity id>" makes a redelivered activity a no-op (the core is
-// idempotent on it, and we skip file downloads and notices for one we already have or are still
-// handling).
+// idempotent on it, and we skip file downloads and notices for one any instance has handled or is
+// still handling).
 
+import type { Locks } from '../../../src/core/coordination.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { givePlaceUp, handleChatReply, reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
+import type { ChatInboxRepo } from '../../../src/infra/store/index.js';
 import type { TokenProvider } from './connector.js';
 import { TEAMS_PLATFORM } from './connector.js';
 import { authorOf, channelDataOf, isFromBot, locateMessage, referenceFrom, type ActivityLike } from './activity.js';
@@ -31,6 +33,10 @@ export interface ReplyDeps {
   /** Per-file cap for files attached to replies (read per reply: the policy may change). */
   maxFileBytes: () => Promise<number>;
   logger: ChatLogger;
+  /** One handling of an activity at a time, across instances (Teams redelivers to any of them). */
+  locks: Locks;
+  /** Where handled activities are marked done, so a redelivery anywhere knows. */
+  inbox: ChatInboxRepo;
 }
 
 export type ReplyOutcome =
@@ -76,31 +82,32 @@ async function safely(deps: ReplyDeps, what: string, fn: () => Promise<unknown>,
 }
 
 /**
- * Replies being handled right now, per bot (its deps), by platform message id. Teams redelivers an
- * activity it got no answer for in time, and a reply with files can take longer than that (the
- * downloads): the redelivery then waits for the first handling and answers as a duplicate, instead
- * of downloading the files again and posting a second "not attached" notice. Should the first
- * handling fail, the redelivery does the work itself.
+ * Teams redelivers an activity it got no answer for in time, to any instance, and a reply with
+ * files can take longer than that (the downloads). The activity's handling holds a shared lock, so
+ * a redelivery waits for the first handling and then finds the reply stored: the core answers it
+ * as a duplicate (its send woken again, nothing downloaded or posted twice). A reply refused
+ * before it was stored is not known to the core: its handling is marked done in the chat inbox,
+ * so a redelivery does not post a second refusal. Should the first handling fail (nothing stored
+ * or marked), the redelivery does the work itself.
  */
-const handling = new WeakMap<ReplyDeps, Map<string, Promise<ReplyOutcome>>>();
-
 export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Promise<ReplyOutcome> {
   if (isFromBot(a) || !a.id) return 'ignored';
-  let inFlight = handling.get(deps);
-  if (!inFlight) handling.set(deps, (inFlight = new Map()));
   const key = teamsMessageId(a.conversation.id, a.id);
-  // Looked up again after each wait: when a handling failed, the redeliveries waiting on it wake
-  // together and only the first of them may start the next one.
-  for (let running = inFlight.get(key); running; running = inFlight.get(key)) {
-    const outcome = await running.catch(() => null);
-    if (outcome !== null) return outcome === 'queued' ? 'duplicate' : outcome;
-  }
-  const run = handleReply(deps, a, key);
-  inFlight.set(key, run);
+  return deps.locks.withLock(`teams:reply:${key}`, async () => {
+    if (await deps.inbox.isDone(TEAMS_PLATFORM, key)) return 'duplicate';
+    const outcome = await handleReply(deps, a, key);
+    if (outcome === 'refused' || outcome === 'channel-not-mapped') await markHandled(deps, key);
+    return outcome;
+  });
+}
+
+/** Best effort: without the mark, a redelivery posts the notice once more (nothing is sent). */
+async function markHandled(deps: ReplyDeps, key: string): Promise<void> {
   try {
-    return await run;
-  } finally {
-    if (inFlight.get(key) === run) inFlight.delete(key);
+    await deps.inbox.accept(TEAMS_PLATFORM, key, '{}');
+    await deps.inbox.markDone(TEAMS_PLATFORM, key);
+  } catch (err) {
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'teams: handled reply not marked done');
   }
 }
 

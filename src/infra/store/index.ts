@@ -15,6 +15,7 @@ import { postgresDb } from './postgres/driver.js';
 import { createAuditRepo } from './repos/audit.js';
 import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
+import { createStatusNoticeRepo, type StatusNoticeRepo } from './repos/statusNotices.js';
 import { createConversationRepo, type SqliteConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
@@ -37,6 +38,7 @@ export { SchemaTooNewError, type MigrationResult } from './migrate.js';
 export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
 export type { ChatInboxRepo, InboxEvent } from './repos/chatInbox.js';
+export type { ShownStatus, StatusNoticeRepo } from './repos/statusNotices.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
 export type { SettingsRepo } from './repos/settings.js';
 // Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
@@ -82,6 +84,8 @@ export interface BridgeStore extends Store {
   chatInbox: ChatInboxRepo;
   /** Values generated once and shared by every instance on the database (the media signing key). */
   settings: SettingsRepo;
+  /** What chat platforms show as a message's status (Teams: the notice under a reply). */
+  statusNotices: StatusNoticeRepo;
   /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
@@ -189,6 +193,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     chatChannels: createChatChannelRepo(dctx),
     chatInbox: createChatInboxRepo(dctx),
     settings: createSettingsRepo(dctx),
+    statusNotices: createStatusNoticeRepo(dctx),
     file: parts.file,
     sql,
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.

@@ -15,6 +15,7 @@ import { createHttpApp } from '../../../src/http/app.js';
 import { createLogger, type Logger } from '../../../src/logger.js';
 import { createMetrics, type Metrics } from '../../../src/metrics.js';
 import { buildBridgeParts } from '../../../src/wiring.js';
+import { redisCoordination } from '../../../src/infra/coordination/index.js';
 import { shownText, startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
@@ -85,7 +86,7 @@ export async function createSlackHarness(
   const clock = { now: () => new Date() };
   const store = temp.store;
   const metrics = createMetrics({ defaultMetrics: false });
-  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock, ...redisCoordination(own, config.queuePrefix) };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };

@@ -6,6 +6,7 @@ import { ChatRegistry } from '../../../src/delivery/registry.js';
 import { RecordingQueues } from '../../delivery/fakes.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
+import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 let slack: FakeSlack;
 let temp: TempStore;
@@ -20,14 +21,14 @@ afterEach(async () => {
 
 const make = (token: string, registry = new ChatRegistry()) =>
   createSlackPlatform(
-    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: token, signingSecret: 's3cret', apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() } },
+    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: token, signingSecret: 's3cret', apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
     { queue: new RecordingQueues(temp.store.outbox), owner: 'test~1', providerCaps: () => null, registry },
   );
 
 /** Socket Mode (SLACK_APP_TOKEN) with test timings. */
 const makeSocket = (appToken: string, socket: SlackSocketTuning = {}) =>
   createSlackPlatform(
-    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: slack.botToken, signingSecret: null, appToken, apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() } },
+    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: slack.botToken, signingSecret: null, appToken, apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
     { queue: new RecordingQueues(temp.store.outbox), owner: 'test~1', providerCaps: () => null, socket: { retryDelaysMs: [0, 100], startWaitMs: 3000, ...socket } },
   );
 

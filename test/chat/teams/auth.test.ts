@@ -14,6 +14,7 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { CHANNEL, CONTACT, OUR, TWILIO_CAPS, botAddedToTeam, channelReply, recordingQueues, startHarness, type Harness } from './harness.js';
 import { rawUpload } from '../../support/rawUpload.js';
 import { createTempStore } from '../../support/tempStore.js';
+import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -86,7 +87,7 @@ describe('Teams authentication', () => {
       const config = loadConfig({ DATA_DIR: temp.dir, TEAMS_ALLOW_ANONYMOUS: 'true' });
       const q = recordingQueues();
       const teams = createTeamsPlatform(
-        { config, logger: pino({ level: 'info' }, sink), store: temp.store, clock: { now: () => new Date() } },
+        { config, logger: pino({ level: 'info' }, sink), store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
         { queue: q.queue, owner: 'test~1', providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x', registry: new ChatRegistry() },
       );
       await teams.start();
@@ -121,7 +122,7 @@ describe('Teams authentication', () => {
     await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
     const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SMa', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    const result = await deliverMessage({ store, registry: h.registry }, message.id);
+    const result = await deliverMessage({ store, registry: h.registry, locks: new MemoryLocks() }, message.id);
     expect(result.posted).toHaveLength(1);
     expect(h.connector.calls.every((c) => c.authorization === 'Bearer test-bot-token')).toBe(true);
   });
@@ -133,7 +134,7 @@ describe('Teams authentication', () => {
       const q = recordingQueues();
       expect(() =>
         createTeamsPlatform(
-          { config, logger: pino({ level: 'silent' }), store: temp.store, clock: { now: () => new Date() } },
+          { config, logger: pino({ level: 'silent' }), store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
           { queue: q.queue, owner: 'test~1', providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x' },
         ),
       ).toThrow(/TEAMS_APP_ID is required/);

@@ -8,6 +8,7 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { createStatusNotifier } from '../../../src/delivery/statusNotifier.js';
 import { teamsHtmlToPlain } from '../../../adapters/chat/teams/format.js';
 import { CHANNEL, CONTACT, OUR, TENANT, installAndMap, startHarness, type Harness } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 let h: Harness;
 const clock = { now: () => new Date() };
@@ -21,7 +22,7 @@ async function inbound(body: string, from = CONTACT): Promise<string> {
   return message.id;
 }
 
-const deliver = (messageId: string) => deliverMessage({ store: h.temp.store, registry: h.registry }, messageId);
+const deliver = (messageId: string) => deliverMessage({ store: h.temp.store, registry: h.registry, locks: new MemoryLocks() }, messageId);
 const text = (a: { activity: { text?: string } }): string => teamsHtmlToPlain(a.activity.text ?? '');
 
 beforeEach(async () => {

@@ -14,6 +14,8 @@ import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../a
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 import { APP_ID, startFakeOpenId, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
+import type { Locks, PaceBudget } from '../../../src/core/coordination.js';
+import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 export const BOT_ID = '28:bridge-app-id';
 export const TEAM_ID = '19:team-general@thread.tacv2';
@@ -72,6 +74,8 @@ export async function startHarness(opts: {
   connector?: FakeBotConnector;
   /** Default: silent. */
   logger?: Logger;
+  /** Locks and pace budget; default: memory ones (one process). */
+  coordination?: { locks: Locks; pace: PaceBudget };
 } = {}): Promise<Harness> {
   const temp = await createTempStore();
   const connector = opts.connector ?? (await startFakeBotConnector());
@@ -89,7 +93,8 @@ export async function startHarness(opts: {
   const registry = new ChatRegistry();
   const queues = recordingQueues(temp.store.outbox);
   const teams = createTeamsPlatform(
-    { config, logger, store: temp.store, clock: { now: () => new Date() } },
+    // One process by default: memory locks and budgets (the cross-instance tests pass Redis ones).
+    { config, logger, store: temp.store, clock: { now: () => new Date() }, ...(opts.coordination ?? { locks: new MemoryLocks(), pace: new MemoryPaceBudget() }) },
     {
       queue: queues.queue,
       owner: 'test~1',

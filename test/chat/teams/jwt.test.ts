@@ -12,6 +12,7 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { APP_ID, b64url, channelClaims, makeKey, signToken, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
 import { connectGuard } from '../../support/connectGuard.js';
 import { BOT_TOKEN, CHANNEL, CONTACT, OUR, TEAM_ID, bearer, botAddedToTeam, channelReply, startAuthenticatedHarness, until, type Harness } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 // --- no request may leave 127.0.0.1 -------------------------------------------------------------
 const guard = connectGuard();
@@ -62,7 +63,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
       { store, clock: { now: () => new Date() } },
       { provider: 'twilio', providerMessageId: 'SM-jwt-1', from: CONTACT, to: OUR, body: 'hi', media: [] },
     );
-    await deliverMessage({ store, registry: h.registry }, message.id);
+    await deliverMessage({ store, registry: h.registry, locks: new MemoryLocks() }, message.id);
     const rootId = h.connector.roots(CHANNEL)[0]!.id;
 
     // A signed reply in that thread goes out as SMS: the whole turn ran.

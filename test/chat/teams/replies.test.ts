@@ -6,6 +6,7 @@ import { recordInbound } from '../../../src/core/index.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { teamsHtmlToPlain } from '../../../adapters/chat/teams/format.js';
 import { BOT_ID, CHANNEL, CONTACT, OUR, channelReply, installAndMap, startHarness, type Harness } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 let h: Harness;
 let rootId: string;
@@ -23,7 +24,7 @@ beforeEach(async () => {
     { store: h.temp.store, clock },
     { provider: 'twilio', providerMessageId: 'SM1', from: CONTACT, to: OUR, body: 'hi', media: [] },
   );
-  await deliverMessage({ store: h.temp.store, registry: h.registry }, message.id);
+  await deliverMessage({ store: h.temp.store, registry: h.registry, locks: new MemoryLocks() }, message.id);
   rootId = h.connector.roots(CHANNEL)[0]!.id;
 });
 afterEach(async () => {

@@ -35,6 +35,7 @@ import {
   startHarness,
   type Harness,
 } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 const guard = connectGuard();
 beforeAll(() => guard.install());
@@ -179,7 +180,7 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
     await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
     const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-1', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    expect((await deliverMessage({ store, registry: target.registry }, message.id)).posted).toHaveLength(1);
+    expect((await deliverMessage({ store, registry: target.registry, locks: new MemoryLocks() }, message.id)).posted).toHaveLength(1);
     expect(target.connector.roots(CHANNEL)).toHaveLength(1);
     expect(fake.calls).toEqual([]);
   });
@@ -198,7 +199,7 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
     await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
     const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-2', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    const result = await deliverMessage({ store, registry: target.registry }, message.id);
+    const result = await deliverMessage({ store, registry: target.registry, locks: new MemoryLocks() }, message.id);
     expect(result.posted).toEqual([]);
     expect(JSON.stringify(result)).toMatch(/serviceUrl is not a Bot Framework service host/);
     expect(fake.calls).toEqual([]);

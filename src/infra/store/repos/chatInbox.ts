@@ -19,6 +19,8 @@ export interface ChatInboxRepo {
   accept(platform: PlatformId, eventId: string, payload: string): Promise<boolean>;
   /** The event was handled (whatever the outcome): it is not replayed. */
   markDone(platform: PlatformId, eventId: string): Promise<void>;
+  /** True once the event was marked done (by any instance), until it is pruned. */
+  isDone(platform: PlatformId, eventId: string): Promise<boolean>;
   /** Events stored but never marked done, oldest first; `receivedBefore` (ISO) skips newer ones. */
   listOpen(platform: PlatformId, opts?: { receivedBefore?: string; limit?: number }): Promise<InboxEvent[]>;
   /** Counts one more replay of the event (before it runs). */
@@ -43,6 +45,7 @@ export function createChatInboxRepo({ db, now }: DbContext): ChatInboxRepo {
   const OPEN = `
     SELECT platform, event_id, payload, received_at, attempts FROM chat_inbox
     WHERE platform = ? AND done_at IS NULL AND received_at <= ? ORDER BY received_at, ${rowOrder(db)} LIMIT ?`;
+  const IS_DONE = 'SELECT 1 AS done FROM chat_inbox WHERE platform = ? AND event_id = ? AND done_at IS NOT NULL';
   const ATTEMPT = 'UPDATE chat_inbox SET attempts = attempts + 1 WHERE platform = ? AND event_id = ?';
   const PRUNE = 'DELETE FROM chat_inbox WHERE done_at IS NOT NULL AND received_at < ?';
   return {
@@ -50,6 +53,7 @@ export function createChatInboxRepo({ db, now }: DbContext): ChatInboxRepo {
     async markDone(platform, eventId) {
       await db.run(DONE, [now(), platform, eventId]);
     },
+    isDone: async (platform, eventId) => (await db.get<{ done: number }>(IS_DONE, [platform, eventId])) !== undefined,
     listOpen: async (platform, opts = {}) =>
       (await db.all<InboxRow>(OPEN, [platform, opts.receivedBefore ?? '9999', opts.limit ?? 1000])).map((r) => ({
         platform: r.platform,

@@ -6,6 +6,8 @@ import * as m002 from './002_chat_inbox.js';
 import * as m003 from './003_conversations_by_time.js';
 import * as m004 from './004_outbox.js';
 import * as m005 from './005_shared_media.js';
+import * as m006 from './006_status_notices.js';
 import * as m009 from './009_history_search.js';
 
-export const PG_MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m009];
+
+export const PG_MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m009];
