@@ -15,6 +15,7 @@ import { postgresDb } from './postgres/driver.js';
 import { createAuditRepo } from './repos/audit.js';
 import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
+import { createLocalOutboxRepo, type LocalOutboxRepo } from './repos/localOutbox.js';
 import { createConversationRepo, type SqliteConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
@@ -35,6 +36,7 @@ export { SchemaTooNewError, type MigrationResult } from './migrate.js';
 export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.js';
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
 export type { ChatInboxRepo, InboxEvent } from './repos/chatInbox.js';
+export type { LocalOutboxRecord, LocalOutboxRepo } from './repos/localOutbox.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
 // Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
 export {
@@ -77,6 +79,8 @@ export interface BridgeStore extends Store {
   chatChannels: ChatChannelRepo;
   /** Raw chat events stored before the platform is answered (replayed after a crash). */
   chatInbox: ChatInboxRepo;
+  /** The local dev provider's outbox, shared by every instance on the store. */
+  localOutbox: LocalOutboxRepo;
   /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
@@ -182,6 +186,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     sendLedger: createSendLedgerRepo(dctx),
     chatChannels: createChatChannelRepo(dctx),
     chatInbox: createChatInboxRepo(dctx),
+    localOutbox: createLocalOutboxRepo(dctx),
     file: parts.file,
     sql,
     get db(): Database.Database {

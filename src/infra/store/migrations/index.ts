@@ -4,6 +4,8 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_chat_inbox.js';
 import * as m003 from './003_conversations_by_time.js';
 import * as m004 from './004_outbox.js';
+import * as m007 from './007_chat_inbox_owner.js';
+import * as m008 from './008_local_outbox.js';
 
 export interface Migration {
   version: number;
@@ -11,6 +13,6 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m007, m008];
 
 export const LATEST_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
