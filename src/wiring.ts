@@ -46,6 +46,8 @@ export interface BridgeTuning {
   slackPace?: PacerOptions | null;
   /** Slack Socket Mode timings (reconnect pauses, ping timeout). Default: the adapter's. */
   slackSocket?: SlackSocketTuning;
+  /** How often Slack's inbox upkeep looks for a dead instance's events. Default: the adapter's. */
+  slackInboxUpkeepMs?: number;
   teamsConnectorTimeoutMs?: number;
   /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
   mediaDeadlineMs?: number;
@@ -143,6 +145,9 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     const { createSlackPlatform } = await import('../adapters/chat/slack/index.js');
     const rt = createSlackPlatform(ctx, {
       ...chatDeps,
+      // Inbox events of an instance that is not alive are replayed here (see inboxTakeover.ts).
+      alive: (owners) => liveness.alive(owners),
+      ...(tuning.slackInboxUpkeepMs === undefined ? {} : { inboxUpkeepMs: tuning.slackInboxUpkeepMs }),
       ...(tuning.slackPace === undefined ? {} : { pace: tuning.slackPace }),
       ...(tuning.slackSocket === undefined ? {} : { socket: tuning.slackSocket }),
     });
