@@ -169,7 +169,7 @@ function buildStore(parts: StoreParts): BridgeStore {
   const { dctx } = parts;
   const sql = dctx.db;
   let closing: Promise<void> | null = null;
-  return {
+  const store: BridgeStore = {
     engine: sql.engine,
     numbers: createNumberRepo(dctx),
     mappings: createMappingRepo(dctx),
@@ -189,10 +189,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     localOutbox: createLocalOutboxRepo(dctx),
     file: parts.file,
     sql,
-    get db(): Database.Database {
-      if (!parts.raw) throw new Error('store.db: this store runs on PostgreSQL; use store.sql');
-      return parts.raw;
-    },
+    db: null as unknown as Database.Database, // defined below, not enumerable
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
     transaction: <T>(fn: () => Promise<T>): Promise<T> => sql.transaction(fn),
     async ping() {
@@ -209,4 +206,14 @@ function buildStore(parts: StoreParts): BridgeStore {
       return closing;
     },
   };
+  // Not enumerable: a copy of the store with one part replaced (`{ ...store, transaction }`, as
+  // the send lane makes) must not call it, which throws on Postgres.
+  Object.defineProperty(store, 'db', {
+    enumerable: false,
+    get(): Database.Database {
+      if (!parts.raw) throw new Error('store.db: this store runs on PostgreSQL; use store.sql');
+      return parts.raw;
+    },
+  });
+  return store;
 }
