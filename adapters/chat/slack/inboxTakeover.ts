@@ -36,7 +36,10 @@ export interface InboxTakeoverDeps {
  * Claims the events this process should replay now (see the header), oldest first. Every event
  * returned is in `busy`: the caller handles it and then removes it.
  */
-export async function takeOverOpenEvents(deps: InboxTakeoverDeps, opts: { minAgeMs?: number } = {}): Promise<InboxEvent[]> {
+export async function takeOverOpenEvents(
+  deps: InboxTakeoverDeps,
+  opts: { minAgeMs?: number; /** Own failed events too (default true). */ mine?: boolean } = {},
+): Promise<InboxEvent[]> {
   const open = await deps.inbox.listOpen(deps.platform);
   const others = open.filter((e) => e.owner !== deps.owner && !deps.busy.has(e.eventId));
   // Owners stored before owners were kept (null) count as not alive.
@@ -46,6 +49,7 @@ export async function takeOverOpenEvents(deps: InboxTakeoverDeps, opts: { minAge
   const taken: InboxEvent[] = [];
   for (const event of open) {
     const mine = event.owner === deps.owner;
+    if (mine && opts.mine === false) continue;
     if (mine ? event.receivedAt > ownBefore : event.owner !== null && alive.get(event.owner) === true) continue;
     // Checked and added in one step: the listener (or another replay) of this process cannot
     // start on it between the two.

@@ -258,7 +258,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
    * reply already stored is recognised by its Slack id and never sent twice. An event that keeps
    * failing is given up after INBOX_MAX_ATTEMPTS replays, with an error log.
    */
-  const takeOver = (minAgeMs: number): Promise<InboxEvent[]> =>
+  const takeOver = (minAgeMs: number, mine = true): Promise<InboxEvent[]> =>
     inbox
       ? takeOverOpenEvents(
           {
@@ -276,7 +276,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
             },
             onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox claim failed; tried again by the upkeep'),
           },
-          { minAgeMs },
+          { minAgeMs, mine },
         )
       : Promise.resolve([]);
   /** Handles events takeOver returned (they are in `busy` until handled). */
@@ -298,19 +298,25 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     }
     if (taken.length > 0) log.info({ events: taken.length }, 'slack: replayed events that were not handled');
   };
-  const replayInbox = async (opts: { minAgeMs?: number } = {}): Promise<number> => {
+  const replayInbox = async (opts: { minAgeMs?: number; mine?: boolean } = {}): Promise<number> => {
     if (!inbox) return 0;
     await pruneInbox();
-    const taken = await takeOver(opts.minAgeMs ?? 0);
+    const taken = await takeOver(opts.minAgeMs ?? 0, opts.mine ?? true);
     await replayTaken(taken);
     return taken.length;
   };
   let upkeepRunning = false;
+  let ownRetriedAt = ctx.clock.now().getTime();
   const upkeep = async (): Promise<void> => {
     if (upkeepRunning) return; // a slow round (many events) is not overlapped by the next
     upkeepRunning = true;
     try {
-      await replayInbox({ minAgeMs: INBOX_RETRY_AFTER_MS });
+      // A dead instance's events every round; this process's failed ones once a minute, so an
+      // outage of the store or Redis does not use up their INBOX_MAX_ATTEMPTS in seconds.
+      const now = ctx.clock.now().getTime();
+      const mine = now - ownRetriedAt >= INBOX_RETRY_AFTER_MS;
+      if (mine) ownRetriedAt = now;
+      await replayInbox({ minAgeMs: INBOX_RETRY_AFTER_MS, mine });
     } finally {
       upkeepRunning = false;
     }
