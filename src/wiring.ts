@@ -26,12 +26,16 @@ import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { instanceName } from './infra/queue/instance.js';
 import { Liveness } from './infra/queue/liveness.js';
+import { within } from './within.js';
 import type { Turns } from './infra/queue/turns.js';
 import { mediaRouter } from './media/mediaRoute.js';
 import { storedMediaReader } from './media/storedMedia.js';
 import { countingNotifier, firstPostTimer, timedProvider } from './pipelineMetrics.js';
 import { createDeliveryPipeline, createOutboundPipeline, turnQueue, type DeliveryPipelineDeps, type OutboundPipelineDeps } from './pipelines.js';
 import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
+
+/** How long the Slack inbox waits for Redis to say which instances are alive (then: next round). */
+const ALIVE_CHECK_WAIT_MS = 2_000;
 
 /** How long a signed link handed to an SMS provider for an outbound MMS stays valid. */
 const MMS_LINK_TTL_SECONDS = 24 * 3600;
@@ -47,6 +51,8 @@ export interface BridgeTuning {
   slackPace?: PacerOptions | null;
   /** Slack Socket Mode timings (reconnect pauses, ping timeout). Default: the adapter's. */
   slackSocket?: SlackSocketTuning;
+  /** How often Slack's inbox upkeep looks for a dead instance's events. Default: the adapter's. */
+  slackInboxUpkeepMs?: number;
   teamsConnectorTimeoutMs?: number;
   /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
   mediaDeadlineMs?: number;
@@ -146,6 +152,10 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     const { createSlackPlatform } = await import('../adapters/chat/slack/index.js');
     const rt = createSlackPlatform(ctx, {
       ...chatDeps,
+      // Inbox events of an instance that is not alive are replayed here (see inboxTakeover.ts).
+      // Bounded: with Redis away the client holds commands, and start-up must not wait for it.
+      alive: (owners) => within(liveness.alive(owners), ALIVE_CHECK_WAIT_MS, 'Redis'),
+      ...(tuning.slackInboxUpkeepMs === undefined ? {} : { inboxUpkeepMs: tuning.slackInboxUpkeepMs }),
       ...(tuning.slackPace === undefined ? {} : { pace: tuning.slackPace }),
       ...(tuning.slackSocket === undefined ? {} : { socket: tuning.slackSocket }),
     });

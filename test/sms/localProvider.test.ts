@@ -38,7 +38,7 @@ describe('local dev provider', () => {
     const a = await adapter.provider.send(sms);
     const b = await adapter.provider.send(sms);
     expect(b.providerMessageId).toBe(a.providerMessageId);
-    expect(adapter.provider.outbox()).toHaveLength(1);
+    expect(await adapter.provider.outbox()).toHaveLength(1);
     expect(seen).toHaveLength(1);
     expect(adapter.provider.capabilities.idempotentSend).toBe(true);
   });

@@ -49,3 +49,35 @@ describe('chat inbox', () => {
     expect(await chatInbox.accept('slack', 'EvOld', '{}')).toBe(true); // forgotten: a new copy is kept
   });
 });
+
+describe('chat inbox owners (several instances on one store)', () => {
+  it('records who accepted an event; a claim moves it only from the owner read, once', async () => {
+    const { chatInbox } = temp.store;
+    await chatInbox.accept('slack', 'Ev1', '{}', 'a~1');
+    expect((await chatInbox.listOpen('slack'))[0]?.owner).toBe('a~1');
+    expect(await chatInbox.claim('slack', 'Ev1', 'x~9', 'b~1')).toBe(false); // not its owner any more (or never)
+    expect(await chatInbox.claim('slack', 'Ev1', 'a~1', 'b~1')).toBe(true);
+    expect(await chatInbox.claim('slack', 'Ev1', 'a~1', 'c~1')).toBe(false); // B got there first
+    expect((await chatInbox.listOpen('slack'))[0]?.owner).toBe('b~1');
+  });
+
+  it('claims an event stored without an owner, and never a done one', async () => {
+    const { chatInbox } = temp.store;
+    await chatInbox.accept('slack', 'EvOld', '{}');
+    await chatInbox.accept('slack', 'EvDone', '{}', 'a~1');
+    await chatInbox.markDone('slack', 'EvDone');
+    expect(await chatInbox.claim('slack', 'EvDone', 'a~1', 'b~1')).toBe(false);
+    expect(await chatInbox.claim('slack', 'EvOld', null, 'b~1')).toBe(true);
+    expect(await chatInbox.claim('slack', 'EvOld', null, 'c~1')).toBe(false);
+  });
+
+  it('of concurrent claims from two connections, exactly one wins each event', async () => {
+    const other = await temp.openAnother();
+    const ids = Array.from({ length: 20 }, (_, i) => `Ev${i}`);
+    for (const id of ids) await temp.store.chatInbox.accept('slack', id, '{}', 'dead~1');
+    const wins = await Promise.all(
+      ids.flatMap((id) => [temp.store.chatInbox.claim('slack', id, 'dead~1', 'b~1'), other.chatInbox.claim('slack', id, 'dead~1', 'c~1')]),
+    );
+    for (let i = 0; i < ids.length; i++) expect(Number(wins[2 * i]) + Number(wins[2 * i + 1])).toBe(1);
+  });
+});

@@ -5,8 +5,10 @@
 // hands the same bytes to Bolt as req.rawBody), checks Slack's signature, and stores each signed
 // message event in the chat inbox BEFORE Bolt answers, and in the same transaction a reply takes
 // its place in its conversation's order (the caller's `accept`, awaited until it committed; when it
-// fails the event is answered 503 and Slack sends it again). The listener marks it done when
-// handled; start-up replays what is still open.
+// fails the event is answered 503 and Slack sends it again). The stored event names this instance
+// as its owner; the listener marks it done when handled. What is still open when its owner is no
+// longer alive is replayed by one of the instances that are (inboxTakeover.ts), or by the owner's
+// next start.
 import { isValidSlackRequest } from '@slack/bolt';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';

@@ -16,7 +16,7 @@ import { reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
-import type { ChatInboxRepo } from '../../../src/infra/store/index.js';
+import type { ChatInboxRepo, InboxEvent } from '../../../src/infra/store/index.js';
 import type { SlackSocketState } from '../../../src/metrics.js';
 import { storedMediaReader } from '../../../src/media/storedMedia.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
@@ -25,6 +25,7 @@ import { UserNames, sharedSeenEvents, type SlackHandlerDeps } from './context.js
 import { handleMessageEvent, replyOf, type SlackMessageEvent } from './events.js';
 import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
+import { takeOverOpenEvents, type AliveCheck } from './inboxTakeover.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { refuseFutureSlackRequests } from './requestAge.js';
 import { slackRequestShape } from './requestShape.js';
@@ -39,8 +40,10 @@ export { escapeSlackText } from './format.js';
 /** The part of AppContext Slack needs (src/app.ts AppContext satisfies it). */
 /** How long handled inbox events are kept (Slack retries within minutes); pruned by the upkeep. */
 const INBOX_KEEP_MS = 3600 * 1000;
-/** The inbox upkeep (prune, replay of events whose handling failed) runs this often. */
-const INBOX_UPKEEP_EVERY_MS = 60 * 1000;
+/** The inbox upkeep (replay of a dead instance's events, of failed ones) runs this often by default. */
+const INBOX_UPKEEP_EVERY_MS = 2_000;
+/** This process's own events whose handling failed are replayed once this old (and pruning runs this often). */
+const INBOX_RETRY_AFTER_MS = 60 * 1000;
 /** Replays of one event before it is given up (logged as an error). */
 const INBOX_MAX_ATTEMPTS = 5;
 
@@ -75,6 +78,13 @@ export interface SlackPlatformDeps {
   timeoutMs?: number;
   /** Socket Mode timings (tests shorten them). */
   socket?: SlackSocketTuning;
+  /**
+   * Which inbox event owners (liveness owners) are alive: the events of the others are replayed
+   * here. Default: every owner but `owner` is dead (one instance alone on its store).
+   */
+  alive?: AliveCheck;
+  /** How often the inbox upkeep looks for a dead instance's events (default 2 s). */
+  inboxUpkeepMs?: number;
 }
 
 export interface SlackRuntime {
@@ -86,7 +96,8 @@ export interface SlackRuntime {
   start(): Promise<void>;
   /**
    * Handles the message events stored but not handled (see inbox.ts), those open for longer than
-   * `minAgeMs` (default: all); returns how many. start() runs it, then the upkeep every minute.
+   * `minAgeMs` (default: all), and the open events of instances that are not alive (claimed
+   * first: one survivor replays each); returns how many. start() runs it, then the upkeep.
    */
   replayInbox(opts?: { minAgeMs?: number }): Promise<number>;
   stop(): Promise<void>;
@@ -186,6 +197,9 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   };
 
   const inbox = ctx.store.chatInbox ?? null;
+  /** Ids of events this process is handling (the listener's and the replays'): never replayed meanwhile. */
+  const busy = new Set<string>();
+  const alive: AliveCheck = deps.alive ?? (async (owners) => new Map(owners.map((o) => [o, o === deps.owner])));
   /** A reply takes its place in its conversation's order (a replay: takes it back). */
   const reservePlace = async (envelope: SlackEnvelope): Promise<void> => {
     const reply = replyOf((envelope.event ?? {}) as SlackMessageEvent, envelope.team_id ?? identity.teamId, identity.botUserId);
@@ -194,16 +208,26 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   /** Stored (and the reply's place taken) in one transaction; resolves only once committed. */
   const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): Promise<void> =>
     ctx.store.transaction(async () => {
-      await inbox?.accept(PLATFORM_ID, envelope.event_id, body);
+      await inbox?.accept(PLATFORM_ID, envelope.event_id, body, deps.owner);
       await reservePlace(envelope);
     });
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
     // A repeat of an event any instance took (Slack's retry, a redelivery after the socket came
     // back) changes nothing and leaves the inbox row to the first: should that instance die before
-    // it is done, the row is still open and the inbox upkeep (on any instance) replays it.
-    if (b.event_id && !(await handlerDeps.seenEvents.first(b.event_id))) return;
-    await track(handleEvent(event as unknown as SlackMessageEvent, b));
+    // it is done, the row is still open and the inbox upkeep (on any instance) replays it. An event
+    // this process is replaying right now is left to the replay (checked and marked in one step).
+    const id = b.event_id;
+    if (id) {
+      if (busy.has(id)) return;
+      busy.add(id);
+    }
+    try {
+      if (id && !(await handlerDeps.seenEvents.first(id))) return;
+      await track(handleEvent(event as unknown as SlackMessageEvent, b));
+    } finally {
+      if (id) busy.delete(id);
+    }
   });
   /** Handles a message event (the listener above took it, or the inbox replays it) and marks it done. */
   const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }): Promise<void> => {
@@ -224,7 +248,10 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     }
   };
 
+  let prunedAt = 0;
   const pruneInbox = async (): Promise<void> => {
+    if (ctx.clock.now().getTime() - prunedAt < INBOX_RETRY_AFTER_MS) return;
+    prunedAt = ctx.clock.now().getTime();
     try {
       await inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
     } catch (err) {
@@ -232,29 +259,74 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     }
   };
   /**
-   * Message events stored in the inbox but not handled: the process died after Slack's 200 (at
-   * start-up every open one), or handling failed (the upkeep, for events open longer than
-   * `minAgeMs`, so none still being handled is taken twice). Oldest first. Replays are safe: a
+   * Message events stored in the inbox but not handled: their instance died after Slack's 200
+   * (this one's previous life, or another instance: see inboxTakeover.ts), or handling failed here
+   * (for events open longer than `minAgeMs`). Oldest first. Replays are safe: a
    * reply already stored is recognised by its Slack id and never sent twice. An event that keeps
    * failing is given up after INBOX_MAX_ATTEMPTS replays, with an error log.
    */
-  const replayInbox = async (opts: { minAgeMs?: number } = {}): Promise<number> => {
+  const takeOver = (minAgeMs: number, mine = true): Promise<InboxEvent[]> =>
+    inbox
+      ? takeOverOpenEvents(
+          {
+            inbox,
+            platform: PLATFORM_ID,
+            owner: deps.owner,
+            alive,
+            busy,
+            now: () => ctx.clock.now().getTime(),
+            transaction: (fn) => ctx.store.transaction(fn),
+            // The reply takes back its place (now ours) before the workers give a dead owner's up.
+            onClaimed: async (row) => {
+              const envelope = parseEnvelope(row.payload);
+              if (envelope) await reservePlace(envelope);
+            },
+            onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox claim failed; tried again by the upkeep'),
+          },
+          { minAgeMs, mine },
+        )
+      : Promise.resolve([]);
+  /** Handles events takeOver returned (they are in `busy` until handled). */
+  const replayTaken = async (taken: InboxEvent[]): Promise<void> => {
+    if (!inbox) return;
+    for (const row of taken) {
+      try {
+        const envelope = parseEnvelope(row.payload);
+        if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
+          if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
+          await inbox.markDone(PLATFORM_ID, row.eventId);
+          continue;
+        }
+        await inbox.countAttempt(PLATFORM_ID, row.eventId);
+        await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
+      } finally {
+        busy.delete(row.eventId);
+      }
+    }
+    if (taken.length > 0) log.info({ events: taken.length }, 'slack: replayed events that were not handled');
+  };
+  const replayInbox = async (opts: { minAgeMs?: number; mine?: boolean } = {}): Promise<number> => {
     if (!inbox) return 0;
     await pruneInbox();
-    const receivedBefore = new Date(ctx.clock.now().getTime() - (opts.minAgeMs ?? 0)).toISOString();
-    const open = await inbox.listOpen(PLATFORM_ID, { receivedBefore });
-    for (const row of open) {
-      const envelope = parseEnvelope(row.payload);
-      if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
-        if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
-        await inbox.markDone(PLATFORM_ID, row.eventId);
-        continue;
-      }
-      await inbox.countAttempt(PLATFORM_ID, row.eventId);
-      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
+    const taken = await takeOver(opts.minAgeMs ?? 0, opts.mine ?? true);
+    await replayTaken(taken);
+    return taken.length;
+  };
+  let upkeepRunning = false;
+  let ownRetriedAt = ctx.clock.now().getTime();
+  const upkeep = async (): Promise<void> => {
+    if (upkeepRunning) return; // a slow round (many events) is not overlapped by the next
+    upkeepRunning = true;
+    try {
+      // A dead instance's events every round; this process's failed ones once a minute, so an
+      // outage of the store or Redis does not use up their INBOX_MAX_ATTEMPTS in seconds.
+      const now = ctx.clock.now().getTime();
+      const mine = now - ownRetriedAt >= INBOX_RETRY_AFTER_MS;
+      if (mine) ownRetriedAt = now;
+      await replayInbox({ minAgeMs: INBOX_RETRY_AFTER_MS, mine });
+    } finally {
+      upkeepRunning = false;
     }
-    if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events that were not handled');
-    return open.length;
   };
   let upkeepTimer: NodeJS.Timeout | null = null;
 
@@ -289,11 +361,15 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     },
     replayInbox,
     async start() {
-      // Replies a crash left open take back their places before any worker could give them up
-      // (the workers start after the chat platforms); the replay below then prepares them.
-      for (const row of (await inbox?.listOpen(PLATFORM_ID)) ?? []) {
-        const envelope = parseEnvelope(row.payload);
-        if (envelope) await ctx.store.transaction(() => reservePlace(envelope));
+      // Replies a crash left open (this instance's previous life's, or a dead instance's) are
+      // claimed and take back their places before any worker could give them up (the workers
+      // start after the chat platforms); the replay below then prepares them. Redis away (no
+      // liveness answer): the upkeep claims them later.
+      let taken: InboxEvent[] = [];
+      try {
+        taken = await takeOver(0);
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox events not claimed at start-up; the upkeep tries again');
       }
       await bolt.init(); // no Slack call: authorization is ours (above)
       try {
@@ -311,13 +387,13 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       if (socket) await bolt.start();
       if (inbox && !upkeepTimer) {
         upkeepTimer = setInterval(() => {
-          void replayInbox({ minAgeMs: INBOX_UPKEEP_EVERY_MS }).catch((err: unknown) =>
-            log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox upkeep failed'),
-          );
-        }, INBOX_UPKEEP_EVERY_MS).unref();
+          void upkeep().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox upkeep failed'));
+        }, deps.inboxUpkeepMs ?? INBOX_UPKEEP_EVERY_MS).unref();
       }
       // In the background: a slow Slack must not hold up start-up (SMS webhooks must be taken).
-      void replayInbox().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
+      void pruneInbox()
+        .then(() => replayTaken(taken))
+        .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
     },
     async stop() {
       if (upkeepTimer) clearInterval(upkeepTimer);

@@ -110,8 +110,8 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
     res.status(200).json({ changed: out.changed, messageId: out.message?.id ?? null, status: out.message?.status ?? null });
   });
 
-  router.get(LOCAL_OUTBOX_PATH, opts.requireAdmin, (_req, res) => {
-    res.status(200).json(opts.provider.outbox());
+  router.get(LOCAL_OUTBOX_PATH, opts.requireAdmin, async (_req, res) => {
+    res.status(200).json(await opts.provider.outbox());
   });
 
   router.use([LOCAL_INBOUND_PATH, LOCAL_STATUS_PATH], webhookErrorHandler(LOCAL_PROVIDER_ID, opts.logger, opts.metrics));

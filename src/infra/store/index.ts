@@ -16,6 +16,7 @@ import { createAuditRepo } from './repos/audit.js';
 import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannels.js';
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
 import { createStatusNoticeRepo, type StatusNoticeRepo } from './repos/statusNotices.js';
+import { createLocalOutboxRepo, type LocalOutboxRepo } from './repos/localOutbox.js';
 import { createConversationRepo, type SqliteConversationRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
@@ -39,6 +40,7 @@ export { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations/index.j
 export type { ChatChannel, ChatChannelRepo } from './repos/chatChannels.js';
 export type { ChatInboxRepo, InboxEvent } from './repos/chatInbox.js';
 export type { ShownStatus, StatusNoticeRepo } from './repos/statusNotices.js';
+export type { LocalOutboxRecord, LocalOutboxRepo } from './repos/localOutbox.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
 export type { SettingsRepo } from './repos/settings.js';
 // Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
@@ -86,6 +88,8 @@ export interface BridgeStore extends Store {
   settings: SettingsRepo;
   /** What chat platforms show as a message's status (Teams: the notice under a reply). */
   statusNotices: StatusNoticeRepo;
+  /** The local dev provider's outbox, shared by every instance on the store. */
+  localOutbox: LocalOutboxRepo;
   /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
@@ -194,6 +198,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     chatInbox: createChatInboxRepo(dctx),
     settings: createSettingsRepo(dctx),
     statusNotices: createStatusNoticeRepo(dctx),
+    localOutbox: createLocalOutboxRepo(dctx),
     file: parts.file,
     sql,
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
@@ -212,7 +217,8 @@ function buildStore(parts: StoreParts): BridgeStore {
       return closing;
     },
   };
-  // Not enumerable: callers that copy the store ({ ...store }) must not touch it on Postgres.
+  // Not enumerable: a copy of the store with one part replaced (`{ ...store, transaction }`, as
+  // the send lane makes) must not call it, which throws on Postgres.
   return Object.defineProperty(store, 'db', {
     enumerable: false,
     get(): Database.Database {

@@ -6,6 +6,7 @@
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { SlackRuntime } from '../../../adapters/chat/slack/index.js';
+import type { Liveness } from '../../../src/infra/queue/liveness.js';
 import type { Turns } from '../../../src/infra/queue/turns.js';
 import type { AppContext } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
@@ -40,6 +41,10 @@ export interface SlackHarness {
   registry: ChatRegistry;
   outbound: Turns;
   delivery: Turns;
+  /** This instance's heartbeat (two-instance tests stop it to make the instance "dead"). */
+  liveness: Liveness;
+  /** The queue prefix (shared by the instances of a two-instance test). */
+  prefix: string;
   /** Provisions OUR (Twilio, local) and maps it to CHANNEL. */
   setupNumber(opts?: { number?: string; channel?: string }): Promise<void>;
   inboundSms(m: { sid: string; body: string; from?: string; to?: string; media?: { url: string; contentType: string }[] }): Promise<Response>;
@@ -56,15 +61,30 @@ export interface SlackHarness {
 /** Socket Mode timings for tests: reconnect at once, then every 200 ms. */
 export const FAST_SOCKET = { retryDelaysMs: [0, 200], attemptTimeoutMs: 3000, startWaitMs: 5000 };
 
-export async function createSlackHarness(
-  opts: { attempts?: number; mediaDeadlineMs?: number; socket?: boolean; logger?: Logger } = {},
-): Promise<SlackHarness> {
-  const prefix = uniquePrefix();
-  const temp = await createTempStore();
-  const slack = await startFakeSlack();
-  const twilio = await startFakeTwilio();
-  const signingSecret = randomBytes(16).toString('hex');
-  slack.addChannel(CHANNEL, 'sms-desk');
+export interface SlackHarnessOptions {
+  attempts?: number;
+  mediaDeadlineMs?: number;
+  socket?: boolean;
+  logger?: Logger;
+  /** INSTANCE_ID (two instances on one data dir need different ones). */
+  instanceId?: string;
+  /**
+   * Another instance of the same bridge: the same database (a connection of its own), Redis
+   * prefix, fake Slack and fake Twilio; closing this one leaves those to `shareWith`.
+   */
+  shareWith?: SlackHarness;
+  /** How often the Slack inbox upkeep looks for a dead instance's events. */
+  inboxUpkeepMs?: number;
+}
+
+export async function createSlackHarness(opts: SlackHarnessOptions = {}): Promise<SlackHarness> {
+  const shared = opts.shareWith ?? null;
+  const prefix = shared?.prefix ?? uniquePrefix();
+  const temp = shared?.temp ?? (await createTempStore());
+  const slack = shared?.slack ?? (await startFakeSlack());
+  const twilio = shared?.twilio ?? (await startFakeTwilio());
+  const signingSecret = shared?.signingSecret ?? randomBytes(16).toString('hex');
+  if (!shared) slack.addChannel(CHANNEL, 'sms-desk');
   const config = loadConfig({
     PORT: '0',
     PUBLIC_URL,
@@ -79,12 +99,13 @@ export async function createSlackHarness(
     TWILIO_ACCOUNT_SID: twilio.accountSid,
     TWILIO_AUTH_TOKEN: twilio.authToken,
     TWILIO_API_URL: twilio.url,
+    ...(opts.instanceId ? { INSTANCE_ID: opts.instanceId } : {}),
   });
   const logger = opts.logger ?? createLogger({ level: 'silent' });
   const redis = newRedis();
   const own = newRedis();
   const clock = { now: () => new Date() };
-  const store = temp.store;
+  const store = shared ? await temp.openAnother() : temp.store;
   const metrics = createMetrics({ defaultMetrics: false });
   const ctx: AppContext = { config, logger, store, redis, own, metrics, clock, ...redisCoordination(own, config.queuePrefix) };
 
@@ -96,6 +117,7 @@ export async function createSlackHarness(
     slackPace: null,
     slackSocket: FAST_SOCKET,
     mediaDeadlineMs: opts.mediaDeadlineMs,
+    slackInboxUpkeepMs: opts.inboxUpkeepMs,
   });
   const { registry, outbound, delivery } = built;
   if (!built.slack) throw new Error('Slack is not configured');
@@ -135,6 +157,8 @@ export async function createSlackHarness(
     registry,
     outbound,
     delivery,
+    liveness: built.liveness,
+    prefix,
     async setupNumber(o = {}) {
       const number = o.number ?? OUR;
       if (!(await store.numbers.get(number))) await store.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
@@ -196,16 +220,19 @@ export async function createSlackHarness(
       await delivery.stop();
       await outbound.stop();
       await built.liveness.stop();
-      await deletePrefix(redis, prefix);
+      if (!shared) await deletePrefix(redis, prefix);
       await own.quit();
       await redis.quit();
+      if (shared) return; // the first instance closes what they share (cleanup closes every store)
       await slack.close();
       await twilio.close();
       await temp.cleanup();
     },
   };
-  slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
-  slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'Bo Boss', is_admin: true });
+  if (!shared) {
+    slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
+    slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'Bo Boss', is_admin: true });
+  }
   return h;
 }
 

@@ -15,6 +15,9 @@ afterEach(async () => {
 });
 
 const ts = () => `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+/** Rows of the event in the inbox, open or done (either engine). */
+const storedCount = async (eventId: string): Promise<number> =>
+  Number((await h.temp.store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = ?', [eventId]))?.n);
 const outbound = async () => (await h.messages()).filter((m) => m.direction === 'outbound');
 
 describe('Slack replies are stored before Slack gets its answer', () => {
@@ -80,7 +83,7 @@ describe('Slack replies are stored before Slack gets its answer', () => {
     };
     const res = await h.slackEvent({ user: 'UAGENT', text: 'Slow store', ts: ts(), thread_ts: rootTs }, { eventId: 'EvSLOWSTORE' });
     expect(res.status).toBe(200);
-    expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvSLOWSTORE'").get()).toEqual({ n: 1 });
+    expect(await storedCount('EvSLOWSTORE')).toBe(1);
     inbox.accept = accept;
     await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
   });
@@ -108,21 +111,20 @@ describe('Slack replies are stored before Slack gets its answer', () => {
   it('channel chatter and bot posts are not stored, only what the bridge may act on', async () => {
     await h.slackEvent({ user: 'UAGENT', text: 'lunch?', ts: ts() }, { eventId: 'EvCHAT' }); // not in a thread
     await h.slackEvent({ bot_id: 'BOTHER', text: 'a bot in the thread', ts: ts(), thread_ts: rootTs }, { eventId: 'EvBOT' });
-    const stored = () => (h.temp.store.db.prepare('SELECT event_id AS id FROM chat_inbox ORDER BY event_id').all() as Array<{ id: string }>).map((r) => r.id);
-    expect(stored()).toEqual([]);
+    expect(await h.temp.store.sql.all('SELECT event_id FROM chat_inbox')).toEqual([]);
   });
 
   it('an unsigned or badly signed event is not stored', async () => {
     const res = await h.slackEvent({ user: 'UAGENT', text: 'forged', ts: ts(), thread_ts: rootTs }, { eventId: 'EvFORGED', secret: 'wrong-secret' });
     expect(res.status).toBe(401);
     expect(await h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
-    expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvFORGED'").get()).toEqual({ n: 0 });
+    expect(await storedCount('EvFORGED')).toBe(0);
   });
 
   it('an event stamped more than 5 minutes in the future is refused and not stored, though correctly signed', async () => {
     const res = await h.slackEvent({ user: 'UAGENT', text: 'later', ts: ts(), thread_ts: rootTs }, { eventId: 'EvAHEAD', timestamp: Math.floor(Date.now() / 1000) + 10 * 60 });
     expect(res.status).toBe(401);
-    expect(h.temp.store.db.prepare("SELECT COUNT(*) AS n FROM chat_inbox WHERE event_id = 'EvAHEAD'").get()).toEqual({ n: 0 });
+    expect(await storedCount('EvAHEAD')).toBe(0);
     // A few seconds ahead is only clock drift, well within Slack's 5 minutes.
     const drift = await h.slackEvent({ user: 'UAGENT', text: 'now', ts: ts(), thread_ts: rootTs }, { eventId: 'EvDRIFT', timestamp: Math.floor(Date.now() / 1000) + 30 });
     expect(drift.status).toBe(200);

@@ -1,6 +1,9 @@
 // The chat inbox (migration 002): raw platform events stored before the platform is answered, so
 // an event acknowledged just before a crash is handled after the restart instead of being lost.
 // A platform's event id is unique per platform: storing it twice keeps the first copy.
+// Each event has an owner (migration 007): the instance handling it (a liveness owner,
+// "<name>~<nonce>"). Instances sharing the store replay only events whose owner is not alive, and
+// take each over with `claim` (one conditional UPDATE), so exactly one of them replays it.
 import type { PlatformId } from '../../../core/types.js';
 import { rowOrder, type DbContext } from '../shared.js';
 
@@ -12,11 +15,18 @@ export interface InboxEvent {
   receivedAt: string;
   /** Replays started so far (a handler that failed leaves the event open for another one). */
   attempts: number;
+  /** The instance handling it (liveness owner); null for events stored before owners were kept. */
+  owner: string | null;
 }
 
 export interface ChatInboxRepo {
-  /** Stores the event; false when it was stored before (a platform retry). */
-  accept(platform: PlatformId, eventId: string, payload: string): Promise<boolean>;
+  /** Stores the event, handled by `owner`; false when it was stored before (a platform retry). */
+  accept(platform: PlatformId, eventId: string, payload: string, owner?: string | null): Promise<boolean>;
+  /**
+   * Takes an open event over from `from` (its owner as read; null: none recorded) for `to`: true
+   * for exactly one of several concurrent callers, false when it was done or taken meanwhile.
+   */
+  claim(platform: PlatformId, eventId: string, from: string | null, to: string): Promise<boolean>;
   /** The event was handled (whatever the outcome): it is not replayed. */
   markDone(platform: PlatformId, eventId: string): Promise<void>;
   /** True once the event was marked done (by any instance), until it is pruned. */
@@ -35,21 +45,28 @@ interface InboxRow {
   payload: string;
   received_at: string;
   attempts: number;
+  owner: string | null;
 }
 
 export function createChatInboxRepo({ db, now }: DbContext): ChatInboxRepo {
   const INSERT = `
-    INSERT INTO chat_inbox (platform, event_id, payload, received_at) VALUES (?, ?, ?, ?)
+    INSERT INTO chat_inbox (platform, event_id, payload, received_at, owner) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING`;
+  // Compare-and-set on the owner read: of two survivors claiming one event, the second finds the
+  // owner changed and gets no row back. (Two texts: `owner = NULL` matches nothing.)
+  const CLAIM = 'UPDATE chat_inbox SET owner = ? WHERE platform = ? AND event_id = ? AND done_at IS NULL AND owner = ? RETURNING event_id';
+  const CLAIM_UNOWNED = 'UPDATE chat_inbox SET owner = ? WHERE platform = ? AND event_id = ? AND done_at IS NULL AND owner IS NULL RETURNING event_id';
   const DONE = 'UPDATE chat_inbox SET done_at = ? WHERE platform = ? AND event_id = ? AND done_at IS NULL';
   const OPEN = `
-    SELECT platform, event_id, payload, received_at, attempts FROM chat_inbox
+    SELECT platform, event_id, payload, received_at, attempts, owner FROM chat_inbox
     WHERE platform = ? AND done_at IS NULL AND received_at <= ? ORDER BY received_at, ${rowOrder(db)} LIMIT ?`;
   const IS_DONE = 'SELECT 1 AS done FROM chat_inbox WHERE platform = ? AND event_id = ? AND done_at IS NOT NULL';
   const ATTEMPT = 'UPDATE chat_inbox SET attempts = attempts + 1 WHERE platform = ? AND event_id = ?';
   const PRUNE = 'DELETE FROM chat_inbox WHERE done_at IS NOT NULL AND received_at < ?';
   return {
-    accept: async (platform, eventId, payload) => (await db.run(INSERT, [platform, eventId, payload, now()])).changes === 1,
+    accept: async (platform, eventId, payload, owner = null) => (await db.run(INSERT, [platform, eventId, payload, now(), owner])).changes === 1,
+    claim: async (platform, eventId, from, to) =>
+      (from === null ? await db.get(CLAIM_UNOWNED, [to, platform, eventId]) : await db.get(CLAIM, [to, platform, eventId, from])) !== undefined,
     async markDone(platform, eventId) {
       await db.run(DONE, [now(), platform, eventId]);
     },
@@ -61,6 +78,7 @@ export function createChatInboxRepo({ db, now }: DbContext): ChatInboxRepo {
         payload: r.payload,
         receivedAt: r.received_at,
         attempts: r.attempts,
+        owner: r.owner,
       })),
     async countAttempt(platform, eventId) {
       await db.run(ATTEMPT, [platform, eventId]);
