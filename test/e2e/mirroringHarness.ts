@@ -49,6 +49,13 @@ export interface MirrorHarness {
   statusCallback(sid: string, status: string, errorCode?: string): Promise<Response>;
   slackReply(threadTs: string, text: string, user?: string): Promise<Response>;
   teamsActivity(activity: Record<string, unknown>): Promise<Response>;
+  /**
+   * Posts an activity and tells, apart from its answer, when the bridge has read the whole request:
+   * the moment it "came in". Two requests in flight at once are two connections, and which one the
+   * bridge reads first is up to the client's pool and the kernel, not to the order they were posted
+   * in; a test that needs a definite order between concurrent requests waits for this.
+   */
+  teamsActivityReceived(activity: Record<string, unknown>): { received: Promise<void>; answer: Promise<Response> };
   teamsReply(rootId: string, text: string, id?: string): Record<string, unknown>;
   messages(): Promise<Message[]>;
   waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
@@ -111,6 +118,20 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
   const app = createHttpApp(ctx, built.parts.mounts ?? []);
   const http = await listen(app);
   const url = http.url;
+  // Requests the test waits to be read in full by the bridge, by a test-only header (the bridge
+  // ignores it): settled when the request's body has been consumed, before its answer.
+  const TRACK_HEADER = 'x-test-request';
+  const receiving = new Map<string, () => void>();
+  let tracked = 0;
+  http.server.on('request', (req) => {
+    const key = req.headers[TRACK_HEADER];
+    const done = typeof key === 'string' ? receiving.get(key) : undefined;
+    if (!done) return;
+    receiving.delete(key as string);
+    // 'end' without a 'data' listener of ours: the route's body parser still reads the stream.
+    if (req.readableEnded) done();
+    else req.once('end', done);
+  });
 
   const signedSlackPost = (body: string): Promise<Response> => {
     const ts = Math.floor(Date.now() / 1000);
@@ -121,8 +142,15 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
       body,
     });
   };
-  const teamsActivity = (activity: Record<string, unknown>): Promise<Response> =>
-    fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+  const teamsActivity = (activity: Record<string, unknown>, extraHeaders: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...extraHeaders }, body: JSON.stringify(activity) });
+  const teamsActivityReceived = (activity: Record<string, unknown>): { received: Promise<void>; answer: Promise<Response> } => {
+    const key = String(++tracked);
+    const received = new Promise<void>((resolve) => receiving.set(key, resolve));
+    const answer = teamsActivity(activity, { [TRACK_HEADER]: key });
+    // A request that failed before the bridge read it never settles `received`: the answer does.
+    return { received: Promise.race([received, answer.then(() => undefined)]), answer };
+  };
 
   return {
     url,
@@ -180,7 +208,8 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
         }),
       );
     },
-    teamsActivity,
+    teamsActivity: (activity) => teamsActivity(activity),
+    teamsActivityReceived,
     teamsReply(rootId, text, id = String(activitySeq++)) {
       return channelReply({ serviceUrl: teamsConnector.serviceUrl, channel: TEAMS_CHANNEL, rootId, text, id, botId: BOT_ID, teamId: TEAM_ID });
     },

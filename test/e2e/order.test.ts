@@ -1,8 +1,18 @@
 // Order from the keyboard to the phone (issue 12), in Teams: agents reply in ten conversation
 // threads at once, each thread as fast as the bridge acknowledges. A reply with a picture is
 // answered only once the picture is downloaded (1-2 s); Teams does not wait that long before it
-// sends the next reply, which then arrives while the picture is still on its way. Every reply reaches the provider once, in the order it was written per
-// contact, and its mirror in the Slack thread keeps that order too.
+// sends the next reply, which then arrives while the picture is still on its way. Every reply
+// reaches the provider once, in the order it was written per contact, and its mirror in the Slack
+// thread keeps that order too.
+//
+// What "arrives" means here: the bridge keeps the order in which replies come in (README, "Order,
+// from the keyboard to the phone"). The reply after a picture is posted only once the bridge has
+// read the picture's request, not a fixed time after posting it: two requests in flight are two
+// connections, and under load a request posted first can reach the bridge a second after one posted
+// later (a new connection still being set up while the next request reuses an idle one). Waiting
+// 100 ms instead made this test fail now and then on a loaded machine, with the bridge keeping the
+// order it was given. The picture's answer is still not awaited: the reply after it arrives while
+// the picture downloads, so a bridge that took the place only once the files were in would fail.
 import { afterEach, describe, expect, it } from 'vitest';
 import { channelReply } from '../chat/teams/harness.js';
 import { BOT_ID, OUR, SLACK_CHANNEL, TEAM_ID, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from './mirroringHarness.js';
@@ -62,10 +72,12 @@ describe('Teams replies go out in the order they were written', () => {
             teamId: TEAM_ID,
             ...(attachments ? { attachments } : {}),
           });
-          const answer = x.teamsActivity(activity);
+          const { received, answer } = x.teamsActivityReceived(activity);
           answers.push(answer);
-          if (attachments) await new Promise((r) => setTimeout(r, 100));
-          else await answer;
+          if (attachments) {
+            await received;
+            await new Promise((r) => setTimeout(r, 100));
+          } else await answer;
         }
         for (const res of await Promise.all(answers)) expect(res.status).toBe(200);
       }),
