@@ -43,7 +43,9 @@ describe('throughput per sending number', () => {
     const at = h.fake.sent.map((r) => r.at).sort((x, y) => x - y);
     // Six single-segment messages at 4 segments/s: at least 5 x 250 ms between first and last.
     expect(at[5]! - at[0]!).toBeGreaterThanOrEqual(1_100);
-    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(150);
+    // Arrival gaps only roughly: a send that starts late (a busy machine) narrows the gap to the
+    // next one; the slots below are the exact rule.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(100);
     // The limiter gave every send its own slot 250 ms apart (Redis time, no clock games).
     const slots = h.decisions.map((d) => d.slotAt);
     const distinct = [...new Set(slots)].sort((x, y) => x - y);
