@@ -13,13 +13,12 @@
 // the trigram index) and a text found nowhere. Checks that both engines return the same ids for
 // each search, and that they are the ids the plain scan (the query before the index) returns.
 // Targets: latest page < 5 ms, search < 50 ms, on both engines.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { openStore, type BridgeStore } from '../src/infra/store/index.js';
 import { containsPattern, foldAscii, lowerAscii, rowOrder } from '../src/infra/store/shared.js';
+import { postgresUrl } from './postgres.js';
 
 const NUMBER = '+12025550100';
 const CONTACT = '+14155550123';
@@ -168,24 +167,6 @@ async function benchEngine(
     });
   }
   return { engine, seedSeconds, latestPage, searches };
-}
-
-/** A Postgres URL for the bench: DATABASE_URL, or a fresh database (dropped by `drop`). */
-async function postgresUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, drop: async () => {} };
-  const admin = 'postgres://postgres@127.0.0.1:5432/postgres';
-  const name = `sms_bridge_bench_${randomBytes(4).toString('hex')}`;
-  const run = async (sql: string) => {
-    const c = new pg.Client({ connectionString: admin });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  return { url: `postgres://postgres@127.0.0.1:5432/${name}`, drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 export async function runHistoryBench(): Promise<HistoryBenchResult> {

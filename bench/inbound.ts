@@ -38,7 +38,7 @@ import { redisCoordination } from '../src/infra/coordination/index.js';
 import { quotedText, startFakeSlack } from '../test/fakes/fakeSlack.js';
 import { listen, type Listening } from '../test/support/listen.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
-import { openStore } from '../src/infra/store/index.js';
+import { openBenchStore } from './postgres.js';
 import type { LoadArgs, LoadResult } from './inboundLoad.js';
 
 const OUR = '+14155552671';
@@ -248,7 +248,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   // DIAGNOSTIC ONLY (BENCH_NO_AUTOCHECKPOINT=1): no WAL auto-checkpoint in the bridge's
   // connection, to measure what the checkpoints' synchronous I/O stalls cost the acks. Not a
   // production setting (the WAL would grow without bound); printed with the result.
-  const store = await openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
+  const { store, release } = await openBenchStore(join(temp.dir, 'bench.db'));
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
   const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock, ...redisCoordination(own, config.queuePrefix) };
   const built = await buildBridgeParts(ctx, {
@@ -282,7 +282,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
       await own.quit();
       await deletePrefix(redis, prefix);
       await redis.quit();
-      await store.close();
+      await release();
       rmSync(temp.dir, { recursive: true, force: true });
     },
   };

@@ -30,7 +30,8 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Liveness } from '../src/infra/queue/liveness.js';
 import { createOutboundPipeline } from '../src/pipelines.js';
-import { openStore, type SqliteStore } from '../src/infra/store/index.js';
+import type { SqliteStore } from '../src/infra/store/index.js';
+import { openBenchStore } from './postgres.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -359,7 +360,7 @@ async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string
 
 export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFromEnv()): Promise<OutboundBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-bridge-bench-'));
-  const store = await openStore({ file: join(dir, 'bench.db'), backgroundCheckpoint: true });
+  const { store, release } = await openBenchStore(join(dir, 'bench.db'));
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `bench-${randomUUID()}`;
   const fake = await startRemoteFake();
@@ -425,7 +426,7 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
     for (const p of [`${prefix}-w`, `${prefix}-wb`, `${prefix}-b`, `${prefix}-p`, `${prefix}-r`]) await deletePrefix(redis, p);
     await redis.quit();
     await fake.stop();
-    await store.close();
+    await release();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -3,6 +3,7 @@
 //   npm run bench outbound     one part only (likewise `inbound`, `memory`)
 //   npm run bench history      history page and search speed, SQLite and Postgres (issue 14)
 //   BENCH_SLACK=inprocess npm run bench inbound   the inbound fake Slack inside the bridge's process
+//   BENCH_STORE=postgres npm run bench outbound    outbound and inbound on a fresh Postgres database
 // Ends with a compact summary table (markdown) to paste in a note. The machine's core count and
 // its load average before and after each part are printed: the numbers are only comparable
 // between runs made in the same conditions.
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const cores = availableParallelism();
   const machine = `${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`;
-  console.log(`machine: ${machine}; load average (1/5/15 min) at start: ${load()}`);
+  console.log(`machine: ${machine}; store: ${process.env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite'}; load average (1/5/15 min) at start: ${load()}`);
   let out: OutboundBenchResult | null = null;
   let inb: InboundBenchResult | null = null;
   let mem: MemoryBenchResult | null = null;
