@@ -46,6 +46,6 @@ describe('worker errors while Redis is down', () => {
     await Promise.race([turns.worker?.close(true), new Promise((r) => setTimeout(r, 2_000))]);
     await Promise.race([turns.queue.close(), new Promise((r) => setTimeout(r, 2_000))]);
     connection.disconnect();
-    temp.cleanup();
+    await temp.cleanup();
   }, 15_000);
 });

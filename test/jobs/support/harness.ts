@@ -194,7 +194,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       await fake.close();
       await own.quit();
       await redis.quit();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
   return h;

@@ -66,7 +66,7 @@ export async function createLaneKit(opts: { lane?: Lane; beatMs?: number; ttlMs?
       await deletePrefix(redis, prefix);
       await own.quit();
       await redis.quit();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
   return kit;
