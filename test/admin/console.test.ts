@@ -49,8 +49,8 @@ describe('admin console (real page and script, real admin API)', () => {
     const { store, clock } = bridge.ctx;
     await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     const sms = (id: string, body: string) => recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: id, from: CONTACT, to: OUR, body, media: [] });
-    sms('SM1', 'Where is my order?');
-    sms('SM2', 'I want a refund <b>now</b>');
+    await sms('SM1', 'Where is my order?');
+    await sms('SM2', 'I want a refund <b>now</b>');
 
     window = await openConsole(bridge);
     const w = window;
