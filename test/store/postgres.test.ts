@@ -213,8 +213,8 @@ describe.skipIf(!available)('postgres migrations', () => {
     const url = await freshPostgresUrl();
     const lines: string[] = [];
     const [a, b] = await Promise.all([
-      await openStore({ databaseUrl: url, logger: (l) => lines.push(`a ${l}`) }),
-      await openStore({ databaseUrl: url, logger: (l) => lines.push(`b ${l}`) }),
+      openStore({ databaseUrl: url, logger: (l) => lines.push(`a ${l}`) }),
+      openStore({ databaseUrl: url, logger: (l) => lines.push(`b ${l}`) }),
     ]);
     try {
       expect(a.engine).toBe('postgres');
