@@ -172,8 +172,11 @@ export async function createSlackHarness(opts: SlackHarnessOptions = {}): Promis
     statusCallback(sid, status, errorCode) {
       const params: Record<string, string> = { MessageSid: sid, MessageStatus: status, AccountSid: twilio.accountSid, From: OUR, To: CONTACT };
       if (errorCode) params.ErrorCode = errorCode;
-      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/status`, params);
-      return fetch(`${url}/webhooks/twilio/status`, { method: 'POST', headers: signed.headers, body: signed.body });
+      // As Twilio does: to the StatusCallback URL the bridge gave with the send (it names our
+      // message id, so the receipt finds its message even before the send's answer is recorded).
+      const callback = new URL(twilio.calls.find((c) => c.sid === sid)?.StatusCallback ?? `${PUBLIC_URL}/webhooks/twilio/status`);
+      const signed = signTwilioWebhook(twilio.authToken, callback.href, params);
+      return fetch(`${url}${callback.pathname}${callback.search}`, { method: 'POST', headers: signed.headers, body: signed.body });
     },
     slackEvent(event, o = {}) {
       const body = JSON.stringify({
