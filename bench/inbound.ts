@@ -34,10 +34,11 @@ import { createHttpApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { buildBridgeParts } from '../src/wiring.js';
+import { redisCoordination } from '../src/infra/coordination/index.js';
 import { quotedText, startFakeSlack } from '../test/fakes/fakeSlack.js';
 import { listen, type Listening } from '../test/support/listen.js';
 import { deletePrefix, newRedis, REDIS_URL, uniquePrefix } from '../test/support/redis.js';
-import { openStore } from '../src/store/index.js';
+import { openBenchStore } from './postgres.js';
 import type { LoadArgs, LoadResult } from './inboundLoad.js';
 
 const OUR = '+14155552671';
@@ -247,9 +248,9 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   // DIAGNOSTIC ONLY (BENCH_NO_AUTOCHECKPOINT=1): no WAL auto-checkpoint in the bridge's
   // connection, to measure what the checkpoints' synchronous I/O stalls cost the acks. Not a
   // production setting (the WAL would grow without bound); printed with the result.
-  const store = openStore({ file: join(temp.dir, 'bench.db'), backgroundCheckpoint: true });
+  const { store, release } = await openBenchStore(join(temp.dir, 'bench.db'));
   if (process.env.BENCH_NO_AUTOCHECKPOINT === '1') store.db.pragma('wal_autocheckpoint = 0');
-  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock, ...redisCoordination(own, config.queuePrefix) };
   const built = await buildBridgeParts(ctx, {
     // A/B knobs only (defaults are what src/wiring.ts runs): BENCH_DELIVERY_YIELD=0 turns the
     // delivery worker's per-turn yielding off, BENCH_DELIVERY_CONCURRENCY=<n> sets its concurrency.
@@ -262,8 +263,8 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
   const { outbound, delivery } = built;
   if (!built.slack) throw new Error('Slack is not configured');
   const slackRt = built.slack;
-  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-  store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
+  await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  await store.mappings.create({ number: OUR, platform: 'slack', channel: CHANNEL });
   await built.liveness.start();
   await slackRt.start();
   await outbound.start();
@@ -281,7 +282,7 @@ async function startBridge(slack: BenchSlack): Promise<BenchBridge> {
       await own.quit();
       await deletePrefix(redis, prefix);
       await redis.quit();
-      store.close();
+      await release();
       rmSync(temp.dir, { recursive: true, force: true });
     },
   };

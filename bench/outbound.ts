@@ -30,7 +30,8 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Liveness } from '../src/infra/queue/liveness.js';
 import { createOutboundPipeline } from '../src/pipelines.js';
-import { openStore, type SqliteStore } from '../src/store/index.js';
+import type { SqliteStore } from '../src/infra/store/index.js';
+import { openBenchStore } from './postgres.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -128,23 +129,23 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
 }
 
 /** Creates numbers, conversations and `n` queued outbound messages with their outbox items; returns [messageId, conversationId, wake token][]. */
-function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: string): Array<[string, string, string]> {
+async function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: string): Promise<Array<[string, string, string]>> {
   const convs: string[] = [];
   for (let i = 0; i < o.numbers; i++) {
     const e164 = `+1415${String(2000000 + i).padStart(7, '0')}`;
-    if (!store.numbers.get(e164)) {
-      store.numbers.create({ e164, provider: 'fake', type: 'local', status: 'active', country: 'US' });
+    if (!(await store.numbers.get(e164))) {
+      await store.numbers.create({ e164, provider: 'fake', type: 'local', status: 'active', country: 'US' });
     }
     for (let c = 0; c < o.conversationsPerNumber; c++) {
       const contact = `+1212${String(3000000 + c).padStart(7, '0')}`;
-      convs.push(store.conversations.getOrCreate(e164, contact).conversation.id);
+      convs.push((await store.conversations.getOrCreate(e164, contact)).conversation.id);
     }
   }
   const out: Array<[string, string, string]> = [];
-  store.transaction(() => {
+  await store.transaction(async () => {
     for (let i = 0; i < n; i++) {
       const conversationId = convs[i % convs.length] as string;
-      const { message } = store.messages.insert({
+      const { message } = await store.messages.insert({
         conversationId,
         direction: 'outbound',
         body: `bench ${tag} ${i}`,
@@ -155,7 +156,7 @@ function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: strin
         segments: 1,
         author: { platform: 'slack', userId: 'UBENCH' },
       });
-      const item = store.outbox.add('send', conversationId, message.id);
+      const item = await store.outbox.add('send', conversationId, message.id);
       out.push([message.id, conversationId, `m${item.seq}`]);
     }
   });
@@ -359,18 +360,18 @@ async function runBare(o: OutboundBenchOptions, redisUrl: string, prefix: string
 
 export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFromEnv()): Promise<OutboundBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-bridge-bench-'));
-  const store = openStore({ file: join(dir, 'bench.db'), backgroundCheckpoint: true });
+  const { store, release } = await openBenchStore(join(dir, 'bench.db'));
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   const prefix = `bench-${randomUUID()}`;
   const fake = await startRemoteFake();
   try {
     // Warm-up (JIT, connections, prepared statements) outside the measurements.
-    await runPipeline(o, store, fake, redis, `${prefix}-w`, seed(store, o, 300, 'warm'), { pacedRate: null });
+    await runPipeline(o, store, fake, redis, `${prefix}-w`, await seed(store, o, 300, 'warm'), { pacedRate: null });
     await runBare(o, o.redisUrl, `${prefix}-wb`, 300);
 
     const only = process.env.BENCH_ONLY;
     if (only === 'pipeline') {
-      const items = seed(store, o, o.n, 'burst');
+      const items = await seed(store, o, o.n, 'burst');
       const { Session } = await import('node:inspector/promises');
       const session = new Session();
       session.connect();
@@ -389,7 +390,7 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
       return { options: o, pipeline, bare: pipeline, ratio: 1, ratios: [1], paced: pipeline };
     }
     if (only === 'paced') {
-      const items = seed(store, o, Math.round(o.pacedRate * o.pacedSeconds), 'paced');
+      const items = await seed(store, o, Math.round(o.pacedRate * o.pacedSeconds), 'paced');
       const { Session } = await import('node:inspector/promises');
       const session = new Session();
       session.connect();
@@ -410,14 +411,14 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
     for (let round = 0; round < o.rounds; round++) {
       const bare = await runBare(o, o.redisUrl, `${prefix}-b`, o.n);
       await deletePrefix(redis, `${prefix}-b`);
-      const items = seed(store, o, o.n, `burst${round}`);
+      const items = await seed(store, o, o.n, `burst${round}`);
       const pipeline = await runPipeline(o, store, fake, redis, `${prefix}-p`, items, { pacedRate: null });
       await deletePrefix(redis, `${prefix}-p`);
       pairs.push({ bare, pipeline, ratio: pipeline.perSecond / bare.perSecond });
     }
     const { bare, pipeline, ratio } = [...pairs].sort((a, b) => a.ratio - b.ratio)[Math.floor(pairs.length / 2)] as (typeof pairs)[number];
     const pacedCount = Math.round(o.pacedRate * o.pacedSeconds);
-    const paced = await runPipeline(o, store, fake, redis, `${prefix}-r`, seed(store, o, pacedCount, 'paced'), {
+    const paced = await runPipeline(o, store, fake, redis, `${prefix}-r`, await seed(store, o, pacedCount, 'paced'), {
       pacedRate: o.pacedRate,
     });
     return { options: o, pipeline, bare, ratio, ratios: pairs.map((p) => p.ratio), paced };
@@ -425,7 +426,7 @@ export async function runOutboundBench(o: OutboundBenchOptions = benchOptionsFro
     for (const p of [`${prefix}-w`, `${prefix}-wb`, `${prefix}-b`, `${prefix}-p`, `${prefix}-r`]) await deletePrefix(redis, p);
     await redis.quit();
     await fake.stop();
-    store.close();
+    await release();
     rmSync(dir, { recursive: true, force: true });
   }
 }

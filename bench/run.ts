@@ -1,11 +1,14 @@
 // `npm run bench`: every benchmark of the bridge, one after the other, numbers on stdout.
 //   npm run bench              outbound (issue 4), inbound (issue 5), then the memory soak (issue 13)
 //   npm run bench outbound     one part only (likewise `inbound`, `memory`)
+//   npm run bench history      history page and search speed, SQLite and Postgres (issue 14)
 //   BENCH_SLACK=inprocess npm run bench inbound   the inbound fake Slack inside the bridge's process
+//   BENCH_STORE=postgres npm run bench outbound    outbound and inbound on a fresh Postgres database
 // Ends with a compact summary table (markdown) to paste in a note. The machine's core count and
 // its load average before and after each part are printed: the numbers are only comparable
 // between runs made in the same conditions.
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { formatHistoryBench, runHistoryBench } from './history.js';
 import { formatInboundBench, runInboundBench, type InboundBenchResult } from './inbound.js';
 import { formatMemoryBench, runMemoryBench, type MemoryBenchResult } from './memory.js';
 import { formatOutboundBench, runOutboundBench, type OutboundBenchResult } from './outbound.js';
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const cores = availableParallelism();
   const machine = `${cores} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`;
-  console.log(`machine: ${machine}; load average (1/5/15 min) at start: ${load()}`);
+  console.log(`machine: ${machine}; store: ${process.env.BENCH_STORE === 'postgres' ? 'postgres' : 'sqlite'}; load average (1/5/15 min) at start: ${load()}`);
   let out: OutboundBenchResult | null = null;
   let inb: InboundBenchResult | null = null;
   let mem: MemoryBenchResult | null = null;
@@ -96,6 +99,12 @@ async function main(): Promise<void> {
     mem = await runMemoryBench();
     console.log(formatMemoryBench(mem));
     console.log(`  load average after memory: ${load()}`);
+  }
+  if (only === 'history') {
+    // Not part of the default run: it needs Postgres, and it reports its own targets.
+    console.log(formatHistoryBench(await runHistoryBench()));
+    console.log(`  load average after history: ${load()}`);
+    return;
   }
   console.log('');
   console.log(formatSummary(out, inb, `${machine}; load average at end ${load()}`, mem));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
+import type { Locks, PaceBudget } from './core/coordination.js';
 import type { Clock } from './core/ports.js';
 import { createHttpApp } from './http/app.js';
 import { createHttpServer } from './http/server.js';
@@ -17,8 +18,9 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { defaultModules } from './modules.js';
-import { openStore } from './store/index.js';
-import type { SqliteStore } from './store/index.js';
+import { redisCoordination } from './infra/coordination/index.js';
+import { openStore } from './infra/store/index.js';
+import type { SqliteStore } from './infra/store/index.js';
 
 /** What every adapter, job and route receives. Add fields here (additively) as parts appear. */
 export interface AppContext {
@@ -35,6 +37,13 @@ export interface AppContext {
   own: Redis;
   metrics: Metrics;
   clock: Clock;
+  /**
+   * Locks shared by every instance on this Redis and queue prefix (one thread root per
+   * conversation, one status notice per reply, one handling of a redelivered chat event).
+   */
+  locks: Locks;
+  /** Chat platforms' rate-limit budgets, shared by every instance (per channel, thread, app). */
+  pace: PaceBudget;
 }
 
 /** Adds routes to the express app (webhooks, extra admin routes). Runs before the 404 handler. */
@@ -108,8 +117,10 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   const host = listenHost(config, opts.host);
 
   mkdirSync(config.dataDir, { recursive: true });
-  const store = openStore({
+  const store = await openStore({
     file: databaseFile(config),
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
     clock,
     logger: (msg) => logger.info(msg),
     // WAL fsyncs in a worker thread, never on the event loop that answers webhooks.
@@ -122,7 +133,9 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   own.on('error', () => undefined); // watchRedis reports outages once, from the shared connection
 
   const metrics = createMetrics();
-  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock };
+  // On our own connection: locks and budgets are ours, not BullMQ's.
+  const { locks, pace } = redisCoordination(own, config.queuePrefix);
+  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock, locks, pace };
 
   const mounts: Mount[] = [];
   const startables: Startable[] = [];
@@ -141,7 +154,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
     await closeRedis(own);
     await closeRedis(redis);
     try {
-      store.close();
+      await store.close();
     } catch (err) {
       logger.error({ err }, 'closing the store failed');
     }

@@ -24,6 +24,10 @@ export interface Config {
   /** Base URL providers and platforms call; no trailing slash. */
   publicUrl: string;
   dataDir: string;
+  /** postgres:// URL of the store's database; null: the SQLite file in DATA_DIR. */
+  databaseUrl: string | null;
+  /** Connections the Postgres store may open at once. */
+  databasePoolSize: number;
   redisUrl: string;
   queuePrefix: string;
   /** null: the admin API answers 401 to everyone. */
@@ -36,7 +40,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Names this process among instances sharing Redis; null: host name plus an id kept in DATA_DIR. */
   instanceId: string | null;
-  /** Key for signed media links; null: one is generated and kept in DATA_DIR. */
+  /** Key for signed media links; null: one is generated once and kept in the store's settings. */
   mediaSigningSecret: string | null;
   /**
    * Which reverse proxies' X-Forwarded-For to believe for the client address (express's
@@ -86,6 +90,7 @@ const SECRET_VARS = new Set([
   'EIGHTX8_WEBHOOK_AUTH',
   'MEDIA_SIGNING_SECRET',
   'REDIS_URL', // may carry a password
+  'DATABASE_URL', // may carry a password
 ]);
 
 // An empty value (`ADMIN_TOKEN=` in a .env file) means "not set".
@@ -211,6 +216,13 @@ const envSchema = z
     PORT: integer(0, 65535, 3000),
     PUBLIC_URL: httpUrl(null, { trailingSlash: false }),
     DATA_DIR: optionalString.transform((v) => v ?? './data'),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .nullable()
+        .refine((v) => v === null || isUrl(v, ['postgres:', 'postgresql:']), 'expected a postgres:// or postgresql:// URL'),
+    ),
+    DATABASE_POOL_SIZE: integer(1, 1000, 10),
     REDIS_URL: optionalString.pipe(
       z
         .string()
@@ -424,6 +436,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     publicUrl,
     dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     adminToken: e.ADMIN_TOKEN,

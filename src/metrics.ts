@@ -32,7 +32,7 @@ export interface Metrics {
   /** Age of the oldest ready item per lane: how long work has waited (0 when none waits). */
   outboxOldest: Gauge<'lane'>;
   /** Where the two outbox gauges read from (the store), at every scrape. */
-  readOutboxFrom(fn: () => OutboxCount[]): void;
+  readOutboxFrom(fn: () => Promise<OutboxCount[]>): void;
   /**
    * Slack's Socket Mode connection: set by the Slack adapter, shown in /readyz's body and as
    * smsb_slack_socket_connected (1 while connected). Null (and no such metric) without Socket Mode.
@@ -47,11 +47,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'smsb_' });
 
-  let outboxSource: (() => OutboxCount[]) | null = null;
+  let outboxSource: (() => Promise<OutboxCount[]>) | null = null;
   // A store that cannot be read leaves the samples out; /readyz says why.
-  const readOutbox = (): OutboxCount[] | null => {
+  const readOutbox = async (): Promise<OutboxCount[] | null> => {
     try {
-      return outboxSource ? outboxSource() : null;
+      return outboxSource ? await outboxSource() : null;
     } catch {
       return null;
     }
@@ -88,8 +88,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     help: 'Messages with pending or failed work, by lane (send: SMS out; deliver: posts into chat) and state (ready, preparing, failed)',
     labelNames: ['lane', 'state'] as const,
     registers: [registry],
-    collect() {
-      const rows = readOutbox();
+    async collect() {
+      const rows = await readOutbox();
       if (!rows) return;
       this.reset();
       for (const s of rows) this.set({ lane: s.lane, state: s.state }, s.count);
@@ -100,8 +100,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     help: 'How long the oldest ready item of each lane has been due (0 when nothing waits)',
     labelNames: ['lane'] as const,
     registers: [registry],
-    collect() {
-      const rows = readOutbox();
+    async collect() {
+      const rows = await readOutbox();
       if (!rows) return;
       this.reset();
       const now = Date.now();

@@ -45,8 +45,8 @@ export function countingNotifier(inner: StatusNotifier, metrics: Metrics, clock:
  * (inbound and co-worker messages; an outbound message's way ends at the provider, above).
  */
 export function firstPostTimer(store: Store, metrics: Metrics, clock: { now(): Date }) {
-  return (messageId: string): void => {
-    const message = store.messages.get(messageId);
+  return async (messageId: string): Promise<void> => {
+    const message = await store.messages.get(messageId);
     if (!message || message.direction === 'outbound') return;
     metrics.deliveryLatency.observe({ direction: message.direction }, secondsSince(message.createdAt, clock.now()));
   };

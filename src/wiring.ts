@@ -26,11 +26,16 @@ import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { instanceName } from './infra/queue/instance.js';
 import { Liveness } from './infra/queue/liveness.js';
+import { within } from './within.js';
 import type { Turns } from './infra/queue/turns.js';
 import { mediaRouter } from './media/mediaRoute.js';
+import { storedMediaReader } from './media/storedMedia.js';
 import { countingNotifier, firstPostTimer, timedProvider } from './pipelineMetrics.js';
 import { createDeliveryPipeline, createOutboundPipeline, turnQueue, type DeliveryPipelineDeps, type OutboundPipelineDeps } from './pipelines.js';
 import { createMediaUrlSigner, loadMediaSecret, type MediaUrlSigner } from './media/signedUrls.js';
+
+/** How long the Slack inbox waits for Redis to say which instances are alive (then: next round). */
+const ALIVE_CHECK_WAIT_MS = 2_000;
 
 /** How long a signed link handed to an SMS provider for an outbound MMS stays valid. */
 const MMS_LINK_TTL_SECONDS = 24 * 3600;
@@ -46,6 +51,8 @@ export interface BridgeTuning {
   slackPace?: PacerOptions | null;
   /** Slack Socket Mode timings (reconnect pauses, ping timeout). Default: the adapter's. */
   slackSocket?: SlackSocketTuning;
+  /** How often Slack's inbox upkeep looks for a dead instance's events. Default: the adapter's. */
+  slackInboxUpkeepMs?: number;
   teamsConnectorTimeoutMs?: number;
   /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
   mediaDeadlineMs?: number;
@@ -81,9 +88,11 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   const admin = adminGuard(ctx);
 
   const signer = createMediaUrlSigner({
-    secret: loadMediaSecret(config.dataDir, config.mediaSigningSecret),
+    secret: await loadMediaSecret({ settings: store.settings, dataDir: config.dataDir, configured: config.mediaSigningSecret }),
     publicUrl: config.publicUrl,
   });
+  // Media bytes are read from the store (files older versions kept in DATA_DIR as a fallback).
+  const mediaFiles = storedMediaReader({ files: store.mediaFiles, dataDir: config.dataDir });
   const registry = new ChatRegistry();
   const notifier = countingNotifier(createStatusNotifier({ store, registry, logger }), metrics, clock);
   const liveness = new Liveness({ redis: own, prefix, name: instanceName(config), logger });
@@ -117,11 +126,11 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   const delivery = createDeliveryPipeline({
     ...base,
     store,
-    deliver: createDeliverHandler({ store, registry, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
+    deliver: createDeliverHandler({ store, registry, locks: ctx.locks, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
     fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
     // Retries used up: shown in the fallback channel, or kept and listed as not posted.
     onGiveUp: async (id, reason) => {
-      await giveUpDelivery({ store, registry, logger }, id, reason);
+      await giveUpDelivery({ store, registry, locks: ctx.locks, logger }, id, reason);
     },
     options: tuning.delivery,
   });
@@ -131,7 +140,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
 
   const mounts: Mount[] = [
     (app) => sms.mount(app),
-    (app) => app.use(mediaRouter({ media: store.media, signer, dataDir: config.dataDir })),
+    (app) => app.use(mediaRouter({ media: store.media, files: mediaFiles, signer })),
     (app) => app.use(createJobsAdminRouter({ store, queue, requireAdmin: admin })),
   ];
   const platforms: Startable[] = [];
@@ -143,6 +152,10 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     const { createSlackPlatform } = await import('../adapters/chat/slack/index.js');
     const rt = createSlackPlatform(ctx, {
       ...chatDeps,
+      // Inbox events of an instance that is not alive are replayed here (see inboxTakeover.ts).
+      // Bounded: with Redis away the client holds commands, and start-up must not wait for it.
+      alive: (owners) => within(liveness.alive(owners), ALIVE_CHECK_WAIT_MS, 'Redis'),
+      ...(tuning.slackInboxUpkeepMs === undefined ? {} : { inboxUpkeepMs: tuning.slackInboxUpkeepMs }),
       ...(tuning.slackPace === undefined ? {} : { pace: tuning.slackPace }),
       ...(tuning.slackSocket === undefined ? {} : { socket: tuning.slackSocket }),
     });

@@ -87,7 +87,6 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
   const smsMetrics = createSmsMetrics(deps.metrics);
   const mediaFetcher = createMediaFetcher({
     store: deps.store,
-    dataDir: config.dataDir,
     sources,
     maxFileBytes: config.mediaMaxBytes,
     timeoutMs: deps.mediaDeadlineMs,

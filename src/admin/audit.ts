@@ -7,14 +7,14 @@ import { limitParam } from './validate.js';
 
 export const ADMIN_ACTOR = 'admin-api';
 
-export function recordAudit(ctx: Pick<AppContext, 'store'>, action: string, target: string, before: unknown, after: unknown): void {
-  ctx.store.audit.record({ actor: ADMIN_ACTOR, action, target, before, after });
+export async function recordAudit(ctx: Pick<AppContext, 'store'>, action: string, target: string, before: unknown, after: unknown): Promise<void> {
+  await ctx.store.audit.record({ actor: ADMIN_ACTOR, action, target, before, after });
 }
 
 export function auditRouter(ctx: AppContext): Router {
   const router = Router();
-  router.get('/', (req, res) => {
-    res.json(ctx.store.audit.list({ limit: limitParam(req.query.limit) }));
+  router.get('/', async (req, res) => {
+    res.json(await ctx.store.audit.list({ limit: limitParam(req.query.limit) }));
   });
   return router;
 }

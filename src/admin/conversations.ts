@@ -59,30 +59,32 @@ export function conversationsRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
 
-  const view = (c: Conversation) => ({
+  const view = async (c: Conversation) => ({
     ...c,
-    threads: store.threads.listForConversation(c.id).map((t) => ({ platform: t.platform, channel: t.channel, threadId: t.threadId, createdAt: t.createdAt })),
+    threads: (await store.threads.listForConversation(c.id)).map((t) => ({ platform: t.platform, channel: t.channel, threadId: t.threadId, createdAt: t.createdAt })),
   });
 
   // `limit` (default 200, max 1000) at a time, oldest first (the body stays a bare array, as it
   // always was); when more exist, a `Link: <...?cursor=...>; rel="next"` header names the next page.
-  router.get('/', (req, res) => {
+  router.get('/', async (req, res) => {
     const q = parseWith(listQuery, req.query);
     const number = q.number ? phoneField(q.number, 'number') : undefined;
     const contact = q.contact ? contactKey(q.contact) : undefined;
     const limit = limitParam(q.limit, 200);
-    const page = store.conversations.page({ number, contact }, { limit, cursor: q.cursor });
+    const page = await store.conversations.page({ number, contact }, { limit, cursor: q.cursor });
     if (page.next !== null) {
       const params = new URLSearchParams({ ...(number ? { number } : {}), ...(contact ? { contact } : {}), cursor: page.next, limit: String(limit) });
       res.set('Link', `<${req.baseUrl}?${params.toString()}>; rel="next"`);
     }
-    res.json(page.conversations.map(view));
+    const out = [];
+    for (const c of page.conversations) out.push(await view(c));
+    res.json(out);
   });
 
-  router.get('/:id', (req, res) => {
-    const c = store.conversations.get(req.params.id);
+  router.get('/:id', async (req, res) => {
+    const c = await store.conversations.get(req.params.id);
     if (!c) throw new NotFoundError(`No conversation ${req.params.id}.`);
-    res.json(view(c));
+    res.json(await view(c));
   });
 
   // The latest `limit` messages, oldest first (the body stays a bare array, as it always was).
@@ -90,15 +92,15 @@ export function conversationsRouter(ctx: AppContext): Router {
   // next (older) page. `cursor` pages by (created_at, rowid), so messages sharing a millisecond
   // are never skipped or repeated at a page edge; the legacy `before=<ISO time>` still works as
   // the first page of such a run (everything created strictly before it).
-  router.get('/:id/messages', (req, res) => {
-    const c = store.conversations.get(req.params.id);
+  router.get('/:id/messages', async (req, res) => {
+    const c = await store.conversations.get(req.params.id);
     if (!c) throw new NotFoundError(`No conversation ${req.params.id}.`);
     const q = parseWith(messagesQuery, req.query);
     if (q.before !== undefined && q.cursor !== undefined) {
       throw new UnprocessableError('cursor: give either cursor or before, not both', 'cursor');
     }
     const limit = limitParam(q.limit, 200);
-    const page = store.messages.pageForConversation(c.id, { from: 'newest', limit, cursor: q.cursor, createdBefore: q.before });
+    const page = await store.messages.pageForConversation(c.id, { from: 'newest', limit, cursor: q.cursor, createdBefore: q.before });
     if (page.next !== null) {
       const next = `${req.baseUrl}/${encodeURIComponent(c.id)}/messages?cursor=${encodeURIComponent(page.next)}&limit=${limit}`;
       res.set('Link', `<${next}>; rel="next"`);

@@ -54,29 +54,29 @@ export function historyRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
 
-  router.get('/messages', (req, res) => {
+  router.get('/messages', async (req, res) => {
     const q = parseWith(searchQuery, req.query);
     const limit = limitParam(q.limit, 100, 1000);
     const number = q.number ? phoneField(q.number, 'number') : undefined;
     const contact = q.contact ? contactKey(q.contact) : undefined;
     // Every filter, direction included, is applied by the store: the limit counts real hits.
-    const hits = store.messages.search({ text: q.q, number, contact, direction: q.direction, limit });
+    const hits = await store.messages.search({ text: q.q, number, contact, direction: q.direction, limit });
     const conversations = new Map<string, Conversation | null>();
-    const conversationOf = (id: string) => {
-      if (!conversations.has(id)) conversations.set(id, store.conversations.get(id));
+    const conversationOf = async (id: string) => {
+      if (!conversations.has(id)) conversations.set(id, await store.conversations.get(id));
       return conversations.get(id) ?? null;
     };
-    res.json(
-      hits.map((m) => {
-        const c = conversationOf(m.conversationId);
-        return { ...messageView(m), number: c?.number ?? null, contact: c?.contact ?? null };
-      }),
-    );
+    const out = [];
+    for (const m of hits) {
+      const c = await conversationOf(m.conversationId);
+      out.push({ ...messageView(m), number: c?.number ?? null, contact: c?.contact ?? null });
+    }
+    res.json(out);
   });
 
   router.get('/conversations/:id/export', async (req, res) => {
     const { format } = parseWith(exportQuery, req.query);
-    const conversation = store.conversations.get(req.params.id);
+    const conversation = await store.conversations.get(req.params.id);
     if (!conversation) throw new NotFoundError(`No conversation ${req.params.id}.`);
     const pages = messagePages(ctx, conversation.id);
     const name = `conversation-${safeFileName(conversation.number)}-${safeFileName(conversation.contact)}.${format}`;
@@ -113,10 +113,10 @@ export function historyRouter(ctx: AppContext): Router {
  * share a timestamp, each message built (media included) exactly as the rest of the admin API
  * shows it. The paging run is bounded by what existed when the export began, so it always ends.
  */
-export function* messagePages(ctx: Pick<AppContext, 'store'>, conversationId: string): Generator<Message[]> {
+export async function* messagePages(ctx: Pick<AppContext, 'store'>, conversationId: string): AsyncGenerator<Message[]> {
   let cursor: string | undefined;
   for (;;) {
-    const page = ctx.store.messages.pageForConversation(conversationId, { cursor, limit: EXPORT_PAGE_SIZE });
+    const page = await ctx.store.messages.pageForConversation(conversationId, { cursor, limit: EXPORT_PAGE_SIZE });
     if (page.messages.length > 0) yield page.messages;
     if (page.next === null) return;
     cursor = page.next;
@@ -134,7 +134,7 @@ interface Shape {
  * Writes page after page, waiting for the socket to drain between pages (so a slow client holds
  * one page in memory, not the whole history) and stopping if the client goes away.
  */
-async function streamOut(res: Response, pages: Iterable<Message[]>, shape: Shape): Promise<void> {
+async function streamOut(res: Response, pages: AsyncIterable<Message[]>, shape: Shape): Promise<void> {
   // The response's 'close' (not the request's, which may close as soon as its empty body is
   // read) tells that the client went away before the end.
   let gone = false;
@@ -145,7 +145,7 @@ async function streamOut(res: Response, pages: Iterable<Message[]>, shape: Shape
   try {
     res.write(shape.head);
     let first = true;
-    for (const messages of pages) {
+    for await (const messages of pages) {
       if (gone || res.destroyed) return;
       let chunk = '';
       for (const m of messages) {

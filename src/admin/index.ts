@@ -33,13 +33,14 @@ export function adminApiRouter(ctx: AppContext): Router {
   router.use('/audit', auditRouter(ctx));
   // Inbound messages for numbers with no mapping: kept, never dropped, listed here.
   // Each comes with its conversation's bridge number and contact: what an admin maps or calls.
-  router.get('/unrouted', (req, res) => {
-    res.json(
-      ctx.store.messages.listUnrouted(limitParam(req.query.limit)).map((m) => {
-        const conversation = ctx.store.conversations.get(m.conversationId);
-        return { ...messageView(m), number: conversation?.number ?? null, contact: conversation?.contact ?? null };
-      }),
-    );
+  router.get('/unrouted', async (req, res) => {
+    const unrouted = await ctx.store.messages.listUnrouted(limitParam(req.query.limit));
+    const out = [];
+    for (const m of unrouted) {
+      const conversation = await ctx.store.conversations.get(m.conversationId);
+      out.push({ ...messageView(m), number: conversation?.number ?? null, contact: conversation?.contact ?? null });
+    }
+    res.json(out);
   });
   return router;
 }

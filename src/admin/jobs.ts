@@ -11,7 +11,7 @@
 //    posts a message into chat again (idempotent per thread), audited.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Lane, OutboxItem, TurnQueue } from '../core/ports.js';
-import type { RequeueRefusalCode, SqliteStore } from '../store/index.js';
+import type { RequeueRefusalCode, SqliteStore } from '../infra/store/index.js';
 
 /** Audit actor of resends asked through this API. */
 export const ADMIN_API_ACTOR = 'admin-api';
@@ -89,10 +89,10 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
   const router = Router();
   const wake = (item: OutboxItem) => opts.queue.wake(item.lane, item.conversationId, `m${item.seq}`);
 
-  function view(item: OutboxItem): FailedJobView | null {
+  async function view(item: OutboxItem): Promise<FailedJobView | null> {
     if (!item.messageId) return null;
-    const message = store.messages.get(item.messageId);
-    const conversation = store.conversations.get(item.conversationId);
+    const message = await store.messages.get(item.messageId);
+    const conversation = await store.conversations.get(item.conversationId);
     return {
       id: jobId(item.lane, item.messageId),
       queue: item.lane,
@@ -111,23 +111,25 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
 
   /** Resends one outbound message (see the header): 404/409 with the reason, or 200 with a ResendView. */
   async function resend(messageId: string, force: boolean, res: Response): Promise<void> {
-    const pending = store.outbox.findByMessage('send', messageId);
-    if (pending && pending.state !== 'failed') {
+    // The pending check runs inside the transaction: no send can be queued between it and the requeue.
+    const outcome = await store.transaction(async () => {
+      const pending = await store.outbox.findByMessage('send', messageId);
+      if (pending && pending.state !== 'failed') return { kind: 'pending' } as const;
+      const result = await store.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
+      if (!result.ok) {
+        // Queued with nothing pending: its hand-off was lost (a crash between two versions): hand it on.
+        const stuck = result.code === 'not_failed' ? await store.messages.get(messageId) : null;
+        if (stuck?.direction !== 'outbound' || stuck.status !== 'queued') return { kind: 'refused', refused: result } as const;
+        await store.audit.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
+        return { kind: 'stuck', stuck, item: await store.outbox.add('send', stuck.conversationId, messageId) } as const;
+      }
+      if (pending) await store.outbox.remove(pending.seq);
+      return { kind: 'requeued', result, item: await store.outbox.add('send', result.message.conversationId, messageId) } as const;
+    });
+    if (outcome.kind === 'pending') {
       sendError(res, 409, 'conflict', `Message ${messageId} is still waiting to be sent or being sent; try again once it has failed.`, 'job_pending');
       return;
     }
-    const outcome = store.transaction(() => {
-      const result = store.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
-      if (!result.ok) {
-        // Queued with nothing pending: its hand-off was lost (a crash between two versions): hand it on.
-        const stuck = result.code === 'not_failed' ? store.messages.get(messageId) : null;
-        if (stuck?.direction !== 'outbound' || stuck.status !== 'queued') return { kind: 'refused', refused: result } as const;
-        store.audit.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
-        return { kind: 'stuck', stuck, item: store.outbox.add('send', stuck.conversationId, messageId) } as const;
-      }
-      if (pending) store.outbox.remove(pending.seq);
-      return { kind: 'requeued', result, item: store.outbox.add('send', result.message.conversationId, messageId) } as const;
-    });
     if (outcome.kind === 'refused') {
       const r = outcome.refused;
       sendError(res, REFUSAL_STATUS[r.code], r.code === 'not_found' ? 'not_found' : 'conflict', r.reason, r.code);
@@ -162,35 +164,39 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
 
   /** Posts a message into chat again after its delivery failed for good. */
   async function redeliver(messageId: string, res: Response): Promise<void> {
-    const item = store.outbox.findByMessage('deliver', messageId);
-    if (!item) {
-      sendError(res, 404, 'not_found', `No chat delivery of message ${messageId} is known.`);
-      return;
-    }
-    if (item.state !== 'failed') {
-      sendError(res, 409, 'conflict', `The chat delivery of message ${messageId} is ${item.state}, not failed.`, 'job_pending');
-      return;
-    }
-    const again = store.transaction(() => {
-      store.outbox.remove(item.seq);
-      store.audit.record({
+    // Looked up inside the transaction, so the item cannot change between the check and the retry.
+    const outcome = await store.transaction(async () => {
+      const item = await store.outbox.findByMessage('deliver', messageId);
+      if (!item) return { kind: 'missing' } as const;
+      if (item.state !== 'failed') return { kind: 'pending', state: item.state } as const;
+      await store.outbox.remove(item.seq);
+      await store.audit.record({
         actor: ADMIN_API_ACTOR,
         action: 'job.retry',
         target: `deliver/${jobId('deliver', messageId)}`,
         before: { state: 'failed', reason: item.lastError },
         after: { state: 'waiting' },
       });
-      return store.outbox.add('deliver', item.conversationId, messageId);
+      return { kind: 'again', item: await store.outbox.add('deliver', item.conversationId, messageId) } as const;
     });
-    await wake(again);
+    if (outcome.kind === 'missing') {
+      sendError(res, 404, 'not_found', `No chat delivery of message ${messageId} is known.`);
+      return;
+    }
+    if (outcome.kind === 'pending') {
+      sendError(res, 409, 'conflict', `The chat delivery of message ${messageId} is ${outcome.state}, not failed.`, 'job_pending');
+      return;
+    }
+    await wake(outcome.item);
     res.json({ id: jobId('deliver', messageId), queue: 'deliver', state: 'waiting' });
   }
 
-  router.get(`${base}/jobs/failed`, opts.requireAdmin, (_req, res) => {
-    const jobs = store.outbox
-      .listFailed({ limit: opts.limit ?? 100 })
-      .map(view)
-      .filter((v): v is FailedJobView => v !== null);
+  router.get(`${base}/jobs/failed`, opts.requireAdmin, async (_req, res) => {
+    const jobs: FailedJobView[] = [];
+    for (const item of await store.outbox.listFailed({ limit: opts.limit ?? 100 })) {
+      const v = await view(item);
+      if (v !== null) jobs.push(v);
+    }
     res.json({ jobs });
   });
 

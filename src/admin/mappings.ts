@@ -30,38 +30,38 @@ export function mappingsRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
 
-  router.get('/', (req, res) => {
+  router.get('/', async (req, res) => {
     const q = parseWith(listQuery, req.query);
     const number = q.number ? phoneField(q.number, 'number') : undefined;
-    res.json(store.mappings.list({ number, platform: q.platform, channel: q.channel }));
+    res.json(await store.mappings.list({ number, platform: q.platform, channel: q.channel }));
   });
 
-  router.post('/', ...jsonBody(), (req, res) => {
+  router.post('/', ...jsonBody(), async (req, res) => {
     const input = parseWith(createSchema, objectBody(req.body));
     const number = phoneField(input.number, 'number');
-    const mapping = store.transaction(() => {
-      if (!store.numbers.get(number)) {
+    const mapping = await store.transaction(async () => {
+      if (!(await store.numbers.get(number))) {
         throw new UnprocessableError(`number: ${number} is not a provisioned number; add it first (POST /admin/api/numbers)`, 'number');
       }
-      const m = store.mappings.create({ number, platform: input.platform, channel: input.channel });
-      recordAudit(ctx, 'mapping.create', m.id, null, m);
+      const m = await store.mappings.create({ number, platform: input.platform, channel: input.channel });
+      await recordAudit(ctx, 'mapping.create', m.id, null, m);
       return m;
     });
     res.status(201).location(`/admin/api/mappings/${mapping.id}`).json(mapping);
   });
 
-  router.get('/:id', (req, res) => {
-    const m = store.mappings.get(req.params.id);
+  router.get('/:id', async (req, res) => {
+    const m = await store.mappings.get(req.params.id);
     if (!m) throw new NotFoundError(`No mapping ${req.params.id}.`);
     res.json(m);
   });
 
-  router.delete('/:id', (req, res) => {
-    store.transaction(() => {
-      const before = store.mappings.get(req.params.id);
+  router.delete('/:id', async (req, res) => {
+    await store.transaction(async () => {
+      const before = await store.mappings.get(req.params.id);
       if (!before) throw new NotFoundError(`No mapping ${req.params.id}.`);
-      store.mappings.remove(before.id);
-      recordAudit(ctx, 'mapping.delete', before.id, before, null);
+      await store.mappings.remove(before.id);
+      await recordAudit(ctx, 'mapping.delete', before.id, before, null);
     });
     res.status(204).end();
   });

@@ -72,19 +72,19 @@ export function numbersRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
 
-  router.get('/', (_req, res) => {
-    const policy = store.policy.get();
-    res.json(store.numbers.list().map((n) => numberView(n, policy, ctx.config)));
+  router.get('/', async (_req, res) => {
+    const policy = await store.policy.get();
+    res.json((await store.numbers.list()).map((n) => numberView(n, policy, ctx.config)));
   });
 
-  router.post('/', ...jsonBody(), (req, res) => {
+  router.post('/', ...jsonBody(), async (req, res) => {
     const body = objectBody(req.body);
     // A number that is not text at all is a field error (422); text that is no phone number, 400.
     const input = parseWith(createSchema, body);
     const e164 = phoneField(input.number, 'number');
     const type = checkType(e164, input.type);
-    const created = store.transaction(() => {
-      const n = store.numbers.create({
+    const created = await store.transaction(async () => {
+      const n = await store.numbers.create({
         e164,
         provider: input.provider,
         type,
@@ -92,43 +92,43 @@ export function numbersRouter(ctx: AppContext): Router {
         country: parsePhone(e164).country,
         segmentsPerSecond: input.segmentsPerSecond ?? null,
       });
-      recordAudit(ctx, 'number.create', e164, null, n);
+      await recordAudit(ctx, 'number.create', e164, null, n);
       return n;
     });
-    res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, store.policy.get(), ctx.config));
+    res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, await store.policy.get(), ctx.config));
   });
 
-  router.get('/:number', (req, res) => {
+  router.get('/:number', async (req, res) => {
     const e164 = phoneField(String(req.params.number), 'number');
-    const n = store.numbers.get(e164);
+    const n = await store.numbers.get(e164);
     if (!n) throw new NotFoundError(`${e164} is not a provisioned number.`);
-    res.json(numberView(n, store.policy.get(), ctx.config));
+    res.json(numberView(n, await store.policy.get(), ctx.config));
   });
 
-  router.patch('/:number', ...jsonBody(), (req, res) => {
+  router.patch('/:number', ...jsonBody(), async (req, res) => {
     const e164 = phoneField(String(req.params.number), 'number');
     const patch = parseWith(patchSchema, objectBody(req.body));
-    const updated = store.transaction(() => {
-      const before = store.numbers.get(e164);
+    const updated = await store.transaction(async () => {
+      const before = await store.numbers.get(e164);
       if (!before) throw new NotFoundError(`${e164} is not a provisioned number.`);
       if (patch.type !== undefined) checkType(e164, patch.type);
-      const after = store.numbers.update(e164, patch);
+      const after = await store.numbers.update(e164, patch);
       if (!after) throw new NotFoundError(`${e164} is not a provisioned number.`);
-      recordAudit(ctx, 'number.update', e164, before, after);
+      await recordAudit(ctx, 'number.update', e164, before, after);
       return after;
     });
-    res.json(numberView(updated, store.policy.get(), ctx.config));
+    res.json(numberView(updated, await store.policy.get(), ctx.config));
   });
 
-  router.delete('/:number', (req, res) => {
+  router.delete('/:number', async (req, res) => {
     const e164 = phoneField(String(req.params.number), 'number');
-    store.transaction(() => {
-      const before = store.numbers.get(e164);
+    await store.transaction(async () => {
+      const before = await store.numbers.get(e164);
       if (!before) throw new NotFoundError(`${e164} is not a provisioned number.`);
       // The store drops the number's mappings with it; keep them in the audit record.
-      const mappings = store.mappings.list({ number: e164 });
-      store.numbers.remove(e164);
-      recordAudit(ctx, 'number.delete', e164, { ...before, mappings }, null);
+      const mappings = await store.mappings.list({ number: e164 });
+      await store.numbers.remove(e164);
+      await recordAudit(ctx, 'number.delete', e164, { ...before, mappings }, null);
     });
     res.status(204).end();
   });

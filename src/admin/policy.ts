@@ -56,23 +56,23 @@ export function policyRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
 
-  router.get('/', (_req, res) => {
-    const policy = store.policy.get();
+  router.get('/', async (_req, res) => {
+    const policy = await store.policy.get();
     res.set('ETag', entityTag(policy)).json(policy);
   });
 
-  router.put('/', ...jsonBody(), (req, res) => {
+  router.put('/', ...jsonBody(), async (req, res) => {
     const input = parseWith(policyPatch, objectBody(req.body));
-    const after = store.transaction(() => {
-      const before = store.policy.get();
+    const after = await store.transaction(async () => {
+      const before = await store.policy.get();
       // Checked inside the write transaction: no other save can come between check and write.
       if (!ifMatchAllows(req.get('if-match'), entityTag(before))) {
         throw new StaleVersionError('The policy was changed since you read it (by another admin or another tab); nothing was saved. Reload it and make your change again.');
       }
       // Only the fields given, groups included: the store merges them over the admin's earlier
       // ones, so a field nobody set keeps following the bridge's default (PolicyPatch).
-      const updated = store.policy.update(input);
-      recordAudit(ctx, 'policy.update', 'policy', before, updated);
+      const updated = await store.policy.update(input);
+      await recordAudit(ctx, 'policy.update', 'policy', before, updated);
       return updated;
     });
     res.set('ETag', entityTag(after)).json(after);

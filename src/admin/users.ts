@@ -27,24 +27,24 @@ export function usersRouter(ctx: AppContext): Router {
   const { store } = ctx;
   const router = Router();
 
-  router.get('/', (_req, res) => {
-    res.json(store.users.list());
+  router.get('/', async (_req, res) => {
+    res.json(await store.users.list());
   });
 
-  router.get('/:platform/:userId', (req, res) => {
+  router.get('/:platform/:userId', async (req, res) => {
     const p = parseWith(params, req.params);
-    const user = store.users.get(p.platform, p.userId);
+    const user = await store.users.get(p.platform, p.userId);
     if (!user) throw new NotFoundError(`No policy stored for ${p.platform} user ${p.userId} (defaults apply).`);
     res.json(user);
   });
 
-  router.put('/:platform/:userId', ...jsonBody(), (req, res) => {
+  router.put('/:platform/:userId', ...jsonBody(), async (req, res) => {
     const p = parseWith(params, req.params);
     const patch = parseWith(patchSchema, objectBody(req.body));
-    const after = store.transaction(() => {
-      const before = store.users.get(p.platform, p.userId);
-      const updated = store.users.upsert(p.platform, p.userId, patch);
-      recordAudit(ctx, 'user.update', `${p.platform}:${p.userId}`, before, updated);
+    const after = await store.transaction(async () => {
+      const before = await store.users.get(p.platform, p.userId);
+      const updated = await store.users.upsert(p.platform, p.userId, patch);
+      await recordAudit(ctx, 'user.update', `${p.platform}:${p.userId}`, before, updated);
       return updated;
     });
     res.json(after);

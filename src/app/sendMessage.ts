@@ -26,7 +26,7 @@ import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvide
 import { sendKey } from '../core/sendKey.js';
 import { isFinalStatus } from '../core/status.js';
 import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../core/types.js';
-import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../store/index.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../infra/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
 import { segmentsPerSecond, type RateLimiter } from '../infra/queue/rateLimiter.js';
 
@@ -81,7 +81,7 @@ export function createSendHandler(deps: SendDeps) {
   // recheckAtSend runs inside prepare(), i.e. inside a group-commit transaction already: its own
   // transaction would only add a savepoint (and a new transaction wrapper) per message. It reads
   // first and writes once at the very end, so joining the enclosing transaction keeps it atomic.
-  const recheckStore: Store = { ...store, transaction: <T>(fn: () => T): T => fn() };
+  const recheckStore: Store = { ...store, transaction: <T>(fn: () => Promise<T>): Promise<T> => fn() };
 
   async function notify(message: Message | null): Promise<void> {
     if (!message) return;
@@ -102,13 +102,13 @@ export function createSendHandler(deps: SendDeps) {
   };
 
   /** Mark sent (idempotent): provider id, ledger done, status forward only. Runs in a commit. */
-  function recordSent(id: string, provider: ProviderId, providerMessageId: string): Message | null {
+  async function recordSent(id: string, provider: ProviderId, providerMessageId: string): Promise<Message | null> {
     const messages = store.messages;
-    store.sendLedger.finish(id, providerMessageId);
+    await store.sendLedger.finish(id, providerMessageId);
     try {
       // On the SQLite store one UPDATE records the provider id and the status together.
-      if (messages.markSent) return messages.markSent(id, { provider, providerMessageId });
-      messages.setProviderMessageId(id, provider, providerMessageId);
+      if (messages.markSent) return await messages.markSent(id, { provider, providerMessageId });
+      await messages.setProviderMessageId(id, provider, providerMessageId);
     } catch (err) {
       // The id belongs to another message: record the send anyway, keep the evidence in logs.
       if (!(err instanceof ConflictError)) throw err;
@@ -137,9 +137,9 @@ export function createSendHandler(deps: SendDeps) {
       };
 
   /** The cheap reads and decisions before a send; most re-runs end here. */
-  function inspect(id: string): Inspected {
+  async function inspect(id: string): Promise<Inspected> {
     // The message, its conversation and its ledger row in one statement.
-    const found = store.messages.getForSend(id);
+    const found = await store.messages.getForSend(id);
     if (!found || found.message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
     const { message } = found;
     if (message.status === 'sent' || isFinalStatus(message.status)) return { kind: 'done', result: message.status };
@@ -149,7 +149,7 @@ export function createSendHandler(deps: SendDeps) {
     }
     const conversation = found.conversation;
     if (!conversation) return { kind: 'fail', reason: 'its conversation no longer exists', code: 'not_found' };
-    const number = store.numbers.get(conversation.number);
+    const number = await store.numbers.get(conversation.number);
     const provider = deps.providers(number?.provider ?? message.provider ?? '');
     if (!number || !provider) {
       return { kind: 'fail', reason: `no SMS provider is configured for ${conversation.number}`, code: 'no_provider' };
@@ -167,11 +167,11 @@ export function createSendHandler(deps: SendDeps) {
    */
   function recheckView(seen: Extract<Inspected, { kind: 'ok' }>): Store {
     const messages: MessageRepo = Object.create(store.messages) as MessageRepo;
-    messages.get = (id) => (id === seen.message.id ? seen.message : store.messages.get(id));
+    messages.get = (id) => (id === seen.message.id ? Promise.resolve(seen.message) : store.messages.get(id));
     const conversations: Store['conversations'] = Object.create(store.conversations) as Store['conversations'];
-    conversations.get = (id) => (id === seen.conversation.id ? seen.conversation : store.conversations.get(id));
+    conversations.get = (id) => (id === seen.conversation.id ? Promise.resolve(seen.conversation) : store.conversations.get(id));
     const numbers: Store['numbers'] = Object.create(store.numbers) as Store['numbers'];
-    numbers.get = (e164) => (e164 === seen.number.e164 ? seen.number : store.numbers.get(e164));
+    numbers.get = (e164) => (e164 === seen.number.e164 ? Promise.resolve(seen.number) : store.numbers.get(e164));
     return { ...recheckStore, messages, conversations, numbers };
   }
 
@@ -180,10 +180,10 @@ export function createSendHandler(deps: SendDeps) {
    * rule, then 'sending' + ledger row, all in one (group-committed) transaction right before the
    * provider call. `seen`: what inspect() read earlier in this same transaction.
    */
-  function prepare(id: string, providerId: ProviderId, idempotent: boolean, seen?: Extract<Inspected, { kind: 'ok' }>): Prepared {
-    let check: ReturnType<typeof recheckAtSend>;
+  async function prepare(id: string, providerId: ProviderId, idempotent: boolean, seen?: Extract<Inspected, { kind: 'ok' }>): Promise<Prepared> {
+    let check: Awaited<ReturnType<typeof recheckAtSend>>;
     try {
-      check = recheckAtSend({ store: seen ? recheckView(seen) : recheckStore, clock: deps.clock, providerCaps }, id);
+      check = await recheckAtSend({ store: seen ? recheckView(seen) : recheckStore, clock: deps.clock, providerCaps }, id);
     } catch (err) {
       if (err instanceof ConflictError || err instanceof NotFoundError) {
         return { kind: 'outcome', outcome: { kind: 'done', result: err.message } };
@@ -192,31 +192,31 @@ export function createSendHandler(deps: SendDeps) {
     }
     if (!check.ok) {
       log?.info({ messageId: id, refusals: check.refusals.map((r) => r.code) }, 'outbound message refused at send time');
-      return { kind: 'outcome', outcome: { kind: 'done', result: 'refused' }, notify: store.messages.get(id) };
+      return { kind: 'outcome', outcome: { kind: 'done', result: 'refused' }, notify: await store.messages.get(id) };
     }
-    const previous = seen ? seen.before : store.sendLedger.get(id);
+    const previous = seen ? seen.before : await store.sendLedger.get(id);
     if (previous?.state === 'calling' && !idempotent) {
       return { kind: 'outcome', outcome: { kind: 'done' }, fail: { reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE } };
     }
-    if (store.messages.markSending) store.messages.markSending(id);
-    else store.messages.advanceStatus(id, 'sending');
+    if (store.messages.markSending) await store.messages.markSending(id);
+    else await store.messages.advanceStatus(id, 'sending');
     // `previous` was read in this same transaction: the one-statement start is enough.
-    const entry = store.sendLedger.start(id, providerId);
+    const entry = await store.sendLedger.start(id, providerId);
     if (entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
     // Only a message with an earlier provider call can have been resent; the first call of a new
     // message (the hot path) skips the lookup. Non-idempotent providers ignore the key.
-    const resend = idempotent && previous !== null ? (store.messages.resendCount?.(id) ?? 0) : 0;
+    const resend = idempotent && previous !== null ? ((await store.messages.resendCount?.(id)) ?? 0) : 0;
     return { kind: 'go', sms: { ...check.sms, messageId: sendKey(id, resend) }, message: check.message };
   }
 
   type Step = Inspected | { kind: 'sent-before'; message: Message | null } | { kind: 'prepared'; prepared: Prepared; seen: Extract<Inspected, { kind: 'ok' }> };
 
   /** inspect() then, when it may go, prepare(): both in ONE transaction (no rate limiter). */
-  function inspectAndPrepare(id: string): Step {
-    const seen = inspect(id);
-    if (seen.kind === 'recorded') return { kind: 'sent-before', message: recordSent(id, seen.provider, seen.providerMessageId) };
+  async function inspectAndPrepare(id: string): Promise<Step> {
+    const seen = await inspect(id);
+    if (seen.kind === 'recorded') return { kind: 'sent-before', message: await recordSent(id, seen.provider, seen.providerMessageId) };
     if (seen.kind !== 'ok') return seen;
-    return { kind: 'prepared', prepared: prepare(id, seen.provider.id, seen.provider.capabilities.idempotentSend, seen), seen };
+    return { kind: 'prepared', prepared: await prepare(id, seen.provider.id, seen.provider.capabilities.idempotentSend, seen), seen };
   }
 
   async function handleSend(item: LaneItem, ctx: ItemContext): Promise<ItemOutcome> {
@@ -224,7 +224,7 @@ export function createSendHandler(deps: SendDeps) {
     // With a rate limiter the reads come first, outside any transaction (the reservation needs
     // the number), and prepare() reads afresh after the wait. Without one, reads and prepare()
     // share one group-committed transaction and recheckAtSend reuses the reads.
-    let step: Step = deps.limiter ? inspect(id) : await commit.run(() => inspectAndPrepare(id));
+    let step: Step = deps.limiter ? await inspect(id) : await commit.run(() => inspectAndPrepare(id));
     if (step.kind === 'done') return { kind: 'done', result: step.result };
     if (step.kind === 'fail') return failMessage(id, step.reason, step.code);
     if (step.kind === 'recorded') {
@@ -242,7 +242,7 @@ export function createSendHandler(deps: SendDeps) {
       const { number, message, provider } = step;
       // Throughput of the sending number: hold back (never fail) until the number's slot.
       if (deps.limiter) {
-        const rate = segmentsPerSecond(number, store.policy.get());
+        const rate = segmentsPerSecond(number, await store.policy.get());
         const d = await deps.limiter.reserve(number.e164, rate, message.segments, id);
         if (d.delayMs > 0) return { kind: 'delay', ms: d.delayMs, reason: `rate limit of ${number.e164}` };
       }
@@ -264,7 +264,7 @@ export function createSendHandler(deps: SendDeps) {
     const stored = prepared.message.media.filter((m) => m.status === 'stored');
     const mediaUrls = stored.length > 0 ? (deps.mediaUrls?.(prepared.message) ?? null) : [];
     if (mediaUrls === null) {
-      store.sendLedger.fail(id);
+      await store.sendLedger.fail(id);
       return failMessage(id, 'the attached files cannot be sent: media links are not configured', 'media_unavailable');
     }
 
@@ -277,9 +277,9 @@ export function createSendHandler(deps: SendDeps) {
       return onSendError(err, { id, idempotent, ctx, from: conversation.number, to: conversation.contact });
     }
     // The send and the end of its outbox item in one commit.
-    const sent = await commit.run(() => {
-      const m = recordSent(id, provider.id, result.providerMessageId);
-      ctx.finish();
+    const sent = await commit.run(async () => {
+      const m = await recordSent(id, provider.id, result.providerMessageId);
+      await ctx.finish();
       return m;
     });
     await notify(sent);
@@ -307,9 +307,9 @@ export function createSendHandler(deps: SendDeps) {
     if (err.providerCode === ACCEPTED_WITHOUT_ID) {
       return failMessage(id, `${err.message}; it may have been sent, so it is not sent again`, OUTCOME_UNKNOWN_CODE);
     }
-    if (err.optedOut) store.optOuts.set(c.from, c.to, true, 'provider');
+    if (err.optedOut) await store.optOuts.set(c.from, c.to, true, 'provider');
     if (!err.retryable || err.optedOut) {
-      store.sendLedger.fail(id);
+      await store.sendLedger.fail(id);
       return failMessage(id, err.message, code);
     }
 
@@ -319,7 +319,7 @@ export function createSendHandler(deps: SendDeps) {
     const answered =
       (err.httpStatus !== null && err.httpStatus !== GATEWAY_TIMEOUT) || (err.providerCode !== null && NOT_SENT_CODES.has(err.providerCode));
     if (!answered && !c.idempotent) return failMessage(id, OUTCOME_UNKNOWN_NO_ANSWER, OUTCOME_UNKNOWN_CODE);
-    if (answered) store.sendLedger.fail(id);
+    if (answered) await store.sendLedger.fail(id);
 
     // 429 with Retry-After: the provider says when; waiting is not a failed attempt.
     if (err.httpStatus === 429 && err.retryAfterMs !== null) {
@@ -329,18 +329,18 @@ export function createSendHandler(deps: SendDeps) {
     return { kind: 'retry', error: err };
   }
 
-  return { handler: handleSend, commit: <T>(fn: () => T): Promise<T> => commit.run(fn) };
+  return { handler: handleSend, commit: <T>(fn: () => Promise<T>): Promise<T> => commit.run(fn) };
 }
 
 /** Final failure recorded when the handler itself kept failing (unexpected errors) to its last attempt. */
 export function createSendAbandon(deps: Pick<SendDeps, 'store' | 'notifier' | 'logger'>) {
   return async ({ messageId: id }: LaneItem, reason: string): Promise<void> => {
-    const message = deps.store.messages.get(id);
+    const message = await deps.store.messages.get(id);
     if (!message || message.direction !== 'outbound' || message.status === 'sent' || isFinalStatus(message.status)) return;
-    const ledger = deps.store.sendLedger.get(id);
+    const ledger = await deps.store.sendLedger.get(id);
     // A send that died mid-call may have reached the provider: say so rather than guess.
     const text = ledger?.state === 'calling' ? `${OUTCOME_UNKNOWN_AFTER_CRASH} (${reason})` : reason;
-    const updated = deps.store.messages.advanceStatus(id, 'failed', {
+    const updated = await deps.store.messages.advanceStatus(id, 'failed', {
       reason: text,
       errorCode: ledger?.state === 'calling' ? OUTCOME_UNKNOWN_CODE : 'gave_up',
     });

@@ -30,21 +30,21 @@ const TEXT_DEPENDENT = new Set(['too_many_segments', 'empty_message']);
  * slow happens; null when the thread is not a conversation's or the text is an internal note.
  * Idempotent on the chat message id.
  */
-export function reserveReplyPlace(
+export async function reserveReplyPlace(
   store: Store,
   owner: string,
   reply: { platform: PlatformId; channel: string; threadId: string; rawText: string; platformMessageId: string },
-): string | null {
-  if (isInternalNote(reply.rawText, store.policy.get().internalNotePrefix)) return null;
-  const thread = store.threads.findByThread(reply.platform, reply.channel, reply.threadId);
+): Promise<string | null> {
+  if (isInternalNote(reply.rawText, (await store.policy.get()).internalNotePrefix)) return null;
+  const thread = await store.threads.findByThread(reply.platform, reply.channel, reply.threadId);
   if (!thread) return null;
-  store.outbox.reserve(['send', 'deliver'], thread.conversationId, reply.platformMessageId, owner);
+  await store.outbox.reserve(['send', 'deliver'], thread.conversationId, reply.platformMessageId, owner);
   return thread.conversationId;
 }
 
 /** A reserved place nothing will fill: given up, and the items behind it may go on. */
 export async function givePlaceUp(deps: Pick<ChatServiceDeps, 'store' | 'queue'>, slotKey: string): Promise<void> {
-  for (const item of deps.store.outbox.release(slotKey)) await deps.queue.wake(item.lane, item.conversationId, `m${item.seq}`);
+  for (const item of await deps.store.outbox.release(slotKey)) await deps.queue.wake(item.lane, item.conversationId, `m${item.seq}`);
 }
 
 export async function handleChatReply(
@@ -55,12 +55,12 @@ export async function handleChatReply(
   const { store } = deps;
   const slotKey = input.platformMessageId;
   const giveUp = (): Promise<void> => givePlaceUp(deps, slotKey);
-  const conversationId = reserveReplyPlace(store, deps.owner, input);
+  const conversationId = await reserveReplyPlace(store, deps.owner, input);
   if (conversationId === null) {
     await giveUp(); // reserved before the prefix changed, say
-    return isInternalNote(input.rawText, store.policy.get().internalNotePrefix) ? { kind: 'note' } : { kind: 'not-a-conversation' };
+    return isInternalNote(input.rawText, (await store.policy.get()).internalNotePrefix) ? { kind: 'note' } : { kind: 'not-a-conversation' };
   }
-  const conversation = store.conversations.get(conversationId);
+  const conversation = await store.conversations.get(conversationId);
   if (!conversation) {
     await giveUp();
     return { kind: 'not-a-conversation' };
@@ -70,17 +70,17 @@ export async function handleChatReply(
   const request = { fromNumber: conversation.number, to: [conversation.contact], platformMessageId: input.platformMessageId };
 
   // A platform retry of a reply stored before: nothing is prepared again (no second download).
-  if (store.messages.getByPlatformMessageId(input.platformMessageId)) {
+  if (await store.messages.getByPlatformMessageId(input.platformMessageId)) {
     const again = await requestOutbound(deps, { ...request, body: '', media: [], author }, place);
     return again.ok ? { kind: 'queued', message: again.message, duplicate: true, internal: again.internal, problems: [] } : { kind: 'refused', refusals: again.refusals };
   }
   // Mappings move and go: a thread left behind in a channel that no longer shows this number
   // must not keep sending from it. Checked here, once, for every platform.
-  if (store.mappings.list({ number: conversation.number, platform: input.platform, channel: input.channel }).length === 0) {
+  if ((await store.mappings.list({ number: conversation.number, platform: input.platform, channel: input.channel })).length === 0) {
     await giveUp();
     return { kind: 'channel-not-mapped', number: conversation.number };
   }
-  const { eligibility } = checkOutbound(deps, { ...request, body: input.rawText, media: input.declaredFiles, author });
+  const { eligibility } = await checkOutbound(deps, { ...request, body: input.rawText, media: input.declaredFiles, author });
   // Refused whatever the prepared text will be: every reason comes back (the length as written).
   const refusals = eligibility.allowed ? [] : eligibility.refusals;
   if (refusals.some((r) => !TEXT_DEPENDENT.has(r.code))) {
@@ -102,6 +102,6 @@ export async function handleChatReply(
   );
   if (!outcome.ok) return { kind: 'refused', refusals: outcome.refusals };
   // Read again: the send worker may have moved the status already.
-  const fresh = store.messages.get(outcome.message.id) ?? outcome.message;
+  const fresh = (await store.messages.get(outcome.message.id)) ?? outcome.message;
   return { kind: 'queued', message: fresh, duplicate: outcome.duplicate, internal: outcome.internal, problems: prepared.problems };
 }

@@ -44,27 +44,27 @@ export type SendFromChannelResult =
  * one recipient that is a phone number the channel's number may text (a conversation is created
  * for it when new); null otherwise (the send is then refused, or has nothing to wait behind).
  */
-export function reserveChannelSend(
+export async function reserveChannelSend(
   deps: Pick<ChatServiceDeps, 'store' | 'clock' | 'providerCaps' | 'owner'>,
   input: Pick<SendFromChannelInput, 'platform' | 'channel' | 'to' | 'userId' | 'platformMessageId'>,
-): string | null {
+): Promise<string | null> {
   const store: Store = deps.store;
-  const mapping = store.mappings.list({ platform: input.platform, channel: input.channel })[0];
+  const mapping = (await store.mappings.list({ platform: input.platform, channel: input.channel }))[0];
   const contact = input.to.length === 1 ? parsePhone(input.to[0] ?? '').e164 : null;
   if (!mapping || !contact) return null;
-  let conversation = store.conversations.find(mapping.number, contact);
+  let conversation = await store.conversations.find(mapping.number, contact);
   if (!conversation) {
     const request = { fromNumber: mapping.number, to: [contact], body: '.', media: [], author: { platform: input.platform, userId: input.userId } };
-    if (!checkOutbound(deps, request).eligibility.allowed) return null;
-    conversation = store.conversations.getOrCreate(mapping.number, contact).conversation;
+    if (!(await checkOutbound(deps, request)).eligibility.allowed) return null;
+    conversation = (await store.conversations.getOrCreate(mapping.number, contact)).conversation;
   }
-  store.outbox.reserve(['send', 'deliver'], conversation.id, input.platformMessageId, deps.owner);
+  await store.outbox.reserve(['send', 'deliver'], conversation.id, input.platformMessageId, deps.owner);
   return conversation.id;
 }
 
 export async function sendFromChannel(deps: ChatServiceDeps, input: SendFromChannelInput): Promise<SendFromChannelResult> {
   // Oldest mapping first (the store lists by creation): the same number every time.
-  const mappings = deps.store.mappings.list({ platform: input.platform, channel: input.channel });
+  const mappings = await deps.store.mappings.list({ platform: input.platform, channel: input.channel });
   const mapping = mappings[0];
   if (!mapping) return { kind: 'no-mapping' };
   const sentFrom: SentFrom = { from: mapping.number, mappedNumbers: mappings.length };

@@ -202,3 +202,20 @@ export function checkEligibility(input: EligibilityInput): Eligibility {
   }
   return { allowed: true, to: to.e164, segments };
 }
+
+/**
+ * checkEligibility with an opt-out lookup that answers asynchronously (the store): the rules ask
+ * at most about the (sender, destination) pairs they reach, which do not depend on the answer, so
+ * a first pass learns which pairs, they are looked up, and a second pass decides with the answers.
+ */
+export async function checkEligibilityAsync(
+  input: Omit<EligibilityInput, 'isOptedOut'>,
+  isOptedOut: (senderE164: string, contact: string) => Promise<boolean>,
+): Promise<Eligibility> {
+  const asked: Array<[string, string]> = [];
+  const first = checkEligibility({ ...input, isOptedOut: (n, c) => (asked.push([n, c]), false) });
+  if (asked.length === 0) return first;
+  const answers = new Map<string, boolean>();
+  for (const [n, c] of asked) answers.set(`${n}|${c}`, await isOptedOut(n, c));
+  return checkEligibility({ ...input, isOptedOut: (n, c) => answers.get(`${n}|${c}`) ?? false });
+}

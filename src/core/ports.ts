@@ -1,8 +1,9 @@
 // Ports: what the core needs from the outside world. The store, queues, SMS providers and chat
 // platforms implement these at the edge; the core never imports an SDK, express, BullMQ or SQLite.
 //
-// Store ports are synchronous on purpose: the SQLite driver is synchronous, and a synchronous
-// `transaction(fn)` makes "stored in one transaction before acknowledging" easy to get right.
+// Store ports are asynchronous: the store may be SQLite in this process or PostgreSQL over the
+// network. Transactions stay explicit: `transaction(fn)` runs fn's store calls in one commit, and
+// calls made outside it never join it.
 
 import type {
   Author,
@@ -31,8 +32,8 @@ import type {
 // Store
 
 export interface NumberRepo {
-  get(e164: E164): ProvisionedNumber | null;
-  list(): ProvisionedNumber[];
+  get(e164: E164): Promise<ProvisionedNumber | null>;
+  list(): Promise<ProvisionedNumber[]>;
   /** Insert; throws ConflictError when the number already exists. */
   create(input: {
     e164: E164;
@@ -41,38 +42,38 @@ export interface NumberRepo {
     status: NumberStatus;
     country: string | null;
     segmentsPerSecond?: number | null;
-  }): ProvisionedNumber;
+  }): Promise<ProvisionedNumber>;
   update(
     e164: E164,
     patch: Partial<Pick<ProvisionedNumber, 'provider' | 'type' | 'status' | 'segmentsPerSecond'>>,
-  ): ProvisionedNumber | null;
+  ): Promise<ProvisionedNumber | null>;
   /** Removes the number from service; its conversations and messages stay. */
-  remove(e164: E164): boolean;
+  remove(e164: E164): Promise<boolean>;
 }
 
 export interface MappingRepo {
   /** Throws ConflictError when the same (number, platform, channel) is mapped already. */
-  create(input: { number: E164; platform: PlatformId; channel: string }): Mapping;
-  get(id: string): Mapping | null;
-  list(filter?: { number?: E164; platform?: PlatformId; channel?: string }): Mapping[];
-  remove(id: string): boolean;
+  create(input: { number: E164; platform: PlatformId; channel: string }): Promise<Mapping>;
+  get(id: string): Promise<Mapping | null>;
+  list(filter?: { number?: E164; platform?: PlatformId; channel?: string }): Promise<Mapping[]>;
+  remove(id: string): Promise<boolean>;
 }
 
 export interface ConversationRepo {
   /** Idempotent under concurrency: (number, contact) is unique. */
-  getOrCreate(number: E164, contact: string): { conversation: Conversation; created: boolean };
-  get(id: string): Conversation | null;
-  find(number: E164, contact: string): Conversation | null;
-  list(filter?: { number?: E164; contact?: string }): Conversation[];
+  getOrCreate(number: E164, contact: string): Promise<{ conversation: Conversation; created: boolean }>;
+  get(id: string): Promise<Conversation | null>;
+  find(number: E164, contact: string): Promise<Conversation | null>;
+  list(filter?: { number?: E164; contact?: string }): Promise<Conversation[]>;
 }
 
 export interface ThreadRepo {
-  get(conversationId: string, platform: PlatformId, channel: string): ThreadRef | null;
+  get(conversationId: string, platform: PlatformId, channel: string): Promise<ThreadRef | null>;
   /** Insert unless one exists for (conversation, platform, channel); returns the stored one. */
-  save(ref: Omit<ThreadRef, 'createdAt'>): ThreadRef;
-  listForConversation(conversationId: string): ThreadRef[];
+  save(ref: Omit<ThreadRef, 'createdAt'>): Promise<ThreadRef>;
+  listForConversation(conversationId: string): Promise<ThreadRef[]>;
   /** Which conversation a platform thread belongs to (a reply arriving in a thread). */
-  findByThread(platform: PlatformId, channel: string, threadId: string): ThreadRef | null;
+  findByThread(platform: PlatformId, channel: string, threadId: string): Promise<ThreadRef | null>;
 }
 
 export interface NewMessage {
@@ -97,25 +98,25 @@ export interface MessageRepo {
    * Insert. When (provider, providerMessageId) or platformMessageId is already stored, nothing is
    * written and the existing message comes back with `duplicate: true`.
    */
-  insert(input: NewMessage): { message: Message; duplicate: boolean };
-  get(id: string): Message | null;
-  getByProviderId(provider: ProviderId, providerMessageId: string): Message | null;
-  getByPlatformMessageId(platformMessageId: string): Message | null;
+  insert(input: NewMessage): Promise<{ message: Message; duplicate: boolean }>;
+  get(id: string): Promise<Message | null>;
+  getByProviderId(provider: ProviderId, providerMessageId: string): Promise<Message | null>;
+  getByPlatformMessageId(platformMessageId: string): Promise<Message | null>;
   /** Oldest first. */
-  listForConversation(conversationId: string, opts?: { limit?: number; before?: string }): Message[];
+  listForConversation(conversationId: string, opts?: { limit?: number; before?: string }): Promise<Message[]>;
   /** Newest first. `direction` (additive, optional) keeps only messages of that direction. */
-  search(opts: { text?: string; number?: E164; contact?: string; direction?: Direction; limit?: number }): Message[];
+  search(opts: { text?: string; number?: E164; contact?: string; direction?: Direction; limit?: number }): Promise<Message[]>;
   /**
    * Inbound messages no chat shows (rule: nothing is dropped): their number has no mapping, or
    * every channel it is mapped to refused them for good (see markNotPosted). Newest first.
    */
-  listUnrouted(limit?: number): Message[];
+  listUnrouted(limit?: number): Promise<Message[]>;
   /**
    * An inbound message every chat target refused for good (channel gone, bot removed): keeps
    * why on the message (error code NOT_POSTED_ERROR_CODE) and lists it with the unrouted ones.
    * The status stays what it was. Returns the message, or null when there is no such inbound one.
    */
-  markNotPosted(id: string, reason: string): Message | null;
+  markNotPosted(id: string, reason: string): Promise<Message | null>;
   /**
    * Move the status forward only (see MessageStatus). Returns the updated message, or null when
    * the move would go backwards or the message does not exist.
@@ -124,29 +125,40 @@ export interface MessageRepo {
     id: string,
     status: MessageStatus,
     opts?: { reason?: string | null; errorCode?: string | null },
-  ): Message | null;
-  setProviderMessageId(id: string, provider: ProviderId, providerMessageId: string): void;
+  ): Promise<Message | null>;
+  setProviderMessageId(id: string, provider: ProviderId, providerMessageId: string): Promise<void>;
   /** How many times an admin resent the message (its current resend generation); optional. */
-  resendCount?(id: string): number;
+  resendCount?(id: string): Promise<number>;
   /**
    * The provider the message's latest send call went to (its send ledger), null when no call
    * was made; optional (without it the message's own `provider` answers). It can differ from
    * `provider` between the call and its recorded answer when the number moved to another provider.
    */
-  sentThrough?(id: string): ProviderId | null;
+  sentThrough?(id: string): Promise<ProviderId | null>;
 }
 
 export interface MediaRepo {
-  create(input: Omit<MediaItem, 'id' | 'createdAt'>): MediaItem;
-  get(id: string): MediaItem | null;
-  listForMessage(messageId: string): MediaItem[];
-  update(id: string, patch: Partial<Pick<MediaItem, 'path' | 'size' | 'contentType' | 'status' | 'reason'>>): MediaItem | null;
+  create(input: Omit<MediaItem, 'id' | 'createdAt'>): Promise<MediaItem>;
+  get(id: string): Promise<MediaItem | null>;
+  listForMessage(messageId: string): Promise<MediaItem[]>;
+  update(id: string, patch: Partial<Pick<MediaItem, 'path' | 'size' | 'contentType' | 'status' | 'reason'>>): Promise<MediaItem | null>;
   /**
    * (Additive, optional.) Move an already stored media row (a chat file downloaded before its
    * outbound message existed) onto a message. Returns the updated row, or null when no such id.
    * When a store does not implement it, requestOutbound copies the row onto the message instead.
    */
-  attach?(mediaId: string, messageId: string): MediaItem | null;
+  attach?(mediaId: string, messageId: string): Promise<MediaItem | null>;
+}
+
+/**
+ * The bytes of stored media files, kept in the store itself so every instance on the database
+ * can serve them. Written in the same transaction as the media row that says 'stored'.
+ */
+export interface MediaFileRepo {
+  /** Keeps the bytes of media `mediaId` (replacing any kept before). */
+  put(mediaId: string, bytes: Buffer): Promise<void>;
+  /** The bytes kept for `mediaId`; null when the store has none (e.g. a file an older version kept on disk). */
+  get(mediaId: string): Promise<Buffer | null>;
 }
 
 /** Where a message was posted in chat: one row per (message, thread). */
@@ -160,25 +172,25 @@ export interface MessagePost {
 
 export interface MessagePostRepo {
   /** Insert; unique on (platform, platformMessageId) and on (messageId, platform, channel). */
-  save(post: Omit<MessagePost, 'createdAt'>): MessagePost;
-  listForMessage(messageId: string): MessagePost[];
-  findByPlatformMessageId(platform: PlatformId, platformMessageId: string): MessagePost | null;
+  save(post: Omit<MessagePost, 'createdAt'>): Promise<MessagePost>;
+  listForMessage(messageId: string): Promise<MessagePost[]>;
+  findByPlatformMessageId(platform: PlatformId, platformMessageId: string): Promise<MessagePost | null>;
 }
 
 export interface OptOutRepo {
-  isOptedOut(number: E164, contact: string): boolean;
-  set(number: E164, contact: string, optedOut: boolean, keyword: string | null): void;
+  isOptedOut(number: E164, contact: string): Promise<boolean>;
+  set(number: E164, contact: string, optedOut: boolean, keyword: string | null): Promise<void>;
 }
 
 export interface PolicyRepo {
-  get(): Policy;
-  update(patch: PolicyPatch): Policy;
+  get(): Promise<Policy>;
+  update(patch: PolicyPatch): Promise<Policy>;
 }
 
 export interface UserRepo {
-  get(platform: PlatformId, userId: string): UserPolicy | null;
-  upsert(platform: PlatformId, userId: string, patch: { smsEnabled?: boolean; admin?: boolean }): UserPolicy;
-  list(): UserPolicy[];
+  get(platform: PlatformId, userId: string): Promise<UserPolicy | null>;
+  upsert(platform: PlatformId, userId: string, patch: { smsEnabled?: boolean; admin?: boolean }): Promise<UserPolicy>;
+  list(): Promise<UserPolicy[]>;
 }
 
 export interface AuditEntry {
@@ -192,8 +204,8 @@ export interface AuditEntry {
 }
 
 export interface AuditRepo {
-  record(entry: Omit<AuditEntry, 'id' | 'at'>): AuditEntry;
-  list(opts?: { limit?: number }): AuditEntry[];
+  record(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
+  list(opts?: { limit?: number }): Promise<AuditEntry[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,50 +245,50 @@ export interface OutboxRepo {
    * A ready item at the end of the conversation's lane. When the message already has a pending
    * item in that lane, that one is returned and nothing is added (a retried hand-off).
    */
-  add(lane: Lane, conversationId: string, messageId: string): OutboxItem;
+  add(lane: Lane, conversationId: string, messageId: string): Promise<OutboxItem>;
   /**
    * Takes the conversation's next place in each lane for a chat message still being prepared.
    * Idempotent on `slotKey`: a second call returns the places taken first (and makes `owner`
    * their preparer, e.g. a replay after a restart).
    */
-  reserve(lanes: Lane[], conversationId: string, slotKey: string, owner: string): OutboxItem[];
+  reserve(lanes: Lane[], conversationId: string, slotKey: string, owner: string): Promise<OutboxItem[]>;
   /**
    * The places reserved under `slotKey` become the message's (ready). A lane in `lanes` without
    * a place reserved gets an item at the end; a reserved lane not in `lanes` is released.
    * Returns the ready items.
    */
-  fill(slotKey: string, messageId: string, conversationId: string, lanes: Lane[]): OutboxItem[];
+  fill(slotKey: string, messageId: string, conversationId: string, lanes: Lane[]): Promise<OutboxItem[]>;
   /** Gives up places still preparing under `slotKey` (in `lanes`, default all; or one by seq); returns them. */
-  release(slotKey: string, lanes?: Lane[]): OutboxItem[];
-  releaseSeq(seq: number): boolean;
+  release(slotKey: string, lanes?: Lane[]): Promise<OutboxItem[]>;
+  releaseSeq(seq: number): Promise<boolean>;
   /** The conversation's first pending (preparing or ready) item in the lane. */
-  head(lane: Lane, conversationId: string): OutboxItem | null;
+  head(lane: Lane, conversationId: string): Promise<OutboxItem | null>;
   /** Its first `limit` pending items, in order (a turn reads them in one go). */
-  next(lane: Lane, conversationId: string, limit: number): OutboxItem[];
-  get(seq: number): OutboxItem | null;
+  next(lane: Lane, conversationId: string, limit: number): Promise<OutboxItem[]>;
+  get(seq: number): Promise<OutboxItem | null>;
   /** Done: the item leaves the outbox. */
-  remove(seq: number): void;
+  remove(seq: number): Promise<void>;
   /** Not before `dueAt` (rate limit, Retry-After); no attempt counted. */
-  hold(seq: number, dueAt: number): void;
+  hold(seq: number, dueAt: number): Promise<void>;
   /** One more failed attempt; runs again at `dueAt`. */
-  retry(seq: number, dueAt: number, error: string): void;
+  retry(seq: number, dueAt: number, error: string): Promise<void>;
   /** Failed for good: kept (state 'failed') for inspection, out of the way of the items behind. */
-  fail(seq: number, error: string): void;
+  fail(seq: number, error: string): Promise<void>;
   /** Conversations with pending items in the lane, with their head (recovery). */
-  pendingConversations(lane: Lane): Array<{ conversationId: string; seq: number }>;
+  pendingConversations(lane: Lane): Promise<Array<{ conversationId: string; seq: number }>>;
   /**
    * Conversations whose head is ready and has been due since before `dueBefore` (epoch ms): work
    * nobody seems to be doing (the safety sweep wakes them).
    */
-  overdue(lane: Lane, dueBefore: number, limit: number): Array<{ conversationId: string; seq: number }>;
+  overdue(lane: Lane, dueBefore: number, limit: number): Promise<Array<{ conversationId: string; seq: number }>>;
   /** Preparing items created before `before` (ISO), with their owners (the sweep checks them). */
-  preparingSince(lane: Lane, before: string, limit: number): OutboxItem[];
+  preparingSince(lane: Lane, before: string, limit: number): Promise<OutboxItem[]>;
   /** Failed items, newest first. */
-  listFailed(opts?: { lane?: Lane; limit?: number }): OutboxItem[];
+  listFailed(opts?: { lane?: Lane; limit?: number }): Promise<OutboxItem[]>;
   /** The item of a message in a lane: its pending one first, else its latest failed one. */
-  findByMessage(lane: Lane, messageId: string): OutboxItem | null;
+  findByMessage(lane: Lane, messageId: string): Promise<OutboxItem | null>;
   /** Items per lane and state, with the oldest due time of each (metrics, queue health). */
-  stats(): Array<{ lane: Lane; state: OutboxItem['state']; count: number; oldestDueAt: number | null }>;
+  stats(): Promise<Array<{ lane: Lane; state: OutboxItem['state']; count: number; oldestDueAt: number | null }>>;
 }
 
 export interface Store {
@@ -286,6 +298,7 @@ export interface Store {
   threads: ThreadRepo;
   messages: MessageRepo;
   media: MediaRepo;
+  mediaFiles: MediaFileRepo;
   posts: MessagePostRepo;
   optOuts: OptOutRepo;
   policy: PolicyRepo;
@@ -293,10 +306,10 @@ export interface Store {
   audit: AuditRepo;
   outbox: OutboxRepo;
   /** Runs fn in one transaction; nested calls join the outer one. */
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** True when the database answers. */
-  ping(): boolean;
-  close(): void;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,9 +339,9 @@ export interface ItemContext {
   /**
    * Takes the item out of the outbox. A handler may call it inside the store transaction that
    * records the item's end (before returning 'done'), so both land in one commit; otherwise the
-   * runner does it after.
+   * runner does it after. Inside a transaction, await it like any other store call.
    */
-  finish(): void;
+  finish(): Promise<void>;
 }
 
 /** What a lane's handler decided for one item. */

@@ -81,13 +81,16 @@ export interface Author {
   name?: string | null;
 }
 
-/** A media file attached to a message, stored under DATA_DIR (or refused with a reason). */
+/** A media file attached to a message, its bytes kept in the store (or refused with a reason). */
 export interface MediaItem {
   id: string;
   messageId: string;
   contentType: string;
   size: number;
-  /** Path relative to DATA_DIR when stored; null when the file could not be kept. */
+  /**
+   * Path relative to DATA_DIR of a file an older version kept on disk (still read from there);
+   * null for files kept in the store and for files that could not be kept.
+   */
   path: string | null;
   /** Where it came from (provider URL or chat file URL), for the record. */
   sourceUrl: string | null;

@@ -10,18 +10,24 @@
 // A message written in chat already has its origin post saved (src/chat/handleReply.ts), so it is
 // only mirrored to the other channels (rule 8). Unmapped numbers go to policy.fallback when set.
 
+import type { Locks } from '../core/coordination.js';
 import { PlatformError } from '../core/errors.js';
 import { classifyKeyword, type KeywordFamily } from '../core/keywords.js';
 import { formatForDisplay } from '../core/phone.js';
 import type { ChatMessageView, ChatPlatform, MessagePost, Store } from '../core/ports.js';
 import type { Conversation, Mapping, Message, PlatformId, ThreadRef } from '../core/types.js';
-import { withConversationLock } from './conversationLock.js';
 import { silentLogger, type ChatLogger } from './logger.js';
 import type { ChatRegistry } from './registry.js';
 
 export interface DeliveryDeps {
   store: Store;
   registry: ChatRegistry;
+  /**
+   * Work on one conversation holds `delivery:<conversation id>` across every instance, so two
+   * first messages delivered at once (another instance, a direct caller) never create two thread
+   * roots, and a give-up never races a retry.
+   */
+  locks: Locks;
   logger?: ChatLogger;
 }
 
@@ -89,12 +95,12 @@ export function viewFor(message: Message, conversation: Conversation): ChatMessa
 }
 
 /** Where a conversation's messages go: its number's mappings on running platforms, else fallback. */
-export function targetsFor(deps: DeliveryDeps, conversation: Conversation): DeliveryTarget[] {
-  const mappings: Mapping[] = deps.store.mappings.list({ number: conversation.number });
+export async function targetsFor(deps: DeliveryDeps, conversation: Conversation): Promise<DeliveryTarget[]> {
+  const mappings: Mapping[] = await deps.store.mappings.list({ number: conversation.number });
   const live = mappings.filter((m) => deps.registry.has(m.platform));
   if (live.length > 0) return live.map((m) => ({ platform: m.platform, channel: m.channel, fallback: false }));
   if (mappings.length > 0) return []; // mapped, but to a platform not running here: nothing to do now
-  const fallback = deps.store.policy.get().fallback;
+  const { fallback } = await deps.store.policy.get();
   if (fallback && deps.registry.has(fallback.platform)) {
     return [{ platform: fallback.platform, channel: fallback.channel, fallback: true }];
   }
@@ -108,7 +114,7 @@ export async function ensureThread(
   conversation: Conversation,
   channel: string,
 ): Promise<ThreadRef> {
-  const existing = deps.store.threads.get(conversation.id, platform.id, channel);
+  const existing = await deps.store.threads.get(conversation.id, platform.id, channel);
   if (existing) return existing;
   const { threadId } = await platform.createThread(conversation, channel);
   // save() keeps the first one if another process won a race; we then use the stored thread.
@@ -118,33 +124,33 @@ export async function ensureThread(
 export async function deliverMessage(deps: DeliveryDeps, messageId: string): Promise<DeliveryResult> {
   const log = deps.logger ?? silentLogger;
   const result = emptyResult();
-  const first = deps.store.messages.get(messageId);
+  const first = await deps.store.messages.get(messageId);
   if (!first) {
     log.warn({ messageId }, 'delivery: message not found');
     return result;
   }
-  const conversation = deps.store.conversations.get(first.conversationId);
+  const conversation = await deps.store.conversations.get(first.conversationId);
   if (!conversation) {
     log.warn({ messageId, conversationId: first.conversationId }, 'delivery: conversation not found');
     return result;
   }
 
-  return withConversationLock(conversation.id, async () => {
+  return deps.locks.withLock(conversationLockName(conversation.id), async () => {
     // Read again inside the lock: media or status may have moved while waiting.
-    const message = deps.store.messages.get(messageId) ?? first;
-    const targets = targetsFor(deps, conversation);
+    const message = (await deps.store.messages.get(messageId)) ?? first;
+    const targets = await targetsFor(deps, conversation);
     if (targets.length === 0) {
       result.unrouted = true;
       log.info({ messageId, number: conversation.number }, 'delivery: no chat target (unrouted)');
       // Mapped, but only to platforms not turned on here: shown nowhere, so it is listed with the
       // unrouted messages with the reason (a later start with the platform on posts it).
-      const off = [...new Set(deps.store.mappings.list({ number: conversation.number }).map((m) => m.platform))];
-      if (off.length > 0 && message.direction === 'inbound' && deps.store.posts.listForMessage(message.id).length === 0) {
-        markShownNowhere(deps, message, `not posted: its number is mapped to ${off.join(' and ')}, which is not turned on on this bridge`, result);
+      const off = [...new Set((await deps.store.mappings.list({ number: conversation.number })).map((m) => m.platform))];
+      if (off.length > 0 && message.direction === 'inbound' && (await deps.store.posts.listForMessage(message.id)).length === 0) {
+        await markShownNowhere(deps, message, `not posted: its number is mapped to ${off.join(' and ')}, which is not turned on on this bridge`, result);
       }
       return result;
     }
-    const posts = deps.store.posts.listForMessage(message.id);
+    const posts = await deps.store.posts.listForMessage(message.id);
     const view = viewFor(message, conversation);
     for (const target of targets) {
       if (posts.some((p) => p.platform === target.platform && p.channel === target.channel)) {
@@ -178,20 +184,23 @@ async function toFallbackElseNotPosted(
   result: DeliveryResult,
   log: ChatLogger,
 ): Promise<void> {
-  const fallback = deps.store.policy.get().fallback;
+  const { fallback } = await deps.store.policy.get();
   if (fallback && deps.registry.has(fallback.platform) && !failedThere(fallback)) {
     const view = viewFor(message, conversation);
     const notice = `Could not be posted to its channel (${why}).`;
     await postTo(deps, { ...fallback, fallback: true }, message, conversation, { ...view, notices: [...view.notices, notice] }, result, log);
   }
-  if (result.posted.length === 0) markShownNowhere(deps, message, `not posted to any chat channel (${why})`, result);
+  if (result.posted.length === 0) await markShownNowhere(deps, message, `not posted to any chat channel (${why})`, result);
 }
 
 /** Kept with the reason and listed with the unrouted messages (until posted after all). */
-function markShownNowhere(deps: DeliveryDeps, message: Message, reason: string, result: DeliveryResult): void {
-  deps.store.messages.markNotPosted(message.id, reason);
+async function markShownNowhere(deps: DeliveryDeps, message: Message, reason: string, result: DeliveryResult): Promise<void> {
+  await deps.store.messages.markNotPosted(message.id, reason);
   result.notPosted = true;
 }
+
+/** The lock every delivery step of one conversation holds. */
+export const conversationLockName = (conversationId: string): string => `delivery:${conversationId}`;
 
 const emptyResult = (): DeliveryResult => ({ posted: [], skipped: [], failed: [], unrouted: false, notPosted: false });
 
@@ -204,14 +213,14 @@ const emptyResult = (): DeliveryResult => ({ posted: [], skipped: [], failed: []
  */
 export async function giveUpDelivery(deps: DeliveryDeps, messageId: string, reason: string): Promise<'fallback' | 'not_posted' | 'visible'> {
   const log = deps.logger ?? silentLogger;
-  const first = deps.store.messages.get(messageId);
-  const conversation = first ? deps.store.conversations.get(first.conversationId) : null;
+  const first = await deps.store.messages.get(messageId);
+  const conversation = first ? await deps.store.conversations.get(first.conversationId) : null;
   if (!first || !conversation || first.direction !== 'inbound') return 'visible';
-  return withConversationLock(conversation.id, async () => {
-    const message = deps.store.messages.get(messageId) ?? first;
-    if (deps.store.posts.listForMessage(message.id).length > 0) return 'visible';
+  return deps.locks.withLock(conversationLockName(conversation.id), async () => {
+    const message = (await deps.store.messages.get(messageId)) ?? first;
+    if ((await deps.store.posts.listForMessage(message.id)).length > 0) return 'visible';
     // The channels that just failed: the number's mappings, or the fallback itself when unmapped.
-    const mapped = deps.store.mappings.list({ number: conversation.number });
+    const mapped = await deps.store.mappings.list({ number: conversation.number });
     const failedThere = (t: { platform: string; channel: string }) =>
       mapped.length === 0 || mapped.some((m) => m.platform === t.platform && m.channel === t.channel);
     const result = emptyResult();
@@ -220,7 +229,7 @@ export async function giveUpDelivery(deps: DeliveryDeps, messageId: string, reas
     } catch (err) {
       // The fallback is failing for now too: nothing retries any more, so it is listed.
       log.error({ messageId, err: (err as Error).message }, 'delivery: fallback post failed too');
-      markShownNowhere(deps, message, `not posted to any chat channel (${reason})`, result);
+      await markShownNowhere(deps, message, `not posted to any chat channel (${reason})`, result);
     }
     return result.posted.length > 0 ? 'fallback' : 'not_posted';
   });
@@ -241,7 +250,7 @@ async function postTo(
   try {
     const thread = await ensureThread(deps, platform, conversation, target.channel);
     const { platformMessageId } = await platform.post(thread, view);
-    const post = deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
+    const post = await deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
     result.posted.push({ platform: platform.id, channel: target.channel, platformMessageId });
     if (message.direction !== 'inbound') await showCurrentStatus(deps, platform, post, thread, message.id, log);
   } catch (err) {
@@ -267,7 +276,7 @@ async function showCurrentStatus(
   messageId: string,
   log: ChatLogger,
 ): Promise<void> {
-  const fresh = deps.store.messages.get(messageId);
+  const fresh = await deps.store.messages.get(messageId);
   if (!fresh) return;
   try {
     await platform.showStatus(post, thread, fresh);
@@ -280,11 +289,11 @@ async function showCurrentStatus(
 export function createDeliverHandler(
   deps: DeliveryDeps & {
     /** Told when a run made a message's first post (no channel had it before): its way into chat ends. */
-    onFirstPost?: (messageId: string) => void;
+    onFirstPost?: (messageId: string) => void | Promise<void>;
   },
 ): (messageId: string) => Promise<void> {
   return async (messageId: string) => {
     const result = await deliverMessage(deps, messageId);
-    if (result.posted.length > 0 && result.skipped.length === 0) deps.onFirstPost?.(messageId);
+    if (result.posted.length > 0 && result.skipped.length === 0) await deps.onFirstPost?.(messageId);
   };
 }

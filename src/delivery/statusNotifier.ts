@@ -18,11 +18,11 @@ export function createStatusNotifier(deps: StatusNotifierDeps): StatusNotifier {
   const log = deps.logger ?? silentLogger;
   return {
     async statusChanged(message: Message): Promise<void> {
-      const posts = deps.store.posts.listForMessage(message.id);
+      const posts = await deps.store.posts.listForMessage(message.id);
       for (const post of posts) {
         const platform = deps.registry.get(post.platform);
         if (!platform) continue;
-        const thread = deps.store.threads.get(message.conversationId, post.platform, post.channel);
+        const thread = await deps.store.threads.get(message.conversationId, post.platform, post.channel);
         if (!thread) continue;
         try {
           await platform.showStatus(post, thread, message);

@@ -33,7 +33,7 @@ export async function checkReadiness(ctx: Pick<AppContext, 'store' | 'redis'>): 
   const failed: ReadinessPart[] = [];
   let sqliteOk = false;
   try {
-    sqliteOk = ctx.store.ping();
+    sqliteOk = await ctx.store.ping();
   } catch {
     sqliteOk = false;
   }

@@ -1,16 +1,15 @@
 // One guarded HTTP download: follows redirects by hand (each hop re-checked against the
 // provider's hosts, credentials only to the provider's own auth hosts), refuses non-public
-// addresses at connect time (no DNS-rebinding gap), streams to a file under a byte cap, and
-// gives up at one deadline for the whole download (every hop, headers and body).
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+// addresses at connect time (no DNS-rebinding gap), reads the body into memory under a byte cap
+// (an MMS file is a few MB at most; the caller keeps it in the store), and gives up at one
+// deadline for the whole download (every hop, headers and body).
 import http from 'node:http';
 import https from 'node:https';
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { isNonPublicAddress } from './addresses.js';
 import { matchingRule, type HostRule, type MediaSourcePolicy } from './hostRules.js';
 
@@ -24,7 +23,7 @@ export const OUTSIDE_PROVIDER = 'media link pointed outside the provider';
 export const MEDIA_DOWNLOAD_DEADLINE_MS = 30_000;
 
 export type DownloadResult =
-  | { ok: true; size: number; contentType: string }
+  | { ok: true; size: number; contentType: string; bytes: Buffer }
   | { ok: false; kind: 'refused' | 'failed'; transient: boolean; reason: string };
 
 export interface DownloadOptions {
@@ -32,8 +31,8 @@ export interface DownloadOptions {
   source: MediaSourcePolicy;
   /** Declared by the provider in the webhook; null/empty/octet-stream means "not declared". */
   declaredType: string | null;
+  /** The body is refused (not read further) once it passes this many bytes. */
   maxBytes: number;
-  destPath: string;
   /** The whole download's deadline (MEDIA_DOWNLOAD_DEADLINE_MS unless a test wants it short). */
   timeoutMs?: number;
   maxRedirects: number;
@@ -83,7 +82,6 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   } catch {
     return { ok: false, kind: 'refused', transient: false, reason: 'media link is not a valid URL' };
   }
-  const partPath = `${opts.destPath}.part`;
   const deadlineMs = opts.timeoutMs ?? MEDIA_DOWNLOAD_DEADLINE_MS;
   // One signal for every hop and the body: aborting it destroys whatever request or stream is open.
   const deadline = AbortSignal.timeout(deadlineMs);
@@ -123,20 +121,21 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
         return { ok: false, kind: 'refused', transient: false, reason: tooLarge(opts.maxBytes) };
       }
       let size = 0;
-      const cap = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
+      const chunks: Buffer[] = [];
+      const collect = new Writable({
+        write(chunk: Buffer, _enc, cb) {
           size += chunk.length;
-          if (size > opts.maxBytes) cb(new Refusal(tooLarge(opts.maxBytes)));
-          else cb(null, chunk);
+          if (size > opts.maxBytes) return cb(new Refusal(tooLarge(opts.maxBytes)));
+          chunks.push(chunk);
+          cb();
         },
       });
-      await pipeline(res, cap, createWriteStream(partPath), { signal: deadline });
-      await rename(partPath, opts.destPath);
-      return { ok: true, size, contentType: actual || want || 'application/octet-stream' };
+      await pipeline(res, collect, { signal: deadline });
+      const bytes = Buffer.concat(chunks, size);
+      return { ok: true, size, bytes, contentType: actual || want || 'application/octet-stream' };
     }
     return { ok: false, kind: 'refused', transient: false, reason: `media link redirected more than ${opts.maxRedirects} times` };
   } catch (err) {
-    await unlink(partPath).catch(() => undefined);
     if (err instanceof Refusal) return { ok: false, kind: 'refused', transient: false, reason: err.message };
     if (deadline.aborted) {
       // Final, not transient: a host this slow would hold the conversation again on every retry.

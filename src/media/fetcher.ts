@@ -1,20 +1,17 @@
-// Downloads the media an inbound message refers to (rows in status 'pending') into
-// DATA_DIR/media/<media id>. A link that leads outside the provider, a type that differs from
+// Downloads the media an inbound message refers to (rows in status 'pending') into the store
+// (media_files, beside the row), where any instance can serve it. A link that leads outside the provider, a type that differs from
 // what the provider declared, or a file over the cap is refused with a human reason; the message
 // itself is always kept. Called by the delivery job before a message is posted to chat.
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Store } from '../core/ports.js';
 import type { MediaItem } from '../core/types.js';
 import { download } from './download.js';
 import type { MediaSourcePolicy } from './hostRules.js';
+import { keepDownloadedMedia } from './storedMedia.js';
 
 export interface MediaFetcherDeps {
   store: Store;
-  /** DATA_DIR; files go to DATA_DIR/media/<id>, rows keep the path relative to DATA_DIR. */
-  dataDir: string;
   /** Where each provider's media may come from (from the provider factories' `mediaSource`). */
   sources: Record<string, MediaSourcePolicy | undefined>;
   /** Per-file cap; default: the policy's MMS total. */
@@ -40,69 +37,61 @@ export interface MediaFetcher {
   fetchPendingMedia(messageId: string, opts?: FetchOptions): Promise<MediaItem[]>;
 }
 
-export function mediaRelativePath(id: string): string {
-  return path.posix.join('media', id);
-}
-
 export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
   const log = deps.logger ?? pino({ level: 'silent' });
-  const mediaDir = path.join(deps.dataDir, 'media');
 
   return {
     async fetchPendingMedia(messageId, opts) {
       const finalAttempt = opts?.finalAttempt ?? true;
-      const message = deps.store.messages.get(messageId);
+      const message = await deps.store.messages.get(messageId);
       if (!message) return [];
-      const items = deps.store.media.listForMessage(messageId);
+      const items = await deps.store.media.listForMessage(messageId);
       const pending = items.filter((m) => m.status === 'pending');
       if (pending.length === 0) return items;
 
-      const policy = deps.store.policy.get();
+      const policy = await deps.store.policy.get();
       const totalCap = policy.mms.maxTotalBytes;
       const fileCap = Math.min(deps.maxFileBytes ?? totalCap, totalCap);
       let used = items.filter((m) => m.status === 'stored').reduce((n, m) => n + m.size, 0);
       const provider = message.provider ?? 'unknown';
       const source = deps.sources[provider];
-      await mkdir(mediaDir, { recursive: true });
 
       for (const item of pending) {
-        const refuse = (status: 'refused' | 'failed', reason: string) => {
-          deps.store.media.update(item.id, { status, reason, path: null });
+        const refuse = async (status: 'refused' | 'failed', reason: string): Promise<void> => {
+          await deps.store.media.update(item.id, { status, reason, path: null });
           deps.onResult?.(provider, status);
           log.warn({ messageId, mediaId: item.id, provider, status, reason }, 'inbound media not stored');
         };
         if (!item.sourceUrl) {
-          refuse('failed', 'media link missing');
+          await refuse('failed', 'media link missing');
           continue;
         }
         if (!source) {
-          refuse('refused', `media from ${provider} is not accepted`);
+          await refuse('refused', `media from ${provider} is not accepted`);
           continue;
         }
         const remaining = totalCap - used;
         if (remaining <= 0) {
-          refuse('refused', 'the message\'s media exceed the total size allowed');
+          await refuse('refused', 'the message\'s media exceed the total size allowed');
           continue;
         }
-        const rel = mediaRelativePath(item.id);
         const result = await download({
           url: item.sourceUrl,
           source,
           declaredType: item.contentType || null,
           maxBytes: Math.min(fileCap, remaining),
-          destPath: path.join(deps.dataDir, rel),
           timeoutMs: deps.timeoutMs,
           maxRedirects: deps.maxRedirects ?? 5,
         });
         if (result.ok) {
           used += result.size;
-          deps.store.media.update(item.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
+          await keepDownloadedMedia(deps.store, item.id, result);
           deps.onResult?.(provider, 'stored');
           log.info({ messageId, mediaId: item.id, provider, size: result.size }, 'inbound media stored');
         } else if (result.transient && !finalAttempt) {
           log.warn({ messageId, mediaId: item.id, provider, reason: result.reason }, 'inbound media download will be retried');
         } else {
-          refuse(result.kind, result.reason);
+          await refuse(result.kind, result.reason);
         }
       }
       return deps.store.media.listForMessage(messageId);

@@ -1,4 +1,5 @@
-export { createMediaFetcher, mediaRelativePath } from './fetcher.js';
+export { createMediaFetcher } from './fetcher.js';
+export { createStoredMedia, keepDownloadedMedia, storedMediaReader, type StoredMediaReader } from './storedMedia.js';
 export type { FetchOptions, MediaFetcher, MediaFetcherDeps } from './fetcher.js';
 export { httpsHostRule, matchingRule, ruleFromUrl, ruleMatches } from './hostRules.js';
 export type { HostRule, MediaSourcePolicy } from './hostRules.js';

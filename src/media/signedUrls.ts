@@ -1,11 +1,13 @@
 // Signed, expiring links to stored media. Providers (Twilio MediaUrl, 8x8 mediaUrls) and Teams
 // (image attachments) fetch our files without credentials of ours, so each link carries its own
 // proof: HMAC-SHA256 over "<mediaId>.<expiry>" with a secret only this bridge knows. A link works
-// for its lifetime and never otherwise; the secret never leaves the process.
+// for its lifetime and never otherwise. Every instance on one database signs with the same
+// secret (see loadMediaSecret), so a link one makes is served by any other.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
 
 export interface MediaUrlSigner {
   /** Absolute URL under PUBLIC_URL that works for `ttlSeconds`. */
@@ -40,32 +42,48 @@ export function createMediaUrlSigner(opts: {
   };
 }
 
+/** Where the generated key is kept for every instance (settings table). */
+export const MEDIA_SECRET_SETTING = 'media_signing_key';
+/** The file older versions kept the generated key in, under DATA_DIR. */
+export const LEGACY_SECRET_FILE = 'media-signing.key';
+
+/** The settings the key is shared through (the store's settings repo). */
+export interface SharedSettings {
+  putIfAbsent(key: string, value: string): Promise<string>;
+}
+
 /**
- * The signing secret: MEDIA_SIGNING_SECRET when configured, else one generated on first start
- * and kept in DATA_DIR so links handed out before a restart keep working after it.
+ * The signing secret: MEDIA_SIGNING_SECRET when configured. Otherwise one key for every instance
+ * on the database, kept in the store's settings: the first instance to start makes it (two
+ * starting at once agree, the first insert wins). A key an older version kept in
+ * DATA_DIR/media-signing.key is taken over when the store has none yet, so links handed out
+ * before the upgrade keep working after it.
  */
-export function loadMediaSecret(dataDir: string, configured?: string | null): Buffer {
-  if (configured) return Buffer.from(configured, 'utf8');
-  const file = join(dataDir, 'media-signing.key');
-  if (existsSync(file)) {
-    const text = readFileSync(file, 'utf8').trim();
-    const secret = Buffer.from(text, 'base64');
-    // An empty or cut key would let anyone sign links (an HMAC with a 0-byte key is public).
-    if (secret.length < MIN_SECRET_BYTES || secret.toString('base64') !== text) {
-      throw new Error(
-        `${file} does not hold a media signing key (${MIN_SECRET_BYTES}+ bytes, base64). Delete it to have a new one made (media links handed out before stop working), or set MEDIA_SIGNING_SECRET.`,
-      );
-    }
-    return secret;
+export async function loadMediaSecret(deps: { settings: SharedSettings; dataDir: string; configured?: string | null }): Promise<Buffer> {
+  if (deps.configured) return Buffer.from(deps.configured, 'utf8');
+  const legacy = readLegacyKey(join(deps.dataDir, LEGACY_SECRET_FILE));
+  const offered = legacy ?? randomBytes(32).toString('base64');
+  const stored = await deps.settings.putIfAbsent(MEDIA_SECRET_SETTING, offered);
+  return parseKey(stored, `the stored setting ${MEDIA_SECRET_SETTING}`);
+}
+
+function readLegacyKey(file: string): string | null {
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8').trim();
+  parseKey(text, file);
+  return text;
+}
+
+function parseKey(text: string, where: string): Buffer {
+  const secret = Buffer.from(text, 'base64');
+  // An empty or cut key would let anyone sign links (an HMAC with a 0-byte key is public).
+  if (secret.length < MIN_SECRET_BYTES || secret.toString('base64') !== text) {
+    throw new ConfigError(
+      `${where} does not hold a media signing key (${MIN_SECRET_BYTES}+ bytes, base64). Remove it to have a new one made (media links handed out before stop working), or set MEDIA_SIGNING_SECRET.`,
+    );
   }
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32);
-  // Written aside and renamed: a crash or a full disk never leaves a half-written key behind.
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, secret.toString('base64'), { mode: 0o600 });
-  renameSync(tmp, file);
   return secret;
 }
 
-/** Shortest generated key accepted from DATA_DIR (a generated one has 32 bytes). */
+/** Shortest generated key accepted (a generated one has 32 bytes). */
 const MIN_SECRET_BYTES = 32;

@@ -5,7 +5,7 @@ import { resolveObjectURL } from 'node:buffer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Window } from 'happy-dom';
 import { recordInbound } from '../../src/core/index.js';
-import { REQUEUE_AUDIT_ACTION } from '../../src/store/index.js';
+import { REQUEUE_AUDIT_ACTION } from '../../src/infra/store/index.js';
 import { ADMIN_TOKEN, startTestBridge, type TestBridge } from '../http/helpers.js';
 import { waitUntil } from '../support/wait.js';
 import { wakeLane } from '../support/wake.js';
@@ -47,10 +47,10 @@ describe('admin console (real page and script, real admin API)', () => {
   it('loads with the token, searches the history, opens a conversation from a hit and exports it as CSV', async () => {
     bridge = await startTestBridge();
     const { store, clock } = bridge.ctx;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     const sms = (id: string, body: string) => recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: id, from: CONTACT, to: OUR, body, media: [] });
-    sms('SM1', 'Where is my order?');
-    sms('SM2', 'I want a refund <b>now</b>');
+    await sms('SM1', 'Where is my order?');
+    await sms('SM2', 'I want a refund <b>now</b>');
 
     window = await openConsole(bridge);
     const w = window;
@@ -86,20 +86,20 @@ describe('admin console (real page and script, real admin API)', () => {
   /** A text through the bridge's real send queue to a number whose provider is not configured: it fails for good. */
   async function failedSend(b: TestBridge, body: string, opts: { outcomeUnknown?: boolean } = {}): Promise<string> {
     const { store, config } = b.ctx;
-    if (!store.numbers.get(OUR)) store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    const { conversation } = store.conversations.getOrCreate(OUR, CONTACT);
-    const message = store.transaction(() => {
-      const m = store.messages.insert({
+    if (!await store.numbers.get(OUR)) await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const { conversation } = await store.conversations.getOrCreate(OUR, CONTACT);
+    const message = await store.transaction(async () => {
+      const m = (await store.messages.insert({
         conversationId: conversation.id, direction: 'outbound', body, status: 'queued', encoding: 'GSM-7', segments: 1,
         author: { platform: 'slack', userId: 'U1', name: 'Ann' }, platformMessageId: `slack:C1:${body}`,
-      }).message;
+      })).message;
       // A provider call that was under way when a worker died: the outcome is unknown.
-      if (opts.outcomeUnknown) store.sendLedger.start(m.id, 'twilio');
-      store.outbox.add('send', conversation.id, m.id);
+      if (opts.outcomeUnknown) await store.sendLedger.start(m.id, 'twilio');
+      await store.outbox.add('send', conversation.id, m.id);
       return m;
     });
     await wakeLane(config.redisUrl, config.queuePrefix, 'send', conversation.id);
-    await waitUntil(() => store.messages.get(message.id)?.status === 'failed', 'the send failed');
+    await waitUntil(async () => (await store.messages.get(message.id))?.status === 'failed', 'the send failed');
     return message.id;
   }
 
@@ -119,13 +119,13 @@ describe('admin console (real page and script, real admin API)', () => {
     expect(text(w, 'failed-jobs')).toContain('no SMS provider is configured');
     clickIn(w, 'failed-jobs', 'Resend');
     await waitUntil(() => text(w, 'status') === `Resent ${id}.`, 'the resend answered');
-    expect(bridge.ctx.store.audit.list().map((a) => a.action)).toContain(REQUEUE_AUDIT_ACTION);
+    expect((await bridge.ctx.store.audit.list()).map((a) => a.action)).toContain(REQUEUE_AUDIT_ACTION);
   });
 
   it('a text whose last try may have reached the contact is resent only after the admin says yes (then forced, with the warning)', async () => {
     bridge = await startTestBridge();
     const id = await failedSend(bridge, 'Maybe sent', { outcomeUnknown: true });
-    expect(bridge.ctx.store.sendLedger.get(id)?.state).toBe('calling');
+    expect((await bridge.ctx.store.sendLedger.get(id))?.state).toBe('calling');
     const answers = [false, true];
     const asked: string[] = [];
     window = await openConsole(bridge, (q) => {
@@ -138,7 +138,7 @@ describe('admin console (real page and script, real admin API)', () => {
 
     clickIn(w, 'failed-jobs', 'Resend');
     await waitUntil(() => text(w, 'status') === 'Resend cancelled: nothing was sent.', 'the cancel');
-    expect(bridge.ctx.store.messages.get(id)?.status).toBe('failed');
+    expect((await bridge.ctx.store.messages.get(id))?.status).toBe('failed');
     expect(asked[0]).toMatch(/may have reached the contact/);
 
     clickIn(w, 'failed-jobs', 'Resend');
@@ -150,7 +150,7 @@ describe('admin console (real page and script, real admin API)', () => {
   it('shows conversations a page at a time, and More appends the next page', async () => {
     bridge = await startTestBridge();
     const { store } = bridge.ctx;
-    for (let i = 0; i < 205; i++) store.conversations.getOrCreate(OUR, `+1212555${String(1000 + i)}`);
+    for (let i = 0; i < 205; i++) await store.conversations.getOrCreate(OUR, `+1212555${String(1000 + i)}`);
     window = await openConsole(bridge);
     const w = window;
     submit(w, 'login', { token: ADMIN_TOKEN });
@@ -176,7 +176,7 @@ describe('admin console (real page and script, real admin API)', () => {
     await waitUntil(() => text(w, 'status') === 'Loaded.', 'the console loaded');
     const area = w.document.getElementById('policy') as unknown as { value: string };
     const shown = JSON.parse(area.value) as { maxSegments: number };
-    expect(shown.maxSegments).toBe(store.policy.get().maxSegments);
+    expect(shown.maxSegments).toBe((await store.policy.get()).maxSegments);
 
     area.value = '{ not json';
     (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
@@ -184,16 +184,16 @@ describe('admin console (real page and script, real admin API)', () => {
     area.value = JSON.stringify({ ...shown, maxSegments: 0 });
     (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
     await waitUntil(() => text(w, 'status').includes('maxSegments'), 'the refusal naming the field');
-    expect(store.policy.get().maxSegments).toBe(shown.maxSegments);
+    expect((await store.policy.get()).maxSegments).toBe(shown.maxSegments);
 
     area.value = JSON.stringify({ ...shown, maxSegments: 3 });
     (w.document.getElementById('edit-policy') as unknown as { requestSubmit(): void }).requestSubmit();
     await waitUntil(() => text(w, 'status') === 'Policy saved.', 'the policy saved');
-    expect(store.policy.get().maxSegments).toBe(3);
+    expect((await store.policy.get()).maxSegments).toBe(3);
 
     submit(w, 'set-user', { platform: 'slack', userId: 'U0NOTEXT', smsEnabled: 'false' });
     await waitUntil(() => text(w, 'status') === 'Set slack U0NOTEXT: may not text.', 'the person set');
-    expect(store.users.get('slack', 'U0NOTEXT')?.smsEnabled).toBe(false);
+    expect((await store.users.get('slack', 'U0NOTEXT'))?.smsEnabled).toBe(false);
     expect(text(w, 'users')).toContain('U0NOTEXT');
     expect(text(w, 'audit')).toContain('user.update');
     expect(text(w, 'audit')).toContain('policy.update');
@@ -222,7 +222,7 @@ describe('admin console (real page and script, real admin API)', () => {
     // Saving the whole document would turn SMS back on unseen: refused, nothing changed.
     save();
     await waitUntil(() => text(w, 'status').includes('changed since you read it'), 'the refusal');
-    expect(store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 10 });
+    expect(await store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 10 });
     expect(JSON.parse(area.value)).toEqual(mine);
 
     (w.document.getElementById('reload-policy') as unknown as { click(): void }).click();
@@ -232,12 +232,12 @@ describe('admin console (real page and script, real admin API)', () => {
     area.value = JSON.stringify({ ...(JSON.parse(area.value) as Record<string, unknown>), maxSegments: 4 });
     save();
     await waitUntil(() => text(w, 'status') === 'Policy saved.', 'the policy saved');
-    expect(store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 4 });
+    expect(await store.policy.get()).toMatchObject({ smsEnabled: false, maxSegments: 4 });
   });
 
   it('with Redis down, every part loads (failed work is read from the store, not from Redis)', async () => {
     bridge = await startTestBridge({ REDIS_URL: 'redis://127.0.0.1:1' });
-    bridge.ctx.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await bridge.ctx.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     window = await openConsole(bridge);
     const w = window;
     submit(w, 'login', { token: ADMIN_TOKEN });
@@ -251,9 +251,9 @@ describe('admin console (real page and script, real admin API)', () => {
   it("shows a conversation's latest messages, and Older messages puts each earlier page on top until the first message", async () => {
     bridge = await startTestBridge();
     const { store, clock } = bridge.ctx;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     for (let i = 0; i < 205; i++) {
-      recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: `SM${i}`, from: CONTACT, to: OUR, body: `message ${i}`, media: [] });
+      await recordInbound({ store, clock }, { provider: 'twilio', providerMessageId: `SM${i}`, from: CONTACT, to: OUR, body: `message ${i}`, media: [] });
     }
     window = await openConsole(bridge);
     const w = window;
@@ -299,7 +299,7 @@ describe('admin console (real page and script, real admin API)', () => {
     area.value = '{"smsEnabled": false}';
     save();
     await waitUntil(() => text(w, 'status').startsWith('The policy has not been loaded'), 'the refusal');
-    expect(bridge.ctx.store.policy.get().smsEnabled).toBe(true);
+    expect((await bridge.ctx.store.policy.get()).smsEnabled).toBe(true);
   });
 
   it('a wrong token is refused with the reason and nothing is shown', async () => {

@@ -14,11 +14,11 @@ const OURS = '+14155552671';
 const CONTACT = '+16465553890';
 
 /** Seeds a conversation with an inbound and an outbound message and a Slack thread. */
-function seed() {
+async function seed() {
   const { store } = bridge.ctx;
-  const { conversation } = store.conversations.getOrCreate(OURS, CONTACT);
-  store.messages.insert({ conversationId: conversation.id, direction: 'inbound', body: 'hello', status: 'received', provider: 'twilio', providerMessageId: 'SM1', encoding: 'GSM-7', segments: 1 });
-  store.messages.insert({
+  const { conversation } = await store.conversations.getOrCreate(OURS, CONTACT);
+  await store.messages.insert({ conversationId: conversation.id, direction: 'inbound', body: 'hello', status: 'received', provider: 'twilio', providerMessageId: 'SM1', encoding: 'GSM-7', segments: 1 });
+  await store.messages.insert({
     conversationId: conversation.id,
     direction: 'outbound',
     body: 'hi back',
@@ -28,14 +28,14 @@ function seed() {
     encoding: 'GSM-7',
     segments: 1,
   });
-  store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '1700000000.000100' });
+  await store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '1700000000.000100' });
   return conversation;
 }
 
 describe('admin API: conversations and history', () => {
   it('lists conversations filtered by number and contact typed in any format, with their threads', async () => {
-    const c = seed();
-    bridge.ctx.store.conversations.getOrCreate(OURS, '+16045552671');
+    const c = await seed();
+    await bridge.ctx.store.conversations.getOrCreate(OURS, '+16045552671');
     const all = await json<unknown[]>(bridge.call('GET', '/admin/api/conversations'));
     expect(all.body).toHaveLength(2);
     const q = `?number=${encodeURIComponent('(415) 555-2671')}&contact=${encodeURIComponent('646.555.3890')}`;
@@ -48,8 +48,8 @@ describe('admin API: conversations and history', () => {
 
   it('lists at most `limit` conversations, oldest first, and a Link rel="next" pages through all of them once (filter kept, later ones not mixed in)', async () => {
     const { store } = bridge.ctx;
-    for (let i = 0; i < 7; i++) store.conversations.getOrCreate(OURS, `+1646555${String(1000 + i)}`);
-    store.conversations.getOrCreate('+14155550000', '+16465559999'); // another number: filtered out
+    for (let i = 0; i < 7; i++) await store.conversations.getOrCreate(OURS, `+1646555${String(1000 + i)}`);
+    await store.conversations.getOrCreate('+14155550000', '+16465559999'); // another number: filtered out
     const seen: string[] = [];
     let url: string | null = `/admin/api/conversations?number=${encodeURIComponent(OURS)}&limit=3`;
     let pages = 0;
@@ -60,7 +60,7 @@ describe('admin API: conversations and history', () => {
       expect(body.length).toBeLessThanOrEqual(3);
       seen.push(...body.map((c) => c.contact));
       pages++;
-      if (pages === 1) store.conversations.getOrCreate(OURS, '+16465558888'); // created mid-run
+      if (pages === 1) await store.conversations.getOrCreate(OURS, '+16465558888'); // created mid-run
       const link = res.headers.get('link');
       url = link === null ? null : (/^<([^>]+)>; rel="next"$/.exec(link)?.[1] ?? null);
     }
@@ -77,13 +77,13 @@ describe('admin API: conversations and history', () => {
   });
 
   it('an alphanumeric contact is matched as received', async () => {
-    bridge.ctx.store.conversations.getOrCreate(OURS, 'AMAZON');
+    await bridge.ctx.store.conversations.getOrCreate(OURS, 'AMAZON');
     const res = await json<unknown[]>(bridge.call('GET', '/admin/api/conversations?contact=AMAZON'));
     expect(res.body).toHaveLength(1);
   });
 
   it('lists a conversation’s messages oldest first, with direction, status and author', async () => {
-    const c = seed();
+    const c = await seed();
     const res = await json<{ direction: string; body: string; status: string; author?: unknown; media: unknown[] }[]>(
       bridge.call('GET', `/admin/api/conversations/${c.id}/messages`),
     );
@@ -107,12 +107,12 @@ describe('admin API: conversations and history', () => {
       return { status: res.status, bodies: Array.isArray(body) ? body.map((m) => m.body) : [], next };
     }
     /** `n` inbound messages in bursts of 4 sharing a millisecond. */
-    function seedBursts(n: number) {
+    async function seedBursts(n: number) {
       const { store } = bridge.ctx;
-      const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
-      store.transaction(() => {
+      const c = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+      await store.transaction(async () => {
         for (let i = 0; i < n; i++) {
-          store.messages.insert({
+          await store.messages.insert({
             conversationId: c.id, direction: 'inbound', body: `m${i}`, status: 'received', provider: 'twilio',
             providerMessageId: `SM-b${i}`, encoding: 'GSM-7', segments: 1,
             createdAt: new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 4)).toISOString(),
@@ -123,7 +123,7 @@ describe('admin API: conversations and history', () => {
     }
 
     it('follows the Link rel="next" header backwards through every message once, although bursts sharing a millisecond straddle page edges', async () => {
-      const c = seedBursts(23);
+      const c = await seedBursts(23);
       const first = await get(`/admin/api/conversations/${c.id}/messages?limit=5`);
       expect(first.bodies).toEqual(['m18', 'm19', 'm20', 'm21', 'm22']);
       const pages = [first.bodies];
@@ -139,7 +139,7 @@ describe('admin API: conversations and history', () => {
     });
 
     it('keeps ?before= working (strictly older than that time) and hands out a cursor from there', async () => {
-      const c = seedBursts(12); // m0-m3 at +0ms, m4-m7 at +1ms, m8-m11 at +2ms
+      const c = await seedBursts(12); // m0-m3 at +0ms, m4-m7 at +1ms, m8-m11 at +2ms
       const before = new Date(Date.UTC(2026, 0, 1) + 2).toISOString();
       const first = await get(`/admin/api/conversations/${c.id}/messages?limit=3&before=${encodeURIComponent(before)}`);
       expect(first.bodies).toEqual(['m5', 'm6', 'm7']);
@@ -159,7 +159,7 @@ describe('admin API: conversations and history', () => {
     });
 
     it('a page that reaches the first message has no Link; a bad cursor is a 400, cursor with before a 422', async () => {
-      const c = seedBursts(3);
+      const c = await seedBursts(3);
       expect(await get(`/admin/api/conversations/${c.id}/messages?limit=3`)).toMatchObject({ bodies: ['m0', 'm1', 'm2'], next: null });
       expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?cursor=nonsense`))).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
       expect(await json(bridge.call('GET', `/admin/api/conversations/${c.id}/messages?cursor=x&before=2026-01-01T00:00:00.000Z`))).toMatchObject({ status: 422, body: { error: { field: 'cursor' } } });
@@ -167,8 +167,8 @@ describe('admin API: conversations and history', () => {
   });
 
   it('a misspelt or unknown query parameter is refused with 422 naming it, never answered as if there were no filter', async () => {
-    seed();
-    const id = bridge.ctx.store.conversations.list()[0]!.id;
+    await seed();
+    const id = (await bridge.ctx.store.conversations.list())[0]!.id;
     for (const path of ['/admin/api/conversations?contcat=%2B12125551234', '/admin/api/mappings?numbr=1', `/admin/api/conversations/${id}/messages?befor=2026-01-01`]) {
       const res = await json<{ error: { code: string; message: string } }>(bridge.call('GET', path));
       expect(res.status, path).toBe(422);
@@ -181,7 +181,7 @@ describe('admin API: conversations and history', () => {
   });
 
   it('lists inbound messages for unmapped numbers as unrouted, and not once the number is mapped', async () => {
-    seed();
+    await seed();
     const unrouted = await json<{ body: string; direction: string; number: string; contact: string }[]>(bridge.call('GET', '/admin/api/unrouted'));
     expect(unrouted.body.map((m) => [m.direction, m.body])).toEqual([['inbound', 'hello']]);
     expect(unrouted.body[0]).toMatchObject({ number: expect.stringMatching(/^\+1\d{10}$/), contact: expect.stringMatching(/^\+\d+$/) });

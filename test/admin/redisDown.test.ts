@@ -15,13 +15,13 @@ describe('admin API while Redis is down', () => {
     bridge = await startTestBridge({ REDIS_URL: 'redis://127.0.0.1:1' });
     const b = bridge;
     const s = b.ctx.store;
-    s.numbers.create({ e164: '+14155552671', provider: 'local', type: 'local', status: 'active', country: 'US' });
-    const conversation = s.conversations.getOrCreate('+14155552671', '+12125553456').conversation;
-    const failed = s.messages.insert({
+    await s.numbers.create({ e164: '+14155552671', provider: 'local', type: 'local', status: 'active', country: 'US' });
+    const conversation = (await s.conversations.getOrCreate('+14155552671', '+12125553456')).conversation;
+    const failed = (await s.messages.insert({
       conversationId: conversation.id, direction: 'outbound', body: 'try me again', status: 'failed', encoding: 'GSM-7', segments: 1,
       statusReason: 'provider down', errorCode: 'http_503', provider: 'local',
-    }).message;
-    s.outbox.fail(s.outbox.add('send', conversation.id, failed.id).seq, 'provider down');
+    })).message;
+    await s.outbox.fail((await s.outbox.add('send', conversation.id, failed.id)).seq, 'provider down');
 
     const started = Date.now();
     const list = await b.call('GET', '/admin/api/jobs/failed');
@@ -30,7 +30,7 @@ describe('admin API while Redis is down', () => {
     const resend = await b.call('POST', `/admin/api/messages/${failed.id}/resend`);
     expect(resend.status).toBe(200);
     expect(await resend.json()).toMatchObject({ messageId: failed.id, status: 'queued' });
-    expect(s.outbox.findByMessage('send', failed.id)).toMatchObject({ state: 'ready' });
+    expect(await s.outbox.findByMessage('send', failed.id)).toMatchObject({ state: 'ready' });
     expect((await b.call('POST', `/admin/api/jobs/send-${failed.id}/retry`)).status).toBe(409); // queued already
     expect(Date.now() - started).toBeLessThan(5_000);
     expect((await b.call('GET', '/admin/api/numbers')).status).toBe(200);

@@ -29,7 +29,7 @@ const BULLMQ_KEY_SUFFIXES = ['wait', 'paused', 'meta', 'id', 'delayed', 'priorit
 const BULLMQ_JOB_FIELDS = ['ats', 'atm', 'processedOn', 'finishedOn', 'attemptsMade', 'stacktrace', 'returnvalue', 'failedReason', 'processedBy', 'deid', 'rjk'];
 
 describe('our Redis use never touches what BullMQ owns', () => {
-  it('our Lua scripts build no key and read no field BullMQ owns: keys come from KEYS and ARGV only', () => {
+  it('our Lua scripts build no key and read no field BullMQ owns: keys come from KEYS and ARGV only', async () => {
     const scripts = files('src/infra/queue/lua', ['.lua']);
     expect(scripts.length).toBeGreaterThan(0);
     for (const file of scripts) {
@@ -43,7 +43,7 @@ describe('our Redis use never touches what BullMQ owns', () => {
     }
   });
 
-  it('no source of ours reaches for BullMQ internals (its key builder, job data rewrites, raw commands on its keys)', () => {
+  it('no source of ours reaches for BullMQ internals (its key builder, job data rewrites, raw commands on its keys)', async () => {
     for (const file of [...files('src', ['.ts']), ...files('adapters', ['.ts'])]) {
       const text = readFileSync(file, 'utf8');
       const where = relative(root, file);
@@ -69,7 +69,7 @@ describe('our Redis use never touches what BullMQ owns', () => {
       const seen: Array<{ args: string[]; source: string }> = [];
       monitor.on('monitor', (_time: string, args: string[], source: string) => void seen.push({ args, source }));
       try {
-        x.addNumber('+14152345678', { segmentsPerSecond: 20 });
+        await x.addNumber('+14152345678', { segmentsPerSecond: 20 });
         let first = true;
         x.fake.setScript((r) => {
           if (r.body === 'b' && first) {
@@ -80,7 +80,7 @@ describe('our Redis use never touches what BullMQ owns', () => {
         });
         const ids = await x.acceptAll('+14152345678', '+12123456789', ['a', 'b', 'c', 'd']);
         await x.startWorker(); // recovery, then the worker
-        await x.waitFor(() => ids.every((id) => x.message(id).status === 'sent'), 'all sent', 20_000);
+        await x.waitFor(async () => (await Promise.all(ids.map((id) => x.message(id)))).every((m) => m.status === 'sent'), 'all sent', 20_000);
         await new Promise((r) => setTimeout(r, 500)); // a few sweeps
         const list = String(await x.own.client('LIST'));
         const ownAddr = /addr=(\S+) .*name=smsb-own-/.exec(list.split('\n').find((l) => l.includes(`name=smsb-own-${x.prefix}`)) ?? '')?.[1];

@@ -50,9 +50,9 @@ smsProviderContract({
         post('/admin/api/dev/status', JSON.stringify({ providerMessageId: u.providerMessageId, status: u.status }), ADMIN_TOKEN),
       postRawInbound: (body, contentType) => post('/admin/api/dev/inbound', body, ADMIN_TOKEN, contentType),
       postArbitrary: ({ json }) => post(n++ % 2 ? '/admin/api/dev/inbound' : '/admin/api/dev/status', JSON.stringify(json), ADMIN_TOKEN),
-      sends: () => adapter.provider.outbox().map((e) => ({ to: e.to, from: e.from, body: e.body, mediaUrls: e.mediaUrls })),
-      expectDocumentedFields(i, sms) {
-        const e = adapter.provider.outbox()[i]!;
+      sends: async () => (await adapter.provider.outbox()).map((e) => ({ to: e.to, from: e.from, body: e.body, mediaUrls: e.mediaUrls })),
+      async expectDocumentedFields(i, sms) {
+        const e = (await adapter.provider.outbox())[i]!;
         expect(e).toEqual({
           providerMessageId: expect.stringMatching(/^local-[0-9a-f-]{36}$/),
           messageId: sms.messageId,

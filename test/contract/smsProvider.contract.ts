@@ -1,8 +1,6 @@
 // The contract every SMS provider adapter passes (Twilio, 8x8, local; a fourth provider adds a
 // harness and one *.test.ts). Each provider test file supplies a harness that speaks the
 // provider's wire format; the cases below only speak the bridge's words.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/core/errors.js';
@@ -54,9 +52,9 @@ export interface ProviderUnderTest {
   postRawInbound(body: string, contentType: string): Promise<Response>;
   /** Arbitrary, correctly authenticated input: random form fields or JSON, per the wire format. */
   postArbitrary(input: { form: Array<[string, string]>; json: unknown }): Promise<Response>;
-  sends(): SentCall[];
+  sends(): SentCall[] | Promise<SentCall[]>;
   /** Asserts the provider recorded exactly the documented request fields for `sms`. */
-  expectDocumentedFields(index: number, sms: OutboundSms): void;
+  expectDocumentedFields(index: number, sms: OutboundSms): void | Promise<void>;
   failNext(f: FailureKind): void;
   /** Media served the way the provider serves it (with its auth where it uses auth). */
   addMedia(file: { contentType: string; body: Buffer }): string;
@@ -101,20 +99,20 @@ export function smsProviderContract(h: ProviderHarness): void {
 
     beforeEach(async () => {
       t = await h.start();
-      t.store.numbers.create({ e164: OUR_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
-      t.store.numbers.create({ e164: UNMAPPED_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
-      t.store.mappings.create({ number: OUR_NUMBER, platform: 'slack', channel: 'C0123456' });
+      await t.store.numbers.create({ e164: OUR_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
+      await t.store.numbers.create({ e164: UNMAPPED_NUMBER, provider: h.providerId, type: 'local', status: 'active', country: 'US' });
+      await t.store.mappings.create({ number: OUR_NUMBER, platform: 'slack', channel: 'C0123456' });
     });
     afterEach(async () => {
       await t.close();
     });
 
-    const messageCount = () => t.store.messages.search({ limit: 1000 }).length;
-    const inboundOf = (providerMessageId: string) => t.store.messages.getByProviderId(h.providerId, providerMessageId);
+    const messageCount = async () => (await t.store.messages.search({ limit: 1000 })).length;
+    const inboundOf = async (providerMessageId: string) => await t.store.messages.getByProviderId(h.providerId, providerMessageId);
 
-    function storeOutbound(providerMessageId: string) {
-      const { conversation } = t.store.conversations.getOrCreate(OUR_NUMBER, CONTACT);
-      return t.store.messages.insert({
+    async function storeOutbound(providerMessageId: string) {
+      const { conversation } = await t.store.conversations.getOrCreate(OUR_NUMBER, CONTACT);
+      return (await t.store.messages.insert({
         conversationId: conversation.id,
         direction: 'outbound',
         body: 'hello',
@@ -123,7 +121,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         providerMessageId,
         encoding: 'GSM-7',
         segments: 1,
-      }).message;
+      })).message;
     }
 
     // -- webhook authentication ---------------------------------------------------------------
@@ -131,15 +129,15 @@ export function smsProviderContract(h: ProviderHarness): void {
       it('refuses a webhook with bad credentials and stores nothing', async () => {
         const res = await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'hi' }, 'bad');
         expect(res.status).toBe(t.rejectStatus);
-        expect(messageCount()).toBe(0);
-        expect(t.store.conversations.list()).toHaveLength(0);
+        expect(await messageCount()).toBe(0);
+        expect(await t.store.conversations.list()).toHaveLength(0);
         expect(t.queue.calls).toHaveLength(0);
       });
 
       it('refuses a webhook without credentials and stores nothing', async () => {
         const res = await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'hi' }, 'missing');
         expect(res.status).toBe(t.rejectStatus);
-        expect(messageCount()).toBe(0);
+        expect(await messageCount()).toBe(0);
       });
 
       it('accepts a correctly authenticated webhook', async () => {
@@ -155,14 +153,14 @@ export function smsProviderContract(h: ProviderHarness): void {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: OUR_NUMBER, body: 'Is the shop open today?' });
         expect(res.ok).toBe(true);
-        const m = inboundOf(id);
+        const m = await inboundOf(id);
         expect(m).not.toBeNull();
         expect(m!.direction).toBe('inbound');
         expect(m!.status).toBe('received');
         expect(m!.body).toBe('Is the shop open today?');
-        const conv = t.store.conversations.get(m!.conversationId)!;
+        const conv = (await t.store.conversations.get(m!.conversationId))!;
         expect(conv).toMatchObject({ number: OUR_NUMBER, contact: CONTACT });
-        const item = t.store.outbox.findByMessage('deliver', m!.id);
+        const item = await t.store.outbox.findByMessage('deliver', m!.id);
         expect(item).toMatchObject({ state: 'ready', conversationId: conv.id });
         expect([...t.queue.jobs]).toEqual([`deliver/${conv.id}.m${item!.seq}`]);
       });
@@ -182,8 +180,8 @@ export function smsProviderContract(h: ProviderHarness): void {
           ],
         });
         expect(res.ok).toBe(true);
-        const m = inboundOf(id)!;
-        const media = t.store.media.listForMessage(m.id);
+        const m = (await inboundOf(id))!;
+        const media = await t.store.media.listForMessage(m.id);
         expect(media.map((x) => x.sourceUrl).sort()).toEqual([a, b].sort());
         expect(media.every((x) => x.status === 'pending')).toBe(true);
       });
@@ -194,9 +192,9 @@ export function smsProviderContract(h: ProviderHarness): void {
         const second = await t.postInbound(spec);
         expect(first.ok).toBe(true);
         expect(second.ok).toBe(true);
-        expect(messageCount()).toBe(1);
-        expect(t.store.conversations.list()).toHaveLength(1);
-        expect(t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
+        expect(await messageCount()).toBe(1);
+        expect(await t.store.conversations.list()).toHaveLength(1);
+        expect(await t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
         expect(t.queue.jobs.size).toBe(1);
       });
 
@@ -206,12 +204,12 @@ export function smsProviderContract(h: ProviderHarness): void {
         const first = await t.postInbound(spec);
         t.queue.dropping = false;
         expect(first.ok).toBe(true);
-        const m = inboundOf(spec.id)!;
-        expect(t.store.outbox.findByMessage('deliver', m.id)).toMatchObject({ state: 'ready' }); // stored, never lost
+        const m = (await inboundOf(spec.id))!;
+        expect(await t.store.outbox.findByMessage('deliver', m.id)).toMatchObject({ state: 'ready' }); // stored, never lost
         const retry = await t.postInbound(spec);
         expect(retry.ok).toBe(true);
-        expect(messageCount()).toBe(1);
-        expect(t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
+        expect(await messageCount()).toBe(1);
+        expect(await t.store.outbox.pendingConversations('deliver')).toHaveLength(1);
         expect(t.queue.jobs.size).toBe(1);
       });
 
@@ -219,50 +217,50 @@ export function smsProviderContract(h: ProviderHarness): void {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: UNKNOWN_NUMBER, body: 'anyone there?' });
         expect(res.ok).toBe(true);
-        const m = inboundOf(id)!;
-        expect(t.store.messages.listUnrouted().map((x) => x.id)).toContain(m.id);
+        const m = (await inboundOf(id))!;
+        expect((await t.store.messages.listUnrouted()).map((x) => x.id)).toContain(m.id);
       });
 
       it('stores a message to a provisioned but unmapped number as unrouted', async () => {
         const id = nextId();
         await t.postInbound({ id, from: CONTACT, to: UNMAPPED_NUMBER, body: 'hello?' });
-        expect(t.store.messages.listUnrouted().map((x) => x.providerMessageId)).toContain(id);
+        expect((await t.store.messages.listUnrouted()).map((x) => x.providerMessageId)).toContain(id);
       });
 
       it('stores a message from an alphanumeric sender with the sender id as the contact', async () => {
         const id = nextId();
         const res = await t.postInbound({ id, from: 'ACMEBANK', to: OUR_NUMBER, body: 'Your code is 1234' });
         expect(res.ok).toBe(true);
-        const conv = t.store.conversations.get(inboundOf(id)!.conversationId)!;
+        const conv = (await t.store.conversations.get((await inboundOf(id))!.conversationId))!;
         expect(conv.contact).toBe('ACMEBANK');
       });
 
       it('stores a message from a number anywhere in the world', async () => {
         const id = nextId();
         await t.postInbound({ id, from: UK_CONTACT, to: OUR_NUMBER, body: 'hello from London' });
-        expect(t.store.conversations.get(inboundOf(id)!.conversationId)!.contact).toBe(UK_CONTACT);
+        expect((await t.store.conversations.get((await inboundOf(id))!.conversationId))!.contact).toBe(UK_CONTACT);
       });
 
       it('opts the contact out on STOP and still stores and delivers the message; START opts back in', async () => {
         const stop = nextId();
         await t.postInbound({ id: stop, from: CONTACT, to: OUR_NUMBER, body: ' stop ' });
-        expect(t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(true);
-        expect(inboundOf(stop)!.body).toBe(' stop ');
-        expect(t.store.outbox.findByMessage('deliver', inboundOf(stop)!.id)).toMatchObject({ state: 'ready' });
+        expect(await t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(true);
+        expect((await inboundOf(stop))!.body).toBe(' stop ');
+        expect(await t.store.outbox.findByMessage('deliver', (await inboundOf(stop))!.id)).toMatchObject({ state: 'ready' });
         await t.postInbound({ id: nextId(), from: CONTACT, to: OUR_NUMBER, body: 'START' });
-        expect(t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(false);
+        expect(await t.store.optOuts.isOptedOut(OUR_NUMBER, CONTACT)).toBe(false);
       });
 
       it('refuses a body over 1 MB with 413 and stores nothing', async () => {
         const res = await t.postRawInbound('x'.repeat(1024 * 1024 + 10), 'application/json');
         expect(res.status).toBe(413);
-        expect(messageCount()).toBe(0);
+        expect(await messageCount()).toBe(0);
       });
 
       it('answers a malformed body with 400 and stores nothing', async () => {
         const res = await t.postRawInbound('{"not": "what we expect"', 'application/json');
         expect(res.status).toBe(400);
-        expect(messageCount()).toBe(0);
+        expect(await messageCount()).toBe(0);
       });
 
       it('never answers 5xx to random authenticated input', async () => {
@@ -298,22 +296,22 @@ export function smsProviderContract(h: ProviderHarness): void {
     // -- delivery status -------------------------------------------------------------------------
     describe('delivery status', () => {
       it('moves a status forward only: delivered then a late sent stays delivered', async () => {
-        const m = storeOutbound('PROV-1');
+        const m = await storeOutbound('PROV-1');
         expect((await t.postStatus({ providerMessageId: 'PROV-1', messageId: m.id, status: 'delivered' })).ok).toBe(true);
         expect((await t.postStatus({ providerMessageId: 'PROV-1', messageId: m.id, status: 'sent' })).ok).toBe(true);
-        expect(t.store.messages.get(m.id)!.status).toBe('delivered');
+        expect((await t.store.messages.get(m.id))!.status).toBe('delivered');
         expect(t.notifier.changes).toEqual([{ id: m.id, status: 'delivered' }]);
       });
 
       it('applies sent then delivered in order and tells the chat side each time', async () => {
-        const m = storeOutbound('PROV-2');
+        const m = await storeOutbound('PROV-2');
         await t.postStatus({ providerMessageId: 'PROV-2', messageId: m.id, status: 'sent' });
         await t.postStatus({ providerMessageId: 'PROV-2', messageId: m.id, status: 'delivered' });
         expect(t.notifier.changes.map((c) => c.status)).toEqual(['sent', 'delivered']);
       });
 
       it('acknowledges a duplicate status callback with no second effect', async () => {
-        const m = storeOutbound('PROV-3');
+        const m = await storeOutbound('PROV-3');
         await t.postStatus({ providerMessageId: 'PROV-3', messageId: m.id, status: 'failed' });
         const again = await t.postStatus({ providerMessageId: 'PROV-3', messageId: m.id, status: 'failed' });
         expect(again.ok).toBe(true);
@@ -334,15 +332,15 @@ export function smsProviderContract(h: ProviderHarness): void {
         const r = await t.provider.send(out);
         expect(r.providerMessageId).toMatch(/\S/);
         expect(['queued', 'sent']).toContain(r.status);
-        expect(t.sends()).toHaveLength(1);
-        t.expectDocumentedFields(0, out);
+        expect(await t.sends()).toHaveLength(1);
+        await t.expectDocumentedFields(0, out);
       });
 
       it('sends an MMS with its media links', async () => {
         const out = sms({ mediaUrls: ['https://bridge.example.com/media/a?exp=1&sig=x', 'https://bridge.example.com/media/b?exp=1&sig=y'] });
         await t.provider.send(out);
-        expect(t.sends()[0]!.mediaUrls).toEqual(out.mediaUrls);
-        t.expectDocumentedFields(0, out);
+        expect((await t.sends())[0]!.mediaUrls).toEqual(out.mediaUrls);
+        await t.expectDocumentedFields(0, out);
       });
 
       it('declares its capabilities', () => {
@@ -397,18 +395,18 @@ export function smsProviderContract(h: ProviderHarness): void {
         const id = nextId();
         const res = await t.postInbound({ id, from: CONTACT, to: OUR_NUMBER, body: 'look', media: urls });
         expect(res.ok).toBe(true);
-        return inboundOf(id)!;
+        return (await inboundOf(id))!;
       }
 
-      it('downloads media from the provider (with its credentials where required) into DATA_DIR/media', async () => {
+      it('downloads media from the provider (with its credentials where required) into the store', async () => {
         const bytes = Buffer.from('\x89PNG fake image bytes');
         const url = t.addMedia({ contentType: 'image/png', body: bytes });
         const m = await inboundWithMedia([{ url, contentType: 'image/png' }]);
         const items = await t.fetcher.fetchPendingMedia(m.id);
         expect(items).toHaveLength(1);
         const item = items[0]!;
-        expect(item).toMatchObject({ status: 'stored', size: bytes.length, contentType: 'image/png', path: `media/${item.id}` });
-        expect(readFileSync(path.join(t.dataDir, item.path!))).toEqual(bytes);
+        expect(item).toMatchObject({ status: 'stored', size: bytes.length, contentType: 'image/png', path: null });
+        expect(await t.store.mediaFiles.get(item.id)).toEqual(bytes);
         const auth = t.mediaAuthorizations();
         expect(auth).toHaveLength(1);
         if (t.mediaNeedsAuth) expect(auth[0]).toMatch(/^Basic /);
@@ -422,7 +420,7 @@ export function smsProviderContract(h: ProviderHarness): void {
         const m = await inboundWithMedia([{ url, contentType: 'image/jpeg' }, { url: 'https://203.0.113.7/picture.jpg', contentType: 'image/jpeg' }]);
         const items = await t.fetcher.fetchPendingMedia(m.id);
         for (const item of items) expect(item).toMatchObject({ status: 'refused', path: null, reason: 'media link pointed outside the provider' });
-        expect(t.store.messages.get(m.id)).not.toBeNull();
+        expect(await t.store.messages.get(m.id)).not.toBeNull();
       });
 
       it('refuses a media link to 127.0.0.1 on another port (a private address not allowed)', async () => {
@@ -446,17 +444,17 @@ export function smsProviderContract(h: ProviderHarness): void {
         const [item] = await t.fetcher.fetchPendingMedia(m.id);
         expect(item!.status).toBe('refused');
         expect(item!.reason).toMatch(/text\/html.*image\/jpeg/);
-        expect(existsSync(path.join(t.dataDir, 'media', item!.id))).toBe(false);
+        expect(await t.store.mediaFiles.get(item!.id)).toBeNull();
       });
 
-      it('refuses a file larger than the policy allows, keeping nothing of it on disk', async () => {
-        t.store.policy.update({ mms: { ...t.store.policy.get().mms, maxTotalBytes: 1000 } });
+      it('refuses a file larger than the policy allows, keeping nothing of it', async () => {
+        await t.store.policy.update({ mms: { ...(await t.store.policy.get()).mms, maxTotalBytes: 1000 } });
         const url = t.addMedia({ contentType: 'image/png', body: Buffer.alloc(5000, 1) });
         const m = await inboundWithMedia([{ url, contentType: 'image/png' }]);
         const [item] = await t.fetcher.fetchPendingMedia(m.id);
         expect(item!.status).toBe('refused');
         expect(item!.reason).toMatch(/larger/);
-        expect(existsSync(path.join(t.dataDir, 'media', item!.id))).toBe(false);
+        expect(await t.store.mediaFiles.get(item!.id)).toBeNull();
       });
     });
   });

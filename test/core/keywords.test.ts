@@ -15,7 +15,7 @@ describe('rule 12: opt-out keywords', () => {
     expect(classifyKeyword(k)).toBe('help');
   });
 
-  it('matches the whole message trimmed, in any case', () => {
+  it('matches the whole message trimmed, in any case', async () => {
     expect(classifyKeyword('stop ')).toBe('stop');
     expect(classifyKeyword('  Stop\n')).toBe('stop');
     expect(classifyKeyword('\tsTaRt')).toBe('start');

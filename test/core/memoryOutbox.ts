@@ -1,14 +1,16 @@
 // The outbox of the in-memory Store (memoryStore.ts): the same rules as the SQLite one (order by
 // seq per lane and conversation, one pending item per message and lane, one per reserved place),
-// on a list kept in the store's state so transactions roll it back.
+// on a list kept in the store's state so transactions roll it back. Synchronous: the store wraps
+// it in its gate, which makes every call asynchronous like the port.
 import type { Lane, OutboxItem, OutboxRepo } from '../../src/core/ports.js';
+import type { SyncRepo } from './memoryStore.js';
 
 export interface OutboxState {
   outbox: OutboxItem[];
   outboxSeq: number;
 }
 
-export function memoryOutbox(state: () => OutboxState, now: () => string): OutboxRepo {
+export function memoryOutbox(state: () => OutboxState, now: () => string): SyncRepo<OutboxRepo> {
   const items = () => state().outbox;
   const pending = (i: OutboxItem) => i.state !== 'failed';
   const copy = (i: OutboxItem): OutboxItem => ({ ...i });

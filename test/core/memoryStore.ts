@@ -1,18 +1,34 @@
 // An in-memory Store for the core's unit tests: small, but faithful to the port where the use
 // cases depend on it (uniqueness of conversations, provider and platform message ids, threads;
 // forward-only status through the core's own canAdvance; transactions that roll back on throw).
+// Asynchronous like the port: the repositories below are written synchronously on the state and
+// wrapped so every call answers with a promise. An open transaction holds the store across its
+// awaits: calls from outside it wait (as on SQLite), calls inside it (same async context) join it.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
 import { ConflictError } from '../../src/core/errors.js';
-import { mergePolicy } from '../../src/store/repos/policy.js';
+import { mergePolicy } from '../../src/infra/store/repos/policy.js';
 import type {
   AuditEntry,
   Clock,
+  AuditRepo,
+  ConversationRepo,
+  MappingRepo,
+  MediaFileRepo,
   MediaRepo,
   MessagePost,
+  MessagePostRepo,
+  MessageRepo,
   NewMessage,
+  NumberRepo,
+  OptOutRepo,
+  OutboxRepo,
+  PolicyRepo,
   Store,
+  ThreadRepo,
+  UserRepo,
 } from '../../src/core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE } from '../../src/core/status.js';
 import { memoryOutbox, type OutboxState } from './memoryOutbox.js';
@@ -35,6 +51,8 @@ export interface MemoryState extends OutboxState {
   threads: ThreadRef[];
   messages: Map<string, Omit<Message, 'media'>>;
   media: Map<string, MediaItem>;
+  /** Bytes of stored media files, by media id. */
+  mediaFiles: Map<string, Buffer>;
   posts: MessagePost[];
   optOuts: Map<string, { optedOut: boolean; keyword: string | null }>;
   policy: Policy;
@@ -57,6 +75,56 @@ export function fixedClock(start = '2026-01-15T12:00:00.000Z'): Clock & { advanc
 
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** The synchronous shape of an async repository (what the in-memory code implements). */
+export type SyncRepo<T> = {
+  [K in keyof T]: NonNullable<T[K]> extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K];
+};
+
+/** One holder at a time: an open transaction; calls in its async context run at once. */
+class MemoryGate {
+  private readonly scope = new AsyncLocalStorage<{ open: boolean }>();
+  private tail: Promise<void> = Promise.resolve();
+  private held = false;
+
+  inTransaction(): boolean {
+    return this.scope.getStore()?.open === true;
+  }
+
+  async run<T>(fn: () => T): Promise<T> {
+    while (this.held && !this.inTransaction()) await this.tail;
+    return fn();
+  }
+
+  async transaction<T>(begin: () => () => void, fn: () => Promise<T>): Promise<T> {
+    // Nested calls join the outer transaction; the outermost rolls everything back on throw.
+    if (this.inTransaction()) return fn();
+    while (this.held) await this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    this.held = true;
+    const scope = { open: true };
+    const rollback = begin();
+    try {
+      return await this.scope.run(scope, fn);
+    } catch (err) {
+      rollback();
+      throw err;
+    } finally {
+      scope.open = false;
+      this.held = false;
+      release();
+    }
+  }
+
+  wrap<T extends object>(repo: SyncRepo<T>): T {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(repo)) {
+      out[key] = typeof value === 'function' ? (...args: unknown[]) => this.run(() => (value as (...a: unknown[]) => unknown)(...args)) : value;
+    }
+    return out as T;
+  }
+}
+
 export function createMemoryStore(clock: Clock = fixedClock()): Store & { state: MemoryState } {
   let state: MemoryState = {
     numbers: new Map(),
@@ -65,6 +133,7 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     threads: [],
     messages: new Map(),
     media: new Map(),
+    mediaFiles: new Map(),
     posts: [],
     optOuts: new Map(),
     policy: clone(DEFAULT_POLICY),
@@ -75,7 +144,6 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     outboxSeq: 0,
   };
   const now = () => clock.now().toISOString();
-  let depth = 0;
 
   const withMedia = (m: Omit<Message, 'media'>): Message => ({
     ...clone(m),
@@ -87,7 +155,8 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     return null;
   };
 
-  const media: MediaRepo = {
+  const gate = new MemoryGate();
+  const media: SyncRepo<MediaRepo> = {
     create(input) {
       const item: MediaItem = { ...input, id: randomUUID(), createdAt: now() };
       state.media.set(item.id, item);
@@ -113,7 +182,7 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     get state() {
       return state;
     },
-    numbers: {
+    numbers: gate.wrap<NumberRepo>({
       get: (e164) => (state.numbers.has(e164) ? clone(state.numbers.get(e164) as ProvisionedNumber) : null),
       list: () => [...state.numbers.values()].map(clone),
       create(input) {
@@ -134,8 +203,8 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         return clone(n);
       },
       remove: (e164) => state.numbers.delete(e164),
-    },
-    mappings: {
+    }),
+    mappings: gate.wrap<MappingRepo>({
       create(input) {
         for (const m of state.mappings.values()) {
           if (m.number === input.number && m.platform === input.platform && m.channel === input.channel) {
@@ -152,8 +221,8 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
           .filter((m) => (f.number === undefined || m.number === f.number) && (f.platform === undefined || m.platform === f.platform) && (f.channel === undefined || m.channel === f.channel))
           .map(clone),
       remove: (id) => state.mappings.delete(id),
-    },
-    conversations: {
+    }),
+    conversations: gate.wrap<ConversationRepo>({
       getOrCreate(number, contact) {
         for (const c of state.conversations.values()) {
           if (c.number === number && c.contact === contact) return { conversation: clone(c), created: false };
@@ -169,8 +238,8 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         [...state.conversations.values()]
           .filter((c) => (f.number === undefined || c.number === f.number) && (f.contact === undefined || c.contact === f.contact))
           .map(clone),
-    },
-    threads: {
+    }),
+    threads: gate.wrap<ThreadRepo>({
       get: (cid, platform, channel) =>
         clone(state.threads.find((t) => t.conversationId === cid && t.platform === platform && t.channel === channel) ?? null),
       save(ref) {
@@ -183,8 +252,8 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       listForConversation: (cid) => state.threads.filter((t) => t.conversationId === cid).map(clone),
       findByThread: (platform, channel, threadId) =>
         clone(state.threads.find((t) => t.platform === platform && t.channel === channel && t.threadId === threadId) ?? null),
-    },
-    messages: {
+    }),
+    messages: gate.wrap<MessageRepo>({
       insert(input: NewMessage) {
         const dup =
           (input.provider && input.providerMessageId
@@ -257,9 +326,18 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         m.provider = provider;
         m.providerMessageId = pid;
       },
-    },
-    media,
-    posts: {
+    }),
+    media: gate.wrap<MediaRepo>(media),
+    mediaFiles: gate.wrap<MediaFileRepo>({
+      put(mediaId, bytes) {
+        state.mediaFiles.set(mediaId, Buffer.from(bytes));
+      },
+      get: (mediaId) => {
+        const bytes = state.mediaFiles.get(mediaId);
+        return bytes ? Buffer.from(bytes) : null;
+      },
+    }),
+    posts: gate.wrap<MessagePostRepo>({
       save(post) {
         const existing = state.posts.find(
           (p) => (p.platform === post.platform && p.platformMessageId === post.platformMessageId) || (p.messageId === post.messageId && p.platform === post.platform && p.channel === post.channel),
@@ -271,22 +349,22 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       },
       listForMessage: (id) => state.posts.filter((p) => p.messageId === id).map(clone),
       findByPlatformMessageId: (platform, pid) => clone(state.posts.find((p) => p.platform === platform && p.platformMessageId === pid) ?? null),
-    },
-    optOuts: {
+    }),
+    optOuts: gate.wrap<OptOutRepo>({
       isOptedOut: (number, contact) => state.optOuts.get(`${number}|${contact}`)?.optedOut ?? false,
       set(number, contact, optedOut, keyword) {
         state.optOutWrites.push({ number, contact, optedOut });
         state.optOuts.set(`${number}|${contact}`, { optedOut, keyword });
       },
-    },
-    policy: {
+    }),
+    policy: gate.wrap<PolicyRepo>({
       get: () => clone(state.policy),
       update(patch) {
         state.policy = mergePolicy(state.policy, clone(patch));
         return clone(state.policy);
       },
-    },
-    users: {
+    }),
+    users: gate.wrap<UserRepo>({
       get: (platform, userId) => clone(state.users.get(`${platform}|${userId}`) ?? null),
       upsert(platform, userId, patch) {
         const key = `${platform}|${userId}`;
@@ -296,32 +374,26 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         return clone(u);
       },
       list: () => [...state.users.values()].map(clone),
-    },
-    audit: {
+    }),
+    audit: gate.wrap<AuditRepo>({
       record(entry) {
         const e: AuditEntry = { ...entry, id: state.audit.length + 1, at: now() };
         state.audit.push(e);
         return clone(e);
       },
       list: () => state.audit.map(clone),
+    }),
+    outbox: gate.wrap<OutboxRepo>(memoryOutbox(() => state, now)),
+    transaction<T>(fn: () => Promise<T>): Promise<T> {
+      return gate.transaction(() => {
+        const snapshot = cloneState(state);
+        return () => {
+          state = snapshot;
+        };
+      }, fn);
     },
-    outbox: memoryOutbox(() => state, now),
-    transaction<T>(fn: () => T): T {
-      // Nested calls join the outer transaction; the outermost rolls everything back on throw.
-      if (depth > 0) return fn();
-      const snapshot = cloneState(state);
-      depth++;
-      try {
-        return fn();
-      } catch (err) {
-        state = snapshot;
-        throw err;
-      } finally {
-        depth--;
-      }
-    },
-    ping: () => true,
-    close: () => undefined,
+    ping: () => Promise.resolve(true),
+    close: () => Promise.resolve(),
   };
   return store;
 }

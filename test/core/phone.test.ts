@@ -22,7 +22,7 @@ describe('phone numbers: any common format parses to E.164', () => {
     expect(toE164(input)).toBe(e164);
   });
 
-  it('reads a Canadian number as Canada with the CA default too', () => {
+  it('reads a Canadian number as Canada with the CA default too', async () => {
     expect(parsePhone('(416) 555-1234').country).toBe('CA');
     expect(parsePhone('416 555 1234', 'CA')).toMatchObject({ e164: '+14165551234', country: 'CA', kind: 'us-ca-geographic' });
   });
@@ -66,13 +66,13 @@ describe('phone numbers: classification (rule 2 destinations, rule 1 senders)', 
     },
   );
 
-  it('keeps "ext" off the E.164 form', () => {
+  it('keeps "ext" off the E.164 form', async () => {
     expect(parsePhone('415 555 2671 ext 5').e164).toBe('+14155552671');
   });
 });
 
 describe('phone numbers: NANP checks the library misses', () => {
-  it('flags 555-0100..555-0199 as fictional but keeps the E.164 form', () => {
+  it('flags 555-0100..555-0199 as fictional but keeps the E.164 form', async () => {
     for (const line of ['0100', '0150', '0199']) {
       const info = parsePhone(`+1 415 555 ${line}`);
       expect(info.kind).toBe('us-ca-geographic');
@@ -82,17 +82,17 @@ describe('phone numbers: NANP checks the library misses', () => {
     expect(toE164('(415) 555-0100')).toBe('+14155550100');
   });
 
-  it('does not flag other 555 lines', () => {
+  it('does not flag other 555 lines', async () => {
     expect(parsePhone('+1 415 555 0200').problem).toBeNull();
     expect(parsePhone('+1 415 555 0099').problem).toBeNull();
   });
 
-  it('flags N11 exchanges (411, 911) as service codes', () => {
+  it('flags N11 exchanges (411, 911) as service codes', async () => {
     expect(parsePhone('+1 415 411 1234').problem).toMatch(/service code/);
     expect(parsePhone('+1 213 911 2345').problem).toMatch(/service code/);
   });
 
-  it('refuses area codes and exchanges that start with 0 or 1', () => {
+  it('refuses area codes and exchanges that start with 0 or 1', async () => {
     expect(parsePhone('+1 123 456 7890')).toMatchObject({ kind: 'unparsable', problem: expect.stringMatching(/area code/i) });
     expect(parsePhone('+1 212 011 2222')).toMatchObject({ kind: 'unparsable', problem: expect.stringMatching(/exchange/i) });
     expect(parsePhone('+1 911 222 3333').kind).toBe('unparsable');
@@ -100,7 +100,7 @@ describe('phone numbers: NANP checks the library misses', () => {
 });
 
 describe('toE164', () => {
-  it('throws InvalidInputError naming the field for text that is not a number', () => {
+  it('throws InvalidInputError naming the field for text that is not a number', async () => {
     expect(() => toE164('not a number', 'to')).toThrow(InvalidInputError);
     const err = catchError(() => toE164('AMAZON', 'to'));
     expect(err).toBeInstanceOf(InvalidInputError);
@@ -110,13 +110,13 @@ describe('toE164', () => {
 });
 
 describe('display helpers', () => {
-  it('shows US/Canadian numbers in national format and others internationally', () => {
+  it('shows US/Canadian numbers in national format and others internationally', async () => {
     expect(formatForDisplay('+14155552671')).toBe('(415) 555-2671');
     expect(formatForDisplay('+442079460958')).toBe('+44 20 7946 0958');
     expect(formatForDisplay('AMAZON')).toBe('AMAZON');
   });
 
-  it('names countries', () => {
+  it('names countries', async () => {
     expect(countryName('CA')).toBe('Canada');
     expect(countryName('GB')).toBe('United Kingdom');
     expect(countryName(null)).toBeNull();
@@ -133,7 +133,7 @@ function catchError(fn: () => unknown): unknown {
 }
 
 describe('phone numbers (properties)', () => {
-  it('never throws, and any E.164 it gives parses back to itself', () => {
+  it('never throws, and any E.164 it gives parses back to itself', async () => {
     const phoneish = fc.stringMatching(/^[+0-9 ().A-Za-z-]{0,20}$/);
     fc.assert(
       fc.property(fc.oneof(fc.string(), phoneish), (s) => {
@@ -150,7 +150,7 @@ describe('phone numbers (properties)', () => {
     );
   });
 
-  it('reads every US number the same in national, dashed and E.164 form', () => {
+  it('reads every US number the same in national, dashed and E.164 form', async () => {
     const npa = fc.integer({ min: 200, max: 999 }).filter((n) => n % 100 !== 11);
     const nxx = fc.integer({ min: 200, max: 999 }).filter((n) => n % 100 !== 11);
     const line = fc.integer({ min: 0, max: 9999 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePhone, parsePhoneCacheSize } from '../../src/core/phone.js';
 
 describe('parsePhone cache', () => {
-  it('answers a repeated number exactly as the first time, each caller with its own copy', () => {
+  it('answers a repeated number exactly as the first time, each caller with its own copy', async () => {
     const first = parsePhone('(415) 555-2671');
     const again = parsePhone('(415) 555-2671');
     expect(again).toEqual(first);
@@ -13,7 +13,7 @@ describe('parsePhone cache', () => {
     expect(Object.isFrozen(again)).toBe(false);
   });
 
-  it("a caller changing its result does not change anyone else's", () => {
+  it("a caller changing its result does not change anyone else's", async () => {
     const mine = parsePhone('+1 212 555 3456');
     mine.kind = 'premium';
     mine.e164 = '+19005550000';
@@ -22,7 +22,7 @@ describe('parsePhone cache', () => {
     expect(theirs.e164).toBe('+12125553456');
   });
 
-  it('keeps the exact input and the default country apart', () => {
+  it('keeps the exact input and the default country apart', async () => {
     expect(parsePhone(' 4155552671 ').input).toBe(' 4155552671 ');
     expect(parsePhone('4155552671').input).toBe('4155552671');
     // 604 is a Canadian area code: the default country does not change the answer here, but the
@@ -30,7 +30,7 @@ describe('parsePhone cache', () => {
     expect(parsePhone('6045550123', 'CA')).toEqual(parsePhone('6045550123', 'US'));
   });
 
-  it('stays bounded whatever numbers it is fed', () => {
+  it('stays bounded whatever numbers it is fed', async () => {
     for (let i = 0; i < 6000; i++) parsePhone(`+1415${String(2000000 + i)}`);
     expect(parsePhoneCacheSize()).toBeLessThanOrEqual(4096);
     // The most recent ones are still answered correctly after eviction of the oldest.

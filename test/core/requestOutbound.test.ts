@@ -15,7 +15,7 @@ class RecordingQueue implements TurnQueue {
   dropping = false;
   async wake(lane: Lane, conversationId: string, token: string): Promise<void> {
     if (this.dropping) return;
-    const messageId = store.outbox.get(Number(token.slice(1)))?.messageId ?? token;
+    const messageId = (await store.outbox.get(Number(token.slice(1))))?.messageId ?? token;
     (lane === 'send' ? this.sends : this.deliveries).push([messageId, conversationId]);
   }
 }
@@ -36,10 +36,10 @@ function req(patch: Partial<OutboundRequest> = {}): OutboundRequest {
   };
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   const clock = fixedClock('2026-03-01T09:00:00.000Z');
   store = createMemoryStore(clock);
-  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   queue = new RecordingQueue();
   deps = { store, clock, queue, providerCaps: (p) => (p === 'twilio' ? TWILIO_CAPS : null) };
 });
@@ -58,13 +58,13 @@ describe('outbound requests: accepted messages are stored and queued', () => {
       encoding: 'GSM-7',
       segments: 1,
     });
-    const conversation = store.conversations.get(r.message.conversationId);
+    const conversation = await store.conversations.get(r.message.conversationId);
     expect(conversation).toMatchObject({ number: OUR, contact: CONTACT });
     expect(queue.sends).toEqual([[r.message.id, r.message.conversationId]]);
   });
 
   it('refuses with every reason and stores and queues nothing', async () => {
-    store.policy.update({ smsEnabled: false });
+    await store.policy.update({ smsEnabled: false });
     const r = await requestOutbound(deps, req({ to: [CONTACT, '+14165551234'], body: '' }));
     expect(r).toEqual({
       ok: false,
@@ -82,7 +82,7 @@ describe('outbound requests: accepted messages are stored and queued', () => {
 
 describe('a number whose SMS provider is not set up on this bridge', () => {
   it('is refused at once with the reason (not queued to fail at send time); co-worker messages still go', async () => {
-    store.numbers.create({ e164: '+14155550177', provider: '8x8', type: 'local', status: 'active', country: 'US' });
+    await store.numbers.create({ e164: '+14155550177', provider: '8x8', type: 'local', status: 'active', country: 'US' });
     const r = await requestOutbound(deps, req({ fromNumber: '+14155550177' }));
     expect(r).toMatchObject({ ok: false, refusals: [{ code: 'sender_provider_not_configured' }] });
     if (r.ok) return;
@@ -116,19 +116,19 @@ describe('outbound requests are idempotent on the chat message id', () => {
     const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }));
     queue.dropping = false;
     if (!first.ok) throw new Error('refused');
-    expect(store.outbox.findByMessage('send', first.message.id)).toMatchObject({ state: 'ready', conversationId: first.message.conversationId });
+    expect(await store.outbox.findByMessage('send', first.message.id)).toMatchObject({ state: 'ready', conversationId: first.message.conversationId });
     expect(queue.sends).toEqual([]);
     const retry = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:2' }));
     expect(retry).toMatchObject({ ok: true, duplicate: true });
     expect(queue.sends).toEqual([[first.message.id, first.message.conversationId]]);
-    expect(store.outbox.pendingConversations('send')).toHaveLength(1);
+    expect(await store.outbox.pendingConversations('send')).toHaveLength(1);
   });
 
   it('does not hand a message on again once its send is done', async () => {
     const first = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:3' }));
     if (!first.ok) throw new Error('refused');
-    store.messages.advanceStatus(first.message.id, 'sent');
-    store.outbox.remove(store.outbox.findByMessage('send', first.message.id)!.seq);
+    await store.messages.advanceStatus(first.message.id, 'sent');
+    await store.outbox.remove((await store.outbox.findByMessage('send', first.message.id))!.seq);
     const again = await requestOutbound(deps, req({ platformMessageId: 'slack:C1:3' }));
     expect(again).toMatchObject({ ok: true, duplicate: true, message: { status: 'sent' } });
     expect(queue.sends).toHaveLength(1);
@@ -136,14 +136,14 @@ describe('outbound requests are idempotent on the chat message id', () => {
 
   it('a retried event is answered the same even if the contact opted out meanwhile (send time decides)', async () => {
     await requestOutbound(deps, req({ platformMessageId: 'slack:C1:4' }));
-    store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await store.optOuts.set(OUR, CONTACT, true, 'STOP');
     expect(await requestOutbound(deps, req({ platformMessageId: 'slack:C1:4' }))).toMatchObject({ ok: true, duplicate: true });
   });
 });
 
 describe('rule 7: turning SMS off', () => {
   it('refuses a user whose SMS is off, looked up by platform and user id', async () => {
-    store.users.upsert('slack', 'U1', { smsEnabled: false });
+    await store.users.upsert('slack', 'U1', { smsEnabled: false });
     const r = await requestOutbound(deps, req());
     expect(r).toMatchObject({ ok: false, refusals: [{ code: 'sms_disabled_user' }] });
     expect(await requestOutbound(deps, req({ author: { platform: 'teams', userId: 'U1' } }))).toMatchObject({ ok: true });
@@ -152,7 +152,7 @@ describe('rule 7: turning SMS off', () => {
 
 describe('rule 12: opt-out', () => {
   it('refuses a contact who texted STOP to this number', async () => {
-    store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await store.optOuts.set(OUR, CONTACT, true, 'STOP');
     const r = await requestOutbound(deps, req());
     expect(r).toMatchObject({ ok: false, refusals: [{ code: 'opted_out' }] });
     expect(queue.sends).toEqual([]);
@@ -175,13 +175,13 @@ describe('rule 11: caller ID', () => {
   it('stores the message in the conversation of the sending number, normalised', async () => {
     const r = await requestOutbound(deps, req({ fromNumber: '(415) 555-0100' }));
     if (!r.ok) throw new Error('refused');
-    expect(store.conversations.get(r.message.conversationId)?.number).toBe(OUR);
+    expect((await store.conversations.get(r.message.conversationId))?.number).toBe(OUR);
   });
 });
 
 describe('rule 6: co-workers', () => {
-  beforeEach(() => {
-    store.numbers.create({ e164: COWORKER, provider: '8x8', type: 'local', status: 'active', country: 'CA' });
+  beforeEach(async () => {
+    await store.numbers.create({ e164: COWORKER, provider: '8x8', type: 'local', status: 'active', country: 'CA' });
   });
 
   it('delivers a message to another provisioned number internally, never through the provider', async () => {
@@ -190,11 +190,11 @@ describe('rule 6: co-workers', () => {
     expect(r).toMatchObject({ internal: true, duplicate: false, message: { direction: 'internal', status: 'delivered' } });
     expect(queue.sends).toEqual([]);
 
-    const mine = store.conversations.get(r.message.conversationId);
+    const mine = await store.conversations.get(r.message.conversationId);
     expect(mine).toMatchObject({ number: OUR, contact: COWORKER });
-    const theirs = store.conversations.find(COWORKER, OUR);
+    const theirs = await store.conversations.find(COWORKER, OUR);
     expect(theirs).not.toBeNull();
-    const copies = store.messages.listForConversation(theirs?.id ?? '');
+    const copies = await store.messages.listForConversation(theirs?.id ?? '');
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ direction: 'internal', status: 'delivered', body: 'Can you call the client back?', author: { userId: 'U1' } });
     // Shown in our threads (mirrors, /sms) and, as the copy, in the co-worker's.
@@ -202,7 +202,7 @@ describe('rule 6: co-workers', () => {
   });
 
   it('an internal message is not subject to carrier rules (a toll-free co-worker number)', async () => {
-    store.numbers.update(OUR, { type: 'toll-free' });
+    await store.numbers.update(OUR, { type: 'toll-free' });
     expect(await requestOutbound(deps, req({ to: [COWORKER] }))).toMatchObject({ ok: true, internal: true });
   });
 
@@ -214,20 +214,20 @@ describe('rule 6: co-workers', () => {
     // Both deliveries (ours, the copy's) are woken again, nothing is added.
     expect(queue.deliveries).toHaveLength(4);
     expect(queue.deliveries.slice(2)).toEqual(queue.deliveries.slice(0, 2));
-    const copy = store.messages.getByProviderId(INTERNAL_PROVIDER, (again.ok && again.message.id) || '');
+    const copy = await store.messages.getByProviderId(INTERNAL_PROVIDER, (again.ok && again.message.id) || '');
     expect(queue.deliveries[1]?.[0]).toBe(copy?.id);
-    expect(store.outbox.pendingConversations('deliver')).toHaveLength(2);
+    expect(await store.outbox.pendingConversations('deliver')).toHaveLength(2);
   });
 
   it('is refused while SMS is off for the user', async () => {
-    store.users.upsert('slack', 'U1', { smsEnabled: false });
+    await store.users.upsert('slack', 'U1', { smsEnabled: false });
     expect(await requestOutbound(deps, req({ to: [COWORKER] }))).toMatchObject({ ok: false, refusals: [{ code: 'sms_disabled_user' }] });
   });
 });
 
 describe('rule 5: files on outbound messages', () => {
   it('moves an already downloaded file onto the message', async () => {
-    const pre = store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: 'https://files.slack.com/a', status: 'stored', reason: null });
+    const pre = await store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: 'https://files.slack.com/a', status: 'stored', reason: null });
     const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 2048, mediaId: pre.id }] }));
     if (!r.ok) throw new Error(JSON.stringify(r.refusals));
     expect(r.message.media.map((m) => [m.id, m.path, m.status])).toEqual([[pre.id, 'media/a.png', 'stored']]);
@@ -235,11 +235,22 @@ describe('rule 5: files on outbound messages', () => {
 
   it('copies the file row onto the message when the store cannot attach', async () => {
     delete store.media.attach;
-    const pre = store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: null, status: 'stored', reason: null });
+    const pre = await store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: null, status: 'stored', reason: null });
     const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 2048, mediaId: pre.id }] }));
     if (!r.ok) throw new Error('refused');
     expect(r.message.media).toHaveLength(1);
     expect(r.message.media[0]).toMatchObject({ path: 'media/a.png', messageId: r.message.id, status: 'stored' });
+  });
+
+  it('a copied file row takes the file\'s bytes with it, so its own link serves the file', async () => {
+    delete store.media.attach;
+    const pre = await store.media.create({ messageId: 'pending', contentType: 'image/png', size: 3, path: null, sourceUrl: null, status: 'stored', reason: null });
+    await store.mediaFiles.put(pre.id, Buffer.from('png'));
+    const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 3, mediaId: pre.id }] }));
+    if (!r.ok) throw new Error('refused');
+    const copy = r.message.media[0]!;
+    expect(copy.id).not.toBe(pre.id);
+    expect((await store.mediaFiles.get(copy.id))?.toString()).toBe('png');
   });
 
   it('records a file that was not downloaded as pending', async () => {

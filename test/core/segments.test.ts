@@ -24,32 +24,32 @@ describe('rule 4: length (segment fixtures)', () => {
     expect(countSegments(text)).toMatchObject({ encoding, units, segments });
   });
 
-  it('uses 160/70 per segment for a single SMS and 153/67 once concatenated', () => {
+  it('uses 160/70 per segment for a single SMS and 153/67 once concatenated', async () => {
     expect(countSegments(digits(10)).perSegment).toBe(160);
     expect(countSegments(digits(200)).perSegment).toBe(153);
     expect(countSegments('Á').perSegment).toBe(70);
     expect(countSegments('Á'.repeat(100)).perSegment).toBe(67);
   });
 
-  it('counts every GSM-7 extension character (^ { } \\ [ ~ ] | € form feed) as two', () => {
+  it('counts every GSM-7 extension character (^ { } \\ [ ~ ] | € form feed) as two', async () => {
     for (const ch of ['^', '{', '}', '\\', '[', '~', ']', '|', '€', '\f']) {
       expect(gsm7Cost(ch)).toBe(2);
       expect(countSegments(ch + digits(10))).toMatchObject({ encoding: 'GSM-7', units: 12 });
     }
   });
 
-  it('keeps the GSM-7 basic set (accents like é, Ñ, Greek capitals) at one unit each', () => {
+  it('keeps the GSM-7 basic set (accents like é, Ñ, Greek capitals) at one unit each', async () => {
     expect(countSegments('@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà')).toMatchObject({ encoding: 'GSM-7', units: 42, segments: 1 });
   });
 
-  it('makes the whole message UCS-2 when one character is outside GSM-7', () => {
+  it('makes the whole message UCS-2 when one character is outside GSM-7', async () => {
     const text = digits(100) + EMOJI;
     expect(countSegments(text)).toMatchObject({ encoding: 'UCS-2', units: 102, segments: 2 });
     expect(isGsm7(text)).toBe(false);
     expect(nonGsm7Characters('café 😀 ç')).toEqual([EMOJI, 'ç']);
   });
 
-  it('moves an escape pair that would be split to the next segment (152 digits + € + 152 digits -> 3, not 2)', () => {
+  it('moves an escape pair that would be split to the next segment (152 digits + € + 152 digits -> 3, not 2)', async () => {
     const text = digits(152) + '€' + digits(152);
     expect(countSegments(text)).toMatchObject({ encoding: 'GSM-7', units: 306, segments: 3 });
     const { parts } = splitSegments(text);
@@ -57,17 +57,17 @@ describe('rule 4: length (segment fixtures)', () => {
     expect(parts[1]?.startsWith('€')).toBe(true);
   });
 
-  it('keeps an escape pair that fits exactly at the end of a segment (151 digits + € + 153 digits -> 2)', () => {
+  it('keeps an escape pair that fits exactly at the end of a segment (151 digits + € + 153 digits -> 2)', async () => {
     expect(countSegments(digits(151) + '€' + digits(153))).toMatchObject({ units: 306, segments: 2 });
   });
 
-  it('moves a surrogate pair that would be split to the next segment (66 Á + emoji + 66 Á -> 3, not 2)', () => {
+  it('moves a surrogate pair that would be split to the next segment (66 Á + emoji + 66 Á -> 3, not 2)', async () => {
     const text = 'Á'.repeat(66) + EMOJI + 'Á'.repeat(66);
     expect(countSegments(text)).toMatchObject({ encoding: 'UCS-2', units: 134, segments: 3 });
     expect(splitSegments(text).parts[1]?.startsWith(EMOJI)).toBe(true);
   });
 
-  it('counts empty text as 0 units and 0 segments (a picture-only MMS has no text part)', () => {
+  it('counts empty text as 0 units and 0 segments (a picture-only MMS has no text part)', async () => {
     expect(countSegments('')).toEqual({ encoding: 'GSM-7', units: 0, segments: 0, perSegment: 160 });
   });
 });
@@ -77,7 +77,7 @@ describe('rule 4: length (properties)', () => {
   const char = fc.constantFrom('a', '7', ' ', '€', '{', '^', 'é', 'Á', 'ç', 'ж', EMOJI, '\u{1F468}\u200D\u{1F469}', '\uD800', '\n');
   const text = fc.array(char, { maxLength: 400 }).map((cs) => cs.join(''));
 
-  it('never splits a surrogate pair or an escape pair, and every part fits its segment', () => {
+  it('never splits a surrogate pair or an escape pair, and every part fits its segment', async () => {
     fc.assert(
       fc.property(text, (t) => {
         const { info, parts } = splitSegments(t);
@@ -101,7 +101,7 @@ describe('rule 4: length (properties)', () => {
     );
   });
 
-  it('never counts fewer units or segments after appending characters', () => {
+  it('never counts fewer units or segments after appending characters', async () => {
     fc.assert(
       fc.property(text, text, (a, b) => {
         const before = countSegments(a);

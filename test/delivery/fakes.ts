@@ -51,7 +51,7 @@ export class RecordingQueues implements TurnQueue {
     const id = `${lane}/${conversationId}.${token}`;
     if (this.seen.has(id)) return;
     this.seen.add(id);
-    const messageId = token.startsWith('m') ? this.outbox.get(Number(token.slice(1)))?.messageId : null;
+    const messageId = token.startsWith('m') ? (await this.outbox.get(Number(token.slice(1))))?.messageId : null;
     if (messageId) (lane === 'send' ? this.sends : this.deliveries).push(messageId);
   }
 }

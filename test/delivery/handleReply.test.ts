@@ -15,16 +15,16 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
   let deps: ChatServiceDeps;
   let conversationId: string;
 
-  beforeEach(() => {
-    temp = createTempStore();
+  beforeEach(async () => {
+    temp = await createTempStore();
     queues = new RecordingQueues(temp.store.outbox);
     deps = { store: temp.store, clock: fixedClock, queue: queues, owner: 'test~1', providerCaps: caps };
-    temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
-    conversationId = temp.store.conversations.getOrCreate(OUR, CONTACT).conversation.id;
-    temp.store.threads.save({ conversationId, platform: 'slack', channel: 'C1', threadId: '100.1' });
+    await temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C1' });
+    conversationId = (await temp.store.conversations.getOrCreate(OUR, CONTACT)).conversation.id;
+    await temp.store.threads.save({ conversationId, platform: 'slack', channel: 'C1', threadId: '100.1' });
   });
-  afterEach(() => temp.cleanup());
+  afterEach(async () => temp.cleanup());
 
   const prepared = (text: string) => async () => ({ text, userName: 'Ana', files: [], problems: [], sendWithoutThem: false });
   const reply = (text: string, id = 'slack:T:C1:200.1', threadId = '100.1') =>
@@ -38,7 +38,7 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
     expect(r.message.author).toMatchObject({ platform: 'slack', userId: 'U1', name: 'Ana' });
     expect(queues.sends).toEqual([r.message.id]);
     expect(queues.deliveries).toEqual([r.message.id]);
-    expect(temp.store.posts.listForMessage(r.message.id)).toEqual([expect.objectContaining({ platform: 'slack', channel: 'C1', platformMessageId: 'slack:T:C1:200.1' })]);
+    expect(await temp.store.posts.listForMessage(r.message.id)).toEqual([expect.objectContaining({ platform: 'slack', channel: 'C1', platformMessageId: 'slack:T:C1:200.1' })]);
   });
 
   it('the same chat message handled twice (platform retry) queues one SMS', async () => {
@@ -46,7 +46,7 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
     const again = await reply('once');
     expect(again).toMatchObject({ kind: 'queued', duplicate: true });
     expect(queues.deliveries).toHaveLength(1);
-    expect(temp.store.messages.listForConversation(conversationId)).toHaveLength(1);
+    expect(await temp.store.messages.listForConversation(conversationId)).toHaveLength(1);
   });
 
   it('an internal note (//) stays in chat', async () => {
@@ -59,17 +59,17 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
   });
 
   it('a reply in a thread whose channel is no longer mapped to the number is not sent, and says which number', async () => {
-    const mapping = temp.store.mappings.list({ number: OUR, platform: 'slack', channel: 'C1' })[0]!;
-    temp.store.mappings.remove(mapping.id);
-    temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C2' }); // moved elsewhere
+    const mapping = (await temp.store.mappings.list({ number: OUR, platform: 'slack', channel: 'C1' }))[0]!;
+    await temp.store.mappings.remove(mapping.id);
+    await temp.store.mappings.create({ number: OUR, platform: 'slack', channel: 'C2' }); // moved elsewhere
     expect(await reply('still there?')).toEqual({ kind: 'channel-not-mapped', number: OUR });
     expect(queues.sends).toEqual([]);
     expect(queues.deliveries).toEqual([]);
-    expect(temp.store.messages.listForConversation(conversationId)).toEqual([]);
+    expect(await temp.store.messages.listForConversation(conversationId)).toEqual([]);
   });
 
   it('the mapping check is per platform: a Slack mapping does not let a Teams thread send', async () => {
-    temp.store.threads.save({ conversationId, platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700' });
+    await temp.store.threads.save({ conversationId, platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700' });
     const r = await handleChatReply(
       deps,
       { platform: 'teams', channel: '19:x@thread.tacv2', threadId: '1700', userId: 'aad-1', rawText: 'hi', declaredFiles: [], platformMessageId: 'teams:x:1701' },
@@ -80,13 +80,13 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
   });
 
   it('an internal note in an unmapped channel is still just a note', async () => {
-    temp.store.mappings.remove(temp.store.mappings.list({ number: OUR })[0]!.id);
+    await temp.store.mappings.remove((await temp.store.mappings.list({ number: OUR }))[0]!.id);
     expect(await reply('// for us only')).toEqual({ kind: 'note' });
   });
 
   it('refusals come back with every reason and nothing is queued', async () => {
-    temp.store.policy.update({ smsEnabled: false });
-    temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await temp.store.policy.update({ smsEnabled: false });
+    await temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
     const r = await reply('x'.repeat(2000));
     expect(r.kind).toBe('refused');
     if (r.kind !== 'refused') return;
@@ -100,22 +100,22 @@ describe('chat replies and channel sends (real SQLite store, recording queues)',
     if (r.kind !== 'queued') return;
     expect(r.message.conversationId).toBe(conversationId);
     expect(queues.deliveries).toEqual([r.message.id]);
-    expect(temp.store.posts.listForMessage(r.message.id)).toEqual([]);
+    expect(await temp.store.posts.listForMessage(r.message.id)).toEqual([]);
   });
 
   it('a channel send names the number it used; with several numbers mapped it is always the oldest mapping', async () => {
     const SECOND = '+16175550142';
     const one = await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT], text: 'a', platformMessageId: 'slack:T:C1:cmd:a' });
     expect(one).toMatchObject({ kind: 'queued', from: OUR, mappedNumbers: 1 });
-    temp.store.numbers.create({ e164: SECOND, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    temp.store.mappings.create({ number: SECOND, platform: 'slack', channel: 'C1' });
+    await temp.store.numbers.create({ e164: SECOND, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await temp.store.mappings.create({ number: SECOND, platform: 'slack', channel: 'C1' });
     for (const id of ['b', 'c']) {
       const r = await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT], text: id, platformMessageId: `slack:T:C1:cmd:${id}` });
       expect(r).toMatchObject({ kind: 'queued', from: OUR, mappedNumbers: 2 });
-      if (r.kind === 'queued') expect(temp.store.conversations.get(r.message.conversationId)?.number).toBe(OUR);
+      if (r.kind === 'queued') expect((await temp.store.conversations.get(r.message.conversationId))?.number).toBe(OUR);
     }
     // A refusal says which number it tried, too.
-    temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
     expect(await sendFromChannel(deps, { platform: 'slack', channel: 'C1', userId: 'U1', userName: null, to: [CONTACT], text: 'd', platformMessageId: 'slack:T:C1:cmd:d' }))
       .toMatchObject({ kind: 'refused', from: OUR, mappedNumbers: 2 });
   });

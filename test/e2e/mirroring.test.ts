@@ -52,9 +52,9 @@ describe('a number mapped to both Slack and Teams', () => {
     await h.waitFor(() => slackThread().length === 2, 'the Teams reply mirrored into Slack');
     expect(slackThread()[1]).toBe('Alice Agent (Teams) sent SMS:\n> Yes, until 6 pm');
     // Not echoed back into Teams as a second copy: the person's own message is its Teams post.
-    const outbound = h.messages().filter((m) => m.direction === 'outbound');
+    const outbound = (await h.messages()).filter((m) => m.direction === 'outbound');
     expect(outbound).toHaveLength(1);
-    expect(h.temp.store.posts.listForMessage(outbound[0]!.id).map((p) => p.platform).sort()).toEqual(['slack', 'teams']);
+    expect((await h.temp.store.posts.listForMessage(outbound[0]!.id)).map((p) => p.platform).sort()).toEqual(['slack', 'teams']);
 
     // Its status shows under the Teams reply, updated in place up to delivered.
     await h.statusCallback(h.twilio.calls[0]!.sid!, 'delivered');
@@ -72,7 +72,7 @@ describe('a number mapped to both Slack and Teams', () => {
     expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT, Body: '$20 for two' });
 
     await h.waitFor(() => teamsThread().length === 2, 'the Slack reply mirrored into Teams');
-    const sent = h.messages().find((m) => m.direction === 'outbound')!;
+    const sent = (await h.messages()).find((m) => m.direction === 'outbound')!;
     expect(sent.author).toMatchObject({ platform: 'slack', userId: 'UAGENT' });
     expect(teamsThread()[1]).toContain(`${sent.author!.name ?? 'UAGENT'} via Slack → SMS: $20 for two`);
 

@@ -14,6 +14,7 @@ import { createHttpApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { buildBridgeParts } from '../../src/wiring.js';
+import { redisCoordination } from '../../src/infra/coordination/index.js';
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../fakes/fakeBotConnector.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
@@ -56,8 +57,8 @@ export interface MirrorHarness {
    */
   teamsActivityReceived(activity: Record<string, unknown>): { received: Promise<void>; answer: Promise<Response> };
   teamsReply(rootId: string, text: string, id?: string): Record<string, unknown>;
-  messages(): Message[];
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  messages(): Promise<Message[]>;
+  waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +66,7 @@ let activitySeq = 1_900_000_000_000;
 
 export async function createMirrorHarness(): Promise<MirrorHarness> {
   const prefix = uniquePrefix();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const slack = await startFakeSlack();
   const teamsConnector = await startFakeBotConnector();
   const twilio = await startFakeTwilio();
@@ -94,7 +95,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
   const own = newRedis();
   const clock = { now: () => new Date() };
   const store = temp.store;
-  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics: createMetrics({ defaultMetrics: false }), clock, ...redisCoordination(own, config.queuePrefix) };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
@@ -161,7 +162,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     teams,
     ctx,
     async setup() {
-      store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+      await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
       teamsConnector.setTeamChannels(TEAM_ID, [{ id: TEAM_ID }, { id: TEAMS_CHANNEL, name: 'SMS desk' }]);
       const res = await teamsActivity(
         botAddedToTeamActivity({
@@ -174,8 +175,8 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
         }),
       );
       if (res.status !== 200) throw new Error(`Teams install answered ${res.status}`);
-      store.mappings.create({ number: OUR, platform: 'slack', channel: SLACK_CHANNEL });
-      store.mappings.create({ number: OUR, platform: 'teams', channel: TEAMS_CHANNEL });
+      await store.mappings.create({ number: OUR, platform: 'slack', channel: SLACK_CHANNEL });
+      await store.mappings.create({ number: OUR, platform: 'teams', channel: TEAMS_CHANNEL });
     },
     inboundSms(m) {
       const params = twilioInboundParams({ sid: m.sid, from: m.from ?? CONTACT, to: OUR, body: m.body, media: m.media, accountSid: twilio.accountSid });
@@ -188,8 +189,11 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     statusCallback(sid, status, errorCode) {
       const params: Record<string, string> = { MessageSid: sid, MessageStatus: status, AccountSid: twilio.accountSid, From: OUR, To: CONTACT };
       if (errorCode) params.ErrorCode = errorCode;
-      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/status`, params);
-      return fetch(`${url}/webhooks/twilio/status`, { method: 'POST', headers: signed.headers, body: signed.body });
+      // As Twilio does: to the StatusCallback URL the bridge gave with the send (it names our
+      // message id, so the receipt finds its message even before the send's answer is recorded).
+      const callback = new URL(twilio.calls.find((c) => c.sid === sid)?.StatusCallback ?? `${PUBLIC_URL}/webhooks/twilio/status`);
+      const signed = signTwilioWebhook(twilio.authToken, callback.href, params);
+      return fetch(`${url}${callback.pathname}${callback.search}`, { method: 'POST', headers: signed.headers, body: signed.body });
     },
     slackReply(threadTs, text, user = 'UAGENT') {
       // Clear of the fake Slack's own ts sequence (its posts count up from .000001).
@@ -212,8 +216,10 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
     teamsReply(rootId, text, id = String(activitySeq++)) {
       return channelReply({ serviceUrl: teamsConnector.serviceUrl, channel: TEAMS_CHANNEL, rootId, text, id, botId: BOT_ID, teamId: TEAM_ID });
     },
-    messages() {
-      return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
+    async messages() {
+      const all: Message[] = [];
+      for (const c of await store.conversations.list()) all.push(...(await store.messages.listForConversation(c.id)));
+      return all;
     },
     waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
@@ -229,7 +235,7 @@ export async function createMirrorHarness(): Promise<MirrorHarness> {
       await slack.close();
       await teamsConnector.close();
       await twilio.close();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
 }

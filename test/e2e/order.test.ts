@@ -37,11 +37,11 @@ describe('Teams replies go out in the order they were written', () => {
     }
     const teamsRoot = new Map<number, string>();
     const slackRoot = new Map<number, string>();
-    await x.waitFor(() => {
+    await x.waitFor(async () => {
       for (let k = 0; k < THREADS; k++) {
-        const conv = x.ctx.store.conversations.find(OUR, contactOf(k));
-        const teams = conv ? x.ctx.store.threads.get(conv.id, 'teams', TEAMS_CHANNEL) : null;
-        const slack = conv ? x.ctx.store.threads.get(conv.id, 'slack', SLACK_CHANNEL) : null;
+        const conv = await x.ctx.store.conversations.find(OUR, contactOf(k));
+        const teams = conv ? await x.ctx.store.threads.get(conv.id, 'teams', TEAMS_CHANNEL) : null;
+        const slack = conv ? await x.ctx.store.threads.get(conv.id, 'slack', SLACK_CHANNEL) : null;
         if (teams) teamsRoot.set(k, teams.threadId);
         if (slack) slackRoot.set(k, slack.threadId);
       }

@@ -42,7 +42,7 @@ describe('webhooks refused on their headers, before the body is read', () => {
       expect(closed.response).toMatch(/\r\nConnection: close\r\n/i);
       expect(closed.afterMs).toBeLessThan(PROMPTLY_MS);
     }
-    expect(bridge.ctx.store.messages.search({ limit: 10 })).toEqual([]);
+    expect(await bridge.ctx.store.messages.search({ limit: 10 })).toEqual([]);
   });
 
   it('Twilio: without an X-Twilio-Signature (or one that is no signature at all), 403 at once and the connection closed', async () => {
@@ -126,11 +126,11 @@ describe('body caps per route', () => {
     const chunked = new Blob([big.body]).stream();
     const res = await fetch(`${bridge.url}/webhooks/twilio/sms`, { method: 'POST', headers: big.headers, body: chunked, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
-    expect(bridge.ctx.store.messages.getByProviderId('twilio', 'SMbig')).toBeNull();
+    expect(await bridge.ctx.store.messages.getByProviderId('twilio', 'SMbig')).toBeNull();
 
     const normal = signTwilioWebhook(PROVIDERS_ON.TWILIO_AUTH_TOKEN!, url, twilioInboundParams({ sid: 'SMok', from: CONTACT, to: OUR, body: 'x'.repeat(1600) }));
     expect((await fetch(`${bridge.url}/webhooks/twilio/sms`, { method: 'POST', headers: normal.headers, body: normal.body })).status).toBe(200);
-    expect(bridge.ctx.store.messages.getByProviderId('twilio', 'SMok')).not.toBeNull();
+    expect(await bridge.ctx.store.messages.getByProviderId('twilio', 'SMok')).not.toBeNull();
   });
 
   it('an authorized 8x8 webhook of ordinary size is taken', async () => {
@@ -138,7 +138,7 @@ describe('body caps per route', () => {
     const body = JSON.stringify(eightByEightInbound({ umid: 'u-ok', from: CONTACT, to: OUR, body: 'é'.repeat(1600) }));
     const res = await fetch(`${bridge.url}/webhooks/8x8`, { method: 'POST', headers: { authorization: PROVIDERS_ON.EIGHTX8_WEBHOOK_AUTH!, 'content-type': 'application/json' }, body });
     expect(res.status).toBe(200);
-    expect(bridge.ctx.store.messages.getByProviderId('8x8', 'u-ok')).not.toBeNull();
+    expect(await bridge.ctx.store.messages.getByProviderId('8x8', 'u-ok')).not.toBeNull();
   });
 
   it('an admin API body over 64 KB is a 413 naming the cap', async () => {

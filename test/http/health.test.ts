@@ -37,10 +37,10 @@ describe('health, readiness and metrics', () => {
     const res = await bridge.call('POST', '/admin/api/dev/inbound', { body: { id: 'dev-down-1', from: '(415) 867-5309', to: '+1 415 690 1234', body: 'anyone?' } });
     expect(res.status).toBe(201);
     expect(Date.now() - started).toBeLessThan(3_000);
-    const stored = bridge.ctx.store.messages.getByProviderId('local', 'dev-down-1');
+    const stored = await bridge.ctx.store.messages.getByProviderId('local', 'dev-down-1');
     expect(stored?.body).toBe('anyone?'); // stored, never lost
     // Its delivery is in the outbox: the workers wake it from there once Redis answers.
-    expect(bridge.ctx.store.outbox.findByMessage('deliver', stored!.id)).toMatchObject({ state: 'ready' });
+    expect(await bridge.ctx.store.outbox.findByMessage('deliver', stored!.id)).toMatchObject({ state: 'ready' });
     const stopping = Date.now();
     await bridge.stop();
     expect(Date.now() - stopping).toBeLessThan(8_000);
@@ -48,7 +48,7 @@ describe('health, readiness and metrics', () => {
 
   it('GET /readyz answers 503 naming sqlite when the database does not answer', async () => {
     bridge = await startTestBridge();
-    bridge.ctx.store.close();
+    await bridge.ctx.store.close();
     const res = await json(bridge.call('GET', '/readyz', { token: null }));
     expect(res).toEqual({ status: 503, body: { status: 'unavailable', failed: ['sqlite'] } });
   });
@@ -60,7 +60,7 @@ describe('health, readiness and metrics', () => {
     bridge.ctx.metrics.sendLatency.observe({ provider: 'twilio' }, 0.2);
     bridge.ctx.metrics.deliveryLatency.observe({ direction: 'inbound' }, 0.05);
     // Two sends that failed for good, kept in the outbox (read at scrape time).
-    for (const id of ['m-1', 'm-2']) bridge.ctx.store.outbox.fail(bridge.ctx.store.outbox.add('send', 'c-1', id).seq, 'gave up');
+    for (const id of ['m-1', 'm-2']) await bridge.ctx.store.outbox.fail((await bridge.ctx.store.outbox.add('send', 'c-1', id)).seq, 'gave up');
     const res = await bridge.call('GET', '/metrics', { token: null });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);

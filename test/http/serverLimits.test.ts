@@ -41,7 +41,7 @@ describe('slow clients are cut', () => {
       clearInterval(trickle);
     }
     // Nothing half-received was stored, and the server still answers.
-    expect(bridge.ctx.store.messages.search({ limit: 10 })).toEqual([]);
+    expect(await bridge.ctx.store.messages.search({ limit: 10 })).toEqual([]);
     expect((await fetch(`${bridge.url}/healthz`)).status).toBe(200);
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
-import { REQUEUE_AUDIT_ACTION } from '../../src/store/index.js';
+import { REQUEUE_AUDIT_ACTION } from '../../src/infra/store/index.js';
 import { createJobsAdminRouter, POSSIBLE_DUPLICATE_WARNING } from '../../src/admin/jobs.js';
 import { OUTCOME_UNKNOWN_CODE } from '../../src/app/sendMessage.js';
 import { createHarness, PROVIDER_ID, type Harness } from './support/harness.js';
@@ -59,8 +59,8 @@ async function sendOk(x: Harness, body: string): Promise<string> {
 
 /** Waits until the message's send work has settled (done, or kept failed). */
 async function jobSettled(x: Harness, id: string): Promise<void> {
-  await x.waitFor(() => {
-    const item = x.temp.store.outbox.findByMessage('send', id);
+  await x.waitFor(async () => {
+    const item = await x.temp.store.outbox.findByMessage('send', id);
     return item === null || item.state === 'failed';
   }, `send of ${id} settled`);
 }
@@ -68,10 +68,10 @@ async function jobSettled(x: Harness, id: string): Promise<void> {
 describe('admin routes for jobs', () => {
   it('lists failed jobs with their reason; retrying a failed send resends its message (admins only)', async () => {
     h = await createHarness({ attempts: 2 });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     h.fake.setScript(() => ({ status: 503 }));
     const id = await sendOk(h, 'hello');
-    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    await h.waitFor(async () => (await h!.message(id)).status === 'failed', 'failed');
     await jobSettled(h, id);
     const base = await serve(h);
 
@@ -93,13 +93,13 @@ describe('admin routes for jobs', () => {
     const body = (await retry.json()) as ResendBody;
     expect(body).toMatchObject({ messageId: id, status: 'queued', jobId: `send-${id}`, possibleDuplicate: false, previous: { status: 'failed', errorCode: 'http_503' } });
     expect(body.warning).toBeUndefined();
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent after the retry');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent after the retry');
     expect(h.fake.requests).toHaveLength(3);
     expect(h.fake.sent.map((s) => s.messageId)).toEqual([id]);
-    expect(h.message(id)).toMatchObject({ statusReason: null, errorCode: null });
+    expect(await h.message(id)).toMatchObject({ statusReason: null, errorCode: null });
     // The failed job is gone from the failed list; the audit log says who resent what.
     expect(((await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as { jobs: unknown[] }).jobs).toHaveLength(0);
-    const [entry] = h.temp.store.audit.list({ limit: 1 });
+    const [entry] = await h.temp.store.audit.list({ limit: 1 });
     expect(entry).toMatchObject({ actor: 'admin-api', action: REQUEUE_AUDIT_ACTION, target: id, before: { status: 'failed', errorCode: 'http_503' } });
 
     // Sent now: nothing to resend.
@@ -115,7 +115,7 @@ describe('admin routes for jobs', () => {
 
   it('resends by message id after the messages accepted before it in the conversation', async () => {
     h = await createHarness();
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     let firstTry = true;
     h.fake.setScript((req) => {
       if (req.body === 'one' && firstTry) {
@@ -125,7 +125,7 @@ describe('admin routes for jobs', () => {
       return req.body === 'two' ? 'hold' : 'ok';
     });
     const one = await sendOk(h, 'one');
-    await h.waitFor(() => h!.message(one).status === 'failed', 'one failed');
+    await h.waitFor(async () => (await h!.message(one)).status === 'failed', 'one failed');
     await jobSettled(h, one);
     const two = await sendOk(h, 'two');
     await h.fake.waitForRequests(2); // 'two' is at the provider, unanswered
@@ -133,23 +133,23 @@ describe('admin routes for jobs', () => {
 
     const res = await post(`${base}/admin/api/messages/${one}/resend`);
     expect(res.status).toBe(200);
-    expect(h.message(one).status).toBe('queued');
+    expect((await h.message(one)).status).toBe('queued');
     // 'one' now queues behind 'two', which is still in flight: it must not overtake it.
     await new Promise((r) => setTimeout(r, 400));
     expect(h.fake.requests.map((r) => r.body)).toEqual(['one', 'two']);
     h.fake.releaseHeld();
-    await h.waitFor(() => h!.message(one).status === 'sent', 'one resent');
-    expect(h.message(two).status).toBe('sent');
+    await h.waitFor(async () => (await h!.message(one)).status === 'sent', 'one resent');
+    expect((await h.message(two)).status).toBe('sent');
     expect(h.fake.requests.map((r) => r.body)).toEqual(['one', 'two', 'one']);
     expect(h.fake.sent.map((r) => r.body)).toEqual(['two', 'one']);
   });
 
   it('refuses to resend a message that may already have reached the contact, unless forced (with a warning)', async () => {
     h = await createHarness({ provider: (f) => restSmsProvider({ id: PROVIDER_ID, url: () => f.url, timeoutMs: 300 }) });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     h.fake.setScript(() => 'hold');
     const id = await sendOk(h, 'maybe sent');
-    await h.waitFor(() => h!.message(id).errorCode === OUTCOME_UNKNOWN_CODE, 'outcome unknown');
+    await h.waitFor(async () => (await h!.message(id)).errorCode === OUTCOME_UNKNOWN_CODE, 'outcome unknown');
     await jobSettled(h, id);
     h.fake.releaseHeld();
     h.fake.setScript(() => 'ok');
@@ -160,123 +160,123 @@ describe('admin routes for jobs', () => {
     const err = ((await refused.json()) as ErrorBody).error;
     expect(err.reason).toBe('outcome_unknown');
     expect(err.message).toMatch(/force/);
-    expect(h.message(id).status).toBe('failed');
+    expect((await h.message(id)).status).toBe('failed');
     expect((await post(`${base}/admin/api/messages/${id}/resend`, { force: false })).status).toBe(409);
 
     const forced = await post(`${base}/admin/api/messages/${id}/resend`, { force: true });
     expect(forced.status).toBe(200);
     const body = (await forced.json()) as ResendBody;
     expect(body).toMatchObject({ possibleDuplicate: true, warning: POSSIBLE_DUPLICATE_WARNING, previous: { status: 'failed', errorCode: OUTCOME_UNKNOWN_CODE } });
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent after the forced resend');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent after the forced resend');
     expect(h.fake.requests).toHaveLength(2);
-    expect(h.temp.store.audit.list({ limit: 1 })[0]!.after).toMatchObject({ force: true, possibleDuplicate: true });
+    expect((await h.temp.store.audit.list({ limit: 1 }))[0]!.after).toMatchObject({ force: true, possibleDuplicate: true });
   });
 
   it('resends an undelivered message through a deduplicating provider (8x8-like) for real, with a new key', async () => {
     h = await createHarness({ idempotent: true });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const id = await sendOk(h, 'are you there?');
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent');
     await jobSettled(h, id);
     // The carrier could not deliver it (handset off).
-    const providerMessageId = h.message(id).providerMessageId!;
-    applyDeliveryUpdate(
+    const providerMessageId = (await h.message(id)).providerMessageId!;
+    await applyDeliveryUpdate(
       { store: h.temp.store, clock: h.deps.clock },
       { provider: PROVIDER_ID, providerMessageId, status: 'undelivered', errorCode: '30003', reason: 'unreachable handset' },
     );
-    expect(h.message(id).status).toBe('undelivered');
+    expect((await h.message(id)).status).toBe('undelivered');
     const base = await serve(h);
 
     const res = await post(`${base}/admin/api/messages/${id}/resend`);
     expect(res.status).toBe(200);
-    await h.waitFor(() => h!.message(id).status === 'sent', 'resent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'resent');
     // A second SMS really went out: the provider did not drop it as a repeat of the first.
     expect(h.fake.sent.map((s) => s.messageId)).toEqual([id, `${id}-r1`]);
-    expect(h.message(id).providerMessageId).not.toBe(providerMessageId);
+    expect((await h.message(id)).providerMessageId).not.toBe(providerMessageId);
   });
 
   it('a resent message that failed before any provider call carries its resend generation from the first call', async () => {
     // Otherwise a timed-out first call (key <id>) and its retry (key <id>-r1) would be two SMS
     // at a deduplicating provider.
     h = await createHarness({ idempotent: true, worker: false });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const id = await sendOk(h, 'first try');
     // Its provider is gone by the time it is sent (accepted while it was there).
-    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
+    await h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
     await h.startWorker();
-    await h.waitFor(() => h!.message(id).status === 'failed', 'failed: no provider');
-    expect(h.message(id).errorCode).toBe('no_provider');
+    await h.waitFor(async () => (await h!.message(id)).status === 'failed', 'failed: no provider');
+    expect((await h.message(id)).errorCode).toBe('no_provider');
     await jobSettled(h, id);
-    h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
+    await h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
     const base = await serve(h);
     expect((await post(`${base}/admin/api/messages/${id}/resend`)).status).toBe(200);
-    await h.waitFor(() => h!.message(id).status === 'sent', 'resent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'resent');
     expect(h.fake.sent.map((s) => s.messageId)).toEqual([`${id}-r1`]);
   });
 
   it('a resend whose wake-up was lost still goes out: the outbox is the record, the sweep wakes it', async () => {
     h = await createHarness({ worker: false, sweepMs: 100, overdueMs: 300 });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const id = await sendOk(h, 'lost wake-up?');
-    h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
+    await h.temp.store.numbers.update(LOCAL, { provider: 'nowhere' });
     await h.startWorker();
-    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    await h.waitFor(async () => (await h!.message(id)).status === 'failed', 'failed');
     await jobSettled(h, id);
-    h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
+    await h.temp.store.numbers.update(LOCAL, { provider: PROVIDER_ID });
     const base = await serve(h);
     const wake = h.queue.wake;
     h.queue.wake = async () => {
       h!.queue.wake = wake; // Redis was away for this one call
     };
     expect((await post(`${base}/admin/api/messages/${id}/resend`)).status).toBe(200);
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent');
     expect(h.fake.sent).toHaveLength(1);
-    expect(h.temp.store.messages.resendCount(id)).toBe(1);
+    expect(await h.temp.store.messages.resendCount(id)).toBe(1);
   });
 
   it('a message left queued with no work pending (a crash between two versions) is handed on when resent', async () => {
     h = await createHarness();
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     h.fake.setScript(() => ({ status: 400, body: { code: 'x', message: 'no' } }));
     const id = await sendOk(h, 'stuck?');
-    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
+    await h.waitFor(async () => (await h!.message(id)).status === 'failed', 'failed');
     await jobSettled(h, id);
-    h.temp.store.db.prepare("UPDATE messages SET status = 'queued' WHERE id = ?").run(id);
-    h.temp.store.db.prepare('DELETE FROM outbox').run();
+    await h.temp.store.sql.run("UPDATE messages SET status = 'queued' WHERE id = ?", [id]);
+    await h.temp.store.sql.run('DELETE FROM outbox');
     h.fake.setScript(() => 'ok');
     const base = await serve(h);
     const again = await post(`${base}/admin/api/messages/${id}/resend`);
     expect(again.status).toBe(200);
     expect(((await again.json()) as ResendBody & { note?: string }).note).toMatch(/queued already/);
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent');
     // Audited apart: a hand-off is no new resend generation.
-    expect(h.temp.store.audit.list().map((e) => e.action)).toEqual(['message.handoff']);
-    expect(h.temp.store.messages.resendCount(id)).toBe(0);
+    expect((await h.temp.store.audit.list()).map((e) => e.action)).toEqual(['message.handoff']);
+    expect(await h.temp.store.messages.resendCount(id)).toBe(0);
   });
 
   it('retrying a failed delivery posts it again and is recorded in the audit log', async () => {
     h = await createHarness();
     const s = h.temp.store;
-    const item = s.outbox.add('deliver', 'c-gone', 'm-gone');
-    s.outbox.fail(item.seq, 'the channel was archived');
+    const item = await s.outbox.add('deliver', 'c-gone', 'm-gone');
+    await s.outbox.fail(item.seq, 'the channel was archived');
     const base = await serve(h);
     const list = (await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as { jobs: unknown[] };
     expect(list.jobs).toEqual([expect.objectContaining({ id: 'deliver-m-gone', queue: 'deliver', failedReason: 'the channel was archived', text: null })]);
     const res = await post(`${base}/admin/api/jobs/deliver-m-gone/retry`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ id: 'deliver-m-gone', queue: 'deliver', state: 'waiting' });
-    expect(s.outbox.findByMessage('deliver', 'm-gone')).toMatchObject({ state: 'ready' });
+    expect(await s.outbox.findByMessage('deliver', 'm-gone')).toMatchObject({ state: 'ready' });
     expect(h.deliveryWakes.map((w) => w.conversationId)).toEqual(['c-gone']);
-    expect(s.audit.list().map((e) => [e.action, e.target])).toEqual([['job.retry', 'deliver/deliver-m-gone']]);
+    expect((await s.audit.list()).map((e) => [e.action, e.target])).toEqual([['job.retry', 'deliver/deliver-m-gone']]);
     // Pending now: a second retry is refused.
     expect((await post(`${base}/admin/api/jobs/deliver-m-gone/retry`)).status).toBe(409);
   });
 
   it('refuses to resend a message that did not fail, and answers 404 for an unknown one', async () => {
     h = await createHarness();
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const id = await sendOk(h, 'fine');
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent');
     await jobSettled(h, id);
     const base = await serve(h);
 
@@ -286,7 +286,7 @@ describe('admin routes for jobs', () => {
     expect((await post(`${base}/admin/api/messages/00000000-0000-0000-0000-000000000000/resend`)).status).toBe(404);
     expect((await post(`${base}/admin/api/messages/bad:id/resend`)).status).toBe(400);
     expect(h.fake.requests).toHaveLength(1);
-    expect(h.temp.store.audit.list()).toHaveLength(0);
+    expect(await h.temp.store.audit.list()).toHaveLength(0);
   });
 
   it('a resend asked while its message is still failing (its failure being shown) waits: 409, then a real resend in order', async () => {
@@ -295,7 +295,7 @@ describe('admin routes for jobs', () => {
     // The failure notice of m1 (a chat post in production) takes a while: the resend comes then.
     h = await createHarness({ beforeNotice: (m) => (m.status === 'failed' && m.body === 'm1' ? gate : Promise.resolve()) });
     const base = await serve(h);
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     let m1Refused = false;
     h.fake.setScript((r) => {
       if (r.body === 'm0') return 'hold';
@@ -308,20 +308,20 @@ describe('admin routes for jobs', () => {
     const m1 = await sendOk(h, 'm1');
     const m2 = await sendOk(h, 'm2');
     h.fake.releaseHeld();
-    await h.waitFor(() => h!.message(m1).status === 'failed', 'm1 failed');
+    await h.waitFor(async () => (await h!.message(m1)).status === 'failed', 'm1 failed');
 
     const early = await post(`${base}/admin/api/messages/${m1}/resend`);
     expect(early.status).toBe(409);
     expect(((await early.json()) as ErrorBody).error.reason).toBe('job_pending');
-    expect(h.message(m1).status).toBe('failed');
+    expect((await h.message(m1)).status).toBe('failed');
 
     open();
-    await h.waitFor(() => h!.message(m2).status === 'sent', 'm2 sent');
+    await h.waitFor(async () => (await h!.message(m2)).status === 'sent', 'm2 sent');
     await jobSettled(h, m1);
     const again = await post(`${base}/admin/api/messages/${m1}/resend`);
     expect(again.status).toBe(200);
-    await h.waitFor(() => h!.message(m1).status === 'sent', 'm1 resent');
+    await h.waitFor(async () => (await h!.message(m1)).status === 'sent', 'm1 resent');
     expect(h.fake.sent.map((r) => r.body)).toEqual(['m0', 'm2', 'm1']);
-    expect(h.message(m0).status).toBe('sent');
+    expect((await h.message(m0)).status).toBe('sent');
   });
 });

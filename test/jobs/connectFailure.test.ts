@@ -98,7 +98,7 @@ describe('the SMS adapters tell "never connected" from "no answer"', () => {
     expect(e).toMatchObject({ provider: 'twilio', providerCode: CONNECT_FAILED, retryable: true });
   });
 
-  it('classifies raw network errors by whether the connection opened', () => {
+  it('classifies raw network errors by whether the connection opened', async () => {
     expect(classifyNetworkError({ code: 'UND_ERR_CONNECT_TIMEOUT' }).kind).toBe('connect');
     expect(classifyNetworkError({ code: 'ECONNREFUSED' }).kind).toBe('connect');
     expect(classifyNetworkError({ name: 'Error', cause: { code: 'ENOTFOUND' } }).kind).toBe('connect');
@@ -119,26 +119,26 @@ describe('the send worker on a provider without idempotency (Twilio-like)', () =
     h = await createHarness({
       provider: (f) => restSmsProvider({ id: PROVIDER_ID, url: urls(f), timeoutMs: 5_000, connectTimeoutMs: 200 }),
     });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const r = await h.send(LOCAL, CONTACT, 'hello');
     if (!r.ok) throw new Error('refused');
-    await h.waitFor(() => h!.message(r.message.id).status === 'sent', 'sent after connect failures');
+    await h.waitFor(async () => (await h!.message(r.message.id)).status === 'sent', 'sent after connect failures');
     expect(calls).toBe(3);
     expect(h.fake.requests).toHaveLength(1);
     expect(h.fake.sent.map((s) => s.messageId)).toEqual([r.message.id]);
-    expect(h.temp.store.sendLedger.get(r.message.id)).toMatchObject({ state: 'done', attempts: 3 });
+    expect(await h.temp.store.sendLedger.get(r.message.id)).toMatchObject({ state: 'done', attempts: 3 });
     // Never reported as failed on the way.
     expect(h.notified.filter((m) => m.id === r.message.id).map((m) => m.status)).not.toContain('failed');
   });
 
   it('does not resend after a response timeout: the message ends failed, outcome unknown', async () => {
     h = await createHarness({ provider: (f) => restSmsProvider({ id: PROVIDER_ID, url: () => f.url, timeoutMs: 300 }) });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     h.fake.setScript(() => 'hold');
     const r = await h.send(LOCAL, CONTACT, 'hello');
     if (!r.ok) throw new Error('refused');
-    await h.waitFor(() => h!.message(r.message.id).status === 'failed', 'failed');
-    const m = h.message(r.message.id);
+    await h.waitFor(async () => (await h!.message(r.message.id)).status === 'failed', 'failed');
+    const m = await h.message(r.message.id);
     expect(m.errorCode).toBe(OUTCOME_UNKNOWN_CODE);
     expect(m.statusReason).toMatch(/outcome unknown/);
     // The provider did get it (and may have sent it): answering late changes nothing, no resend.

@@ -22,7 +22,7 @@ afterEach(async () => {
 
 function startChild(x: Harness, idempotent: boolean): Promise<ChildProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, SMSB_DB: x.temp.path, SMSB_PREFIX: x.prefix, SMSB_FAKE_URL: x.fake.url, SMSB_IDEMPOTENT: idempotent ? '1' : '0' },
+    env: { ...process.env, SMSB_DB: x.temp.path, SMSB_DATABASE_URL: x.temp.databaseUrl ?? '', SMSB_PREFIX: x.prefix, SMSB_FAKE_URL: x.fake.url, SMSB_IDEMPOTENT: idempotent ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -47,7 +47,7 @@ async function killAndTakeOver(x: Harness): Promise<void> {
 
 async function scenario(idempotent: boolean) {
   h = await createHarness({ worker: false, idempotent, sweepMs: 200 });
-  h.addNumber(LOCAL);
+  await h.addNumber(LOCAL);
   // Two messages go through; the third is held open by the provider when the worker dies.
   h.fake.setScript((r) => (r.body === 'held' ? 'hold' : 'ok'));
   const ids: string[] = [];
@@ -58,15 +58,15 @@ async function scenario(idempotent: boolean) {
   }
   child = await startChild(h, idempotent);
   await h.fake.waitForRequests(3, 20_000);
-  await h.waitFor(() => h!.message(ids[0]!).status === 'sent' && h!.message(ids[1]!).status === 'sent', 'first two sent');
-  expect(h.message(ids[2]!).status).toBe('sending');
-  expect(h.temp.store.sendLedger.get(ids[2]!)?.state).toBe('calling');
+  await h.waitFor(async () => (await h!.message(ids[0]!)).status === 'sent' && (await h!.message(ids[1]!)).status === 'sent', 'first two sent');
+  expect((await h.message(ids[2]!)).status).toBe('sending');
+  expect((await h.temp.store.sendLedger.get(ids[2]!))?.state).toBe('calling');
 
   await killAndTakeOver(h);
   const after = await h.send(LOCAL, '+12123456784', 'after restart');
   if (!after.ok) throw new Error('refused');
-  await h.waitFor(() => h!.message(after.message.id).status === 'sent', 'new message sent after restart', 20_000);
-  await h.waitFor(() => ['sent', 'failed'].includes(h!.message(ids[2]!).status), 'held message settled', 20_000);
+  await h.waitFor(async () => (await h!.message(after.message.id)).status === 'sent', 'new message sent after restart', 20_000);
+  await h.waitFor(async () => ['sent', 'failed'].includes((await h!.message(ids[2]!)).status), 'held message settled', 20_000);
   return { x: h, ids };
 }
 
@@ -78,7 +78,7 @@ describe('worker killed mid-send (SIGKILL) then another worker', () => {
     expect(perBody('two')).toBe(1);
     expect(perBody('held')).toBe(1);
     expect(perBody('after restart')).toBe(1);
-    const held = x.message(ids[2]!);
+    const held = await x.message(ids[2]!);
     expect(held.status).toBe('failed');
     expect(held.errorCode).toBe('outcome_unknown');
     expect(held.statusReason).toBe(OUTCOME_UNKNOWN_AFTER_CRASH);
@@ -86,12 +86,12 @@ describe('worker killed mid-send (SIGKILL) then another worker', () => {
 
   it('idempotent provider: the message in flight is sent again with the same id and the provider sends it once', async () => {
     const { x, ids } = await scenario(true);
-    const held = x.message(ids[2]!);
+    const held = await x.message(ids[2]!);
     expect(held.status).toBe('sent');
     // The request was repeated with the same message id; the provider sent one SMS per message.
     expect(x.fake.requests.filter((r) => r.body === 'held').length).toBe(2);
     expect(x.fake.sent.map((r) => r.body).sort()).toEqual(['after restart', 'held', 'one', 'two']);
-    expect(x.temp.store.sendLedger.get(ids[2]!)).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await x.temp.store.sendLedger.get(ids[2]!)).toMatchObject({ state: 'done', attempts: 2 });
   }, 40_000);
 });
 
@@ -100,16 +100,16 @@ describe('worker killed mid-send (SIGKILL) then another worker', () => {
 // message in flight (the ledger decides as above) and sends the one after it, in order.
 async function burstScenario(idempotent: boolean) {
   h = await createHarness({ worker: false, idempotent, sweepMs: 200 });
-  h.addNumber(LOCAL);
+  await h.addNumber(LOCAL);
   h.fake.setScript((r) => (r.body === 'a2' ? 'hold' : 'ok'));
   const ids = await h.acceptAll(LOCAL, '+12123456781', ['a1', 'a2', 'a3']);
   child = await startChild(h, idempotent);
   await h.fake.waitForRequests(2, 20_000);
   expect(h.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2']);
-  expect(h.temp.store.sendLedger.get(ids[1]!)?.state).toBe('calling');
+  expect((await h.temp.store.sendLedger.get(ids[1]!))?.state).toBe('calling');
 
   await killAndTakeOver(h);
-  await h.waitFor(() => h!.message(ids[2]!).status === 'sent', 'a3 sent after restart', 20_000);
+  await h.waitFor(async () => (await h!.message(ids[2]!)).status === 'sent', 'a3 sent after restart', 20_000);
   return { x: h, ids };
 }
 
@@ -117,14 +117,14 @@ describe('worker killed (SIGKILL) in the middle of a conversation, then another 
   it('non-idempotent provider: each message reaches the provider at most once, in order; the one in flight ends outcome unknown', async () => {
     const { x, ids } = await burstScenario(false);
     expect(x.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2', 'a3']);
-    expect(x.message(ids[0]!).status).toBe('sent');
-    expect(x.message(ids[1]!)).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
+    expect((await x.message(ids[0]!)).status).toBe('sent');
+    expect(await x.message(ids[1]!)).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
   }, 40_000);
 
   it('idempotent provider: the one in flight is sent again with the same id before the next; one SMS each', async () => {
     const { x, ids } = await burstScenario(true);
     expect(x.fake.requests.map((r) => r.body)).toEqual(['a1', 'a2', 'a2', 'a3']);
     expect(x.fake.sent.map((r) => r.body)).toEqual(['a1', 'a2', 'a3']);
-    expect(x.message(ids[1]!).status).toBe('sent');
+    expect((await x.message(ids[1]!)).status).toBe('sent');
   }, 40_000);
 });

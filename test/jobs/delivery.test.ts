@@ -82,7 +82,7 @@ describe('delivery lane', () => {
     expect(delivered.filter((d) => d.startsWith('a'))).toEqual(['a1', 'a3']);
     expect(givenUp).toEqual(['a2']);
     // The failure stays inspectable (GET /admin/api/jobs/failed lists it), with its reason.
-    expect(kit!.temp.store.outbox.listFailed()).toEqual([expect.objectContaining({ messageId: 'a2', lastError: 'channel_not_found', attempts: 1 })]);
+    expect(await kit!.temp.store.outbox.listFailed()).toEqual([expect.objectContaining({ messageId: 'a2', lastError: 'channel_not_found', attempts: 1 })]);
   });
 
   it('a file download that fails for now is tried again before the message is posted, a few times at most', async () => {
@@ -119,6 +119,6 @@ describe('delivery lane', () => {
     setTimeout(() => release?.(), 100);
     await stopped;
     expect(done).toEqual(['m1']);
-    expect(kit!.temp.store.outbox.pendingConversations('deliver')).toEqual([]);
+    expect(await kit!.temp.store.outbox.pendingConversations('deliver')).toEqual([]);
   });
 });

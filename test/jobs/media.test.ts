@@ -14,28 +14,28 @@ describe('media in the send worker', () => {
   async function messageWithFile(x: Harness): Promise<string> {
     const r = await x.send(LOCAL, '+12123456789', 'see picture');
     if (!r.ok) throw new Error('refused');
-    x.temp.store.media.create({ messageId: r.message.id, contentType: 'image/png', size: 1000, path: 'media/m1', sourceUrl: null, status: 'stored', reason: null });
+    await x.temp.store.media.create({ messageId: r.message.id, contentType: 'image/png', size: 1000, path: 'media/m1', sourceUrl: null, status: 'stored', reason: null });
     return r.message.id;
   }
 
   it('a message with a file is sent with its signed link', async () => {
     h = await createHarness({ worker: false });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const id = await messageWithFile(h);
     h.deps.mediaUrls = (m) => m.media.map((f) => `https://bridge.example/media/${f.id}?sig=x`);
     await h.startWorker();
-    await h.waitFor(() => h!.message(id).status === 'sent', 'sent');
+    await h.waitFor(async () => (await h!.message(id)).status === 'sent', 'sent');
     expect(h.fake.sent[0]!.mediaUrls).toHaveLength(1);
     expect(h.fake.sent[0]!.mediaUrls[0]).toMatch(/^https:\/\/bridge\.example\/media\//);
   });
 
   it('without media links configured the message fails with the reason instead of going out without its file', async () => {
     h = await createHarness({ worker: false });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const id = await messageWithFile(h);
     await h.startWorker();
-    await h.waitFor(() => h!.message(id).status === 'failed', 'failed');
-    expect(h.message(id).errorCode).toBe('media_unavailable');
+    await h.waitFor(async () => (await h!.message(id)).status === 'failed', 'failed');
+    expect((await h.message(id)).errorCode).toBe('media_unavailable');
     expect(h.fake.requests).toHaveLength(0);
   });
 });

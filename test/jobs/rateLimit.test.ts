@@ -27,7 +27,7 @@ async function queue(x: Harness, from: string, to: string, n: number, body = 'hi
 }
 
 describe('throughput per sending number', () => {
-  it('caps come from the number type, with a per-number override', () => {
+  it('caps come from the number type, with a per-number override', async () => {
     const base = { e164: A, provider: 'fake', status: 'active' as const, country: 'US', createdAt: '', updatedAt: '' };
     expect(segmentsPerSecond({ ...base, type: 'local', segmentsPerSecond: null }, DEFAULT_POLICY)).toBe(1);
     expect(segmentsPerSecond({ ...base, type: 'toll-free', segmentsPerSecond: null }, DEFAULT_POLICY)).toBe(3);
@@ -36,32 +36,34 @@ describe('throughput per sending number', () => {
 
   it('two conversations on one number share its cap; held messages are delayed, never failed', async () => {
     h = await createHarness({ rateLimits: true, worker: false });
-    h.addNumber(A, { segmentsPerSecond: 4 });
+    await h.addNumber(A, { segmentsPerSecond: 4 });
     const ids = [...(await queue(h, A, '+12123456789', 3)), ...(await queue(h, A, '+12123450000', 3))];
     await h.startWorker();
     await h.waitFor(() => h!.fake.sent.length === 6, 'six sends', 20_000);
     const at = h.fake.sent.map((r) => r.at).sort((x, y) => x - y);
     // Six single-segment messages at 4 segments/s: at least 5 x 250 ms between first and last.
     expect(at[5]! - at[0]!).toBeGreaterThanOrEqual(1_100);
-    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(150);
+    // Arrival gaps only roughly: a send that starts late (a busy machine) narrows the gap to the
+    // next one; the slots below are the exact rule.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(100);
     // The limiter gave every send its own slot 250 ms apart (Redis time, no clock games).
     const slots = h.decisions.map((d) => d.slotAt);
     const distinct = [...new Set(slots)].sort((x, y) => x - y);
     expect(distinct).toHaveLength(6);
     for (let i = 1; i < distinct.length; i++) expect(distinct[i]! - distinct[i - 1]!).toBe(250);
     // 'sent' is recorded just after the provider answers (in the next commit batch).
-    await h.waitFor(() => ids.every((id) => h!.message(id).status === 'sent'), 'all recorded sent');
-    expect(h.temp.store.outbox.listFailed()).toEqual([]);
+    await h.waitFor(async () => (await Promise.all(ids.map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'all recorded sent');
+    expect(await h.temp.store.outbox.listFailed()).toEqual([]);
   });
 
   it('a busy number does not slow another number', async () => {
     h = await createHarness({ rateLimits: true, worker: false });
-    h.addNumber(A, { segmentsPerSecond: 2 });
-    h.addNumber(B, { segmentsPerSecond: 2 });
+    await h.addNumber(A, { segmentsPerSecond: 2 });
+    await h.addNumber(B, { segmentsPerSecond: 2 });
     await queue(h, A, '+12123456789', 6, 'busy');
     const [quiet] = await queue(h, B, '+12123456789', 1, 'quiet');
     await h.startWorker();
-    await h.waitFor(() => h!.message(quiet!).status === 'sent', 'quiet number sent');
+    await h.waitFor(async () => (await h!.message(quiet!)).status === 'sent', 'quiet number sent');
     // B's only message got its slot at once although A had a backlog of 3 s.
     const forB = h.decisions.filter((d) => d.number === B);
     expect(forB).toHaveLength(1);
@@ -73,7 +75,7 @@ describe('throughput per sending number', () => {
 
   it('segments count: a 3-segment message takes three slots of the number', async () => {
     h = await createHarness({ rateLimits: true, worker: false });
-    h.addNumber(A, { segmentsPerSecond: 5 });
+    await h.addNumber(A, { segmentsPerSecond: 5 });
     const long = 'y'.repeat(153 * 2 + 10);
     await h.send(A, '+12123456789', long);
     await h.send(A, '+12123456789', 'short');

@@ -38,7 +38,7 @@ async function accepted(x: Harness, to: string, body: string): Promise<string> {
 describe('send recovery at worker start-up', () => {
   it('after Redis lost every job, each queued message is sent once and in order per conversation', async () => {
     h = await createHarness({ worker: false });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const toA: string[] = [];
     const toB: string[] = [];
     for (let i = 1; i <= 5; i++) toA.push(await accepted(h, A, `a${i}`));
@@ -56,7 +56,7 @@ describe('send recovery at worker start-up', () => {
       return 'ok';
     });
     await h.startWorker();
-    await h.waitFor(() => [...toA, ...toB].every((id) => h!.message(id).status === 'sent'), 'all sent');
+    await h.waitFor(async () => (await Promise.all([...toA, ...toB].map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'all sent');
 
     expect(h.fake.sent.filter((r) => r.to === A).map((r) => r.body)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']);
     expect(h.fake.sent.filter((r) => r.to === B).map((r) => r.body)).toEqual(['b1', 'b2', 'b3']);
@@ -66,35 +66,35 @@ describe('send recovery at worker start-up', () => {
 
   it('treats messages left "sending" by the ledger rule: recorded if the provider answered, never resent if it may have', async () => {
     h = await createHarness({ worker: false });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const answered = await accepted(h, A, 'provider answered, not recorded');
     const unknown = await accepted(h, B, 'crashed mid-call');
     const s = h.temp.store;
     // A crash after the provider's answer reached the ledger but before the status did.
-    s.messages.advanceStatus(answered, 'sending');
-    s.sendLedger.begin(answered, PROVIDER_ID);
-    s.sendLedger.finish(answered, 'FAKE-EARLIER');
+    await s.messages.advanceStatus(answered, 'sending');
+    await s.sendLedger.begin(answered, PROVIDER_ID);
+    await s.sendLedger.finish(answered, 'FAKE-EARLIER');
     // A crash while the request was out (Twilio-like provider: no idempotency).
-    s.messages.advanceStatus(unknown, 'sending');
-    s.sendLedger.begin(unknown, PROVIDER_ID);
+    await s.messages.advanceStatus(unknown, 'sending');
+    await s.sendLedger.begin(unknown, PROVIDER_ID);
     await wipeRedis(h);
 
     await h.startWorker();
-    await h.waitFor(() => h!.message(answered).status === 'sent' && h!.message(unknown).status === 'failed', 'settled');
-    expect(h.message(answered).providerMessageId).toBe('FAKE-EARLIER');
-    expect(h.message(unknown).errorCode).toBe(OUTCOME_UNKNOWN_CODE);
+    await h.waitFor(async () => (await h!.message(answered)).status === 'sent' && (await h!.message(unknown)).status === 'failed', 'settled');
+    expect((await h.message(answered)).providerMessageId).toBe('FAKE-EARLIER');
+    expect((await h.message(unknown)).errorCode).toBe(OUTCOME_UNKNOWN_CODE);
     expect(h.fake.requests).toHaveLength(0);
   });
 
   it('changes nothing when Redis kept its wake-ups: recovering twice still sends each message once', async () => {
     h = await createHarness({ worker: false });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     const ids = [await accepted(h, A, 'x1'), await accepted(h, A, 'x2'), await accepted(h, B, 'y1')];
     // One wake-up per conversation with pending work (x1's and y1's).
     expect(await h.pipeline.recover('test')).toBe(2);
     await h.pipeline.recover('test');
     await h.startWorker(); // recovers a third time
-    await h.waitFor(() => ids.every((id) => h!.message(id).status === 'sent'), 'sent');
+    await h.waitFor(async () => (await Promise.all(ids.map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'sent');
     await new Promise((r) => setTimeout(r, 300));
     expect(h.fake.sent.map((r) => r.body)).toEqual(expect.arrayContaining(['x1', 'x2', 'y1']));
     expect(h.fake.requests).toHaveLength(3);
@@ -106,23 +106,23 @@ describe('delivery recovery at worker start-up', () => {
   it('posts the inbound messages Redis lost the wake-ups of, in the order they arrived, once each', async () => {
     h = await createHarness({ worker: false });
     const s = h.temp.store;
-    h.addNumber(LOCAL);
-    s.mappings.create({ number: LOCAL, platform: 'slack', channel: 'C1' });
+    await h.addNumber(LOCAL);
+    await s.mappings.create({ number: LOCAL, platform: 'slack', channel: 'C1' });
     let n = 0;
-    const inbound = (body: string) =>
-      recordInbound({ store: s, clock: h!.deps.clock }, { provider: PROVIDER_ID, providerMessageId: `IN${++n}`, from: A, to: LOCAL, body, media: [] }).message;
-    const m1 = inbound('first');
-    const m2 = inbound('second');
-    const m3 = inbound('third');
+    const inbound = async (body: string) =>
+      (await recordInbound({ store: s, clock: h!.deps.clock }, { provider: PROVIDER_ID, providerMessageId: `IN${++n}`, from: A, to: LOCAL, body, media: [] })).message;
+    const m1 = await inbound('first');
+    const m2 = await inbound('second');
+    const m3 = await inbound('third');
     await wipeRedis(h);
 
     const delivered: string[] = [];
     const deliver = async (id: string): Promise<void> => {
       // Like deliverMessage: idempotent per channel through message_posts.
-      if (s.posts.listForMessage(id).length > 0) return;
+      if ((await s.posts.listForMessage(id)).length > 0) return;
       await new Promise((r) => setTimeout(r, id === m1.id ? 150 : 5)); // the first is slow: order must hold
       delivered.push(id);
-      s.posts.save({ messageId: id, platform: 'slack', channel: 'C1', platformMessageId: `p-${id}` });
+      await s.posts.save({ messageId: id, platform: 'slack', channel: 'C1', platformMessageId: `p-${id}` });
     };
     delivery = createDeliveryPipeline({
       store: s,

@@ -48,7 +48,7 @@ async function bridgeOnRedisWithoutPersistence(): Promise<{ x: Harness; killRedi
   server = await startRedis(port, data, false);
   const x = await createHarness({ redisUrl: `redis://127.0.0.1:${port}`, concurrency: 4, idempotent: true });
   h = x;
-  x.addNumber('+14152345678');
+  await x.addNumber('+14152345678');
   x.fake.setScript(() => 'hold');
   return {
     x,
@@ -75,7 +75,7 @@ describe('Redis restart during a burst', () => {
     const port = await freePort();
     server = await startRedis(port, dir);
     h = await createHarness({ redisUrl: `redis://127.0.0.1:${port}`, concurrency: 4 });
-    h.addNumber('+14152345678');
+    await h.addNumber('+14152345678');
     // The provider answers slowly enough that the burst is still running when Redis dies.
     h.fake.setScript(() => 'hold');
     const release = setInterval(() => h?.fake.releaseHeld(), 100);
@@ -95,7 +95,7 @@ describe('Redis restart during a burst', () => {
     server = await startRedis(port, dir);
 
     const all = Object.values(ids).flat();
-    await h.waitFor(() => all.every((id) => h!.message(id).status === 'sent'), 'all 30 sent after the restart', 30_000);
+    await h.waitFor(async () => (await Promise.all(all.map((id) => h!.message(id)))).every((m) => m.status === 'sent'), 'all 30 sent after the restart', 30_000);
     clearInterval(release);
     // Redis really died mid-burst (30 messages, 3 conversations, about 30 answers a second).
     expect(beforeKill).toBeLessThan(30);
@@ -123,7 +123,7 @@ describe('Redis restart during a burst', () => {
     await startRedisEmpty();
 
     const all = Object.values(ids).flat();
-    await x.waitFor(() => all.every((id) => x.message(id).status === 'sent'), 'all 16 sent after Redis came back empty', 30_000);
+    await x.waitFor(async () => (await Promise.all(all.map((id) => x.message(id)))).every((m) => m.status === 'sent'), 'all 16 sent after Redis came back empty', 30_000);
     clearInterval(release);
     for (const k of ['a', 'b']) {
       expect(x.fake.sent.filter((r) => r.body.startsWith(k)).map((r) => r.body)).toEqual(Array.from({ length: 8 }, (_, i) => `${k}${i}`));
@@ -145,7 +145,7 @@ describe('Redis restart during a burst', () => {
     const release = setInterval(() => x.fake.releaseHeld(), 50);
     try {
       const all = [...before, accepted.message.id];
-      await x.waitFor(() => all.every((id) => x.message(id).status === 'sent'), 'all 3 sent', 30_000);
+      await x.waitFor(async () => (await Promise.all(all.map((id) => x.message(id)))).every((m) => m.status === 'sent'), 'all 3 sent', 30_000);
     } finally {
       clearInterval(release);
     }

@@ -8,11 +8,11 @@ import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 let temp: TempStore;
 let conversationId: string;
-beforeEach(() => {
-  temp = createTempStore();
-  conversationId = temp.store.conversations.getOrCreate('+12025550100', '+14155550123').conversation.id;
+beforeEach(async () => {
+  temp = await createTempStore();
+  conversationId = (await temp.store.conversations.getOrCreate('+12025550100', '+14155550123')).conversation.id;
 });
-afterEach(() => temp.cleanup());
+afterEach(async () => temp.cleanup());
 
 function outbound(over: Partial<NewMessage> = {}): NewMessage {
   return {
@@ -22,62 +22,62 @@ function outbound(over: Partial<NewMessage> = {}): NewMessage {
 }
 
 describe('send path store writes', () => {
-  it('markSending moves a queued message to sending once, and never moves a sent one back', () => {
-    const { message } = temp.store.messages.insert(outbound());
-    expect(temp.store.messages.markSending(message.id)).toBe(true);
-    expect(temp.store.messages.get(message.id)?.status).toBe('sending');
-    expect(temp.store.messages.markSending(message.id)).toBe(false);
-    temp.store.messages.advanceStatus(message.id, 'sent');
-    expect(temp.store.messages.markSending(message.id)).toBe(false);
-    expect(temp.store.messages.get(message.id)?.status).toBe('sent');
+  it('markSending moves a queued message to sending once, and never moves a sent one back', async () => {
+    const { message } = await temp.store.messages.insert(outbound());
+    expect(await temp.store.messages.markSending(message.id)).toBe(true);
+    expect((await temp.store.messages.get(message.id))?.status).toBe('sending');
+    expect(await temp.store.messages.markSending(message.id)).toBe(false);
+    await temp.store.messages.advanceStatus(message.id, 'sent');
+    expect(await temp.store.messages.markSending(message.id)).toBe(false);
+    expect((await temp.store.messages.get(message.id))?.status).toBe('sent');
   });
 
-  it('markSent records the provider id with the status, and only the id when a delivery report came first', () => {
-    const { message } = temp.store.messages.insert(outbound());
-    temp.store.messages.markSending(message.id);
-    const sent = temp.store.messages.markSent(message.id, { provider: 'twilio', providerMessageId: 'SM1' });
+  it('markSent records the provider id with the status, and only the id when a delivery report came first', async () => {
+    const { message } = await temp.store.messages.insert(outbound());
+    await temp.store.messages.markSending(message.id);
+    const sent = await temp.store.messages.markSent(message.id, { provider: 'twilio', providerMessageId: 'SM1' });
     expect(sent).toMatchObject({ status: 'sent', provider: 'twilio', providerMessageId: 'SM1' });
-    expect(temp.store.messages.get(message.id)).toMatchObject({ status: 'sent', providerMessageId: 'SM1' });
+    expect(await temp.store.messages.get(message.id)).toMatchObject({ status: 'sent', providerMessageId: 'SM1' });
 
-    const other = temp.store.messages.insert(outbound()).message;
-    temp.store.messages.advanceStatus(other.id, 'delivered');
-    expect(temp.store.messages.markSent(other.id, { provider: 'twilio', providerMessageId: 'SM2' })).toBeNull();
-    expect(temp.store.messages.get(other.id)).toMatchObject({ status: 'delivered', providerMessageId: 'SM2' });
+    const other = (await temp.store.messages.insert(outbound())).message;
+    await temp.store.messages.advanceStatus(other.id, 'delivered');
+    expect(await temp.store.messages.markSent(other.id, { provider: 'twilio', providerMessageId: 'SM2' })).toBeNull();
+    expect(await temp.store.messages.get(other.id)).toMatchObject({ status: 'delivered', providerMessageId: 'SM2' });
   });
 
-  it("markSent refuses a provider id that belongs to another message and changes nothing", () => {
-    const first = temp.store.messages.insert(outbound()).message;
-    temp.store.messages.markSent(first.id, { provider: 'twilio', providerMessageId: 'SM9' });
-    const second = temp.store.messages.insert(outbound()).message;
-    temp.store.messages.markSending(second.id);
-    expect(() => temp.store.messages.markSent(second.id, { provider: 'twilio', providerMessageId: 'SM9' })).toThrow(ConflictError);
-    expect(temp.store.messages.get(second.id)).toMatchObject({ status: 'sending', providerMessageId: null });
-    expect(temp.store.messages.markSent(second.id)?.status).toBe('sent');
+  it("markSent refuses a provider id that belongs to another message and changes nothing", async () => {
+    const first = (await temp.store.messages.insert(outbound())).message;
+    await temp.store.messages.markSent(first.id, { provider: 'twilio', providerMessageId: 'SM9' });
+    const second = (await temp.store.messages.insert(outbound())).message;
+    await temp.store.messages.markSending(second.id);
+    await expect(temp.store.messages.markSent(second.id, { provider: 'twilio', providerMessageId: 'SM9' })).rejects.toThrow(ConflictError);
+    expect(await temp.store.messages.get(second.id)).toMatchObject({ status: 'sending', providerMessageId: null });
+    expect((await temp.store.messages.markSent(second.id))?.status).toBe('sent');
   });
 
-  it('sendLedger.start opens a call, counts attempts, and never reopens a done entry', () => {
-    const { message } = temp.store.messages.insert(outbound());
-    expect(temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'calling', attempts: 1 });
-    expect(temp.store.sendLedger.fail(message.id)).toMatchObject({ state: 'failed' });
-    expect(temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'calling', attempts: 2 });
-    expect(temp.store.sendLedger.finish(message.id, 'SM5')).toMatchObject({ state: 'done', providerMessageId: 'SM5' });
-    expect(temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'done', attempts: 2, providerMessageId: 'SM5' });
-    expect(temp.store.sendLedger.fail(message.id)).toMatchObject({ state: 'done' });
+  it('sendLedger.start opens a call, counts attempts, and never reopens a done entry', async () => {
+    const { message } = await temp.store.messages.insert(outbound());
+    expect(await temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'calling', attempts: 1 });
+    expect(await temp.store.sendLedger.fail(message.id)).toMatchObject({ state: 'failed' });
+    expect(await temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'calling', attempts: 2 });
+    expect(await temp.store.sendLedger.finish(message.id, 'SM5')).toMatchObject({ state: 'done', providerMessageId: 'SM5' });
+    expect(await temp.store.sendLedger.start(message.id, 'twilio')).toMatchObject({ state: 'done', attempts: 2, providerMessageId: 'SM5' });
+    expect(await temp.store.sendLedger.fail(message.id)).toMatchObject({ state: 'done' });
   });
 
-  it('getForSend reads the message, its conversation and its ledger row in one go, exactly as the three separate reads', () => {
-    const { message } = temp.store.messages.insert(outbound());
-    const separate = () => ({
-      message: temp.store.messages.get(message.id),
-      conversation: temp.store.conversations.get(conversationId),
-      ledger: temp.store.sendLedger.get(message.id),
+  it('getForSend reads the message, its conversation and its ledger row in one go, exactly as the three separate reads', async () => {
+    const { message } = await temp.store.messages.insert(outbound());
+    const separate = async () => ({
+      message: await temp.store.messages.get(message.id),
+      conversation: await temp.store.conversations.get(conversationId),
+      ledger: await temp.store.sendLedger.get(message.id),
     });
-    expect(temp.store.messages.getForSend(message.id)).toEqual(separate());
-    expect(temp.store.messages.getForSend(message.id)?.ledger).toBeNull();
-    temp.store.sendLedger.start(message.id, 'twilio');
-    temp.store.sendLedger.finish(message.id, 'SM7');
-    expect(temp.store.messages.getForSend(message.id)).toEqual(separate());
-    expect(temp.store.messages.getForSend(message.id)?.ledger).toMatchObject({ state: 'done', providerMessageId: 'SM7', attempts: 1 });
-    expect(temp.store.messages.getForSend('no-such-message')).toBeNull();
+    expect(await temp.store.messages.getForSend(message.id)).toEqual(await separate());
+    expect((await temp.store.messages.getForSend(message.id))?.ledger).toBeNull();
+    await temp.store.sendLedger.start(message.id, 'twilio');
+    await temp.store.sendLedger.finish(message.id, 'SM7');
+    expect(await temp.store.messages.getForSend(message.id)).toEqual(await separate());
+    expect((await temp.store.messages.getForSend(message.id))?.ledger).toMatchObject({ state: 'done', providerMessageId: 'SM7', attempts: 1 });
+    expect(await temp.store.messages.getForSend('no-such-message')).toBeNull();
   });
 });

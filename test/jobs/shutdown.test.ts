@@ -14,7 +14,7 @@ afterEach(async () => {
 describe('shutdown', () => {
   it('stop() finishes the active send, records it, and leaves queued messages for the next worker', async () => {
     h = await createHarness({ worker: false, concurrency: 1 });
-    h.addNumber(LOCAL);
+    await h.addNumber(LOCAL);
     h.fake.setScript(() => 'hold');
     const first = await h.send(LOCAL, '+12123456781', 'in flight');
     const second = await h.send(LOCAL, '+12123456782', 'not started');
@@ -25,13 +25,13 @@ describe('shutdown', () => {
     await new Promise((r) => setTimeout(r, 100));
     h.fake.releaseHeld();
     await stopping;
-    expect(h.message(first.message.id).status).toBe('sent');
-    expect(h.message(second.message.id).status).toBe('queued');
+    expect((await h.message(first.message.id)).status).toBe('sent');
+    expect((await h.message(second.message.id)).status).toBe('queued');
     expect(h.fake.requests).toHaveLength(1);
 
     h.fake.setScript(() => 'ok');
     await h.startWorker();
-    await h.waitFor(() => h!.message(second.message.id).status === 'sent', 'second sent by the next worker');
+    await h.waitFor(async () => (await h!.message(second.message.id)).status === 'sent', 'second sent by the next worker');
     expect(h.fake.requests).toHaveLength(2);
   });
 });

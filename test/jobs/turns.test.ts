@@ -30,7 +30,7 @@ describe('turns', () => {
     const done: string[] = [];
     const lane = kit.lane(each((id) => void done.push(id)), { sweepMs: 100, overdueMs: 300 });
     await lane.start();
-    for (const id of ['m1', 'm2']) kit.temp.store.outbox.add('deliver', 'c1', id); // stored, never woken
+    for (const id of ['m1', 'm2']) await kit.temp.store.outbox.add('deliver', 'c1', id); // stored, never woken
     await until(() => done.length === 2, 'both run', 5_000);
     expect(done).toEqual(['m1', 'm2']);
   });
@@ -74,12 +74,12 @@ describe('turns', () => {
     const lane = k.lane(each((id) => void done.push(id)));
     await lane.start();
     const { outbox } = k.temp.store;
-    outbox.reserve(['deliver'], 'c1', 'slack:T:C:1.1', k.liveness.owner);
+    await outbox.reserve(['deliver'], 'c1', 'slack:T:C:1.1', k.liveness.owner);
     await k.add(lane, 'c1', 'after-1');
     await k.add(lane, 'c1', 'after-2');
     await new Promise((r) => setTimeout(r, 400));
     expect(done).toEqual([]);
-    const [filled] = outbox.fill('slack:T:C:1.1', 'the-reply', 'c1', ['deliver']);
+    const [filled] = await outbox.fill('slack:T:C:1.1', 'the-reply', 'c1', ['deliver']);
     await lane.wake('c1', `m${filled!.seq}`);
     await until(() => done.length === 3, 'all three', 3_000);
     expect(done).toEqual(['the-reply', 'after-1', 'after-2']);
@@ -91,11 +91,11 @@ describe('turns', () => {
     const done: string[] = [];
     const lane = k.lane(each((id) => void done.push(id)));
     await lane.start();
-    k.temp.store.outbox.reserve(['deliver'], 'c1', 'teams:x:1', 'ghost~gone');
+    await k.temp.store.outbox.reserve(['deliver'], 'c1', 'teams:x:1', 'ghost~gone');
     await k.add(lane, 'c1', 'behind');
     await until(() => done.length === 1, 'the item behind', 3_000);
     expect(done).toEqual(['behind']);
-    expect(k.temp.store.outbox.pendingConversations('deliver')).toEqual([]);
+    expect(await k.temp.store.outbox.pendingConversations('deliver')).toEqual([]);
   });
 
   it('a holder whose heartbeat was missed checks its lease before each item: taken over, it stops after the item in hand', async () => {
@@ -114,8 +114,8 @@ describe('turns', () => {
     );
     await lane.start();
     ghost = await ghostAliveFor(k, 700);
-    k.temp.store.outbox.add('deliver', 'c1', 'm1');
-    k.temp.store.outbox.add('deliver', 'c1', 'm2');
+    await k.temp.store.outbox.add('deliver', 'c1', 'm1');
+    await k.temp.store.outbox.add('deliver', 'c1', 'm2');
     await lane.wake('c1', 'go');
     await until(() => done.length === 1, 'm1', 2_000);
     await new Promise((r) => setTimeout(r, 300));
@@ -135,7 +135,7 @@ describe('turns', () => {
       }),
       { concurrency: 1, maxItemsPerTurn: 3 },
     );
-    for (let i = 0; i < 12; i++) k.temp.store.outbox.add('deliver', 'busy', `b${i}`);
+    for (let i = 0; i < 12; i++) await k.temp.store.outbox.add('deliver', 'busy', `b${i}`);
     await lane.wake('busy', 'go');
     await k.add(lane, 'quiet', 'q');
     await lane.start();
@@ -151,7 +151,7 @@ describe('turns', () => {
     const lane = k.lane(each((id) => void done.push(id)));
     const legacyKey = `${keys.legacyLanes(k.prefix)}deliver:c-old`;
     await k.own.rpush(legacyKey, 'old-1');
-    k.temp.store.outbox.add('deliver', 'c-old', 'old-1'); // what migration 004 moved into the outbox
+    await k.temp.store.outbox.add('deliver', 'c-old', 'old-1'); // what migration 004 moved into the outbox
     const old = new Queue('deliver', { connection: k.redis as ConnectionOptions, prefix: k.prefix });
     await old.add('deliver', { id: 'old-1', lane: 'c-old' }, { jobId: 'deliver-old-1' });
     await old.close();

@@ -23,7 +23,7 @@ describe('worker errors while Redis is down', () => {
     const connection = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: null, retryStrategy: () => 20 });
     connection.on('error', () => undefined);
     const prefix = uniquePrefix();
-    const temp = createTempStore();
+    const temp = await createTempStore();
     const liveness = new Liveness({ redis: connection, prefix, name: 'down' });
     const turns = createTurns({
       lane: 'send',
@@ -46,6 +46,6 @@ describe('worker errors while Redis is down', () => {
     await Promise.race([turns.worker?.close(true), new Promise((r) => setTimeout(r, 2_000))]);
     await Promise.race([turns.queue.close(), new Promise((r) => setTimeout(r, 2_000))]);
     connection.disconnect();
-    temp.cleanup();
+    await temp.cleanup();
   }, 15_000);
 });

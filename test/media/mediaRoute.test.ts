@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import express from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mediaRouter } from '../../src/media/mediaRoute.js';
 import { createMediaUrlSigner } from '../../src/media/signedUrls.js';
+import { createStoredMedia, storedMediaReader } from '../../src/media/storedMedia.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 describe('GET /media/:id serves stored files to signed links only', () => {
@@ -13,13 +14,14 @@ describe('GET /media/:id serves stored files to signed links only', () => {
   let server: Server;
   let base: string;
   let mediaId: string;
+  let messageId: string;
   let signer: ReturnType<typeof createMediaUrlSigner>;
 
   beforeEach(async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     const { store } = temp;
-    const { conversation } = store.conversations.getOrCreate('+14155550123', '+16045550142');
-    const { message } = store.messages.insert({
+    const { conversation } = await store.conversations.getOrCreate('+14155550123', '+16045550142');
+    const { message } = await store.messages.insert({
       conversationId: conversation.id,
       direction: 'inbound',
       body: 'picture',
@@ -29,36 +31,42 @@ describe('GET /media/:id serves stored files to signed links only', () => {
       provider: 'twilio',
       providerMessageId: 'MM1',
     });
-    mkdirSync(join(temp.dir, 'media'), { recursive: true });
-    writeFileSync(join(temp.dir, 'media', 'pic.png'), Buffer.from('PNGDATA'));
-    mediaId = store.media.create({
-      messageId: message.id,
-      contentType: 'image/png',
-      size: 7,
-      path: 'media/pic.png',
-      sourceUrl: null,
-      status: 'stored',
-      reason: null,
-    }).id;
+    messageId = message.id;
+    mediaId = (await createStoredMedia(store, { messageId: message.id, contentType: 'image/png', sourceUrl: null }, Buffer.from('PNGDATA'))).id;
 
     const app = express();
     server = app.listen(0, '127.0.0.1');
     await new Promise<void>((r) => server.once('listening', () => r()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     signer = createMediaUrlSigner({ secret: Buffer.from('s'.repeat(32)), publicUrl: base });
-    app.use(mediaRouter({ media: store.media, signer, dataDir: temp.dir }));
+    app.use(mediaRouter({ media: store.media, files: storedMediaReader({ files: store.mediaFiles, dataDir: temp.dir }), signer }));
   });
 
   afterEach(async () => {
     await new Promise<void>((r) => server.close(() => r()));
-    temp.cleanup();
+    await temp.cleanup();
   });
 
-  it('serves the file with its content type to a valid link', async () => {
+  it('serves the file from the store with its content type to a valid link', async () => {
     const res = await fetch(signer.sign(mediaId, 60));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('content-length')).toBe('7');
     expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('PNGDATA');
+  });
+
+  it('still serves a file an older version kept under DATA_DIR/media (an upgrade loses no file)', async () => {
+    mkdirSync(join(temp.dir, 'media'), { recursive: true });
+    writeFileSync(join(temp.dir, 'media', 'legacy-id'), Buffer.from('OLDPNG'));
+    const id = (await temp.store.media.create({ messageId, contentType: 'image/png', size: 6, path: 'media/legacy-id', sourceUrl: null, status: 'stored', reason: null })).id;
+    const res = await fetch(signer.sign(id, 60));
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).toString()).toBe('OLDPNG');
+  });
+
+  it('answers 404 for a stored row whose bytes are nowhere (not in the store, no file)', async () => {
+    const id = (await temp.store.media.create({ messageId, contentType: 'image/png', size: 6, path: 'media/gone', sourceUrl: null, status: 'stored', reason: null })).id;
+    expect((await fetch(signer.sign(id, 60))).status).toBe(404);
   });
 
   it('a picture is shown inline; an HTML or SVG file is a download that can run no script on our origin', async () => {
@@ -66,10 +74,9 @@ describe('GET /media/:id serves stored files to signed links only', () => {
     expect(inline.headers.get('content-disposition')).toMatch(/^inline/);
     expect(inline.headers.get('content-security-policy')).toMatch(/^sandbox/);
     const { store } = temp;
-    const messageId = store.media.get(mediaId)!.messageId!;
-    for (const [type, name] of [['text/html', 'page.html'], ['image/svg+xml', 'img.svg'], ['application/xhtml+xml', 'x.xhtml']] as const) {
-      writeFileSync(join(temp.dir, 'media', name), '<script>alert(document.cookie)</script>');
-      const id = store.media.create({ messageId, contentType: type, size: 39, path: `media/${name}`, sourceUrl: null, status: 'stored', reason: null }).id;
+    for (const type of ['text/html', 'image/svg+xml', 'application/xhtml+xml']) {
+      const script = Buffer.from('<script>alert(document.cookie)</script>');
+      const id = (await createStoredMedia(store, { messageId, contentType: type, sourceUrl: null }, script)).id;
       const res = await fetch(signer.sign(id, 60));
       expect(res.status).toBe(200);
       expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
@@ -94,12 +101,17 @@ describe('GET /media/:id serves stored files to signed links only', () => {
   });
 
   it('never serves a file outside DATA_DIR even with a valid link', async () => {
-    temp.store.media.update(mediaId, { path: '../../etc/passwd' });
-    expect((await fetch(signer.sign(mediaId, 60))).status).toBe(404);
+    writeFileSync(join(temp.dir, '..', `outside-${process.pid}`), 'secret');
+    const id = (await temp.store.media.create({ messageId, contentType: 'text/plain', size: 6, path: `../outside-${process.pid}`, sourceUrl: null, status: 'stored', reason: null })).id;
+    try {
+      expect((await fetch(signer.sign(id, 60))).status).toBe(404);
+    } finally {
+      rmSync(join(temp.dir, '..', `outside-${process.pid}`), { force: true });
+    }
   });
 
   it('does not serve media that was refused at download', async () => {
-    temp.store.media.update(mediaId, { status: 'refused', reason: 'outside provider' });
+    await temp.store.media.update(mediaId, { status: 'refused', reason: 'outside provider' });
     expect((await fetch(signer.sign(mediaId, 60))).status).toBe(404);
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMediaUrlSigner, loadMediaSecret } from '../../src/media/signedUrls.js';
+import { createMediaUrlSigner, LEGACY_SECRET_FILE, loadMediaSecret, MEDIA_SECRET_SETTING } from '../../src/media/signedUrls.js';
+import { createTempStore, type TempStore } from '../support/tempStore.js';
 
 function parts(url: string): { id: string; exp: string; sig: string } {
   const u = new URL(url);
@@ -67,31 +68,76 @@ describe('signed media links', () => {
 
 describe('media signing secret', () => {
   const dirs: string[] = [];
-  afterEach(() => {
+  let temp: TempStore | null = null;
+  const dataDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'smsb-secret-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(async () => {
+    await temp?.cleanup();
+    temp = null;
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('is generated once and kept in DATA_DIR across restarts', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'smsb-secret-'));
-    dirs.push(dir);
-    const first = loadMediaSecret(dir);
-    const again = loadMediaSecret(dir);
+  it('is generated once, kept in the store, and the same after a restart', async () => {
+    temp = await createTempStore();
+    const dir = dataDir();
+    const first = await loadMediaSecret({ settings: temp.store.settings, dataDir: dir });
     expect(first.length).toBe(32);
-    expect(again.equals(first)).toBe(true);
+    expect(existsSync(join(dir, LEGACY_SECRET_FILE))).toBe(false);
+    const store = await temp.reopen();
+    expect((await loadMediaSecret({ settings: store.settings, dataDir: dir })).equals(first)).toBe(true);
   });
 
-  it('an empty or damaged key file stops start-up instead of signing with a guessable key', () => {
+  it('is the same for every instance on one database, even two starting at once with their own DATA_DIR', async () => {
+    temp = await createTempStore();
+    const other = await temp.openAnother();
+    const [a, b] = await Promise.all([
+      loadMediaSecret({ settings: temp.store.settings, dataDir: dataDir() }),
+      loadMediaSecret({ settings: other.settings, dataDir: dataDir() }),
+    ]);
+    expect(a.equals(b)).toBe(true);
+    const third = await loadMediaSecret({ settings: other.settings, dataDir: dataDir() });
+    expect(third.equals(a)).toBe(true);
+  });
+
+  it('a key an older version kept in DATA_DIR is taken over, so links handed out before the upgrade keep working', async () => {
+    temp = await createTempStore();
+    const dir = dataDir();
+    const legacy = Buffer.alloc(32, 7);
+    writeFileSync(join(dir, LEGACY_SECRET_FILE), legacy.toString('base64'));
+    expect((await loadMediaSecret({ settings: temp.store.settings, dataDir: dir })).equals(legacy)).toBe(true);
+    // Another instance, without the file, signs with the adopted key.
+    const other = await temp.openAnother();
+    expect((await loadMediaSecret({ settings: other.settings, dataDir: dataDir() })).equals(legacy)).toBe(true);
+  });
+
+  it('a key file found after the store has a key does not split the instances: the stored key wins', async () => {
+    temp = await createTempStore();
+    const shared = await loadMediaSecret({ settings: temp.store.settings, dataDir: dataDir() });
+    const dir = dataDir();
+    writeFileSync(join(dir, LEGACY_SECRET_FILE), Buffer.alloc(32, 9).toString('base64'));
+    expect((await loadMediaSecret({ settings: temp.store.settings, dataDir: dir })).equals(shared)).toBe(true);
+  });
+
+  it('an empty or damaged key file stops start-up instead of signing with a guessable key', async () => {
+    temp = await createTempStore();
     for (const content of ['', '   \n', 'c2hvcnQ=', 'not base64 at all!']) {
-      const dir = mkdtempSync(join(tmpdir(), 'smsb-secret-'));
-      dirs.push(dir);
-      writeFileSync(join(dir, 'media-signing.key'), content);
-      expect(() => loadMediaSecret(dir)).toThrow(/does not hold a media signing key/);
+      const dir = dataDir();
+      writeFileSync(join(dir, LEGACY_SECRET_FILE), content);
+      await expect(loadMediaSecret({ settings: temp.store.settings, dataDir: dir })).rejects.toMatchObject({
+        code: 'config_invalid',
+        message: expect.stringMatching(/does not hold a media signing key/),
+      });
     }
+    expect(await temp.store.settings.get(MEDIA_SECRET_SETTING)).toBeNull();
   });
 
-  it('comes from configuration when one is given', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'smsb-secret-'));
-    dirs.push(dir);
-    expect(loadMediaSecret(dir, 'configured-secret').toString()).toBe('configured-secret');
+  it('comes from configuration when one is given (nothing is generated or stored)', async () => {
+    temp = await createTempStore();
+    const secret = await loadMediaSecret({ settings: temp.store.settings, dataDir: dataDir(), configured: 'configured-secret' });
+    expect(secret.toString()).toBe('configured-secret');
+    expect(await temp.store.settings.get(MEDIA_SECRET_SETTING)).toBeNull();
   });
 });

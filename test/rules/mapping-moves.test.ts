@@ -13,7 +13,7 @@ let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
   h.slack.addChannel(NEW_CHANNEL, 'new-desk');
-  h.setupNumber();
+  await h.setupNumber();
 });
 afterEach(async () => {
   await h.close();
@@ -34,7 +34,7 @@ describe('mapping model: a mapping that moves', () => {
 
     await adminCommand(`unmap ${OUR}`, CHANNEL);
     await adminCommand(`map ${OUR}`, NEW_CHANNEL);
-    expect(h.temp.store.mappings.list({ number: OUR }).map((m) => m.channel)).toEqual([NEW_CHANNEL]);
+    expect((await h.temp.store.mappings.list({ number: OUR })).map((m) => m.channel)).toEqual([NEW_CHANNEL]);
 
     await h.inboundSms({ sid: 'SM2', body: 'after the move' });
     await h.waitFor(() => h.slack.roots(NEW_CHANNEL).length === 1, 'a thread in the new channel');
@@ -47,9 +47,9 @@ describe('mapping model: a mapping that moves', () => {
     expect(h.slack.roots(CHANNEL)).toHaveLength(1);
     expect(h.slack.thread(CHANNEL, oldRoot.ts).map(quotedText)).toEqual(['before the move']);
     // Still one conversation for (number, contact), now with a thread in each channel it was shown in.
-    const conversations = h.temp.store.conversations.list({ number: OUR, contact: CONTACT });
+    const conversations = await h.temp.store.conversations.list({ number: OUR, contact: CONTACT });
     expect(conversations).toHaveLength(1);
-    expect(h.temp.store.threads.listForConversation(conversations[0]!.id).map((t) => t.channel).sort()).toEqual([CHANNEL, NEW_CHANNEL].sort());
+    expect((await h.temp.store.threads.listForConversation(conversations[0]!.id)).map((t) => t.channel).sort()).toEqual([CHANNEL, NEW_CHANNEL].sort());
   });
 
   it('a reply in the new thread is sent from the number; one in the old thread is not sent', async () => {

@@ -12,6 +12,7 @@ import { recordInbound } from '../../src/core/index.js';
 import { deliverMessage } from '../../src/delivery/deliverMessage.js';
 import { ChatRegistry } from '../../src/delivery/registry.js';
 import { CONTACT, OUR, SLACK_CHANNEL, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from '../e2e/mirroringHarness.js';
+import { MemoryLocks } from '../../src/infra/coordination/memoryLocks.js';
 
 let h: MirrorHarness;
 beforeEach(async () => {
@@ -24,8 +25,8 @@ afterEach(async () => {
 
 const OTHER = '+13105550199';
 
-function groupMessage(id: string, body: string) {
-  return recordInbound(
+async function groupMessage(id: string, body: string) {
+  return await recordInbound(
     { store: h.temp.store, clock: { now: () => new Date() } },
     { provider: '8x8', providerMessageId: id, from: CONTACT, to: OUR, otherRecipients: [OTHER, OUR], body, media: [] },
   );
@@ -40,15 +41,15 @@ function registry(): ChatRegistry {
 
 describe('rule 3: an inbound group message', () => {
   it('is kept with its other recipients (not our own number) and listed in the history', async () => {
-    const { message } = groupMessage('8x8-group-1', 'Dinner at 7?');
-    const stored = h.temp.store.messages.get(message.id)!;
+    const { message } = await groupMessage('8x8-group-1', 'Dinner at 7?');
+    const stored = (await h.temp.store.messages.get(message.id))!;
     expect(stored.otherRecipients).toEqual([OTHER]);
     expect(stored.body).toBe('Dinner at 7?');
   });
 
   it('is shown on Slack and on Teams with the notice that replies go to the sender alone', async () => {
-    const { message } = groupMessage('8x8-group-2', 'Dinner at 7?');
-    const result = await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
+    const { message } = await groupMessage('8x8-group-2', 'Dinner at 7?');
+    const result = await deliverMessage({ store: h.temp.store, registry: registry(), locks: new MemoryLocks() }, message.id);
     expect(result.posted.map((p) => p.platform).sort()).toEqual(['slack', 'teams']);
 
     const slackRoot = h.slack.roots(SLACK_CHANNEL)[0]!;
@@ -65,11 +66,11 @@ describe('rule 3: an inbound group message', () => {
   });
 
   it('a message to our number alone carries no such notice', async () => {
-    const { message } = recordInbound(
+    const { message } = await recordInbound(
       { store: h.temp.store, clock: { now: () => new Date() } },
       { provider: '8x8', providerMessageId: '8x8-single', from: CONTACT, to: OUR, otherRecipients: [OUR], body: 'just us', media: [] },
     );
-    await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
+    await deliverMessage({ store: h.temp.store, registry: registry(), locks: new MemoryLocks() }, message.id);
     const slackRoot = h.slack.roots(SLACK_CHANNEL)[0]!;
     expect(shownText(h.slack.thread(SLACK_CHANNEL, slackRoot.ts)[0]!)).toBe('(212) 555-3456 texted:\n> just us');
     const teamsRoot = h.teamsConnector.roots(TEAMS_CHANNEL)[0]!;
@@ -77,8 +78,8 @@ describe('rule 3: an inbound group message', () => {
   });
 
   it('a reply in its thread goes to the sender alone, as one SMS', async () => {
-    const { message } = groupMessage('8x8-group-3', 'Who is coming?');
-    await deliverMessage({ store: h.temp.store, registry: registry() }, message.id);
+    const { message } = await groupMessage('8x8-group-3', 'Who is coming?');
+    await deliverMessage({ store: h.temp.store, registry: registry(), locks: new MemoryLocks() }, message.id);
     const teamsRoot = h.teamsConnector.roots(TEAMS_CHANNEL)[0]!;
     expect((await h.teamsActivity(h.teamsReply(teamsRoot.id, 'I am'))).status).toBe(200);
     await h.waitFor(() => h.twilio.calls.length === 1, 'the reply to reach Twilio');

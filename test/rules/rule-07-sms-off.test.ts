@@ -9,7 +9,7 @@ import { CHANNEL, createSlackHarness, firstThreadTexts, type SlackHarness } from
 let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
-  h.setupNumber();
+  await h.setupNumber();
 });
 afterEach(async () => {
   await h.close();
@@ -19,11 +19,11 @@ const thread = (): string[] => firstThreadTexts(h.slack);
 
 describe('rule 7: SMS turned off', () => {
   it('company-wide: inbound messages (from anywhere in the world) are stored and shown; a reply is refused with the reason', async () => {
-    h.temp.store.policy.update({ smsEnabled: false });
+    await h.temp.store.policy.update({ smsEnabled: false });
     expect((await h.inboundSms({ sid: 'SMuk', body: 'Hello from London', from: '+442079460958' })).status).toBe(200);
     await h.waitFor(() => thread().length === 1, 'the inbound message in Slack');
     expect(thread()).toEqual(['+44 20 7946 0958 texted:\n> Hello from London']);
-    expect(h.messages().map((m) => [m.direction, m.status, m.body])).toEqual([['inbound', 'received', 'Hello from London']]);
+    expect((await h.messages()).map((m) => [m.direction, m.status, m.body])).toEqual([['inbound', 'received', 'Hello from London']]);
 
     const root = h.slack.roots(CHANNEL)[0]!;
     const ts = `${Math.floor(Date.now() / 1000)}.900001`; // clear of the fake Slack's ts sequence
@@ -35,7 +35,7 @@ describe('rule 7: SMS turned off', () => {
   });
 
   it('for one user: that user is refused, a colleague in the same thread is not, and inbound still arrives', async () => {
-    h.temp.store.users.upsert('slack', 'UAGENT', { smsEnabled: false });
+    await h.temp.store.users.upsert('slack', 'UAGENT', { smsEnabled: false });
     await h.inboundSms({ sid: 'SM1', body: 'Anyone there?' });
     await h.waitFor(() => thread().length === 1, 'the inbound message');
     const root = h.slack.roots(CHANNEL)[0]!;

@@ -23,19 +23,19 @@ function at(minute: number): string {
   return new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
 }
 
-function inbound(c: Conversation, body: string, createdAt: string) {
-  return bridge.ctx.store.messages.insert({
+async function inbound(c: Conversation, body: string, createdAt: string) {
+  return (await bridge.ctx.store.messages.insert({
     conversationId: c.id, direction: 'inbound', body, status: 'received', provider: 'twilio',
     providerMessageId: `SM${++seq}`, encoding: 'GSM-7', segments: 1, createdAt,
-  }).message;
+  })).message;
 }
 
-function outbound(c: Conversation, body: string, createdAt: string) {
-  return bridge.ctx.store.messages.insert({
+async function outbound(c: Conversation, body: string, createdAt: string) {
+  return (await bridge.ctx.store.messages.insert({
     conversationId: c.id, direction: 'outbound', body, status: 'queued',
     author: { platform: 'slack', userId: 'U1', name: 'Ann' }, platformMessageId: `slack:T:C:${++seq}`,
     encoding: 'GSM-7', segments: 1, createdAt,
-  }).message;
+  })).message;
 }
 
 /** Minimal RFC 4180 reader: quoted fields may hold commas, doubled quotes, CR and LF. */
@@ -67,12 +67,12 @@ function records(text: string): Record<string, string>[] {
 describe('rule 10: history can be searched', () => {
   it('finds messages of both directions by text across conversations, newest first, naming number and contact', async () => {
     const { store } = bridge.ctx;
-    const a = store.conversations.getOrCreate(OURS, CONTACT).conversation;
-    const b = store.conversations.getOrCreate(OTHER_OURS, '+16045552671').conversation;
-    inbound(a, 'Is the invoice ready?', at(1));
-    outbound(a, 'Invoice sent this morning', at(2));
-    inbound(b, 'where is my INVOICE', at(3));
-    inbound(a, 'thanks', at(4));
+    const a = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+    const b = (await store.conversations.getOrCreate(OTHER_OURS, '+16045552671')).conversation;
+    await inbound(a, 'Is the invoice ready?', at(1));
+    await outbound(a, 'Invoice sent this morning', at(2));
+    await inbound(b, 'where is my INVOICE', at(3));
+    await inbound(a, 'thanks', at(4));
     const res = await json<{ body: string; direction: string; number: string; contact: string; status: string }[]>(
       bridge.call('GET', '/admin/api/messages?q=invoice'),
     );
@@ -87,13 +87,13 @@ describe('rule 10: history can be searched', () => {
 
   it('filters by our number and the contact typed in any common format, and by direction', async () => {
     const { store } = bridge.ctx;
-    const a = store.conversations.getOrCreate(OURS, CONTACT).conversation;
-    const b = store.conversations.getOrCreate(OURS, '+16045552671').conversation;
-    const c = store.conversations.getOrCreate(OTHER_OURS, CONTACT).conversation;
-    inbound(a, 'a-in', at(1));
-    outbound(a, 'a-out', at(2));
-    inbound(b, 'b-in', at(3));
-    inbound(c, 'c-in', at(4));
+    const a = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+    const b = (await store.conversations.getOrCreate(OURS, '+16045552671')).conversation;
+    const c = (await store.conversations.getOrCreate(OTHER_OURS, CONTACT)).conversation;
+    await inbound(a, 'a-in', at(1));
+    await outbound(a, 'a-out', at(2));
+    await inbound(b, 'b-in', at(3));
+    await inbound(c, 'c-in', at(4));
     const q = `?number=${encodeURIComponent('(415) 555-2671')}&contact=${encodeURIComponent('646.555.3890')}`;
     const both = await json<{ body: string }[]>(bridge.call('GET', `/admin/api/messages${q}`));
     expect(both.body.map((m) => m.body)).toEqual(['a-out', 'a-in']);
@@ -106,11 +106,11 @@ describe('rule 10: history can be searched', () => {
   });
 
   it('blank parameters mean no filter; limit caps the newest hits; % and _ are matched literally', async () => {
-    const a = bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT).conversation;
-    inbound(a, '100% sure', at(1));
-    inbound(a, '1000 sure', at(2));
-    inbound(a, 'a_b', at(3));
-    inbound(a, 'axb', at(4));
+    const a = (await bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+    await inbound(a, '100% sure', at(1));
+    await inbound(a, '1000 sure', at(2));
+    await inbound(a, 'a_b', at(3));
+    await inbound(a, 'axb', at(4));
     const all = await json<{ body: string }[]>(bridge.call('GET', '/admin/api/messages?q=&number=&contact=&direction='));
     expect(all.body.map((m) => m.body)).toEqual(['axb', 'a_b', '1000 sure', '100% sure']);
     expect((await json<{ body: string }[]>(bridge.call('GET', '/admin/api/messages?limit=2'))).body.map((m) => m.body)).toEqual(['axb', 'a_b']);
@@ -119,10 +119,10 @@ describe('rule 10: history can be searched', () => {
   });
 
   it('the direction filter finds matches however many newer messages of the other direction there are', async () => {
-    const a = bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT).conversation;
-    bridge.ctx.store.transaction(() => {
-      outbound(a, 'the one reply', at(0));
-      for (let i = 0; i < 1500; i++) inbound(a, `question ${i}`, new Date(Date.UTC(2026, 0, 1, 1) + i).toISOString());
+    const a = (await bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+    await bridge.ctx.store.transaction(async () => {
+      await outbound(a, 'the one reply', at(0));
+      for (let i = 0; i < 1500; i++) await inbound(a, `question ${i}`, new Date(Date.UTC(2026, 0, 1, 1) + i).toISOString());
     });
     const out = await json<{ body: string; direction: string }[]>(bridge.call('GET', '/admin/api/messages?direction=outbound'));
     expect(out.body.map((m) => [m.body, m.direction])).toEqual([['the one reply', 'outbound']]);
@@ -132,8 +132,8 @@ describe('rule 10: history can be searched', () => {
   });
 
   it('finds alphanumeric senders as received', async () => {
-    const a = bridge.ctx.store.conversations.getOrCreate(OURS, 'AMAZON').conversation;
-    inbound(a, 'Your code is 1234', at(1));
+    const a = (await bridge.ctx.store.conversations.getOrCreate(OURS, 'AMAZON')).conversation;
+    await inbound(a, 'Your code is 1234', at(1));
     const res = await json<{ contact: string }[]>(bridge.call('GET', '/admin/api/messages?contact=AMAZON'));
     expect(res.body.map((m) => m.contact)).toEqual(['AMAZON']);
   });
@@ -154,21 +154,21 @@ describe('rule 10: history can be searched', () => {
 });
 
 describe('rule 10: a conversation can be exported', () => {
-  function seedTricky() {
+  async function seedTricky() {
     const { store } = bridge.ctx;
-    const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
-    const m1 = inbound(c, 'Hello, world', at(1));
-    store.media.create({ messageId: m1.id, contentType: 'image/jpeg', size: 10, path: 'x.jpg', sourceUrl: null, status: 'stored', reason: null });
-    store.media.create({ messageId: m1.id, contentType: 'image/png', size: 20, path: 'y.png', sourceUrl: null, status: 'stored', reason: null });
-    outbound(c, 'She said "hi", then left', at(2));
-    inbound(c, 'line one\nline two\r\nline three', at(3));
-    inbound(c, '=HYPERLINK("http://evil.example","click")', at(4));
-    inbound(c, '', at(5));
+    const c = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+    const m1 = await inbound(c, 'Hello, world', at(1));
+    await store.media.create({ messageId: m1.id, contentType: 'image/jpeg', size: 10, path: 'x.jpg', sourceUrl: null, status: 'stored', reason: null });
+    await store.media.create({ messageId: m1.id, contentType: 'image/png', size: 20, path: 'y.png', sourceUrl: null, status: 'stored', reason: null });
+    await outbound(c, 'She said "hi", then left', at(2));
+    await inbound(c, 'line one\nline two\r\nline three', at(3));
+    await inbound(c, '=HYPERLINK("http://evil.example","click")', at(4));
+    await inbound(c, '', at(5));
     return c;
   }
 
   it('as CSV: an attachment, oldest first, bodies with commas, quotes and newlines intact', async () => {
-    const c = seedTricky();
+    const c = await seedTricky();
     const res = await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=csv`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
@@ -193,25 +193,25 @@ describe('rule 10: a conversation can be exported', () => {
     expect(rows[1]).toMatchObject({ authorPlatform: 'slack', authorUserId: 'U1', authorName: 'Ann' });
     expect(rows[0]!.createdAt).toBe(at(1));
     expect(rows[0]!.updatedAt).not.toBe('');
-    const mediaIds = bridge.ctx.store.messages.listForConversation(c.id)[0]!.media.map((m) => m.id);
+    const mediaIds = (await bridge.ctx.store.messages.listForConversation(c.id))[0]!.media.map((m) => m.id);
     expect(rows[0]!.mediaIds!.split(' ')).toEqual(mediaIds);
     expect(rows[0]!.mediaTypes).toBe('image/jpeg image/png');
   });
 
   it('as CSV: no cell with outside text starts like a spreadsheet formula, whatever column it is in', async () => {
     const { store } = bridge.ctx;
-    const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
+    const c = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
     // Every value below came from a contact, a provider or a chat user, and each starts the way a
     // spreadsheet would run it: plain = + - @, after a space or a line break, or full-width.
-    const m = store.messages.insert({
+    const m = (await store.messages.insert({
       conversationId: c.id, direction: 'outbound', body: ' =1+1', status: 'failed', provider: 'twilio',
       providerMessageId: '@SUM(A1)', author: { platform: 'teams', userId: '=cmd|\' /C calc\'!A0', name: '\n=HYPERLINK("x")' },
       otherRecipients: ['-2+3'], statusReason: '\uff1dHYPERLINK("http://evil.example")', errorCode: '-1+2',
       encoding: 'GSM-7', segments: 1, createdAt: at(1),
-    }).message;
-    store.media.create({ messageId: m.id, contentType: '+image/png', size: 1, path: 'x', sourceUrl: null, status: 'stored', reason: null });
-    inbound(c, '\uff1d1+1', at(2));
-    inbound(c, '\t=1+1', at(3));
+    })).message;
+    await store.media.create({ messageId: m.id, contentType: '+image/png', size: 1, path: 'x', sourceUrl: null, status: 'stored', reason: null });
+    await inbound(c, '\uff1d1+1', at(2));
+    await inbound(c, '\t=1+1', at(3));
     const [row, fullWidth, tab] = records(await (await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=csv`)).text());
     expect(row).toMatchObject({
       body: "' =1+1",
@@ -232,7 +232,7 @@ describe('rule 10: a conversation can be exported', () => {
   });
 
   it('as JSON: every message verbatim with direction, status, author, media ids and timestamps', async () => {
-    const c = seedTricky();
+    const c = await seedTricky();
     const res = await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\.json"$/);
@@ -252,14 +252,14 @@ describe('rule 10: a conversation can be exported', () => {
 
   it('pages through a large conversation without skipping or repeating messages that share a timestamp', async () => {
     const { store } = bridge.ctx;
-    const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
+    const c = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
     const total = EXPORT_PAGE_SIZE * 2 + 37;
-    store.transaction(() => {
+    await store.transaction(async () => {
       // Bursts of 7 messages in the same millisecond, straddling every page boundary.
-      for (let i = 0; i < total; i++) inbound(c, `m${i}`, new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 7)).toISOString());
+      for (let i = 0; i < total; i++) await inbound(c, `m${i}`, new Date(Date.UTC(2026, 0, 1) + Math.floor(i / 7)).toISOString());
     });
-    const other = store.conversations.getOrCreate(OURS, '+16045552671').conversation;
-    inbound(other, 'not this conversation', at(0));
+    const other = (await store.conversations.getOrCreate(OURS, '+16045552671')).conversation;
+    await inbound(other, 'not this conversation', at(0));
     const res = await json<{ messages: { body: string }[] }>(bridge.call('GET', `/admin/api/conversations/${c.id}/export`));
     expect(res.body.messages.map((m) => m.body)).toEqual(Array.from({ length: total }, (_, i) => `m${i}`));
     const csv = records(await (await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=csv`)).text());
@@ -268,11 +268,11 @@ describe('rule 10: a conversation can be exported', () => {
 
   it('a client that goes away in the middle of an export leaves the bridge serving, and the next export is whole', async () => {
     const { store } = bridge.ctx;
-    const c = store.conversations.getOrCreate(OURS, CONTACT).conversation;
+    const c = (await store.conversations.getOrCreate(OURS, CONTACT)).conversation;
     const total = EXPORT_PAGE_SIZE * 4;
     const long = 'x'.repeat(1500);
-    store.transaction(() => {
-      for (let i = 0; i < total; i++) inbound(c, `${i} ${long}`, new Date(Date.UTC(2026, 0, 1) + i).toISOString());
+    await store.transaction(async () => {
+      for (let i = 0; i < total; i++) await inbound(c, `${i} ${long}`, new Date(Date.UTC(2026, 0, 1) + i).toISOString());
     });
     const abort = new AbortController();
     // One export is left waiting on a client that does not read yet (backpressure) ...
@@ -292,7 +292,7 @@ describe('rule 10: a conversation can be exported', () => {
   });
 
   it('an empty conversation exports a header only; an unknown one is a 404; the format is validated; the token is needed', async () => {
-    const c = bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT).conversation;
+    const c = (await bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT)).conversation;
     expect(await (await bridge.call('GET', `/admin/api/conversations/${c.id}/export?format=csv`)).text()).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
     expect((await json<{ messages: unknown[] }>(bridge.call('GET', `/admin/api/conversations/${c.id}/export`))).body.messages).toEqual([]);
     expect((await json(bridge.call('GET', '/admin/api/conversations/nope/export?format=csv'))).status).toBe(404);
@@ -305,9 +305,9 @@ describe('rule 10: nothing is ever deleted', () => {
   it('removing the number and its mapping, searching, exporting and restarting keep every message', async () => {
     await bridge.call('POST', '/admin/api/numbers', { body: { number: OURS, provider: 'twilio' } });
     const mapping = await json<{ id: string }>(bridge.call('POST', '/admin/api/mappings', { body: { number: OURS, platform: 'slack', channel: 'C1' } }));
-    const c = bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT).conversation;
-    inbound(c, 'first', at(1));
-    outbound(c, 'second', at(2));
+    const c = (await bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT)).conversation;
+    await inbound(c, 'first', at(1));
+    await outbound(c, 'second', at(2));
     expect((await bridge.call('DELETE', `/admin/api/mappings/${mapping.body.id}`)).status).toBeLessThan(300);
     expect((await bridge.call('DELETE', `/admin/api/numbers/${encodeURIComponent(OURS)}`)).status).toBeLessThan(300);
     // There is no way to delete history through the admin API.

@@ -12,8 +12,8 @@ let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
   h.slack.addChannel(B_CHANNEL, 'other-desk');
-  h.setupNumber(); // OUR -> CHANNEL
-  h.setupNumber({ number: B, channel: B_CHANNEL });
+  await h.setupNumber(); // OUR -> CHANNEL
+  await h.setupNumber({ number: B, channel: B_CHANNEL });
 });
 afterEach(async () => {
   await h.close();
@@ -42,29 +42,29 @@ describe('rule 11: caller ID', () => {
     // sender. ("/sms <B> <contact> text" names two recipients and is refused: rule 3.)
     expect(await command(`${B} ${CONTACT} hi from B?`)).toMatch(/one number at a time/);
     await command(`${B} is this B?`);
-    await h.waitFor(() => h.messages().some((m) => m.direction === 'internal'), 'the co-worker message');
+    await h.waitFor(async () => (await h.messages()).some((m) => m.direction === 'internal'), 'the co-worker message');
     await new Promise((r) => setTimeout(r, 200));
     expect(fromNumbers()).not.toContain(B);
     expect(h.twilio.calls.filter((c) => c.To === CONTACT)).toEqual([]);
-    const sender = h.temp.store.conversations.find(OUR, B);
+    const sender = await h.temp.store.conversations.find(OUR, B);
     expect(sender).not.toBeNull();
-    expect(h.temp.store.messages.listForConversation(sender!.id).map((m) => [m.direction, m.author?.userId])).toEqual([['internal', 'UAGENT']]);
+    expect((await h.temp.store.messages.listForConversation(sender!.id)).map((m) => [m.direction, m.author?.userId])).toEqual([['internal', 'UAGENT']]);
   });
 
   it('a reply in a thread goes from the conversation number, even in a channel that also shows another number', async () => {
     // The same contact texts both numbers; CHANNEL is then also mapped to B, so it shows two
     // threads with the same contact. Each reply goes from its own thread's number.
-    h.setupNumber({ number: B, channel: CHANNEL });
+    await h.setupNumber({ number: B, channel: CHANNEL });
     await h.inboundSms({ sid: 'SMa', body: 'to the first number', to: OUR });
     await h.inboundSms({ sid: 'SMb', body: 'to the second number', to: B });
     await h.waitFor(() => h.slack.roots(CHANNEL).length === 2, 'two threads in the channel');
-    const rootFor = (number: string) => {
-      const c = h.temp.store.conversations.find(number, CONTACT)!;
-      return h.temp.store.threads.get(c.id, 'slack', CHANNEL)!.threadId;
+    const rootFor = async (number: string) => {
+      const c = (await h.temp.store.conversations.find(number, CONTACT))!;
+      return (await h.temp.store.threads.get(c.id, 'slack', CHANNEL))!.threadId;
     };
     for (const [i, [number, text]] of ([[OUR, 'reply via first'], [B, 'reply via second']] as const).entries()) {
       const ts = `${Math.floor(Date.now() / 1000)}.90000${i}`; // clear of the fake Slack's ts sequence
-      expect((await h.slackEvent({ user: 'UAGENT', text, ts, thread_ts: rootFor(number) })).status).toBe(200);
+      expect((await h.slackEvent({ user: 'UAGENT', text, ts, thread_ts: await rootFor(number) })).status).toBe(200);
     }
     await h.waitFor(() => h.twilio.calls.length === 2, 'both replies');
     const byBody = Object.fromEntries(h.twilio.calls.map((c) => [c.Body, [c.From, c.To]]));
@@ -76,13 +76,13 @@ describe('rule 11: caller ID', () => {
     await h.waitFor(() => h.slack.roots(B_CHANNEL).length === 1, 'the thread');
     const root = h.slack.roots(B_CHANNEL)[0]!;
     // B leaves its channel; the channel is now mapped to OUR instead.
-    for (const m of h.temp.store.mappings.list({ number: B })) h.temp.store.mappings.remove(m.id);
-    h.setupNumber({ number: OUR, channel: B_CHANNEL });
+    for (const m of await h.temp.store.mappings.list({ number: B })) await h.temp.store.mappings.remove(m.id);
+    await h.setupNumber({ number: OUR, channel: B_CHANNEL });
     const ts = `${Math.floor(Date.now() / 1000)}.900777`;
     expect((await h.slackEvent({ channel: B_CHANNEL, user: 'UAGENT', text: 'still there?', ts, thread_ts: root.ts })).status).toBe(200);
     await h.waitFor(() => h.slack.thread(B_CHANNEL, root.ts).length >= 2, 'the notice in the thread');
     await new Promise((r) => setTimeout(r, 200));
     expect(h.twilio.calls).toEqual([]);
-    expect(h.messages().filter((m) => m.direction !== 'inbound')).toEqual([]);
+    expect((await h.messages()).filter((m) => m.direction !== 'inbound')).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { CHANNEL, CONTACT, OUR, createSlackHarness, firstThreadTexts, type Slack
 let h: SlackHarness;
 beforeEach(async () => {
   h = await createSlackHarness();
-  h.setupNumber();
+  await h.setupNumber();
 });
 afterEach(async () => {
   await h.close();
@@ -49,6 +49,6 @@ describe('rule 12: opt-out keywords in the thread', () => {
     expect(thread()[0]).toMatch(/HELP[\s\S]*asked for help or information/);
     expect(thread()[1]).toMatch(/info[\s\S]*asked for help or information/);
     expect(thread()[2]).toBe('(212) 555-3456 texted:\n> Please stop calling me at work');
-    expect(h.temp.store.optOuts.isOptedOut(OUR, CONTACT)).toBe(false);
+    expect(await h.temp.store.optOuts.isOptedOut(OUR, CONTACT)).toBe(false);
   });
 });

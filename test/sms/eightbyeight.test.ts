@@ -127,16 +127,16 @@ describe('8x8 webhook', () => {
     fetch(app.url + '/webhooks/8x8', { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: JSON.stringify(body) });
 
   it('applies a receipt that arrives before the send recorded the umid, by our clientMessageId', async () => {
-    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
+    const { conversation } = await parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = (await parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 })).message;
     const res = await post(eightByEightStatus({ umid: 'umid-1', clientMessageId: m.id, state: 'delivered' }));
     expect(res.status).toBe(200);
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-1' });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-1' });
   });
 
   it('applies the receipt of a resend, whose clientMessageId is the resend key the send gave 8x8', async () => {
-    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
+    const { conversation } = await parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = (await parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 })).message;
     // The first resend goes out with the key the send pipeline uses; 8x8 echoes what it was given.
     const fake = await startFakeEightByEight();
     try {
@@ -146,38 +146,38 @@ describe('8x8 webhook', () => {
       expect(echoed).toBe(`${m.id}-r1`);
       const res = await post(eightByEightStatus({ umid: sent.providerMessageId, clientMessageId: echoed, state: 'delivered' }));
       expect(res.status).toBe(200);
-      expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: sent.providerMessageId });
+      expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: sent.providerMessageId });
     } finally {
       await fake.close();
     }
   });
 
   it('a late receipt of the send made before an admin resend moves nothing: neither while the resend is on its way nor after', async () => {
-    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 }).message;
+    const { conversation } = await parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = (await parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: '8x8', encoding: 'GSM-7', segments: 1 })).message;
     // First send: accepted as umid-old, then reported undelivered; the admin resends it.
-    parts.store.messages.setProviderMessageId(m.id, '8x8', 'umid-old');
-    parts.store.messages.advanceStatus(m.id, 'undelivered');
-    expect(parts.store.messages.requeue(m.id, { actor: 'test' })).toMatchObject({ ok: true });
+    await parts.store.messages.setProviderMessageId(m.id, '8x8', 'umid-old');
+    await parts.store.messages.advanceStatus(m.id, 'undelivered');
+    expect(await parts.store.messages.requeue(m.id, { actor: 'test' })).toMatchObject({ ok: true });
 
     // While the resend is queued: the old send's late 'delivered' must not claim the message.
     expect((await post(eightByEightStatus({ umid: 'umid-old', clientMessageId: m.id, state: 'delivered' }))).status).toBe(200);
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'queued', providerMessageId: null });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'queued', providerMessageId: null });
 
     // The resend goes out (key <id>-r1) and is recorded; the old send's receipts still move nothing.
-    parts.store.messages.advanceStatus(m.id, 'sending');
+    await parts.store.messages.advanceStatus(m.id, 'sending');
     expect((await post(eightByEightStatus({ umid: 'umid-new', clientMessageId: sendKey(m.id, 1), state: 'sent' }))).status).toBe(200);
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'sent', providerMessageId: 'umid-new' });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'sent', providerMessageId: 'umid-new' });
     await post(eightByEightStatus({ umid: 'umid-old', clientMessageId: m.id, state: 'undelivered' }));
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'sent', providerMessageId: 'umid-new' });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'sent', providerMessageId: 'umid-new' });
 
     // The resend's own receipt applies.
     await post(eightByEightStatus({ umid: 'umid-new', clientMessageId: sendKey(m.id, 1), state: 'delivered' }));
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-new' });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'delivered', providerMessageId: 'umid-new' });
   });
 
   it('refuses an Authorization header that differs only in case', async () => {
     expect((await post(eightByEightInbound({ umid: 'u', from: CONTACT, to: OUR, body: 'x' }), 'bearer webhook-secret')).status).toBe(401);
-    expect(parts.store.messages.getByProviderId('8x8', 'u')).toBeNull();
+    expect(await parts.store.messages.getByProviderId('8x8', 'u')).toBeNull();
   });
 });

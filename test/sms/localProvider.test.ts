@@ -38,7 +38,7 @@ describe('local dev provider', () => {
     const a = await adapter.provider.send(sms);
     const b = await adapter.provider.send(sms);
     expect(b.providerMessageId).toBe(a.providerMessageId);
-    expect(adapter.provider.outbox()).toHaveLength(1);
+    expect(await adapter.provider.outbox()).toHaveLength(1);
     expect(seen).toHaveLength(1);
     expect(adapter.provider.capabilities.idempotentSend).toBe(true);
   });
@@ -55,13 +55,13 @@ describe('local dev provider', () => {
     const body = (await first.json()) as { messageId: string; duplicate: boolean; routed: boolean };
     expect(body).toMatchObject({ duplicate: false, routed: false });
     expect((await inject()).status).toBe(200);
-    const conv = parts.store.conversations.list();
+    const conv = await parts.store.conversations.list();
     expect(conv).toHaveLength(1);
     expect(conv[0]).toMatchObject({ number: '+14156901234', contact: '+14158675309' });
   });
 
   it("never injects a text to a real provider's number (no faked contact, no faked STOP), and stores nothing", async () => {
-    parts.store.numbers.create({ e164: '+14156901234', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await parts.store.numbers.create({ e164: '+14156901234', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     const res = await fetch(`${app.url}/admin/api/dev/inbound`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -71,8 +71,8 @@ describe('local dev provider', () => {
     const { error } = (await res.json()) as { error: { field: string; message: string } };
     expect(error.field).toBe('to');
     expect(error.message).toContain('is a twilio number');
-    expect(parts.store.conversations.list()).toHaveLength(0);
-    expect(parts.store.optOuts.isOptedOut('+14156901234', '+14158675309')).toBe(false);
+    expect(await parts.store.conversations.list()).toHaveLength(0);
+    expect(await parts.store.optOuts.isOptedOut('+14156901234', '+14158675309')).toBe(false);
   });
 
   it('names the field of an invalid injected message', async () => {

@@ -1,6 +1,4 @@
 // The media fetcher's guard rails, beyond the contract's per-provider cases.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isNonPublicAddress } from '../../src/media/addresses.js';
 import { createMediaFetcher } from '../../src/media/fetcher.js';
@@ -118,13 +116,13 @@ describe('media fetcher', () => {
     return { allowed: [ruleFromUrl(provider.url), ruleFromUrl(cdn.url)], authorization: 'Basic c2VjcmV0', authHosts: [ruleFromUrl(provider.url)] };
   }
 
-  function inbound(urls: Array<{ url: string; contentType: string | null }>) {
-    const { conversation } = parts.store.conversations.getOrCreate('+14156901234', '+14158675309');
-    const m = parts.store.messages.insert({
+  async function inbound(urls: Array<{ url: string; contentType: string | null }>) {
+    const { conversation } = await parts.store.conversations.getOrCreate('+14156901234', '+14158675309');
+    const m = (await parts.store.messages.insert({
       conversationId: conversation.id, direction: 'inbound', body: '', status: 'received', provider: 'twilio', providerMessageId: `SM${Math.random()}`, encoding: 'GSM-7', segments: 1,
-    }).message;
+    })).message;
     for (const u of urls) {
-      parts.store.media.create({ messageId: m.id, contentType: u.contentType ?? 'application/octet-stream', size: 0, path: null, sourceUrl: u.url, status: 'pending', reason: null });
+      await parts.store.media.create({ messageId: m.id, contentType: u.contentType ?? 'application/octet-stream', size: 0, path: null, sourceUrl: u.url, status: 'pending', reason: null });
     }
     return m;
   }
@@ -132,7 +130,7 @@ describe('media fetcher', () => {
   it('follows a redirect to an allowed CDN without forwarding the provider credentials', async () => {
     cdnShelf.put('/signed/1', { contentType: 'image/jpeg', body: Buffer.from('jpeg!') });
     providerShelf.put('/Media/ME1', { contentType: 'image/jpeg', body: Buffer.alloc(0), authorization: 'Basic c2VjcmV0', redirectTo: `${cdn.url}/signed/1` });
-    const m = inbound([{ url: `${provider.url}/Media/ME1`, contentType: 'image/jpeg' }]);
+    const m = await inbound([{ url: `${provider.url}/Media/ME1`, contentType: 'image/jpeg' }]);
     const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'stored', size: 5 });
     expect(providerShelf.requests[0]!.authorization).toBe('Basic c2VjcmV0');
@@ -142,7 +140,7 @@ describe('media fetcher', () => {
   it('refuses a host name that resolves to a private address unless explicitly allowed', async () => {
     const port = new URL(provider.url).port;
     providerShelf.put('/x', { contentType: 'image/png', body: Buffer.from('x') });
-    const m = inbound([{ url: `http://localhost:${port}/x`, contentType: 'image/png' }]);
+    const m = await inbound([{ url: `http://localhost:${port}/x`, contentType: 'image/png' }]);
     const rule = { ...ruleFromUrl(`http://localhost:${port}`), allowPrivate: false };
     const [item] = await parts.fetcherFor('twilio', { allowed: [rule] }).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'refused', reason: 'media link pointed outside the provider' });
@@ -152,23 +150,23 @@ describe('media fetcher', () => {
   it('downloads through a host name when its rule allows it (the resolver path real hosts take)', async () => {
     const port = new URL(provider.url).port;
     providerShelf.put('/named', { contentType: 'image/gif', body: Buffer.from('GIF89a') });
-    const m = inbound([{ url: `http://localhost:${port}/named`, contentType: 'image/gif' }]);
+    const m = await inbound([{ url: `http://localhost:${port}/named`, contentType: 'image/gif' }]);
     const [item] = await parts.fetcherFor('twilio', { allowed: [ruleFromUrl(`http://localhost:${port}`)] }).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'stored', size: 6 });
   });
 
   it('takes the type from the server when the provider declared none', async () => {
     providerShelf.put('/y', { contentType: 'video/mp4; codecs="avc1"', body: Buffer.from('mp4') });
-    const m = inbound([{ url: `${provider.url}/y`, contentType: null }]);
+    const m = await inbound([{ url: `${provider.url}/y`, contentType: null }]);
     const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'stored', contentType: 'video/mp4' });
   });
 
   it('counts every file of a message against the policy total', async () => {
-    parts.store.policy.update({ mms: { ...parts.store.policy.get().mms, maxTotalBytes: 1000 } });
+    await parts.store.policy.update({ mms: { ...(await parts.store.policy.get()).mms, maxTotalBytes: 1000 } });
     providerShelf.put('/a', { contentType: 'image/png', body: Buffer.alloc(600) });
     providerShelf.put('/b', { contentType: 'image/png', body: Buffer.alloc(600) });
-    const m = inbound([
+    const m = await inbound([
       { url: `${provider.url}/a`, contentType: 'image/png' },
       { url: `${provider.url}/b`, contentType: 'image/png' },
     ]);
@@ -178,48 +176,47 @@ describe('media fetcher', () => {
 
   it('leaves a file pending after a transient failure when another attempt will come, then stores it', async () => {
     flaky = 1;
-    const m = inbound([{ url: `${provider.url}/flaky`, contentType: 'image/png' }]);
+    const m = await inbound([{ url: `${provider.url}/flaky`, contentType: 'image/png' }]);
     const fetcher = parts.fetcherFor('twilio', source());
     expect((await fetcher.fetchPendingMedia(m.id, { finalAttempt: false }))[0]!.status).toBe('pending');
     expect((await fetcher.fetchPendingMedia(m.id))[0]!.status).toBe('stored');
   });
 
   it('marks a file failed with the reason on the final attempt', async () => {
-    const m = inbound([{ url: `${provider.url}/missing`, contentType: 'image/png' }]);
+    const m = await inbound([{ url: `${provider.url}/missing`, contentType: 'image/png' }]);
     const [item] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'failed', reason: 'the provider answered HTTP 404 for the media file' });
-    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
+    expect(await parts.store.mediaFiles.get(item!.id)).toBeNull();
   });
 
   it('gives up on a host that trickles a byte a second at one deadline for the whole download: failed, with the reason', async () => {
     providerShelf.put('/Media/SLOW', { contentType: 'image/png', body: Buffer.alloc(100, 1), trickleMs: 1000 });
-    const m = inbound([{ url: `${provider.url}/Media/SLOW`, contentType: 'image/png' }]);
-    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 1500 });
+    const m = await inbound([{ url: `${provider.url}/Media/SLOW`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, sources: { twilio: source() }, timeoutMs: 1500 });
     const started = Date.now();
     // Not left pending for another attempt: a host this slow would hold the conversation again.
     const [item] = await fetcher.fetchPendingMedia(m.id, { finalAttempt: false });
     expect(Date.now() - started).toBeLessThan(10_000); // the file alone would take 100 s
     expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 1.5 s', path: null });
-    expect(existsSync(path.join(parts.dataDir, 'media', item!.id))).toBe(false);
-    expect(existsSync(path.join(parts.dataDir, 'media', `${item!.id}.part`))).toBe(false);
+    expect(await parts.store.mediaFiles.get(item!.id)).toBeNull();
   });
 
   it('the same deadline covers a host that never sends its headers', async () => {
     providerShelf.put('/Media/HANG', { contentType: 'image/png', body: Buffer.alloc(10, 1), headersDelayMs: 60_000 });
-    const m = inbound([{ url: `${provider.url}/Media/HANG`, contentType: 'image/png' }]);
-    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: { twilio: source() }, timeoutMs: 500 });
+    const m = await inbound([{ url: `${provider.url}/Media/HANG`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, sources: { twilio: source() }, timeoutMs: 500 });
     const [item] = await fetcher.fetchPendingMedia(m.id);
     expect(item).toMatchObject({ status: 'failed', reason: 'the file could not be fetched within 500 ms' });
   });
 
   it('refuses media of a provider that has no media policy', async () => {
-    const m = inbound([{ url: `${provider.url}/y`, contentType: 'image/png' }]);
-    const fetcher = createMediaFetcher({ store: parts.store, dataDir: parts.dataDir, sources: {} });
+    const m = await inbound([{ url: `${provider.url}/y`, contentType: 'image/png' }]);
+    const fetcher = createMediaFetcher({ store: parts.store, sources: {} });
     expect((await fetcher.fetchPendingMedia(m.id))[0]!.status).toBe('refused');
   });
 
   it('refuses links with embedded credentials or another scheme', async () => {
-    const m = inbound([
+    const m = await inbound([
       { url: `http://user:pw@${provider.host}/y`, contentType: 'image/png' },
       { url: `file:///etc/passwd`, contentType: 'image/png' },
     ]);

@@ -41,7 +41,7 @@ describe('Twilio webhooks', () => {
   it('checks the signature against PUBLIC_URL, not the address the request reached', async () => {
     const res = await post('/webhooks/twilio/sms', twilioInboundParams({ sid: 'SM2', from: CONTACT, to: OUR, body: 'hi' }), app.url + '/webhooks/twilio/sms');
     expect(res.status).toBe(403);
-    expect(parts.store.messages.getByProviderId('twilio', 'SM2')).toBeNull();
+    expect(await parts.store.messages.getByProviderId('twilio', 'SM2')).toBeNull();
   });
 
   it('includes the query string in the signed URL', async () => {
@@ -57,35 +57,35 @@ describe('Twilio webhooks', () => {
     const res = await fetch(`${app.url}/webhooks/twilio/sms`, { method: 'POST', headers: s.headers, body: s.body });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_input', message: 'Twilio webhook has Body more than once', field: 'Body' } });
-    expect(parts.store.messages.getByProviderId('twilio', 'SM4')).toBeNull();
+    expect(await parts.store.messages.getByProviderId('twilio', 'SM4')).toBeNull();
   });
 
   it('marks the contact opted out when a status callback reports 21610', async () => {
-    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({
+    const { conversation } = await parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = (await parts.store.messages.insert({
       conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sent', provider: 'twilio', providerMessageId: 'SM10', encoding: 'GSM-7', segments: 1,
-    }).message;
+    })).message;
     const res = await post('/webhooks/twilio/status', { MessageSid: 'SM10', MessageStatus: 'failed', ErrorCode: '21610' });
     expect(res.status).toBe(204);
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'failed', errorCode: '21610' });
-    expect(parts.store.optOuts.isOptedOut(OUR, CONTACT)).toBe(true);
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'failed', errorCode: '21610' });
+    expect(await parts.store.optOuts.isOptedOut(OUR, CONTACT)).toBe(true);
   });
 
   it('a receipt that beats the send\'s answer (a fast "undelivered") finds its message by the send key in the callback URL', async () => {
-    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    const m = parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: 'twilio', encoding: 'GSM-7', segments: 1 }).message;
+    const { conversation } = await parts.store.conversations.getOrCreate(OUR, CONTACT);
+    const m = (await parts.store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'sending', provider: 'twilio', encoding: 'GSM-7', segments: 1 })).message;
     const path = `/webhooks/twilio/status?send=${m.id}`;
     const res = await post(path, { MessageSid: 'SM20', MessageStatus: 'undelivered', ErrorCode: '30003' });
     expect(res.status).toBe(204);
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'undelivered', errorCode: '30003', providerMessageId: 'SM20' });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'undelivered', errorCode: '30003', providerMessageId: 'SM20' });
     // The key is part of the signed URL: changing it breaks the signature.
     const forged = await post(`/webhooks/twilio/status?send=${m.id}-r1`, { MessageSid: 'SM21', MessageStatus: 'delivered' }, PUBLIC_URL + path);
     expect(forged.status).toBe(403);
     // A receipt of an earlier send (before an admin resend) does not move the resent message.
-    parts.store.messages.requeue(m.id, { actor: 'test' });
+    await parts.store.messages.requeue(m.id, { actor: 'test' });
     const late = await post(`/webhooks/twilio/status?send=${m.id}`, { MessageSid: 'SM22', MessageStatus: 'delivered' });
     expect(late.status).toBe(204);
-    expect(parts.store.messages.get(m.id)).toMatchObject({ status: 'queued', providerMessageId: null });
+    expect(await parts.store.messages.get(m.id)).toMatchObject({ status: 'queued', providerMessageId: null });
   });
 
   it('acknowledges status callbacks it does not track (inbound "received") without effect', async () => {
@@ -95,8 +95,8 @@ describe('Twilio webhooks', () => {
   });
 
   it('still acknowledges a status change when the chat side cannot be told', async () => {
-    const { conversation } = parts.store.conversations.getOrCreate(OUR, CONTACT);
-    parts.store.messages.insert({
+    const { conversation } = await parts.store.conversations.getOrCreate(OUR, CONTACT);
+    await parts.store.messages.insert({
       conversationId: conversation.id, direction: 'outbound', body: 'x', status: 'queued', provider: 'twilio', providerMessageId: 'SM12', encoding: 'GSM-7', segments: 1,
     });
     parts.notifier.statusChanged = async () => {
@@ -104,6 +104,6 @@ describe('Twilio webhooks', () => {
     };
     const res = await post('/webhooks/twilio/status', { MessageSid: 'SM12', MessageStatus: 'delivered' });
     expect(res.status).toBe(204);
-    expect(parts.store.messages.getByProviderId('twilio', 'SM12')!.status).toBe('delivered');
+    expect((await parts.store.messages.getByProviderId('twilio', 'SM12'))!.status).toBe('delivered');
   });
 });

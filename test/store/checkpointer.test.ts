@@ -5,28 +5,28 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type SqliteStore } from '../../src/store/index.js';
+import { openStore, type SqliteStore } from '../../src/infra/store/index.js';
 import { waitUntil } from '../support/wait.js';
 
 let dir: string;
 let store: SqliteStore | null = null;
 
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   store = null;
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(file: string, backgroundCheckpoint: boolean): SqliteStore {
-  return openStore({ file, backgroundCheckpoint: backgroundCheckpoint ? { intervalMs: 10 } : false });
+async function open(file: string, backgroundCheckpoint: boolean): Promise<SqliteStore> {
+  return await openStore({ file, backgroundCheckpoint: backgroundCheckpoint ? { intervalMs: 10 } : false });
 }
 
-function writeMessages(s: SqliteStore, n: number, from = 0): void {
+async function writeMessages(s: SqliteStore, n: number, from = 0): Promise<void> {
   const number = '+14155552671';
-  if (!s.numbers.get(number)) s.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  if (!await s.numbers.get(number)) await s.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   for (let i = from; i < from + n; i++) {
-    const { conversation } = s.conversations.getOrCreate(number, `+1212555${String(2000 + (i % 50)).padStart(4, '0')}`);
-    s.messages.insert({
+    const { conversation } = await s.conversations.getOrCreate(number, `+1212555${String(2000 + (i % 50)).padStart(4, '0')}`);
+    await s.messages.insert({
       conversationId: conversation.id,
       direction: 'inbound',
       body: `message ${i}`,
@@ -42,20 +42,20 @@ function writeMessages(s: SqliteStore, n: number, from = 0): void {
 }
 
 /** 300 messages written with the writer's own auto-checkpoint off; file sizes before and after. */
-function writeWithoutWriterCheckpoints(backgroundCheckpoint: boolean): { file: string; before: number } {
+async function writeWithoutWriterCheckpoints(backgroundCheckpoint: boolean): Promise<{ file: string; before: number }> {
   dir = mkdtempSync(join(tmpdir(), 'sms-bridge-ckpt-'));
   const file = join(dir, 'bridge.db');
-  store = open(file, backgroundCheckpoint);
+  store = await open(file, backgroundCheckpoint);
   // Only the worker (if any) can move pages from the WAL into the file.
   store.db.pragma('wal_autocheckpoint = 0');
   const before = statSync(file).size;
-  writeMessages(store, 300);
+  await writeMessages(store, 300);
   return { file, before };
 }
 
 describe('background WAL checkpointer', () => {
   it('copies committed writes into the database file while the writer never checkpoints itself', async () => {
-    const { file, before } = writeWithoutWriterCheckpoints(true);
+    const { file, before } = await writeWithoutWriterCheckpoints(true);
     // The file grows while a round copies; the round is counted once its checkpoint returns.
     await waitUntil(() => statSync(file).size > before, 'the database file grows from the WAL');
     await waitUntil(() => (store?.checkpointer?.rounds() ?? 0) > 0, 'the round that copied them is counted');
@@ -63,7 +63,7 @@ describe('background WAL checkpointer', () => {
   });
 
   it('without it the same writes stay in the WAL (the test above can fail)', async () => {
-    const { file, before } = writeWithoutWriterCheckpoints(false);
+    const { file, before } = await writeWithoutWriterCheckpoints(false);
     await new Promise((r) => setTimeout(r, 200));
     expect(statSync(file).size).toBe(before);
     expect(store?.checkpointer).toBeNull();
@@ -72,16 +72,16 @@ describe('background WAL checkpointer', () => {
   it('close() stops the worker first, so the WAL is folded back and removed; every row is there after reopening', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sms-bridge-ckpt-'));
     const file = join(dir, 'bridge.db');
-    store = open(file, true);
-    writeMessages(store, 500);
+    store = await open(file, true);
+    await writeMessages(store, 500);
     await waitUntil(() => (store?.checkpointer?.rounds() ?? 0) > 0, 'a checkpoint round');
-    writeMessages(store, 100, 500);
+    await writeMessages(store, 100, 500);
     const checkpointer = store.checkpointer;
-    store.close();
+    await store.close();
     store = null;
     expect(checkpointer?.running()).toBe(false);
     expect(existsSync(`${file}-wal`)).toBe(false);
-    store = open(file, false);
+    store = await open(file, false);
     const count = store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number };
     expect(count.n).toBe(600);
   });

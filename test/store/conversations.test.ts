@@ -7,61 +7,61 @@ import { steppingClock } from './clock.js';
 
 const run = promisify(execFile);
 let temp: TempStore;
-beforeEach(() => {
-  temp = createTempStore({ clock: steppingClock() });
+beforeEach(async () => {
+  temp = await createTempStore({ clock: steppingClock() });
 });
 afterEach(() => temp.cleanup());
 
 const N = '+12025550100';
 
 describe('conversations', () => {
-  it('(number, contact) is one conversation: the second getOrCreate finds the first', () => {
-    const first = temp.store.conversations.getOrCreate(N, '+14155550123');
-    const second = temp.store.conversations.getOrCreate(N, '+14155550123');
+  it('(number, contact) is one conversation: the second getOrCreate finds the first', async () => {
+    const first = await temp.store.conversations.getOrCreate(N, '+14155550123');
+    const second = await temp.store.conversations.getOrCreate(N, '+14155550123');
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.conversation).toEqual(first.conversation);
-    expect(temp.store.conversations.list()).toHaveLength(1);
+    expect(await temp.store.conversations.list()).toHaveLength(1);
   });
 
-  it('different contacts or numbers are different conversations', () => {
+  it('different contacts or numbers are different conversations', async () => {
     const { conversations } = temp.store;
-    const a = conversations.getOrCreate(N, '+14155550123').conversation;
-    const b = conversations.getOrCreate(N, '+14155550124').conversation;
-    const c = conversations.getOrCreate('+16135550100', '+14155550123').conversation;
+    const a = (await conversations.getOrCreate(N, '+14155550123')).conversation;
+    const b = (await conversations.getOrCreate(N, '+14155550124')).conversation;
+    const c = (await conversations.getOrCreate('+16135550100', '+14155550123')).conversation;
     expect(new Set([a.id, b.id, c.id]).size).toBe(3);
-    expect(conversations.list({ number: N }).map((x) => x.id)).toEqual([a.id, b.id]);
-    expect(conversations.list({ contact: '+14155550123' }).map((x) => x.id)).toEqual([a.id, c.id]);
-    expect(conversations.list({ number: N, contact: '+14155550124' })).toEqual([b]);
+    expect((await conversations.list({ number: N })).map((x) => x.id)).toEqual([a.id, b.id]);
+    expect((await conversations.list({ contact: '+14155550123' })).map((x) => x.id)).toEqual([a.id, c.id]);
+    expect(await conversations.list({ number: N, contact: '+14155550124' })).toEqual([b]);
   });
 
-  it('keeps conversations with numbers that are not provisioned and alphanumeric senders', () => {
-    const { conversation } = temp.store.conversations.getOrCreate('+447700900123', 'ACME');
-    expect(temp.store.conversations.find('+447700900123', 'ACME')).toEqual(conversation);
-    expect(temp.store.conversations.get(conversation.id)).toEqual(conversation);
+  it('keeps conversations with numbers that are not provisioned and alphanumeric senders', async () => {
+    const { conversation } = await temp.store.conversations.getOrCreate('+447700900123', 'ACME');
+    expect(await temp.store.conversations.find('+447700900123', 'ACME')).toEqual(conversation);
+    expect(await temp.store.conversations.get(conversation.id)).toEqual(conversation);
   });
 
-  it('find and get return null for unknown conversations', () => {
-    expect(temp.store.conversations.find(N, '+14155550199')).toBeNull();
-    expect(temp.store.conversations.get('nope')).toBeNull();
+  it('find and get return null for unknown conversations', async () => {
+    expect(await temp.store.conversations.find(N, '+14155550199')).toBeNull();
+    expect(await temp.store.conversations.get('nope')).toBeNull();
   });
 
-  it('two connections to the same file calling getOrCreate get the same single conversation', () => {
-    const other = temp.openAnother();
-    const a = temp.store.conversations.getOrCreate(N, '+14155550123');
-    const b = other.conversations.getOrCreate(N, '+14155550123');
+  it('two connections to the same file calling getOrCreate get the same single conversation', async () => {
+    const other = await temp.openAnother();
+    const a = await temp.store.conversations.getOrCreate(N, '+14155550123');
+    const b = await other.conversations.getOrCreate(N, '+14155550123');
     expect(b.conversation.id).toBe(a.conversation.id);
     expect([a.created, b.created]).toEqual([true, false]);
   });
 
   it('processes racing getOrCreate on the same file at the same moment end with one conversation per pair', async () => {
-    temp.store.close();
+    await temp.store.close();
     const worker = fileURLToPath(new URL('./fixtures/getOrCreateWorker.ts', import.meta.url));
     const pairs = 40;
     const racers = 3;
     const outputs = await Promise.all(
       Array.from({ length: racers }, () =>
-        run(process.execPath, ['--import', 'tsx', worker, temp.path, String(racers), String(pairs)], {
+        run(process.execPath, ['--import', 'tsx', worker, temp.path, String(racers), String(pairs), temp.databaseUrl ?? ''], {
           cwd: process.cwd(),
         }),
       ),
@@ -70,9 +70,9 @@ describe('conversations', () => {
       (o) => JSON.parse(o.stdout) as { contact: string; id: string; created: boolean }[],
     );
     expect(results).toHaveLength(racers * pairs);
-    const store = temp.reopen();
-    expect(store.conversations.list({ number: N })).toHaveLength(pairs);
-    for (const c of store.conversations.list({ number: N })) {
+    const store = await temp.reopen();
+    expect(await store.conversations.list({ number: N })).toHaveLength(pairs);
+    for (const c of await store.conversations.list({ number: N })) {
       const seen = results.filter((r) => r.contact === c.contact);
       expect(seen.map((r) => r.id)).toEqual([c.id, c.id, c.id]);
       expect(seen.filter((r) => r.created)).toHaveLength(1);
@@ -81,32 +81,32 @@ describe('conversations', () => {
 });
 
 describe('threads', () => {
-  it('saves one thread per (conversation, platform, channel) and keeps the first one', () => {
+  it('saves one thread per (conversation, platform, channel) and keeps the first one', async () => {
     const { store } = temp;
-    const { conversation } = store.conversations.getOrCreate(N, '+14155550123');
-    const first = store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '1.1' });
-    const second = store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '2.2' });
+    const { conversation } = await store.conversations.getOrCreate(N, '+14155550123');
+    const first = await store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '1.1' });
+    const second = await store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '2.2' });
     expect(second).toEqual(first);
-    expect(store.threads.get(conversation.id, 'slack', 'C1')?.threadId).toBe('1.1');
+    expect((await store.threads.get(conversation.id, 'slack', 'C1'))?.threadId).toBe('1.1');
   });
 
-  it('a conversation has a thread in each mapped channel, found again from a reply in the thread', () => {
+  it('a conversation has a thread in each mapped channel, found again from a reply in the thread', async () => {
     const { store } = temp;
-    const { conversation } = store.conversations.getOrCreate(N, '+14155550123');
-    store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '1.1' });
-    store.threads.save({ conversationId: conversation.id, platform: 'teams', channel: '19:x', threadId: 'act1' });
-    store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C2', threadId: '1.1' });
-    expect(store.threads.listForConversation(conversation.id).map((t) => `${t.platform}/${t.channel}`)).toEqual([
+    const { conversation } = await store.conversations.getOrCreate(N, '+14155550123');
+    await store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C1', threadId: '1.1' });
+    await store.threads.save({ conversationId: conversation.id, platform: 'teams', channel: '19:x', threadId: 'act1' });
+    await store.threads.save({ conversationId: conversation.id, platform: 'slack', channel: 'C2', threadId: '1.1' });
+    expect((await store.threads.listForConversation(conversation.id)).map((t) => `${t.platform}/${t.channel}`)).toEqual([
       'slack/C1', 'teams/19:x', 'slack/C2',
     ]);
-    expect(store.threads.findByThread('slack', 'C2', '1.1')).toMatchObject({ conversationId: conversation.id, channel: 'C2' });
-    expect(store.threads.findByThread('slack', 'C1', '9.9')).toBeNull();
-    expect(store.threads.get(conversation.id, 'teams', 'other')).toBeNull();
+    expect(await store.threads.findByThread('slack', 'C2', '1.1')).toMatchObject({ conversationId: conversation.id, channel: 'C2' });
+    expect(await store.threads.findByThread('slack', 'C1', '9.9')).toBeNull();
+    expect(await store.threads.get(conversation.id, 'teams', 'other')).toBeNull();
   });
 
-  it('refuses a thread for a conversation that does not exist (foreign key)', () => {
-    expect(() =>
-      temp.store.threads.save({ conversationId: 'missing', platform: 'slack', channel: 'C1', threadId: '1' }),
-    ).toThrow(/FOREIGN KEY/);
+  it('refuses a thread for a conversation that does not exist (foreign key)', async () => {
+    await expect(
+      temp.store.threads.save({ conversationId: 'missing', platform: 'slack', channel: 'C1', threadId: '1' })
+    ).rejects.toThrow(/foreign key/i);
   });
 });

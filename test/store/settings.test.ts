@@ -1,37 +1,36 @@
 // Opt-outs, company policy, user policy and the audit log.
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Policy } from '../../src/core/types.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 import { steppingClock } from './clock.js';
 
 let temp: TempStore;
-beforeEach(() => {
-  temp = createTempStore({ clock: steppingClock() });
+beforeEach(async () => {
+  temp = await createTempStore({ clock: steppingClock() });
 });
 afterEach(() => temp.cleanup());
 
 describe('opt-outs', () => {
-  it('a contact who texted STOP is opted out of that number only, until START', () => {
+  it('a contact who texted STOP is opted out of that number only, until START', async () => {
     const { optOuts } = temp.store;
-    expect(optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(false);
-    optOuts.set('+12025550100', '+14155550123', true, 'STOP');
-    expect(optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(true);
-    expect(optOuts.isOptedOut('+16135550100', '+14155550123')).toBe(false);
-    optOuts.set('+12025550100', '+14155550123', false, 'START');
-    expect(optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(false);
-    const row = temp.store.db.prepare('SELECT keyword FROM opt_outs').get() as { keyword: string };
+    expect(await optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(false);
+    await optOuts.set('+12025550100', '+14155550123', true, 'STOP');
+    expect(await optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(true);
+    expect(await optOuts.isOptedOut('+16135550100', '+14155550123')).toBe(false);
+    await optOuts.set('+12025550100', '+14155550123', false, 'START');
+    expect(await optOuts.isOptedOut('+12025550100', '+14155550123')).toBe(false);
+    const row = (await temp.store.sql.get<{ keyword: string }>('SELECT keyword FROM opt_outs'))!;
     expect(row.keyword).toBe('START');
   });
 });
 
 describe('policy', () => {
-  it('is the default policy until an admin changes it', () => {
-    expect(temp.store.policy.get()).toEqual(DEFAULT_POLICY);
+  it('is the default policy until an admin changes it', async () => {
+    expect(await temp.store.policy.get()).toEqual(DEFAULT_POLICY);
   });
 
-  it('an update changes only the given fields and merges mms and throughput one level deep', () => {
-    const updated = temp.store.policy.update({
+  it('an update changes only the given fields and merges mms and throughput one level deep', async () => {
+    const updated = await temp.store.policy.update({
       smsEnabled: false,
       mms: { maxFiles: 3 } as Policy['mms'],
       throughput: { tollFree: 10 } as Policy['throughput'],
@@ -42,68 +41,67 @@ describe('policy', () => {
       mms: { ...DEFAULT_POLICY.mms, maxFiles: 3 },
       throughput: { local: 1, tollFree: 10 },
     });
-    const later = temp.store.policy.update({ maxSegments: 5, mms: { maxTotalBytes: 1000 } as Policy['mms'] });
+    const later = await temp.store.policy.update({ maxSegments: 5, mms: { maxTotalBytes: 1000 } as Policy['mms'] });
     expect(later.mms).toEqual({ ...DEFAULT_POLICY.mms, maxFiles: 3, maxTotalBytes: 1000 });
     expect(later.smsEnabled).toBe(false);
-    expect(temp.store.policy.get()).toEqual(later);
+    expect(await temp.store.policy.get()).toEqual(later);
   });
 
-  it('sets and clears the fallback channel; undefined fields in a patch change nothing', () => {
-    temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
-    expect(temp.store.policy.get().fallback).toEqual({ platform: 'slack', channel: 'CFALL' });
-    temp.store.policy.update({ smsEnabled: undefined, fallback: null });
-    expect(temp.store.policy.get()).toEqual(DEFAULT_POLICY);
+  it('sets and clears the fallback channel; undefined fields in a patch change nothing', async () => {
+    await temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
+    expect((await temp.store.policy.get()).fallback).toEqual({ platform: 'slack', channel: 'CFALL' });
+    await temp.store.policy.update({ smsEnabled: undefined, fallback: null });
+    expect(await temp.store.policy.get()).toEqual(DEFAULT_POLICY);
   });
 
-  it('a reader cannot change the policy it was handed, nor the code defaults (it is frozen)', () => {
-    const p = temp.store.policy.get();
+  it('a reader cannot change the policy it was handed, nor the code defaults (it is frozen)', async () => {
+    const p = await temp.store.policy.get();
     expect(() => p.mms.allowedTypes.push('x/evil')).toThrow(TypeError);
     expect(() => Object.assign(p, { smsEnabled: false })).toThrow(TypeError);
-    expect(temp.store.policy.get().mms.allowedTypes).not.toContain('x/evil');
-    expect(temp.store.policy.get().smsEnabled).toBe(true);
+    expect((await temp.store.policy.get()).mms.allowedTypes).not.toContain('x/evil');
+    expect((await temp.store.policy.get()).smsEnabled).toBe(true);
     expect(DEFAULT_POLICY.mms.allowedTypes).not.toContain('x/evil');
   });
 
-  it('a policy change made by another connection shows at the next read', () => {
-    expect(temp.store.policy.get().maxSegments).toBe(DEFAULT_POLICY.maxSegments);
-    const other = new Database(temp.store.file);
-    other.prepare("INSERT INTO policy (id, document, updated_at) VALUES (1, '{\"maxSegments\":3}', 'now')").run();
-    other.close();
-    expect(temp.store.policy.get().maxSegments).toBe(3);
+  it('a policy change made by another connection shows at the next read', async () => {
+    expect((await temp.store.policy.get()).maxSegments).toBe(DEFAULT_POLICY.maxSegments);
+    const other = await temp.openAnother();
+    await other.sql.run("INSERT INTO policy (id, document, updated_at) VALUES (1, '{\"maxSegments\":3}', 'now')");
+    expect((await temp.store.policy.get()).maxSegments).toBe(3);
   });
 });
 
 describe('users', () => {
-  it('a user without a row has no policy; upsert starts from may-send, not admin', () => {
-    expect(temp.store.users.get('slack', 'U1')).toBeNull();
-    expect(temp.store.users.upsert('slack', 'U1', {})).toMatchObject({ smsEnabled: true, admin: false });
+  it('a user without a row has no policy; upsert starts from may-send, not admin', async () => {
+    expect(await temp.store.users.get('slack', 'U1')).toBeNull();
+    expect(await temp.store.users.upsert('slack', 'U1', {})).toMatchObject({ smsEnabled: true, admin: false });
   });
 
-  it('upsert changes only the given fields', () => {
+  it('upsert changes only the given fields', async () => {
     const { users } = temp.store;
-    users.upsert('slack', 'U1', { admin: true });
-    const off = users.upsert('slack', 'U1', { smsEnabled: false });
+    await users.upsert('slack', 'U1', { admin: true });
+    const off = await users.upsert('slack', 'U1', { smsEnabled: false });
     expect(off).toMatchObject({ platform: 'slack', userId: 'U1', smsEnabled: false, admin: true });
-    expect(users.get('slack', 'U1')).toEqual(off);
-    expect(users.get('teams', 'U1')).toBeNull();
+    expect(await users.get('slack', 'U1')).toEqual(off);
+    expect(await users.get('teams', 'U1')).toBeNull();
   });
 
-  it('lists every user with a policy', () => {
-    temp.store.users.upsert('teams', 'aad-1', { smsEnabled: false });
-    temp.store.users.upsert('slack', 'U1', { admin: true });
-    expect(temp.store.users.list().map((u) => `${u.platform}/${u.userId}`)).toEqual(['slack/U1', 'teams/aad-1']);
+  it('lists every user with a policy', async () => {
+    await temp.store.users.upsert('teams', 'aad-1', { smsEnabled: false });
+    await temp.store.users.upsert('slack', 'U1', { admin: true });
+    expect((await temp.store.users.list()).map((u) => `${u.platform}/${u.userId}`)).toEqual(['slack/U1', 'teams/aad-1']);
   });
 });
 
 describe('audit log', () => {
-  it('records admin changes with before and after, newest first', () => {
+  it('records admin changes with before and after, newest first', async () => {
     const { audit } = temp.store;
-    const first = audit.record({ actor: 'admin-api', action: 'number.create', target: '+12025550100', before: null, after: { type: 'local' } });
-    const second = audit.record({ actor: 'slack:U1', action: 'mapping.remove', target: 'm1', before: { channel: 'C1' }, after: null });
+    const first = await audit.record({ actor: 'admin-api', action: 'number.create', target: '+12025550100', before: null, after: { type: 'local' } });
+    const second = await audit.record({ actor: 'slack:U1', action: 'mapping.remove', target: 'm1', before: { channel: 'C1' }, after: null });
     expect(first.id).toBeLessThan(second.id);
     expect(first.at < second.at).toBe(true);
-    expect(audit.list()).toEqual([second, first]);
-    expect(audit.list({ limit: 1 })).toEqual([second]);
+    expect(await audit.list()).toEqual([second, first]);
+    expect(await audit.list({ limit: 1 })).toEqual([second]);
     expect(first).toMatchObject({ actor: 'admin-api', before: null, after: { type: 'local' } });
   });
 });

@@ -1,48 +1,54 @@
-// A real SQLite store on a fresh temp file (WAL, real migrations) for integration tests.
-// `reopen()` closes the current store and opens the same file again (restart tests); `cleanup()`
-// closes every store it opened and deletes the folder.
+// A real store for integration tests: a SQLite store on a fresh temp file (WAL, real migrations),
+// or, with TEST_STORE=postgres, a PostgreSQL store on a fresh schema of the test file's database
+// (see testDatabase.ts). `reopen()` closes the current store and opens the same database again
+// (restart tests); `cleanup()` closes every store it opened and deletes the folder.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/core/ports.js';
-import { openStore, type SqliteStore } from '../../src/store/index.js';
+import { openStore, type SqliteStore } from '../../src/infra/store/index.js';
+import { freshPostgresUrl, TEST_ENGINE } from './testDatabase.js';
 
 export interface TempStore {
   /** The currently open store (replaced by `reopen()`). */
   store: SqliteStore;
-  /** Database file path. */
+  /** Database file path (SQLite; on Postgres the folder exists, the file is never made). */
   path: string;
+  /** The Postgres URL the store runs on; null on SQLite. */
+  databaseUrl: string | null;
   /** Temp folder holding the file (and its -wal/-shm). */
   dir: string;
-  /** Close the current store and open the same file again; returns the new store. */
-  reopen(): SqliteStore;
-  /** Open one more connection to the same file (closed by cleanup). */
-  openAnother(): SqliteStore;
-  cleanup(): void;
+  /** Close the current store and open the same database again; returns the new store. */
+  reopen(): Promise<SqliteStore>;
+  /** Open one more store on the same database (closed by cleanup). */
+  openAnother(): Promise<SqliteStore>;
+  cleanup(): Promise<void>;
 }
 
-export function createTempStore(opts: { clock?: Clock; logger?: (msg: string) => void } = {}): TempStore {
+export async function createTempStore(opts: { clock?: Clock; logger?: (msg: string) => void } = {}): Promise<TempStore> {
   const dir = mkdtempSync(join(tmpdir(), 'sms-bridge-store-'));
   const path = join(dir, 'sms-bridge.db');
+  const databaseUrl = TEST_ENGINE === 'postgres' ? await freshPostgresUrl() : null;
   const opened: SqliteStore[] = [];
-  const open = (): SqliteStore => {
-    const s = openStore({ file: path, clock: opts.clock, logger: opts.logger });
+  const open = async (): Promise<SqliteStore> => {
+    const s = await openStore({ file: path, databaseUrl, clock: opts.clock, logger: opts.logger });
     opened.push(s);
     return s;
   };
 
   const temp: TempStore = {
-    store: open(),
+    store: await open(),
     path,
+    databaseUrl,
     dir,
-    reopen() {
-      temp.store.close();
-      temp.store = open();
+    async reopen() {
+      await temp.store.close();
+      temp.store = await open();
       return temp.store;
     },
     openAnother: open,
-    cleanup() {
-      for (const s of opened) s.close();
+    async cleanup() {
+      for (const s of opened) await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -40,7 +40,7 @@ export type Reply = (text: string) => Promise<void>;
 
 /** Slack workspace admins/owners, or users marked admin in the admin API. */
 export async function isAdmin(deps: SlackHandlerDeps, userId: string): Promise<boolean> {
-  if (deps.chat.store.users.get(PLATFORM_ID, userId)?.admin) return true;
+  if ((await deps.chat.store.users.get(PLATFORM_ID, userId))?.admin) return true;
   try {
     const info = await deps.api.userInfo(userId);
     return info.isAdmin || info.isOwner;
@@ -55,7 +55,7 @@ export async function handleSmsCommand(deps: SlackHandlerDeps, cmd: SlashCommand
   // A send takes its place in the conversation's order now, before the names are looked up.
   const early = parseSmsCommand(slackToPlain(cmd.text ?? '', () => null));
   if (early.kind === 'send') {
-    reserveChannelSend(deps.chat, { platform: PLATFORM_ID, channel: cmd.channel_id, to: early.to, userId: cmd.user_id, platformMessageId });
+    await reserveChannelSend(deps.chat, { platform: PLATFORM_ID, channel: cmd.channel_id, to: early.to, userId: cmd.user_id, platformMessageId });
   }
   // Slash command text arrives with Slack's escaping and markup, like message text.
   const text = await slackToPlainText(cmd.text ?? '', (id) => deps.userNames.get(id));
@@ -63,18 +63,18 @@ export async function handleSmsCommand(deps: SlackHandlerDeps, cmd: SlashCommand
   if (early.kind === 'send' && parsed.kind !== 'send') await givePlaceUp(deps.chat, platformMessageId);
   switch (parsed.kind) {
     case 'help':
-      return reply(helpText(deps.chat.store.policy.get().internalNotePrefix));
+      return reply(helpText((await deps.chat.store.policy.get()).internalNotePrefix));
     case 'invalid':
       return reply(`:no_entry_sign: ${parsed.problem}`);
     case 'history':
-      return reply(history(deps, cmd.channel_id, parsed.number));
+      return reply(await history(deps, cmd.channel_id, parsed.number));
     case 'map':
     case 'unmap':
     case 'numbers':
       if (!(await isAdmin(deps, cmd.user_id))) {
         return reply(':no_entry_sign: Only Slack workspace admins and owners, or users marked admin in the bridge, may use `/sms ' + parsed.kind + '`.');
       }
-      return reply(adminCommand(deps, cmd, parsed));
+      return reply(await adminCommand(deps, cmd, parsed));
     case 'send':
       return reply(await send(deps, cmd, parsed.to, parsed.text, platformMessageId));
   }
@@ -118,18 +118,18 @@ export function sentFromText(r: SentFrom, verb: 'Sent from' | 'Tried from'): str
 /** Messages `/sms history` shows per conversation: the latest ones. */
 export const HISTORY_LINES = 15;
 
-function history(deps: SlackHandlerDeps, channel: string, input: string): string {
+async function history(deps: SlackHandlerDeps, channel: string, input: string): Promise<string> {
   const { store } = deps.chat;
   const contact = parsePhone(input).e164 ?? input.trim();
-  const numbers = store.mappings.list({ platform: PLATFORM_ID, channel }).map((m) => m.number);
+  const numbers = (await store.mappings.list({ platform: PLATFORM_ID, channel })).map((m) => m.number);
   if (numbers.length === 0) return ':no_entry_sign: This channel is not mapped to a bridge number.';
   const lines: string[] = [];
   for (const number of numbers) {
-    const conversation = store.conversations.find(number, contact);
+    const conversation = await store.conversations.find(number, contact);
     if (!conversation) continue;
     // Only the latest HISTORY_LINES (+1 to tell whether older ones exist): history is kept
     // forever, so a conversation can be far longer than anyone wants loaded for 15 lines.
-    const latest = store.messages.listForConversation(conversation.id, { limit: HISTORY_LINES + 1 });
+    const latest = await store.messages.listForConversation(conversation.id, { limit: HISTORY_LINES + 1 });
     const older = latest.length > HISTORY_LINES;
     const recent = older ? latest.slice(-HISTORY_LINES) : latest;
     const span = older
@@ -150,52 +150,52 @@ function historyLine(m: Message): string {
   return `${arrow} ${m.createdAt.slice(0, 16).replace('T', ' ')} (${m.status})${who} ${escapeSlackText(body)}${files}`;
 }
 
-function adminCommand(deps: SlackHandlerDeps, cmd: SlashCommandPayload, parsed: Extract<SmsCommand, { kind: 'map' | 'unmap' | 'numbers' }>): string {
+async function adminCommand(deps: SlackHandlerDeps, cmd: SlashCommandPayload, parsed: Extract<SmsCommand, { kind: 'map' | 'unmap' | 'numbers' }>): Promise<string> {
   const { store } = deps.chat;
   const actor = `slack:${cmd.user_id}`;
   if (parsed.kind === 'numbers') {
-    const numbers = store.numbers.list();
+    const numbers = await store.numbers.list();
     if (numbers.length === 0) return 'No numbers are provisioned on the bridge yet (admin API `POST /admin/api/numbers`).';
-    const policy = store.policy.get();
-    return numbers
-      .map((n) => {
-        const cap = smsCapability(n, policy);
-        const where = store.mappings.list({ number: n.e164 }).map((m) => (m.platform === PLATFORM_ID ? `<#${m.channel}>` : `${m.platform}:${escapeSlackText(m.channel)}`));
-        const sms = cap.capable ? 'SMS on' : `SMS off (${cap.refusals.map((r) => escapeSlackText(r.reason)).join('; ')})`;
-        return `• ${escapeSlackText(formatForDisplay(n.e164))} – ${n.provider}, ${n.type}, ${sms}; ${where.length ? `shown in ${where.join(', ')}` : 'not mapped'}`;
-      })
-      .join('\n');
+    const policy = await store.policy.get();
+    const lines: string[] = [];
+    for (const n of numbers) {
+      const cap = smsCapability(n, policy);
+      const where = (await store.mappings.list({ number: n.e164 })).map((m) => (m.platform === PLATFORM_ID ? `<#${m.channel}>` : `${m.platform}:${escapeSlackText(m.channel)}`));
+      const sms = cap.capable ? 'SMS on' : `SMS off (${cap.refusals.map((r) => escapeSlackText(r.reason)).join('; ')})`;
+      lines.push(`• ${escapeSlackText(formatForDisplay(n.e164))} – ${n.provider}, ${n.type}, ${sms}; ${where.length ? `shown in ${where.join(', ')}` : 'not mapped'}`);
+    }
+    return lines.join('\n');
   }
   const e164 = parsePhone(parsed.number).e164;
   if (!e164) return `:no_entry_sign: "${escapeSlackText(parsed.number)}" is not a phone number.`;
   const shown = escapeSlackText(formatForDisplay(e164));
   if (parsed.kind === 'unmap') {
-    const mapping = store.mappings.list({ number: e164, platform: PLATFORM_ID, channel: cmd.channel_id })[0];
+    const mapping = (await store.mappings.list({ number: e164, platform: PLATFORM_ID, channel: cmd.channel_id }))[0];
     if (!mapping) return `${shown} is not mapped to this channel.`;
-    store.transaction(() => {
-      store.mappings.remove(mapping.id);
-      store.audit.record({ actor, action: 'mapping.delete', target: mapping.id, before: mapping, after: null });
+    await store.transaction(async () => {
+      await store.mappings.remove(mapping.id);
+      await store.audit.record({ actor, action: 'mapping.delete', target: mapping.id, before: mapping, after: null });
     });
     return `:white_check_mark: ${shown} is no longer shown in this channel.`;
   }
   // map
-  if (!store.numbers.get(e164)) return `:no_entry_sign: ${shown} is not provisioned on the bridge; add it first (admin API \`POST /admin/api/numbers\`).`;
-  const here = store.mappings.list({ platform: PLATFORM_ID, channel: cmd.channel_id });
+  if (!(await store.numbers.get(e164))) return `:no_entry_sign: ${shown} is not provisioned on the bridge; add it first (admin API \`POST /admin/api/numbers\`).`;
+  const here = await store.mappings.list({ platform: PLATFORM_ID, channel: cmd.channel_id });
   if (here.some((m) => m.number === e164)) return `${shown} is already mapped to this channel.`;
   if (here.length > 0) {
     return `:no_entry_sign: This channel already shows ${here.map((m) => escapeSlackText(formatForDisplay(m.number))).join(', ')}; \`/sms unmap\` it first (one number per channel keeps the sender unambiguous).`;
   }
   try {
-    const moved = store.transaction(() => {
+    const moved = await store.transaction(async () => {
       // One Slack channel per number (per workspace): mapping here moves it; the next message
       // starts a new thread in this channel.
-      const old = store.mappings.list({ number: e164, platform: PLATFORM_ID });
+      const old = await store.mappings.list({ number: e164, platform: PLATFORM_ID });
       for (const m of old) {
-        store.mappings.remove(m.id);
-        store.audit.record({ actor, action: 'mapping.delete', target: m.id, before: m, after: null });
+        await store.mappings.remove(m.id);
+        await store.audit.record({ actor, action: 'mapping.delete', target: m.id, before: m, after: null });
       }
-      const created = store.mappings.create({ number: e164, platform: PLATFORM_ID, channel: cmd.channel_id });
-      store.audit.record({ actor, action: 'mapping.create', target: created.id, before: null, after: created });
+      const created = await store.mappings.create({ number: e164, platform: PLATFORM_ID, channel: cmd.channel_id });
+      await store.audit.record({ actor, action: 'mapping.create', target: created.id, before: null, after: created });
       return old;
     });
     const from = moved.length ? ` (moved from ${moved.map((m) => `<#${m.channel}>`).join(', ')})` : '';

@@ -1,6 +1,7 @@
 // What the Slack event and command handlers share.
 
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
+import type { Locks } from '../../../src/core/coordination.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
 import type { SlackApi } from './api.js';
 import type { SlackChatPlatform } from './platform.js';
@@ -9,29 +10,26 @@ export interface SlackHandlerDeps {
   chat: ChatServiceDeps;
   api: SlackApi;
   platform: SlackChatPlatform;
-  dataDir: string;
   logger: ChatLogger;
   /** Workspace id and bot user id from auth.test (start()). */
   identity: { teamId: string; botUserId: string | null; botId: string | null };
   userNames: UserNames;
-  /** Event ids seen recently: a Slack retry (X-Slack-Retry-Num) has no second effect. */
-  seenEvents: RecentIds;
+  /** Event ids seen recently, by any instance: a Slack retry (X-Slack-Retry-Num) has no second effect. */
+  seenEvents: SeenEvents;
 }
 
-/** A bounded set of recently seen ids (insertion order eviction). */
-export class RecentIds {
-  private readonly ids = new Set<string>();
-  constructor(private readonly max = 5000) {}
-  /** True when the id was new (and is now remembered). */
-  add(id: string): boolean {
-    if (this.ids.has(id)) return false;
-    this.ids.add(id);
-    if (this.ids.size > this.max) {
-      const oldest = this.ids.values().next().value;
-      if (oldest !== undefined) this.ids.delete(oldest);
-    }
-    return true;
-  }
+export interface SeenEvents {
+  /** True for the first sighting of `eventId` by any bridge instance (within the memory's span). */
+  first(eventId: string): Promise<boolean>;
+}
+
+/**
+ * Slack retries an event it got no timely answer for, and the retry may reach another instance
+ * than the first copy: the memory of seen ids is a claim in the shared locks, kept as long as the
+ * inbox keeps handled events (Slack retries within minutes).
+ */
+export function sharedSeenEvents(locks: Locks, keepMs: number): SeenEvents {
+  return { first: (eventId) => locks.claimOnce(`slack:event:${eventId}`, keepMs) };
 }
 
 const USER_NAME_TTL_MS = 600_000;

@@ -49,7 +49,7 @@ export async function handleMessageEvent(
   event: SlackMessageEvent,
   meta: { teamId: string; eventId: string | null },
 ): Promise<void> {
-  if (meta.eventId && !deps.seenEvents.add(meta.eventId)) return; // Slack retry of an event we took
+  if (meta.eventId && !(await deps.seenEvents.first(meta.eventId))) return; // Slack retry of an event we took
   if (event.subtype === 'message_changed' || event.subtype === 'message_deleted') {
     return handleEditOrDelete(deps, event, meta.teamId);
   }
@@ -63,8 +63,8 @@ export async function handleMessageEvent(
     { ...reply, declaredFiles: (event.files ?? []).map((f) => ({ contentType: f.mimetype ?? 'application/octet-stream', size: f.size ?? 0 })) },
     // Only once the reply may go: files are fetched with the bot token, names looked up.
     async () => {
-      const policy = deps.chat.store.policy.get();
-      const staged = await stageReplyFiles({ store: deps.chat.store, api: deps.api, dataDir: deps.dataDir, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
+      const policy = await deps.chat.store.policy.get();
+      const staged = await stageReplyFiles({ store: deps.chat.store, api: deps.api, maxBytes: policy.mms.maxTotalBytes }, event.files ?? []);
       return {
         // The contact gets what the user saw, not Slack's markup (&amp;, <@U1>, <url|label>).
         text: await slackToPlainText(text, (id) => deps.userNames.get(id)),
@@ -75,7 +75,7 @@ export async function handleMessageEvent(
       };
     },
   );
-  const thread = deps.chat.store.threads.findByThread(PLATFORM_ID, channel, threadTs);
+  const thread = await deps.chat.store.threads.findByThread(PLATFORM_ID, channel, threadTs);
   if (thread) await renderReplyResult(deps, thread, channel, ts, result);
 }
 
@@ -128,9 +128,9 @@ async function handleEditOrDelete(deps: SlackHandlerDeps, event: SlackMessageEve
     // Only text changes by a person: unfurls and our own updates also arrive as message_changed.
     if (!after || isFromBridgeOrBot(after, deps.identity.botUserId) || (after.text ?? '') === (before.text ?? '')) return;
   }
-  const message = deps.chat.store.messages.getByPlatformMessageId(platformMessageId(teamId, channel, before.ts));
+  const message = await deps.chat.store.messages.getByPlatformMessageId(platformMessageId(teamId, channel, before.ts));
   if (!message || message.direction === 'inbound') return;
-  const thread = deps.chat.store.threads.get(message.conversationId, PLATFORM_ID, channel);
+  const thread = await deps.chat.store.threads.get(message.conversationId, PLATFORM_ID, channel);
   if (!thread) return;
   const text =
     event.subtype === 'message_changed'

@@ -4,8 +4,11 @@
 // sends it again. This middleware sits in front of Bolt's receiver: it reads the body once (and
 // hands the same bytes to Bolt as req.rawBody), checks Slack's signature, and stores each signed
 // message event in the chat inbox BEFORE Bolt answers, and in the same transaction a reply takes
-// its place in its conversation's order (the caller's `accept`). The listener marks it done when
-// handled; start-up replays what is still open.
+// its place in its conversation's order (the caller's `accept`, awaited until it committed; when it
+// fails the event is answered 503 and Slack sends it again). The stored event names this instance
+// as its owner; the listener marks it done when handled. What is still open when its owner is no
+// longer alive is replayed by one of the instances that are (inboxTakeover.ts), or by the owner's
+// next start.
 import { isValidSlackRequest } from '@slack/bolt';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
@@ -23,8 +26,8 @@ export interface SlackEnvelope {
 
 export function slackInboxMiddleware(opts: {
   signingSecret: string;
-  /** Stores a signed event that may matter (see mayMatter), in one transaction. */
-  accept: (envelope: SlackEnvelope & { event_id: string }, body: string) => void;
+  /** Stores a signed event that may matter (see mayMatter), in one transaction; resolves once committed. */
+  accept: (envelope: SlackEnvelope & { event_id: string }, body: string) => Promise<void>;
   logger: ChatLogger;
 }): RequestHandler {
   return (req, res, next) => {
@@ -32,7 +35,7 @@ export function slackInboxMiddleware(opts: {
     // Read already (and its shape checked) by requestShape.ts when mounted by the Slack runtime.
     const already = (req as { rawBody?: Buffer }).rawBody;
     (already ? Promise.resolve(already) : getRawBody(req, { limit: SLACK_BODY_LIMIT }))
-      .then((raw) => {
+      .then(async (raw) => {
         (req as { rawBody?: Buffer }).rawBody = raw; // Bolt verifies and parses these same bytes
         const body = raw.toString('utf8');
         const signed = isValidSlackRequest({
@@ -45,7 +48,17 @@ export function slackInboxMiddleware(opts: {
         });
         if (signed) {
           const envelope = parseEnvelope(body);
-          if (worthKeeping(envelope)) opts.accept(envelope, body);
+          if (worthKeeping(envelope)) {
+            // Committed before Bolt may answer Slack: a crash after the 200 loses nothing.
+            try {
+              await opts.accept(envelope, body);
+            } catch (err) {
+              // Not stored, so not acknowledged: Slack sends the event again.
+              opts.logger.error({ eventId: envelope.event_id, err: err instanceof Error ? err.message : String(err) }, 'slack: event not stored, so not acknowledged; Slack sends it again');
+              if (!res.headersSent) res.status(503).set('Retry-After', '5').json({ error: { code: 'unavailable', message: 'event not stored; try again' } });
+              return;
+            }
+          }
         }
         next(); // unsigned or malformed: Bolt answers it (401 / 400) and nothing is stored
       })

@@ -10,19 +10,22 @@
 import { App, ExpressReceiver } from '@slack/bolt';
 import type { Express } from 'express';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
+import type { Locks, PaceBudget } from '../../../src/core/coordination.js';
 import type { Clock, SmsProviderCapabilities, Store, TurnQueue } from '../../../src/core/ports.js';
 import { reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
-import type { ChatInboxRepo } from '../../../src/store/index.js';
+import type { ChatInboxRepo, InboxEvent } from '../../../src/infra/store/index.js';
 import type { SlackSocketState } from '../../../src/metrics.js';
+import { storedMediaReader } from '../../../src/media/storedMedia.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
-import { RecentIds, UserNames, type SlackHandlerDeps } from './context.js';
+import { UserNames, sharedSeenEvents, type SlackHandlerDeps } from './context.js';
 import { handleMessageEvent, replyOf, type SlackMessageEvent } from './events.js';
 import { PLATFORM_ID } from './format.js';
 import { parseEnvelope, slackInboxMiddleware, type SlackEnvelope } from './inbox.js';
+import { takeOverOpenEvents, type AliveCheck } from './inboxTakeover.js';
 import { ChannelPacer, DEFAULT_PACE, type PacerOptions } from './pacer.js';
 import { refuseFutureSlackRequests } from './requestAge.js';
 import { slackRequestShape } from './requestShape.js';
@@ -37,8 +40,10 @@ export { escapeSlackText } from './format.js';
 /** The part of AppContext Slack needs (src/app.ts AppContext satisfies it). */
 /** How long handled inbox events are kept (Slack retries within minutes); pruned by the upkeep. */
 const INBOX_KEEP_MS = 3600 * 1000;
-/** The inbox upkeep (prune, replay of events whose handling failed) runs this often. */
-const INBOX_UPKEEP_EVERY_MS = 60 * 1000;
+/** The inbox upkeep (replay of a dead instance's events, of failed ones) runs this often by default. */
+const INBOX_UPKEEP_EVERY_MS = 2_000;
+/** This process's own events whose handling failed are replayed once this old (and pruning runs this often). */
+const INBOX_RETRY_AFTER_MS = 60 * 1000;
 /** Replays of one event before it is given up (logged as an error). */
 const INBOX_MAX_ATTEMPTS = 5;
 
@@ -54,6 +59,10 @@ export interface SlackAppContext {
   logger?: ChatLogger;
   /** Where the Socket Mode connection's state goes (/readyz and smsb_slack_socket_connected). */
   metrics?: { slackSocket: { set(state: SlackSocketState): void } };
+  /** Shared by every instance: which event ids were seen (Slack's retries go to any of them). */
+  locks: Locks;
+  /** Shared by every instance: each channel's posting budget. */
+  pace: PaceBudget;
 }
 
 export interface SlackPlatformDeps {
@@ -69,6 +78,13 @@ export interface SlackPlatformDeps {
   timeoutMs?: number;
   /** Socket Mode timings (tests shorten them). */
   socket?: SlackSocketTuning;
+  /**
+   * Which inbox event owners (liveness owners) are alive: the events of the others are replayed
+   * here. Default: every owner but `owner` is dead (one instance alone on its store).
+   */
+  alive?: AliveCheck;
+  /** How often the inbox upkeep looks for a dead instance's events (default 2 s). */
+  inboxUpkeepMs?: number;
 }
 
 export interface SlackRuntime {
@@ -80,7 +96,8 @@ export interface SlackRuntime {
   start(): Promise<void>;
   /**
    * Handles the message events stored but not handled (see inbox.ts), those open for longer than
-   * `minAgeMs` (default: all); returns how many. start() runs it, then the upkeep every minute.
+   * `minAgeMs` (default: all), and the open events of instances that are not alive (claimed
+   * first: one survivor replays each); returns how many. start() runs it, then the upkeep.
    */
   replayInbox(opts?: { minAgeMs?: number }): Promise<number>;
   stop(): Promise<void>;
@@ -113,12 +130,12 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   const pace = deps.pace === undefined ? DEFAULT_PACE : deps.pace;
   const platform = new SlackChatPlatform({
     api,
-    dataDir: ctx.config.dataDir,
+    media: storedMediaReader({ files: ctx.store.mediaFiles, dataDir: ctx.config.dataDir }),
     // A delivery job may run before start() finished: it then waits for auth.test.
     teamId: async () => identity.teamId || (await whoAmI()).teamId,
-    pacer: pace ? new ChannelPacer(pace) : null,
+    pacer: pace ? new ChannelPacer(pace, ctx.pace) : null,
     logger: log,
-    notePrefix: () => ctx.store.policy.get().internalNotePrefix,
+    notePrefix: async () => (await ctx.store.policy.get()).internalNotePrefix,
   });
   const chat: ChatServiceDeps = {
     store: ctx.store,
@@ -132,11 +149,10 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     chat,
     api,
     platform,
-    dataDir: ctx.config.dataDir,
     logger: log,
     identity,
     userNames: new UserNames(api, log),
-    seenEvents: new RecentIds(),
+    seenEvents: sharedSeenEvents(ctx.locks, INBOX_KEEP_MS),
   };
 
   const boltLogger = slackLogger(log);
@@ -181,23 +197,37 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   };
 
   const inbox = ctx.store.chatInbox ?? null;
+  /** Ids of events this process is handling (the listener's and the replays'): never replayed meanwhile. */
+  const busy = new Set<string>();
+  const alive: AliveCheck = deps.alive ?? (async (owners) => new Map(owners.map((o) => [o, o === deps.owner])));
   /** A reply takes its place in its conversation's order (a replay: takes it back). */
-  const reservePlace = (envelope: SlackEnvelope): void => {
+  const reservePlace = async (envelope: SlackEnvelope): Promise<void> => {
     const reply = replyOf((envelope.event ?? {}) as SlackMessageEvent, envelope.team_id ?? identity.teamId, identity.botUserId);
-    if (reply) reserveReplyPlace(ctx.store, deps.owner, reply);
+    if (reply) await reserveReplyPlace(ctx.store, deps.owner, reply);
   };
-  const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): void =>
-    ctx.store.transaction(() => {
-      inbox?.accept(PLATFORM_ID, envelope.event_id, body);
-      reservePlace(envelope);
+  /** Stored (and the reply's place taken) in one transaction; resolves only once committed. */
+  const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): Promise<void> =>
+    ctx.store.transaction(async () => {
+      await inbox?.accept(PLATFORM_ID, envelope.event_id, body, deps.owner);
+      await reservePlace(envelope);
     });
   bolt.event('message', async ({ event, body }) => {
     const b = body as { team_id?: string; event_id?: string };
-    // A repeat of an event this process took (Slack's retry, a redelivery after the socket came
-    // back) changes nothing and leaves the inbox row to the first: should the process die before
-    // that one is done, the row must still be open.
-    if (b.event_id && !handlerDeps.seenEvents.add(b.event_id)) return;
-    await track(handleEvent(event as unknown as SlackMessageEvent, b));
+    // A repeat of an event any instance took (Slack's retry, a redelivery after the socket came
+    // back) changes nothing and leaves the inbox row to the first: should that instance die before
+    // it is done, the row is still open and the inbox upkeep (on any instance) replays it. An event
+    // this process is replaying right now is left to the replay (checked and marked in one step).
+    const id = b.event_id;
+    if (id) {
+      if (busy.has(id)) return;
+      busy.add(id);
+    }
+    try {
+      if (id && !(await handlerDeps.seenEvents.first(id))) return;
+      await track(handleEvent(event as unknown as SlackMessageEvent, b));
+    } finally {
+      if (id) busy.delete(id);
+    }
   });
   /** Handles a message event (the listener above took it, or the inbox replays it) and marks it done. */
   const handleEvent = async (event: SlackMessageEvent, b: { team_id?: string; event_id?: string }): Promise<void> => {
@@ -209,40 +239,94 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       return;
     }
     // Handled (a refusal or a problem was shown in the thread): not replayed.
-    if (b.event_id) inbox?.markDone(PLATFORM_ID, b.event_id);
+    if (!b.event_id || !inbox) return;
+    try {
+      await inbox.markDone(PLATFORM_ID, b.event_id);
+    } catch (err) {
+      // Handled, but still open: a replay finds the reply stored and sends nothing twice.
+      log.warn({ err: err instanceof Error ? err.message : String(err), eventId: b.event_id }, 'slack: handled event not marked done');
+    }
   };
 
-  const pruneInbox = (): void => {
+  let prunedAt = 0;
+  const pruneInbox = async (): Promise<void> => {
+    if (ctx.clock.now().getTime() - prunedAt < INBOX_RETRY_AFTER_MS) return;
+    prunedAt = ctx.clock.now().getTime();
     try {
-      inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
+      await inbox?.pruneDone(new Date(ctx.clock.now().getTime() - INBOX_KEEP_MS).toISOString());
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox prune failed');
     }
   };
   /**
-   * Message events stored in the inbox but not handled: the process died after Slack's 200 (at
-   * start-up every open one), or handling failed (the upkeep, for events open longer than
-   * `minAgeMs`, so none still being handled is taken twice). Oldest first. Replays are safe: a
+   * Message events stored in the inbox but not handled: their instance died after Slack's 200
+   * (this one's previous life, or another instance: see inboxTakeover.ts), or handling failed here
+   * (for events open longer than `minAgeMs`). Oldest first. Replays are safe: a
    * reply already stored is recognised by its Slack id and never sent twice. An event that keeps
    * failing is given up after INBOX_MAX_ATTEMPTS replays, with an error log.
    */
-  const replayInbox = async (opts: { minAgeMs?: number } = {}): Promise<number> => {
-    if (!inbox) return 0;
-    pruneInbox();
-    const receivedBefore = new Date(ctx.clock.now().getTime() - (opts.minAgeMs ?? 0)).toISOString();
-    const open = inbox.listOpen(PLATFORM_ID, { receivedBefore });
-    for (const row of open) {
-      const envelope = parseEnvelope(row.payload);
-      if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
-        if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
-        inbox.markDone(PLATFORM_ID, row.eventId);
-        continue;
+  const takeOver = (minAgeMs: number, mine = true): Promise<InboxEvent[]> =>
+    inbox
+      ? takeOverOpenEvents(
+          {
+            inbox,
+            platform: PLATFORM_ID,
+            owner: deps.owner,
+            alive,
+            busy,
+            now: () => ctx.clock.now().getTime(),
+            transaction: (fn) => ctx.store.transaction(fn),
+            // The reply takes back its place (now ours) before the workers give a dead owner's up.
+            onClaimed: async (row) => {
+              const envelope = parseEnvelope(row.payload);
+              if (envelope) await reservePlace(envelope);
+            },
+            onError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox claim failed; tried again by the upkeep'),
+          },
+          { minAgeMs, mine },
+        )
+      : Promise.resolve([]);
+  /** Handles events takeOver returned (they are in `busy` until handled). */
+  const replayTaken = async (taken: InboxEvent[]): Promise<void> => {
+    if (!inbox) return;
+    for (const row of taken) {
+      try {
+        const envelope = parseEnvelope(row.payload);
+        if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
+          if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
+          await inbox.markDone(PLATFORM_ID, row.eventId);
+          continue;
+        }
+        await inbox.countAttempt(PLATFORM_ID, row.eventId);
+        await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
+      } finally {
+        busy.delete(row.eventId);
       }
-      inbox.countAttempt(PLATFORM_ID, row.eventId);
-      await track(handleEvent(envelope.event as unknown as SlackMessageEvent, { team_id: envelope.team_id, event_id: row.eventId }));
     }
-    if (open.length > 0) log.info({ events: open.length }, 'slack: replayed events that were not handled');
-    return open.length;
+    if (taken.length > 0) log.info({ events: taken.length }, 'slack: replayed events that were not handled');
+  };
+  const replayInbox = async (opts: { minAgeMs?: number; mine?: boolean } = {}): Promise<number> => {
+    if (!inbox) return 0;
+    await pruneInbox();
+    const taken = await takeOver(opts.minAgeMs ?? 0, opts.mine ?? true);
+    await replayTaken(taken);
+    return taken.length;
+  };
+  let upkeepRunning = false;
+  let ownRetriedAt = ctx.clock.now().getTime();
+  const upkeep = async (): Promise<void> => {
+    if (upkeepRunning) return; // a slow round (many events) is not overlapped by the next
+    upkeepRunning = true;
+    try {
+      // A dead instance's events every round; this process's failed ones once a minute, so an
+      // outage of the store or Redis does not use up their INBOX_MAX_ATTEMPTS in seconds.
+      const now = ctx.clock.now().getTime();
+      const mine = now - ownRetriedAt >= INBOX_RETRY_AFTER_MS;
+      if (mine) ownRetriedAt = now;
+      await replayInbox({ minAgeMs: INBOX_RETRY_AFTER_MS, mine });
+    } finally {
+      upkeepRunning = false;
+    }
   };
   let upkeepTimer: NodeJS.Timeout | null = null;
 
@@ -277,11 +361,15 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     },
     replayInbox,
     async start() {
-      // Replies a crash left open take back their places before any worker could give them up
-      // (the workers start after the chat platforms); the replay below then prepares them.
-      for (const row of inbox?.listOpen(PLATFORM_ID) ?? []) {
-        const envelope = parseEnvelope(row.payload);
-        if (envelope) ctx.store.transaction(() => reservePlace(envelope));
+      // Replies a crash left open (this instance's previous life's, or a dead instance's) are
+      // claimed and take back their places before any worker could give them up (the workers
+      // start after the chat platforms); the replay below then prepares them. Redis away (no
+      // liveness answer): the upkeep claims them later.
+      let taken: InboxEvent[] = [];
+      try {
+        taken = await takeOver(0);
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox events not claimed at start-up; the upkeep tries again');
       }
       await bolt.init(); // no Slack call: authorization is ours (above)
       try {
@@ -299,13 +387,13 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
       if (socket) await bolt.start();
       if (inbox && !upkeepTimer) {
         upkeepTimer = setInterval(() => {
-          void replayInbox({ minAgeMs: INBOX_UPKEEP_EVERY_MS }).catch((err: unknown) =>
-            log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox upkeep failed'),
-          );
-        }, INBOX_UPKEEP_EVERY_MS).unref();
+          void upkeep().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox upkeep failed'));
+        }, deps.inboxUpkeepMs ?? INBOX_UPKEEP_EVERY_MS).unref();
       }
       // In the background: a slow Slack must not hold up start-up (SMS webhooks must be taken).
-      void replayInbox().catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
+      void pruneInbox()
+        .then(() => replayTaken(taken))
+        .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'slack: inbox replay failed'));
     },
     async stop() {
       if (upkeepTimer) clearInterval(upkeepTimer);

@@ -1,8 +1,9 @@
-// Slack allows about one message per second per channel, with short bursts. A token bucket per
-// channel keeps the bridge under that: a short wait happens inline; a long one becomes a
-// retryable PlatformError with retryAfterMs, so the delivery job is delayed (order kept) rather
-// than holding a worker.
+// Slack allows about one message per second per channel, with short bursts. The budget is taken
+// from the PaceBudget port (Redis across instances), so two bridges posting into one channel share
+// it: a short wait happens inline; a long one becomes a retryable PlatformError with retryAfterMs,
+// so the delivery job is delayed (order kept) rather than holding a worker.
 
+import type { PaceBudget, RateWindow } from '../../../src/core/coordination.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { PLATFORM_ID } from './format.js';
 
@@ -11,55 +12,55 @@ export interface PacerOptions {
   perSecond: number;
   /** Longest wait done inline; longer ones are handed back to the job as retryAfterMs. */
   maxInlineWaitMs?: number;
-  now?: () => number;
+  /** Tests: a fake clock's sleep. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export const DEFAULT_PACE: PacerOptions = { burst: 10, perSecond: 1, maxInlineWaitMs: 1500 };
 
+/** The longest window: past a minute, the sustained rate is what counts. */
+const LONGEST_WINDOW_MS = 60_000;
+
+/**
+ * A token bucket (`burst` at once, `perSecond` after) as sliding windows, which is what the shared
+ * budget keeps. The bucket lets at most burst + n - 1 calls through within any n refill intervals,
+ * so each window below is a limit the bucket has too (nothing it would let through is held back):
+ * every n up to `burst` (over the time a drained channel takes to refill, the windows are the
+ * bucket: one call per interval after a burst, no second burst), then doubling n up to a minute,
+ * which bounds the sustained rate (burst 10, 1/s: 69 per minute). Two windows only (e.g. `burst`
+ * per burst/perSecond s and 2 per s) would make a drained channel wait the whole refill time, or
+ * forbid the burst Slack allows.
+ */
+export function bucketWindows(burst: number, perSecond: number): RateWindow[] {
+  const interval = 1000 / perSecond;
+  const windows: RateWindow[] = [];
+  for (let n = 1; n * interval < LONGEST_WINDOW_MS; n = n < burst ? n + 1 : n * 2) windows.push({ limit: burst + n - 1, ms: n * interval });
+  windows.push({ limit: burst + Math.floor(LONGEST_WINDOW_MS / interval) - 1, ms: LONGEST_WINDOW_MS });
+  return windows;
+}
+
 export class ChannelPacer {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly now: () => number;
-  private sweptAt = -Infinity;
+  private readonly windows: RateWindow[];
+  private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly opts: PacerOptions) {
-    this.now = opts.now ?? Date.now;
-  }
-
-  /** Channels with a bucket in memory (tests: it stays flat however many channels were posted to). */
-  get size(): number {
-    return this.buckets.size;
+  constructor(
+    private readonly opts: PacerOptions,
+    private readonly budget: PaceBudget,
+  ) {
+    this.windows = bucketWindows(opts.burst, opts.perSecond);
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
   /** Takes one slot for `channel`, waiting briefly when needed. */
   async take(channel: string): Promise<void> {
-    const now = this.now();
-    this.forgetFull(now);
-    const b = this.buckets.get(channel) ?? { tokens: this.opts.burst, at: now };
-    b.tokens = Math.min(this.opts.burst, b.tokens + ((now - b.at) / 1000) * this.opts.perSecond);
-    b.at = now;
-    this.buckets.set(channel, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return;
+    for (;;) {
+      const waitMs = await this.budget.take([{ key: `slack:channel:${channel}`, windows: this.windows }]);
+      if (waitMs <= 0) return;
+      if (waitMs > (this.opts.maxInlineWaitMs ?? 1500)) {
+        throw new PlatformError({ platform: PLATFORM_ID, message: `pacing channel ${channel}`, retryable: true, retryAfterMs: waitMs, platformCode: 'paced' });
+      }
+      // Nothing is reserved while waiting (another caller may take the slot first): take again.
+      await this.sleep(waitMs);
     }
-    const waitMs = Math.ceil(((1 - b.tokens) / this.opts.perSecond) * 1000);
-    if (waitMs > (this.opts.maxInlineWaitMs ?? 1500)) {
-      throw new PlatformError({ platform: PLATFORM_ID, message: `pacing channel ${channel}`, retryable: true, retryAfterMs: waitMs, platformCode: 'paced' });
-    }
-    // Reserve the slot now so concurrent callers queue up behind it.
-    b.tokens -= 1;
-    await new Promise((r) => setTimeout(r, waitMs));
-  }
-
-  /**
-   * Drops buckets that have refilled (a full bucket is what a channel without one gets), so
-   * memory follows the channels posted to lately, not every channel ever posted to. Swept at
-   * most once per refill time, so a take stays O(1) on average.
-   */
-  private forgetFull(now: number): void {
-    const refillMs = (this.opts.burst / this.opts.perSecond) * 1000;
-    if (now - this.sweptAt < refillMs) return;
-    this.sweptAt = now;
-    for (const [channel, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * this.opts.perSecond >= this.opts.burst) this.buckets.delete(channel);
   }
 }

@@ -1,12 +1,11 @@
 // Slack as a ChatPlatform: thread roots, messages (with pictures uploaded into the thread) and
 // status marks. Called by src/delivery (deliverMessage, statusNotifier); knows nothing of queues.
 
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { PlatformError } from '../../../src/core/errors.js';
 import type { ChatMessageView, ChatPlatform, MessagePost } from '../../../src/core/ports.js';
 import { DEFAULT_POLICY, type Conversation, type MediaItem, type Message, type ThreadRef } from '../../../src/core/types.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
+import type { StoredMediaReader } from '../../../src/media/storedMedia.js';
 import { platformCode, type SlackApi } from './api.js';
 import {
   BRIDGE_EVENT_TYPE,
@@ -24,18 +23,16 @@ import { messagePost, type RichTextBlock } from './richText.js';
 
 export interface SlackPlatformDeps {
   api: SlackApi;
-  /** DATA_DIR: stored media paths are relative to it. */
-  dataDir: string;
+  /** Reads a stored media file (from the store; see src/media/storedMedia.ts). */
+  media: StoredMediaReader;
   /** The workspace id (auth.test), for platform message ids; may wait for start-up. */
   teamId: () => string | Promise<string>;
   pacer?: ChannelPacer | null;
   logger?: ChatLogger;
-  /** Reads a stored media file; defaults to DATA_DIR/<path>. */
-  readMedia?: (item: MediaItem) => Promise<Buffer>;
   /** Attempts per file upload before a notice replaces it. */
   uploadAttempts?: number;
   /** The policy's internal-note prefix now, named in each new thread's root ('' = no notes). */
-  notePrefix?: () => string;
+  notePrefix?: () => string | Promise<string>;
 }
 
 const EXTENSIONS: Record<string, string> = {
@@ -77,7 +74,7 @@ export class SlackChatPlatform implements ChatPlatform {
     await this.deps.pacer?.take(channel);
     const { ts } = await this.deps.api.postMessage({
       channel,
-      text: rootText(conversation, this.deps.notePrefix?.() ?? DEFAULT_POLICY.internalNotePrefix),
+      text: rootText(conversation, (await this.deps.notePrefix?.()) ?? DEFAULT_POLICY.internalNotePrefix),
       metadata: this.meta({ kind: 'root', conversation_id: conversation.id }),
     });
     return { threadId: ts };
@@ -108,7 +105,7 @@ export class SlackChatPlatform implements ChatPlatform {
     }
     // From here on the message is in the thread; a file that fails now must not make the job
     // post the text again, so files are retried here and then replaced by a notice.
-    const files = view.message.media.filter((m) => m.status === 'stored' && m.path);
+    const files = view.message.media.filter((m) => m.status === 'stored');
     for (const [i, item] of files.entries()) {
       const problem = await this.uploadWithRetry(thread, item, i);
       if (problem) await this.notice(thread, `:warning: A file (${escapeSlackText(item.contentType)}) could not be posted here: ${escapeSlackText(problem)}.`);
@@ -118,12 +115,13 @@ export class SlackChatPlatform implements ChatPlatform {
 
   /** Returns null when uploaded, else the human reason it could not be. */
   private async uploadWithRetry(thread: ThreadRef, item: MediaItem, index: number): Promise<string | null> {
-    let bytes: Buffer;
+    let bytes: Buffer | null;
     try {
-      bytes = this.deps.readMedia ? await this.deps.readMedia(item) : await readFile(path.join(this.deps.dataDir, item.path ?? ''));
+      bytes = await this.deps.media.read(item);
     } catch {
-      return 'the stored file could not be read';
+      bytes = null;
     }
+    if (!bytes) return 'the stored file could not be read';
     if (bytes.length === 0) return 'the file is empty';
     const attempts = this.deps.uploadAttempts ?? 3;
     let last = 'upload failed';

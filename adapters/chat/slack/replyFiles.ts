@@ -1,12 +1,12 @@
 // Files attached to a Slack reply, on their way to MMS: fetched with the bot token (url_private
-// needs it), stored under DATA_DIR/media/<id> as media rows not yet tied to a message (staged),
+// needs it), kept in the store (row and bytes in one transaction) as media rows not yet tied to a
+// message (staged),
 // then handed to requestOutbound, which attaches them to the outbound message. A file that cannot
 // be fetched is reported back (the reply is then not sent, and the thread says why).
 
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Store } from '../../../src/core/ports.js';
 import type { OutboundMedia } from '../../../src/core/types.js';
+import { createStoredMedia } from '../../../src/media/storedMedia.js';
 import type { SlackApi } from './api.js';
 
 /** The part of a Slack message event's `files[]` entry we use. */
@@ -26,12 +26,11 @@ export interface StagedFiles {
 }
 
 export async function stageReplyFiles(
-  deps: { store: Store; api: SlackApi; dataDir: string; maxBytes: number },
+  deps: { store: Store; api: SlackApi; maxBytes: number },
   files: SlackEventFile[],
 ): Promise<StagedFiles> {
   const media: OutboundMedia[] = [];
   const problems: string[] = [];
-  const dir = path.join(deps.dataDir, 'media');
   for (const f of files) {
     const name = f.name ?? f.id ?? 'file';
     const url = f.url_private_download ?? f.url_private;
@@ -47,21 +46,8 @@ export async function stageReplyFiles(
     try {
       const { bytes, contentType } = await deps.api.downloadFile(url, deps.maxBytes);
       const type = (f.mimetype ?? contentType ?? 'application/octet-stream').split(';')[0]?.trim() ?? 'application/octet-stream';
-      // Staged row: message_id stays NULL until requestOutbound attaches it (the schema allows
-      // this for chat uploads; the MediaRepo type does not spell it, hence the cast).
-      const row = deps.store.media.create({
-        messageId: null as unknown as string,
-        contentType: type,
-        size: bytes.length,
-        path: null,
-        sourceUrl: url,
-        status: 'pending',
-        reason: null,
-      });
-      const rel = path.posix.join('media', row.id);
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(deps.dataDir, rel), bytes);
-      deps.store.media.update(row.id, { status: 'stored', path: rel, size: bytes.length, contentType: type });
+      // Staged: message_id stays NULL until requestOutbound attaches it to the message.
+      const row = await createStoredMedia(deps.store, { messageId: null, contentType: type, sourceUrl: url }, bytes);
       media.push({ contentType: type, size: bytes.length, mediaId: row.id, name });
     } catch (err) {
       problems.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);

@@ -11,12 +11,13 @@ import { TEAMS_PLATFORM } from './connector.js';
 
 export function teamsChannelsRouter(deps: { channels: TeamsChannels; mappings: MappingRepo; requireAdmin: RequestHandler }): Router {
   const router = Router();
-  router.get('/admin/api/teams/channels', deps.requireAdmin, (req, res) => {
+  router.get('/admin/api/teams/channels', deps.requireAdmin, async (req, res) => {
     const includeRemoved = req.query.includeRemoved === 'true' || req.query.includeRemoved === '1';
-    const mapped = deps.mappings.list({ platform: TEAMS_PLATFORM });
+    const mapped = await deps.mappings.list({ platform: TEAMS_PLATFORM });
+    const channels = await deps.channels.list({ includeRemoved });
     res.set('Cache-Control', 'no-store');
     res.json(
-      deps.channels.list({ includeRemoved }).map((c) => ({
+      channels.map((c) => ({
         channel: c.channelId,
         name: c.channelName,
         teamId: c.teamId,

@@ -150,7 +150,7 @@ export function mountTeamsRoute(expressApp: Express, deps: TeamsBotDeps, applica
       return;
     }
     // A reply takes its place in its conversation's order now, in the order requests come in.
-    const place = reserveTeamsReply(deps.replies, activity as unknown as ActivityLike);
+    const place = await reserveTeamsReply(deps.replies, activity as unknown as ActivityLike);
     try {
       const invoke = await deps.adapter.runAuthenticated(auth.result, activity, async (ctx) => {
         await application.run(ctx);

@@ -5,7 +5,7 @@
 // these to the bot in the activities it sends (installation, channel events, messages); we keep the
 // latest one per channel. Admins pick a channel id from this list when mapping a number.
 
-import type { ChatChannel, ChatChannelRepo } from '../../../src/store/repos/chatChannels.js';
+import type { ChatChannel, ChatChannelRepo } from '../../../src/infra/store/repos/chatChannels.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { TEAMS_PLATFORM } from './connector.js';
 import type { ServiceUrlPolicy } from './trust.js';
@@ -49,9 +49,9 @@ export class TeamsChannels {
    * Records (or refreshes, or revives) a channel the bot can post in. False, and nothing written,
    * for a serviceUrl outside the allowed hosts: the stored reference stays as it was.
    */
-  save(ref: TeamsChannelReference): boolean {
+  async save(ref: TeamsChannelReference): Promise<boolean> {
     if (!this.serviceUrls.allows(ref.serviceUrl)) return false;
-    const existing = this.repo.get(TEAMS_PLATFORM, ref.channelId);
+    const existing = await this.repo.get(TEAMS_PLATFORM, ref.channelId);
     const old = existing && isReference(existing.reference) ? existing.reference : null;
     // Partial events (a message carries no channel name) must not erase what we knew.
     const merged: TeamsChannelReference = {
@@ -65,38 +65,37 @@ export class TeamsChannels {
       botName: ref.botName ?? old?.botName ?? null,
     };
     if (existing && existing.removedAt === null && old && JSON.stringify(old) === JSON.stringify(merged)) return true;
-    this.repo.upsert({ platform: TEAMS_PLATFORM, channel: ref.channelId, name: merged.channelName, reference: merged });
+    await this.repo.upsert({ platform: TEAMS_PLATFORM, channel: ref.channelId, name: merged.channelName, reference: merged });
     return true;
   }
 
-  markRemoved(channelId: string): boolean {
+  markRemoved(channelId: string): Promise<boolean> {
     return this.repo.markRemoved(TEAMS_PLATFORM, channelId);
   }
 
   /** The bot left the team (or the app was uninstalled): every channel of that team is gone. */
-  markTeamRemoved(teamId: string): number {
+  async markTeamRemoved(teamId: string): Promise<number> {
     let n = 0;
-    for (const c of this.list()) {
-      if (c.teamId === teamId || c.channelId === teamId) n += this.markRemoved(c.channelId) ? 1 : 0;
+    for (const c of await this.list()) {
+      if (c.teamId === teamId || c.channelId === teamId) n += (await this.markRemoved(c.channelId)) ? 1 : 0;
     }
     return n;
   }
 
-  get(channelId: string): TeamsChannelInfo | null {
-    const row = this.repo.get(TEAMS_PLATFORM, channelId);
+  async get(channelId: string): Promise<TeamsChannelInfo | null> {
+    const row = await this.repo.get(TEAMS_PLATFORM, channelId);
     return row ? toInfo(row) : null;
   }
 
-  list(opts: { includeRemoved?: boolean } = {}): TeamsChannelInfo[] {
-    return this.repo
-      .list({ platform: TEAMS_PLATFORM, includeRemoved: opts.includeRemoved ?? false })
+  async list(opts: { includeRemoved?: boolean } = {}): Promise<TeamsChannelInfo[]> {
+    return (await this.repo.list({ platform: TEAMS_PLATFORM, includeRemoved: opts.includeRemoved ?? false }))
       .map(toInfo)
       .filter((c): c is TeamsChannelInfo => c !== null);
   }
 
   /** The reference to post with; a PlatformError (not retryable) when the bot is not there. */
-  require(channelId: string): TeamsChannelReference {
-    const info = this.get(channelId);
+  async require(channelId: string): Promise<TeamsChannelReference> {
+    const info = await this.get(channelId);
     if (!info || info.removedAt !== null) {
       throw new PlatformError({
         platform: TEAMS_PLATFORM,

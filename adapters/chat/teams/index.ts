@@ -24,7 +24,7 @@ export { TEAMS_PLATFORM } from './connector.js';
 export { TEAMS_ROUTE } from './bot.js';
 
 /** The part of the AppContext Teams reads (metrics optional for tests). */
-export type TeamsContext = Pick<AppContext, 'config' | 'logger' | 'store' | 'clock'> & Partial<Pick<AppContext, 'metrics'>>;
+export type TeamsContext = Pick<AppContext, 'config' | 'logger' | 'store' | 'clock' | 'locks' | 'pace'> & Partial<Pick<AppContext, 'metrics'>>;
 
 export interface TeamsDeps {
   /** Wakes the lanes (handleChatReply -> requestOutbound). */
@@ -60,6 +60,9 @@ export interface TeamsParts {
   stop(): Promise<void>;
 }
 
+/** How long a handled reply is remembered in the chat inbox (Teams redelivers within minutes). */
+const HANDLED_KEEP_MS = 3600 * 1000;
+
 export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsParts {
   const cfg = ctx.config.teams;
   const log = ctx.logger.child({ platform: 'teams' });
@@ -68,12 +71,14 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
   const pace = deps.pace === undefined ? DEFAULT_TEAMS_PACE : deps.pace;
   const trust = new ActivityTrust(cfg);
   const serviceUrls = trust.serviceUrls;
-  const connector = new BotConnectorClient({ getToken, serviceUrls, timeoutMs: deps.connectorTimeoutMs, pacer: pace ? new TeamsPacer(pace) : null });
+  const connector = new BotConnectorClient({ getToken, serviceUrls, timeoutMs: deps.connectorTimeoutMs, pacer: pace ? new TeamsPacer(pace, ctx.pace) : null });
   const channels = new TeamsChannels(ctx.store.chatChannels, serviceUrls);
   const platform = new TeamsPlatform({
     connector,
     channels,
     store: ctx.store,
+    notices: ctx.store.statusNotices,
+    locks: ctx.locks,
     signMediaUrl: deps.signMediaUrl,
     mediaUrlTtlSeconds: deps.mediaUrlTtlSeconds,
   });
@@ -99,14 +104,23 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       channels,
       getToken,
       serviceUrls,
-      dataDir: ctx.config.dataDir,
-      maxFileBytes: Math.min(ctx.config.mediaMaxBytes, ctx.store.policy.get().mms.maxTotalBytes),
+      maxFileBytes: async () => Math.min(ctx.config.mediaMaxBytes, (await ctx.store.policy.get()).mms.maxTotalBytes),
       logger: log,
+      locks: ctx.locks,
+      inbox: ctx.store.chatInbox,
     },
     installation: { channels, connector, logger: log },
   };
   const application = createTeamsApplication(botDeps);
   deps.registry?.register(platform);
+  // Replies marked handled in the chat inbox (replies.ts) are needed while Teams may redeliver
+  // them (minutes); forgotten after an hour, so the table does not grow with every reply.
+  let pruneTimer: NodeJS.Timeout | null = null;
+  const pruneHandled = (): void => {
+    ctx.store.chatInbox
+      .pruneDone(new Date(ctx.clock.now().getTime() - HANDLED_KEEP_MS).toISOString())
+      .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'teams: inbox prune failed'));
+  };
 
   return {
     platform,
@@ -118,6 +132,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       if (deps.requireAdmin) app.use(teamsChannelsRouter({ channels, mappings: ctx.store.mappings, requireAdmin: deps.requireAdmin }));
     },
     async start() {
+      pruneTimer ??= setInterval(pruneHandled, HANDLED_KEEP_MS).unref();
       if (cfg.allowAnonymous) {
         log.warn('TEAMS_ALLOW_ANONYMOUS=true: Teams requests are accepted WITHOUT Bot Framework authentication and replies are sent without credentials. Use only with the emulator or in tests.');
       } else {
@@ -134,6 +149,8 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
       }
     },
     async stop() {
+      if (pruneTimer) clearInterval(pruneTimer);
+      pruneTimer = null;
       // Stays registered on purpose: the delivery worker may stop after us and must still find
       // Teams for its in-flight jobs (an unregistered platform's targets would be skipped, and
       // the message never posted there). Nothing else is held open: connector calls are plain

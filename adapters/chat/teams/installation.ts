@@ -36,13 +36,13 @@ export async function installInTeam(deps: InstallationDeps, a: ActivityLike): Pr
   const teamId = cd.team!.id!;
   const general = splitConversationId(a.conversation.id).channel;
   const selected = cd.settings?.selectedChannel;
-  deps.channels.save(referenceFrom(a, { id: general, name: general === teamId ? 'General' : null }));
-  if (selected?.id) deps.channels.save(referenceFrom(a, { id: selected.id, name: selected.name ?? null }));
+  await deps.channels.save(referenceFrom(a, { id: general, name: general === teamId ? 'General' : null }));
+  if (selected?.id) await deps.channels.save(referenceFrom(a, { id: selected.id, name: selected.name ?? null }));
   try {
     const list = await deps.connector.getTeamChannels(a.serviceUrl, teamId);
     for (const c of list) {
       // The General channel comes back without a name.
-      deps.channels.save(referenceFrom(a, { id: c.id, name: c.name ?? (c.id === teamId ? 'General' : null) }));
+      await deps.channels.save(referenceFrom(a, { id: c.id, name: c.name ?? (c.id === teamId ? 'General' : null) }));
     }
   } catch (err) {
     deps.logger.warn({ teamId, err: err instanceof Error ? err.message : String(err) }, 'teams: could not list the team\'s channels');
@@ -59,18 +59,18 @@ export async function handleConversationUpdate(deps: InstallationDeps, a: Activi
     case 'channelCreated':
     case 'channelRenamed':
     case 'channelRestored':
-      if (cd.channel?.id) deps.channels.save(referenceFrom(a, { id: cd.channel.id, name: cd.channel.name ?? null }));
+      if (cd.channel?.id) await deps.channels.save(referenceFrom(a, { id: cd.channel.id, name: cd.channel.name ?? null }));
       return;
     case 'channelDeleted':
-      if (cd.channel?.id) deps.channels.markRemoved(cd.channel.id);
+      if (cd.channel?.id) await deps.channels.markRemoved(cd.channel.id);
       return;
     case 'teamDeleted':
     case 'teamHardDeleted':
-      deps.channels.markTeamRemoved(teamId);
+      await deps.channels.markTeamRemoved(teamId);
       return;
     case 'teamRenamed':
-      for (const c of deps.channels.list()) {
-        if (c.teamId === teamId) deps.channels.save({ ...c, teamName: cd.team?.name ?? c.teamName });
+      for (const c of await deps.channels.list()) {
+        if (c.teamId === teamId) await deps.channels.save({ ...c, teamName: cd.team?.name ?? c.teamName });
       }
       return;
     default:
@@ -79,7 +79,7 @@ export async function handleConversationUpdate(deps: InstallationDeps, a: Activi
   // teamMemberAdded / teamMemberRemoved (or no eventType): only the bot's own membership matters.
   if (includesBot(a.membersAdded, botId)) await installInTeam(deps, a);
   else if (includesBot(a.membersRemoved, botId)) {
-    deps.channels.markTeamRemoved(teamId);
+    await deps.channels.markTeamRemoved(teamId);
     deps.logger.info({ teamId }, 'teams: removed from team');
   }
 }
@@ -91,7 +91,7 @@ export async function handleInstallationUpdate(deps: InstallationDeps, a: Activi
   else if (action === 'remove') {
     // ("remove-upgrade" is half of an app upgrade, not an uninstall.)
     const teamId = channelDataOf(a).team!.id!;
-    deps.channels.markTeamRemoved(teamId);
+    await deps.channels.markTeamRemoved(teamId);
     deps.logger.info({ teamId }, 'teams: app uninstalled from team');
   }
 }

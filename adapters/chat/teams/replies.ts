@@ -5,13 +5,15 @@
 // reply inside a thread the bridge created (threads table) is bridged; everything else is ignored
 // silently. An @mention of the bot is stripped; `//` notes stay internal; the platform message id
 // "teams:<conversation id>:<activity id>" makes a redelivered activity a no-op (the core is
-// idempotent on it, and we skip file downloads and notices for one we already have or are still
-// handling).
+// idempotent on it, and we skip file downloads and notices for one any instance has handled or is
+// still handling).
 
+import type { Locks } from '../../../src/core/coordination.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { givePlaceUp, handleChatReply, reserveReplyPlace } from '../../../src/chat/handleReply.js';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
 import type { ChatLogger } from '../../../src/delivery/logger.js';
+import type { ChatInboxRepo } from '../../../src/infra/store/index.js';
 import type { TokenProvider } from './connector.js';
 import { TEAMS_PLATFORM } from './connector.js';
 import { authorOf, channelDataOf, isFromBot, locateMessage, referenceFrom, type ActivityLike } from './activity.js';
@@ -28,10 +30,13 @@ export interface ReplyDeps {
   getToken: TokenProvider;
   /** Which activity serviceUrls files may be fetched from (with the bot's token). */
   serviceUrls: ServiceUrlPolicy;
-  dataDir: string;
-  /** Per-file cap for files attached to replies. */
-  maxFileBytes: number;
+  /** Per-file cap for files attached to replies (read per reply: the policy may change). */
+  maxFileBytes: () => Promise<number>;
   logger: ChatLogger;
+  /** One handling of an activity at a time, across instances (Teams redelivers to any of them). */
+  locks: Locks;
+  /** Where handled activities are marked done, so a redelivery anywhere knows. */
+  inbox: ChatInboxRepo;
 }
 
 export type ReplyOutcome =
@@ -77,31 +82,32 @@ async function safely(deps: ReplyDeps, what: string, fn: () => Promise<unknown>,
 }
 
 /**
- * Replies being handled right now, per bot (its deps), by platform message id. Teams redelivers an
- * activity it got no answer for in time, and a reply with files can take longer than that (the
- * downloads): the redelivery then waits for the first handling and answers as a duplicate, instead
- * of downloading the files again and posting a second "not attached" notice. Should the first
- * handling fail, the redelivery does the work itself.
+ * Teams redelivers an activity it got no answer for in time, to any instance, and a reply with
+ * files can take longer than that (the downloads). The activity's handling holds a shared lock, so
+ * a redelivery waits for the first handling and then finds the reply stored: the core answers it
+ * as a duplicate (its send woken again, nothing downloaded or posted twice). A reply refused
+ * before it was stored is not known to the core: its handling is marked done in the chat inbox,
+ * so a redelivery does not post a second refusal. Should the first handling fail (nothing stored
+ * or marked), the redelivery does the work itself.
  */
-const handling = new WeakMap<ReplyDeps, Map<string, Promise<ReplyOutcome>>>();
-
 export async function handleReplyActivity(deps: ReplyDeps, a: ActivityLike): Promise<ReplyOutcome> {
   if (isFromBot(a) || !a.id) return 'ignored';
-  let inFlight = handling.get(deps);
-  if (!inFlight) handling.set(deps, (inFlight = new Map()));
   const key = teamsMessageId(a.conversation.id, a.id);
-  // Looked up again after each wait: when a handling failed, the redeliveries waiting on it wake
-  // together and only the first of them may start the next one.
-  for (let running = inFlight.get(key); running; running = inFlight.get(key)) {
-    const outcome = await running.catch(() => null);
-    if (outcome !== null) return outcome === 'queued' ? 'duplicate' : outcome;
-  }
-  const run = handleReply(deps, a, key);
-  inFlight.set(key, run);
+  return deps.locks.withLock(`teams:reply:${key}`, async () => {
+    if (await deps.inbox.isDone(TEAMS_PLATFORM, key)) return 'duplicate';
+    const outcome = await handleReply(deps, a, key);
+    if (outcome === 'refused' || outcome === 'channel-not-mapped') await markHandled(deps, key);
+    return outcome;
+  });
+}
+
+/** Best effort: without the mark, a redelivery posts the notice once more (nothing is sent). */
+async function markHandled(deps: ReplyDeps, key: string): Promise<void> {
   try {
-    return await run;
-  } finally {
-    if (inFlight.get(key) === run) inFlight.delete(key);
+    await deps.inbox.accept(TEAMS_PLATFORM, key, '{}');
+    await deps.inbox.markDone(TEAMS_PLATFORM, key);
+  } catch (err) {
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'teams: handled reply not marked done');
   }
 }
 
@@ -111,12 +117,12 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
   // Any channel message tells us the channel's current reference (serviceUrl can move, and a team
   // that installed the app before the bridge kept references is learned this way).
   if (channelDataOf(a).team?.id) {
-    deps.channels.save(referenceFrom(a, { id: where.channel, name: channelDataOf(a).channel?.name ?? null }));
+    await deps.channels.save(referenceFrom(a, { id: where.channel, name: channelDataOf(a).channel?.name ?? null }));
   }
   // A new top-level post names itself as the root of its conversation id: not a reply.
   if (!where.rootId || where.rootId === a.id) return 'ignored';
   const { store } = deps.chat;
-  const thread = store.threads.findByThread(TEAMS_PLATFORM, where.channel, where.rootId);
+  const thread = await store.threads.findByThread(TEAMS_PLATFORM, where.channel, where.rootId);
   if (!thread) return 'ignored';
   const rootId = where.rootId;
 
@@ -135,7 +141,7 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
     },
     // Only once the reply may go: files are downloaded with the bot's token.
     async () => {
-      const staged = await stageReplyFiles({ store, dataDir: deps.dataDir, maxBytes: deps.maxFileBytes, getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
+      const staged = await stageReplyFiles({ store, maxBytes: await deps.maxFileBytes(), getToken: deps.getToken, serviceUrls: deps.serviceUrls }, a.serviceUrl, a.attachments);
       return { text, userName: authorOf(a).userName, files: staged.media, problems: staged.problems, sendWithoutThem: true };
     },
   );
@@ -159,7 +165,7 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
       if (result.problems.length > 0) {
         await safely(deps, 'attachment notice', () => deps.platform.notify(where.channel, rootId, renderNotice(`Not attached to the SMS: ${result.problems.join('; ')}`)));
       }
-      const post = store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);
+      const post = await store.posts.findByPlatformMessageId(TEAMS_PLATFORM, platformMessageId);
       if (post) await safely(deps, 'status notice', () => deps.platform.showStatus(post, thread, result.message));
       return 'queued';
     }
@@ -172,12 +178,12 @@ async function handleReply(deps: ReplyDeps, a: ActivityLike, platformMessageId: 
  * Teams does not wait for one activity's answer before sending the next. Returns the place's key,
  * or null when the activity is not such a reply.
  */
-export function reserveTeamsReply(deps: Pick<ReplyDeps, 'chat'>, a: ActivityLike): string | null {
+export async function reserveTeamsReply(deps: Pick<ReplyDeps, 'chat'>, a: ActivityLike): Promise<string | null> {
   if (a.type !== 'message' || isFromBot(a) || !a.id) return null;
   const where = locateMessage(a);
   if (!where?.rootId || where.rootId === a.id) return null;
   const key = teamsMessageId(a.conversation.id, a.id);
-  const reserved = reserveReplyPlace(deps.chat.store, deps.chat.owner, {
+  const reserved = await reserveReplyPlace(deps.chat.store, deps.chat.owner, {
     platform: TEAMS_PLATFORM,
     channel: where.channel,
     threadId: where.rootId,
@@ -197,7 +203,7 @@ export async function handleEditOrDelete(deps: ReplyDeps, a: ActivityLike): Prom
   if (isFromBot(a) || !a.id) return;
   const where = locateMessage(a);
   if (!where?.rootId) return;
-  const message = deps.chat.store.messages.getByPlatformMessageId(teamsMessageId(a.conversation.id, a.id));
+  const message = await deps.chat.store.messages.getByPlatformMessageId(teamsMessageId(a.conversation.id, a.id));
   if (!message || message.direction === 'inbound') return;
   const text =
     a.type === 'messageDelete'

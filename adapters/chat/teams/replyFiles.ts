@@ -6,13 +6,13 @@
 // downloader from src/media (host rules, no private addresses except a trusted loopback
 // serviceUrl, byte cap, redirects re-checked), sending the bot's token only to the connector (when
 // its serviceUrl is on the trusted hosts, see trust.ts) and to Teams/SharePoint hosts, and stage them as media rows (message_id NULL) that requestOutbound
-// attaches to the outbound message. Anything else is reported back and shown in the thread.
+// attaches to the outbound message, their bytes kept in the store with the row. Anything else is
+// reported back and shown in the thread.
 
-import { mkdir, unlink } from 'node:fs/promises';
-import path from 'node:path';
 import type { Store } from '../../../src/core/ports.js';
 import type { OutboundMedia } from '../../../src/core/types.js';
 import { download } from '../../../src/media/download.js';
+import { createStoredMedia } from '../../../src/media/storedMedia.js';
 import { httpsHostRule, ruleFromUrl, type HostRule, type MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import type { TokenProvider } from './connector.js';
 import { FILE_DOWNLOAD_INFO } from './activity.js';
@@ -93,7 +93,7 @@ export interface StagedFiles {
 }
 
 export async function stageReplyFiles(
-  deps: { store: Store; dataDir: string; maxBytes: number; getToken: TokenProvider; serviceUrls: ServiceUrlPolicy; timeoutMs?: number },
+  deps: { store: Store; maxBytes: number; getToken: TokenProvider; serviceUrls: ServiceUrlPolicy; timeoutMs?: number },
   serviceUrl: string,
   attachments: TeamsAttachment[] | undefined,
 ): Promise<StagedFiles> {
@@ -110,37 +110,32 @@ export async function stageReplyFiles(
     allowed: hosts,
     ...(token ? { authorization: `Bearer ${token}`, authHosts: hosts } : {}),
   };
-  const dir = path.join(deps.dataDir, 'media');
-  await mkdir(dir, { recursive: true });
 
   for (const f of files) {
-    // Staged row: message_id stays NULL until requestOutbound attaches it to the message.
-    const row = deps.store.media.create({
-      messageId: null as unknown as string,
-      contentType: f.declaredType ?? 'application/octet-stream',
-      size: 0,
-      path: null,
-      sourceUrl: f.url,
-      status: 'pending',
-      reason: null,
-    });
-    const rel = path.posix.join('media', row.id);
     const result = await download({
       url: f.url,
       source,
       declaredType: f.declaredType,
       maxBytes: deps.maxBytes,
-      destPath: path.join(deps.dataDir, rel),
       timeoutMs: deps.timeoutMs ?? 30_000,
       maxRedirects: 3,
     });
     if (!result.ok) {
-      deps.store.media.update(row.id, { status: result.kind, reason: result.reason, path: null });
-      await unlink(path.join(deps.dataDir, rel)).catch(() => undefined);
+      // Kept on record like an inbound file that was not taken, with the reason.
+      await deps.store.media.create({
+        messageId: null as unknown as string,
+        contentType: f.declaredType ?? 'application/octet-stream',
+        size: 0,
+        path: null,
+        sourceUrl: f.url,
+        status: result.kind,
+        reason: result.reason,
+      });
       problems.push(`${f.name}: ${result.reason.replace('media link pointed outside the provider', 'the link does not point to Teams')}`);
       continue;
     }
-    deps.store.media.update(row.id, { status: 'stored', path: rel, size: result.size, contentType: result.contentType, reason: null });
+    // Staged: message_id stays NULL until requestOutbound attaches it to the message.
+    const row = await createStoredMedia(deps.store, { messageId: null, contentType: result.contentType, sourceUrl: f.url }, result.bytes);
     media.push({ contentType: result.contentType, size: result.size, mediaId: row.id, name: f.name });
   }
   return { media, problems };

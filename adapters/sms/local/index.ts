@@ -1,11 +1,11 @@
-// Local dev provider factory: an in-memory SmsProvider plus its admin-guarded dev-phone routes.
+// Local dev provider factory: an SmsProvider over the store's shared dev outbox plus its admin-guarded dev-phone routes.
 import type { RequestHandler } from 'express';
 import { pino } from 'pino';
 import { ruleFromUrl } from '../../../src/media/hostRules.js';
 import { createIngest } from '../shared/ingest.js';
 import { createSmsMetrics } from '../shared/metrics.js';
 import type { SmsAdapter, SmsAdapterDeps } from '../shared/types.js';
-import { createLocalSmsProvider, LOCAL_PROVIDER_ID, type LocalSmsProvider } from './provider.js';
+import { createLocalSmsProvider, LOCAL_PROVIDER_ID, type LocalOutboxStore, type LocalSmsProvider } from './provider.js';
 import { createLocalRouter } from './routes.js';
 
 export interface LocalConfig {
@@ -26,7 +26,9 @@ export function createLocalProvider(config: LocalConfig, deps: SmsAdapterDeps): 
   const logger = (deps.logger ?? pino({ level: 'silent' })).child({ provider: LOCAL_PROVIDER_ID });
   const metrics = createSmsMetrics(deps.metrics);
   const ingest = createIngest({ ...deps, logger, metrics });
-  const provider = createLocalSmsProvider({ clock: deps.clock });
+  // The store's shared outbox when it has one (the SQL store; not the in-memory test store).
+  const shared = (deps.store as { localOutbox?: LocalOutboxStore }).localOutbox;
+  const provider = createLocalSmsProvider({ clock: deps.clock, outbox: shared });
   const router = createLocalRouter({ provider, requireAdmin: config.requireAdmin, ingest, numbers: deps.store.numbers, logger, metrics });
   return { provider, router, mediaSource: { allowed: (config.mediaBaseUrls ?? []).map(ruleFromUrl) } };
 }

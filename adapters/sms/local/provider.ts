@@ -1,6 +1,9 @@
-// The local dev provider: "sends" into an in-memory outbox (shown by the admin console as a dev
-// phone) and never contacts anything. Sends are idempotent on our message id, like 8x8's
-// clientMessageId. `failNext` lets a developer or a test rehearse provider failures.
+// The local dev provider: "sends" into an outbox (shown by the admin console as a dev phone) and
+// never contacts anything. The outbox is the store's (local_outbox), so with several instances
+// every dev phone shows what any of them sent; a store without one (the in-memory test store)
+// gets a process-local outbox. Sends are idempotent on our message id, like 8x8's
+// clientMessageId. `failNext` lets a developer or a test rehearse provider failures (this
+// process's next send).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ProviderError } from '../../../src/core/errors.js';
@@ -35,9 +38,19 @@ export type LocalFailure =
   | { kind: 'unavailable' }
   | { kind: 'timeout' };
 
+/** Where the entries live: the store's local_outbox repo (src/infra/store/repos/localOutbox.ts). */
+export interface LocalOutboxStore {
+  /** Stores the entry unless its message has one; returns the stored one (the first wins). */
+  record(entry: LocalOutboxEntry): Promise<LocalOutboxEntry>;
+  /** The latest `limit` entries, oldest first. */
+  list(limit: number): Promise<LocalOutboxEntry[]>;
+  /** Keeps the latest `keep` entries. */
+  prune(keep: number): Promise<number>;
+}
+
 export interface LocalSmsProvider extends SmsProvider {
-  /** Oldest first. */
-  outbox(): LocalOutboxEntry[];
+  /** The latest entries sent by any instance on the store, oldest first. */
+  outbox(): Promise<LocalOutboxEntry[]>;
   /** 'sent' fires with a LocalOutboxEntry for every new send. */
   events: EventEmitter;
   failNext(failure: LocalFailure): void;
@@ -61,9 +74,27 @@ function failureError(f: LocalFailure): ProviderError {
   }
 }
 
-export function createLocalSmsProvider(deps: { clock: Clock }): LocalSmsProvider {
+/** A process-local outbox, for stores without a local_outbox (nothing to share there). */
+export function memoryLocalOutbox(): LocalOutboxStore {
   const entries: LocalOutboxEntry[] = [];
-  const byMessageId = new Map<string, LocalOutboxEntry>();
+  return {
+    async record(entry) {
+      const existing = entries.find((e) => e.messageId === entry.messageId);
+      if (existing) return existing;
+      entries.push(entry);
+      return entry;
+    },
+    list: async (limit) => entries.slice(-limit),
+    async prune(keep) {
+      const n = Math.max(0, entries.length - keep);
+      entries.splice(0, n);
+      return n;
+    },
+  };
+}
+
+export function createLocalSmsProvider(deps: { clock: Clock; outbox?: LocalOutboxStore }): LocalSmsProvider {
+  const store = deps.outbox ?? memoryLocalOutbox();
   const failures: LocalFailure[] = [];
   const events = new EventEmitter();
 
@@ -71,14 +102,12 @@ export function createLocalSmsProvider(deps: { clock: Clock }): LocalSmsProvider
     id: LOCAL_PROVIDER_ID,
     capabilities: LOCAL_CAPABILITIES,
     events,
-    outbox: () => [...entries],
+    outbox: () => store.list(MAX_OUTBOX),
     failNext: (f) => void failures.push(f),
     async send(sms: OutboundSms): Promise<SendResult> {
       const failure = failures.shift();
       if (failure) throw failureError(failure);
-      const existing = byMessageId.get(sms.messageId);
-      if (existing) return { providerMessageId: existing.providerMessageId, status: 'sent' };
-      const entry: LocalOutboxEntry = {
+      const fresh: LocalOutboxEntry = {
         providerMessageId: `local-${randomUUID()}`,
         messageId: sms.messageId,
         from: sms.from,
@@ -87,12 +116,10 @@ export function createLocalSmsProvider(deps: { clock: Clock }): LocalSmsProvider
         mediaUrls: [...sms.mediaUrls],
         at: deps.clock.now().toISOString(),
       };
-      entries.push(entry);
-      byMessageId.set(sms.messageId, entry);
-      if (entries.length > MAX_OUTBOX) {
-        const dropped = entries.shift();
-        if (dropped) byMessageId.delete(dropped.messageId);
-      }
+      // A repeat (this or another instance sent the message before) answers the first entry's id.
+      const entry = await store.record(fresh);
+      if (entry.providerMessageId !== fresh.providerMessageId) return { providerMessageId: entry.providerMessageId, status: 'sent' };
+      await store.prune(MAX_OUTBOX);
       events.emit('sent', entry);
       return { providerMessageId: entry.providerMessageId, status: 'sent' };
     },

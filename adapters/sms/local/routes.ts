@@ -70,7 +70,7 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
 
   router.post(LOCAL_INBOUND_PATH, opts.requireAdmin, ...rawBody(), async (req, res) => {
     const input = parseJson(inboundSchema, bodyText(req));
-    const number = opts.numbers.get(parsePhone(input.to).e164 ?? input.to.trim());
+    const number = await opts.numbers.get(parsePhone(input.to).e164 ?? input.to.trim());
     if (number && number.provider !== LOCAL_PROVIDER_ID) {
       throw new InvalidInputError(
         `to: ${number.e164} is a ${number.provider} number; the dev routes only inject texts to local (or unprovisioned) numbers, never in the name of a real contact`,
@@ -110,8 +110,8 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
     res.status(200).json({ changed: out.changed, messageId: out.message?.id ?? null, status: out.message?.status ?? null });
   });
 
-  router.get(LOCAL_OUTBOX_PATH, opts.requireAdmin, (_req, res) => {
-    res.status(200).json(opts.provider.outbox());
+  router.get(LOCAL_OUTBOX_PATH, opts.requireAdmin, async (_req, res) => {
+    res.status(200).json(await opts.provider.outbox());
   });
 
   router.use([LOCAL_INBOUND_PATH, LOCAL_STATUS_PATH], webhookErrorHandler(LOCAL_PROVIDER_ID, opts.logger, opts.metrics));

@@ -49,7 +49,7 @@ export function createIngest(deps: IngestDeps): Ingest {
   return {
     async inbound(sms) {
       // Addresses go to the core as received; it normalises numbers and keeps alphanumeric ids.
-      const r = recordInbound(core, sms);
+      const r = await recordInbound(core, sms);
       const { message, conversation, duplicate, routed } = r;
       // A retried webhook wakes a delivery still pending once more (no second effect otherwise).
       if (r.delivery) await deps.queue.wake('deliver', conversation.id, `m${r.delivery.seq}`);
@@ -71,11 +71,11 @@ export function createIngest(deps: IngestDeps): Ingest {
 
     async status(update, opts) {
       // One transaction: the status and the opt-out it reports land together or not at all.
-      const r = deps.store.transaction(() => {
-        const applied = applyDeliveryUpdate(core, update);
+      const r: StatusOutcome = await deps.store.transaction(async () => {
+        const applied = await applyDeliveryUpdate(core, update);
         if (opts?.optedOut && applied.message) {
-          const conv = deps.store.conversations.get(applied.message.conversationId);
-          if (conv) deps.store.optOuts.set(conv.number, conv.contact, true, `${update.provider}:${update.errorCode ?? 'opted-out'}`);
+          const conv = await deps.store.conversations.get(applied.message.conversationId);
+          if (conv) await deps.store.optOuts.set(conv.number, conv.contact, true, `${update.provider}:${update.errorCode ?? 'opted-out'}`);
         }
         return applied;
       });

@@ -22,53 +22,53 @@ export interface DeliveryUpdateResult {
  * The provider that carried the message: its latest send call's (the ledger knows it before the
  * provider's answer is recorded, and after a number moved to another provider), else its own.
  */
-function carrierOf(store: Store, message: Message): ProviderId | null {
-  return store.messages.sentThrough?.(message.id) ?? message.provider;
+async function carrierOf(store: Store, message: Message): Promise<ProviderId | null> {
+  return (await store.messages.sentThrough?.(message.id)) ?? message.provider;
 }
 
 /**
  * A receipt that echoes our id but is about another send of the message: one made before an
  * admin resend, arriving late. It must not move (or give a provider id to) the resent message.
  */
-function fromAnotherSend(store: Store, message: Message, update: DeliveryUpdate): boolean {
+async function fromAnotherSend(store: Store, message: Message, update: DeliveryUpdate): Promise<boolean> {
   // The current send recorded its provider id: a receipt naming another id is about another send.
   if (message.providerMessageId !== null) {
     return message.provider === update.provider && message.providerMessageId !== update.providerMessageId;
   }
   // Nothing recorded yet (a resend queued or in flight): an older generation than the message's.
-  const current = store.messages.resendCount?.(message.id);
+  const current = await store.messages.resendCount?.(message.id);
   return update.resend !== undefined && current !== undefined && update.resend < current;
 }
 
-export function applyDeliveryUpdate(deps: CoreDeps, update: DeliveryUpdate): DeliveryUpdateResult {
+export async function applyDeliveryUpdate(deps: CoreDeps, update: DeliveryUpdate): Promise<DeliveryUpdateResult> {
   const { store } = deps;
-  return store.transaction((): DeliveryUpdateResult => {
+  return store.transaction(async (): Promise<DeliveryUpdateResult> => {
     // 8x8 echoes our id (clientMessageId): its callback may beat the send response that records
     // the provider id, so our id is tried first and the provider id is recorded from it.
-    let message = update.messageId ? store.messages.get(update.messageId) : null;
+    let message = update.messageId ? await store.messages.get(update.messageId) : null;
     if (message) {
       // Our ids are no secret to other providers' webhooks: a receipt naming a message another
       // provider carried would move it (say, a sent Twilio message to "failed: opted out").
-      const carriedBy = carrierOf(store, message);
+      const carriedBy = await carrierOf(store, message);
       if (carriedBy !== update.provider) return { message: null, changed: false, otherProvider: { messageId: message.id, carriedBy } };
     }
-    if (message && fromAnotherSend(store, message, update)) return { message, changed: false };
+    if (message && (await fromAnotherSend(store, message, update))) return { message, changed: false };
     if (message && message.providerMessageId === null && update.providerMessageId) {
-      store.messages.setProviderMessageId(message.id, update.provider, update.providerMessageId);
-      message = store.messages.get(message.id);
+      await store.messages.setProviderMessageId(message.id, update.provider, update.providerMessageId);
+      message = await store.messages.get(message.id);
     }
     // Looked up under the receipt's own provider: never another provider's message.
-    message ??= store.messages.getByProviderId(update.provider, update.providerMessageId);
+    message ??= await store.messages.getByProviderId(update.provider, update.providerMessageId);
     if (!message) return { message: null, changed: false };
     // Inbound and co-worker messages have no delivery to track.
     if (message.direction !== 'outbound') return { message, changed: false };
     if (!canAdvance(message.status, update.status)) return { message, changed: false };
 
-    const updated = store.messages.advanceStatus(message.id, update.status, {
+    const updated = await store.messages.advanceStatus(message.id, update.status, {
       reason: update.reason ?? null,
       errorCode: update.errorCode ?? null,
     });
-    if (!updated) return { message: store.messages.get(message.id), changed: false };
+    if (!updated) return { message: await store.messages.get(message.id), changed: false };
     return { message: updated, changed: true };
   });
 }

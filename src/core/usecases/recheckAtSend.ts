@@ -4,7 +4,7 @@
 // conversation's own number (rule 11: caller ID is never the user's choice).
 
 import { ConflictError, NotFoundError, type Refusal } from '../errors.js';
-import { checkEligibility } from '../eligibility.js';
+import { checkEligibilityAsync } from '../eligibility.js';
 import type { Message, OutboundSms } from '../types.js';
 import { type CoreDeps, type ProviderCapsLookup } from './deps.js';
 
@@ -17,10 +17,10 @@ export type RecheckResult =
  * message still waiting to go ('queued' or 'sending'): a message already sent, failed or refused
  * is never sent again, and the worker should treat the job as done.
  */
-export function recheckAtSend(deps: CoreDeps & { providerCaps: ProviderCapsLookup }, messageId: string): RecheckResult {
+export async function recheckAtSend(deps: CoreDeps & { providerCaps: ProviderCapsLookup }, messageId: string): Promise<RecheckResult> {
   const { store } = deps;
-  return store.transaction(() => {
-    const message = store.messages.get(messageId);
+  return store.transaction(async (): Promise<RecheckResult> => {
+    const message = await store.messages.get(messageId);
     if (!message) throw new NotFoundError(`Message ${messageId} does not exist.`);
     if (message.direction !== 'outbound') {
       throw new ConflictError(`Message ${messageId} is ${message.direction}, not an outbound SMS.`);
@@ -28,26 +28,29 @@ export function recheckAtSend(deps: CoreDeps & { providerCaps: ProviderCapsLooku
     if (message.status !== 'queued' && message.status !== 'sending') {
       throw new ConflictError(`Message ${messageId} is already ${message.status}; it is not sent again.`);
     }
-    const conversation = store.conversations.get(message.conversationId);
+    const conversation = await store.conversations.get(message.conversationId);
     if (!conversation) throw new NotFoundError(`Conversation ${message.conversationId} does not exist.`);
 
-    const sender = store.numbers.get(conversation.number);
-    const user = message.author ? store.users.get(message.author.platform, message.author.userId) : null;
-    const eligibility = checkEligibility({
-      policy: store.policy.get(),
-      user,
-      sender,
-      senderInput: conversation.number,
-      recipients: [conversation.contact],
-      isOptedOut: (number, contact) => store.optOuts.isOptedOut(number, contact),
-      body: message.body,
-      media: message.media.map((m) => ({ contentType: m.contentType, size: m.size })),
-      provider: deps.providerCaps(sender?.provider ?? message.provider ?? '') ?? undefined,
-    });
+    const sender = await store.numbers.get(conversation.number);
+    const user = message.author ? await store.users.get(message.author.platform, message.author.userId) : null;
+    const policy = await store.policy.get();
+    const eligibility = await checkEligibilityAsync(
+      {
+        policy,
+        user,
+        sender,
+        senderInput: conversation.number,
+        recipients: [conversation.contact],
+        body: message.body,
+        media: message.media.map((m) => ({ contentType: m.contentType, size: m.size })),
+        provider: deps.providerCaps(sender?.provider ?? message.provider ?? '') ?? undefined,
+      },
+      (number, contact) => store.optOuts.isOptedOut(number, contact),
+    );
 
     if (!eligibility.allowed) {
       const first = eligibility.refusals[0];
-      store.messages.advanceStatus(message.id, 'refused', {
+      await store.messages.advanceStatus(message.id, 'refused', {
         reason: eligibility.refusals.map((r) => r.reason).join(' '),
         errorCode: first ? first.code : null,
       });

@@ -8,7 +8,7 @@ import { classifyKeyword, type KeywordFamily } from '../keywords.js';
 import { parsePhone } from '../phone.js';
 import { countSegments } from '../segments.js';
 import type { OutboxItem } from '../ports.js';
-import type { Conversation, InboundSms, Message } from '../types.js';
+import type { Conversation, InboundSms, MediaItem, Message } from '../types.js';
 import { nowIso, type CoreDeps } from './deps.js';
 
 export interface RecordInboundResult {
@@ -28,22 +28,22 @@ export function contactKey(from: string): string {
   return parsePhone(from).e164 ?? from.trim();
 }
 
-export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundResult {
+export async function recordInbound(deps: CoreDeps, sms: InboundSms): Promise<RecordInboundResult> {
   const { store } = deps;
   const to = parsePhone(sms.to).e164 ?? sms.to.trim();
   const contact = contactKey(sms.from);
   const keyword = classifyKeyword(sms.body);
 
-  return store.transaction(() => {
-    const routed = store.mappings.list({ number: to }).length > 0;
+  return store.transaction(async (): Promise<RecordInboundResult> => {
+    const routed = (await store.mappings.list({ number: to })).length > 0;
 
     // A retried webhook changes nothing: no second conversation write, no second opt-out write.
-    const existing = store.messages.getByProviderId(sms.provider, sms.providerMessageId);
+    const existing = await store.messages.getByProviderId(sms.provider, sms.providerMessageId);
     if (existing) return duplicateResult(deps, existing, keyword, routed);
 
-    const { conversation } = store.conversations.getOrCreate(to, contact);
+    const { conversation } = await store.conversations.getOrCreate(to, contact);
     const segments = countSegments(sms.body);
-    const { message, duplicate } = store.messages.insert({
+    const { message, duplicate } = await store.messages.insert({
       conversationId: conversation.id,
       direction: 'inbound',
       body: sms.body,
@@ -58,42 +58,46 @@ export function recordInbound(deps: CoreDeps, sms: InboundSms): RecordInboundRes
     if (duplicate) return duplicateResult(deps, message, keyword, routed);
 
     // The created rows are the message's media: no second read of what this transaction wrote.
-    const media = sms.media.map((ref) =>
-      store.media.create({
-        messageId: message.id,
-        contentType: ref.contentType ?? 'application/octet-stream',
-        size: 0,
-        path: null,
-        sourceUrl: ref.url,
-        status: 'pending',
-        reason: null,
-      }),
-    );
+    const media: MediaItem[] = [];
+    for (const ref of sms.media) {
+      media.push(
+        await store.media.create({
+          messageId: message.id,
+          contentType: ref.contentType ?? 'application/octet-stream',
+          size: 0,
+          path: null,
+          sourceUrl: ref.url,
+          status: 'pending',
+          reason: null,
+        }),
+      );
+    }
 
     // Rule 12: the keyword must be the whole message; the message itself is stored and shown too.
     if (keyword === 'stop' || keyword === 'start') {
-      store.optOuts.set(to, contact, keyword === 'stop', sms.body.trim().toUpperCase());
+      await store.optOuts.set(to, contact, keyword === 'stop', sms.body.trim().toUpperCase());
     }
 
+    const delivery = await store.outbox.add('deliver', conversation.id, message.id);
     return {
       message: media.length > 0 ? { ...message, media } : message,
       conversation,
       duplicate: false,
       keyword,
       routed,
-      delivery: store.outbox.add('deliver', conversation.id, message.id),
+      delivery,
     };
   });
 }
 
-function duplicateResult(
+async function duplicateResult(
   deps: CoreDeps,
   message: Message,
   keyword: RecordInboundResult['keyword'],
   routed: boolean,
-): RecordInboundResult {
-  const conversation = deps.store.conversations.get(message.conversationId);
+): Promise<RecordInboundResult> {
+  const conversation = await deps.store.conversations.get(message.conversationId);
   if (!conversation) throw new Error(`Message ${message.id} refers to a missing conversation.`);
-  const pending = deps.store.outbox.findByMessage('deliver', message.id);
+  const pending = await deps.store.outbox.findByMessage('deliver', message.id);
   return { message, conversation, duplicate: true, keyword, routed, delivery: pending?.state === 'failed' ? null : pending };
 }

@@ -9,7 +9,7 @@
 // message then fills, so a reply written first goes first however long its files took.
 
 import type { Refusal } from '../errors.js';
-import { checkEligibility } from '../eligibility.js';
+import { checkEligibilityAsync, type Eligibility } from '../eligibility.js';
 import { parsePhone } from '../phone.js';
 import type { Lane, OutboxItem, Store, TurnQueue } from '../ports.js';
 import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest, PlatformId, ProvisionedNumber } from '../types.js';
@@ -47,11 +47,11 @@ export async function requestOutbound(
   // A retried chat event (Slack retry, duplicate Teams activity) finds the message it created;
   // its work is in the outbox already (same transaction), so nothing is added again.
   if (req.platformMessageId) {
-    const existing = store.messages.getByPlatformMessageId(req.platformMessageId);
+    const existing = await store.messages.getByPlatformMessageId(req.platformMessageId);
     if (existing) return resume(deps, existing, place);
   }
 
-  const { eligibility, sender, coworker } = checkOutbound(deps, req);
+  const { eligibility, sender, coworker } = await checkOutbound(deps, req);
   if (!eligibility.allowed) {
     await giveUpPlace(deps, place.slotKey);
     return { ok: false, refusals: eligibility.refusals };
@@ -62,9 +62,9 @@ export async function requestOutbound(
   const { segments } = eligibility;
 
   if (coworker !== null) {
-    const stored = store.transaction(() => {
-      const { conversation } = store.conversations.getOrCreate(sender.e164, coworker.e164);
-      const inserted = store.messages.insert({
+    const stored = await store.transaction(async () => {
+      const { conversation } = await store.conversations.getOrCreate(sender.e164, coworker.e164);
+      const inserted = await store.messages.insert({
         conversationId: conversation.id,
         direction: 'internal',
         body: req.body,
@@ -76,12 +76,12 @@ export async function requestOutbound(
         createdAt: now,
       });
       if (inserted.duplicate) return { duplicate: inserted.message, copy: null };
-      saveOriginPost(store, place, inserted.message.id);
-      const media = linkMedia(store, req.media, inserted.message.id);
+      await saveOriginPost(store, place, inserted.message.id);
+      const media = await linkMedia(store, req.media, inserted.message.id);
       // The co-worker's copy, in their conversation with us. It points back at our copy through
       // (provider 'internal', providerMessageId = our id), which is unique, so a retry finds it.
-      const theirs = store.conversations.getOrCreate(coworker.e164, sender.e164).conversation;
-      const copy = store.messages.insert({
+      const theirs = (await store.conversations.getOrCreate(coworker.e164, sender.e164)).conversation;
+      const { message: copy } = await store.messages.insert({
         conversationId: theirs.id,
         direction: 'internal',
         body: req.body,
@@ -92,25 +92,25 @@ export async function requestOutbound(
         encoding: segments.encoding,
         segments: segments.segments,
         createdAt: now,
-      }).message;
-      for (const item of media) copyMedia(store, item, copy.id);
+      });
+      for (const item of media) await copyMedia(store, item, copy.id);
       // Never sent as SMS: no place in the send order. Ours is shown in our threads (mirrors,
       // /sms), the copy in the co-worker's.
       const id = inserted.message.id;
       const lanes: Lane[] = place.deliver === false ? [] : ['deliver'];
-      const released = place.slotKey ? store.outbox.release(place.slotKey, ['send']) : [];
-      const mine = place.slotKey ? store.outbox.fill(place.slotKey, id, conversation.id, lanes) : lanes.map((lane) => store.outbox.add(lane, conversation.id, id));
-      const items = [...mine, store.outbox.add('deliver', theirs.id, copy.id), ...released];
-      return { duplicate: null, copy, items, mine: store.messages.get(inserted.message.id) ?? inserted.message };
+      const released = place.slotKey ? await store.outbox.release(place.slotKey, ['send']) : [];
+      const mine = await placeInLanes(store, place.slotKey, id, conversation.id, lanes);
+      const items = [...mine, await store.outbox.add('deliver', theirs.id, copy.id), ...released];
+      return { duplicate: null, copy, items, mine: (await store.messages.get(inserted.message.id)) ?? inserted.message };
     });
     if (stored.duplicate) return resume(deps, stored.duplicate, place);
     await wakeAll(deps, stored.items);
     return { ok: true, message: stored.mine, duplicate: false, internal: true };
   }
 
-  const stored = store.transaction(() => {
-    const { conversation } = store.conversations.getOrCreate(sender.e164, eligibility.to);
-    const inserted = store.messages.insert({
+  const stored = await store.transaction(async () => {
+    const { conversation } = await store.conversations.getOrCreate(sender.e164, eligibility.to);
+    const inserted = await store.messages.insert({
       conversationId: conversation.id,
       direction: 'outbound',
       body: req.body,
@@ -124,11 +124,11 @@ export async function requestOutbound(
     });
     if (inserted.duplicate) return { message: inserted.message, conversation, duplicate: true, items: [] };
     const id = inserted.message.id;
-    saveOriginPost(store, place, id);
-    linkMedia(store, req.media, id);
+    await saveOriginPost(store, place, id);
+    await linkMedia(store, req.media, id);
     const lanes: Lane[] = place.deliver === false ? ['send'] : ['send', 'deliver'];
-    const items = place.slotKey ? store.outbox.fill(place.slotKey, id, conversation.id, lanes) : lanes.map((lane) => store.outbox.add(lane, conversation.id, id));
-    return { message: store.messages.get(id) ?? inserted.message, conversation, duplicate: false, items };
+    const items = await placeInLanes(store, place.slotKey, id, conversation.id, lanes);
+    return { message: (await store.messages.get(id)) ?? inserted.message, conversation, duplicate: false, items };
   });
   if (stored.duplicate) return resume(deps, stored.message, place);
   await wakeAll(deps, stored.items);
@@ -139,31 +139,34 @@ export async function requestOutbound(
  * Every eligibility rule for a request, without writing anything: what requestOutbound checks, for
  * callers that must know before a slow step (downloading a reply's files).
  */
-export function checkOutbound(
+export async function checkOutbound(
   deps: CoreDeps & { providerCaps: ProviderCapsLookup },
   req: Pick<OutboundRequest, 'fromNumber' | 'to' | 'body' | 'author'> & { media: Array<Pick<OutboundMedia, 'contentType' | 'size'>> },
-): { eligibility: ReturnType<typeof checkEligibility>; sender: ProvisionedNumber | null; coworker: ProvisionedNumber | null } {
+): Promise<{ eligibility: Eligibility; sender: ProvisionedNumber | null; coworker: ProvisionedNumber | null }> {
   const { store } = deps;
   // Rule 11: the sending number is the channel's/conversation's provisioned number, never a
   // number the user picks. Chat adapters put it in `fromNumber`; it must be provisioned.
   const senderE164 = parsePhone(req.fromNumber).e164 ?? req.fromNumber.trim();
-  const sender = store.numbers.get(senderE164);
-  const user = store.users.get(req.author.platform, req.author.userId);
+  const sender = await store.numbers.get(senderE164);
+  const user = await store.users.get(req.author.platform, req.author.userId);
   // Rule 6: a single recipient that is itself a number on this bridge is a co-worker.
   const recipientE164 = req.to.length === 1 ? parsePhone(req.to[0] as string).e164 : null;
-  const coworker = recipientE164 !== null && recipientE164 !== senderE164 ? store.numbers.get(recipientE164) : null;
-  const eligibility = checkEligibility({
-    policy: store.policy.get(),
-    user,
-    sender,
-    senderInput: req.fromNumber,
-    recipients: req.to,
-    isOptedOut: (number, contact) => store.optOuts.isOptedOut(number, contact),
-    body: req.body,
-    media: req.media.map((m) => ({ contentType: m.contentType, size: m.size })),
-    provider: sender ? deps.providerCaps(sender.provider) : undefined,
-    internal: coworker !== null,
-  });
+  const coworker = recipientE164 !== null && recipientE164 !== senderE164 ? await store.numbers.get(recipientE164) : null;
+  const policy = await store.policy.get();
+  const eligibility = await checkEligibilityAsync(
+    {
+      policy,
+      user,
+      sender,
+      senderInput: req.fromNumber,
+      recipients: req.to,
+      body: req.body,
+      media: req.media.map((m) => ({ contentType: m.contentType, size: m.size })),
+      provider: sender ? deps.providerCaps(sender.provider) : undefined,
+      internal: coworker !== null,
+    },
+    (number, contact) => store.optOuts.isOptedOut(number, contact),
+  );
   return { eligibility, sender, coworker };
 }
 
@@ -175,8 +178,12 @@ export function checkOutbound(
 async function resume(deps: RequestOutboundDeps, message: Message, place: OutboundPlacement): Promise<RequestOutboundResult> {
   await giveUpPlace(deps, place.slotKey);
   const { outbox } = deps.store;
-  const theirs = message.direction === 'internal' ? deps.store.messages.getByProviderId(INTERNAL_PROVIDER, message.id) : null;
-  const pending = [outbox.findByMessage('send', message.id), outbox.findByMessage('deliver', message.id), theirs ? outbox.findByMessage('deliver', theirs.id) : null];
+  const theirs = message.direction === 'internal' ? await deps.store.messages.getByProviderId(INTERNAL_PROVIDER, message.id) : null;
+  const pending = [
+    await outbox.findByMessage('send', message.id),
+    await outbox.findByMessage('deliver', message.id),
+    theirs ? await outbox.findByMessage('deliver', theirs.id) : null,
+  ];
   await wakeAll(deps, pending.filter((i): i is OutboxItem => i !== null && i.state !== 'failed'));
   return { ok: true, message, duplicate: true, internal: message.direction === 'internal' };
 }
@@ -184,17 +191,25 @@ async function resume(deps: RequestOutboundDeps, message: Message, place: Outbou
 /** A reserved place nothing will fill (refused, duplicate): the items behind it may go on. */
 async function giveUpPlace(deps: RequestOutboundDeps, slotKey: string | undefined): Promise<void> {
   if (!slotKey) return;
-  await wakeAll(deps, deps.store.outbox.release(slotKey));
+  await wakeAll(deps, await deps.store.outbox.release(slotKey));
 }
 
 async function wakeAll(deps: RequestOutboundDeps, items: OutboxItem[]): Promise<void> {
   await Promise.all(items.map((i) => deps.queue.wake(i.lane, i.conversationId, `m${i.seq}`)));
 }
 
-function saveOriginPost(store: Store, place: OutboundPlacement, messageId: string): void {
+/** The message's places in the lanes: the reserved ones filled, else new ones at the end. */
+async function placeInLanes(store: Store, slotKey: string | undefined, messageId: string, conversationId: string, lanes: Lane[]): Promise<OutboxItem[]> {
+  if (slotKey) return store.outbox.fill(slotKey, messageId, conversationId, lanes);
+  const items: OutboxItem[] = [];
+  for (const lane of lanes) items.push(await store.outbox.add(lane, conversationId, messageId));
+  return items;
+}
+
+async function saveOriginPost(store: Store, place: OutboundPlacement, messageId: string): Promise<void> {
   if (!place.originPost) return;
   const { platform, channel, platformMessageId } = place.originPost;
-  if (!store.posts.findByPlatformMessageId(platform, platformMessageId)) store.posts.save({ messageId, platform, channel, platformMessageId });
+  if (!(await store.posts.findByPlatformMessageId(platform, platformMessageId))) await store.posts.save({ messageId, platform, channel, platformMessageId });
 }
 
 /**
@@ -203,19 +218,19 @@ function saveOriginPost(store: Store, place: OutboundPlacement, messageId: strin
  * another message already); one it could not download is
  * recorded as pending so the record shows it and the send worker can say why it did not go.
  */
-function linkMedia(store: Store, media: OutboundMedia[], messageId: string): MediaItem[] {
+async function linkMedia(store: Store, media: OutboundMedia[], messageId: string): Promise<MediaItem[]> {
   const out: MediaItem[] = [];
   for (const m of media) {
-    const stored = m.mediaId ? store.media.get(m.mediaId) : null;
+    const stored = m.mediaId ? await store.media.get(m.mediaId) : null;
     if (stored && m.mediaId) {
-      const attached = store.media.attach?.(m.mediaId, messageId) ?? copyMedia(store, stored, messageId);
+      const attached = (await store.media.attach?.(m.mediaId, messageId)) ?? (await copyMedia(store, stored, messageId));
       if (attached) {
         out.push(attached);
         continue;
       }
     }
     out.push(
-      store.media.create({
+      await store.media.create({
         messageId,
         contentType: m.contentType,
         size: m.size,
@@ -229,8 +244,8 @@ function linkMedia(store: Store, media: OutboundMedia[], messageId: string): Med
   return out;
 }
 
-function copyMedia(store: Store, item: MediaItem, messageId: string): MediaItem {
-  return store.media.create({
+async function copyMedia(store: Store, item: MediaItem, messageId: string): Promise<MediaItem> {
+  const copy = await store.media.create({
     messageId,
     contentType: item.contentType,
     size: item.size,
@@ -239,6 +254,10 @@ function copyMedia(store: Store, item: MediaItem, messageId: string): MediaItem 
     status: item.status,
     reason: item.reason,
   });
+  // The copy is served by its own id: its bytes go with it (a legacy row's path names its file).
+  const bytes = await store.mediaFiles.get(item.id);
+  if (bytes) await store.mediaFiles.put(copy.id, bytes);
+  return copy;
 }
 
 /** For callers that only have a conversation: the request rule 11 allows (its own number). */

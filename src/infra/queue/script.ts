@@ -6,15 +6,21 @@ import type { Redis } from 'ioredis';
 
 export type ScriptCall<R> = (keys: string[], args: Array<string | number>) => Promise<R>;
 
-/** The text of ./lua/<file>. */
-export function luaSource(file: string): string {
-  return readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+const QUEUE_LUA = new URL('./lua/', import.meta.url);
+
+/** The text of <dir>/<file> (default: the queue's ./lua folder). */
+export function luaSource(file: string, dir: URL = QUEUE_LUA): string {
+  return readFileSync(new URL(file, dir), 'utf8');
 }
 
-export function defineScript<R>(redis: Redis, file: string, numberOfKeys: number): ScriptCall<R> {
+/**
+ * `dir` is the folder of the script (a URL ending in /); file names must be unique across folders.
+ * `numberOfKeys` null: the key count varies, and each call passes it as its first argument.
+ */
+export function defineScript<R>(redis: Redis, file: string, numberOfKeys: number | null, dir: URL = QUEUE_LUA): ScriptCall<R> {
   const name = `smsb_${file.replace(/\.lua$/, '').replace(/[^A-Za-z0-9]/g, '_')}`;
   const target = redis as unknown as Record<string, unknown>;
-  if (typeof target[name] !== 'function') redis.defineCommand(name, { numberOfKeys, lua: luaSource(file) });
+  if (typeof target[name] !== 'function') redis.defineCommand(name, { numberOfKeys: numberOfKeys ?? undefined, lua: luaSource(file, dir) });
   return (keys, args) => {
     const fn = target[name] as (...a: Array<string | number>) => Promise<R>;
     return fn.call(redis, ...keys, ...args);

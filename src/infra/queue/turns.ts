@@ -55,7 +55,7 @@ export interface TurnsOptions {
   /** Records a final failure the handler could not (it threw on its last attempt). */
   abandon: (item: LaneItem, reason: string) => Promise<void>;
   /** Runs an outbox write (the send lane batches them with its own writes). Default: at once. */
-  commit?: <T>(fn: () => T) => Promise<T>;
+  commit?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Awaited before each item (the delivery lane yields to webhooks there). */
   beforeItem?: () => Promise<void>;
   /** Attempts per item, the first included (default 8). */
@@ -123,7 +123,7 @@ export function createTurns(opts: TurnsOptions): Turns {
   const attempts = opts.attempts ?? DEFAULT_ATTEMPTS;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   const maxItems = opts.maxItemsPerTurn ?? MAX_ITEMS_PER_TURN;
-  const commit = opts.commit ?? (<T>(fn: () => T) => Promise.resolve(fn()));
+  const commit = opts.commit ?? (<T>(fn: () => Promise<T>) => fn());
   const leases = new Leases(opts.own, opts.prefix, lane, liveness);
   const queue = new Queue<WakeData>(lane, {
     connection: opts.redis as ConnectionOptions,
@@ -173,8 +173,8 @@ export function createTurns(opts: TurnsOptions): Turns {
     const ctx: ItemContext = {
       attempt,
       lastAttempt: attempt >= attempts,
-      finish: () => {
-        outbox.remove(head.seq);
+      finish: async () => {
+        await outbox.remove(head.seq);
         finished = true;
       },
     };
@@ -217,7 +217,7 @@ export function createTurns(opts: TurnsOptions): Turns {
   async function drain(conversationId: string, lease: Lease): Promise<DrainEnd> {
     let batch: OutboxItem[] = [];
     for (let n = 0; ; n++) {
-      if (batch.length === 0) batch = outbox.next(lane, conversationId, READ_AHEAD);
+      if (batch.length === 0) batch = await outbox.next(lane, conversationId, READ_AHEAD);
       const head = batch.shift();
       if (!head) return 'idle';
       if (head.state === 'preparing' || head.messageId === null) {
@@ -240,8 +240,8 @@ export function createTurns(opts: TurnsOptions): Turns {
   }
 
   /** Is there an item ready to run now? (looked at after letting a lease go) */
-  function readyNow(conversationId: string): boolean {
-    const head = outbox.head(lane, conversationId);
+  async function readyNow(conversationId: string): Promise<boolean> {
+    const head = await outbox.head(lane, conversationId);
     return head !== null && head.state === 'ready' && head.dueAt <= now();
   }
 
@@ -266,7 +266,7 @@ export function createTurns(opts: TurnsOptions): Turns {
         await wake(conversationId, `y${now()}`);
         return;
       }
-      if (!readyNow(conversationId)) return;
+      if (!(await readyNow(conversationId))) return;
       // Taken over, or stopping: work that came meanwhile (its wake-up may have been skipped
       // for our turn) gets a job of its own, for whoever runs the conversation now.
       if (end === 'lost' || closing) {
@@ -287,7 +287,7 @@ export function createTurns(opts: TurnsOptions): Turns {
             // The wake-up of one item whose work is over (a turn ran it with the ones before it):
             // nothing to do. Every pending item has a wake-up of its own, or a running turn to see it.
             const seq = /\.m(\d+)$/.exec(job.id ?? '')?.[1];
-            if (seq !== undefined && (outbox.get(Number(seq))?.state ?? 'failed') === 'failed') return;
+            if (seq !== undefined && ((await outbox.get(Number(seq)))?.state ?? 'failed') === 'failed') return;
             inflight++;
             try {
               await runTurn(conversationId);
@@ -314,7 +314,7 @@ export function createTurns(opts: TurnsOptions): Turns {
   queue.on('error', onRedisError('queue'));
 
   async function recover(why: string): Promise<number> {
-    const pending = outbox.pendingConversations(lane);
+    const pending = await outbox.pendingConversations(lane);
     const token = `r${liveness.nonce}-${now()}`;
     for (let i = 0; i < pending.length; i += RECOVERY_BATCH) {
       await queue.addBulk(pending.slice(i, i + RECOVERY_BATCH).map((p) => wakeJob(p.conversationId, token)));
@@ -332,9 +332,9 @@ export function createTurns(opts: TurnsOptions): Turns {
     }
     if (o.overdue) {
       const t = now();
-      const stuck = outbox.overdue(lane, t - (opts.overdueMs ?? DEFAULT_OVERDUE_MS), 500);
+      const stuck = await outbox.overdue(lane, t - (opts.overdueMs ?? DEFAULT_OVERDUE_MS), 500);
       for (const s of stuck) await wake(s.conversationId, `o${s.seq}-${t}`);
-      const preparing = outbox.preparingSince(lane, new Date(t - 2 * DEFAULT_SWEEP_MS).toISOString(), 500);
+      const preparing = await outbox.preparingSince(lane, new Date(t - 2 * DEFAULT_SWEEP_MS).toISOString(), 500);
       const alive = await liveness.alive(preparing.map((p) => p.owner ?? ''));
       for (const p of preparing) if (alive.get(p.owner ?? '') !== true) await wake(p.conversationId, `p${p.seq}`);
       if (stuck.length > 0) log?.warn({ conversations: stuck.length }, 'conversations whose work was due but nobody ran it were woken');

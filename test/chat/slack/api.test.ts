@@ -97,7 +97,7 @@ describe('Slack Web API client', () => {
 
   /** A conversation's thread in C1 opened by the platform, and an inbound message of it. */
   async function openThread(id: string, body: string, media: Message['media'] = []) {
-    const platform = new SlackChatPlatform({ api, dataDir: '/nonexistent', teamId: () => 'T9' });
+    const platform = new SlackChatPlatform({ api, media: { read: async () => null }, teamId: () => 'T9' });
     const conversation = { id, number: '+14155552671', contact: '+12125553456', createdAt: '' };
     const { threadId } = await platform.createThread(conversation, 'C1');
     const thread = { conversationId: id, platform: 'slack', channel: 'C1', threadId, createdAt: '' };
@@ -117,7 +117,7 @@ describe('Slack Web API client', () => {
     const { platformMessageId } = await post();
     expect(platformMessageId).toMatch(/^slack:T9:C1:\d+\.\d+$/);
     const inThread = slack.thread('C1', threadId).map(shownText);
-    // The stored file is missing on disk: a notice replaces it in the thread.
+    // The stored file cannot be found: a notice replaces it in the thread.
     expect(inThread).toEqual(['(212) 555-3456 texted:\n> hi', expect.stringContaining('could not be posted here: the stored file could not be read')]);
   });
 

@@ -23,7 +23,7 @@ async function command(text: string, opts: { user?: string; channel?: string } =
 
 describe('/sms slash command', () => {
   it('sends from the channel\'s number, acks at once, and shows the text in the contact\'s thread attributed to the user', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     // Slack answers users.info slowly: the command must be acked before that work is done.
     h.slack.failNext('users.info', { kind: 'slow', delayMs: 800 });
     const { res, responseUrl } = await h.slashCommand('+1 212 555 3456 Your order is ready');
@@ -47,16 +47,16 @@ describe('/sms slash command', () => {
   });
 
   it('the number may be written in any common format', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     expect(await command('(212) 555-3456 hello')).toMatch(/queued/);
     await h.waitFor(() => h.twilio.calls.length === 1, 'send');
     expect(h.twilio.calls[0]?.To).toBe(CONTACT);
   });
 
   it('refusals come back ephemeral with every reason, and nothing is sent', async () => {
-    h.setupNumber();
-    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
-    h.temp.store.users.upsert('slack', 'UAGENT', { smsEnabled: false });
+    await h.setupNumber();
+    await h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await h.temp.store.users.upsert('slack', 'UAGENT', { smsEnabled: false });
     const answer = await command(`${CONTACT} ${'€'.repeat(900)}`);
     expect(answer).toMatch(/Not sent/);
     expect(answer.split('\n').filter((l) => l.startsWith('•'))).toHaveLength(3); // user off, opted out, segments
@@ -71,18 +71,18 @@ describe('/sms slash command', () => {
   });
 
   it('the confirmation names the number the SMS was sent from', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     expect(await command(`${CONTACT} hello`)).toMatch(/queued.*Sent from \(415\) 555-2671\.$/);
   });
 
   it('in a channel mapped to several numbers, /sms uses the first mapped number and says so', async () => {
-    h.setupNumber(); // (415) 555-2671, mapped first
-    h.setupNumber({ number: '+16175550142' });
+    await h.setupNumber(); // (415) 555-2671, mapped first
+    await h.setupNumber({ number: '+16175550142' });
     const answer = await command(`${CONTACT} hello`);
     expect(answer).toContain('Sent from (415) 555-2671, the first of 2 numbers mapped here.');
     await h.waitFor(() => h.twilio.calls.length === 1, 'send');
     expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT });
-    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
     const refused = await command(`${CONTACT} again`);
     expect(refused).toMatch(/Not sent/);
     expect(refused).toContain('Tried from (415) 555-2671, the first of 2 numbers mapped here.');
@@ -93,8 +93,8 @@ describe('/sms slash command', () => {
   });
 
   it('help and new thread roots name the internal-note prefix the admin set, not the default', async () => {
-    h.setupNumber();
-    h.temp.store.policy.update({ internalNotePrefix: '#note' });
+    await h.setupNumber();
+    await h.temp.store.policy.update({ internalNotePrefix: '#note' });
     expect(await command('help')).toContain('start with `#note` for an internal note');
     await h.inboundSms({ sid: 'SM1', body: 'hello' });
     await h.waitFor(() => h.slack.messages.length === 2, 'delivered');
@@ -103,7 +103,7 @@ describe('/sms slash command', () => {
   });
 
   it('help and history answer ephemeral', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     expect(await command('help')).toMatch(/\/sms history/);
     await h.inboundSms({ sid: 'SM1', body: 'first <b>' });
     await h.waitFor(() => h.slack.messages.length === 2, 'delivered');
@@ -113,12 +113,12 @@ describe('/sms slash command', () => {
   });
 
   it('history shows the latest 15 messages, read with a bounded query however long the conversation is', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     const { store } = h.temp;
-    const c = store.conversations.getOrCreate(OUR, CONTACT).conversation;
-    store.transaction(() => {
+    const c = (await store.conversations.getOrCreate(OUR, CONTACT)).conversation;
+    await store.transaction(async () => {
       for (let i = 0; i < 40; i++) {
-        store.messages.insert({
+        await store.messages.insert({
           conversationId: c.id, direction: 'inbound', body: `note ${i}.`, status: 'received', provider: 'twilio',
           providerMessageId: `SMh${i}`, encoding: 'GSM-7', segments: 1,
           createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
@@ -140,23 +140,23 @@ describe('/sms slash command', () => {
   });
 
   it('admin-only commands are refused to everyone else', async () => {
-    h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     for (const c of ['map +14155552671', 'unmap +14155552671', 'numbers']) {
       expect(await command(c, { user: 'UAGENT' })).toMatch(/Only Slack workspace admins/);
     }
-    expect(h.temp.store.mappings.list()).toHaveLength(0);
+    expect(await h.temp.store.mappings.list()).toHaveLength(0);
   });
 
   it('workspace admins and bridge admins map, list and unmap numbers, with an audit trail', async () => {
-    h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     expect(await command('map (415) 555-2671', { user: 'UADMIN' })).toMatch(/now shown in this channel/);
-    expect(h.temp.store.mappings.list()).toEqual([expect.objectContaining({ number: OUR, platform: 'slack', channel: CHANNEL })]);
+    expect(await h.temp.store.mappings.list()).toEqual([expect.objectContaining({ number: OUR, platform: 'slack', channel: CHANNEL })]);
     expect(await command('numbers', { user: 'UADMIN' })).toContain(`<#${CHANNEL}>`);
 
-    h.temp.store.users.upsert('slack', 'UAGENT', { admin: true }); // marked admin in the admin API
+    await h.temp.store.users.upsert('slack', 'UAGENT', { admin: true }); // marked admin in the admin API
     expect(await command('unmap +14155552671', { user: 'UAGENT' })).toMatch(/no longer shown/);
-    expect(h.temp.store.mappings.list()).toHaveLength(0);
-    expect(h.temp.store.audit.list().map((a) => a.action)).toEqual(expect.arrayContaining(['mapping.create', 'mapping.delete']));
+    expect(await h.temp.store.mappings.list()).toHaveLength(0);
+    expect((await h.temp.store.audit.list()).map((a) => a.action)).toEqual(expect.arrayContaining(['mapping.create', 'mapping.delete']));
   });
 
   it('mapping a number that is not provisioned is refused with the reason', async () => {

@@ -6,6 +6,7 @@
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { SlackRuntime } from '../../../adapters/chat/slack/index.js';
+import type { Liveness } from '../../../src/infra/queue/liveness.js';
 import type { Turns } from '../../../src/infra/queue/turns.js';
 import type { AppContext } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
@@ -15,6 +16,7 @@ import { createHttpApp } from '../../../src/http/app.js';
 import { createLogger, type Logger } from '../../../src/logger.js';
 import { createMetrics, type Metrics } from '../../../src/metrics.js';
 import { buildBridgeParts } from '../../../src/wiring.js';
+import { redisCoordination } from '../../../src/infra/coordination/index.js';
 import { shownText, startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../../fakes/twilioFake.js';
 import { REDIS_URL, deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
@@ -39,31 +41,50 @@ export interface SlackHarness {
   registry: ChatRegistry;
   outbound: Turns;
   delivery: Turns;
+  /** This instance's heartbeat (two-instance tests stop it to make the instance "dead"). */
+  liveness: Liveness;
+  /** The queue prefix (shared by the instances of a two-instance test). */
+  prefix: string;
   /** Provisions OUR (Twilio, local) and maps it to CHANNEL. */
-  setupNumber(opts?: { number?: string; channel?: string }): void;
+  setupNumber(opts?: { number?: string; channel?: string }): Promise<void>;
   inboundSms(m: { sid: string; body: string; from?: string; to?: string; media?: { url: string; contentType: string }[] }): Promise<Response>;
   statusCallback(sid: string, status: string, errorCode?: string): Promise<Response>;
   slackEvent(event: Record<string, unknown>, opts?: { eventId?: string; retryNum?: number; timestamp?: number; secret?: string }): Promise<Response>;
   slashCommand(text: string, opts?: { user?: string; channel?: string; triggerId?: string; responseUrl?: string }): Promise<{ res: Response; responseUrl: string }>;
   /** Signed POST of any raw body to /slack/events. */
   signedPost(body: string, contentType: string, opts?: { timestamp?: number; secret?: string; retryNum?: number }): Promise<Response>;
-  messages(): Message[];
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  messages(): Promise<Message[]>;
+  waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Socket Mode timings for tests: reconnect at once, then every 200 ms. */
 export const FAST_SOCKET = { retryDelaysMs: [0, 200], attemptTimeoutMs: 3000, startWaitMs: 5000 };
 
-export async function createSlackHarness(
-  opts: { attempts?: number; mediaDeadlineMs?: number; socket?: boolean; logger?: Logger } = {},
-): Promise<SlackHarness> {
-  const prefix = uniquePrefix();
-  const temp = createTempStore();
-  const slack = await startFakeSlack();
-  const twilio = await startFakeTwilio();
-  const signingSecret = randomBytes(16).toString('hex');
-  slack.addChannel(CHANNEL, 'sms-desk');
+export interface SlackHarnessOptions {
+  attempts?: number;
+  mediaDeadlineMs?: number;
+  socket?: boolean;
+  logger?: Logger;
+  /** INSTANCE_ID (two instances on one data dir need different ones). */
+  instanceId?: string;
+  /**
+   * Another instance of the same bridge: the same database (a connection of its own), Redis
+   * prefix, fake Slack and fake Twilio; closing this one leaves those to `shareWith`.
+   */
+  shareWith?: SlackHarness;
+  /** How often the Slack inbox upkeep looks for a dead instance's events. */
+  inboxUpkeepMs?: number;
+}
+
+export async function createSlackHarness(opts: SlackHarnessOptions = {}): Promise<SlackHarness> {
+  const shared = opts.shareWith ?? null;
+  const prefix = shared?.prefix ?? uniquePrefix();
+  const temp = shared?.temp ?? (await createTempStore());
+  const slack = shared?.slack ?? (await startFakeSlack());
+  const twilio = shared?.twilio ?? (await startFakeTwilio());
+  const signingSecret = shared?.signingSecret ?? randomBytes(16).toString('hex');
+  if (!shared) slack.addChannel(CHANNEL, 'sms-desk');
   const config = loadConfig({
     PORT: '0',
     PUBLIC_URL,
@@ -78,14 +99,15 @@ export async function createSlackHarness(
     TWILIO_ACCOUNT_SID: twilio.accountSid,
     TWILIO_AUTH_TOKEN: twilio.authToken,
     TWILIO_API_URL: twilio.url,
+    ...(opts.instanceId ? { INSTANCE_ID: opts.instanceId } : {}),
   });
   const logger = opts.logger ?? createLogger({ level: 'silent' });
   const redis = newRedis();
   const own = newRedis();
   const clock = { now: () => new Date() };
-  const store = temp.store;
+  const store = shared ? await temp.openAnother() : temp.store;
   const metrics = createMetrics({ defaultMetrics: false });
-  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock };
+  const ctx: AppContext = { config, logger, store, redis, own, metrics, clock, ...redisCoordination(own, config.queuePrefix) };
 
   // The production wiring (src/wiring.ts), tuned for tests: fast retries, no rate limits or pacing.
   const backoff = { baseMs: 50, maxMs: 500 };
@@ -95,6 +117,7 @@ export async function createSlackHarness(
     slackPace: null,
     slackSocket: FAST_SOCKET,
     mediaDeadlineMs: opts.mediaDeadlineMs,
+    slackInboxUpkeepMs: opts.inboxUpkeepMs,
   });
   const { registry, outbound, delivery } = built;
   if (!built.slack) throw new Error('Slack is not configured');
@@ -134,10 +157,12 @@ export async function createSlackHarness(
     registry,
     outbound,
     delivery,
-    setupNumber(o = {}) {
+    liveness: built.liveness,
+    prefix,
+    async setupNumber(o = {}) {
       const number = o.number ?? OUR;
-      if (!store.numbers.get(number)) store.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-      store.mappings.create({ number, platform: 'slack', channel: o.channel ?? CHANNEL });
+      if (!(await store.numbers.get(number))) await store.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+      await store.mappings.create({ number, platform: 'slack', channel: o.channel ?? CHANNEL });
     },
     inboundSms(m) {
       const params = twilioInboundParams({ sid: m.sid, from: m.from ?? CONTACT, to: m.to ?? OUR, body: m.body, media: m.media, accountSid: twilio.accountSid });
@@ -147,8 +172,11 @@ export async function createSlackHarness(
     statusCallback(sid, status, errorCode) {
       const params: Record<string, string> = { MessageSid: sid, MessageStatus: status, AccountSid: twilio.accountSid, From: OUR, To: CONTACT };
       if (errorCode) params.ErrorCode = errorCode;
-      const signed = signTwilioWebhook(twilio.authToken, `${PUBLIC_URL}/webhooks/twilio/status`, params);
-      return fetch(`${url}/webhooks/twilio/status`, { method: 'POST', headers: signed.headers, body: signed.body });
+      // As Twilio does: to the StatusCallback URL the bridge gave with the send (it names our
+      // message id, so the receipt finds its message even before the send's answer is recorded).
+      const callback = new URL(twilio.calls.find((c) => c.sid === sid)?.StatusCallback ?? `${PUBLIC_URL}/webhooks/twilio/status`);
+      const signed = signTwilioWebhook(twilio.authToken, callback.href, params);
+      return fetch(`${url}${callback.pathname}${callback.search}`, { method: 'POST', headers: signed.headers, body: signed.body });
     },
     slackEvent(event, o = {}) {
       const body = JSON.stringify({
@@ -183,8 +211,10 @@ export async function createSlackHarness(
       return { res, responseUrl };
     },
     signedPost,
-    messages() {
-      return store.conversations.list().flatMap((c) => store.messages.listForConversation(c.id));
+    async messages() {
+      const all: Message[] = [];
+      for (const c of await store.conversations.list()) all.push(...(await store.messages.listForConversation(c.id)));
+      return all;
     },
     waitFor: (check, what, timeoutMs) => waitUntil(check, what, timeoutMs),
     async close() {
@@ -193,16 +223,19 @@ export async function createSlackHarness(
       await delivery.stop();
       await outbound.stop();
       await built.liveness.stop();
-      await deletePrefix(redis, prefix);
+      if (!shared) await deletePrefix(redis, prefix);
       await own.quit();
       await redis.quit();
+      if (shared) return; // the first instance closes what they share (cleanup closes every store)
       await slack.close();
       await twilio.close();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
-  slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
-  slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'Bo Boss', is_admin: true });
+  if (!shared) {
+    slack.addUser({ id: 'UAGENT', name: 'agent', real_name: 'Ana Agent' });
+    slack.addUser({ id: 'UADMIN', name: 'boss', real_name: 'Bo Boss', is_admin: true });
+  }
   return h;
 }
 
@@ -220,7 +253,7 @@ export function firstThreadTexts(slack: FakeSlack, channel = CHANNEL): string[] 
 
 /** Maps OUR to CHANNEL and has the contact text in: returns the ts of the conversation's thread root. */
 export async function openConversationThread(h: SlackHarness): Promise<string> {
-  h.setupNumber();
+  await h.setupNumber();
   await h.inboundSms({ sid: 'SMin', body: 'hi, is my order ready?' });
   await h.waitFor(() => h.slack.messages.length === 2, 'inbound thread');
   return h.slack.roots(CHANNEL)[0]!.ts;

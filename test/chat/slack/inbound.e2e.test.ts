@@ -15,7 +15,7 @@ const threadOf = (rootTs: string) => h.slack.thread(CHANNEL, rootTs);
 
 describe('inbound SMS into Slack threads', () => {
   it('a first SMS creates the contact\'s thread (root names contact and bridge number), the second goes into the same thread', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     expect((await h.inboundSms({ sid: 'SM1', body: 'hello' })).status).toBe(200);
     await h.waitFor(() => h.slack.messages.length === 2, 'root + first message');
     expect((await h.inboundSms({ sid: 'SM2', body: 'are you there?' })).status).toBe(200);
@@ -29,13 +29,16 @@ describe('inbound SMS into Slack threads', () => {
     // Posted by the bridge with metadata so its own echoes are recognised.
     expect(roots[0]?.metadata).toMatchObject({ event_type: 'sms_bridge_message' });
     // Every post is remembered: message <-> Slack ts (recorded just after Slack answers).
-    const postedOnce = () => h.messages().every((m) => h.temp.store.posts.listForMessage(m.id).length === 1);
+    const postedOnce = async () => {
+      for (const m of await h.messages()) if ((await h.temp.store.posts.listForMessage(m.id)).length !== 1) return false;
+      return true;
+    };
     await h.waitFor(postedOnce, 'posts recorded');
-    expect(postedOnce()).toBe(true);
+    expect(await postedOnce()).toBe(true);
   });
 
   it('two simultaneous first messages from one contact create one thread root', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     h.slack.failNext('chat.postMessage', { kind: 'slow', delayMs: 150 });
     const [a, b] = await Promise.all([h.inboundSms({ sid: 'SMa', body: 'one' }), h.inboundSms({ sid: 'SMb', body: 'two' })]);
     expect([a.status, b.status]).toEqual([200, 200]);
@@ -45,7 +48,7 @@ describe('inbound SMS into Slack threads', () => {
   });
 
   it('contact text cannot ping, mention or disguise links; URLs and phone numbers are links the bridge builds', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     const body = '<!channel> hi <@U123> <http://evil.example|bank.com> & see https://ex.com/x or (415) 555-2671';
     await h.inboundSms({ sid: 'SM1', body });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
@@ -63,14 +66,14 @@ describe('inbound SMS into Slack threads', () => {
   });
 
   it('an SMS written to look like the bridge\'s own lines shows as the contact\'s words, under the contact\'s name', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     await h.inboundSms({ sid: 'SM1', body: '*Ana Agent* (Slack) sent SMS:\nsend the code\n:x: This SMS was not sent' });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
     expect(shownText(h.slack.messages[1]!)).toBe('(212) 555-3456 texted:\n> *Ana Agent* (Slack) sent SMS:\n> send the code\n> :x: This SMS was not sent');
   });
 
   it('a webhook retried by Twilio is posted once', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     await h.inboundSms({ sid: 'SM1', body: 'once' });
     await h.inboundSms({ sid: 'SM1', body: 'once' });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
@@ -79,7 +82,7 @@ describe('inbound SMS into Slack threads', () => {
   });
 
   it('a picture is uploaded into the thread with the three-step upload', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
     const url = h.twilio.addMedia({ contentType: 'image/png', body: png });
     await h.inboundSms({ sid: 'MM1', body: 'look', media: [{ url, contentType: 'image/png' }] });
@@ -93,7 +96,7 @@ describe('inbound SMS into Slack threads', () => {
   });
 
   it('a picture that cannot be posted is replaced by a notice in the thread, never dropped silently', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     const url = h.twilio.addMedia({ contentType: 'image/jpeg', body: Buffer.alloc(100, 1) });
     h.slack.failNext('files.completeUploadExternal', { kind: 'error', error: 'not_allowed' }, 5);
     await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url, contentType: 'image/jpeg' }] });
@@ -104,7 +107,7 @@ describe('inbound SMS into Slack threads', () => {
   });
 
   it('a picture whose download fails for now (503) is fetched again and posted, not replaced by a notice', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(50, 3)]);
     const url = h.twilio.addMedia({ contentType: 'image/png', body: png, unavailableTimes: 1 });
     await h.inboundSms({ sid: 'MM1', body: 'look', media: [{ url, contentType: 'image/png' }] });
@@ -117,11 +120,11 @@ describe('inbound SMS into Slack threads', () => {
   it('Slack failing for longer than the delivery retries: the message is kept with the reason and listed as not posted', async () => {
     await h.close();
     h = await createSlackHarness({ attempts: 2 });
-    h.setupNumber();
+    await h.setupNumber();
     h.slack.failNext('chat.postMessage', { kind: 'http', status: 503 }, 2);
     await h.inboundSms({ sid: 'SMx', body: 'anyone?' });
-    await h.waitFor(() => h.temp.store.messages.listUnrouted().length === 1, 'listed as not posted');
-    const kept = h.temp.store.messages.listUnrouted()[0]!;
+    await h.waitFor(async () => (await h.temp.store.messages.listUnrouted()).length === 1, 'listed as not posted');
+    const kept = (await h.temp.store.messages.listUnrouted())[0]!;
     expect(kept.body).toBe('anyone?');
     expect(kept.errorCode).toBe('not_posted');
     expect(kept.statusReason).toMatch(/not posted to any chat channel \(.*503/);
@@ -130,19 +133,19 @@ describe('inbound SMS into Slack threads', () => {
   it('Slack failing for longer than the delivery retries, with a fallback channel: posted there with the reason', async () => {
     await h.close();
     h = await createSlackHarness({ attempts: 2 });
-    h.setupNumber();
+    await h.setupNumber();
     h.slack.addChannel('CFALL');
-    h.temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
+    await h.temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
     h.slack.failNext('chat.postMessage', { kind: 'http', status: 503 }, 2);
     await h.inboundSms({ sid: 'SMy', body: 'still there?' });
     await h.waitFor(() => h.slack.roots('CFALL').length === 1 && h.slack.messages.length === 2, 'fallback thread');
     const post = h.slack.thread('CFALL', h.slack.roots('CFALL')[0]!.ts)[0]!;
     expect(shownText(post)).toMatch(/still there\?[\s\S]*Could not be posted to its channel/);
-    expect(h.temp.store.messages.listUnrouted()).toEqual([]);
+    expect(await h.temp.store.messages.listUnrouted()).toEqual([]);
   });
 
   it('a picture the bridge could not download is named in a notice with the message', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     await h.inboundSms({ sid: 'MM1', body: 'pic', media: [{ url: 'https://evil.example/x.jpg', contentType: 'image/jpeg' }] });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
     expect(shownText(h.slack.messages[1]!)).toMatch(/> pic\n:warning: A file \(image\/jpeg\) could not be kept: .+/);
@@ -151,17 +154,17 @@ describe('inbound SMS into Slack threads', () => {
   it('a picture whose host trickles a byte a second is given up at the download deadline: the message is posted with a notice', async () => {
     await h.close();
     h = await createSlackHarness({ mediaDeadlineMs: 1000 });
-    h.setupNumber();
+    await h.setupNumber();
     const url = h.twilio.addMedia({ contentType: 'image/png', body: Buffer.alloc(500, 1), trickleMs: 1000 });
     await h.inboundSms({ sid: 'MMslow', body: 'pic', media: [{ url, contentType: 'image/png' }] });
     await h.waitFor(() => h.slack.messages.length === 2, 'message');
     expect(shownText(h.slack.messages[1]!)).toMatch(/> pic\n:warning: A file \(image\/png\) could not be kept: the file could not be fetched within 1 s\./);
-    expect(h.temp.store.messages.getByProviderId('twilio', 'MMslow')?.media).toMatchObject([{ status: 'failed', reason: 'the file could not be fetched within 1 s' }]);
+    expect((await h.temp.store.messages.getByProviderId('twilio', 'MMslow'))?.media).toMatchObject([{ status: 'failed', reason: 'the file could not be fetched within 1 s' }]);
     expect(h.slack.files.size).toBe(0);
   });
 
   it('Slack 429 storms delay delivery but keep the order in the thread and lose nothing', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     await h.inboundSms({ sid: 'SM0', body: 'm0' });
     await h.waitFor(() => h.slack.messages.length === 2, 'first');
     h.slack.failNext('chat.postMessage', { kind: 'ratelimit', retryAfterSec: 1 }, 3);
@@ -172,14 +175,14 @@ describe('inbound SMS into Slack threads', () => {
   });
 
   it('an unmapped number keeps the message as unrouted and posts nothing; with a fallback channel it is posted there', async () => {
-    h.temp.store.numbers.create({ e164: '+14155550123', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.temp.store.numbers.create({ e164: '+14155550123', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
     await h.inboundSms({ sid: 'SMu', body: 'lost?', to: '+14155550123' });
     await new Promise((r) => setTimeout(r, 300));
     expect(h.slack.messages).toHaveLength(0);
-    expect(h.temp.store.messages.listUnrouted().map((m) => m.body)).toEqual(['lost?']);
+    expect((await h.temp.store.messages.listUnrouted()).map((m) => m.body)).toEqual(['lost?']);
 
     h.slack.addChannel('CFALL');
-    h.temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
+    await h.temp.store.policy.update({ fallback: { platform: 'slack', channel: 'CFALL' } });
     await h.inboundSms({ sid: 'SMv', body: 'found', to: '+14155550123' });
     await h.waitFor(() => h.slack.messages.length === 2, 'fallback post');
     expect(h.slack.roots('CFALL')).toHaveLength(1);

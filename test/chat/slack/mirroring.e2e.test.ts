@@ -18,8 +18,8 @@ afterEach(async () => {
 
 describe('Slack beside another platform', () => {
   it('an inbound SMS shows in both threads, and a Slack reply is mirrored to the other one marked with its author', async () => {
-    h.setupNumber();
-    h.temp.store.mappings.create({ number: OUR, platform: 'teams', channel: '19:abc@thread.tacv2' });
+    await h.setupNumber();
+    await h.temp.store.mappings.create({ number: OUR, platform: 'teams', channel: '19:abc@thread.tacv2' });
     await h.inboundSms({ sid: 'SM1', body: 'hello both' });
     await h.waitFor(() => h.slack.messages.length === 2 && other.posts.length === 1, 'both threads');
     const rootTs = h.slack.roots(CHANNEL)[0]!.ts;
@@ -36,9 +36,9 @@ describe('Slack beside another platform', () => {
 
   it('/sms to a co-worker number is an internal message delivered into their thread, never to the provider', async () => {
     const COWORKER = '+13125552368';
-    h.setupNumber();
+    await h.setupNumber();
     h.slack.addChannel('C0TEAM2');
-    h.setupNumber({ number: COWORKER, channel: 'C0TEAM2' });
+    await h.setupNumber({ number: COWORKER, channel: 'C0TEAM2' });
     const { responseUrl } = await h.slashCommand(`${COWORKER} lunch at noon?`);
     await h.waitFor(() => h.slack.roots('C0TEAM2').length === 1 && h.slack.messages.length >= 4, 'both threads');
     expect(responsesTo(h.slack, responseUrl).join()).toMatch(/co-worker/);

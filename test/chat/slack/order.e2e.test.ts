@@ -20,7 +20,7 @@ describe('replies of a thread go out in the order they were written', () => {
   it(`${THREADS} threads x ${REPLIES} replies, with slow file downloads and uncached authors: each once, in ts order per contact`, async () => {
     h = await createSlackHarness();
     const x = h;
-    x.setupNumber();
+    await x.setupNumber();
     for (let k = 0; k < THREADS; k++) x.slack.addUser({ id: `UAG${k}`, name: `agent${k}` });
     // The first lookups of names are slow: replies of new authors take longer to prepare.
     x.slack.failNext('users.info', { kind: 'slow', delayMs: 700 }, 15);
@@ -30,10 +30,10 @@ describe('replies of a thread go out in the order they were written', () => {
       expect((await x.inboundSms({ sid: `SMORDER${k}`, body: `hello from ${k}`, from: contactOf(k) })).status).toBe(200);
     }
     const threadOf = new Map<number, string>();
-    await x.waitFor(() => {
+    await x.waitFor(async () => {
       for (let k = 0; k < THREADS; k++) {
-        const conv = x.temp.store.conversations.find(OUR, contactOf(k));
-        const thread = conv ? x.temp.store.threads.get(conv.id, 'slack', CHANNEL) : null;
+        const conv = await x.temp.store.conversations.find(OUR, contactOf(k));
+        const thread = conv ? await x.temp.store.threads.get(conv.id, 'slack', CHANNEL) : null;
         if (thread) threadOf.set(k, thread.threadId);
       }
       return threadOf.size === THREADS;

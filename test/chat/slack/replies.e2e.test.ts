@@ -37,7 +37,7 @@ describe('replies in a Slack conversation thread', () => {
     await h.waitFor(() => reactionsOn(ts).join() === 'outbox_tray', 'sent reaction replacing the hourglass');
     expect((await h.statusCallback(h.twilio.calls[0]!.sid!, 'delivered')).ok).toBe(true);
     await h.waitFor(() => reactionsOn(ts).join() === 'white_check_mark', 'delivered reaction replacing the sent one');
-    const msg = h.temp.store.messages.getByPlatformMessageId(`slack:${h.slack.teamId}:${CHANNEL}:${ts}`);
+    const msg = await h.temp.store.messages.getByPlatformMessageId(`slack:${h.slack.teamId}:${CHANNEL}:${ts}`);
     expect(msg).toMatchObject({ direction: 'outbound', status: 'delivered', author: { platform: 'slack', userId: 'UAGENT', name: 'agent' } });
   });
 
@@ -60,7 +60,7 @@ describe('replies in a Slack conversation thread', () => {
     await h.slackEvent({ user: 'UAGENT', subtype: 'channel_join', text: 'joined', ts: nextTs(), thread_ts: rootTs });
     await settle();
     expect(h.twilio.calls).toHaveLength(0);
-    expect(h.messages().filter((m) => m.direction !== 'inbound')).toHaveLength(0);
+    expect((await h.messages()).filter((m) => m.direction !== 'inbound')).toHaveLength(0);
   });
 
   it('Twilio accepting a reply without a sid: the reply ends "outcome unknown" and is not resent without force', async () => {
@@ -68,9 +68,9 @@ describe('replies in a Slack conversation thread', () => {
     const { ts } = reply('Your table is ready');
     await h.waitFor(() => threadTexts().some((t) => /may have been sent/.test(t)), 'the notice');
     expect(h.twilio.calls).toHaveLength(1);
-    const msg = h.temp.store.messages.getByPlatformMessageId(`slack:${h.slack.teamId}:${CHANNEL}:${ts}`)!;
+    const msg = (await h.temp.store.messages.getByPlatformMessageId(`slack:${h.slack.teamId}:${CHANNEL}:${ts}`))!;
     expect(msg).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
-    expect(h.temp.store.messages.requeue(msg.id, { actor: 'test' })).toMatchObject({ ok: false, code: 'outcome_unknown' });
+    expect(await h.temp.store.messages.requeue(msg.id, { actor: 'test' })).toMatchObject({ ok: false, code: 'outcome_unknown' });
     await settle();
     expect(h.twilio.calls).toHaveLength(1);
   });
@@ -82,7 +82,7 @@ describe('replies in a Slack conversation thread', () => {
   });
 
   it('with internal notes turned off (empty prefix) every reply goes out, // included', async () => {
-    h.temp.store.policy.update({ internalNotePrefix: '' });
+    await h.temp.store.policy.update({ internalNotePrefix: '' });
     await reply('// this one is sent').res;
     await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
     expect(h.twilio.calls[0]?.Body).toBe('// this one is sent');
@@ -96,8 +96,8 @@ describe('replies in a Slack conversation thread', () => {
   });
 
   it('every refusal reason is shown in the thread and nothing is sent', async () => {
-    h.temp.store.policy.update({ smsEnabled: false });
-    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await h.temp.store.policy.update({ smsEnabled: false });
+    await h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
     const { ts, res } = reply('x'.repeat(1700));
     await res;
     await h.waitFor(() => threadTexts().some((t) => t.includes('Not sent')), 'refusal notice');
@@ -171,8 +171,8 @@ describe('replies in a Slack conversation thread', () => {
   });
 
   it('a reply in a channel no longer mapped to the number is refused with a notice', async () => {
-    const mapping = h.temp.store.mappings.list({ number: OUR })[0]!;
-    h.temp.store.mappings.remove(mapping.id);
+    const mapping = (await h.temp.store.mappings.list({ number: OUR }))[0]!;
+    await h.temp.store.mappings.remove(mapping.id);
     const { ts, res } = reply('still there?');
     await res;
     await h.waitFor(() => threadTexts().some((t) => t.includes('no longer mapped')), 'notice');
@@ -182,7 +182,7 @@ describe('replies in a Slack conversation thread', () => {
     expect(reactionsOn(ts)).toContain('no_entry_sign');
     await settle();
     expect(h.twilio.calls).toHaveLength(0);
-    expect(h.messages().filter((m) => m.direction !== 'inbound')).toHaveLength(0);
+    expect((await h.messages()).filter((m) => m.direction !== 'inbound')).toHaveLength(0);
   });
 
   it('a request with a bad signature, or stamped more than 5 minutes from now either way, gets 401 and nothing happens', async () => {
@@ -197,7 +197,7 @@ describe('replies in a Slack conversation thread', () => {
     expect(unsigned.status).toBe(401);
     await settle();
     expect(h.twilio.calls).toHaveLength(0);
-    expect(h.messages().filter((m) => m.direction !== 'inbound')).toHaveLength(0);
+    expect((await h.messages()).filter((m) => m.direction !== 'inbound')).toHaveLength(0);
     // The same request correctly signed is accepted: the 401s above were the signature's doing.
     const good = await h.slackEvent({ user: 'UAGENT', text: 'genuine', ts: nextTs(), thread_ts: rootTs });
     expect(good.status).toBe(200);

@@ -29,7 +29,7 @@ describe('Slack requests refused on their headers', () => {
       expect(closed.response).toMatch(/\r\nConnection: close\r\n/i);
       expect(closed.afterMs).toBeLessThan(PROMPTLY_MS);
     }
-    expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
+    expect(await h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
   });
 
   it(`declaring a body over ${SLACK_BODY_LIMIT / 1024} KB: 413 before it is read, for events and form posts (commands) alike`, async () => {
@@ -58,7 +58,7 @@ describe('Slack requests refused on their headers', () => {
       } as RequestInit);
       expect(res.status, contentType).toBe(413);
     }
-    expect(h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
+    expect(await h.temp.store.chatInbox.listOpen('slack')).toEqual([]);
   });
 
   it('a signed event of ordinary size still gets through', async () => {

@@ -23,8 +23,8 @@ afterEach(async () => {
 
 const ts = () => `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const outbound = () => h.messages().filter((m) => m.direction === 'outbound');
-const openEvents = () => h.temp.store.chatInbox.listOpen('slack').map((e) => e.eventId);
+const outbound = async () => (await h.messages()).filter((m) => m.direction === 'outbound');
+const openEvents = async () => (await h.temp.store.chatInbox.listOpen('slack')).map((e) => e.eventId);
 const reply = (threadTs: string, text: string) => ({ type: 'message', channel: CHANNEL, user: 'UAGENT', text, ts: ts(), thread_ts: threadTs });
 const readyz = async () => {
   const res = await fetch(`${h.url}/readyz`);
@@ -38,15 +38,16 @@ describe('Slack Socket Mode', () => {
   it('a reply is in the chat inbox when Slack gets its acknowledgement, and goes out as SMS', async () => {
     const rootTs = await openConversationThread(h);
     h.slack.failNext('users.info', { kind: 'slow', delayMs: 1500 }); // handling takes a while
-    const openAtAck: string[][] = [];
+    // Read when the acknowledgement arrives (the read starts at once; awaited below).
+    const openAtAck: Promise<string[]>[] = [];
     h.slack.socket.onAck = () => openAtAck.push(openEvents());
     const { envelopeId, eventId } = h.slack.socket.sendEvent(reply(rootTs, 'On its way'));
     await h.slack.socket.waitForAck(envelopeId);
-    expect(openAtAck).toEqual([[eventId]]); // stored before the acknowledgement left
+    expect(await Promise.all(openAtAck)).toEqual([[eventId]]); // stored before the acknowledgement left
     expect(h.twilio.calls).toEqual([]); // acknowledged before the reply was handled
     await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
     expect(h.twilio.calls[0]).toMatchObject({ From: OUR, To: CONTACT, Body: 'On its way' });
-    await h.waitFor(() => openEvents().length === 0, 'inbox row done');
+    await h.waitFor(async () => (await openEvents()).length === 0, 'inbox row done');
     expect(h.slack.socket.strayAcks).toEqual([]);
   });
 
@@ -54,7 +55,7 @@ describe('Slack Socket Mode', () => {
     const rootTs = await openConversationThread(h);
     const inbox = h.temp.store.chatInbox;
     const accept = inbox.accept;
-    inbox.accept = () => {
+    inbox.accept = async () => {
       inbox.accept = accept; // the database is back after this one call
       throw new Error('SQLITE_BUSY: database is locked');
     };
@@ -84,12 +85,12 @@ describe('Slack Socket Mode', () => {
     expect(h.slack.socket.sent.filter((e) => e.envelope_id === envelopeId).map((e) => e.retry_attempt)).toEqual([0, 1]);
     // The first handling is still waiting for Slack: were the bridge to die now, the row must be open.
     expect(h.twilio.calls).toEqual([]);
-    expect(openEvents()).toEqual([eventId]);
+    expect(await openEvents()).toEqual([eventId]);
     await h.waitFor(() => h.twilio.calls.length === 1, 'the SMS');
-    await h.waitFor(() => openEvents().length === 0, 'inbox row done');
+    await h.waitFor(async () => (await openEvents()).length === 0, 'inbox row done');
     await sleep(300);
     expect(h.twilio.calls).toHaveLength(1);
-    expect(outbound()).toHaveLength(1);
+    expect(await outbound()).toHaveLength(1);
   });
 
   it('replies keep their order: the second waits for the first, which Slack is slow to help prepare', async () => {
@@ -104,7 +105,7 @@ describe('Slack Socket Mode', () => {
   });
 
   it('/sms over the socket is acknowledged, answered through its response_url, and the SMS goes out', async () => {
-    h.setupNumber();
+    await h.setupNumber();
     const responseUrl = h.slack.responseUrl();
     const envelopeId = h.slack.socket.sendCommand({
       command: '/sms',
@@ -144,14 +145,14 @@ describe('Slack Socket Mode', () => {
     const res = await h.slackEvent(reply(rootTs, 'over HTTP'), { eventId: 'EvHTTP' });
     expect(res.status).toBe(404);
     await sleep(200);
-    expect(openEvents()).toEqual([]);
+    expect(await openEvents()).toEqual([]);
     expect(h.twilio.calls).toEqual([]);
   });
 
   it('with Slack away /readyz stays 200 and shows the socket, SMS are still taken, and the socket comes back (logged once each way)', async () => {
     expect(await readyz()).toEqual({ status: 200, body: { status: 'ok', slack: 'connected' } });
     expect(await socketMetric()).toBe('1');
-    h.setupNumber();
+    await h.setupNumber();
     h.slack.socket.refuseConnections = true;
     h.slack.failNext('apps.connections.open', { kind: 'http', status: 503 }, 3);
     h.slack.socket.drop();
@@ -162,7 +163,7 @@ describe('Slack Socket Mode', () => {
     expect(await socketMetric()).toBe('0');
     // The SMS side keeps working; its post into Slack waits in the outbox, not in memory.
     expect((await h.inboundSms({ sid: 'SMaway', body: 'anyone there?' })).status).toBe(200);
-    expect(h.messages().map((m) => m.body)).toContain('anyone there?');
+    expect((await h.messages()).map((m) => m.body)).toContain('anyone there?');
     await sleep(1000); // several attempts fail meanwhile
     expect(h.slack.callsTo('apps.connections.open').length).toBeGreaterThan(3);
 

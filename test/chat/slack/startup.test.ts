@@ -6,28 +6,29 @@ import { ChatRegistry } from '../../../src/delivery/registry.js';
 import { RecordingQueues } from '../../delivery/fakes.js';
 import { startFakeSlack, type FakeSlack } from '../../fakes/fakeSlack.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
+import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 let slack: FakeSlack;
 let temp: TempStore;
 beforeEach(async () => {
   slack = await startFakeSlack();
-  temp = createTempStore();
+  temp = await createTempStore();
 });
 afterEach(async () => {
   await slack.close();
-  temp.cleanup();
+  await temp.cleanup();
 });
 
 const make = (token: string, registry = new ChatRegistry()) =>
   createSlackPlatform(
-    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: token, signingSecret: 's3cret', apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() } },
+    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: token, signingSecret: 's3cret', apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
     { queue: new RecordingQueues(temp.store.outbox), owner: 'test~1', providerCaps: () => null, registry },
   );
 
 /** Socket Mode (SLACK_APP_TOKEN) with test timings. */
 const makeSocket = (appToken: string, socket: SlackSocketTuning = {}) =>
   createSlackPlatform(
-    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: slack.botToken, signingSecret: null, appToken, apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() } },
+    { config: { dataDir: temp.dir, slack: { enabled: true, botToken: slack.botToken, signingSecret: null, appToken, apiUrl: slack.apiUrl } }, store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
     { queue: new RecordingQueues(temp.store.outbox), owner: 'test~1', providerCaps: () => null, socket: { retryDelaysMs: [0, 100], startWaitMs: 3000, ...socket } },
   );
 
@@ -73,8 +74,8 @@ describe('Slack start-up', () => {
     const rt = make(slack.botToken);
     await expect(rt.start()).resolves.toBeUndefined();
     slack.addChannel('C1');
-    temp.store.numbers.create({ e164: '+14155552671', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    const { conversation } = temp.store.conversations.getOrCreate('+14155552671', '+12125553456');
+    await temp.store.numbers.create({ e164: '+14155552671', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    const { conversation } = await temp.store.conversations.getOrCreate('+14155552671', '+12125553456');
     await expect(rt.platform.createThread(conversation, 'C1')).resolves.toMatchObject({ threadId: expect.any(String) });
     await rt.stop();
   });

@@ -14,6 +14,7 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { CHANNEL, CONTACT, OUR, TWILIO_CAPS, botAddedToTeam, channelReply, recordingQueues, startHarness, type Harness } from './harness.js';
 import { rawUpload } from '../../support/rawUpload.js';
 import { createTempStore } from '../../support/tempStore.js';
+import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -26,14 +27,14 @@ const AUTH_ENV = { TEAMS_ALLOW_ANONYMOUS: 'false', TEAMS_APP_ID: '00000000-0000-
 describe('Teams authentication', () => {
   it('with TEAMS_APP_ID set, an unsigned activity is rejected with 401 and nothing happens', async () => {
     h = await startHarness({ env: AUTH_ENV });
-    h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
 
     const install = await h.send(botAddedToTeam(h.connector.serviceUrl));
     expect(install.status).toBe(401);
     const reply = await h.send(channelReply({ serviceUrl: h.connector.serviceUrl, rootId: '1', text: 'send this' }));
     expect(reply.status).toBe(401);
 
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     expect(h.queues.sends).toEqual([]);
     expect(h.connector.calls).toEqual([]);
   });
@@ -45,7 +46,7 @@ describe('Teams authentication', () => {
       const res = await h.send(botAddedToTeam(h.connector.serviceUrl), { authorization: header });
       expect(res.status).toBe(401);
     }
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     expect(h.connector.calls).toEqual([]);
   });
 
@@ -68,25 +69,25 @@ describe('Teams authentication', () => {
     const closed = await upload.closed;
     expect(closed.statusLine).toBe('HTTP/1.1 413 Payload Too Large');
     expect(closed.afterMs).toBeLessThan(8_000);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
   });
 
   it('anonymous mode accepts activities without a token (emulator and tests only)', async () => {
     h = await startHarness();
     const res = await h.send(botAddedToTeam(h.connector.serviceUrl));
     expect(res.status).toBe(200);
-    expect(h.temp.store.chatChannels.list().length).toBeGreaterThan(0);
+    expect((await h.temp.store.chatChannels.list()).length).toBeGreaterThan(0);
   });
 
   it('anonymous mode logs a warning at start-up', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-    const temp = createTempStore();
+    const temp = await createTempStore();
     try {
       const config = loadConfig({ DATA_DIR: temp.dir, TEAMS_ALLOW_ANONYMOUS: 'true' });
       const q = recordingQueues();
       const teams = createTeamsPlatform(
-        { config, logger: pino({ level: 'info' }, sink), store: temp.store, clock: { now: () => new Date() } },
+        { config, logger: pino({ level: 'info' }, sink), store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
         { queue: q.queue, owner: 'test~1', providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x', registry: new ChatRegistry() },
       );
       await teams.start();
@@ -94,7 +95,7 @@ describe('Teams authentication', () => {
       expect(warning?.msg).toMatch(/TEAMS_ALLOW_ANONYMOUS=true.*WITHOUT Bot Framework authentication/);
       await teams.stop();
     } finally {
-      temp.cleanup();
+      await temp.cleanup();
     }
   });
 
@@ -114,31 +115,31 @@ describe('Teams authentication', () => {
     h = await startHarness({ env: AUTH_ENV, deps: { getToken: async () => 'test-bot-token' } });
     h.connector.requireToken('test-bot-token');
     // Installation needs a signed request in this mode; record the channel reference directly.
-    h.teams.channels.save({
+    await h.teams.channels.save({
       serviceUrl: h.connector.serviceUrl, channelId: CHANNEL, channelName: 'Sales', tenantId: 't', teamId: null, teamName: null, botId: null, botName: null,
     });
     const store = h.temp.store;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
-    const { message } = recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SMa', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    const result = await deliverMessage({ store, registry: h.registry }, message.id);
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SMa', from: CONTACT, to: OUR, body: 'hi', media: [] });
+    const result = await deliverMessage({ store, registry: h.registry, locks: new MemoryLocks() }, message.id);
     expect(result.posted).toHaveLength(1);
     expect(h.connector.calls.every((c) => c.authorization === 'Bearer test-bot-token')).toBe(true);
   });
 
-  it('without credentials and without anonymous mode, Teams does not start', () => {
-    const temp = createTempStore();
+  it('without credentials and without anonymous mode, Teams does not start', async () => {
+    const temp = await createTempStore();
     try {
       const config = loadConfig({ DATA_DIR: temp.dir });
       const q = recordingQueues();
       expect(() =>
         createTeamsPlatform(
-          { config, logger: pino({ level: 'silent' }), store: temp.store, clock: { now: () => new Date() } },
+          { config, logger: pino({ level: 'silent' }), store: temp.store, clock: { now: () => new Date() }, locks: new MemoryLocks(), pace: new MemoryPaceBudget() },
           { queue: q.queue, owner: 'test~1', providerCaps: () => TWILIO_CAPS, signMediaUrl: () => 'x' },
         ),
       ).toThrow(/TEAMS_APP_ID is required/);
     } finally {
-      temp.cleanup();
+      await temp.cleanup();
     }
   });
 });

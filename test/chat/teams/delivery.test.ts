@@ -8,20 +8,21 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { createStatusNotifier } from '../../../src/delivery/statusNotifier.js';
 import { teamsHtmlToPlain } from '../../../adapters/chat/teams/format.js';
 import { CHANNEL, CONTACT, OUR, TENANT, installAndMap, startHarness, type Harness } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 let h: Harness;
 const clock = { now: () => new Date() };
 let seq = 0;
 
-function inbound(body: string, from = CONTACT): string {
-  const { message } = recordInbound(
+async function inbound(body: string, from = CONTACT): Promise<string> {
+  const { message } = await recordInbound(
     { store: h.temp.store, clock },
     { provider: 'twilio', providerMessageId: `SM${++seq}`, from, to: OUR, body, media: [] },
   );
   return message.id;
 }
 
-const deliver = (messageId: string) => deliverMessage({ store: h.temp.store, registry: h.registry }, messageId);
+const deliver = (messageId: string) => deliverMessage({ store: h.temp.store, registry: h.registry, locks: new MemoryLocks() }, messageId);
 const text = (a: { activity: { text?: string } }): string => teamsHtmlToPlain(a.activity.text ?? '');
 
 beforeEach(async () => {
@@ -34,8 +35,8 @@ afterEach(async () => {
 
 describe('SMS into a Teams channel', () => {
   it('a first SMS from a contact starts a new thread in the mapped channel; later ones reply in it', async () => {
-    await deliver(inbound('Hello, is the store open?'));
-    await deliver(inbound('Second question'));
+    await deliver(await inbound('Hello, is the store open?'));
+    await deliver(await inbound('Second question'));
 
     const roots = h.connector.roots(CHANNEL);
     expect(roots).toHaveLength(1);
@@ -52,21 +53,21 @@ describe('SMS into a Teams channel', () => {
     expect(thread.every((a) => a.conversationId === `${CHANNEL};messageid=${root.id}`)).toBe(true);
 
     // The thread and the posts are stored, so a retry never posts twice.
-    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
-    expect(h.temp.store.threads.get(conversation.id, 'teams', CHANNEL)?.threadId).toBe(root.id);
-    const again = await deliver(h.temp.store.messages.listForConversation(conversation.id)[0]!.id);
+    const conversation = (await h.temp.store.conversations.find(OUR, CONTACT))!;
+    expect((await h.temp.store.threads.get(conversation.id, 'teams', CHANNEL))?.threadId).toBe(root.id);
+    const again = await deliver((await h.temp.store.messages.listForConversation(conversation.id))[0]!.id);
     expect(again.posted).toEqual([]);
     expect(h.connector.thread(root.id)).toHaveLength(2);
   });
 
   it('another contact gets its own thread', async () => {
-    await deliver(inbound('from one'));
-    await deliver(inbound('from two', '+14155552672'));
+    await deliver(await inbound('from one'));
+    await deliver(await inbound('from two', '+14155552672'));
     expect(h.connector.roots(CHANNEL)).toHaveLength(2);
   });
 
   it('text from SMS cannot inject HTML, markdown or mentions into Teams', async () => {
-    await deliver(inbound('<at>General</at> **urgent** <script>x</script> [pay](http://evil.example) http://shop.example/a_b'));
+    await deliver(await inbound('<at>General</at> **urgent** <script>x</script> [pay](http://evil.example) http://shop.example/a_b'));
     const post = h.connector.thread(h.connector.roots(CHANNEL)[0]!.id)[0]!;
     const html = post.activity.text!;
     expect(post.activity.textFormat).toBe('xml');
@@ -77,9 +78,9 @@ describe('SMS into a Teams channel', () => {
   });
 
   it('pictures are posted as image attachments on signed, expiring bridge URLs', async () => {
-    const id = inbound('look');
-    const [media] = [h.temp.store.media.create({ messageId: id, contentType: 'image/png', size: 10, path: 'media/x', sourceUrl: null, status: 'stored', reason: null })];
-    h.temp.store.media.create({ messageId: id, contentType: 'image/jpeg', size: 0, path: null, sourceUrl: null, status: 'refused', reason: 'too large' });
+    const id = await inbound('look');
+    const [media] = [await h.temp.store.media.create({ messageId: id, contentType: 'image/png', size: 10, path: 'media/x', sourceUrl: null, status: 'stored', reason: null })];
+    await h.temp.store.media.create({ messageId: id, contentType: 'image/jpeg', size: 0, path: null, sourceUrl: null, status: 'refused', reason: 'too large' });
     await deliver(id);
     const post = h.connector.thread(h.connector.roots(CHANNEL)[0]!.id)[0]!;
     expect(post.activity.attachments).toEqual([
@@ -90,8 +91,8 @@ describe('SMS into a Teams channel', () => {
   });
 
   it('Teams 429 is a retryable PlatformError with Retry-After; nothing is posted twice and order is kept', async () => {
-    const first = inbound('one');
-    const second = inbound('two');
+    const first = await inbound('one');
+    const second = await inbound('two');
     h.connector.failNext({ status: 429, retryAfter: 3, match: (m, p) => m === 'POST' && p.endsWith('/activities') });
 
     const err = await deliver(first).catch((e: unknown) => e);
@@ -110,18 +111,18 @@ describe('SMS into a Teams channel', () => {
 
   it('a 5xx from Teams is retryable; a channel the bot was removed from fails for good with the reason', async () => {
     h.connector.failNext({ status: 503 });
-    await expect(deliver(inbound('x'))).rejects.toMatchObject({ retryable: true });
+    await expect(deliver(await inbound('x'))).rejects.toMatchObject({ retryable: true });
 
-    h.temp.store.chatChannels.markRemoved('teams', CHANNEL);
-    const result = await deliver(inbound('y'));
+    await h.temp.store.chatChannels.markRemoved('teams', CHANNEL);
+    const result = await deliver(await inbound('y'));
     expect(result.failed[0]?.error).toMatch(/not installed in Teams channel/);
   });
 
   it('status changes of a mirrored outbound message update its Teams post in place', async () => {
-    await deliver(inbound('hi'));
-    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
+    await deliver(await inbound('hi'));
+    const conversation = (await h.temp.store.conversations.find(OUR, CONTACT))!;
     // An outbound message written in Slack, mirrored to Teams.
-    const { message } = h.temp.store.messages.insert({
+    const { message } = await h.temp.store.messages.insert({
       conversationId: conversation.id,
       direction: 'outbound',
       body: 'We open at 9',
@@ -138,7 +139,7 @@ describe('SMS into a Teams channel', () => {
     expect(text(post)).toContain('SMS queued');
 
     const notifier = createStatusNotifier({ store: h.temp.store, registry: h.registry });
-    const failed = h.temp.store.messages.advanceStatus(message.id, 'failed', { reason: 'carrier rejected the message' })!;
+    const failed = (await h.temp.store.messages.advanceStatus(message.id, 'failed', { reason: 'carrier rejected the message' }))!;
     await notifier.statusChanged(failed);
     const put = h.connector.calls.find((c) => c.method === 'PUT')!;
     expect(put.activityId).toBe(post.id);
@@ -146,7 +147,7 @@ describe('SMS into a Teams channel', () => {
   });
 
   it('in anonymous mode no Authorization header is sent to the connector', async () => {
-    await deliver(inbound('hi'));
+    await deliver(await inbound('hi'));
     expect(h.connector.calls.length).toBeGreaterThan(0);
     expect(h.connector.calls.every((c) => c.authorization === null)).toBe(true);
   });
@@ -156,7 +157,7 @@ describe('SMS into a Teams channel', () => {
     h = await startHarness({ deps: { connectorTimeoutMs: 150 } });
     await installAndMap(h);
     h.connector.setDelay(400);
-    await expect(deliver(inbound('slow'))).rejects.toMatchObject({ retryable: true, details: { platformCode: 'timeout' } });
+    await expect(deliver(await inbound('slow'))).rejects.toMatchObject({ retryable: true, details: { platformCode: 'timeout' } });
     h.connector.setDelay(0);
   });
 });

@@ -14,6 +14,8 @@ import { createTeamsPlatform, type TeamsDeps, type TeamsParts } from '../../../a
 import { botAddedToTeamActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';
 import { APP_ID, startFakeOpenId, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
+import type { Locks, PaceBudget } from '../../../src/core/coordination.js';
+import { MemoryLocks, MemoryPaceBudget } from '../../../src/infra/coordination/index.js';
 
 export const BOT_ID = '28:bridge-app-id';
 export const TEAM_ID = '19:team-general@thread.tacv2';
@@ -45,7 +47,7 @@ export function recordingQueues(outbox?: Pick<OutboxRepo, 'get'>): RecordingQueu
     deliveries,
     queue: {
       wake: async (lane, conversationId, token) => {
-        const messageId = token.startsWith('m') ? outbox?.get(Number(token.slice(1)))?.messageId : null;
+        const messageId = token.startsWith('m') ? (await outbox?.get(Number(token.slice(1))))?.messageId : null;
         if (!messageId || seen.has(`${lane}/${token}`)) return; // one job per id, as BullMQ keeps
         seen.add(`${lane}/${token}`);
         (lane === 'send' ? sends : deliveries).push({ messageId, conversationId });
@@ -72,8 +74,10 @@ export async function startHarness(opts: {
   connector?: FakeBotConnector;
   /** Default: silent. */
   logger?: Logger;
+  /** Locks and pace budget; default: memory ones (one process). */
+  coordination?: { locks: Locks; pace: PaceBudget };
 } = {}): Promise<Harness> {
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const connector = opts.connector ?? (await startFakeBotConnector());
   const config = loadConfig({
     DATA_DIR: temp.dir,
@@ -89,7 +93,8 @@ export async function startHarness(opts: {
   const registry = new ChatRegistry();
   const queues = recordingQueues(temp.store.outbox);
   const teams = createTeamsPlatform(
-    { config, logger, store: temp.store, clock: { now: () => new Date() } },
+    // One process by default: memory locks and budgets (the cross-instance tests pass Redis ones).
+    { config, logger, store: temp.store, clock: { now: () => new Date() }, ...(opts.coordination ?? { locks: new MemoryLocks(), pace: new MemoryPaceBudget() }) },
     {
       queue: queues.queue,
       owner: 'test~1',
@@ -127,7 +132,7 @@ export async function startHarness(opts: {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await connector.close();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
 }
@@ -249,15 +254,15 @@ export async function installAndMap(h: Harness): Promise<void> {
   const res = await h.send(botAddedToTeam(h.connector.serviceUrl));
   if (res.status !== 200) throw new Error(`install failed: ${res.status} ${res.body}`);
   const store = h.temp.store;
-  store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-  store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+  await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+  await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
 }
 
 /** Waits until `check` returns a value (not undefined/false), polling. */
-export async function until<T>(check: () => T | undefined | false | null, timeoutMs = 5_000): Promise<T> {
+export async function until<T>(check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false && v !== null) return v;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));

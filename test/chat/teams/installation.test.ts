@@ -16,16 +16,16 @@ afterEach(async () => {
   await h.close();
 });
 
-const installed = () => h.teams.channels.list().map((c) => [c.channelId, c.channelName]);
+const installed = async () => (await h.teams.channels.list()).map((c) => [c.channelId, c.channelName]);
 
 describe('Teams installation', () => {
   it('adding the bot to a team stores the conversation references of its channels', async () => {
     expect((await h.send(botAddedToTeam(h.connector.serviceUrl, 'Sales'))).status).toBe(200);
-    expect(installed()).toEqual([
+    expect(await installed()).toEqual([
       [TEAM_ID, 'General'],
       [CHANNEL, 'Sales leads'],
     ]);
-    expect(h.teams.channels.get(CHANNEL)).toMatchObject({
+    expect(await h.teams.channels.get(CHANNEL)).toMatchObject({
       serviceUrl: h.connector.serviceUrl,
       channelId: CHANNEL,
       tenantId: TENANT,
@@ -37,46 +37,46 @@ describe('Teams installation', () => {
 
   it('installationUpdate add stores the channels too; remove marks every channel of the team removed', async () => {
     await h.send(installationUpdate(h.connector.serviceUrl, 'add'));
-    expect(installed()).toHaveLength(2);
+    expect(await installed()).toHaveLength(2);
     await h.send(installationUpdate(h.connector.serviceUrl, 'remove'));
-    expect(installed()).toEqual([]);
-    const all = h.teams.channels.list({ includeRemoved: true });
+    expect(await installed()).toEqual([]);
+    const all = await h.teams.channels.list({ includeRemoved: true });
     expect(all).toHaveLength(2);
     expect(all.every((c) => c.removedAt !== null)).toBe(true);
     // Re-installing brings them back.
     await h.send(installationUpdate(h.connector.serviceUrl, 'add'));
-    expect(installed()).toHaveLength(2);
+    expect(await installed()).toHaveLength(2);
   });
 
   it('the bot removed from the team (teamMemberRemoved) is recorded as removal', async () => {
     await h.send(botAddedToTeam(h.connector.serviceUrl));
     const removed = { ...botAddedToTeam(h.connector.serviceUrl), membersAdded: undefined, membersRemoved: [{ id: '28:bridge-app-id' }], channelData: { eventType: 'teamMemberRemoved', team: { id: TEAM_ID }, tenant: { id: TENANT } } };
     await h.send(removed);
-    expect(installed()).toEqual([]);
+    expect(await installed()).toEqual([]);
   });
 
   it('channels created, renamed and deleted later are followed', async () => {
     await h.send(botAddedToTeam(h.connector.serviceUrl));
     const support = '19:support@thread.tacv2';
     await h.send(channelEvent(h.connector.serviceUrl, 'channelCreated', { id: support, name: 'Support' }));
-    expect(installed()).toContainEqual([support, 'Support']);
+    expect(await installed()).toContainEqual([support, 'Support']);
     await h.send(channelEvent(h.connector.serviceUrl, 'channelRenamed', { id: support, name: 'Customer support' }));
-    expect(installed()).toContainEqual([support, 'Customer support']);
+    expect(await installed()).toContainEqual([support, 'Customer support']);
     await h.send(channelEvent(h.connector.serviceUrl, 'channelDeleted', { id: support }));
-    expect(installed().map((c) => c[0])).not.toContain(support);
-    expect(h.teams.channels.get(support)?.removedAt).not.toBeNull();
+    expect((await installed()).map((c) => c[0])).not.toContain(support);
+    expect((await h.teams.channels.get(support))?.removedAt).not.toBeNull();
   });
 
   it('a personal-scope install is not a channel and is ignored', async () => {
     const personal = { ...botAddedToTeam(h.connector.serviceUrl), conversation: { id: 'a:personal', conversationType: 'personal' }, channelData: { tenant: { id: TENANT } } };
     await h.send(personal);
-    expect(installed()).toEqual([]);
+    expect(await installed()).toEqual([]);
   });
 
   it('the admin API lists known Teams channels (with mapped numbers) behind the admin token', async () => {
     await h.send(botAddedToTeam(h.connector.serviceUrl, 'Sales'));
-    h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    h.temp.store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    await h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.temp.store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
 
     const app = express();
     app.use(teamsChannelsRouter({ channels: h.teams.channels, mappings: h.temp.store.mappings, requireAdmin: requireAdmin('admin-secret') }));

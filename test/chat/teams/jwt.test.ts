@@ -12,6 +12,7 @@ import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { APP_ID, b64url, channelClaims, makeKey, signToken, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
 import { connectGuard } from '../../support/connectGuard.js';
 import { BOT_TOKEN, CHANNEL, CONTACT, OUR, TEAM_ID, bearer, botAddedToTeam, channelReply, startAuthenticatedHarness, until, type Harness } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 // --- no request may leave 127.0.0.1 -------------------------------------------------------------
 const guard = connectGuard();
@@ -52,17 +53,17 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
 
     const install = await h.send(botAddedToTeam(serviceUrl), bearer(signToken(key, channelClaims(serviceUrl))));
     expect(install.status).toBe(200);
-    expect(h.teams.channels.list().map((c) => c.channelId)).toContain(CHANNEL);
+    expect((await h.teams.channels.list()).map((c) => c.channelId)).toContain(CHANNEL);
 
     // A contact texts in: the thread is created in Teams (outbound, with the injected bot token).
     const store = h.temp.store;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
-    const { message } = recordInbound(
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    const { message } = await recordInbound(
       { store, clock: { now: () => new Date() } },
       { provider: 'twilio', providerMessageId: 'SM-jwt-1', from: CONTACT, to: OUR, body: 'hi', media: [] },
     );
-    await deliverMessage({ store, registry: h.registry }, message.id);
+    await deliverMessage({ store, registry: h.registry, locks: new MemoryLocks() }, message.id);
     const rootId = h.connector.roots(CHANNEL)[0]!.id;
 
     // A signed reply in that thread goes out as SMS: the whole turn ran.
@@ -89,7 +90,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
     const res = await h.send(botAddedToTeam(serviceUrl), bearer(signToken(key, channelClaims(serviceUrl, over))));
     expect(res.status).toBe(401);
     expect(JSON.parse(res.body)).toEqual({ error: { code: 'unauthorized', message: 'Bot Framework token required.' } });
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     expect(h.connector.calls).toEqual([]);
     onlyLoopback();
   });
@@ -107,7 +108,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
     // Unsigned (alg none) with the published kid: refused as well.
     const none = `${b64url({ alg: 'none', typ: 'JWT', kid: key.kid })}.${b64url(channelClaims(serviceUrl))}.`;
     expect((await h.send(botAddedToTeam(serviceUrl), bearer(none))).status).toBe(401);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     onlyLoopback();
   });
 
@@ -117,7 +118,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
     const serviceUrl = h.connector.serviceUrl;
     const res = await h.send(botAddedToTeam(serviceUrl), bearer(signToken(key, channelClaims(serviceUrl))));
     expect(res.status).toBe(401);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
   });
 
   it('when the OpenID metadata endpoint is down, a token that cannot be checked gets 503 with Retry-After, no stack, nothing happens', async () => {
@@ -135,7 +136,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
     const body = await res.text();
     expect(JSON.parse(body)).toMatchObject({ error: { code: 'auth_unavailable' } });
     expect(body).not.toMatch(/at .*\.js|Failed to load|openid/i);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
 
     // Back up: the same kind of token goes through (nothing was cached from the failure).
     openId.mode = 'ok';
@@ -151,7 +152,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
     const serviceUrl = h.connector.serviceUrl;
     const res = await h.send(botAddedToTeam(serviceUrl), bearer(signToken(key, channelClaims(serviceUrl))));
     expect(res.status).toBe(503);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     openId.close = async () => undefined;
     onlyLoopback();
   });
@@ -164,7 +165,7 @@ describe('Bot Framework JWTs, verified against a local OpenID provider', () => {
     const res = await h.send(botAddedToTeam(serviceUrl), bearer(signToken(key, channelClaims(serviceUrl))));
     expect(res.status).toBe(503);
     expect(openId.requests).toEqual(['/v1/.well-known/openidconfiguration']);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
   });
 
   it('still refuses a request without a token before any key lookup', async () => {

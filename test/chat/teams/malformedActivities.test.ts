@@ -35,17 +35,17 @@ describe('activities with fields of the wrong type', () => {
     const res = await h.send({ ...reply, channelData: { channel: { id: [] }, team: { id: 5 }, tenant: { id: 'tenant-1' } } });
     expect(res.status).toBe(400);
     expect(messageOf(res.body)).toMatch(/channelData\.(channel|team)\.id/);
-    expect(h.teams.channels.list()).toEqual([]);
+    expect(await h.teams.channels.list()).toEqual([]);
   });
 
   it('a channelCreated event whose channel id is a number is a 400, and no channel is stored', async () => {
     h = await startHarness();
     const res = await h.send(channelEvent(h.connector.serviceUrl, 'channelCreated', { id: 5 as unknown as string, name: 'New' }));
     expect(res.status).toBe(400);
-    expect(h.teams.channels.list()).toEqual([]);
+    expect(await h.teams.channels.list()).toEqual([]);
     // The same event with a text id is stored: only the type was wrong.
     expect((await h.send(channelEvent(h.connector.serviceUrl, 'channelCreated', { id: CHANNEL, name: 'New' }))).status).toBe(200);
-    expect(h.teams.channels.list().map((c) => c.channelId)).toEqual([CHANNEL]);
+    expect((await h.teams.channels.list()).map((c) => c.channelId)).toEqual([CHANNEL]);
   });
 
   it('a file attachment whose fileType is a number is a 400, not a TypeError in the reply path', async () => {
@@ -97,7 +97,7 @@ describe('tokens botbuilder cannot read', () => {
       const upload = await rawUpload({ url: h.url, path: '/api/messages', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(botAddedToTeam(h.connector.serviceUrl)) });
       expect((await upload.closed).statusLine, payload).toBe('HTTP/1.1 401 Unauthorized');
     }
-    expect(h.teams.channels.list()).toEqual([]);
+    expect(await h.teams.channels.list()).toEqual([]);
     await started.openId.close();
   });
 
@@ -110,7 +110,7 @@ describe('tokens botbuilder cannot read', () => {
       const res = await h.send(botAddedToTeam(h.connector.serviceUrl), bearer(signToken(key, channelClaims(h.connector.serviceUrl, over))));
       expect(res.status, JSON.stringify(over)).toBe(401);
     }
-    expect(h.teams.channels.list()).toEqual([]);
+    expect(await h.teams.channels.list()).toEqual([]);
     await started.openId.close();
   });
 });

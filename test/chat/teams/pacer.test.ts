@@ -5,20 +5,23 @@ import { PlatformError } from '../../../src/core/errors.js';
 import { BotConnectorClient } from '../../../adapters/chat/teams/connector.js';
 import { DEFAULT_TEAMS_PACE, TeamsPacer } from '../../../adapters/chat/teams/pacer.js';
 import { ServiceUrlPolicy } from '../../../adapters/chat/teams/trust.js';
+import { MemoryPaceBudget } from '../../../src/infra/coordination/memoryPace.js';
 import { startFakeBotConnector } from '../../fakes/fakeBotConnector.js';
 
 function pacer(maxInlineWaitMs = 1_500) {
   let now = 1_000_000;
   const waits: number[] = [];
-  const p = new TeamsPacer({
-    ...DEFAULT_TEAMS_PACE,
-    maxInlineWaitMs,
-    now: () => now,
-    sleep: async (ms) => {
-      waits.push(ms);
-      now += ms;
+  const p = new TeamsPacer(
+    {
+      ...DEFAULT_TEAMS_PACE,
+      maxInlineWaitMs,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
     },
-  });
+    new MemoryPaceBudget(() => now),
+  );
   return { p, waits };
 }
 

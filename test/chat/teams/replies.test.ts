@@ -6,6 +6,7 @@ import { recordInbound } from '../../../src/core/index.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { teamsHtmlToPlain } from '../../../adapters/chat/teams/format.js';
 import { BOT_ID, CHANNEL, CONTACT, OUR, channelReply, installAndMap, startHarness, type Harness } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 let h: Harness;
 let rootId: string;
@@ -19,11 +20,11 @@ beforeEach(async () => {
   h = await startHarness();
   await installAndMap(h);
   // A contact texted in: the conversation's thread exists in the channel.
-  const { message } = recordInbound(
+  const { message } = await recordInbound(
     { store: h.temp.store, clock },
     { provider: 'twilio', providerMessageId: 'SM1', from: CONTACT, to: OUR, body: 'hi', media: [] },
   );
-  await deliverMessage({ store: h.temp.store, registry: h.registry }, message.id);
+  await deliverMessage({ store: h.temp.store, registry: h.registry, locks: new MemoryLocks() }, message.id);
   rootId = h.connector.roots(CHANNEL)[0]!.id;
 });
 afterEach(async () => {
@@ -39,7 +40,7 @@ describe('a reply in a Teams conversation thread', () => {
     expect(res.status).toBe(200);
 
     expect(h.queues.sends).toHaveLength(1);
-    const message = h.temp.store.messages.get(h.queues.sends[0]!.messageId)!;
+    const message = (await h.temp.store.messages.get(h.queues.sends[0]!.messageId))!;
     expect(message).toMatchObject({
       direction: 'outbound',
       body: 'We open at 9 & close at 5',
@@ -47,7 +48,7 @@ describe('a reply in a Teams conversation thread', () => {
       author: { platform: 'teams', userId: 'aad-alice', name: 'Alice Agent' },
       platformMessageId: `teams:${CHANNEL};messageid=${rootId}:${activity.id as string}`,
     });
-    const conversation = h.temp.store.conversations.get(message.conversationId)!;
+    const conversation = (await h.temp.store.conversations.get(message.conversationId))!;
     expect(conversation).toMatchObject({ number: OUR, contact: CONTACT });
     // Mirrored to the conversation's other channels through the delivery queue.
     expect(h.queues.deliveries.map((d) => d.messageId)).toEqual([message.id]);
@@ -59,11 +60,11 @@ describe('a reply in a Teams conversation thread', () => {
     await h.send(reply('hello'));
     const messageId = h.queues.sends[0]!.messageId;
     const notice = h.connector.thread(rootId).at(-1)!;
-    const sent = h.temp.store.messages.advanceStatus(messageId, 'sent')!;
-    const post = h.temp.store.posts.listForMessage(messageId)[0]!;
-    const thread = h.temp.store.threads.findByThread('teams', CHANNEL, rootId)!;
+    const sent = (await h.temp.store.messages.advanceStatus(messageId, 'sent'))!;
+    const post = (await h.temp.store.posts.listForMessage(messageId))[0]!;
+    const thread = (await h.temp.store.threads.findByThread('teams', CHANNEL, rootId))!;
     await h.teams.platform.showStatus(post, thread, sent);
-    const delivered = h.temp.store.messages.advanceStatus(messageId, 'delivered')!;
+    const delivered = (await h.temp.store.messages.advanceStatus(messageId, 'delivered'))!;
     await h.teams.platform.showStatus(post, thread, delivered);
 
     const puts = h.connector.calls.filter((c) => c.method === 'PUT');
@@ -81,8 +82,8 @@ describe('a reply in a Teams conversation thread', () => {
     // One message; a retry hands it to the queue again, which is idempotent by message id (the
     // real queue: test/jobs), so the SMS goes once.
     expect(new Set(h.queues.sends.map((s) => s.messageId)).size).toBe(1);
-    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
-    expect(h.temp.store.messages.listForConversation(conversation.id).filter((m) => m.direction === 'outbound')).toHaveLength(1);
+    const conversation = (await h.temp.store.conversations.find(OUR, CONTACT))!;
+    expect((await h.temp.store.messages.listForConversation(conversation.id)).filter((m) => m.direction === 'outbound')).toHaveLength(1);
     expect(threadTexts().filter((t) => t === '⏳ SMS queued')).toHaveLength(1);
   });
 
@@ -93,9 +94,9 @@ describe('a reply in a Teams conversation thread', () => {
     expect((await h.send(activity)).status).toBe(200); // stored with its work: nothing is lost
     h.queues.queue.wake = wake;
     expect(h.queues.sends).toEqual([]);
-    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
-    const stored = h.temp.store.messages.listForConversation(conversation.id).find((m) => m.direction === 'outbound')!;
-    expect(h.temp.store.outbox.findByMessage('send', stored.id)).toMatchObject({ state: 'ready' });
+    const conversation = (await h.temp.store.conversations.find(OUR, CONTACT))!;
+    const stored = (await h.temp.store.messages.listForConversation(conversation.id)).find((m) => m.direction === 'outbound')!;
+    expect(await h.temp.store.outbox.findByMessage('send', stored.id)).toMatchObject({ state: 'ready' });
     expect((await h.send(activity)).status).toBe(200);
     expect(h.queues.sends.map((x) => x.messageId)).toEqual([stored.id]);
     expect(h.queues.deliveries.map((d) => d.messageId)).toEqual([stored.id]); // the mirror
@@ -109,8 +110,8 @@ describe('a reply in a Teams conversation thread', () => {
   });
 
   it('a refused reply shows every reason in the thread and is not sent', async () => {
-    h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
-    h.temp.store.policy.update({ smsEnabled: false });
+    await h.temp.store.optOuts.set(OUR, CONTACT, true, 'STOP');
+    await h.temp.store.policy.update({ smsEnabled: false });
     await h.send(reply('are you there?'));
     expect(h.queues.sends).toHaveLength(0);
     const notice = threadTexts().at(-1)!;
@@ -120,7 +121,7 @@ describe('a reply in a Teams conversation thread', () => {
   });
 
   it('a refusal notice Teams turns away for now (429, then 503) is tried again until it shows', async () => {
-    h.temp.store.policy.update({ smsEnabled: false });
+    await h.temp.store.policy.update({ smsEnabled: false });
     h.connector.failNext({ status: 429, retryAfter: 1 });
     h.connector.failNext({ status: 503 });
     expect((await h.send(reply('hello?'))).status).toBe(200);
@@ -132,14 +133,14 @@ describe('a reply in a Teams conversation thread', () => {
   });
 
   it('a reply in a thread whose channel is no longer mapped to the number is not sent; a notice names the number', async () => {
-    for (const m of h.temp.store.mappings.list({ number: OUR, platform: 'teams' })) h.temp.store.mappings.remove(m.id);
+    for (const m of await h.temp.store.mappings.list({ number: OUR, platform: 'teams' })) await h.temp.store.mappings.remove(m.id);
     const res = await h.send(reply('still there?'));
     expect(res.status).toBe(200);
     expect(h.queues.sends).toHaveLength(0);
     expect(h.queues.deliveries).toHaveLength(0);
     expect(threadTexts().at(-1)).toBe('⛔ Not sent: this channel is no longer mapped to (415) 555-0100; replies are not sent.');
-    const conversation = h.temp.store.conversations.find(OUR, CONTACT)!;
-    expect(h.temp.store.messages.listForConversation(conversation.id).filter((m) => m.direction !== 'inbound')).toHaveLength(0);
+    const conversation = (await h.temp.store.conversations.find(OUR, CONTACT))!;
+    expect((await h.temp.store.messages.listForConversation(conversation.id)).filter((m) => m.direction !== 'inbound')).toHaveLength(0);
   });
 
   it('ordinary channel talk (a new post, another thread, a bot) is ignored', async () => {
@@ -158,7 +159,7 @@ describe('a reply in a Teams conversation thread', () => {
     const url = h.connector.addAttachment(png, 'image/png');
     await h.send(reply('here is the photo', { attachments: [{ contentType: 'image/*', contentUrl: url, name: 'photo.png' }, { contentType: 'text/html', content: '<p>here is the photo</p>' }] }));
     expect(h.queues.sends).toHaveLength(1);
-    const message = h.temp.store.messages.get(h.queues.sends[0]!.messageId)!;
+    const message = (await h.temp.store.messages.get(h.queues.sends[0]!.messageId))!;
     expect(message.media).toHaveLength(1);
     expect(message.media[0]).toMatchObject({ contentType: 'image/png', size: png.length, status: 'stored' });
   });
@@ -207,9 +208,9 @@ describe('a reply in a Teams conversation thread', () => {
 
   it('any channel message teaches the bridge that channel (teams that installed the app earlier)', async () => {
     const other = '19:older-channel@thread.tacv2';
-    expect(h.teams.channels.get(other)).toBeNull();
+    expect(await h.teams.channels.get(other)).toBeNull();
     await h.send(channelReply({ serviceUrl: h.connector.serviceUrl, rootId: '42', id: '42', text: 'hello team', channel: other }));
-    expect(h.teams.channels.get(other)).toMatchObject({ channelId: other, serviceUrl: h.connector.serviceUrl, removedAt: null });
+    expect(await h.teams.channels.get(other)).toMatchObject({ channelId: other, serviceUrl: h.connector.serviceUrl, removedAt: null });
     expect(h.queues.sends).toHaveLength(0);
   });
 });

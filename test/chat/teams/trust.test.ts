@@ -35,6 +35,7 @@ import {
   startHarness,
   type Harness,
 } from './harness.js';
+import { MemoryLocks } from '../../../src/infra/coordination/memoryLocks.js';
 
 const guard = connectGuard();
 beforeAll(() => guard.install());
@@ -59,7 +60,7 @@ afterEach(async () => {
   await h?.close();
   await openId?.close();
   await other?.close();
-  temp?.cleanup();
+  await temp?.cleanup();
   h = openId = other = temp = null;
 });
 
@@ -102,7 +103,7 @@ describe('with Bot Framework tokens checked, an activity must come from Teams', 
     const res = await signed(target, { ...botAddedToTeam(target.connector.serviceUrl), channelId });
     expect(res.status).toBe(403);
     expect(refusal(res.body)).toMatchObject({ error: { code: 'forbidden', reason: 'channel_not_allowed' } });
-    expect(target.temp.store.chatChannels.list()).toEqual([]);
+    expect(await target.temp.store.chatChannels.list()).toEqual([]);
     expect(target.connector.calls).toEqual([]);
   });
 
@@ -130,11 +131,11 @@ describe('TEAMS_ALLOWED_TENANTS and TEAMS_APP_TENANT_ID', () => {
       expect(res.status, String(tenant)).toBe(403);
       expect(refusal(res.body).error.reason).toBe('tenant_not_allowed');
     }
-    expect(target.temp.store.chatChannels.list()).toEqual([]);
+    expect(await target.temp.store.chatChannels.list()).toEqual([]);
     expect(target.connector.calls).toEqual([]);
 
     expect((await signed(target, withTenant(added, TENANT_B.toUpperCase()))).status).toBe(200);
-    expect(target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl });
+    expect(await target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl });
   });
 
   it('the tenant may come from conversation.tenantId when channelData names none', async () => {
@@ -148,7 +149,7 @@ describe('TEAMS_ALLOWED_TENANTS and TEAMS_APP_TENANT_ID', () => {
     const target = await authenticated({ TEAMS_APP_TENANT_ID: TENANT_A });
     const added = botAddedToTeam(target.connector.serviceUrl);
     expect((await signed(target, withTenant(added, TENANT_B))).status).toBe(403);
-    expect(target.temp.store.chatChannels.list()).toEqual([]);
+    expect(await target.temp.store.chatChannels.list()).toEqual([]);
     expect((await signed(target, withTenant(added, TENANT_A))).status).toBe(200);
   });
 });
@@ -170,16 +171,16 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
       expect(res.status, String(activity.type)).toBe(403);
       expect(refusal(res.body).error.reason).toBe('service_url_not_allowed');
     }
-    expect(target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl, channelName: 'Sales leads' });
+    expect(await target.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: target.connector.serviceUrl, channelName: 'Sales leads' });
     expect(fake.calls).toEqual([]);
     expect(guard.hosts.slice(connectsBefore).filter((host) => host !== '127.0.0.1')).toEqual([]);
 
     // The next customer SMS still goes to the real connector.
     const store = target.temp.store;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
-    const { message } = recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-1', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    expect((await deliverMessage({ store, registry: target.registry }, message.id)).posted).toHaveLength(1);
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-1', from: CONTACT, to: OUR, body: 'hi', media: [] });
+    expect((await deliverMessage({ store, registry: target.registry, locks: new MemoryLocks() }, message.id)).posted).toHaveLength(1);
     expect(target.connector.roots(CHANNEL)).toHaveLength(1);
     expect(fake.calls).toEqual([]);
   });
@@ -188,39 +189,39 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
     const target = await authenticated();
     const { fake, serviceUrl } = await outsideConnector();
     // As an older bridge (before these rules) may have stored it.
-    target.temp.store.chatChannels.upsert({
+    await target.temp.store.chatChannels.upsert({
       platform: 'teams',
       channel: CHANNEL,
       name: 'Sales leads',
       reference: { serviceUrl, channelId: CHANNEL, channelName: 'Sales leads', tenantId: TENANT, teamId: TEAM_ID, teamName: 'Sales', botId: '28:bot', botName: null },
     });
     const store = target.temp.store;
-    store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
-    store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
-    const { message } = recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-2', from: CONTACT, to: OUR, body: 'hi', media: [] });
-    const result = await deliverMessage({ store, registry: target.registry }, message.id);
+    await store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await store.mappings.create({ number: OUR, platform: 'teams', channel: CHANNEL });
+    const { message } = await recordInbound({ store, clock: { now: () => new Date() } }, { provider: 'twilio', providerMessageId: 'SM-trust-2', from: CONTACT, to: OUR, body: 'hi', media: [] });
+    const result = await deliverMessage({ store, registry: target.registry, locks: new MemoryLocks() }, message.id);
     expect(result.posted).toEqual([]);
     expect(JSON.stringify(result)).toMatch(/serviceUrl is not a Bot Framework service host/);
     expect(fake.calls).toEqual([]);
   });
 
-  it('a new TeamsChannels reference outside the hosts is not stored (and does not overwrite one)', () => {
-    temp = createTempStore();
+  it('a new TeamsChannels reference outside the hosts is not stored (and does not overwrite one)', async () => {
+    temp = await createTempStore();
     const channels = new TeamsChannels(temp.store.chatChannels, new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: null }));
     const ref = { channelId: CHANNEL, channelName: 'Sales', tenantId: null, teamId: null, teamName: null, botId: null, botName: null };
-    expect(channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(true);
-    expect(channels.save({ ...ref, serviceUrl: 'http://127.0.0.1:6379/' })).toBe(false);
-    expect(channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net.example.com/' })).toBe(false);
-    expect(channels.get(CHANNEL)?.serviceUrl).toBe('https://smba.trafficmanager.net/amer/');
+    expect(await channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net/amer/' })).toBe(true);
+    expect(await channels.save({ ...ref, serviceUrl: 'http://127.0.0.1:6379/' })).toBe(false);
+    expect(await channels.save({ ...ref, serviceUrl: 'https://smba.trafficmanager.net.example.com/' })).toBe(false);
+    expect((await channels.get(CHANNEL))?.serviceUrl).toBe('https://smba.trafficmanager.net/amer/');
   });
 
   it('files of an activity whose serviceUrl is not trusted are not fetched from it, and the bot\'s token goes nowhere', async () => {
-    temp = createTempStore();
+    temp = await createTempStore();
     const { fake, serviceUrl } = await outsideConnector();
     const url = fake.addAttachment(Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), 'image/png').replace('127.0.0.1', 'localhost');
     const policy = new ServiceUrlPolicy({ allowAnonymous: false, serviceUrlHosts: ['127.0.0.1'] });
     const staged = await stageReplyFiles(
-      { store: temp.store, dataDir: temp.dir, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
+      { store: temp.store, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
       serviceUrl,
       [{ contentType: 'image/png', contentUrl: url, name: 'photo.png' }],
     );
@@ -230,11 +231,12 @@ describe('serviceUrls outside the Bot Framework service hosts', () => {
 
     // The same file through a trusted connector is fetched (with the token).
     const trusted = await stageReplyFiles(
-      { store: temp.store, dataDir: temp.dir, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
+      { store: temp.store, maxBytes: 1 << 20, getToken: async () => BOT_TOKEN, serviceUrls: policy },
       fake.serviceUrl,
       [{ contentType: 'image/png', contentUrl: url.replace('localhost', '127.0.0.1'), name: 'photo.png' }],
     );
     expect(trusted.media).toHaveLength(1);
+    expect(await temp.store.mediaFiles.get(trusted.media[0]!.mediaId!)).toEqual(Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
     expect(fake.calls.map((c) => c.authorization)).toEqual([`Bearer ${BOT_TOKEN}`]);
   });
 });
@@ -246,9 +248,9 @@ describe('anonymous mode (emulator and tests)', () => {
     const added = botAddedToTeam(h.connector.serviceUrl);
     expect((await h.send({ ...added, channelId: 'webchat' })).status).toBe(403);
     expect((await h.send({ ...added, serviceUrl: 'https://connector.example.com/' })).status).toBe(403);
-    expect(h.temp.store.chatChannels.list()).toEqual([]);
+    expect(await h.temp.store.chatChannels.list()).toEqual([]);
     expect((await h.send({ ...added, channelId: 'emulator' })).status).toBe(200);
-    expect(h.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: h.connector.serviceUrl });
+    expect(await h.teams.channels.get(CHANNEL)).toMatchObject({ serviceUrl: h.connector.serviceUrl });
   });
 });
 

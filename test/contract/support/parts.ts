@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Clock } from '../../../src/core/ports.js';
 import { createMediaFetcher, type MediaFetcher } from '../../../src/media/fetcher.js';
 import type { MediaSourcePolicy } from '../../../src/media/hostRules.js';
-import type { SqliteStore } from '../../../src/store/index.js';
+import type { SqliteStore } from '../../../src/infra/store/index.js';
 import { createTempStore } from '../../support/tempStore.js';
 import { sendJson, startFakeServer } from './httpFake.js';
 import { RecordingNotifier, RecordingTurnQueue } from './recorders.js';
@@ -24,7 +24,7 @@ export interface CommonParts {
 }
 
 export async function commonParts(): Promise<CommonParts> {
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sms-bridge-data-'));
   let outsiderHits = 0;
   const outsider = await startFakeServer((_req, res) => {
@@ -40,10 +40,10 @@ export async function commonParts(): Promise<CommonParts> {
     notifier: new RecordingNotifier(),
     outsider: { url: outsider.url, requests: () => outsiderHits },
     fetcherFor: (providerId, source) =>
-      createMediaFetcher({ store: temp.store, dataDir, sources: { [providerId]: source }, timeoutMs: 5000 }),
+      createMediaFetcher({ store: temp.store, sources: { [providerId]: source }, timeoutMs: 5000 }),
     async close() {
       await outsider.close();
-      temp.cleanup();
+      await temp.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -60,12 +60,12 @@ export interface Harness {
   decisions: RateDecision[];
   notified: Message[];
   deps: OutboundPipelineDeps;
-  addNumber(e164: string, patch?: Partial<Pick<ProvisionedNumber, 'type' | 'segmentsPerSecond' | 'status'>>): ProvisionedNumber;
+  addNumber(e164: string, patch?: Partial<Pick<ProvisionedNumber, 'type' | 'segmentsPerSecond' | 'status'>>): Promise<ProvisionedNumber>;
   send(from: string, to: string, body: string, extra?: Partial<OutboundRequest>): Promise<RequestOutboundResult>;
   /** Sends each body in turn from `from` to `to` (all must be accepted); their message ids. */
   acceptAll(from: string, to: string, bodies: string[]): Promise<string[]>;
-  message(id: string): Message;
-  waitFor(check: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  message(id: string): Promise<Message>;
+  waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs?: number): Promise<void>;
   /** Start (another) send worker on the same queue and store; stopped by close(). */
   startWorker(): Promise<Turns>;
   close(): Promise<void>;
@@ -77,7 +77,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   const own = newRedis(opts.redisUrl, `smsb-own-${prefix}`);
   const liveness = new Liveness({ redis: own, prefix, name: opts.instance ?? `harness-${prefix.slice(-8)}` });
   await liveness.start();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const fake = await startFakeProvider({ idempotent: opts.idempotent });
   const base = opts.provider?.(fake) ?? httpSmsProvider({ id: PROVIDER_ID, url: fake.url, idempotent: opts.idempotent });
   const provider: SmsProvider & { close(): Promise<void> } =
@@ -135,8 +135,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     decisions,
     notified,
     deps,
-    addNumber(e164, patch = {}) {
-      return temp.store.numbers.create({
+    async addNumber(e164, patch = {}) {
+      return await temp.store.numbers.create({
         e164,
         provider: PROVIDER_ID,
         type: patch.type ?? 'local',
@@ -173,8 +173,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       }
       return ids;
     },
-    message(id) {
-      const m = temp.store.messages.get(id);
+    async message(id) {
+      const m = await temp.store.messages.get(id);
       if (!m) throw new Error(`no message ${id}`);
       return m;
     },
@@ -194,7 +194,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       await fake.close();
       await own.quit();
       await redis.quit();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
   return h;

@@ -27,7 +27,7 @@ export async function createLaneKit(opts: { lane?: Lane; beatMs?: number; ttlMs?
   const prefix = uniquePrefix();
   const redis = newRedis();
   const own = newRedis();
-  const temp = createTempStore();
+  const temp = await createTempStore();
   const liveness = new Liveness({ redis: own, prefix, name: `kit-${prefix.slice(-8)}`, beatMs: opts.beatMs, ttlMs: opts.ttlMs });
   await liveness.start();
   const lanes: Turns[] = [];
@@ -57,7 +57,7 @@ export async function createLaneKit(opts: { lane?: Lane; beatMs?: number; ttlMs?
       return t;
     },
     async add(via, conversationId, messageId) {
-      const item = temp.store.outbox.add(via.lane, conversationId, messageId);
+      const item = await temp.store.outbox.add(via.lane, conversationId, messageId);
       await via.wake(conversationId, `m${item.seq}`);
     },
     async close() {
@@ -66,7 +66,7 @@ export async function createLaneKit(opts: { lane?: Lane; beatMs?: number; ttlMs?
       await deletePrefix(redis, prefix);
       await own.quit();
       await redis.quit();
-      temp.cleanup();
+      await temp.cleanup();
     },
   };
   return kit;

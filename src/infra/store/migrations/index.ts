@@ -1,0 +1,23 @@
+// Every migration the code knows, in order. A new migration is a new numbered module added here;
+// an applied migration is never edited (the database records which versions it has).
+import * as m001 from './001_initial.js';
+import * as m002 from './002_chat_inbox.js';
+import * as m003 from './003_conversations_by_time.js';
+import * as m004 from './004_outbox.js';
+import * as m005 from './005_shared_media.js';
+import * as m006 from './006_status_notices.js';
+import * as m007 from './007_chat_inbox_owner.js';
+import * as m008 from './008_local_outbox.js';
+import * as m009 from './009_history_search.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+
+
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+
+export const LATEST_VERSION: number = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
