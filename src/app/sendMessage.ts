@@ -20,7 +20,7 @@
 // connection that never opened (providerCode 'connect_failed') is not ambiguous: nothing left, so
 // it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
-import { recheckAtSend } from '../core/index.js';
+import { recheckAtSend } from '../app/recheckAtSend.js';
 import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../core/errors.js';
 import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvider, StatusNotifier, Store } from '../core/ports.js';
 import { sendKey } from '../core/sendKey.js';

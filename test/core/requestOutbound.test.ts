@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { Lane, TurnQueue } from '../../src/core/ports.js';
 import type { OutboundRequest } from '../../src/core/types.js';
-import { INTERNAL_PROVIDER } from '../../src/core/usecases/deps.js';
-import { requestFromConversation, requestOutbound, type RequestOutboundDeps } from '../../src/core/usecases/requestOutbound.js';
+import { INTERNAL_PROVIDER } from '../../src/app/deps.js';
+import { requestFromConversation, requestOutbound, type RequestOutboundDeps } from '../../src/app/requestOutbound.js';
 import { CONTACT, COWORKER, OUR, TWILIO_CAPS } from './fixtures.js';
 import { createMemoryStore, fixedClock } from './memoryStore.js';
 

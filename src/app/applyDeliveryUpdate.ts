@@ -2,9 +2,9 @@
 // arrive out of order (a late 'sent' never overwrites 'delivered') and providers retry them.
 // A receipt only ever moves a message its own provider carried (issue 13).
 
-import { canAdvance } from '../status.js';
-import type { Store } from '../ports.js';
-import type { DeliveryUpdate, Message, ProviderId } from '../types.js';
+import { canAdvance } from '../core/status.js';
+import type { Store } from '../core/ports.js';
+import type { DeliveryUpdate, Message, ProviderId } from '../core/types.js';
 import type { CoreDeps } from './deps.js';
 
 export interface DeliveryUpdateResult {

@@ -8,11 +8,11 @@
 // its chat message id), before its slow preparation; `place.slotKey` names that place, which the
 // message then fills, so a reply written first goes first however long its files took.
 
-import type { Refusal } from '../errors.js';
-import { checkEligibilityAsync, type Eligibility } from '../eligibility.js';
-import { parsePhone } from '../phone.js';
-import type { Lane, OutboxItem, Store, TurnQueue } from '../ports.js';
-import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest, PlatformId, ProvisionedNumber } from '../types.js';
+import type { Refusal } from '../core/errors.js';
+import { checkEligibilityAsync, type Eligibility } from '../core/eligibility.js';
+import { parsePhone } from '../core/phone.js';
+import type { Lane, OutboxItem, Store, TurnQueue } from '../core/ports.js';
+import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest, PlatformId, ProvisionedNumber } from '../core/types.js';
 import { INTERNAL_PROVIDER, nowIso, type CoreDeps, type ProviderCapsLookup } from './deps.js';
 
 export interface RequestOutboundDeps extends CoreDeps {
