@@ -214,16 +214,16 @@ async function saveOriginPost(store: Store, place: OutboundPlacement, messageId:
 
 /**
  * Media rows for an outbound message. A file the adapter already downloaded (mediaId) is moved
- * onto the message (or copied, when the store cannot attach it: no `attach`, or it belongs to
- * another message already); one it could not download is
- * recorded as pending so the record shows it and the send worker can say why it did not go.
+ * onto the message (or copied, when the store cannot attach it: it belongs to another message
+ * already); one it could not download is recorded as pending so the record shows it and the send
+ * worker can say why it did not go.
  */
 async function linkMedia(store: Store, media: OutboundMedia[], messageId: string): Promise<MediaItem[]> {
   const out: MediaItem[] = [];
   for (const m of media) {
     const stored = m.mediaId ? await store.media.get(m.mediaId) : null;
     if (stored && m.mediaId) {
-      const attached = (await store.media.attach?.(m.mediaId, messageId)) ?? (await copyMedia(store, stored, messageId));
+      const attached = (await store.media.attach(m.mediaId, messageId)) ?? (await copyMedia(store, stored, messageId));
       if (attached) {
         out.push(attached);
         continue;

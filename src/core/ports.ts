@@ -143,11 +143,11 @@ export interface MediaRepo {
   listForMessage(messageId: string): Promise<MediaItem[]>;
   update(id: string, patch: Partial<Pick<MediaItem, 'path' | 'size' | 'contentType' | 'status' | 'reason'>>): Promise<MediaItem | null>;
   /**
-   * (Additive, optional.) Move an already stored media row (a chat file downloaded before its
-   * outbound message existed) onto a message. Returns the updated row, or null when no such id.
-   * When a store does not implement it, requestOutbound copies the row onto the message instead.
+   * Move an already stored media row (a chat file downloaded before its outbound message existed)
+   * onto a message. Returns the updated row, or null when there is no such id or the row already
+   * belongs to another message; requestOutbound then copies the row onto the message instead.
    */
-  attach?(mediaId: string, messageId: string): Promise<MediaItem | null>;
+  attach(mediaId: string, messageId: string): Promise<MediaItem | null>;
 }
 
 /**
