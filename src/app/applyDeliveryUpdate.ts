@@ -23,7 +23,7 @@ export interface DeliveryUpdateResult {
  * provider's answer is recorded, and after a number moved to another provider), else its own.
  */
 async function carrierOf(store: Store, message: Message): Promise<ProviderId | null> {
-  return (await store.messages.sentThrough?.(message.id)) ?? message.provider;
+  return (await store.messages.sentThrough(message.id)) ?? message.provider;
 }
 
 /**
@@ -36,8 +36,8 @@ async function fromAnotherSend(store: Store, message: Message, update: DeliveryU
     return message.provider === update.provider && message.providerMessageId !== update.providerMessageId;
   }
   // Nothing recorded yet (a resend queued or in flight): an older generation than the message's.
-  const current = await store.messages.resendCount?.(message.id);
-  return update.resend !== undefined && current !== undefined && update.resend < current;
+  const current = await store.messages.resendCount(message.id);
+  return update.resend !== undefined && update.resend < current;
 }
 
 export async function applyDeliveryUpdate(deps: CoreDeps, update: DeliveryUpdate): Promise<DeliveryUpdateResult> {

@@ -43,7 +43,7 @@ export const OUTCOME_UNKNOWN_CODE = OUTCOME_UNKNOWN_ERROR_CODE;
 export type PipelineStore = Store & {
   sendLedger: SendLedgerRepo;
   messages: MessageRepo &
-    Partial<Pick<MessageStoreRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>> &
+    Partial<Pick<MessageStoreRepo, 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>> &
     Pick<MessageStoreRepo, 'getForSend'>;
 };
 
@@ -205,7 +205,7 @@ export function createSendHandler(deps: SendDeps) {
     if (entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
     // Only a message with an earlier provider call can have been resent; the first call of a new
     // message (the hot path) skips the lookup. Non-idempotent providers ignore the key.
-    const resend = idempotent && previous !== null ? ((await store.messages.resendCount?.(id)) ?? 0) : 0;
+    const resend = idempotent && previous !== null ? (await store.messages.resendCount(id)) : 0;
     return { kind: 'go', sms: { ...check.sms, messageId: sendKey(id, resend) }, message: check.message };
   }
 

@@ -127,14 +127,14 @@ export interface MessageRepo {
     opts?: { reason?: string | null; errorCode?: string | null },
   ): Promise<Message | null>;
   setProviderMessageId(id: string, provider: ProviderId, providerMessageId: string): Promise<void>;
-  /** How many times an admin resent the message (its current resend generation); optional. */
-  resendCount?(id: string): Promise<number>;
+  /** How many times an admin resent the message (its current resend generation). */
+  resendCount(id: string): Promise<number>;
   /**
    * The provider the message's latest send call went to (its send ledger), null when no call
-   * was made; optional (without it the message's own `provider` answers). It can differ from
+   * was made (the message's own `provider` answers then). It can differ from
    * `provider` between the call and its recorded answer when the number moved to another provider.
    */
-  sentThrough?(id: string): Promise<ProviderId | null>;
+  sentThrough(id: string): Promise<ProviderId | null>;
 }
 
 export interface MediaRepo {
