@@ -26,8 +26,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['express', 'bullmq', 'ioredis', 'better-sqlite3', '@slack/*', '@microsoft/*', 'botbuilder*', 'undici', 'pino', 'node:fs', 'node:http', 'node:net', 'fs', 'http', 'net', '../store/*', '../http/*', '../admin/*', '../../adapters/*', '../../jobs/*'],
-              message: 'The core knows nothing of SDKs, HTTP, queues or SQLite: put this in an adapter.',
+              group: ['express', 'bullmq', 'ioredis', 'better-sqlite3', '@slack/*', '@microsoft/*', 'botbuilder*', 'undici', 'pino', 'node:fs', 'node:http', 'node:net', 'fs', 'http', 'net', '../store/*', '../http/*', '../admin/*', '../../adapters/*', '../../jobs/*', '../app/*'],
+              message: 'The core knows nothing of SDKs, HTTP, queues or SQLite: put this in an adapter (or a use case in src/app).',
             },
           ],
         },

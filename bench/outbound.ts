@@ -30,7 +30,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Liveness } from '../src/infra/queue/liveness.js';
 import { createOutboundPipeline } from '../src/pipelines.js';
-import type { SqliteStore } from '../src/infra/store/index.js';
+import type { BridgeStore } from '../src/infra/store/index.js';
 import { openBenchStore } from './postgres.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { httpSmsProvider } from '../test/jobs/support/httpProvider.js';
@@ -129,7 +129,7 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
 }
 
 /** Creates numbers, conversations and `n` queued outbound messages with their outbox items; returns [messageId, conversationId, wake token][]. */
-async function seed(store: SqliteStore, o: OutboundBenchOptions, n: number, tag: string): Promise<Array<[string, string, string]>> {
+async function seed(store: BridgeStore, o: OutboundBenchOptions, n: number, tag: string): Promise<Array<[string, string, string]>> {
   const convs: string[] = [];
   for (let i = 0; i < o.numbers; i++) {
     const e164 = `+1415${String(2000000 + i).padStart(7, '0')}`;
@@ -235,7 +235,7 @@ const nowAbs = () => performance.timeOrigin + performance.now();
 
 async function runPipeline(
   o: OutboundBenchOptions,
-  store: SqliteStore,
+  store: BridgeStore,
   fake: RemoteFake,
   redis: Redis,
   prefix: string,

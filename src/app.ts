@@ -20,14 +20,14 @@ import type { Metrics } from './metrics.js';
 import { defaultModules } from './modules.js';
 import { redisCoordination } from './infra/coordination/index.js';
 import { openStore } from './infra/store/index.js';
-import type { SqliteStore } from './infra/store/index.js';
+import type { BridgeStore } from './infra/store/index.js';
 
 /** What every adapter, job and route receives. Add fields here (additively) as parts appear. */
 export interface AppContext {
   config: Config;
   logger: Logger;
   /** The core's Store port plus the SQLite-only repos workers need (sendLedger, chatChannels). */
-  store: SqliteStore;
+  store: BridgeStore;
   /** Shared ioredis connection (lazy, `maxRetriesPerRequest: null` as BullMQ requires): the queues. */
   redis: Redis;
   /**

@@ -11,7 +11,7 @@
 //    posts a message into chat again (idempotent per thread), audited.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Lane, OutboxItem, TurnQueue } from '../core/ports.js';
-import type { RequeueRefusalCode, SqliteStore } from '../infra/store/index.js';
+import type { BridgeStore, RequeueRefusalCode } from '../infra/store/index.js';
 
 /** Audit actor of resends asked through this API. */
 export const ADMIN_API_ACTOR = 'admin-api';
@@ -47,7 +47,7 @@ export interface FailedJobView {
 }
 
 export interface JobsAdminOptions {
-  store: Pick<SqliteStore, 'messages' | 'conversations' | 'outbox' | 'transaction' | 'audit'>;
+  store: Pick<BridgeStore, 'messages' | 'conversations' | 'outbox' | 'transaction' | 'audit'>;
   queue: TurnQueue;
   /** Authentication middleware (requireAdmin(config.adminToken)). */
   requireAdmin: RequestHandler;

@@ -20,13 +20,13 @@
 // connection that never opened (providerCode 'connect_failed') is not ambiguous: nothing left, so
 // it retries with backoff like a 5xx, for every provider.
 import type { Logger } from 'pino';
-import { recheckAtSend } from '../core/index.js';
+import { recheckAtSend } from '../app/recheckAtSend.js';
 import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../core/errors.js';
 import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvider, StatusNotifier, Store } from '../core/ports.js';
 import { sendKey } from '../core/sendKey.js';
 import { isFinalStatus } from '../core/status.js';
 import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../core/types.js';
-import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type SqliteMessageRepo } from '../infra/store/index.js';
+import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type MessageStoreRepo } from '../infra/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
 import { segmentsPerSecond, type RateLimiter } from '../infra/queue/rateLimiter.js';
 
@@ -37,14 +37,14 @@ export const OUTCOME_UNKNOWN_CODE = OUTCOME_UNKNOWN_ERROR_CODE;
 
 /**
  * The store the pipeline needs: the core's Store, the send ledger, the joined first read of a
- * send, and (optional, present on the SQLite store) the resend generation and the recovery
+ * send, and (optional, present on the bridge's store) the resend generation and the recovery
  * queries of the message repo.
  */
 export type PipelineStore = Store & {
   sendLedger: SendLedgerRepo;
   messages: MessageRepo &
-    Partial<Pick<SqliteMessageRepo, 'resendCount' | 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>> &
-    Pick<SqliteMessageRepo, 'getForSend'>;
+    Partial<Pick<MessageStoreRepo, 'listPendingOutbound' | 'listUndelivered' | 'markSending' | 'markSent'>> &
+    Pick<MessageStoreRepo, 'getForSend'>;
 };
 
 /**
@@ -106,7 +106,7 @@ export function createSendHandler(deps: SendDeps) {
     const messages = store.messages;
     await store.sendLedger.finish(id, providerMessageId);
     try {
-      // On the SQLite store one UPDATE records the provider id and the status together.
+      // On the bridge's store one UPDATE records the provider id and the status together.
       if (messages.markSent) return await messages.markSent(id, { provider, providerMessageId });
       await messages.setProviderMessageId(id, provider, providerMessageId);
     } catch (err) {
@@ -205,7 +205,7 @@ export function createSendHandler(deps: SendDeps) {
     if (entry.state === 'done') return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
     // Only a message with an earlier provider call can have been resent; the first call of a new
     // message (the hot path) skips the lookup. Non-idempotent providers ignore the key.
-    const resend = idempotent && previous !== null ? ((await store.messages.resendCount?.(id)) ?? 0) : 0;
+    const resend = idempotent && previous !== null ? (await store.messages.resendCount(id)) : 0;
     return { kind: 'go', sms: { ...check.sms, messageId: sendKey(id, resend) }, message: check.message };
   }
 

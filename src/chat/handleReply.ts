@@ -12,7 +12,7 @@
 // The chat message itself is the message's post in that channel (message_posts), so status
 // reactions land on it and delivery only mirrors it to the other mapped channels (rule 8).
 
-import { checkOutbound, requestOutbound } from '../core/index.js';
+import { checkOutbound, requestOutbound } from '../app/requestOutbound.js';
 import type { Store } from '../core/ports.js';
 import type { PlatformId } from '../core/types.js';
 import type { ChatReplyInput, ChatReplyResult, ChatServiceDeps, PreparedReply } from './types.js';

@@ -5,7 +5,8 @@
 // place in the conversation's order when the command arrives (reserveChannelSend), before the
 // slow steps (resolving names).
 
-import { checkOutbound, parsePhone, requestOutbound } from '../core/index.js';
+import { parsePhone } from '../core/index.js';
+import { checkOutbound, requestOutbound } from '../app/requestOutbound.js';
 import type { Store } from '../core/ports.js';
 import type { Refusal } from '../core/errors.js';
 import type { Message, PlatformId } from '../core/types.js';

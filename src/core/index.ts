@@ -1,4 +1,4 @@
-// The core's public API: domain types, errors, ports, pure rules and use cases.
+// The core's public API: domain types, errors, ports and pure rules (the use cases live in src/app).
 
 export * from './types.js';
 export * from './errors.js';
@@ -10,8 +10,3 @@ export * from './keywords.js';
 export * from './sendKey.js';
 export * from './capability.js';
 export * from './eligibility.js';
-export * from './usecases/deps.js';
-export * from './usecases/recordInbound.js';
-export * from './usecases/requestOutbound.js';
-export * from './usecases/recheckAtSend.js';
-export * from './usecases/applyDeliveryUpdate.js';

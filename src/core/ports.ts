@@ -127,14 +127,14 @@ export interface MessageRepo {
     opts?: { reason?: string | null; errorCode?: string | null },
   ): Promise<Message | null>;
   setProviderMessageId(id: string, provider: ProviderId, providerMessageId: string): Promise<void>;
-  /** How many times an admin resent the message (its current resend generation); optional. */
-  resendCount?(id: string): Promise<number>;
+  /** How many times an admin resent the message (its current resend generation). */
+  resendCount(id: string): Promise<number>;
   /**
    * The provider the message's latest send call went to (its send ledger), null when no call
-   * was made; optional (without it the message's own `provider` answers). It can differ from
+   * was made (the message's own `provider` answers then). It can differ from
    * `provider` between the call and its recorded answer when the number moved to another provider.
    */
-  sentThrough?(id: string): Promise<ProviderId | null>;
+  sentThrough(id: string): Promise<ProviderId | null>;
 }
 
 export interface MediaRepo {
@@ -143,11 +143,11 @@ export interface MediaRepo {
   listForMessage(messageId: string): Promise<MediaItem[]>;
   update(id: string, patch: Partial<Pick<MediaItem, 'path' | 'size' | 'contentType' | 'status' | 'reason'>>): Promise<MediaItem | null>;
   /**
-   * (Additive, optional.) Move an already stored media row (a chat file downloaded before its
-   * outbound message existed) onto a message. Returns the updated row, or null when no such id.
-   * When a store does not implement it, requestOutbound copies the row onto the message instead.
+   * Move an already stored media row (a chat file downloaded before its outbound message existed)
+   * onto a message. Returns the updated row, or null when there is no such id or the row already
+   * belongs to another message; requestOutbound then copies the row onto the message instead.
    */
-  attach?(mediaId: string, messageId: string): Promise<MediaItem | null>;
+  attach(mediaId: string, messageId: string): Promise<MediaItem | null>;
 }
 
 /**

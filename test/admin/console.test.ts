@@ -4,7 +4,7 @@
 import { resolveObjectURL } from 'node:buffer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Window } from 'happy-dom';
-import { recordInbound } from '../../src/core/index.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import { REQUEUE_AUDIT_ACTION } from '../../src/infra/store/index.js';
 import { ADMIN_TOKEN, startTestBridge, type TestBridge } from '../http/helpers.js';
 import { waitUntil } from '../support/wait.js';

@@ -10,7 +10,7 @@ import { teamsHtmlToPlain } from '../../adapters/chat/teams/format.js';
 import { TeamsPlatform } from '../../adapters/chat/teams/platform.js';
 import { ServiceUrlPolicy } from '../../adapters/chat/teams/trust.js';
 import { PlatformError } from '../../src/core/errors.js';
-import { recordInbound } from '../../src/core/index.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import { deliverMessage } from '../../src/delivery/deliverMessage.js';
 import { ChatRegistry } from '../../src/delivery/registry.js';
 import { redisCoordination } from '../../src/infra/coordination/index.js';

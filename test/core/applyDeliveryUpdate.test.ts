@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { Message } from '../../src/core/types.js';
-import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
-import { recordInbound } from '../../src/core/usecases/recordInbound.js';
+import { applyDeliveryUpdate } from '../../src/app/applyDeliveryUpdate.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import { CONTACT, OUR } from './fixtures.js';
 import { createMemoryStore, fixedClock } from './memoryStore.js';
 

@@ -254,6 +254,9 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         clone(state.threads.find((t) => t.platform === platform && t.channel === channel && t.threadId === threadId) ?? null),
     }),
     messages: gate.wrap<MessageRepo>({
+      // No admin resend and no send ledger in memory: generation 0, no recorded send call.
+      resendCount: () => 0,
+      sentThrough: () => null,
       insert(input: NewMessage) {
         const dup =
           (input.provider && input.providerMessageId

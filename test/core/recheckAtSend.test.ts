@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import { ConflictError, NotFoundError } from '../../src/core/errors.js';
 import type { Message } from '../../src/core/types.js';
-import { recheckAtSend } from '../../src/core/usecases/recheckAtSend.js';
-import { recordInbound } from '../../src/core/usecases/recordInbound.js';
-import { requestOutbound } from '../../src/core/usecases/requestOutbound.js';
+import { recheckAtSend } from '../../src/app/recheckAtSend.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
+import { requestOutbound } from '../../src/app/requestOutbound.js';
 import { CONTACT, OUR, TWILIO_CAPS } from './fixtures.js';
 import { createMemoryStore, fixedClock } from './memoryStore.js';
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { recordInbound } from '../../src/core/usecases/recordInbound.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import type { InboundSms } from '../../src/core/types.js';
 import { CONTACT, OUR } from './fixtures.js';
 import { createMemoryStore, fixedClock } from './memoryStore.js';

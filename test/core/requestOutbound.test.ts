@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { Lane, TurnQueue } from '../../src/core/ports.js';
 import type { OutboundRequest } from '../../src/core/types.js';
-import { INTERNAL_PROVIDER } from '../../src/core/usecases/deps.js';
-import { requestFromConversation, requestOutbound, type RequestOutboundDeps } from '../../src/core/usecases/requestOutbound.js';
+import { INTERNAL_PROVIDER } from '../../src/app/deps.js';
+import { requestFromConversation, requestOutbound, type RequestOutboundDeps } from '../../src/app/requestOutbound.js';
 import { CONTACT, COWORKER, OUR, TWILIO_CAPS } from './fixtures.js';
 import { createMemoryStore, fixedClock } from './memoryStore.js';
 
@@ -234,7 +234,7 @@ describe('rule 5: files on outbound messages', () => {
   });
 
   it('copies the file row onto the message when the store cannot attach', async () => {
-    delete store.media.attach;
+    store.media.attach = async () => null; // as for a row another message already owns
     const pre = await store.media.create({ messageId: 'pending', contentType: 'image/png', size: 2048, path: 'media/a.png', sourceUrl: null, status: 'stored', reason: null });
     const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 2048, mediaId: pre.id }] }));
     if (!r.ok) throw new Error('refused');
@@ -243,7 +243,7 @@ describe('rule 5: files on outbound messages', () => {
   });
 
   it('a copied file row takes the file\'s bytes with it, so its own link serves the file', async () => {
-    delete store.media.attach;
+    store.media.attach = async () => null; // as for a row another message already owns
     const pre = await store.media.create({ messageId: 'pending', contentType: 'image/png', size: 3, path: null, sourceUrl: null, status: 'stored', reason: null });
     await store.mediaFiles.put(pre.id, Buffer.from('png'));
     const r = await requestOutbound(deps, req({ media: [{ contentType: 'image/png', size: 3, mediaId: pre.id }] }));

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PlatformError } from '../../src/core/errors.js';
-import { recordInbound } from '../../src/core/index.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import { deliverMessage, noticesFor } from '../../src/delivery/deliverMessage.js';
 import { ChatRegistry } from '../../src/delivery/registry.js';
 import { createStatusNotifier } from '../../src/delivery/statusNotifier.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
+import { applyDeliveryUpdate } from '../../src/app/applyDeliveryUpdate.js';
 import { REQUEUE_AUDIT_ACTION } from '../../src/infra/store/index.js';
 import { createJobsAdminRouter, POSSIBLE_DUPLICATE_WARNING } from '../../src/admin/jobs.js';
 import { OUTCOME_UNKNOWN_CODE } from '../../src/app/sendMessage.js';

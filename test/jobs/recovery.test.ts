@@ -3,7 +3,7 @@
 // the outbox when they start (and when Redis answers again): every message still goes out once, in
 // order per conversation; every inbound message still reaches its chat threads, in order.
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../src/core/usecases/recordInbound.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import { OUTCOME_UNKNOWN_CODE } from '../../src/app/sendMessage.js';
 import type { Turns } from '../../src/infra/queue/turns.js';
 import { createDeliveryPipeline } from '../../src/pipelines.js';

@@ -13,7 +13,7 @@ import { ruleFromUrl } from '../../src/media/hostRules.js';
 import { mediaRouter } from '../../src/media/mediaRoute.js';
 import { createMediaUrlSigner, LEGACY_SECRET_FILE, loadMediaSecret, type MediaUrlSigner } from '../../src/media/signedUrls.js';
 import { storedMediaReader } from '../../src/media/storedMedia.js';
-import type { SqliteStore } from '../../src/infra/store/index.js';
+import type { BridgeStore } from '../../src/infra/store/index.js';
 import { MediaShelf, startFakeServer, type FakeServer } from '../contract/support/httpFake.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 
@@ -25,7 +25,7 @@ interface Instance {
   close(): Promise<void>;
 }
 
-async function startInstance(store: SqliteStore, dataDir: string): Promise<Instance> {
+async function startInstance(store: BridgeStore, dataDir: string): Promise<Instance> {
   const app = express();
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
@@ -67,7 +67,7 @@ describe('media shared by several instances on one database', () => {
   });
 
   /** An inbound MMS whose one picture instance `store` downloads; returns the media id. */
-  async function downloadOn(store: SqliteStore, body: Buffer): Promise<string> {
+  async function downloadOn(store: BridgeStore, body: Buffer): Promise<string> {
     shelf.put('/Media/ME1', { contentType: 'image/png', body });
     const { conversation } = await store.conversations.getOrCreate('+14156901234', '+14158675309');
     const { message } = await store.messages.insert({

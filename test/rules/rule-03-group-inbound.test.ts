@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { teamsHtmlToPlain } from '../../adapters/chat/teams/format.js';
 import { shownText } from '../fakes/fakeSlack.js';
-import { recordInbound } from '../../src/core/index.js';
+import { recordInbound } from '../../src/app/recordInbound.js';
 import { deliverMessage } from '../../src/delivery/deliverMessage.js';
 import { ChatRegistry } from '../../src/delivery/registry.js';
 import { CONTACT, OUR, SLACK_CHANNEL, TEAMS_CHANNEL, createMirrorHarness, type MirrorHarness } from '../e2e/mirroringHarness.js';

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalProvider, type LocalAdapter, type LocalOutboxEntry } from '../../adapters/sms/local/index.js';
 import { requireAdmin } from '../../src/admin/auth.js';
-import type { SqliteStore } from '../../src/infra/store/index.js';
+import type { BridgeStore } from '../../src/infra/store/index.js';
 import { serveRouters, type TestApp } from '../contract/support/app.js';
 import { RecordingNotifier, RecordingTurnQueue } from '../contract/support/recorders.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
@@ -13,7 +13,7 @@ const OUR = '+14156901234';
 const CONTACT = '+14158675309';
 
 interface Instance {
-  store: SqliteStore;
+  store: BridgeStore;
   adapter: LocalAdapter;
   app: TestApp;
 }
@@ -21,7 +21,7 @@ interface Instance {
 let temp: TempStore;
 let a: Instance;
 let b: Instance;
-const instance = async (store: SqliteStore): Promise<Instance> => {
+const instance = async (store: BridgeStore): Promise<Instance> => {
   const adapter = createLocalProvider(
     { requireAdmin: requireAdmin(TOKEN) },
     { store, clock: { now: () => new Date() }, queue: new RecordingTurnQueue(), notifier: new RecordingNotifier() },
@@ -45,7 +45,7 @@ const devOutbox = async (i: Instance): Promise<LocalOutboxEntry[]> => {
   return (await res.json()) as LocalOutboxEntry[];
 };
 /** An outbound message as the send lane leaves it before the provider call. */
-const queuedMessage = async (store: SqliteStore, body: string) => {
+const queuedMessage = async (store: BridgeStore, body: string) => {
   const { conversation } = await store.conversations.getOrCreate(OUR, CONTACT);
   return (await store.messages.insert({ conversationId: conversation.id, direction: 'outbound', body, status: 'queued', provider: 'local', encoding: 'GSM-7', segments: 1 })).message;
 };

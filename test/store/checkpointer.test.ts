@@ -5,11 +5,11 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type SqliteStore } from '../../src/infra/store/index.js';
+import { openStore, type BridgeStore } from '../../src/infra/store/index.js';
 import { waitUntil } from '../support/wait.js';
 
 let dir: string;
-let store: SqliteStore | null = null;
+let store: BridgeStore | null = null;
 
 afterEach(async () => {
   await store?.close();
@@ -17,11 +17,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(file: string, backgroundCheckpoint: boolean): Promise<SqliteStore> {
+async function open(file: string, backgroundCheckpoint: boolean): Promise<BridgeStore> {
   return await openStore({ file, backgroundCheckpoint: backgroundCheckpoint ? { intervalMs: 10 } : false });
 }
 
-async function writeMessages(s: SqliteStore, n: number, from = 0): Promise<void> {
+async function writeMessages(s: BridgeStore, n: number, from = 0): Promise<void> {
   const number = '+14155552671';
   if (!await s.numbers.get(number)) await s.numbers.create({ e164: number, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
   for (let i = from; i < from + n; i++) {

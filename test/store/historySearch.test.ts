@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NewMessage } from '../../src/core/ports.js';
 import type { Direction } from '../../src/core/types.js';
-import { MIGRATIONS, openStore, type SqliteStore } from '../../src/infra/store/index.js';
+import { MIGRATIONS, openStore, type BridgeStore } from '../../src/infra/store/index.js';
 import { migrate, migratePostgres } from '../../src/infra/store/migrate.js';
 import { PG_MIGRATIONS } from '../../src/infra/store/migrations/postgres/index.js';
 import { postgresDb } from '../../src/infra/store/postgres/driver.js';
@@ -66,7 +66,7 @@ function expected(sent: readonly Sent[], q: { text?: string; number?: string; co
     .map((m) => m.id);
 }
 
-async function fill(store: SqliteStore, bodies: readonly string[], sent: Sent[], contact = '+14155550123'): Promise<void> {
+async function fill(store: BridgeStore, bodies: readonly string[], sent: Sent[], contact = '+14155550123'): Promise<void> {
   const conversationId = (await store.conversations.getOrCreate(NUMBER, contact)).conversation.id;
   await store.transaction(async () => {
     for (const [i, body] of bodies.entries()) {
@@ -83,7 +83,7 @@ async function fill(store: SqliteStore, bodies: readonly string[], sent: Sent[],
   });
 }
 
-const ids = async (store: SqliteStore, q: Parameters<typeof expected>[1]) => (await store.messages.search(q)).map((m) => m.id);
+const ids = async (store: BridgeStore, q: Parameters<typeof expected>[1]) => (await store.messages.search(q)).map((m) => m.id);
 
 describe('history search by index', () => {
   it('finds exactly what the ASCII-folded substring rule finds, for every text', async () => {

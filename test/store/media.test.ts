@@ -69,7 +69,7 @@ describe('media attach', () => {
 
   it('a chat file saved before its message exists is attached to the message once', async () => {
     const file = await saveUnowned();
-    expect(await temp.store.media.attach?.(file.id, messageId)).toMatchObject({ id: file.id, messageId });
+    expect(await temp.store.media.attach(file.id, messageId)).toMatchObject({ id: file.id, messageId });
     expect((await temp.store.media.listForMessage(messageId)).map((m) => m.id)).toEqual([file.id]);
   });
 
@@ -79,8 +79,8 @@ describe('media attach', () => {
       conversationId: c.id, direction: 'inbound', body: '', status: 'received', encoding: 'GSM-7', segments: 0,
     })).message.id;
     const file = await saveUnowned();
-    await temp.store.media.attach?.(file.id, other);
-    expect(await temp.store.media.attach?.(file.id, messageId)).toBeNull();
+    await temp.store.media.attach(file.id, other);
+    expect(await temp.store.media.attach(file.id, messageId)).toBeNull();
     expect((await temp.store.media.get(file.id))?.messageId).toBe(other);
   });
 });

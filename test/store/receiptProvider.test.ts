@@ -2,7 +2,7 @@
 // provider (the latest send call) over the provider the message was queued with.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyDeliveryUpdate } from '../../src/core/usecases/applyDeliveryUpdate.js';
+import { applyDeliveryUpdate } from '../../src/app/applyDeliveryUpdate.js';
 import type { Message } from '../../src/core/types.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock } from '../../src/core/ports.js';
-import { openStore, type SqliteStore } from '../../src/infra/store/index.js';
+import { openStore, type BridgeStore } from '../../src/infra/store/index.js';
 import { freshPostgresUrl, TEST_ENGINE } from './testDatabase.js';
 
 export interface TempStore {
   /** The currently open store (replaced by `reopen()`). */
-  store: SqliteStore;
+  store: BridgeStore;
   /** Database file path (SQLite; on Postgres the folder exists, the file is never made). */
   path: string;
   /** The Postgres URL the store runs on; null on SQLite. */
@@ -19,9 +19,9 @@ export interface TempStore {
   /** Temp folder holding the file (and its -wal/-shm). */
   dir: string;
   /** Close the current store and open the same database again; returns the new store. */
-  reopen(): Promise<SqliteStore>;
+  reopen(): Promise<BridgeStore>;
   /** Open one more store on the same database (closed by cleanup). */
-  openAnother(): Promise<SqliteStore>;
+  openAnother(): Promise<BridgeStore>;
   cleanup(): Promise<void>;
 }
 
@@ -29,8 +29,8 @@ export async function createTempStore(opts: { clock?: Clock; logger?: (msg: stri
   const dir = mkdtempSync(join(tmpdir(), 'sms-bridge-store-'));
   const path = join(dir, 'sms-bridge.db');
   const databaseUrl = TEST_ENGINE === 'postgres' ? await freshPostgresUrl() : null;
-  const opened: SqliteStore[] = [];
-  const open = async (): Promise<SqliteStore> => {
+  const opened: BridgeStore[] = [];
+  const open = async (): Promise<BridgeStore> => {
     const s = await openStore({ file: path, databaseUrl, clock: opts.clock, logger: opts.logger });
     opened.push(s);
     return s;

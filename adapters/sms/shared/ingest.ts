@@ -6,7 +6,8 @@
 // chat side.
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { applyDeliveryUpdate, recordInbound } from '../../../src/core/index.js';
+import { applyDeliveryUpdate } from '../../../src/app/applyDeliveryUpdate.js';
+import { recordInbound } from '../../../src/app/recordInbound.js';
 import type { Clock, StatusNotifier, Store, TurnQueue } from '../../../src/core/ports.js';
 import type { DeliveryUpdate, InboundSms, Message } from '../../../src/core/types.js';
 import type { SmsMetrics } from './metrics.js';

@@ -17,11 +17,11 @@ import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannel
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
 import { createStatusNoticeRepo, type StatusNoticeRepo } from './repos/statusNotices.js';
 import { createLocalOutboxRepo, type LocalOutboxRepo } from './repos/localOutbox.js';
-import { createConversationRepo, type SqliteConversationRepo } from './repos/conversations.js';
+import { createConversationRepo, type ConversationStoreRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
 import { createMediaFileRepo } from './repos/mediaFiles.js';
-import { createMessageRepo, type SqliteMessageRepo } from './repos/messages.js';
+import { createMessageRepo, type MessageStoreRepo } from './repos/messages.js';
 import { createNumberRepo } from './repos/numbers.js';
 import { createOptOutRepo } from './repos/optOuts.js';
 import { createOutboxRepo } from './repos/outbox.js';
@@ -51,7 +51,7 @@ export {
   type RequeueOptions,
   type RequeueRefusalCode,
   type RequeueResult,
-  type SqliteMessageRepo,
+  type MessageStoreRepo,
 } from './repos/messages.js';
 
 export interface OpenStoreOptions {
@@ -77,9 +77,9 @@ export interface OpenStoreOptions {
 export interface BridgeStore extends Store {
   readonly engine: Engine;
   /** The core's MessageRepo plus requeue (admin resend) and the recovery queries. */
-  messages: SqliteMessageRepo;
+  messages: MessageStoreRepo;
   /** The core's ConversationRepo plus paging for the admin API. */
-  conversations: SqliteConversationRepo;
+  conversations: ConversationStoreRepo;
   sendLedger: SendLedgerRepo;
   chatChannels: ChatChannelRepo;
   /** Raw chat events stored before the platform is answered (replayed after a crash). */
@@ -101,9 +101,6 @@ export interface BridgeStore extends Store {
   /** SQLite only: the underlying connection, for tests and diagnostics (throws on Postgres). */
   readonly db: Database.Database;
 }
-
-/** The store's former name, from when SQLite was its only engine. */
-export type SqliteStore = BridgeStore;
 
 const systemClock: Clock = { now: () => new Date() };
 

@@ -64,7 +64,9 @@ describe('Slack inbox events of an instance that dies', () => {
     await a.liveness.stop();
     // The bound: a survivor takes a dead instance's conversations over within 10 s.
     await b.waitFor(async () => (await row('EvDIED')).done_at !== null, "B handled A's event", 10_000);
-    await settle();
+    // Handled means stored and queued; the send follows on its own turn.
+    await b.waitFor(() => smsBodies(a).length > 0, 'the SMS', 10_000);
+    await settle(); // a second copy would show by now
     expect(smsBodies(a)).toEqual(['Sent by the survivor']);
     expect(await row('EvDIED')).toMatchObject({ owner: b.liveness.owner, attempts: 1 });
   });
@@ -77,6 +79,7 @@ describe('Slack inbox events of an instance that dies', () => {
     expect(await b.slackRt.replayInbox()).toBe(0); // A is alive
     expect(await a.slackRt.replayInbox()).toBe(0); // A is handling it right now
     await a.waitFor(async () => (await row('EvBUSY')).done_at !== null, 'A handled its event');
+    await a.waitFor(() => smsBodies(a).length > 0, 'the SMS', 10_000);
     await settle();
     expect(smsBodies(a)).toEqual(['Handled by A alone']);
     expect(await row('EvBUSY')).toMatchObject({ owner: a.liveness.owner, attempts: 0 });
@@ -98,6 +101,7 @@ describe('Slack inbox events of an instance that dies', () => {
     const restarted = await another('bridge-a', NO_UPKEEP_MS);
     expect(await row('EvLIFE')).toMatchObject({ owner: restarted.liveness.owner });
     await restarted.waitFor(async () => (await row('EvLIFE')).done_at !== null, 'the restarted A handled it');
+    await restarted.waitFor(() => smsBodies(a).length > 0, 'the SMS', 10_000);
     await settle();
     expect(smsBodies(a)).toEqual(['Sent after the restart']);
     expect((await row('EvLIFE')).attempts).toBe(1);
@@ -114,6 +118,7 @@ describe('Slack inbox events of an instance that dies', () => {
       for (const id of ids) if ((await row(id)).done_at === null) return false;
       return true;
     }, 'every event handled');
+    await a.waitFor(() => smsBodies(a).length >= ids.length, 'the SMS', 10_000);
     await settle();
     // A's own upkeep may have taken some too: however they were shared out, each went once.
     expect(byB + byC).toBeLessThanOrEqual(ids.length);

@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config.js';
 import { ChatRegistry } from '../../../src/delivery/registry.js';
 import { TEAMS_BODY_LIMIT } from '../../../adapters/chat/teams/bot.js';
 import { createTeamsPlatform } from '../../../adapters/chat/teams/index.js';
-import { recordInbound } from '../../../src/core/index.js';
+import { recordInbound } from '../../../src/app/recordInbound.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { CHANNEL, CONTACT, OUR, TWILIO_CAPS, botAddedToTeam, channelReply, recordingQueues, startHarness, type Harness } from './harness.js';
 import { rawUpload } from '../../support/rawUpload.js';

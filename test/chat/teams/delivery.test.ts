@@ -2,7 +2,7 @@
 // real SQLite store and the fake Bot Framework connector.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../../src/core/index.js';
+import { recordInbound } from '../../../src/app/recordInbound.js';
 import { PlatformError } from '../../../src/core/errors.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { createStatusNotifier } from '../../../src/delivery/statusNotifier.js';

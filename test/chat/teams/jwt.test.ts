@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthenticationConstants, AuthenticationError } from 'botframework-connector';
 import { botFrameworkOptions, classifyAuthError } from '../../../adapters/chat/teams/auth.js';
-import { recordInbound } from '../../../src/core/index.js';
+import { recordInbound } from '../../../src/app/recordInbound.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { APP_ID, b64url, channelClaims, makeKey, signToken, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
 import { connectGuard } from '../../support/connectGuard.js';

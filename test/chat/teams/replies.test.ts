@@ -2,7 +2,7 @@
 // core requestOutbound; the send queue is a recording queue here, test/e2e runs the real one).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordInbound } from '../../../src/core/index.js';
+import { recordInbound } from '../../../src/app/recordInbound.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { teamsHtmlToPlain } from '../../../adapters/chat/teams/format.js';
 import { BOT_ID, CHANNEL, CONTACT, OUR, channelReply, installAndMap, startHarness, type Harness } from './harness.js';

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { TeamsChannels } from '../../../adapters/chat/teams/channels.js';
 import { stageReplyFiles } from '../../../adapters/chat/teams/replyFiles.js';
 import { ServiceUrlPolicy } from '../../../adapters/chat/teams/trust.js';
-import { recordInbound } from '../../../src/core/index.js';
+import { recordInbound } from '../../../src/app/recordInbound.js';
 import { deliverMessage } from '../../../src/delivery/deliverMessage.js';
 import { channelClaims, makeKey, signToken, type FakeOpenId, type SigningKey } from '../../fakes/fakeOpenId.js';
 import { startFakeBotConnector, type FakeBotConnector } from '../../fakes/fakeBotConnector.js';

@@ -7,13 +7,13 @@ import path from 'node:path';
 import type { Clock } from '../../../src/core/ports.js';
 import { createMediaFetcher, type MediaFetcher } from '../../../src/media/fetcher.js';
 import type { MediaSourcePolicy } from '../../../src/media/hostRules.js';
-import type { SqliteStore } from '../../../src/infra/store/index.js';
+import type { BridgeStore } from '../../../src/infra/store/index.js';
 import { createTempStore } from '../../support/tempStore.js';
 import { sendJson, startFakeServer } from './httpFake.js';
 import { RecordingNotifier, RecordingTurnQueue } from './recorders.js';
 
 export interface CommonParts {
-  store: SqliteStore;
+  store: BridgeStore;
   clock: Clock;
   dataDir: string;
   queue: RecordingTurnQueue;

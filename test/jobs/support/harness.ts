@@ -5,7 +5,7 @@
 // servers and the store.
 import type { Message, OutboundRequest, ProvisionedNumber } from '../../../src/core/types.js';
 import type { SmsProvider, TurnQueue } from '../../../src/core/ports.js';
-import { requestOutbound, type RequestOutboundResult } from '../../../src/core/usecases/requestOutbound.js';
+import { requestOutbound, type RequestOutboundResult } from '../../../src/app/requestOutbound.js';
 import type { Redis } from 'ioredis';
 import { deletePrefix, newRedis, uniquePrefix } from '../../support/redis.js';
 import { createTempStore, type TempStore } from '../../support/tempStore.js';

@@ -14,7 +14,7 @@ export interface ConversationPage {
 }
 
 /** The conversation repository of the store (both engines): the core's port plus paging for the admin API. */
-export interface SqliteConversationRepo extends ConversationRepo {
+export interface ConversationStoreRepo extends ConversationRepo {
   /**
    * Conversations matching the filter, oldest first, `limit` (1-1000, default 200) at a time by
    * keyset on (created_at, rowid) (`seq` on Postgres): none skipped or repeated at a page edge, and a paging run only
@@ -36,7 +36,7 @@ export function toConversation(r: ConversationRow): Conversation {
 
 type PageRow = ConversationRow & { rid: number | string };
 
-export function createConversationRepo({ db, now }: DbContext): SqliteConversationRepo {
+export function createConversationRepo({ db, now }: DbContext): ConversationStoreRepo {
   // Insertion order: SQLite's rowid, Postgres' identity column seq.
   const RO = rowOrder(db);
   const INSERT = 'INSERT INTO conversations (id, number, contact, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *';

@@ -109,7 +109,7 @@ export interface MessagePage {
 }
 
 /** The message repository of the store (both engines): the core's port plus admin and recovery parts. */
-export interface SqliteMessageRepo extends MessageRepo {
+export interface MessageStoreRepo extends MessageRepo {
   /** One page of a conversation by keyset on (created_at, rowid); see MessagePageOptions. */
   pageForConversation(conversationId: string, opts?: MessagePageOptions): Promise<MessagePage>;
   /**
@@ -253,7 +253,7 @@ const ftsPhrase = (text: string): string => `"${text.replace(/"/g, '""')}"`;
  */
 const candidateCap = (limit: number, rows: number): number => Math.max(256, Math.ceil(Math.sqrt(limit * rows)));
 
-export function createMessageRepo({ db, now }: DbContext): SqliteMessageRepo {
+export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
   // Insertion order: SQLite's rowid, Postgres' identity column seq.
   const RO = rowOrder(db);
 

@@ -4,11 +4,11 @@
 // it is durable, and messages are posted in the order the provider delivered them. Nothing is refused here: SMS switched off, an
 // unknown number or a group message are still stored and shown (never lost).
 
-import { classifyKeyword, type KeywordFamily } from '../keywords.js';
-import { parsePhone } from '../phone.js';
-import { countSegments } from '../segments.js';
-import type { OutboxItem } from '../ports.js';
-import type { Conversation, InboundSms, MediaItem, Message } from '../types.js';
+import { classifyKeyword, type KeywordFamily } from '../core/keywords.js';
+import { parsePhone } from '../core/phone.js';
+import { countSegments } from '../core/segments.js';
+import type { OutboxItem } from '../core/ports.js';
+import type { Conversation, InboundSms, MediaItem, Message } from '../core/types.js';
 import { nowIso, type CoreDeps } from './deps.js';
 
 export interface RecordInboundResult {

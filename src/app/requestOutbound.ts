@@ -8,11 +8,11 @@
 // its chat message id), before its slow preparation; `place.slotKey` names that place, which the
 // message then fills, so a reply written first goes first however long its files took.
 
-import type { Refusal } from '../errors.js';
-import { checkEligibilityAsync, type Eligibility } from '../eligibility.js';
-import { parsePhone } from '../phone.js';
-import type { Lane, OutboxItem, Store, TurnQueue } from '../ports.js';
-import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest, PlatformId, ProvisionedNumber } from '../types.js';
+import type { Refusal } from '../core/errors.js';
+import { checkEligibilityAsync, type Eligibility } from '../core/eligibility.js';
+import { parsePhone } from '../core/phone.js';
+import type { Lane, OutboxItem, Store, TurnQueue } from '../core/ports.js';
+import type { Conversation, MediaItem, Message, OutboundMedia, OutboundRequest, PlatformId, ProvisionedNumber } from '../core/types.js';
 import { INTERNAL_PROVIDER, nowIso, type CoreDeps, type ProviderCapsLookup } from './deps.js';
 
 export interface RequestOutboundDeps extends CoreDeps {
@@ -214,16 +214,16 @@ async function saveOriginPost(store: Store, place: OutboundPlacement, messageId:
 
 /**
  * Media rows for an outbound message. A file the adapter already downloaded (mediaId) is moved
- * onto the message (or copied, when the store cannot attach it: no `attach`, or it belongs to
- * another message already); one it could not download is
- * recorded as pending so the record shows it and the send worker can say why it did not go.
+ * onto the message (or copied, when the store cannot attach it: it belongs to another message
+ * already); one it could not download is recorded as pending so the record shows it and the send
+ * worker can say why it did not go.
  */
 async function linkMedia(store: Store, media: OutboundMedia[], messageId: string): Promise<MediaItem[]> {
   const out: MediaItem[] = [];
   for (const m of media) {
     const stored = m.mediaId ? await store.media.get(m.mediaId) : null;
     if (stored && m.mediaId) {
-      const attached = (await store.media.attach?.(m.mediaId, messageId)) ?? (await copyMedia(store, stored, messageId));
+      const attached = (await store.media.attach(m.mediaId, messageId)) ?? (await copyMedia(store, stored, messageId));
       if (attached) {
         out.push(attached);
         continue;

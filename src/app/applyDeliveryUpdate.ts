@@ -2,9 +2,9 @@
 // arrive out of order (a late 'sent' never overwrites 'delivered') and providers retry them.
 // A receipt only ever moves a message its own provider carried (issue 13).
 
-import { canAdvance } from '../status.js';
-import type { Store } from '../ports.js';
-import type { DeliveryUpdate, Message, ProviderId } from '../types.js';
+import { canAdvance } from '../core/status.js';
+import type { Store } from '../core/ports.js';
+import type { DeliveryUpdate, Message, ProviderId } from '../core/types.js';
 import type { CoreDeps } from './deps.js';
 
 export interface DeliveryUpdateResult {
@@ -23,7 +23,7 @@ export interface DeliveryUpdateResult {
  * provider's answer is recorded, and after a number moved to another provider), else its own.
  */
 async function carrierOf(store: Store, message: Message): Promise<ProviderId | null> {
-  return (await store.messages.sentThrough?.(message.id)) ?? message.provider;
+  return (await store.messages.sentThrough(message.id)) ?? message.provider;
 }
 
 /**
@@ -36,8 +36,8 @@ async function fromAnotherSend(store: Store, message: Message, update: DeliveryU
     return message.provider === update.provider && message.providerMessageId !== update.providerMessageId;
   }
   // Nothing recorded yet (a resend queued or in flight): an older generation than the message's.
-  const current = await store.messages.resendCount?.(message.id);
-  return update.resend !== undefined && current !== undefined && update.resend < current;
+  const current = await store.messages.resendCount(message.id);
+  return update.resend !== undefined && update.resend < current;
 }
 
 export async function applyDeliveryUpdate(deps: CoreDeps, update: DeliveryUpdate): Promise<DeliveryUpdateResult> {

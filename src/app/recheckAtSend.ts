@@ -3,9 +3,9 @@
 // 'refused' with every reason; on success the worker gets exactly what to send, always from the
 // conversation's own number (rule 11: caller ID is never the user's choice).
 
-import { ConflictError, NotFoundError, type Refusal } from '../errors.js';
-import { checkEligibilityAsync } from '../eligibility.js';
-import type { Message, OutboundSms } from '../types.js';
+import { ConflictError, NotFoundError, type Refusal } from '../core/errors.js';
+import { checkEligibilityAsync } from '../core/eligibility.js';
+import type { Message, OutboundSms } from '../core/types.js';
 import { type CoreDeps, type ProviderCapsLookup } from './deps.js';
 
 export type RecheckResult =

@@ -1,6 +1,6 @@
 // What every use case needs: the store and the clock (time comes in, never from Date.now()).
 
-import type { Clock, SmsProviderCapabilities, Store } from '../ports.js';
+import type { Clock, SmsProviderCapabilities, Store } from '../core/ports.js';
 
 export interface CoreDeps {
   store: Store;
