@@ -60,7 +60,9 @@ describe('Slack inbox events of an instance that dies', () => {
     expect(a.twilio.calls).toEqual([]); // A lives: B leaves A's event alone
     expect(await row('EvDIED')).toMatchObject({ owner: a.liveness.owner, done_at: null });
 
-    await a.slackRt.stop(); // A dies: no upkeep of its own, and its heartbeat is gone
+    // A dies: no upkeep of its own, no workers, and its heartbeat is gone.
+    await a.slackRt.stop();
+    await Promise.all([a.outbound.stop(), a.delivery.stop()]);
     await a.liveness.stop();
     // The bound: a survivor takes a dead instance's conversations over within 10 s.
     await b.waitFor(async () => (await row('EvDIED')).done_at !== null, "B handled A's event", 10_000);
@@ -89,6 +91,7 @@ describe('Slack inbox events of an instance that dies', () => {
     await a.temp.store.chatInbox.accept('slack', 'EvLIFE', replyEnvelope('EvLIFE', 'Sent after the restart'), a.liveness.owner);
     // A killed (kill -9): its heartbeat stops, but its key is still there, naming its old life.
     await a.slackRt.stop();
+    await Promise.all([a.outbound.stop(), a.delivery.stop()]);
     await a.liveness.stop();
     const redis = newRedis();
     try {
