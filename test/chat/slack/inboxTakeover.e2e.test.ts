@@ -31,7 +31,9 @@ const another = async (instanceId: string, inboxUpkeepMs = UPKEEP_MS): Promise<S
 };
 
 let n = 0;
-const ts = () => `${Math.floor(Date.now() / 1000)}.${String(++n).padStart(6, '0')}`;
+// Above the fake Slack's own counter (its thread root is <second>.000001): a reply stamped like the
+// root would be the root itself, not a reply, and be ignored.
+const ts = () => `${Math.floor(Date.now() / 1000)}.${String(500_000 + ++n).padStart(6, '0')}`;
 /** A reply in the conversation's thread as Slack sends it (the raw body the inbox stores). */
 const replyEnvelope = (eventId: string, text: string): string =>
   JSON.stringify({
