@@ -1,4 +1,4 @@
-// The bridge as a real child process (`src/main.ts` under tsx), for tests that kill it: the same
+// The bridge as a real child process (`src/main.ts` with tsx's loader), for tests that kill it: the same
 // environment can start it again on the same data.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -21,7 +21,10 @@ export function startChildBridge(env: Record<string, string>): ChildBridge {
   for (const k of Object.keys(clean)) {
     if (/^(PORT|DATA_DIR|ADMIN_TOKEN|PUBLIC_URL|QUEUE_PREFIX|REDIS_URL|LOG_LEVEL|SLACK_|TEAMS_|TWILIO_|EIGHTX8_|INSTANCE_ID)/.test(k)) delete clean[k];
   }
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the bridge in a child process
+  // of its own, so a SIGKILL to it would leave the bridge running (orphaned) and a "killed"
+  // bridge would go on answering.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d) => (out += String(d)));
   child.stderr?.on('data', (d) => (out += String(d)));
