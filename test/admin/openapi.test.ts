@@ -112,11 +112,16 @@ describe('the admin API OpenAPI document', () => {
         'GET /admin/api/teams/channels',
       ]),
     );
-    const documented = new Set(live.map(keyOf));
-    expect([...scanned.routes].filter((k) => !documented.has(k)).sort(), 'routes missing from the document').toEqual([]);
-    expect([...documented].filter((k) => !scanned.routes.has(k)).sort(), 'documented operations no source registers').toEqual([]);
     const all = new Set(routes.map(keyOf));
+    const documented = new Set(live.map(keyOf));
+    expect([...scanned.routes].filter((k) => !all.has(k)).sort(), 'routes missing from the document').toEqual([]);
+    expect([...documented].filter((k) => !scanned.routes.has(k)).sort(), 'documented operations no source registers').toEqual([]);
     expect([...PENDING_OPERATIONS].filter((k) => !all.has(k)), 'pending operations are documented').toEqual([]);
+    // Once a branch of issue 15 is merged, its operations must be documented from its real schemas.
+    expect(
+      [...PENDING_OPERATIONS].filter((k) => scanned.routes.has(k)),
+      'pending operations whose route now exists: document them from the schemas their route validates with and drop them from PENDING_OPERATIONS (src/admin/openapi/pending.ts)',
+    ).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-// Finds every route the source registers under /admin/api, by reading it (no import, so a route
+// Finds every route the source registers under /admin/api (and /admin/session), by reading it (no import, so a route
 // that only exists when a platform is configured is found too):
 //  - routers mounted in src/admin/index.ts (`router.use('/numbers', numbersRouter(ctx))`), whose
 //    routes are relative to that prefix, and the routes index.ts registers itself;
@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ADMIN = '/admin/api';
+/** Console sign-in (issue 15), outside /admin/api but part of the admin API. */
+const SESSION = '/admin/session';
 const VERB = String.raw`\.(get|post|put|patch|delete)\(\s*`;
 
 function tsFiles(dir: string): string[] {
@@ -86,7 +88,7 @@ export function scanAdminRoutes(): ScannedRoutes {
     const source = read(file);
     for (const m of source.matchAll(new RegExp(`\\b\\w+${VERB}('[^']*'|"[^"]*"|\`[^\`]*\`|[A-Za-z_]\\w*)\\s*[,)]`, 'g'))) {
       const p = resolvePathArg(m[2]!, source);
-      if (p?.startsWith(`${ADMIN}/`)) routes.add(`${m[1]!.toUpperCase()} ${toOpenApiPath(p)}`);
+      if (p?.startsWith(`${ADMIN}/`) || p === SESSION) routes.add(`${m[1]!.toUpperCase()} ${toOpenApiPath(p)}`);
     }
     // The console (mounted at /admin by src/http/app.ts) is the one router of src/admin outside the API.
     if (file.startsWith('src/admin/') && file !== 'src/admin/console.ts' && !mounted.has(file) && relativeRoutes(source).length > 0) unplaced.push(file);
