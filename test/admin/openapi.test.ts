@@ -15,6 +15,7 @@ import { errorBody } from '../../src/admin/openapi/common.js';
 import { adminApiRegistry, generateAdminOpenApi } from '../../src/admin/openapi/document.js';
 import { PENDING_OPERATIONS } from '../../src/admin/openapi/pending.js';
 import { json, startTestBridge, type TestBridge } from '../http/helpers.js';
+import { waitUntil } from '../support/wait.js';
 import { scanAdminRoutes } from './openapiRoutes.js';
 
 const registry = adminApiRegistry();
@@ -160,6 +161,12 @@ describe('the admin API OpenAPI document against a running bridge', () => {
       reference: { serviceUrl: 'http://127.0.0.1:1/', channelId: TEAMS_CHANNEL, channelName: 'Support', tenantId: 'tenant-1', teamId: '19:team@thread.tacv2', teamName: 'Sales', botId: null, botName: null },
     });
     await store.localOutbox.record({ providerMessageId: 'local-out-1', messageId: unrouted.messageId!, from: N2, to: CONTACT, body: 'a reply', mediaUrls: [], at: new Date().toISOString() });
+    // The failed job is made on the unrouted message once the delivery worker is done with it
+    // (it may still hold the item the ingest queued, and would remove it after we failed it).
+    await waitUntil(async () => {
+      const pending = await store.outbox.findByMessage('deliver', unrouted.messageId!);
+      return pending === null || pending.state === 'failed';
+    }, 'the delivery lane to be done with the unrouted message');
     await store.transaction(async () => {
       const item = await store.outbox.add('deliver', seeded.unroutedConversationId, unrouted.messageId!);
       await store.outbox.fail(item.seq, 'seeded: the chat platform refused it');
