@@ -10,7 +10,7 @@ import type { Conversation, Message } from '../core/types.js';
 import { UnprocessableError } from '../http/errors.js';
 import { limitParam, parseWith, phoneField } from './validate.js';
 
-const listQuery = z
+export const listQuery = z
   .object({
     number: z.string().trim().min(1, 'must not be empty').optional(),
     contact: z.string().trim().min(1, 'must not be empty').optional(),
@@ -26,7 +26,7 @@ function contactKey(input: string): string {
 
 // Unknown parameters are refused (422, named), as everywhere in the admin API: a misspelt filter
 // (?contcat=) must not answer the unfiltered list as if it had been applied.
-const messagesQuery = z
+export const messagesQuery = z
   .object({
     limit: z.unknown().optional(),
     // Stored times are UTC ISO strings compared as text: anything else (a date word, epoch ms, an

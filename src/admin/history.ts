@@ -28,7 +28,7 @@ const optionalText = z.preprocess(
   z.string().trim().max(500, 'at most 500 characters').optional(),
 );
 
-const searchQuery = z
+export const searchQuery = z
   .object({
     q: optionalText,
     number: optionalText,
@@ -41,7 +41,7 @@ const searchQuery = z
   })
   .strict();
 
-const exportQuery = z
+export const exportQuery = z
   .object({ format: z.enum(['csv', 'json']).default('json') })
   .strict();
 

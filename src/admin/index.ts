@@ -10,9 +10,11 @@ import { conversationsRouter, messageView } from './conversations.js';
 import { historyRouter } from './history.js';
 import { mappingsRouter } from './mappings.js';
 import { numbersRouter } from './numbers.js';
+import { adminOpenApiDocument } from './openapi/document.js';
 import { policyRouter } from './policy.js';
 import { usersRouter } from './users.js';
 import { limitParam } from './validate.js';
+import { sendError } from '../http/errors.js';
 
 export { adminGuard, requireAdmin } from './auth.js';
 
@@ -41,6 +43,16 @@ export function adminApiRouter(ctx: AppContext): Router {
       out.push({ ...messageView(m), number: conversation?.number ?? null, contact: conversation?.contact ?? null });
     }
     res.json(out);
+  });
+  // This API described (OpenAPI 3.1), behind the guard like the rest: the admin API stays closed
+  // without a token, and the document names this bridge's version of every route.
+  router.get('/openapi.json', (_req, res) => {
+    res.json(adminOpenApiDocument());
+  });
+  // Keep last: an admin path no route above (nor an adapter's, mounted before this router)
+  // answers. Its message tells it apart from a resource's 404 ("No mapping x.").
+  router.use((_req, res) => {
+    sendError(res, 404, 'not_found', 'no such admin route');
   });
   return router;
 }

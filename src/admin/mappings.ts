@@ -13,7 +13,7 @@ import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
 export const PLATFORMS = ['slack', 'teams'] as const;
 export const platformSchema = z.enum(PLATFORMS, { message: 'expected "slack" or "teams"' });
 
-const createSchema = z
+export const createSchema = z
   .object({
     number: nonEmpty(64),
     platform: platformSchema,
@@ -22,7 +22,7 @@ const createSchema = z
   })
   .strict();
 
-const listQuery = z
+export const listQuery = z
   .object({ number: z.string().optional(), platform: platformSchema.optional(), channel: z.string().optional() })
   .strict();
 

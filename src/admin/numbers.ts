@@ -16,16 +16,16 @@ import { UnprocessableError } from '../http/errors.js';
 import { recordAudit } from './audit.js';
 import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
 
-const provider = z.enum(['twilio', '8x8', 'local'], { message: 'expected "twilio", "8x8" or "local"' });
-const numberType = z.enum(['local', 'toll-free', 'virtual'], { message: 'expected "local", "toll-free" or "virtual"' });
-const numberStatus = z.enum(['active', 'porting'], { message: 'expected "active" or "porting"' });
+export const provider = z.enum(['twilio', '8x8', 'local'], { message: 'expected "twilio", "8x8" or "local"' });
+export const numberType = z.enum(['local', 'toll-free', 'virtual'], { message: 'expected "local", "toll-free" or "virtual"' });
+export const numberStatus = z.enum(['active', 'porting'], { message: 'expected "active" or "porting"' });
 const segmentsPerSecond = z
   .number({ message: 'expected a number of segments per second, or null' })
   .positive('must be greater than 0')
   .max(1000, 'at most 1000')
   .nullable();
 
-const createSchema = z
+export const createSchema = z
   .object({
     number: nonEmpty(64),
     provider,
@@ -35,7 +35,7 @@ const createSchema = z
   })
   .strict();
 
-const patchSchema = z
+export const patchSchema = z
   .object({ provider, type: numberType, status: numberStatus, segmentsPerSecond })
   .partial()
   .strict()

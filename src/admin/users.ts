@@ -9,12 +9,12 @@ import { recordAudit } from './audit.js';
 import { platformSchema } from './mappings.js';
 import { objectBody, parseWith } from './validate.js';
 
-const params = z.object({
+export const params = z.object({
   platform: platformSchema,
   userId: z.string().trim().min(1, 'must not be empty').max(256, 'at most 256 characters'),
 });
 
-const patchSchema = z
+export const patchSchema = z
   .object({
     smsEnabled: z.boolean({ message: 'expected true or false' }),
     admin: z.boolean({ message: 'expected true or false' }),

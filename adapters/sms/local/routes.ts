@@ -23,7 +23,7 @@ export const LOCAL_STATUS_PATH = '/admin/api/dev/status';
 export const LOCAL_OUTBOX_PATH = '/admin/api/dev/outbox';
 
 const text = z.string().trim().min(1).max(200);
-const inboundSchema = z.object({
+export const inboundSchema = z.object({
   id: z.string().trim().min(1).max(200).optional(),
   from: text,
   to: text,
@@ -31,7 +31,7 @@ const inboundSchema = z.object({
   mediaUrls: z.array(z.string().min(1).max(4096)).max(10).optional(),
   media: z.array(z.object({ url: z.string().min(1).max(4096), contentType: z.string().max(200).nullish() })).max(10).optional(),
 });
-const statusSchema = z.object({
+export const statusSchema = z.object({
   providerMessageId: text,
   status: z.enum(['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed']),
   errorCode: z.string().max(100).nullish(),
