@@ -16,8 +16,8 @@ import { UnprocessableError } from '../http/errors.js';
 import { recordAudit } from './audit.js';
 import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
 
-const provider = z.enum(['twilio', '8x8', 'local'], { message: 'expected "twilio", "8x8" or "local"' });
-const numberType = z.enum(['local', 'toll-free', 'virtual'], { message: 'expected "local", "toll-free" or "virtual"' });
+export const provider = z.enum(['twilio', '8x8', 'local'], { message: 'expected "twilio", "8x8" or "local"' });
+export const numberType = z.enum(['local', 'toll-free', 'virtual'], { message: 'expected "local", "toll-free" or "virtual"' });
 const numberStatus = z.enum(['active', 'porting'], { message: 'expected "active" or "porting"' });
 const segmentsPerSecond = z
   .number({ message: 'expected a number of segments per second, or null' })
@@ -56,7 +56,7 @@ export function numberView(n: ProvisionedNumber, policy: Policy, config: Config)
 }
 
 /** A toll-free number is toll-free whatever the admin calls it: capability depends on it. */
-function checkType(e164: string, type: NumberType | undefined): NumberType {
+export function checkType(e164: string, type: NumberType | undefined): NumberType {
   const tollFree = parsePhone(e164).kind === 'toll-free';
   if (type === undefined) return tollFree ? 'toll-free' : 'local';
   if (tollFree && type !== 'toll-free') {
@@ -92,7 +92,7 @@ export function numbersRouter(ctx: AppContext): Router {
         country: parsePhone(e164).country,
         segmentsPerSecond: input.segmentsPerSecond ?? null,
       });
-      await recordAudit(ctx, 'number.create', e164, null, n);
+      await recordAudit(ctx, res, 'number.create', e164, null, n);
       return n;
     });
     res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, await store.policy.get(), ctx.config));
@@ -114,7 +114,7 @@ export function numbersRouter(ctx: AppContext): Router {
       if (patch.type !== undefined) checkType(e164, patch.type);
       const after = await store.numbers.update(e164, patch);
       if (!after) throw new NotFoundError(`${e164} is not a provisioned number.`);
-      await recordAudit(ctx, 'number.update', e164, before, after);
+      await recordAudit(ctx, res, 'number.update', e164, before, after);
       return after;
     });
     res.json(numberView(updated, await store.policy.get(), ctx.config));
@@ -128,7 +128,7 @@ export function numbersRouter(ctx: AppContext): Router {
       // The store drops the number's mappings with it; keep them in the audit record.
       const mappings = await store.mappings.list({ number: e164 });
       await store.numbers.remove(e164);
-      await recordAudit(ctx, 'number.delete', e164, { ...before, mappings }, null);
+      await recordAudit(ctx, res, 'number.delete', e164, { ...before, mappings }, null);
     });
     res.status(204).end();
   });

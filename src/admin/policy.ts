@@ -72,7 +72,7 @@ export function policyRouter(ctx: AppContext): Router {
       // Only the fields given, groups included: the store merges them over the admin's earlier
       // ones, so a field nobody set keeps following the bridge's default (PolicyPatch).
       const updated = await store.policy.update(input);
-      await recordAudit(ctx, 'policy.update', 'policy', before, updated);
+      await recordAudit(ctx, res, 'policy.update', 'policy', before, updated);
       return updated;
     });
     res.set('ETag', entityTag(after)).json(after);
