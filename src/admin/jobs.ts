@@ -2,11 +2,12 @@
 // outbox (state 'failed', with its reason and attempts) and on its message (status, reason), so it
 // stays inspectable and can be done again, whatever Redis kept.
 //  - GET  /admin/api/jobs/failed: failed sends and chat deliveries, newest first, each with its
-//    message id (`id` is `<lane>-<messageId>`, e.g. `send-0192...`), contact, number and text.
+//    message id (`id` is `<lane>-<messageId>`, e.g. `send-0192...`), contact, number, text and
+//    its preview (cut at 140 characters, for lists).
 //  - POST /admin/api/messages/{id}/resend: an audited resend of a failed or undelivered outbound
 //    message, at the end of its conversation's send order (order kept; eligibility checked again
 //    at send time). A message whose previous send may have reached the contact (outcome unknown)
-//    is only resent with `{"force": true}`.
+//    is only resent with `{"force": true}`. Audit entries name the admin (adminIdentity).
 //  - POST /admin/api/jobs/{id}/retry: the same for `send-<messageId>`; `deliver-<messageId>`
 //    posts a message into chat again (idempotent per thread), audited.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';

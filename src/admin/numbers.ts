@@ -25,7 +25,7 @@ const segmentsPerSecond = z
   .max(1000, 'at most 1000')
   .nullable();
 
-const createSchema = z
+export const createNumberSchema = z
   .object({
     number: nonEmpty(64),
     provider,
@@ -35,7 +35,7 @@ const createSchema = z
   })
   .strict();
 
-const patchSchema = z
+export const patchNumberSchema = z
   .object({ provider, type: numberType, status: numberStatus, segmentsPerSecond })
   .partial()
   .strict()
@@ -80,7 +80,7 @@ export function numbersRouter(ctx: AppContext): Router {
   router.post('/', ...jsonBody(), async (req, res) => {
     const body = objectBody(req.body);
     // A number that is not text at all is a field error (422); text that is no phone number, 400.
-    const input = parseWith(createSchema, body);
+    const input = parseWith(createNumberSchema, body);
     const e164 = phoneField(input.number, 'number');
     const type = checkType(e164, input.type);
     const created = await store.transaction(async () => {
@@ -107,7 +107,7 @@ export function numbersRouter(ctx: AppContext): Router {
 
   router.patch('/:number', ...jsonBody(), async (req, res) => {
     const e164 = phoneField(String(req.params.number), 'number');
-    const patch = parseWith(patchSchema, objectBody(req.body));
+    const patch = parseWith(patchNumberSchema, objectBody(req.body));
     const updated = await store.transaction(async () => {
       const before = await store.numbers.get(e164);
       if (!before) throw new NotFoundError(`${e164} is not a provisioned number.`);

@@ -21,7 +21,7 @@ const mimeType = z
   .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9*][a-z0-9!#$&^_.+*-]*$/, 'expected a media type like image/jpeg');
 
-const policyPatch = z
+export const policyPatch = z
   .object({
     smsEnabled: bool,
     maxSegments: z.number().int('expected an integer').min(1, 'at least 1').max(100, 'at most 100'),

@@ -14,7 +14,7 @@ import { limitParam, objectBody, parseWith } from './validate.js';
 
 export const usersQuery = z.object({ limit: z.string().optional(), cursor: cursorParam.optional() }).strict();
 
-const params = z.object({
+export const userParams = z.object({
   platform: platformSchema,
   userId: z.string().trim().min(1, 'must not be empty').max(256, 'at most 256 characters'),
 });
@@ -45,14 +45,14 @@ export function usersRouter(ctx: AppContext): Router {
   });
 
   router.get('/:platform/:userId', async (req, res) => {
-    const p = parseWith(params, req.params);
+    const p = parseWith(userParams, req.params);
     const user = await store.users.get(p.platform, p.userId);
     if (!user) throw new NotFoundError(`No policy stored for ${p.platform} user ${p.userId} (defaults apply).`);
     res.json(user);
   });
 
   router.put('/:platform/:userId', ...jsonBody(), async (req, res) => {
-    const p = parseWith(params, req.params);
+    const p = parseWith(userParams, req.params);
     const patch = parseWith(userPatchSchema, objectBody(req.body));
     const after = await store.transaction(async () => {
       const before = await store.users.get(p.platform, p.userId);
