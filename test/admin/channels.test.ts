@@ -96,6 +96,17 @@ describe('GET /admin/api/channels', () => {
     expect(res.body.error.details.channels).toEqual([{ platform: 'web', id: 'inbox', name: 'Web inbox', kind: 'inbox' }]);
   });
 
+  it('Slack rate limiting the listing is said as such, and a failure is not kept: the next look lists again', async () => {
+    bridge = await startTestBridge(slackOn());
+    slack.failNext('conversations.list', { kind: 'ratelimit', retryAfterSec: 30 });
+    const limited = await json<{ error: { message: string } }>(bridge.call('GET', '/admin/api/channels'));
+    expect(limited.status).toBe(502);
+    expect(limited.body.error.message).toMatch(/rate limiting/);
+    const again = await json<Channel[]>(bridge.call('GET', '/admin/api/channels'));
+    expect(again.status).toBe(200);
+    expect(again.body.map((c) => c.id)).toContain('C0SUPPORT1');
+  });
+
   it('with no chat platform on, the web inbox is the one channel', async () => {
     bridge = await startTestBridge();
     expect(await json(bridge.call('GET', '/admin/api/channels'))).toEqual({ status: 200, body: [{ platform: 'web', id: 'inbox', name: 'Web inbox', kind: 'inbox' }] });
