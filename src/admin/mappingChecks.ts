@@ -38,7 +38,7 @@ export function platformOffReason(config: AppContext['config'], platform: string
 }
 
 /** Refuses a Slack channel name in place of an id, naming the id when Slack knows that channel. */
-export async function checkSlackChannelId(ctx: AppContext, channel: string): Promise<void> {
+export async function checkSlackChannelId(ctx: AppContext, channel: string, field = 'channel'): Promise<void> {
   if (SLACK_CHANNEL_ID.test(channel)) return;
   const name = channel.replace(/^#/, '').toLowerCase();
   let suggestion = '';
@@ -50,7 +50,7 @@ export async function checkSlackChannelId(ctx: AppContext, channel: string): Pro
     if (match) suggestion = ` #${match.name} is ${match.id}: map that.`;
   }
   throw new UnprocessableError(
-    `channel: "${channel}" looks like a Slack channel name; a mapping needs the channel's id, upper-case letters and digits starting with C (or G), e.g. C0123ABC (in Slack: open the channel's details, the id is at the bottom; or pick it from GET /admin/api/channels).${suggestion}`,
-    'channel',
+    `${field}: "${channel}" looks like a Slack channel name; a mapping needs the channel's id, upper-case letters and digits starting with C (or G), e.g. C0123ABC (in Slack: open the channel's details, the id is at the bottom; or pick it from GET /admin/api/channels).${suggestion}`,
+    field,
   );
 }
