@@ -17,6 +17,8 @@ import type { SlackSocketTuning } from '../adapters/chat/slack/socketConnection.
 import type { TeamsParts } from '../adapters/chat/teams/index.js';
 import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js';
 import { createJobsAdminRouter } from './admin/jobs.js';
+import { createQueuesAdminRouter } from './admin/queues.js';
+import { channelDirectory } from './chat/channelDirectory.js';
 import { adminGuard } from './admin/auth.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { Lane, SmsProvider, TurnQueue } from './core/ports.js';
@@ -142,6 +144,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     (app) => sms.mount(app),
     (app) => app.use(mediaRouter({ media: store.media, files: mediaFiles, signer })),
     (app) => app.use(createJobsAdminRouter({ store, queue, requireAdmin: admin })),
+    (app) => app.use(createQueuesAdminRouter({ outbox: store.outbox, queues: { send: outbound.queue, deliver: delivery.queue }, clock, requireAdmin: admin })),
   ];
   const platforms: Startable[] = [];
   const chatDeps = { queue, owner: liveness.owner, providerCaps, registry };
@@ -160,6 +163,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
       ...(tuning.slackSocket === undefined ? {} : { socket: tuning.slackSocket }),
     });
     slack = rt;
+    channelDirectory(ctx).register(rt.channels);
     mounts.push((app) => rt.mount(app));
     platforms.push({ name: 'slack', start: () => rt.start(), stop: () => rt.stop() });
   }
@@ -172,6 +176,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
       ...(tuning.teamsConnectorTimeoutMs === undefined ? {} : { connectorTimeoutMs: tuning.teamsConnectorTimeoutMs }),
     });
     teams = tp;
+    channelDirectory(ctx).register(tp.channelSource);
     mounts.push((app) => tp.mount(app));
     platforms.push({ name: 'teams', start: () => tp.start(), stop: () => tp.stop() });
   }

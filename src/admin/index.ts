@@ -6,11 +6,14 @@ import { Router } from 'express';
 import type { AppContext } from '../app.js';
 import { auditRouter } from './audit.js';
 import { adminGuard } from './auth.js';
+import { channelsRouter } from './channels.js';
 import { conversationsRouter, messageView } from './conversations.js';
 import { historyRouter } from './history.js';
 import { mappingsRouter } from './mappings.js';
+import { numberCheckRouter } from './numberCheck.js';
 import { numbersRouter } from './numbers.js';
 import { adminOpenApiDocument } from './openapi/document.js';
+import { optOutsRouter } from './optOuts.js';
 import { policyRouter } from './policy.js';
 import { usersRouter } from './users.js';
 import { limitParam } from './validate.js';
@@ -25,10 +28,13 @@ export function adminApiRouter(ctx: AppContext): Router {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  router.use('/numbers/check', numberCheckRouter(ctx));
   router.use('/numbers', numbersRouter(ctx));
   router.use('/mappings', mappingsRouter(ctx));
   router.use('/policy', policyRouter(ctx));
   router.use('/users', usersRouter(ctx));
+  router.use('/channels', channelsRouter(ctx));
+  router.use('/optouts', optOutsRouter(ctx));
   // History search and export (rule 10); before /conversations so /:id/export is found.
   router.use(historyRouter(ctx));
   router.use('/conversations', conversationsRouter(ctx));

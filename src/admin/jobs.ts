@@ -2,18 +2,20 @@
 // outbox (state 'failed', with its reason and attempts) and on its message (status, reason), so it
 // stays inspectable and can be done again, whatever Redis kept.
 //  - GET  /admin/api/jobs/failed: failed sends and chat deliveries, newest first, each with its
-//    message id (`id` is `<lane>-<messageId>`, e.g. `send-0192...`), contact, number and text.
+//    message id (`id` is `<lane>-<messageId>`, e.g. `send-0192...`), contact, number, text and
+//    its preview (cut at 140 characters, for lists).
 //  - POST /admin/api/messages/{id}/resend: an audited resend of a failed or undelivered outbound
 //    message, at the end of its conversation's send order (order kept; eligibility checked again
 //    at send time). A message whose previous send may have reached the contact (outcome unknown)
-//    is only resent with `{"force": true}`.
+//    is only resent with `{"force": true}`. Audit entries name the admin (adminIdentity).
 //  - POST /admin/api/jobs/{id}/retry: the same for `send-<messageId>`; `deliver-<messageId>`
 //    posts a message into chat again (idempotent per thread), audited.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Lane, OutboxItem, TurnQueue } from '../core/ports.js';
+import { adminIdentity } from './identity.js';
 import type { BridgeStore, RequeueRefusalCode } from '../infra/store/index.js';
 
-/** Audit actor of resends asked through this API. */
+/** Audit actor of resends asked without a request to name the admin (the routes use adminIdentity). */
 export const ADMIN_API_ACTOR = 'admin-api';
 
 /** The answer to a successful resend. */
@@ -44,6 +46,19 @@ export interface FailedJobView {
   number: string | null;
   contact: string | null;
   text: string | null;
+  /** The text cut to 140 characters (with "…"), for lists. */
+  preview: string | null;
+  /** Pictures the message carries (a text may be empty). */
+  mediaCount: number;
+}
+
+/** Longest text shown in a list before it is cut. */
+export const PREVIEW_CHARS = 140;
+
+export function preview(text: string | null): string | null {
+  if (text === null) return null;
+  const chars = [...text];
+  return chars.length <= PREVIEW_CHARS ? text : `${chars.slice(0, PREVIEW_CHARS - 1).join('')}…`;
 }
 
 export interface JobsAdminOptions {
@@ -106,21 +121,24 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
       number: conversation?.number ?? null,
       contact: conversation?.contact ?? null,
       text: message?.body ?? null,
+      preview: preview(message?.body ?? null),
+      mediaCount: message?.media.length ?? 0,
     };
   }
 
   /** Resends one outbound message (see the header): 404/409 with the reason, or 200 with a ResendView. */
   async function resend(messageId: string, force: boolean, res: Response): Promise<void> {
+    const actor = adminIdentity(res).name;
     // The pending check runs inside the transaction: no send can be queued between it and the requeue.
     const outcome = await store.transaction(async () => {
       const pending = await store.outbox.findByMessage('send', messageId);
       if (pending && pending.state !== 'failed') return { kind: 'pending' } as const;
-      const result = await store.messages.requeue(messageId, { actor: ADMIN_API_ACTOR, force });
+      const result = await store.messages.requeue(messageId, { actor, force });
       if (!result.ok) {
         // Queued with nothing pending: its hand-off was lost (a crash between two versions): hand it on.
         const stuck = result.code === 'not_failed' ? await store.messages.get(messageId) : null;
         if (stuck?.direction !== 'outbound' || stuck.status !== 'queued') return { kind: 'refused', refused: result } as const;
-        await store.audit.record({ actor: ADMIN_API_ACTOR, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
+        await store.audit.record({ actor, action: 'message.handoff', target: messageId, before: { status: 'queued' }, after: { status: 'queued', handedOn: true } });
         return { kind: 'stuck', stuck, item: await store.outbox.add('send', stuck.conversationId, messageId) } as const;
       }
       if (pending) await store.outbox.remove(pending.seq);
@@ -164,6 +182,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
 
   /** Posts a message into chat again after its delivery failed for good. */
   async function redeliver(messageId: string, res: Response): Promise<void> {
+    const actor = adminIdentity(res).name;
     // Looked up inside the transaction, so the item cannot change between the check and the retry.
     const outcome = await store.transaction(async () => {
       const item = await store.outbox.findByMessage('deliver', messageId);
@@ -171,7 +190,7 @@ export function createJobsAdminRouter(opts: JobsAdminOptions): Router {
       if (item.state !== 'failed') return { kind: 'pending', state: item.state } as const;
       await store.outbox.remove(item.seq);
       await store.audit.record({
-        actor: ADMIN_API_ACTOR,
+        actor,
         action: 'job.retry',
         target: `deliver/${jobId('deliver', messageId)}`,
         before: { state: 'failed', reason: item.lastError },

@@ -1,5 +1,7 @@
 // Number -> chat channel mappings. Only a provisioned number can be mapped (422 otherwise); the
-// same (number, platform, channel) twice is a 409.
+// same (number, platform, channel) twice is a 409. A Slack channel name instead of its id, and a
+// platform that is not turned on, are refused (422) with the reason (mappingChecks.ts);
+// `"allowOff": true` keeps a mapping to a platform that is off, with a warning.
 
 import { Router } from 'express';
 import { z } from 'zod';
@@ -8,21 +10,24 @@ import { NotFoundError } from '../core/errors.js';
 import { jsonBody } from '../http/body.js';
 import { UnprocessableError } from '../http/errors.js';
 import { recordAudit } from './audit.js';
+import { checkSlackChannelId, platformOffReason } from './mappingChecks.js';
 import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
 
 export const PLATFORMS = ['slack', 'teams'] as const;
 export const platformSchema = z.enum(PLATFORMS, { message: 'expected "slack" or "teams"' });
 
-export const createSchema = z
+export const createMappingSchema = z
   .object({
     number: nonEmpty(64),
     platform: platformSchema,
     // Slack channel id (C0123...) or Teams channel conversation id (19:...@thread.tacv2).
     channel: nonEmpty(512),
+    /** Map to a platform that is not turned on (yet); the answer then carries `warnings`. */
+    allowOff: z.boolean({ message: 'expected true or false' }).optional(),
   })
   .strict();
 
-export const listQuery = z
+export const listMappingsQuery = z
   .object({ number: z.string().optional(), platform: platformSchema.optional(), channel: z.string().optional() })
   .strict();
 
@@ -31,23 +36,28 @@ export function mappingsRouter(ctx: AppContext): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const q = parseWith(listQuery, req.query);
+    const q = parseWith(listMappingsQuery, req.query);
     const number = q.number ? phoneField(q.number, 'number') : undefined;
     res.json(await store.mappings.list({ number, platform: q.platform, channel: q.channel }));
   });
 
   router.post('/', ...jsonBody(), async (req, res) => {
-    const input = parseWith(createSchema, objectBody(req.body));
+    const input = parseWith(createMappingSchema, objectBody(req.body));
     const number = phoneField(input.number, 'number');
+    if (input.platform === 'slack') await checkSlackChannelId(ctx, input.channel);
+    const off = platformOffReason(ctx.config, input.platform);
+    if (off && !input.allowOff) {
+      throw new UnprocessableError(`platform: ${off}. Turn it on first, or send "allowOff": true to map ahead of turning it on.`, 'platform');
+    }
     const mapping = await store.transaction(async () => {
       if (!(await store.numbers.get(number))) {
         throw new UnprocessableError(`number: ${number} is not a provisioned number; add it first (POST /admin/api/numbers)`, 'number');
       }
       const m = await store.mappings.create({ number, platform: input.platform, channel: input.channel });
-      await recordAudit(ctx, 'mapping.create', m.id, null, m);
+      await recordAudit(ctx, res, 'mapping.create', m.id, null, m);
       return m;
     });
-    res.status(201).location(`/admin/api/mappings/${mapping.id}`).json(mapping);
+    res.status(201).location(`/admin/api/mappings/${mapping.id}`).json(off ? { ...mapping, warnings: [`${off}; turn it on for this mapping to take effect.`] } : mapping);
   });
 
   router.get('/:id', async (req, res) => {
@@ -61,7 +71,7 @@ export function mappingsRouter(ctx: AppContext): Router {
       const before = await store.mappings.get(req.params.id);
       if (!before) throw new NotFoundError(`No mapping ${req.params.id}.`);
       await store.mappings.remove(before.id);
-      await recordAudit(ctx, 'mapping.delete', before.id, before, null);
+      await recordAudit(ctx, res, 'mapping.delete', before.id, before, null);
     });
     res.status(204).end();
   });

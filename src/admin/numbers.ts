@@ -25,7 +25,7 @@ const segmentsPerSecond = z
   .max(1000, 'at most 1000')
   .nullable();
 
-export const createSchema = z
+export const createNumberSchema = z
   .object({
     number: nonEmpty(64),
     provider,
@@ -35,7 +35,7 @@ export const createSchema = z
   })
   .strict();
 
-export const patchSchema = z
+export const patchNumberSchema = z
   .object({ provider, type: numberType, status: numberStatus, segmentsPerSecond })
   .partial()
   .strict()
@@ -56,7 +56,7 @@ export function numberView(n: ProvisionedNumber, policy: Policy, config: Config)
 }
 
 /** A toll-free number is toll-free whatever the admin calls it: capability depends on it. */
-function checkType(e164: string, type: NumberType | undefined): NumberType {
+export function checkType(e164: string, type: NumberType | undefined): NumberType {
   const tollFree = parsePhone(e164).kind === 'toll-free';
   if (type === undefined) return tollFree ? 'toll-free' : 'local';
   if (tollFree && type !== 'toll-free') {
@@ -80,7 +80,7 @@ export function numbersRouter(ctx: AppContext): Router {
   router.post('/', ...jsonBody(), async (req, res) => {
     const body = objectBody(req.body);
     // A number that is not text at all is a field error (422); text that is no phone number, 400.
-    const input = parseWith(createSchema, body);
+    const input = parseWith(createNumberSchema, body);
     const e164 = phoneField(input.number, 'number');
     const type = checkType(e164, input.type);
     const created = await store.transaction(async () => {
@@ -92,7 +92,7 @@ export function numbersRouter(ctx: AppContext): Router {
         country: parsePhone(e164).country,
         segmentsPerSecond: input.segmentsPerSecond ?? null,
       });
-      await recordAudit(ctx, 'number.create', e164, null, n);
+      await recordAudit(ctx, res, 'number.create', e164, null, n);
       return n;
     });
     res.status(201).location(`/admin/api/numbers/${encodeURIComponent(e164)}`).json(numberView(created, await store.policy.get(), ctx.config));
@@ -107,14 +107,14 @@ export function numbersRouter(ctx: AppContext): Router {
 
   router.patch('/:number', ...jsonBody(), async (req, res) => {
     const e164 = phoneField(String(req.params.number), 'number');
-    const patch = parseWith(patchSchema, objectBody(req.body));
+    const patch = parseWith(patchNumberSchema, objectBody(req.body));
     const updated = await store.transaction(async () => {
       const before = await store.numbers.get(e164);
       if (!before) throw new NotFoundError(`${e164} is not a provisioned number.`);
       if (patch.type !== undefined) checkType(e164, patch.type);
       const after = await store.numbers.update(e164, patch);
       if (!after) throw new NotFoundError(`${e164} is not a provisioned number.`);
-      await recordAudit(ctx, 'number.update', e164, before, after);
+      await recordAudit(ctx, res, 'number.update', e164, before, after);
       return after;
     });
     res.json(numberView(updated, await store.policy.get(), ctx.config));
@@ -128,7 +128,7 @@ export function numbersRouter(ctx: AppContext): Router {
       // The store drops the number's mappings with it; keep them in the audit record.
       const mappings = await store.mappings.list({ number: e164 });
       await store.numbers.remove(e164);
-      await recordAudit(ctx, 'number.delete', e164, { ...before, mappings }, null);
+      await recordAudit(ctx, res, 'number.delete', e164, { ...before, mappings }, null);
     });
     res.status(204).end();
   });

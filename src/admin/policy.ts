@@ -13,6 +13,7 @@ import { entityTag, ifMatchAllows } from '../http/etag.js';
 import { recordAudit } from './audit.js';
 import { objectBody, parseWith } from './validate.js';
 import { platformSchema } from './mappings.js';
+import { checkSlackChannelId } from './mappingChecks.js';
 
 const bool = z.boolean({ message: 'expected true or false' });
 const mimeType = z
@@ -63,6 +64,8 @@ export function policyRouter(ctx: AppContext): Router {
 
   router.put('/', ...jsonBody(), async (req, res) => {
     const input = parseWith(policyPatch, objectBody(req.body));
+    // A fallback channel typed by name would never be posted in, like a mapping's (mappingChecks.ts).
+    if (input.fallback?.platform === 'slack') await checkSlackChannelId(ctx, input.fallback.channel, 'fallback.channel');
     const after = await store.transaction(async () => {
       const before = await store.policy.get();
       // Checked inside the write transaction: no other save can come between check and write.
@@ -72,7 +75,7 @@ export function policyRouter(ctx: AppContext): Router {
       // Only the fields given, groups included: the store merges them over the admin's earlier
       // ones, so a field nobody set keeps following the bridge's default (PolicyPatch).
       const updated = await store.policy.update(input);
-      await recordAudit(ctx, 'policy.update', 'policy', before, updated);
+      await recordAudit(ctx, res, 'policy.update', 'policy', before, updated);
       return updated;
     });
     res.set('ETag', entityTag(after)).json(after);

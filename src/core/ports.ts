@@ -177,9 +177,24 @@ export interface MessagePostRepo {
   findByPlatformMessageId(platform: PlatformId, platformMessageId: string): Promise<MessagePost | null>;
 }
 
+/** A contact opted out of one of our numbers (STOP-family keyword). */
+export interface OptOut {
+  number: E164;
+  contact: string;
+  /** The keyword that opted them out (as texted, e.g. STOP), when known. */
+  keyword: string | null;
+  /** When they opted out (ISO). */
+  since: string;
+}
+
 export interface OptOutRepo {
   isOptedOut(number: E164, contact: string): Promise<boolean>;
   set(number: E164, contact: string, optedOut: boolean, keyword: string | null): Promise<void>;
+  /**
+   * Contacts opted out now (those who texted START again are not listed), ordered by number then
+   * contact, at most `limit`; `after` continues past the last one of the previous page.
+   */
+  listOptedOut(opts: { number?: E164; limit: number; after?: { number: E164; contact: string } }): Promise<OptOut[]>;
 }
 
 export interface PolicyRepo {
@@ -191,6 +206,8 @@ export interface UserRepo {
   get(platform: PlatformId, userId: string): Promise<UserPolicy | null>;
   upsert(platform: PlatformId, userId: string, patch: { smsEnabled?: boolean; admin?: boolean }): Promise<UserPolicy>;
   list(): Promise<UserPolicy[]>;
+  /** At most `limit` users ordered by (platform, userId), after the given one (keyset paging). */
+  page(opts: { limit: number; after?: { platform: PlatformId; userId: string } }): Promise<UserPolicy[]>;
 }
 
 export interface AuditEntry {

@@ -186,7 +186,7 @@ describe('admin API: conversations and history', () => {
     expect(unrouted.body.map((m) => [m.direction, m.body])).toEqual([['inbound', 'hello']]);
     expect(unrouted.body[0]).toMatchObject({ number: expect.stringMatching(/^\+1\d{10}$/), contact: expect.stringMatching(/^\+\d+$/) });
     await bridge.call('POST', '/admin/api/numbers', { body: { number: OURS, provider: 'twilio' } });
-    await bridge.call('POST', '/admin/api/mappings', { body: { number: OURS, platform: 'slack', channel: 'C1' } });
+    await bridge.call('POST', '/admin/api/mappings', { body: { number: OURS, platform: 'slack', channel: 'C1', allowOff: true } });
     expect((await json(bridge.call('GET', '/admin/api/unrouted'))).body).toEqual([]);
   });
 

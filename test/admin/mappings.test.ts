@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { json, startTestBridge } from '../http/helpers.js';
 import type { TestBridge } from '../http/helpers.js';
+import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 
 interface MappingBody {
   id: string;
@@ -11,8 +12,21 @@ interface MappingBody {
 }
 
 let bridge: TestBridge;
+let slack: FakeSlack;
+beforeAll(async () => {
+  slack = await startFakeSlack();
+});
+afterAll(async () => {
+  await slack.close();
+});
+// Slack (against the fake) and Teams (anonymous, on loopback) turned on: mappings to them are kept.
 beforeEach(async () => {
-  bridge = await startTestBridge();
+  bridge = await startTestBridge({
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: 'mappings-test-signing-secret',
+    SLACK_API_URL: slack.apiUrl,
+    TEAMS_ALLOW_ANONYMOUS: 'true',
+  });
   await bridge.call('POST', '/admin/api/numbers', { body: { number: '+14155552671', provider: 'twilio' } });
 });
 afterEach(async () => {

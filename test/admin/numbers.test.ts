@@ -156,7 +156,7 @@ describe('admin API: provisioned numbers', () => {
 
   it('DELETE removes the number and its mappings; a second DELETE is a 404', async () => {
     await post({ number: '+14155552671', provider: 'twilio' });
-    await bridge.call('POST', '/admin/api/mappings', { body: { number: '+14155552671', platform: 'slack', channel: 'C012345' } });
+    await bridge.call('POST', '/admin/api/mappings', { body: { number: '+14155552671', platform: 'slack', channel: 'C012345', allowOff: true } });
     const del = await bridge.call('DELETE', '/admin/api/numbers/%2B14155552671');
     expect(del.status).toBe(204);
     expect((await json(bridge.call('GET', '/admin/api/numbers'))).body).toEqual([]);
@@ -175,9 +175,9 @@ describe('admin API: provisioned numbers', () => {
     );
     const entries = [...audit.body].sort((a, b) => a.action.localeCompare(b.action));
     expect(entries.map((e) => [e.actor, e.action, e.target])).toEqual([
-      ['admin-api', 'number.create', '+14155552671'],
-      ['admin-api', 'number.delete', '+14155552671'],
-      ['admin-api', 'number.update', '+14155552671'],
+      ['admin', 'number.create', '+14155552671'],
+      ['admin', 'number.delete', '+14155552671'],
+      ['admin', 'number.update', '+14155552671'],
     ]);
     expect(entries[0]).toMatchObject({ before: null, after: { e164: '+14155552671', status: 'active' } });
     expect(entries[1]).toMatchObject({ before: { e164: '+14155552671', status: 'porting' }, after: null });

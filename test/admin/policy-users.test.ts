@@ -48,6 +48,7 @@ describe('admin API: company policy', () => {
     [{ mms: { allowedTypes: ['jpeg'] } }, 'mms.allowedTypes.0'],
     [{ throughput: { local: 0 } }, 'throughput.local'],
     [{ fallback: { platform: 'irc', channel: '#x' } }, 'fallback.platform'],
+    [{ fallback: { platform: 'slack', channel: '#support' } }, 'fallback.channel'],
   ])('refuses an invalid value with a 422 naming the field: %j', async (body, field) => {
     expect(await json(bridge.call('PUT', '/admin/api/policy', { body }))).toMatchObject({ status: 422, body: { error: { code: 'invalid_input', field } } });
     expect((await json(bridge.call('GET', '/admin/api/policy'))).body).toEqual(DEFAULT_POLICY);

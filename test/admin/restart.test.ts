@@ -14,7 +14,7 @@ describe('admin changes survive a restart', () => {
     const first = await startTestBridge(PROVIDERS_ON, { dataDir, keepDataDir: true });
     await first.call('POST', '/admin/api/numbers', { body: { number: '+14155552671', provider: 'twilio' } });
     await first.call('POST', '/admin/api/numbers', { body: { number: '+18885552671', provider: '8x8' } });
-    const m = await json<{ id: string }>(first.call('POST', '/admin/api/mappings', { body: { number: '+14155552671', platform: 'slack', channel: 'C0123ABC' } }));
+    const m = await json<{ id: string }>(first.call('POST', '/admin/api/mappings', { body: { number: '+14155552671', platform: 'slack', channel: 'C0123ABC', allowOff: true } }));
     await first.call('PUT', '/admin/api/policy', { body: { maxSegments: 4 } });
     await first.cleanup();
 

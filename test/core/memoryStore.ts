@@ -54,7 +54,7 @@ export interface MemoryState extends OutboxState {
   /** Bytes of stored media files, by media id. */
   mediaFiles: Map<string, Buffer>;
   posts: MessagePost[];
-  optOuts: Map<string, { optedOut: boolean; keyword: string | null }>;
+  optOuts: Map<string, { optedOut: boolean; keyword: string | null; at: string }>;
   policy: Policy;
   users: Map<string, UserPolicy>;
   audit: AuditEntry[];
@@ -357,8 +357,19 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       isOptedOut: (number, contact) => state.optOuts.get(`${number}|${contact}`)?.optedOut ?? false,
       set(number, contact, optedOut, keyword) {
         state.optOutWrites.push({ number, contact, optedOut });
-        state.optOuts.set(`${number}|${contact}`, { optedOut, keyword });
+        state.optOuts.set(`${number}|${contact}`, { optedOut, keyword, at: now() });
       },
+      listOptedOut: ({ number, limit, after }) =>
+        [...state.optOuts.entries()]
+          .map(([key, v]) => {
+            const [n, c] = key.split('|') as [string, string];
+            return { number: n, contact: c, keyword: v.keyword, since: v.at, optedOut: v.optedOut };
+          })
+          .filter((o) => o.optedOut && (number === undefined || o.number === number))
+          .filter((o) => !after || o.number > after.number || (o.number === after.number && o.contact > after.contact))
+          .sort((a, b) => (a.number === b.number ? (a.contact < b.contact ? -1 : 1) : a.number < b.number ? -1 : 1))
+          .slice(0, limit)
+          .map(({ optedOut: _o, ...o }) => o),
     }),
     policy: gate.wrap<PolicyRepo>({
       get: () => clone(state.policy),
@@ -377,6 +388,12 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
         return clone(u);
       },
       list: () => [...state.users.values()].map(clone),
+      page: ({ limit, after }) =>
+        [...state.users.values()]
+          .sort((a, b) => (a.platform === b.platform ? (a.userId < b.userId ? -1 : 1) : a.platform < b.platform ? -1 : 1))
+          .filter((u) => !after || u.platform > after.platform || (u.platform === after.platform && u.userId > after.userId))
+          .slice(0, limit)
+          .map(clone),
     }),
     audit: gate.wrap<AuditRepo>({
       record(entry) {

@@ -12,6 +12,14 @@
 // (Bearer bot token required), slash-command `response_url`s, and Socket Mode: apps.connections.open
 // (with the app-level token only: the bot token gets not_allowed_token_type, as from Slack) and
 // the WebSocket it hands out (fakeSlackSocket.ts).
+//
+// conversations.list as Slack documents it: `types` (comma-separated public_channel,
+// private_channel, mpim, im; default public_channel; anything else invalid_types),
+// `exclude_archived`, `limit` (default 100, an integer up to 1000, else invalid_limit) and
+// `cursor` (the previous page's response_metadata.next_cursor; unknown: invalid_cursor); pages may
+// hold fewer than `limit` (`pageSize` forces that, to exercise paging); the last page's
+// next_cursor is "". The bot token's scopes are checked as Slack does: public channels need
+// channels:read, private ones groups:read, else {ok:false, error:'missing_scope', needed, provided}.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -88,7 +96,11 @@ export interface FakeSlack {
   files: Map<string, FakeSlackFile>;
   responses: { id: string; body: Record<string, unknown> }[];
   callsTo(method: string): FakeSlackCall[];
-  addChannel(id: string, name?: string): void;
+  addChannel(id: string, name?: string, opts?: { private?: boolean; archived?: boolean }): void;
+  /** The bot token's granted scopes (what missing_scope checks against). */
+  scopes: Set<string>;
+  /** Most channels per conversations.list page whatever `limit` asks (Slack may return fewer). */
+  pageSize: number;
   addUser(user: FakeSlackUser): void;
   /** A file a user "uploaded" in Slack: returns what a message event carries (url_private...). */
   hostFile(bytes: Buffer, opts: { name: string; mimetype: string; delayMs?: number }): { id: string; name: string; mimetype: string; size: number; url_private: string; url_private_download: string };
@@ -158,6 +170,10 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
   const botUserId = 'UBOT';
   const botId = 'BBOT';
   const channels = new Map<string, string>();
+  const channelFlags = new Map<string, { private: boolean; archived: boolean }>();
+  // What the bridge's manifest asks for (manifest/slack), as an install granted it.
+  const scopes = new Set(['channels:history', 'channels:read', 'chat:write', 'commands', 'files:read', 'files:write', 'groups:history', 'groups:read', 'reactions:write', 'users:read']);
+  const listing = { pageSize: 1000 };
   const users = new Map<string, FakeSlackUser>();
   const failures: { method: string; failure: FakeFailure; left: number }[] = [];
   let tsCounter = 0;
@@ -271,6 +287,47 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
       const id = str(a.channel);
       if (!id || !channels.has(id)) return { ok: false, error: 'channel_not_found' };
       return { ok: true, channel: { id, name: channels.get(id), is_channel: true, is_member: true } };
+    },
+    'conversations.list': (a) => {
+      const known = ['public_channel', 'private_channel', 'mpim', 'im'];
+      const types = (str(a.types) ?? 'public_channel').split(',').map((t) => t.trim());
+      if (types.some((t) => !known.includes(t))) return { ok: false, error: 'invalid_types' };
+      const needed = [...new Set(types.map((t) => (t === 'public_channel' ? 'channels:read' : t === 'private_channel' ? 'groups:read' : t === 'mpim' ? 'mpim:read' : 'im:read')))];
+      const missing = needed.filter((n) => !scopes.has(n));
+      if (missing.length > 0) return { ok: false, error: 'missing_scope', needed: missing.join(','), provided: [...scopes].join(',') };
+      const limit = a.limit === undefined ? 100 : Number(a.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return { ok: false, error: 'invalid_limit' };
+      const excludeArchived = a.exclude_archived === true || a.exclude_archived === 'true' || a.exclude_archived === '1';
+      const all = [...channels.entries()]
+        .map(([id, name]) => ({ id, name, ...(channelFlags.get(id) ?? { private: false, archived: false }) }))
+        .filter((c) => types.includes(c.private ? 'private_channel' : 'public_channel'))
+        .filter((c) => !(excludeArchived && c.archived));
+      let start = 0;
+      const cursor = str(a.cursor);
+      if (cursor) {
+        const m = /^next:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+        if (!m) return { ok: false, error: 'invalid_cursor' };
+        start = Number(m[1]);
+      }
+      const page = all.slice(start, start + Math.min(limit, listing.pageSize));
+      const end = start + page.length;
+      return {
+        ok: true,
+        channels: page.map((c) => ({
+          id: c.id,
+          name: c.name,
+          is_channel: !c.private,
+          is_group: false,
+          is_im: false,
+          is_mpim: false,
+          is_private: c.private,
+          is_archived: c.archived,
+          is_general: c.name === 'general',
+          is_member: true,
+          num_members: 1,
+        })),
+        response_metadata: { next_cursor: end < all.length ? Buffer.from(`next:${end}`).toString('base64') : '' },
+      };
     },
     'files.getUploadURLExternal': (a) => {
       const filename = str(a.filename);
@@ -396,7 +453,17 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
     botId,
     ...state,
     callsTo: (method) => state.calls.filter((c) => c.method === method),
-    addChannel: (id, name) => void channels.set(id, name ?? id.toLowerCase()),
+    addChannel: (id, name, o) => {
+      channels.set(id, name ?? id.toLowerCase());
+      channelFlags.set(id, { private: o?.private ?? false, archived: o?.archived ?? false });
+    },
+    scopes,
+    get pageSize() {
+      return listing.pageSize;
+    },
+    set pageSize(n: number) {
+      listing.pageSize = n;
+    },
     addUser: (user) => void users.set(user.id, user),
     hostFile: (bytes, o) => {
       const id = `F${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;

@@ -100,7 +100,7 @@ describe('admin routes for jobs', () => {
     // The failed job is gone from the failed list; the audit log says who resent what.
     expect(((await (await fetch(`${base}/admin/api/jobs/failed`, { headers: auth })).json()) as { jobs: unknown[] }).jobs).toHaveLength(0);
     const [entry] = await h.temp.store.audit.list({ limit: 1 });
-    expect(entry).toMatchObject({ actor: 'admin-api', action: REQUEUE_AUDIT_ACTION, target: id, before: { status: 'failed', errorCode: 'http_503' } });
+    expect(entry).toMatchObject({ actor: 'admin', action: REQUEUE_AUDIT_ACTION, target: id, before: { status: 'failed', errorCode: 'http_503' } });
 
     // Sent now: nothing to resend.
     const again = await post(`${base}/admin/api/jobs/send-${id}/retry`);

@@ -304,7 +304,7 @@ describe('rule 10: a conversation can be exported', () => {
 describe('rule 10: nothing is ever deleted', () => {
   it('removing the number and its mapping, searching, exporting and restarting keep every message', async () => {
     await bridge.call('POST', '/admin/api/numbers', { body: { number: OURS, provider: 'twilio' } });
-    const mapping = await json<{ id: string }>(bridge.call('POST', '/admin/api/mappings', { body: { number: OURS, platform: 'slack', channel: 'C1' } }));
+    const mapping = await json<{ id: string }>(bridge.call('POST', '/admin/api/mappings', { body: { number: OURS, platform: 'slack', channel: 'C1', allowOff: true } }));
     const c = (await bridge.ctx.store.conversations.getOrCreate(OURS, CONTACT)).conversation;
     await inbound(c, 'first', at(1));
     await outbound(c, 'second', at(2));

@@ -24,6 +24,46 @@ describe('opt-outs', () => {
   });
 });
 
+describe('opt-out listing', () => {
+  const A = '+12025550100';
+  const B = '+16135550100';
+
+  it('lists the contacts opted out now, per number, ordered by contact, with the keyword and since when; START takes one off the list', async () => {
+    const { optOuts } = temp.store;
+    await optOuts.set(A, '+14155550123', true, 'STOP');
+    await optOuts.set(A, '+14155550101', true, 'UNSUBSCRIBE');
+    await optOuts.set(B, '+14155550123', true, 'STOP');
+    await optOuts.set(A, '+14155550199', true, 'STOP');
+    await optOuts.set(A, '+14155550199', false, 'START');
+    const forA = await optOuts.listOptedOut({ number: A, limit: 10 });
+    expect(forA.map((o) => [o.contact, o.keyword])).toEqual([
+      ['+14155550101', 'UNSUBSCRIBE'],
+      ['+14155550123', 'STOP'],
+    ]);
+    expect(forA.every((o) => o.number === A && !Number.isNaN(Date.parse(o.since)))).toBe(true);
+    expect((await optOuts.listOptedOut({ limit: 10 })).map((o) => [o.number, o.contact])).toEqual([
+      [A, '+14155550101'],
+      [A, '+14155550123'],
+      [B, '+14155550123'],
+    ]);
+  });
+
+  it('pages after the last one of the previous page, across numbers, without repeats or gaps', async () => {
+    const { optOuts } = temp.store;
+    for (const n of [A, B]) for (let i = 0; i < 3; i++) await optOuts.set(n, `+1415555010${i}`, true, 'STOP');
+    const seen: string[] = [];
+    let after: { number: string; contact: string } | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await optOuts.listOptedOut({ limit: 4, after });
+      seen.push(...page.map((o) => `${o.number}/${o.contact}`));
+      if (page.length < 4) break;
+      const last = page[page.length - 1]!;
+      after = { number: last.number, contact: last.contact };
+    }
+    expect(seen).toEqual([A, B].flatMap((n) => [0, 1, 2].map((i) => `${n}/+1415555010${i}`)));
+  });
+});
+
 describe('policy', () => {
   it('is the default policy until an admin changes it', async () => {
     expect(await temp.store.policy.get()).toEqual(DEFAULT_POLICY);
@@ -90,6 +130,19 @@ describe('users', () => {
     await temp.store.users.upsert('teams', 'aad-1', { smsEnabled: false });
     await temp.store.users.upsert('slack', 'U1', { admin: true });
     expect((await temp.store.users.list()).map((u) => `${u.platform}/${u.userId}`)).toEqual(['slack/U1', 'teams/aad-1']);
+  });
+});
+
+describe('users paging', () => {
+  it('pages users ordered by platform then user id, after the last one seen', async () => {
+    const { users } = temp.store;
+    for (const [p, u] of [['teams', 'a'], ['slack', 'U2'], ['slack', 'U1'], ['teams', 'b'], ['slack', 'U3']] as const) await users.upsert(p, u, { smsEnabled: false });
+    const first = await users.page({ limit: 2 });
+    expect(first.map((u) => `${u.platform}/${u.userId}`)).toEqual(['slack/U1', 'slack/U2']);
+    const second = await users.page({ limit: 2, after: { platform: 'slack', userId: 'U2' } });
+    expect(second.map((u) => `${u.platform}/${u.userId}`)).toEqual(['slack/U3', 'teams/a']);
+    const third = await users.page({ limit: 2, after: { platform: 'teams', userId: 'a' } });
+    expect(third).toEqual([expect.objectContaining({ platform: 'teams', userId: 'b', smsEnabled: false, admin: false })]);
   });
 });
 

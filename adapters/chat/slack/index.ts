@@ -20,6 +20,7 @@ import type { ChatInboxRepo, InboxEvent } from '../../../src/infra/store/index.j
 import type { SlackSocketState } from '../../../src/metrics.js';
 import { storedMediaReader } from '../../../src/media/storedMedia.js';
 import { SlackApi, platformCode, slackLogger } from './api.js';
+import { SlackChannelList } from './channelList.js';
 import { handleSmsCommand, type SlashCommandPayload } from './commands.js';
 import { UserNames, sharedSeenEvents, type SlackHandlerDeps } from './context.js';
 import { handleMessageEvent, replyOf, type SlackMessageEvent } from './events.js';
@@ -90,6 +91,8 @@ export interface SlackPlatformDeps {
 export interface SlackRuntime {
   platform: SlackChatPlatform;
   api: SlackApi;
+  /** The workspace's channels (conversations.list), for the console's mapping picker. */
+  channels: SlackChannelList;
   /** Adds POST /slack/events (nothing in Socket Mode). Mount before any body parser that would consume the raw body. */
   mount(app: Express): void;
   /** auth.test (team and bot ids), Bolt init, in Socket Mode the socket, then (in the background) the inbox replay. */
@@ -348,6 +351,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   return {
     platform,
     api,
+    channels: new SlackChannelList(api),
     mount(app) {
       // Socket Mode: nothing arrives over HTTP, and /slack/events answers 404 like any unknown route.
       if (!(receiver instanceof ExpressReceiver) || !signingSecret) return;

@@ -4,6 +4,7 @@
 import type { Express, RequestHandler } from 'express';
 import type { Application, TeamsAdapter } from '@microsoft/teams-ai';
 import type { AppContext, BridgeModule, BridgeParts } from '../../../src/app.js';
+import type { ChannelSource } from '../../../src/chat/channelDirectory.js';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
 import type { SmsProviderCapabilities, TurnQueue } from '../../../src/core/ports.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
@@ -11,6 +12,7 @@ import { teamsChannelsRouter } from './adminRouter.js';
 import { createAdapter, createTokenProvider } from './auth.js';
 import { createTeamsApplication, mountTeamsRoute, type TeamsBotDeps } from './bot.js';
 import { TeamsChannels } from './channels.js';
+import { teamsChannelSource } from './channelList.js';
 import { BotConnectorClient, type TokenProvider } from './connector.js';
 import { DEFAULT_TEAMS_PACE, TeamsPacer, type TeamsPaceOptions } from './pacer.js';
 import { TeamsPlatform } from './platform.js';
@@ -52,6 +54,8 @@ export interface TeamsDeps {
 export interface TeamsParts {
   platform: TeamsPlatform;
   channels: TeamsChannels;
+  /** The channels of the teams the bot is in, for the console's mapping picker. */
+  channelSource: ChannelSource;
   adapter: TeamsAdapter;
   application: Application;
   /** POST /api/messages (and the admin channel list when requireAdmin was given). */
@@ -125,6 +129,7 @@ export function createTeamsPlatform(ctx: TeamsContext, deps: TeamsDeps): TeamsPa
   return {
     platform,
     channels,
+    channelSource: teamsChannelSource(channels),
     adapter,
     application,
     mount(app) {

@@ -1,7 +1,7 @@
 // Number -> chat channel mappings (src/admin/mappings.ts).
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { createSchema, listQuery, platformSchema } from '../mappings.js';
+import { createMappingSchema as createSchema, listMappingsQuery as listQuery, platformSchema } from '../mappings.js';
 import { ADMIN, errors, json, jsonBody, noContent, registerAdmin } from './common.js';
 import { z } from './zod.js';
 

@@ -1,7 +1,7 @@
 // Provisioned numbers (src/admin/numbers.ts).
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { createSchema, numberStatus, numberType, patchSchema, provider } from '../numbers.js';
+import { createNumberSchema as createSchema, numberStatus, numberType, patchNumberSchema as patchSchema, provider } from '../numbers.js';
 import { ADMIN, errors, json, jsonBody, noContent, registerAdmin } from './common.js';
 import { z } from './zod.js';
 

@@ -1,7 +1,7 @@
 // Per-user (chat profile) policy (src/admin/users.ts).
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { params, patchSchema } from '../users.js';
+import { userParams as params, userPatchSchema as patchSchema } from '../users.js';
 import { ADMIN, errors, json, jsonBody, registerAdmin } from './common.js';
 import { z } from './zod.js';
 

@@ -51,4 +51,8 @@ describe('Slack app manifests', () => {
     expect(withoutUrls(socket.json)).toEqual(withoutUrls(http.json));
     expect(http.json.settings.event_subscriptions.bot_events).toEqual(['message.channels', 'message.groups']);
   });
+
+  it('asks for channels:read and groups:read, so the console can list public and private channels (conversations.list)', () => {
+    expect(http.json.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['channels:read', 'groups:read']));
+  });
 });

@@ -11,7 +11,24 @@ export function createOptOutRepo({ db, now }: DbContext): OptOutRepo {
     ON CONFLICT (number, contact) DO UPDATE SET
       opted_out = excluded.opted_out, keyword = excluded.keyword, updated_at = excluded.updated_at`;
 
+  // Keyset paging on the primary key (number, contact); the row-value comparison is written out
+  // because SQLite and Postgres both run it as a range scan this way.
+  const LIST = `
+    SELECT number, contact, keyword, updated_at FROM opt_outs
+    WHERE opted_out = 1
+      AND (CAST(? AS TEXT) IS NULL OR number = ?)
+      AND (CAST(? AS TEXT) IS NULL OR number > ? OR (number = ? AND contact > ?))
+    ORDER BY number, contact
+    LIMIT ?`;
+
   return {
+    async listOptedOut({ number, limit, after }) {
+      const n = number ?? null;
+      const an = after?.number ?? null;
+      const ac = after?.contact ?? null;
+      const rows = await db.all<{ number: string; contact: string; keyword: string | null; updated_at: string }>(LIST, [n, n, an, an, an, ac, limit]);
+      return rows.map((r) => ({ number: r.number, contact: r.contact, keyword: r.keyword, since: r.updated_at }));
+    },
     isOptedOut: async (number, contact) => (await db.get<{ opted_out: number }>(GET, [number, contact]))?.opted_out === 1,
     async set(number, contact, optedOut, keyword) {
       await db.run(UPSERT, [number, contact, fromBool(optedOut), keyword, now()]);

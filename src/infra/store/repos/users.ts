@@ -27,6 +27,11 @@ const boolParam = (v: boolean | undefined): number | null => (v === undefined ? 
 export function createUserRepo({ db, now }: DbContext): UserRepo {
   const GET = 'SELECT * FROM users WHERE platform = ? AND user_id = ?';
   const LIST = 'SELECT * FROM users ORDER BY platform, user_id';
+  const PAGE = `
+    SELECT * FROM users
+    WHERE CAST(? AS TEXT) IS NULL OR platform > ? OR (platform = ? AND user_id > ?)
+    ORDER BY platform, user_id
+    LIMIT ?`;
   // A null flag keeps the stored value (or the default for a new user). The CASTs give Postgres
   // the parameters' type; the existing row's columns are qualified (unqualified is ambiguous there).
   const UPSERT = `
@@ -51,5 +56,10 @@ export function createUserRepo({ db, now }: DbContext): UserRepo {
       return toUser(row);
     },
     list: async () => (await db.all<UserRow>(LIST)).map(toUser),
+    async page({ limit, after }) {
+      const p = after?.platform ?? null;
+      const u = after?.userId ?? null;
+      return (await db.all<UserRow>(PAGE, [p, p, p, u, limit])).map(toUser);
+    },
   };
 }
