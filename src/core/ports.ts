@@ -187,6 +187,30 @@ export interface OptOut {
   since: string;
 }
 
+/**
+ * A chat post about to be made (a message into a thread, or a conversation's thread root). Chat
+ * platforms have no idempotency key, so the intent is committed before the call: a retry that
+ * finds one without a recorded post asks the platform whether the earlier attempt posted.
+ */
+export interface PostIntentKey {
+  kind: 'message' | 'thread_root';
+  /** The message id ('message') or the conversation id ('thread_root'). */
+  subjectId: string;
+  platform: PlatformId;
+  channel: string;
+}
+
+export interface PostIntentRepo {
+  /**
+   * Records the intent (committed when it returns, outside a transaction). `earlier` is true when
+   * an earlier attempt had recorded it already: that attempt may have posted. `startedAt` is the
+   * first attempt's time.
+   */
+  begin(key: PostIntentKey): Promise<{ startedAt: string; earlier: boolean }>;
+  /** The post is recorded, or surely was not made: the intent is done. */
+  end(key: PostIntentKey): Promise<void>;
+}
+
 export interface OptOutRepo {
   isOptedOut(number: E164, contact: string): Promise<boolean>;
   set(number: E164, contact: string, optedOut: boolean, keyword: string | null): Promise<void>;
@@ -317,6 +341,7 @@ export interface Store {
   media: MediaRepo;
   mediaFiles: MediaFileRepo;
   posts: MessagePostRepo;
+  postIntents: PostIntentRepo;
   optOuts: OptOutRepo;
   policy: PolicyRepo;
   users: UserRepo;
@@ -424,6 +449,23 @@ export interface ChatPlatform {
   post(thread: ThreadRef, view: ChatMessageView): Promise<{ platformMessageId: string }>;
   /** Show a status change on a posted message (reaction, notice). */
   showStatus(post: MessagePost, thread: ThreadRef, message: Message): Promise<void>;
+}
+
+/**
+ * What a chat platform can do when a post's record was lost (the call completed, the store write
+ * did not): find its own earlier post by the bridge's marks on it. Optional; delivery checks for
+ * it (findsOwnPosts) and without it posts again.
+ */
+export interface OwnPostFinder {
+  /** Our post of message `messageId` in the thread, made at or after `since` (ISO), if any. */
+  findOwnPost(thread: ThreadRef, messageId: string, since: string): Promise<{ platformMessageId: string } | null>;
+  /** Our thread root for the conversation in the channel, made at or after `since`, if any. */
+  findOwnThreadRoot(conversationId: string, channel: string, since: string): Promise<{ threadId: string } | null>;
+}
+
+export function findsOwnPosts(platform: ChatPlatform): platform is ChatPlatform & OwnPostFinder {
+  const p = platform as Partial<OwnPostFinder>;
+  return typeof p.findOwnPost === 'function' && typeof p.findOwnThreadRoot === 'function';
 }
 
 // ---------------------------------------------------------------------------------------------

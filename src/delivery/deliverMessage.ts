@@ -5,7 +5,9 @@
 // (message_posts), it finds or creates the conversation's thread in that channel (threads table,
 // unique per conversation+channel), posts the message there and saves the post. Re-running it
 // after a partial failure therefore only does what is missing: that is what makes the job safe to
-// retry after a platform 429 without double posts and without reordering.
+// retry after a platform 429 without double posts and without reordering. A post (or thread root)
+// whose platform call completed but whose record did not commit (a crash in between) is found on
+// the platform rather than made twice: see postOnce.ts.
 //
 // A message written in chat already has its origin post saved (src/chat/handleReply.ts), so it is
 // only mirrored to the other channels (rule 8). Unmapped numbers go to policy.fallback when set.
@@ -14,9 +16,10 @@ import type { Locks } from '../core/coordination.js';
 import { PlatformError } from '../core/errors.js';
 import { classifyKeyword, type KeywordFamily } from '../core/keywords.js';
 import { formatForDisplay } from '../core/phone.js';
-import type { ChatMessageView, ChatPlatform, MessagePost, Store } from '../core/ports.js';
+import { findsOwnPosts, type ChatMessageView, type ChatPlatform, type MessagePost, type Store } from '../core/ports.js';
 import type { Conversation, Mapping, Message, PlatformId, ThreadRef } from '../core/types.js';
 import { silentLogger, type ChatLogger } from './logger.js';
+import { callOnce } from './postOnce.js';
 import type { ChatRegistry } from './registry.js';
 
 export interface DeliveryDeps {
@@ -107,7 +110,10 @@ export async function targetsFor(deps: DeliveryDeps, conversation: Conversation)
   return [];
 }
 
-/** Finds the conversation's thread in a channel, creating the root once. Caller holds the lock. */
+/**
+ * Finds the conversation's thread in a channel, creating the root once (postOnce.ts: a root made
+ * by an attempt that died before saving it is found, not made again). Caller holds the lock.
+ */
 export async function ensureThread(
   deps: DeliveryDeps,
   platform: ChatPlatform,
@@ -116,9 +122,17 @@ export async function ensureThread(
 ): Promise<ThreadRef> {
   const existing = await deps.store.threads.get(conversation.id, platform.id, channel);
   if (existing) return existing;
-  const { threadId } = await platform.createThread(conversation, channel);
+  const intent = { kind: 'thread_root', subjectId: conversation.id, platform: platform.id, channel } as const;
+  const find = findsOwnPosts(platform)
+    ? async (since: string) => (await platform.findOwnThreadRoot(conversation.id, channel, since))?.threadId ?? null
+    : null;
+  const { value: threadId } = await callOnce(deps.store, intent, find, async () => (await platform.createThread(conversation, channel)).threadId, deps.logger ?? silentLogger);
   // save() keeps the first one if another process won a race; we then use the stored thread.
-  return deps.store.threads.save({ conversationId: conversation.id, platform: platform.id, channel, threadId });
+  return deps.store.transaction(async () => {
+    const thread = await deps.store.threads.save({ conversationId: conversation.id, platform: platform.id, channel, threadId });
+    await deps.store.postIntents.end(intent);
+    return thread;
+  });
 }
 
 export async function deliverMessage(deps: DeliveryDeps, messageId: string): Promise<DeliveryResult> {
@@ -249,15 +263,24 @@ async function postTo(
   if (!platform) return;
   try {
     const thread = await ensureThread(deps, platform, conversation, target.channel);
-    const { platformMessageId } = await platform.post(thread, view);
-    const post = await deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
+    const intent = { kind: 'message', subjectId: message.id, platform: platform.id, channel: target.channel } as const;
+    const find = findsOwnPosts(platform) ? (since: string) => platform.findOwnPost(thread, message.id, since) : null;
+    const { value: { platformMessageId } } = await callOnce(deps.store, intent, find, () => platform.post(thread, view), log);
+    const post = await deps.store.transaction(async () => {
+      const saved = await deps.store.posts.save({ messageId: message.id, platform: platform.id, channel: target.channel, platformMessageId });
+      await deps.store.postIntents.end(intent);
+      return saved;
+    });
     result.posted.push({ platform: platform.id, channel: target.channel, platformMessageId });
     if (message.direction !== 'inbound') await showCurrentStatus(deps, platform, post, thread, message.id, log);
   } catch (err) {
     // Retryable (429, 5xx, timeout): stop here and let the job retry later. Later targets and
     // later messages of this conversation wait, which keeps the order in every thread.
     if (err instanceof PlatformError && err.retryable) throw err;
-    const error = err instanceof Error ? err.message : String(err);
+    // Not a platform's answer (the store failed after the post, say): not a refusal of the
+    // message. The job retries, and the retry finds a post made meanwhile (postOnce.ts).
+    if (!(err instanceof PlatformError)) throw err;
+    const error = err.message;
     log.error({ messageId: message.id, platform: target.platform, channel: target.channel, err: error }, 'delivery: post failed for good');
     result.failed.push({ target, error });
   }

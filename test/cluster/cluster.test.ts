@@ -14,7 +14,6 @@ import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
 import { startChildBridge, type ChildBridge } from '../support/childBridge.js';
 import { freePort } from '../support/listen.js';
-import { collapseRepeats } from '../support/repeats.js';
 import { REDIS_URL, deletePrefix, withRedis } from '../support/redis.js';
 
 const PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -236,14 +235,14 @@ describe.skipIf(skip)('two bridges on one Postgres and one Redis', () => {
     );
     expect(killedAt).toBeGreaterThan(0);
     const until = Date.now() + 60_000;
-    const complete = () => Array.from({ length: CONVERSATIONS }, (_, k) => smsTo(k).length >= EACH_WAY && collapseRepeats(postedIn(k, threadOf.get(k)!)).items.length >= EACH_WAY + 1).every(Boolean);
+    const complete = () => Array.from({ length: CONVERSATIONS }, (_, k) => smsTo(k).length >= EACH_WAY && postedIn(k, threadOf.get(k)!).length >= EACH_WAY + 1).every(Boolean);
     while (!complete() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 500)); // anything sent twice would show by now
     for (let k = 0; k < CONVERSATIONS; k++) {
-      expect(smsTo(k), `SMS to ${contactOf(k)}`).toEqual(want('out', k, 1));
-      const posts = collapseRepeats(postedIn(k, threadOf.get(k)!));
-      expect(posts.items, `posts in thread ${k}`).toEqual(want('in', k, 0));
-      expect(posts.repeats, `posts shown twice in thread ${k} (at most the one in flight at the kill)`).toBeLessThanOrEqual(1);
+      // Soft: a wrong SMS order must not hide what the posts show (and the other way round).
+      expect.soft(smsTo(k), `SMS to ${contactOf(k)}`).toEqual(want('out', k, 1));
+      // Every post exactly once: one in flight at the kill is found in Slack, not posted again.
+      expect(postedIn(k, threadOf.get(k)!), `posts in thread ${k}`).toEqual(want('in', k, 0));
     }
     // Every conversation moved (an SMS out or a post in its thread) within 10 s of the kill.
     for (let k = 0; k < CONVERSATIONS; k++) {

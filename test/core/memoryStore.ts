@@ -26,6 +26,8 @@ import type {
   OptOutRepo,
   OutboxRepo,
   PolicyRepo,
+  PostIntentKey,
+  PostIntentRepo,
   Store,
   ThreadRepo,
   UserRepo,
@@ -55,6 +57,8 @@ export interface MemoryState extends OutboxState {
   mediaFiles: Map<string, Buffer>;
   posts: MessagePost[];
   optOuts: Map<string, { optedOut: boolean; keyword: string | null; at: string }>;
+  /** Chat post intents: started-at time by kind|subject|platform|channel. */
+  postIntents: Map<string, string>;
   policy: Policy;
   users: Map<string, UserPolicy>;
   audit: AuditEntry[];
@@ -125,6 +129,8 @@ class MemoryGate {
   }
 }
 
+const intentKey = (k: PostIntentKey): string => [k.kind, k.subjectId, k.platform, k.channel].join('|');
+
 export function createMemoryStore(clock: Clock = fixedClock()): Store & { state: MemoryState } {
   let state: MemoryState = {
     numbers: new Map(),
@@ -135,6 +141,7 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
     media: new Map(),
     mediaFiles: new Map(),
     posts: [],
+    postIntents: new Map(),
     optOuts: new Map(),
     policy: clone(DEFAULT_POLICY),
     users: new Map(),
@@ -352,6 +359,17 @@ export function createMemoryStore(clock: Clock = fixedClock()): Store & { state:
       },
       listForMessage: (id) => state.posts.filter((p) => p.messageId === id).map(clone),
       findByPlatformMessageId: (platform, pid) => clone(state.posts.find((p) => p.platform === platform && p.platformMessageId === pid) ?? null),
+    }),
+    postIntents: gate.wrap<PostIntentRepo>({
+      begin(key) {
+        const k = intentKey(key);
+        const stored = state.postIntents.get(k);
+        if (stored) return { startedAt: stored, earlier: true };
+        const startedAt = now();
+        state.postIntents.set(k, startedAt);
+        return { startedAt, earlier: false };
+      },
+      end: (key) => void state.postIntents.delete(intentKey(key)),
     }),
     optOuts: gate.wrap<OptOutRepo>({
       isOptedOut: (number, contact) => state.optOuts.get(`${number}|${contact}`)?.optedOut ?? false,

@@ -16,7 +16,6 @@ import { startFakeSlack, type FakeSlack } from '../fakes/fakeSlack.js';
 import { signTwilioWebhook, startFakeTwilio, twilioInboundParams, type FakeTwilio } from '../fakes/twilioFake.js';
 import { startChildBridge, type ChildBridge } from '../support/childBridge.js';
 import { freePort } from '../support/listen.js';
-import { collapseRepeats } from '../support/repeats.js';
 import { hasRedisServer, startPrivateRedis } from '../support/privateRedis.js';
 import { REDIS_URL, deletePrefix, withRedis } from '../support/redis.js';
 
@@ -199,14 +198,14 @@ async function expectEverythingOnceInOrder(w: World): Promise<void> {
       .thread(channelOf(k), threadOf.get(k)!)
       .map((m) => JSON.stringify(m))
       .flatMap((text) => want('in', k, 0).filter((b) => text.includes(`${b}\\`) || text.includes(`${b}"`)));
-  const complete = () => Array.from({ length: CONVERSATIONS }, (_, k) => sms(k).length >= EACH_WAY && collapseRepeats(posted(k)).items.length >= EACH_WAY + 1).every(Boolean);
+  const complete = () => Array.from({ length: CONVERSATIONS }, (_, k) => sms(k).length >= EACH_WAY && posted(k).length >= EACH_WAY + 1).every(Boolean);
   while (!complete() && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 500)); // anything sent twice would show by now
   for (let k = 0; k < CONVERSATIONS; k++) {
-    expect(sms(k), `SMS to ${contactOf(k)}`).toEqual(want('out', k, 1));
-    const posts = collapseRepeats(posted(k));
-    expect(posts.items, `posts in thread ${k}`).toEqual(want('in', k, 0));
-    expect(posts.repeats, `posts shown twice in thread ${k} (at most the one in flight at the kill)`).toBeLessThanOrEqual(1);
+    // Soft: a wrong SMS list must not hide what the posts show (and the other way round).
+    expect.soft(sms(k), `SMS to ${contactOf(k)}`).toEqual(want('out', k, 1));
+    // Every post exactly once: one in flight at the kill is found in Slack, not posted again.
+    expect(posted(k), `posts in thread ${k}`).toEqual(want('in', k, 0));
   }
 }
 

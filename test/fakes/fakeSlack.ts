@@ -20,6 +20,9 @@
 // hold fewer than `limit` (`pageSize` forces that, to exercise paging); the last page's
 // next_cursor is "". The bot token's scopes are checked as Slack does: public channels need
 // channels:read, private ones groups:read, else {ok:false, error:'missing_scope', needed, provided}.
+//
+// conversations.history and conversations.replies
+// list what was posted (paged, metadata only with include_all_metadata, as Slack).
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -173,12 +176,16 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
   const channelFlags = new Map<string, { private: boolean; archived: boolean }>();
   // What the bridge's manifest asks for (manifest/slack), as an install granted it.
   const scopes = new Set(['channels:history', 'channels:read', 'chat:write', 'commands', 'files:read', 'files:write', 'groups:history', 'groups:read', 'reactions:write', 'users:read']);
-  const listing = { pageSize: 1000 };
+  const channelListing = { pageSize: 1000 };
   const users = new Map<string, FakeSlackUser>();
   const failures: { method: string; failure: FakeFailure; left: number }[] = [];
+  // Like Slack's: the posting time in seconds, then a part that makes it unique and increasing.
   let tsCounter = 0;
-  const baseSec = Math.floor(Date.now() / 1000);
-  const nextTs = (): string => `${baseSec}.${String(++tsCounter).padStart(6, '0')}`;
+  let lastSec = 0;
+  const nextTs = (): string => {
+    lastSec = Math.max(lastSec, Math.floor(Date.now() / 1000));
+    return `${lastSec}.${String(++tsCounter).padStart(6, '0')}`;
+  };
 
   const state = {
     calls: [] as FakeSlackCall[],
@@ -217,6 +224,64 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
 
   const byKey = new Map<string, FakeSlackMessage>();
   const findMessage = (channel: string, ts: string): FakeSlackMessage | undefined => byKey.get(`${channel}/${ts}`);
+
+  const truthy = (v: unknown): boolean => v === true || v === 'true' || v === '1' || v === 1;
+  const tsNumber = (v: unknown): number | null => {
+    if (v === undefined || v === '') return null;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : NaN;
+  };
+  /** A message as Slack lists it: what a reader of history sees, metadata only when asked for. */
+  const listed = (m: FakeSlackMessage, withMetadata: boolean): Record<string, unknown> => {
+    const replies = m.thread_ts ? [] : state.messages.filter((r) => r.channel === m.channel && r.thread_ts === m.ts);
+    return {
+      type: 'message',
+      ts: m.ts,
+      text: m.text,
+      bot_id: m.bot_id,
+      user: botUserId,
+      ...(m.blocks === undefined ? {} : { blocks: m.blocks }),
+      ...(m.thread_ts ? { thread_ts: m.thread_ts, parent_user_id: botUserId } : replies.length > 0 ? { thread_ts: m.ts, reply_count: replies.length } : {}),
+      ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+    };
+  };
+  /**
+   * conversations.history / .replies paging: `oldest`/`latest` (with `inclusive`) bound the
+   * messages (the parent of a thread always leads its first page), `limit` (1..1000) per page,
+   * `cursor` an opaque next_cursor from the previous page.
+   */
+  const listing = (a: Record<string, unknown>, messages: FakeSlackMessage[], parent: FakeSlackMessage | null, defaultLimit: number): Record<string, unknown> => {
+    const oldest = tsNumber(a.oldest);
+    const latest = tsNumber(a.latest);
+    if (Number.isNaN(oldest)) return { ok: false, error: 'invalid_ts_oldest' };
+    if (Number.isNaN(latest)) return { ok: false, error: 'invalid_ts_latest' };
+    const inclusive = truthy(a.inclusive);
+    const limit = a.limit === undefined ? defaultLimit : Number(a.limit);
+    if (!Number.isInteger(limit) || limit < 1) return { ok: false, error: 'invalid_limit' };
+    let offset = 0;
+    const cursor = str(a.cursor);
+    if (cursor) {
+      const decoded = /^next_ts:(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'));
+      if (!decoded) return { ok: false, error: 'invalid_cursor' };
+      offset = Number(decoded[1]);
+    }
+    const inRange = (m: FakeSlackMessage): boolean => {
+      const t = Number(m.ts);
+      if (oldest !== null && (inclusive ? t < oldest : t <= oldest)) return false;
+      if (latest !== null && (inclusive ? t > latest : t >= latest)) return false;
+      return true;
+    };
+    const all = [...(parent ? [parent] : []), ...messages.filter(inRange)];
+    const page = all.slice(offset, offset + Math.min(limit, 1000));
+    const more = offset + page.length < all.length;
+    const withMetadata = truthy(a.include_all_metadata);
+    return {
+      ok: true,
+      messages: page.map((m) => listed(m, withMetadata)),
+      has_more: more,
+      ...(more ? { response_metadata: { next_cursor: Buffer.from(`next_ts:${offset + page.length}`).toString('base64') } } : {}),
+    };
+  };
 
   type Handler = (args: Record<string, unknown>) => Record<string, unknown>;
   const methods: Record<string, Handler> = {
@@ -283,6 +348,26 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
       if (!user) return { ok: false, error: 'user_not_found' };
       return { ok: true, user: { is_admin: false, is_owner: false, is_bot: false, ...user, profile: { real_name: user.real_name ?? user.name, display_name: user.name } } };
     },
+    // Both list messages oldest..latest, cursor-paginated ({has_more, response_metadata:
+    // {next_cursor}}); metadata comes with include_all_metadata only (without it Slack leaves the
+    // payload out; here the whole metadata is left out, so a client that needs it must ask).
+    'conversations.history': (a) => {
+      const channel = str(a.channel);
+      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      // Top-level messages (thread roots included, replies not), newest first.
+      const top = state.messages.filter((m) => m.channel === channel && !m.thread_ts).reverse();
+      return listing(a, top, null, 100);
+    },
+    'conversations.replies': (a) => {
+      const channel = str(a.channel);
+      const ts = str(a.ts);
+      if (!channel || !channels.has(channel)) return { ok: false, error: 'channel_not_found' };
+      if (!ts) return { ok: false, error: 'invalid_arguments' };
+      const parent = findMessage(channel, ts);
+      if (!parent || parent.thread_ts) return { ok: false, error: 'thread_not_found' };
+      // The parent first, then its replies oldest first.
+      return listing(a, state.messages.filter((m) => m.channel === channel && m.thread_ts === ts), parent, 1000);
+    },
     'conversations.info': (a) => {
       const id = str(a.channel);
       if (!id || !channels.has(id)) return { ok: false, error: 'channel_not_found' };
@@ -309,7 +394,7 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
         if (!m) return { ok: false, error: 'invalid_cursor' };
         start = Number(m[1]);
       }
-      const page = all.slice(start, start + Math.min(limit, listing.pageSize));
+      const page = all.slice(start, start + Math.min(limit, channelListing.pageSize));
       const end = start + page.length;
       return {
         ok: true,
@@ -459,10 +544,10 @@ export async function startFakeSlack(opts: { botToken?: string; appToken?: strin
     },
     scopes,
     get pageSize() {
-      return listing.pageSize;
+      return channelListing.pageSize;
     },
     set pageSize(n: number) {
-      listing.pageSize = n;
+      channelListing.pageSize = n;
     },
     addUser: (user) => void users.set(user.id, user),
     hostFile: (bytes, o) => {

@@ -98,6 +98,14 @@ export interface PostArgs {
   metadata?: { event_type: string; event_payload: Record<string, string | number | boolean> };
 }
 
+/** A message as conversations.replies / conversations.history list it (the fields we read). */
+export interface SlackListedMessage {
+  ts?: string;
+  thread_ts?: string;
+  bot_id?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
 export interface SlackUserInfo {
   id: string;
   name: string | null;
@@ -182,6 +190,25 @@ export class SlackApi {
     });
     if (!r.ts) throw new PlatformError({ platform: PLATFORM_ID, message: 'Slack chat.postMessage: no ts in answer', retryable: false });
     return { ts: r.ts, channel: r.channel ?? args.channel };
+  }
+
+  /**
+   * One page of a thread (conversations.replies, `ts` = the root) or of a channel's top level
+   * (conversations.history, no `ts`), messages from `oldest` on, with every message's metadata
+   * (include_all_metadata: without it Slack leaves the payload out).
+   */
+  async messagesPage(opts: { channel: string; ts?: string; oldest: string; cursor?: string; limit: number }): Promise<{ messages: SlackListedMessage[]; nextCursor: string | null }> {
+    const method = opts.ts ? 'conversations.replies' : 'conversations.history';
+    const r = await this.call<{ messages?: SlackListedMessage[]; has_more?: boolean; response_metadata?: { next_cursor?: string } }>(method, {
+      channel: opts.channel,
+      ts: opts.ts,
+      oldest: opts.oldest,
+      cursor: opts.cursor,
+      limit: opts.limit,
+      include_all_metadata: true,
+    });
+    const next = r.response_metadata?.next_cursor;
+    return { messages: r.messages ?? [], nextCursor: r.has_more && next ? next : null };
   }
 
   /** Adds a reaction; one that is already there is fine (status shown twice is no error). */

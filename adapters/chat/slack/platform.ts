@@ -2,7 +2,7 @@
 // status marks. Called by src/delivery (deliverMessage, statusNotifier); knows nothing of queues.
 
 import { PlatformError } from '../../../src/core/errors.js';
-import type { ChatMessageView, ChatPlatform, MessagePost } from '../../../src/core/ports.js';
+import type { ChatMessageView, ChatPlatform, MessagePost, OwnPostFinder } from '../../../src/core/ports.js';
 import { DEFAULT_POLICY, type Conversation, type MediaItem, type Message, type ThreadRef } from '../../../src/core/types.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { StoredMediaReader } from '../../../src/media/storedMedia.js';
@@ -18,6 +18,7 @@ import {
   statusReaction,
   tsOf,
 } from './format.js';
+import { findMessagePostTs, findThreadRootTs } from './ownPosts.js';
 import type { ChannelPacer } from './pacer.js';
 import { messagePost, type RichTextBlock } from './richText.js';
 
@@ -58,7 +59,7 @@ export function fileNameFor(item: MediaItem, index: number): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export class SlackChatPlatform implements ChatPlatform {
+export class SlackChatPlatform implements ChatPlatform, OwnPostFinder {
   readonly id = PLATFORM_ID;
   private readonly log: ChatLogger;
 
@@ -111,6 +112,17 @@ export class SlackChatPlatform implements ChatPlatform {
       if (problem) await this.notice(thread, `:warning: A file (${escapeSlackText(item.contentType)}) could not be posted here: ${escapeSlackText(problem)}.`);
     }
     return { platformMessageId: platformMessageId(teamId, thread.channel, ts) };
+  }
+
+  async findOwnPost(thread: ThreadRef, messageId: string, since: string): Promise<{ platformMessageId: string } | null> {
+    const teamId = await this.deps.teamId();
+    const ts = await findMessagePostTs(this.deps.api, thread.channel, thread.threadId, messageId, since);
+    return ts ? { platformMessageId: platformMessageId(teamId, thread.channel, ts) } : null;
+  }
+
+  async findOwnThreadRoot(conversationId: string, channel: string, since: string): Promise<{ threadId: string } | null> {
+    const ts = await findThreadRootTs(this.deps.api, channel, conversationId, since);
+    return ts ? { threadId: ts } : null;
   }
 
   /** Returns null when uploaded, else the human reason it could not be. */

@@ -26,6 +26,7 @@ import { createNumberRepo } from './repos/numbers.js';
 import { createOptOutRepo } from './repos/optOuts.js';
 import { createOutboxRepo } from './repos/outbox.js';
 import { createPolicyRepo } from './repos/policy.js';
+import { createPostIntentRepo } from './repos/postIntents.js';
 import { createPostRepo } from './repos/posts.js';
 import { createSendLedgerRepo, type SendLedgerRepo } from './repos/sendLedger.js';
 import { createSettingsRepo, type SettingsRepo } from './repos/settings.js';
@@ -185,6 +186,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     media: createMediaRepo(dctx),
     mediaFiles: createMediaFileRepo(dctx),
     posts: createPostRepo(dctx),
+    postIntents: createPostIntentRepo(dctx),
     optOuts: createOptOutRepo(dctx),
     policy: createPolicyRepo(dctx),
     users: createUserRepo(dctx),
