@@ -26,7 +26,7 @@ function contactKey(input: string): string {
 
 // Unknown parameters are refused (422, named), as everywhere in the admin API: a misspelt filter
 // (?contcat=) must not answer the unfiltered list as if it had been applied.
-const messagesQuery = z
+export const messagesQuery = z
   .object({
     limit: z.unknown().optional(),
     // Stored times are UTC ISO strings compared as text: anything else (a date word, epoch ms, an
