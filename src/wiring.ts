@@ -157,7 +157,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   mounts.push((app) => web.mount(app));
   // A number newly shown in a channel gets its texts that no chat showed yet (admin API, /sms map).
   const afterMapped = async (number: string): Promise<void> => {
-    await deliverUnshown({ store, queue }, number);
+    await deliverUnshown({ store, queue, logger }, number);
   };
   ctx.afterMapped = afterMapped;
   const platforms: Startable[] = [];
