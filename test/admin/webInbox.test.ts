@@ -3,12 +3,14 @@
 // every reason; `//` notes are kept and never sent; unread counts are per console session; the
 // list orders by activity; a number mapped later gets the texts no chat showed. Whole bridge:
 // real HTTP, the local dev provider, lanes on real Redis, SQLite.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { dropTestDatabase } from '../support/testDatabase.js';
 import { json } from '../http/helpers.js';
 import { waitUntil } from '../support/wait.js';
 import { addLocalNumber, CONTACT, contactTexts, devOutbox, OURS, standInPlatform, startInboxBridge, waitDeliveriesDone, waitPosted, type InboxBridge } from './webInboxHarness.js';
 
 let bridges: InboxBridge[] = [];
+afterAll(() => dropTestDatabase());
 afterEach(async () => {
   for (const b of bridges.reverse()) await b.cleanup();
   bridges = [];

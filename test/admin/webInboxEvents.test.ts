@@ -2,14 +2,16 @@
 // (same QUEUE_PREFIX) and the database; a console connected to the second one sees a text the
 // first one received, and the status of a reply sent from the first. Closing the stream releases
 // its subscription. Real HTTP, real Redis pub/sub, SQLite shared by both instances.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { dropTestDatabase } from '../support/testDatabase.js';
 import { ADMIN_TOKEN, tempDataDir } from '../http/helpers.js';
 import { REDIS_URL, uniquePrefix, withRedis } from '../support/redis.js';
 import { waitUntil } from '../support/wait.js';
 import { inboxEventsChannel } from '../../src/infra/events/redisInboxEvents.js';
-import { addLocalNumber, contactTexts, startInboxBridge, type InboxBridge } from './webInboxHarness.js';
+import { addLocalNumber, contactTexts, startInboxBridge, storeEnv, type InboxBridge } from './webInboxHarness.js';
 
 let bridges: InboxBridge[] = [];
+afterAll(() => dropTestDatabase());
 afterEach(async () => {
   for (const b of bridges.reverse()) await b.cleanup();
   bridges = [];
@@ -60,9 +62,10 @@ describe('web inbox live updates', () => {
   it('a console on one instance sees a text another instance received, and the status of a reply; closing the stream releases it', async () => {
     const dataDir = tempDataDir();
     const QUEUE_PREFIX = uniquePrefix();
-    const a = await startInboxBridge({ dataDir, keepDataDir: true, env: { QUEUE_PREFIX } });
+    const env = { QUEUE_PREFIX, ...(await storeEnv()) };
+    const a = await startInboxBridge({ dataDir, keepDataDir: true, env });
     bridges.push(a);
-    const b = await startInboxBridge({ dataDir, env: { QUEUE_PREFIX } });
+    const b = await startInboxBridge({ dataDir, env });
     bridges.push(b);
     await addLocalNumber(a);
 

@@ -1,7 +1,7 @@
 // A real bridge for web inbox tests: the production wiring (buildBridgeParts) with its registry in
 // reach (to turn a stand-in chat platform on), fast lanes, and a console session named by the
 // X-Test-Session header, as the sign-in guard records one (src/admin/identity.ts). Real HTTP,
-// real Redis under the test's own prefix, real SQLite (or Postgres with DATABASE_URL).
+// real Redis under the test's own prefix, real SQLite (or Postgres with TEST_STORE=postgres).
 import type { ChatPlatform, MessagePost } from '../../src/core/ports.js';
 import type { Conversation, ThreadRef } from '../../src/core/types.js';
 import type { BridgeModule } from '../../src/app.js';
@@ -9,6 +9,7 @@ import { setAdminIdentity } from '../../src/admin/identity.js';
 import type { ChatRegistry } from '../../src/delivery/registry.js';
 import { buildBridgeParts } from '../../src/wiring.js';
 import { json, startTestBridge, type TestBridge } from '../http/helpers.js';
+import { freshPostgresUrl, TEST_ENGINE } from '../support/testDatabase.js';
 import { waitUntil } from '../support/wait.js';
 
 export const OURS = '+14155552671';
@@ -33,6 +34,14 @@ const testSessions: BridgeModule = () => ({
   ],
 });
 
+/**
+ * The store every bridge of a test runs on: SQLite in DATA_DIR, or with TEST_STORE=postgres a
+ * fresh Postgres schema (give the same `env` to a second instance to share it).
+ */
+export async function storeEnv(): Promise<Record<string, string>> {
+  return TEST_ENGINE === 'postgres' ? { DATABASE_URL: await freshPostgresUrl() } : {};
+}
+
 export async function startInboxBridge(opts: { dataDir?: string; keepDataDir?: boolean; env?: Record<string, string> } = {}): Promise<InboxBridge> {
   let registry: ChatRegistry | null = null;
   const wired: BridgeModule = async (ctx) => {
@@ -44,7 +53,7 @@ export async function startInboxBridge(opts: { dataDir?: string; keepDataDir?: b
     registry = built.registry;
     return built.parts;
   };
-  const bridge = await startTestBridge(opts.env ?? {}, { modules: [testSessions, wired], dataDir: opts.dataDir, keepDataDir: opts.keepDataDir });
+  const bridge = await startTestBridge(opts.env ?? (await storeEnv()), { modules: [testSessions, wired], dataDir: opts.dataDir, keepDataDir: opts.keepDataDir });
   return { ...bridge, registry: registry! };
 }
 
