@@ -65,6 +65,16 @@ describe('web inbox', () => {
     await waitUntil(async () => (await devOutbox(b)).length === 1, 'the reply sent');
     expect((await devOutbox(b))[0]).toMatchObject({ from: OURS, to: CONTACT, body: 'Yes, until 6pm.' });
     await waitUntil(async () => (await b.ctx.store.messages.get(sent.body.message.id))?.status === 'sent', 'the reply marked sent');
+
+    // A request retried with the same Idempotency-Key (a double click) sends once.
+    const once = { body: { text: 'See you then' }, headers: { ...session('s1', 'Dana Reyes'), 'idempotency-key': 'k-1' } };
+    const first = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, once));
+    const again = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, once));
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.body.message.id).toBe(first.body.message.id);
+    await waitUntil(async () => (await devOutbox(b)).length === 2, 'the second reply sent');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await devOutbox(b)).map((m) => m.body)).toEqual(['Yes, until 6pm.', 'See you then']);
   });
 
   it('refuses a reply with every reason while SMS is off and the contact opted out, and sends nothing', async () => {

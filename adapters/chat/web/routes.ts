@@ -63,6 +63,9 @@ const textSchema = z.string().max(MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} cha
 const sendSchema = z.object({ text: textSchema }).strict();
 const startSchema = z.object({ number: nonEmpty(64), contact: nonEmpty(64), text: textSchema }).strict();
 
+/** The request schemas, for the API description (OpenAPI) as well as for validation. */
+export const inboxSchemas = { list: listQuery, send: sendSchema, start: startSchema };
+
 function contactKey(input: string): string {
   return parsePhone(input).e164 ?? input.trim();
 }
@@ -172,8 +175,18 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
   };
 
   /** Sends (or keeps as a note) a composer text from the person signed in; null when refused (answered). */
-  const compose = async (res: Response, number: string, contact: string, input: ComposerInput): Promise<{ message: Message; conversation: Conversation } | null> => {
+  const compose = async (
+    req: Request,
+    res: Response,
+    number: string,
+    contact: string,
+    input: ComposerInput,
+  ): Promise<{ message: Message; conversation: Conversation } | null> => {
     const identity = adminIdentity(res);
+    // A retried request (double click, a dropped answer) with the same Idempotency-Key sends once.
+    const key = req.get('idempotency-key')?.trim();
+    if (key !== undefined && (key.length === 0 || key.length > 200)) throw new UnprocessableError('Idempotency-Key: 1 to 200 characters', 'Idempotency-Key');
+    const platformMessageId = key ? `web:${identity.sessionId ?? identity.name}:${key}` : null;
     const author: Author = { platform: WEB_PLATFORM_ID, userId: identity.name, name: identity.name };
     const policy = await store.policy.get();
     if (isInternalNote(input.text, policy.internalNotePrefix)) return { ...(await keepNote(number, contact, input, author)) };
@@ -189,7 +202,7 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
       const row = await createStoredMedia(store, { messageId: null, contentType: f.contentType, sourceUrl: null }, f.bytes);
       media.push({ contentType: f.contentType, size: f.size, mediaId: row.id, name: f.name });
     }
-    const outcome = await requestOutbound(core, { ...request, media, platformMessageId: null });
+    const outcome = await requestOutbound(core, { ...request, media, platformMessageId });
     if (!outcome.ok) {
       refused(res, outcome.refusals);
       return null;
@@ -240,7 +253,7 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
   router.post('/conversations/:id/messages', ...deps.guard, uploadCap, bodyFor, async (req, res) => {
     const c = await conversationOr404(String(req.params.id));
     const input = await composerInput(req);
-    const done = await compose(res, c.number, c.contact, input);
+    const done = await compose(req, res, c.number, c.contact, input);
     if (done) res.status(202).json({ message: view(done.message) });
   });
 
@@ -249,7 +262,7 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
       throw new UnprocessableError('body: start a conversation with JSON {number, contact, text}; add pictures to it afterwards', 'body');
     }
     const body = parseWith(startSchema, objectBody(req.body));
-    const done = await compose(res, phoneField(body.number, 'number'), contactKey(body.contact), { text: body.text, files: [] });
+    const done = await compose(req, res, phoneField(body.number, 'number'), contactKey(body.contact), { text: body.text, files: [] });
     if (done) res.status(202).location(`/admin/api/conversations/${done.conversation.id}`).json({ conversation: done.conversation, message: view(done.message) });
   });
 
