@@ -143,6 +143,7 @@ describe('web inbox', () => {
     await waitPosted(b, (await contactTexts(b, 'Third try')).messageId);
     expect(await unread(session('s1'))).toBe(1);
     expect((await b.call('POST', '/admin/api/conversations/nope/read', { headers: session('s1') })).status).toBe(404);
+    expect((await json<ListItem>(b.call('GET', `/admin/api/conversations/${first.conversationId}`, { headers: session('s2') }))).body).toMatchObject({ unread: 3, web: true, lastMessage: { body: 'Third try' } });
   });
 
   it('orders by newest activity with order=activity, keeps the default order, and filters by text', async () => {

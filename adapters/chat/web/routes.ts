@@ -1,5 +1,6 @@
 // The web inbox's API under /admin/api, behind the admin guard (bearer token or console session):
 //   GET  /conversations            list with lastMessage, lastActivityAt, unread, web; order, q
+//   GET  /conversations/{id}       one of them, with the same fields
 //   GET  /conversations/{id}/messages   chat view (media links, notices, author)
 //   POST /conversations/{id}/read  marks it read for the console session (204)
 //   POST /conversations/{id}/messages   JSON {text} or multipart (text, files): 202 {message},
@@ -144,6 +145,11 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
     if (!c) throw new NotFoundError(`No conversation ${id}.`);
     return c;
   };
+
+  router.get('/conversations/:id', ...deps.guard, async (req, res) => {
+    const c = await conversationOr404(String(req.params.id));
+    res.json(await listItem(c, adminIdentity(res).sessionId, new Map()));
+  });
 
   router.get('/conversations/:id/messages', ...deps.guard, async (req, res) => {
     const c = await conversationOr404(String(req.params.id));
