@@ -44,6 +44,11 @@ export interface AppContext {
   locks: Locks;
   /** Chat platforms' rate-limit budgets, shared by every instance (per channel, thread, app). */
   pace: PaceBudget;
+  /**
+   * Set by the wiring: a number was just mapped to a channel (admin API); its inbound texts no
+   * chat showed yet are delivered there. Absent on a bridge built without the delivery lane.
+   */
+  afterMapped?: (number: string) => Promise<void>;
 }
 
 /** Adds routes to the express app (webhooks, extra admin routes). Runs before the 404 handler. */
@@ -56,6 +61,11 @@ export interface Startable {
   start(): Promise<void> | void;
   /** Finish or release in-flight work, then let go of connections. */
   stop(): Promise<void> | void;
+  /**
+   * Ends requests that never end by themselves (the inbox's event streams), so the HTTP server
+   * can close; called before it closes, ahead of every stop().
+   */
+  drain?(): void;
 }
 
 /** What a module contributes. Both lists are optional. */
@@ -143,6 +153,7 @@ export async function startBridge(given: Config, opts: StartOptions = {}): Promi
   let server: Server | null = null;
 
   const stop = once(async () => {
+    for (const s of started) s.drain?.();
     if (server) await closeServer(server);
     for (const s of [...started].reverse()) {
       try {

@@ -23,7 +23,10 @@ import { adminGuard } from './admin/auth.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { Lane, SmsProvider, TurnQueue } from './core/ports.js';
 import type { Logger } from './logger.js';
+import { deliverUnshown } from './app/deliverUnshown.js';
 import { createDeliverHandler, giveUpDelivery } from './delivery/deliverMessage.js';
+import { announcingDeliver, announcingNotifier } from './delivery/inboxUpdates.js';
+import { redisInboxEvents } from './infra/events/redisInboxEvents.js';
 import { ChatRegistry } from './delivery/registry.js';
 import { createStatusNotifier } from './delivery/statusNotifier.js';
 import { instanceName } from './infra/queue/instance.js';
@@ -58,6 +61,8 @@ export interface BridgeTuning {
   teamsConnectorTimeoutMs?: number;
   /** Deadline of one inbound media download. Default: MEDIA_DOWNLOAD_DEADLINE_MS. */
   mediaDeadlineMs?: number;
+  /** Keep-alive period of the inbox's event streams. Default: 15 s. */
+  eventsKeepAliveMs?: number;
 }
 
 /** The built parts, for harnesses and benchmarks that start and stop them themselves. */
@@ -96,7 +101,9 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   // Media bytes are read from the store (files older versions kept in DATA_DIR as a fallback).
   const mediaFiles = storedMediaReader({ files: store.mediaFiles, dataDir: config.dataDir });
   const registry = new ChatRegistry();
-  const notifier = countingNotifier(createStatusNotifier({ store, registry, logger }), metrics, clock);
+  // Live inbox updates, fanned out to every instance on this Redis and prefix.
+  const events = redisInboxEvents(own, prefix, logger);
+  const notifier = countingNotifier(announcingNotifier(createStatusNotifier({ store, registry, logger }), events), metrics, clock);
   const liveness = new Liveness({ redis: own, prefix, name: instanceName(config), logger });
   // The lanes are built below; the SMS adapters (built first) wake them through this.
   const lanes: Partial<Record<Lane, Turns>> = {};
@@ -128,7 +135,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
   const delivery = createDeliveryPipeline({
     ...base,
     store,
-    deliver: createDeliverHandler({ store, registry, locks: ctx.locks, logger, onFirstPost: firstPostTimer(store, metrics, clock) }),
+    deliver: announcingDeliver(createDeliverHandler({ store, registry, locks: ctx.locks, logger, onFirstPost: firstPostTimer(store, metrics, clock) }), { store, events }),
     fetchPendingMedia: (id, opts) => sms.mediaFetcher.fetchPendingMedia(id, opts),
     // Retries used up: shown in the fallback channel, or kept and listed as not posted.
     onGiveUp: async (id, reason) => {
@@ -146,8 +153,18 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     (app) => app.use(createJobsAdminRouter({ store, queue, requireAdmin: admin })),
     (app) => app.use(createQueuesAdminRouter({ outbox: store.outbox, queues: { send: outbound.queue, deliver: delivery.queue }, clock, requireAdmin: admin })),
   ];
+  // The web inbox is built in: registered first, it shows every number while no other platform runs.
+  // Imported like every chat adapter (no SDK here, but the rule keeps adapters out of src's imports).
+  const { createWebInbox } = await import('../adapters/chat/web/index.js');
+  const web = createWebInbox(ctx, { registry, queue, providerCaps, signer, events, requireAdmin: admin, keepAliveMs: tuning.eventsKeepAliveMs });
+  mounts.push((app) => web.mount(app));
+  // A number newly shown in a channel gets its texts that no chat showed yet (admin API, /sms map).
+  const afterMapped = async (number: string): Promise<void> => {
+    await deliverUnshown({ store, queue, logger }, number);
+  };
+  ctx.afterMapped = afterMapped;
   const platforms: Startable[] = [];
-  const chatDeps = { queue, owner: liveness.owner, providerCaps, registry };
+  const chatDeps = { queue, owner: liveness.owner, providerCaps, registry, afterMapped };
   let slack: SlackRuntime | undefined;
   let teams: TeamsParts | undefined;
 
@@ -185,6 +202,7 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     mounts,
     startables: [
       { name: 'heartbeat', start: () => liveness.start(), stop: () => liveness.stop() },
+      { name: 'inbox-events', start: () => undefined, drain: () => web.endStreams(), stop: () => events.close() },
       ...platforms,
       inBackground('send-worker', outbound, logger),
       inBackground('delivery-worker', delivery, logger),

@@ -13,19 +13,30 @@ import { recordAudit } from './audit.js';
 import { checkSlackChannelId, platformOffReason } from './mappingChecks.js';
 import { nonEmpty, objectBody, parseWith, phoneField } from './validate.js';
 
-export const PLATFORMS = ['slack', 'teams'] as const;
-export const platformSchema = z.enum(PLATFORMS, { message: 'expected "slack" or "teams"' });
+export const PLATFORMS = ['slack', 'teams', 'web'] as const;
+export const platformSchema = z.enum(PLATFORMS, { message: 'expected "slack", "teams" or "web"' });
+
+/** The built-in web inbox's one channel (adapters/chat/web). */
+const WEB_CHANNEL = 'inbox';
 
 export const createMappingSchema = z
   .object({
     number: nonEmpty(64),
     platform: platformSchema,
-    // Slack channel id (C0123...) or Teams channel conversation id (19:...@thread.tacv2).
-    channel: nonEmpty(512),
+    // Slack channel id (C0123...), Teams channel conversation id (19:...@thread.tacv2), or the
+    // web inbox's `inbox` (the default for platform web).
+    channel: nonEmpty(512).optional(),
     /** Map to a platform that is not turned on (yet); the answer then carries `warnings`. */
     allowOff: z.boolean({ message: 'expected true or false' }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, issue) => {
+    if (v.platform === 'web' && v.channel !== undefined && v.channel !== WEB_CHANNEL) {
+      issue.addIssue({ code: 'custom', path: ['channel'], message: `the web inbox has one channel, "${WEB_CHANNEL}"` });
+    }
+    if (v.platform !== 'web' && v.channel === undefined) issue.addIssue({ code: 'invalid_type', expected: 'string', received: 'undefined', path: ['channel'] });
+  })
+  .transform((v) => ({ ...v, channel: v.channel ?? WEB_CHANNEL }));
 
 export const listMappingsQuery = z
   .object({ number: z.string().optional(), platform: platformSchema.optional(), channel: z.string().optional() })
@@ -57,6 +68,8 @@ export function mappingsRouter(ctx: AppContext): Router {
       await recordAudit(ctx, res, 'mapping.create', m.id, null, m);
       return m;
     });
+    // Texts of the number that no chat showed yet go to the new channel (in order).
+    await ctx.afterMapped?.(number);
     res.status(201).location(`/admin/api/mappings/${mapping.id}`).json(off ? { ...mapping, warnings: [`${off}; turn it on for this mapping to take effect.`] } : mapping);
   });
 

@@ -14,6 +14,8 @@ export interface ChatServiceDeps {
   /** This process as the preparer of reserved places (liveness owner): a dead one's are given up. */
   owner: string;
   logger?: ChatLogger;
+  /** A number was just mapped to a channel: its inbound texts no chat showed yet are delivered there. */
+  afterMapped?: (number: string) => Promise<void>;
 }
 
 export interface ChatReplyInput {

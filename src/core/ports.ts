@@ -478,3 +478,27 @@ export interface Clock {
 export interface IdGenerator {
   next(): string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Live inbox events (the web inbox's Server-Sent Events)
+
+/**
+ * Something a console showing conversations should redraw: a new message in any conversation (any
+ * direction, any platform it came from), or a message whose status moved.
+ */
+export interface InboxUpdate {
+  type: 'message' | 'status';
+  conversationId: string;
+  message: Message;
+}
+
+/**
+ * Fan-out of inbox updates to every instance of the bridge (Redis pub/sub in production): a
+ * console connected to one instance sees what another instance received or sent.
+ */
+export interface InboxEvents {
+  /** Never throws: a lost live update is only a late redraw (the store has the truth). */
+  publish(update: InboxUpdate): Promise<void>;
+  /** `listener` gets every update published on any instance until the returned function is called. */
+  subscribe(listener: (update: InboxUpdate) => void): Promise<() => Promise<void>>;
+}

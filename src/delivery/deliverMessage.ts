@@ -97,10 +97,19 @@ export function viewFor(message: Message, conversation: Conversation): ChatMessa
   };
 }
 
-/** Where a conversation's messages go: its number's mappings on running platforms, else fallback. */
+/**
+ * Where a conversation's messages go: its number's mappings on running platforms, else fallback;
+ * with only a catch-all platform running (the web inbox), there as well.
+ */
 export async function targetsFor(deps: DeliveryDeps, conversation: Conversation): Promise<DeliveryTarget[]> {
   const mappings: Mapping[] = await deps.store.mappings.list({ number: conversation.number });
   const live = mappings.filter((m) => deps.registry.has(m.platform));
+  // No Slack and no Teams: every number shows in the web inbox, mapped or not (never unrouted).
+  const everything = deps.registry.catchAll();
+  if (everything) {
+    const there = live.some((m) => m.platform === everything.platform && m.channel === everything.channel);
+    return [...live.map((m) => ({ platform: m.platform, channel: m.channel, fallback: false })), ...(there ? [] : [{ ...everything, fallback: false }])];
+  }
   if (live.length > 0) return live.map((m) => ({ platform: m.platform, channel: m.channel, fallback: false }));
   if (mappings.length > 0) return []; // mapped, but to a platform not running here: nothing to do now
   const { fallback } = await deps.store.policy.get();

@@ -198,6 +198,7 @@ async function adminCommand(deps: SlackHandlerDeps, cmd: SlashCommandPayload, pa
       await store.audit.record({ actor, action: 'mapping.create', target: created.id, before: null, after: created });
       return old;
     });
+    await deps.chat.afterMapped?.(e164); // its texts no chat showed yet are posted here
     const from = moved.length ? ` (moved from ${moved.map((m) => `<#${m.channel}>`).join(', ')})` : '';
     return `:white_check_mark: ${shown} is now shown in this channel${from}. New conversations start a thread here.`;
   } catch (err) {

@@ -73,6 +73,8 @@ export interface SlackPlatformDeps {
   providerCaps: (provider: string) => SmsProviderCapabilities | null;
   /** When given, the platform registers itself here. */
   registry?: ChatRegistry;
+  /** Told when `/sms map` mapped a number here (its texts no chat showed yet are delivered). */
+  afterMapped?: (number: string) => Promise<void>;
   /** Per-channel posting pace; null turns it off (benchmarks). Default ~1 msg/s, burst 10. */
   pace?: PacerOptions | null;
   /** Web API timeout per call. */
@@ -147,6 +149,7 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
     owner: deps.owner,
     providerCaps: deps.providerCaps,
     logger: log,
+    afterMapped: deps.afterMapped,
   };
   const handlerDeps: SlackHandlerDeps = {
     chat,

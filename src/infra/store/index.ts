@@ -21,6 +21,7 @@ import { createConversationRepo, type ConversationStoreRepo } from './repos/conv
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
 import { createMediaFileRepo } from './repos/mediaFiles.js';
+import { createInboxRepo, type InboxRepo } from './repos/inbox.js';
 import { createMessageRepo, type MessageStoreRepo } from './repos/messages.js';
 import { createNumberRepo } from './repos/numbers.js';
 import { createOptOutRepo } from './repos/optOuts.js';
@@ -44,6 +45,7 @@ export type { ShownStatus, StatusNoticeRepo } from './repos/statusNotices.js';
 export type { LocalOutboxRecord, LocalOutboxRepo } from './repos/localOutbox.js';
 export type { SendLedgerEntry, SendLedgerRepo, SendLedgerState } from './repos/sendLedger.js';
 export type { SettingsRepo } from './repos/settings.js';
+export type { InboxListItem, InboxOrder, InboxPage, InboxRepo } from './repos/inbox.js';
 // Outbound pipeline: admin resend (requeue) and queue recovery queries on the message repo.
 export {
   OUTCOME_UNKNOWN_ERROR_CODE,
@@ -91,6 +93,8 @@ export interface BridgeStore extends Store {
   statusNotices: StatusNoticeRepo;
   /** The local dev provider's outbox, shared by every instance on the store. */
   localOutbox: LocalOutboxRepo;
+  /** The web inbox: read marks per console session, the list by activity, unshown texts. */
+  inbox: InboxRepo;
   /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
@@ -198,6 +202,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     settings: createSettingsRepo(dctx),
     statusNotices: createStatusNoticeRepo(dctx),
     localOutbox: createLocalOutboxRepo(dctx),
+    inbox: createInboxRepo(dctx),
     file: parts.file,
     sql,
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.

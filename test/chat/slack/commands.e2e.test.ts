@@ -2,7 +2,7 @@
 // sends through the queue to the fake provider, the contact's thread in the channel.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shownText } from '../../fakes/fakeSlack.js';
-import { CHANNEL, CONTACT, OUR, createSlackHarness, responsesTo, type SlackHarness } from './harness.js';
+import { CHANNEL, CONTACT, OUR, createSlackHarness, firstThreadTexts, responsesTo, type SlackHarness } from './harness.js';
 
 let h: SlackHarness;
 beforeEach(async () => {
@@ -157,6 +157,20 @@ describe('/sms slash command', () => {
     expect(await command('unmap +14155552671', { user: 'UAGENT' })).toMatch(/no longer shown/);
     expect(await h.temp.store.mappings.list()).toHaveLength(0);
     expect((await h.temp.store.audit.list()).map((a) => a.action)).toEqual(expect.arrayContaining(['mapping.create', 'mapping.delete']));
+  });
+
+  it('texts that reached the number before it was mapped are posted in the channel /sms map maps it to, oldest first', async () => {
+    await h.temp.store.numbers.create({ e164: OUR, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await h.inboundSms({ sid: 'SMearly1', body: 'Hello, anyone?' });
+    await h.inboundSms({ sid: 'SMearly2', body: 'Still waiting' });
+    // Slack is on: an unmapped number shows nowhere (not even in the web inbox), it is listed.
+    await h.waitFor(async () => (await h.temp.store.messages.listUnrouted()).length === 2, 'both texts listed as unrouted');
+    await h.waitFor(async () => (await h.temp.store.outbox.stats()).every((x) => x.lane !== 'deliver' || x.count === 0), 'their deliveries done');
+    expect(h.slack.roots(CHANNEL)).toEqual([]);
+    expect(await command('map (415) 555-2671', { user: 'UADMIN' })).toMatch(/now shown in this channel/);
+    await h.waitFor(() => firstThreadTexts(h.slack).length === 2, 'the earlier texts in the new channel');
+    expect(firstThreadTexts(h.slack)).toEqual([expect.stringContaining('Hello, anyone?'), expect.stringContaining('Still waiting')]);
+    expect(await h.temp.store.messages.listUnrouted()).toEqual([]);
   });
 
   it('mapping a number that is not provisioned is refused with the reason', async () => {
