@@ -74,8 +74,12 @@ describe('a local trial', () => {
     const token = readFileSync(file, 'utf8').trim();
     expect(token.length).toBeGreaterThanOrEqual(40);
 
+    // The browser opens the printed URL, then signs in with the code from it.
+    expect((await fetch(url!)).status).toBe(200);
     expect((await signIn(first, { code, name: 'Newcomer' })).status).toBe(200);
     expect((await signIn(first, { code, name: 'Again' })).status).toBe(401);
+    // Printed once, and never logged by the requests that carried it.
+    expect(first.output().split(code!).length - 1).toBe(1);
     const api = await fetch(`${first.url}/admin/api/numbers`, { headers: { authorization: `Bearer ${token}` } });
     expect(api.status).toBe(200);
     expect(first.output()).not.toContain(token);
