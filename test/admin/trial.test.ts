@@ -92,7 +92,7 @@ describe('a local trial', () => {
     expect((await fetch(`${second.url}/admin/api/numbers`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await signIn(second, { code: code2, name: 'Newcomer' })).status).toBe(200);
     expect(second.output()).not.toContain(token);
-  });
+  }, 90_000);
 
   it('provisions the local demo number once, shows it at start-up, and never brings it back once deleted', async () => {
     const env = await trialEnv();
@@ -110,7 +110,7 @@ describe('a local trial', () => {
     expect(second.output()).not.toContain('demo number');
     const after = await fetch(`${second.url}/admin/api/numbers`, { headers: { authorization: `Bearer ${token}` } });
     expect(await after.json()).toEqual([]);
-  });
+  }, 90_000);
 });
 
 describe('without ADMIN_TOKEN away from loopback', () => {
@@ -124,5 +124,5 @@ describe('without ADMIN_TOKEN away from loopback', () => {
     expect(b.output()).not.toContain('?code=');
     expect(existsSync(join(env.DATA_DIR!, 'admin-token'))).toBe(false);
     expect((await fetch(`${b.url}/admin/api/numbers`)).status).toBe(401);
-  });
+  }, 60_000);
 });
