@@ -3,7 +3,7 @@
 // SIGINT/SIGTERM.
 
 import { mkdirSync } from 'node:fs';
-import { isTrial, issueSignInCode, signInUrl, trialAdminToken } from './admin/trial.js';
+import { isTrial, issueSignInCode, signInUrl, TRIAL_TOKEN_FILE, trialAdminToken } from './admin/trial.js';
 import { databaseFile, startBridge } from './app.js';
 import type { Bridge } from './app.js';
 import { loadConfigFromProcess } from './config.js';
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   if (trial) {
     mkdirSync(config.dataDir, { recursive: true });
     config = { ...config, adminToken: await trialAdminToken(config.dataDir) };
+    logger.info({ file: TRIAL_TOKEN_FILE }, 'local trial: no ADMIN_TOKEN, so the admin token is the one kept in DATA_DIR (not shown)');
   }
   const bridge: Bridge = await startBridge(config, { logger });
   if (!config.adminToken) logger.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');

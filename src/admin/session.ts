@@ -67,6 +67,9 @@ export function sessionRouter(ctx: AppContext): Router {
         unauthorized(res);
         return;
       }
+      // Signing in again replaces this browser's session rather than leaving the old one alive.
+      const previous = readSessionCookie(req.get('cookie'));
+      if (previous) await store.consoleSessions.end(previous);
       const value = randomBytes(32).toString('base64url');
       const session = await store.consoleSessions.create({ secret: value, name: input.name, idleMs: SESSION_IDLE_MS, maxMs: SESSION_MAX_MS });
       logger.info({ sessionId: session.id, name: session.name, with: input.token !== undefined ? 'token' : 'code' }, 'console sign-in');

@@ -176,6 +176,17 @@ describe('sign-out', () => {
   });
 });
 
+describe('signing in again', () => {
+  it('replaces the browser\'s session: the old cookie no longer opens anything', async () => {
+    const b = await start();
+    const first = cookieOf(await signIn(b, { token: ADMIN_TOKEN, name: 'Ana' }));
+    const second = cookieOf(await signIn(b, { token: ADMIN_TOKEN, name: 'Ana B.' }, { cookie: first }));
+    expect(second).not.toBe(first);
+    expect((await withCookie(b, first, 'GET', '/admin/session')).status).toBe(401);
+    expect(await json(withCookie(b, second, 'GET', '/admin/session'))).toMatchObject({ status: 200, body: { name: 'Ana B.' } });
+  });
+});
+
 describe.runIf(TEST_ENGINE === 'postgres' || process.env.TEST_SESSIONS_PG === '1')('two instances on one Postgres store', () => {
   it('a session made on one is known to the other, and sign-out on one ends it on both', async () => {
     const DATABASE_URL = await freshPostgresUrl();

@@ -138,6 +138,13 @@ describe('the dev phone', () => {
     const wrongType = await b.call('POST', '/admin/api/dev/inbound', { body: { from: CONTACT, to: NUMBER, body: '', media: [{ dataUrl: script }] } });
     expect(wrongType.status).toBe(400);
     expect(((await wrongType.json()) as { error: { message: string } }).error.message).toContain('text/html');
+    const form = new FormData();
+    form.set('from', CONTACT);
+    form.set('to', NUMBER);
+    form.append('files', new Blob([Buffer.alloc(3 * 1024 * 1024)], { type: 'image/png' }), 'a.png');
+    form.append('files', new Blob([Buffer.alloc(3 * 1024 * 1024)], { type: 'image/png' }), 'b.png');
+    const upload = await fetch(`${b.url}/admin/api/dev/inbound`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+    expect(upload.status).toBe(413);
     expect((await phone(b)).messages).toEqual([]);
   });
 });

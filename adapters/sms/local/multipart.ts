@@ -1,5 +1,5 @@
 // The dev phone's multipart form (fields from, to, body, id and picture `files`), read with busboy
-// under caps: files beyond `maxFiles` or bytes beyond `maxFileBytes` are a 413, never kept.
+// under caps: files beyond `maxFiles`, or more than `maxFileBytes` in all, are a 413, never kept.
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { InvalidInputError } from '../../../src/core/errors.js';
@@ -21,6 +21,7 @@ export function readMultipart(req: Request, limits: { maxFiles: number; maxFileB
     }
     const form: MultipartForm = { fields: {}, files: [] };
     let failure: Error | null = null;
+    let total = 0;
     parser.on('field', (name, value) => {
       form.fields[name] = value;
     });
@@ -31,7 +32,12 @@ export function readMultipart(req: Request, limits: { maxFiles: number; maxFileB
         return;
       }
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: Buffer) => {
+        total += c.length;
+        // Over the total: stop keeping bytes (the rest of the upload is read and dropped).
+        if (total > limits.maxFileBytes) failure ??= new PayloadTooLargeError(`files: the pictures add up to more than ${limits.maxFileBytes} bytes`);
+        if (!failure) chunks.push(c);
+      });
       stream.on('limit', () => {
         failure ??= new PayloadTooLargeError(`files: a picture is larger than ${limits.maxFileBytes} bytes`);
       });
