@@ -135,7 +135,7 @@ function isUrl(value: string, protocols: string[]): boolean {
 }
 
 /** True for a URL on this machine (localhost, 127.0.0.0/8, ::1). */
-function isLoopbackUrl(value: string): boolean {
+export function isLoopbackUrl(value: string): boolean {
   try {
     const host = new URL(value).hostname;
     return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);

@@ -2,12 +2,15 @@
 // a local one when we can), start the bridge, say in one line what is on, and stop it cleanly on
 // SIGINT/SIGTERM.
 
+import { mkdirSync } from 'node:fs';
+import { isTrial, issueSignInCode, signInUrl, TRIAL_TOKEN_FILE, trialAdminToken } from './admin/trial.js';
 import { databaseFile, startBridge } from './app.js';
 import type { Bridge } from './app.js';
 import { loadConfigFromProcess } from './config.js';
 import type { Config } from './config.js';
 import { ConfigError } from './core/errors.js';
 import { ensureRedis, localRedisNotice, REDIS_STOP_HINT } from './localRedis.js';
+import { provisionDemoNumber } from './demoNumber.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { startupLine, startupSummary } from './startupSummary.js';
@@ -34,11 +37,25 @@ async function main(): Promise<void> {
   const localRedis = await ensureRedis(config);
   if (localRedis) console.error(localRedisNotice(localRedis));
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  // A local trial makes its own admin token (kept in DATA_DIR, never shown) and prints a
+  // one-time sign-in code instead.
+  const trial = isTrial(config);
+  if (trial) {
+    mkdirSync(config.dataDir, { recursive: true });
+    config = { ...config, adminToken: await trialAdminToken(config.dataDir) };
+    logger.info({ file: TRIAL_TOKEN_FILE }, 'local trial: no ADMIN_TOKEN, so the admin token is the one kept in DATA_DIR (not shown)');
+  }
   const bridge: Bridge = await startBridge(config, { logger });
   if (!config.adminToken) logger.warn('ADMIN_TOKEN is not set: the admin API answers 401 to everyone');
-  const summary = startupSummary(bridge.ctx.config, { databaseFile: databaseFile(bridge.ctx.config), localRedis });
+  const demo = await provisionDemoNumber(config, bridge.ctx.store);
+  const summary = startupSummary(bridge.ctx.config, { databaseFile: databaseFile(bridge.ctx.config), localRedis, demoNumber: demo?.e164 ?? null });
   logger.info(summary, 'sms-bridge started');
   console.log(startupLine(bridge.url, summary));
+  if (trial) {
+    // stdout only, never the log: the code signs one browser in.
+    const { code } = await issueSignInCode(bridge.ctx.store.consoleSessions);
+    console.log(`Local trial (no ADMIN_TOKEN): open ${signInUrl(config.publicUrl, code)} to sign in (the code works once, within 10 minutes; restart for a new one).`);
+  }
 
   stopOnSignals(bridge, logger, config.shutdownTimeoutMs, () => {
     if (localRedis) logger.info({ pid: localRedis.pid }, `the local redis-server keeps running; ${REDIS_STOP_HINT} stops it`);

@@ -4,6 +4,7 @@
 
 import { smsProviderConfigured } from './config.js';
 import type { Config } from './config.js';
+import { formatForDisplay } from './core/phone.js';
 import type { LocalRedis } from './localRedis.js';
 import { REDIS_STOP_HINT, withoutCredentials } from './localRedis.js';
 
@@ -19,9 +20,11 @@ export interface StartupSummary {
   localRedisPid?: number;
   publicUrl: string;
   consoleUrl: string;
+  /** The local demo number (E.164) of a bridge with nothing real configured, while it is provisioned. */
+  demoNumber?: string;
 }
 
-export function startupSummary(config: Config, opts: { databaseFile: string; localRedis: LocalRedis | null }): StartupSummary {
+export function startupSummary(config: Config, opts: { databaseFile: string; localRedis: LocalRedis | null; demoNumber?: string | null }): StartupSummary {
   const chat: string[] = [];
   // How Slack's events, commands and interactivity arrive: over HTTP at /slack/events, or over
   // the Socket Mode WebSocket the bridge opens (SLACK_APP_TOKEN).
@@ -35,6 +38,7 @@ export function startupSummary(config: Config, opts: { databaseFile: string; loc
     ...(opts.localRedis ? { localRedisPid: opts.localRedis.pid } : {}),
     publicUrl: config.publicUrl,
     consoleUrl: `${config.publicUrl}/admin`,
+    ...(opts.demoNumber ? { demoNumber: opts.demoNumber } : {}),
   };
 }
 
@@ -48,5 +52,6 @@ export function startupLine(listeningOn: string, s: StartupSummary): string {
     `Redis ${s.redis}${local}`,
     `public URL ${s.publicUrl}`,
     `console ${s.consoleUrl}`,
+    ...(s.demoNumber ? [`demo number ${formatForDisplay(s.demoNumber)} (local provider: text it from the console's dev phone)`] : []),
   ].join('; ');
 }

@@ -19,6 +19,7 @@ import { createSmsProviders, type SmsProviders } from '../adapters/sms/index.js'
 import { createJobsAdminRouter } from './admin/jobs.js';
 import { createQueuesAdminRouter } from './admin/queues.js';
 import { channelDirectory } from './chat/channelDirectory.js';
+import { nothingConfigured } from './demoNumber.js';
 import { adminGuard } from './admin/auth.js';
 import type { AppContext, BridgeModule, BridgeParts, Mount, Startable } from './app.js';
 import type { Lane, SmsProvider, TurnQueue } from './core/ports.js';
@@ -63,7 +64,12 @@ export interface BridgeTuning {
   mediaDeadlineMs?: number;
   /** Keep-alive period of the inbox's event streams. Default: 15 s. */
   eventsKeepAliveMs?: number;
+  /** How long after a local "send" its delivery receipt comes (trial only). Default: LOCAL_DELIVERED_AFTER_MS. */
+  localDeliveredAfterMs?: number;
 }
+
+/** A trial's local provider reports a reply delivered this long after sending it. */
+const LOCAL_DELIVERED_AFTER_MS = 1_500;
 
 /** The built parts, for harnesses and benchmarks that start and stop them themselves. */
 export interface BuiltBridge {
@@ -112,7 +118,21 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     deliver: { wake: (c, t) => lanes.deliver?.wake(c, t) ?? Promise.resolve() },
   });
 
-  const sms = createSmsProviders({ config, store, clock, queue, notifier, logger, metrics, requireAdmin: admin, mediaDeadlineMs: tuning.mediaDeadlineMs });
+  const sms = createSmsProviders({
+    config,
+    store,
+    clock,
+    queue,
+    notifier,
+    logger,
+    metrics,
+    requireAdmin: admin,
+    mediaDeadlineMs: tuning.mediaDeadlineMs,
+    signMediaUrl: (id, ttl) => signer.sign(id, ttl),
+    // With nothing real configured (the trial), the local provider reports deliveries itself, so
+    // the dev phone and the inbox show a reply go sent -> delivered.
+    localReceipts: nothingConfigured(config) ? { deliveredAfterMs: tuning.localDeliveredAfterMs ?? LOCAL_DELIVERED_AFTER_MS } : null,
+  });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();
   const timed = (id: string): SmsProvider | null => {

@@ -29,6 +29,10 @@ export interface SmsProvidersDeps {
   requireAdmin?: RequestHandler;
   /** Deadline of one inbound media download (tests shorten it). */
   mediaDeadlineMs?: number;
+  /** Signed links to stored media (the dev phone shows pictures with them). */
+  signMediaUrl?: (mediaId: string, ttlSeconds: number) => string;
+  /** The local provider's own delivery receipts (see LocalConfig.receipts); default off. */
+  localReceipts?: { deliveredAfterMs: number } | null;
 }
 
 export interface SmsProviders {
@@ -78,7 +82,10 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
       ),
     );
   }
-  const local = createLocalProvider({ requireAdmin: deps.requireAdmin ?? requireAdmin(config.adminToken) }, adapterDeps);
+  const local = createLocalProvider(
+    { requireAdmin: deps.requireAdmin ?? requireAdmin(config.adminToken), signMediaUrl: deps.signMediaUrl, receipts: deps.localReceipts ?? null },
+    adapterDeps,
+  );
   adapters.push(local);
 
   const byId = new Map(adapters.map((a) => [a.provider.id, a]));

@@ -502,3 +502,36 @@ export interface InboxEvents {
   /** `listener` gets every update published on any instance until the returned function is called. */
   subscribe(listener: (update: InboxUpdate) => void): Promise<() => Promise<void>>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Console sign-in (the admin console's sessions, shared by every instance on the store)
+
+/** A signed-in console browser. Its secret (the cookie value) is never part of it. */
+export interface ConsoleSession {
+  /** Public id (per-session unread counts, logs); not the secret. */
+  id: string;
+  /** The name the person gave at sign-in (author of replies, actor in the audit log). */
+  name: string;
+  createdAt: string;
+  /** When the session ends unless used again (idle limit), capped by the absolute limit. */
+  expiresAt: string;
+}
+
+export interface ConsoleSessionRepo {
+  /**
+   * Starts a session for `secret` (the cookie value; only its digest is stored). It ends after
+   * `idleMs` without use, and after `maxMs` in any case. Sessions already over are removed.
+   */
+  create(input: { secret: string; name: string; idleMs: number; maxMs: number }): Promise<ConsoleSession>;
+  /**
+   * The live session of `secret`, or null (unknown or over). When it was last used more than
+   * `touchAfterMs` ago, its idle limit moves to now + `idleMs` (one write per minute, not per request).
+   */
+  use(secret: string, opts: { idleMs: number; touchAfterMs: number }): Promise<ConsoleSession | null>;
+  /** Ends the session of `secret`; true when there was one. */
+  end(secret: string): Promise<boolean>;
+  /** Stores a one-time sign-in code (its digest), valid for `ttlMs`; returns when it expires. */
+  addCode(code: string, ttlMs: number): Promise<string>;
+  /** True exactly once for a stored, unexpired code: it is gone afterwards, whoever asks next. */
+  consumeCode(code: string): Promise<boolean>;
+}

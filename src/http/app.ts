@@ -8,6 +8,7 @@ import type { Express } from 'express';
 import type { AppContext, Mount } from '../app.js';
 import { adminConsoleRouter } from '../admin/console.js';
 import { adminApiRouter } from '../admin/index.js';
+import { sessionRouter } from '../admin/session.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRouter } from './health.js';
 
@@ -22,6 +23,7 @@ export function createHttpApp(ctx: AppContext, mounts: Mount[] = []): Express {
   // Adapters' routes (webhooks, /slack/events, /api/messages, extra /admin/api routes guarded by
   // requireAdmin). Mounted before the admin API so they can extend it.
   for (const mount of mounts) mount(app);
+  app.use(sessionRouter(ctx));
   app.use('/admin/api', adminApiRouter(ctx));
   app.use('/admin', adminConsoleRouter());
 

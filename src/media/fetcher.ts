@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Store } from '../core/ports.js';
 import type { MediaItem } from '../core/types.js';
+import { parseDataUrl } from './dataUrl.js';
 import { download } from './download.js';
 import type { MediaSourcePolicy } from './hostRules.js';
 import { keepDownloadedMedia } from './storedMedia.js';
@@ -73,6 +74,21 @@ export function createMediaFetcher(deps: MediaFetcherDeps): MediaFetcher {
         const remaining = totalCap - used;
         if (remaining <= 0) {
           await refuse('refused', 'the message\'s media exceed the total size allowed');
+          continue;
+        }
+        if (item.sourceUrl.startsWith('data:')) {
+          const file = source.dataUrls ? parseDataUrl(item.sourceUrl) : null;
+          const want = item.contentType && item.contentType !== 'application/octet-stream' ? item.contentType.toLowerCase() : null;
+          if (!source.dataUrls) await refuse('refused', `inline (data:) media from ${provider} is not accepted`);
+          else if (!file) await refuse('refused', 'the data: link holds no base64 file');
+          else if (want && want !== file.contentType) await refuse('refused', `media content type ${file.contentType} differs from the declared ${want}`);
+          else if (file.bytes.length > Math.min(fileCap, remaining)) await refuse('refused', 'the media file is larger than allowed');
+          else {
+            used += file.bytes.length;
+            await keepDownloadedMedia(deps.store, item.id, file);
+            deps.onResult?.(provider, 'stored');
+            log.info({ messageId, mediaId: item.id, provider, size: file.bytes.length }, 'inbound media stored');
+          }
           continue;
         }
         const result = await download({

@@ -20,6 +20,11 @@ export interface MediaSourcePolicy {
   /** Authorization header sent only to hosts matching `authHosts` (never forwarded elsewhere). */
   authorization?: string;
   authHosts?: HostRule[];
+  /**
+   * Accept base64 data: URLs (the bytes are in the link; nothing is fetched). Only the local dev
+   * provider, whose inbound texts come from the admin's dev phone, sets it.
+   */
+  dataUrls?: boolean;
 }
 
 function stripBrackets(h: string): string {

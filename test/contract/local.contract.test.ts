@@ -2,6 +2,7 @@
 // dev endpoint, "sends" into its outbox, failures rehearsed with failNext.
 import { expect } from 'vitest';
 import { createLocalProvider } from '../../adapters/sms/local/index.js';
+import { LOCAL_INBOUND_BODY_LIMIT } from '../../adapters/sms/local/routes.js';
 import { requireAdmin } from '../../src/admin/auth.js';
 import { MediaShelf, startFakeServer } from './support/httpFake.js';
 import { serveRouters } from './support/app.js';
@@ -14,6 +15,7 @@ smsProviderContract({
   name: 'local',
   providerId: 'local',
   declaresMediaTypes: true,
+  maxInboundBodyBytes: LOCAL_INBOUND_BODY_LIMIT,
   async start(): Promise<ProviderUnderTest> {
     const parts = await commonParts();
     // Where injected media live in these tests (a dev machine's own file server, say).

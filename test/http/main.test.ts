@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/listen.js';
@@ -89,15 +89,19 @@ describe('npm start (dist/src/main.js) as a process', () => {
     const db = path.join(dataDir, 'sms-bridge.db');
     expect(proc.output()).toContain(
       `sms-bridge listening on http://localhost:${port}: SMS local; chat none; store sqlite ${db}; Redis redis://127.0.0.1:6379; ` +
-        `public URL http://localhost:${port}; console http://localhost:${port}/admin\n`,
+        `public URL http://localhost:${port}; console http://localhost:${port}/admin; ` +
+        `demo number (415) 555-2671 (local provider: text it from the console's dev phone)\n`,
     );
+    // No ADMIN_TOKEN on localhost is a local trial: a one-time sign-in link, never the token.
+    expect(proc.output()).toMatch(new RegExp(`open http://localhost:${port}/admin/\\?code=[A-Za-z0-9_-]+ to sign in`));
+    expect(proc.output()).not.toContain(readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim());
     const started = proc
       .output()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => l.msg === 'sms-bridge started');
-    expect(started).toMatchObject({ level: 30, sms: ['local'], chat: [], store: `sqlite ${db}`, redis: 'redis://127.0.0.1:6379', consoleUrl: `http://localhost:${port}/admin` });
+    expect(started).toMatchObject({ level: 30, sms: ['local'], chat: [], store: `sqlite ${db}`, redis: 'redis://127.0.0.1:6379', consoleUrl: `http://localhost:${port}/admin`, demoNumber: '+14155552671' });
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
   }, 60_000);

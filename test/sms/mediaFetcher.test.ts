@@ -137,6 +137,19 @@ describe('media fetcher', () => {
     expect(cdnShelf.requests[0]!.authorization).toBeUndefined();
   });
 
+  it('takes a data: picture only from a source that accepts them (the local dev provider), never from a real provider', async () => {
+    const png = `data:image/png;base64,${Buffer.from('png!').toString('base64')}`;
+    const fromTwilio = await inbound([{ url: png, contentType: 'image/png' }]);
+    const [refused] = await parts.fetcherFor('twilio', source()).fetchPendingMedia(fromTwilio.id);
+    expect(refused).toMatchObject({ status: 'refused', reason: 'inline (data:) media from twilio is not accepted' });
+
+    const fromDevPhone = await inbound([{ url: png, contentType: 'image/png' }, { url: png, contentType: 'image/jpeg' }]);
+    const [stored, mislabelled] = await parts.fetcherFor('twilio', { allowed: [], dataUrls: true }).fetchPendingMedia(fromDevPhone.id);
+    expect(stored).toMatchObject({ status: 'stored', size: 4, contentType: 'image/png' });
+    expect(await parts.store.mediaFiles.get(stored!.id)).toEqual(Buffer.from('png!'));
+    expect(mislabelled).toMatchObject({ status: 'refused', reason: 'media content type image/png differs from the declared image/jpeg' });
+  });
+
   it('refuses a host name that resolves to a private address unless explicitly allowed', async () => {
     const port = new URL(provider.url).port;
     providerShelf.put('/x', { contentType: 'image/png', body: Buffer.from('x') });

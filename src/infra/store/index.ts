@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../../core/errors.js';
-import type { Clock, Store } from '../../core/ports.js';
+import type { Clock, ConsoleSessionRepo, Store } from '../../core/ports.js';
 import { startBackgroundCheckpointer, type BackgroundCheckpointer, type CheckpointerOptions } from './checkpointer.js';
 import type { Db as SqlDb, Engine } from './db.js';
 import { migrate, migratePostgres } from './migrate.js';
@@ -17,6 +17,7 @@ import { createChatChannelRepo, type ChatChannelRepo } from './repos/chatChannel
 import { createChatInboxRepo, type ChatInboxRepo } from './repos/chatInbox.js';
 import { createStatusNoticeRepo, type StatusNoticeRepo } from './repos/statusNotices.js';
 import { createLocalOutboxRepo, type LocalOutboxRepo } from './repos/localOutbox.js';
+import { createConsoleSessionRepo } from './repos/consoleSessions.js';
 import { createConversationRepo, type ConversationStoreRepo } from './repos/conversations.js';
 import { createMappingRepo } from './repos/mappings.js';
 import { createMediaRepo } from './repos/media.js';
@@ -95,6 +96,8 @@ export interface BridgeStore extends Store {
   localOutbox: LocalOutboxRepo;
   /** The web inbox: read marks per console session, the list by activity, unshown texts. */
   inbox: InboxRepo;
+  /** Console sign-in: sessions and one-time codes, shared by every instance (migration 010). */
+  consoleSessions: ConsoleSessionRepo;
   /** SQLite: the database file. Postgres: the URL without its password (for messages). */
   readonly file: string;
   /** Schema version of the open database. */
@@ -203,6 +206,7 @@ function buildStore(parts: StoreParts): BridgeStore {
     statusNotices: createStatusNoticeRepo(dctx),
     localOutbox: createLocalOutboxRepo(dctx),
     inbox: createInboxRepo(dctx),
+    consoleSessions: createConsoleSessionRepo(dctx),
     file: parts.file,
     sql,
     // A nested call is a savepoint: an inner failure the caller catches undoes only the inner work.
