@@ -23,7 +23,7 @@ export function createHttpApp(ctx: AppContext, mounts: Mount[] = []): Express {
   // requireAdmin). Mounted before the admin API so they can extend it.
   for (const mount of mounts) mount(app);
   app.use('/admin/api', adminApiRouter(ctx));
-  app.use('/admin', adminConsoleRouter());
+  app.use(adminConsoleRouter());
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));
