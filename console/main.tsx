@@ -1,8 +1,8 @@
 // The console's entry: checks for a session, then shows the page the URL names inside the
 // header / nav / main layout. Each page loads its own data from the admin API.
 import './styles.css';
-import type { ComponentType } from 'preact';
-import { render } from 'preact';
+import type { ComponentChildren, ComponentType } from 'preact';
+import { Component, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { setOnUnauthorized } from './api';
 import { Audit } from './pages/Audit';
@@ -46,6 +46,26 @@ export const PAGES: PageDef[] = [
   { slug: 'unrouted', title: 'Unrouted', component: Unrouted },
   { slug: 'history', title: 'History search', component: History },
 ];
+
+/** One page's bug shows as a message on that page; the header and nav keep working. */
+class PageBoundary extends Component<{ children: ComponentChildren }, { error: Error | null }> {
+  override state = { error: null as Error | null };
+  override componentDidCatch(error: Error) {
+    console.error(error);
+    this.setState({ error });
+  }
+  render() {
+    if (this.state.error) {
+      return (
+        <div class="error" role="alert">
+          <h1>This page failed</h1>
+          <p>{this.state.error.message}</p>
+        </div>
+      );
+    }
+    return this.props.children;
+  }
+}
 
 function App() {
   const { path, search } = useLocation();
@@ -134,7 +154,9 @@ function App() {
       </nav>
       <main id="main" tabIndex={-1}>
         {page ? (
-          <page.component key={page.slug} rest={parts.slice(2)} search={search} session={session} />
+          <PageBoundary key={page.slug}>
+            <page.component rest={parts.slice(2)} search={search} session={session} />
+          </PageBoundary>
         ) : (
           <>
             <h1>Page not found</h1>

@@ -13,16 +13,16 @@ export type SessionCheck = { session: Session } | { session: null; sessionsAvail
 
 export async function currentSession(): Promise<SessionCheck> {
   const r = await api<{ name: string; expiresAt: string }>('GET', '/admin/session', { quiet401: true });
-  if (r.ok) return { session: { name: r.data.name, expiresAt: r.data.expiresAt, memoryOnly: false } };
-  return { session: null, sessionsAvailable: !r.unavailable };
+  if (r.ok && typeof r.data?.name === 'string') return { session: { name: r.data.name, expiresAt: r.data.expiresAt, memoryOnly: false } };
+  return { session: null, sessionsAvailable: !r.ok ? !r.unavailable : false };
 }
 
 export type SignInResult = { ok: true; session: Session } | { ok: false; message: string };
 
 export async function signIn(credential: { token: string } | { code: string }, name: string): Promise<SignInResult> {
   const r = await api<{ name: string; expiresAt: string }>('POST', '/admin/session', { body: { ...credential, name }, quiet401: true });
-  if (r.ok) return { ok: true, session: { name: r.data.name, expiresAt: r.data.expiresAt, memoryOnly: false } };
-  if (!r.unavailable) {
+  if (r.ok && typeof r.data?.name === 'string') return { ok: true, session: { name: r.data.name, expiresAt: r.data.expiresAt, memoryOnly: false } };
+  if (!r.ok && !r.unavailable) {
     return { ok: false, message: r.status === 401 ? (('code' in credential) ? 'That sign-in code is wrong, used or expired.' : 'That token is not right.') : r.error.message };
   }
   // An older bridge: no sessions. A token still works, held in memory for this tab only.

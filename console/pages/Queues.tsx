@@ -22,7 +22,8 @@ function asList(data: unknown): QueueHealth[] {
 
 export function Queues() {
   const queues = useApi<unknown>('/admin/api/queues');
-  const failed = useApi<FailedJob[]>('/admin/api/jobs/failed');
+  const failed = useApi<{ jobs: FailedJob[] }>('/admin/api/jobs/failed');
+  const failedJobs = failed.data?.jobs ?? [];
   const [notes, setNotes] = useState<Record<string, { error?: ApiError; ok?: string }>>({});
 
   const retry = async (job: FailedJob, force = false) => {
@@ -81,9 +82,9 @@ export function Queues() {
       </section>
       <section aria-labelledby="failed-title">
         <h2 id="failed-title">Failed work</h2>
-        <Loadable {...failed} what="" empty={!failed.data?.length} emptyText="Nothing failed.">
+        <Loadable {...failed} what="" empty={failedJobs.length === 0} emptyText="Nothing failed.">
           <ul class="cards">
-            {failed.data?.map((j) => (
+            {failedJobs.map((j) => (
               <li class="card item" key={j.id}>
                 <div class="item-main">
                   <span>

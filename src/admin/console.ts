@@ -67,8 +67,9 @@ export function adminConsoleRouter(): Router {
       .send(file === 'console.js' ? bundle.js : bundle.css);
   });
 
-  // Every console page: /admin, /admin/, /admin/inbox, /admin/inbox/<id>, ...
-  router.get(/^\/admin(?:\/(?!api(?:\/|$)|assets\/).*)?$/, async (_req, res) => {
+  // Every console page: /admin, /admin/, /admin/inbox, /admin/inbox/<id>, ... but not the API,
+  // the assets or /admin/session (the sign-in route: JSON, or the JSON 404 where it is missing).
+  router.get(/^\/admin(?:\/(?!api(?:\/|$)|assets\/|session\/?$).*)?$/, async (_req, res) => {
     const bundle = await consoleBundle();
     secure(res).type('html').set('Cache-Control', 'no-cache').send(shell(versionOf(bundle)));
   });

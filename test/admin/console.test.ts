@@ -16,7 +16,7 @@ describe('the console as served', () => {
   it('answers the same shell for /admin and each page URL, naming its bundle, with a strict CSP', async () => {
     bridge = await startTestBridge();
     const shells = [];
-    for (const p of ['/admin', '/admin/', '/admin/inbox', '/admin/numbers', '/admin/inbox/c0192-abc', '/admin/no-such-page']) {
+    for (const p of ['/admin', '/admin/', '/admin/inbox', '/admin/numbers', '/admin/inbox/c0192-abc', '/admin/no-such-page', '/admin/sessions']) {
       const res = await fetch(`${bridge.url}${p}`);
       expect(res.status, p).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
@@ -52,7 +52,8 @@ describe('the console as served', () => {
     const root = await fetch(`${bridge.url}/`, { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/admin');
-    for (const p of ['/admin/api/no-such-route', '/admin/api']) {
+    // /admin/session is the sign-in route (JSON), never the shell.
+    for (const p of ['/admin/api/no-such-route', '/admin/api', '/admin/session']) {
       const res = await bridge.call('GET', p);
       expect(res.status, p).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
