@@ -3,9 +3,15 @@
 // session route (an older bridge) is the token kept in this module's memory for the tab's life
 // (never in localStorage/sessionStorage) and sent as a bearer header.
 
+/** One refusal: the API says `message` in error bodies and `reason` on number views. */
 export interface Reason {
   code: string;
-  message: string;
+  message?: string;
+  reason?: string;
+}
+
+export function reasonText(r: Reason | string): string {
+  return typeof r === 'string' ? r : (r.message ?? r.reason ?? r.code);
 }
 
 export interface ApiError {

@@ -17,7 +17,7 @@ export interface NumberCheck {
   display: string;
   type: string;
   smsCapable: boolean;
-  reasons: string[];
+  reasons: (string | Reason)[];
 }
 
 export interface Mapping {

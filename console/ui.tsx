@@ -2,7 +2,7 @@
 // the "not available on this bridge" state, labelled fields, "Load more".
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { ApiError } from './api';
+import { reasonText, type ApiError } from './api';
 import { absolute, phone, relative } from './format';
 
 export function Phone({ value }: { value: string | null | undefined }) {
@@ -37,7 +37,7 @@ export function ErrorNote({ error }: { error: ApiError | null | undefined }) {
       {error.reasons && error.reasons.length > 0 && (
         <ul>
           {error.reasons.map((r) => (
-            <li key={r.code + r.message}>{r.message}</li>
+            <li key={r.code + reasonText(r)}>{reasonText(r)}</li>
           ))}
         </ul>
       )}

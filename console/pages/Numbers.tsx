@@ -1,7 +1,7 @@
 // Numbers: add one (checked live as it is typed: POST /admin/api/numbers/check says whether and
 // why it cannot carry SMS), list them with that verdict, delete one.
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ApiError } from '../api';
+import { api, reasonText, type ApiError } from '../api';
 import { useApi } from '../data';
 import type { NumberCheck, NumberView } from '../types';
 import { ErrorNote, Field, Loadable, PageHeader, Phone } from '../ui';
@@ -90,7 +90,7 @@ function AddNumber({ onAdded }: { onAdded: () => void }) {
               </p>
               <ul>
                 {check.result.reasons.map((r) => (
-                  <li key={r}>{r}</li>
+                  <li key={reasonText(r)}>{reasonText(r)}</li>
                 ))}
               </ul>
             </div>
@@ -141,7 +141,7 @@ export function Numbers() {
                       Cannot carry SMS:
                       <ul>
                         {n.reasons.map((r) => (
-                          <li key={r.code}>{r.message}</li>
+                          <li key={r.code}>{reasonText(r)}</li>
                         ))}
                       </ul>
                     </div>
