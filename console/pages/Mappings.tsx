@@ -4,6 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { useApi } from '../data';
+import { phone } from '../format';
 import type { Channel, Mapping, NumberView } from '../types';
 import { ErrorNote, Field, Loadable, PageHeader, Phone, Time } from '../ui';
 
@@ -47,7 +48,7 @@ export function Mappings() {
   };
 
   const remove = async (m: Mapping) => {
-    if (!confirm(`Stop sending texts to ${m.number} into ${nameOf(m)}?`)) return;
+    if (!confirm(`Stop sending texts to ${phone(m.number)} into ${nameOf(m)}?`)) return;
     const r = await api('DELETE', `/admin/api/mappings/${encodeURIComponent(m.id)}`);
     if (r.ok) mappings.reload();
     else setRowErrors({ ...rowErrors, [m.id]: r.error });
@@ -62,7 +63,7 @@ export function Mappings() {
           <select name="number" required value={number} onChange={(e) => setNumber(e.currentTarget.value)}>
             {(numbers.data ?? []).map((n) => (
               <option key={n.number} value={n.number}>
-                {n.number}
+                {phone(n.number)}
               </option>
             ))}
           </select>
@@ -123,7 +124,7 @@ export function Mappings() {
                   </span>
                 </div>
                 <div class="item-actions">
-                  <button type="button" class="danger" onClick={() => remove(m)} aria-label={`Remove the mapping of ${m.number} to ${nameOf(m)}`}>
+                  <button type="button" class="danger" onClick={() => remove(m)} aria-label={`Remove the mapping of ${phone(m.number)} to ${nameOf(m)}`}>
                     Remove
                   </button>
                 </div>

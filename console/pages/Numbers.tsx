@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, reasonText, type ApiError } from '../api';
 import { useApi } from '../data';
+import { phone } from '../format';
 import type { NumberCheck, NumberView } from '../types';
 import { ErrorNote, Field, Loadable, PageHeader, Phone } from '../ui';
 
@@ -111,7 +112,7 @@ export function Numbers() {
   const [errors, setErrors] = useState<Record<string, ApiError>>({});
 
   const remove = async (n: NumberView) => {
-    if (!confirm(`Delete ${n.number}? Its mappings stop routing texts.`)) return;
+    if (!confirm(`Delete ${phone(n.number)}? Its mappings stop routing texts.`)) return;
     const r = await api('DELETE', `/admin/api/numbers/${encodeURIComponent(n.number)}`);
     if (r.ok) list.reload();
     else setErrors({ ...errors, [n.number]: r.error });
@@ -148,7 +149,7 @@ export function Numbers() {
                   )}
                 </div>
                 <div class="item-actions">
-                  <button type="button" class="danger" onClick={() => remove(n)} aria-label={`Delete ${n.number}`}>
+                  <button type="button" class="danger" onClick={() => remove(n)} aria-label={`Delete ${phone(n.number)}`}>
                     Delete
                   </button>
                 </div>
