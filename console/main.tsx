@@ -3,8 +3,9 @@
 import './styles.css';
 import type { ComponentChildren, ComponentType } from 'preact';
 import { Component, render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { setOnUnauthorized } from './api';
+import { closeLiveEvents } from './events';
 import { Audit } from './pages/Audit';
 import { DevPhone } from './pages/DevPhone';
 import { History } from './pages/History';
@@ -83,6 +84,15 @@ function App() {
 
   useEffect(() => setMenuOpen(false), [path]);
 
+  // Moving to another page puts the keyboard (and a screen reader) at its content, as a page
+  // load would; moving inside a page (opening a conversation) leaves focus where it is.
+  const slugNow = path.split('/')[2] ?? '';
+  const lastSlug = useRef(slugNow);
+  useEffect(() => {
+    if (lastSlug.current && lastSlug.current !== slugNow) document.getElementById('main')?.focus();
+    lastSlug.current = slugNow;
+  }, [slugNow]);
+
   if (session === undefined) return <p class="muted boot" role="status">Loading…</p>;
 
   const code = search.get('code');
@@ -133,6 +143,7 @@ function App() {
         <button
           type="button"
           onClick={async () => {
+            closeLiveEvents();
             await signOut();
             setNotice('Signed out.');
             setSession(null);

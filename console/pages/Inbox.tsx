@@ -192,13 +192,14 @@ function Composer({ conversationId, onSent }: { conversationId: string; onSent: 
       )}
       <div class="composer-row">
         <label class="sr-only" for="reply-text">
-          Reply text (start with // for an internal note)
+          Reply text (start with // for an internal note; Ctrl+Enter sends)
         </label>
         <textarea
           id="reply-text"
           name="text"
           rows={2}
-          placeholder="Reply… (// for an internal note; Ctrl+Enter sends)"
+          placeholder="Reply (// for a note)"
+          title="Ctrl+Enter sends. A text starting with // is an internal note, never sent."
           value={text}
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => {

@@ -63,7 +63,7 @@ describe('console in Chromium', () => {
     await ui.shot('signin-refused');
   });
 
-  it('renders every page, signed in, without an error in the page, each with its own URL', { timeout: 90_000 }, async () => {
+  it('renders every page, signed in, without an error in the page, each with its own URL, landmarks and every control labelled', { timeout: 90_000 }, async () => {
     ui = await openConsole({ browser });
     await seed(ui);
     await ui.shot('desktop-signin');
@@ -72,8 +72,9 @@ describe('console in Chromium', () => {
     for (const p of CONSOLE_PAGES) {
       await ui.goTo(p.slug);
       await ui.shot(`desktop-${p.slug}`);
-      // A landmark each: header, nav, main.
+      // A landmark each: header, nav, main; every control with a name a screen reader says.
       expect(await ui.page.locator('header, nav, main').count()).toBe(3);
+      expect(await ui.unlabelledControls(), p.slug).toEqual([]);
     }
     // What the pages show reads as a person reads it.
     await ui.goTo('numbers');
@@ -83,6 +84,20 @@ describe('console in Chromium', () => {
     await ui.page.getByRole('link', { name: /\(212\) 555-3456/ }).first().click();
     await ui.page.getByText('Hi, is my order ready?').waitFor();
     await ui.shot('desktop-conversation');
+    expect(ui.unexpectedErrors()).toEqual([]);
+  });
+
+  it('is usable from the keyboard: a skip link first, pages opened with Enter, focus moved to the page', { timeout: 60_000 }, async () => {
+    ui = await openConsole({ browser });
+    await ui.signIn();
+    const page = ui.page;
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement?.textContent ?? ""')).toBe('Skip to content');
+    await page.getByRole('link', { name: 'Policy', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL('**/admin/policy');
+    await page.getByRole('heading', { level: 1, name: 'Policy' }).waitFor();
+    expect(await page.evaluate<string>('document.activeElement?.id ?? ""')).toBe('main');
     expect(ui.unexpectedErrors()).toEqual([]);
   });
 

@@ -55,6 +55,8 @@ export interface ConsoleUnderTest {
   signIn(opts?: { token?: string; name?: string }): Promise<void>;
   goTo(slug: string): Promise<void>;
   shot(name: string): Promise<string>;
+  /** Form controls and buttons in main with no name a screen reader can say (their HTML). */
+  unlabelledControls(): Promise<string[]>;
   /** How far the page is wider than the window (0: no horizontal scroll). */
   horizontalOverflow(): Promise<number>;
   close(): Promise<void>;
@@ -116,7 +118,8 @@ export async function openConsole(opts: { env?: Record<string, string>; viewport
       await page.getByRole('heading', { level: 1, name: entry.label }).waitFor();
       // Let the page's first API answers arrive before anyone looks at it.
       await page.waitForLoadState('networkidle').catch(() => undefined);
-      await page.waitForFunction("!document.querySelector('main [role=status]')?.textContent?.startsWith('Loading')", null, { timeout: 5000 }).catch(() => undefined);
+      // (A locator, not waitForFunction: a string predicate is eval'd in the page, which the CSP refuses.)
+      await page.locator('main [role=status]', { hasText: /^Loading/ }).first().waitFor({ state: 'detached', timeout: 5000 }).catch(() => undefined);
     },
     async shot(name) {
       mkdirSync(ARTIFACTS, { recursive: true });
@@ -124,6 +127,10 @@ export async function openConsole(opts: { env?: Record<string, string>; viewport
       await page.screenshot({ path: file, fullPage: true });
       return file;
     },
+    unlabelledControls: () =>
+      page.evaluate<string[]>(`[...document.querySelectorAll('main input, main select, main textarea, main button')]
+        .filter((el) => !(el.labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+        .map((el) => el.outerHTML)`),
     // A string: this file is type-checked for Node, without the DOM's types.
     horizontalOverflow: () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
     async close() {
