@@ -11,6 +11,15 @@ import { consoleBundle, type ConsoleBundle } from './consoleBundle.js';
 export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/**
+ * The console's pages (console/main.tsx's PAGES): the shell is answered for /admin/<page> and
+ * /admin/inbox/<conversation id> only, so any other path under /admin stays a JSON 404 (a
+ * mistyped API path never looks like a page that answered).
+ */
+export const CONSOLE_PAGE_SLUGS = ['inbox', 'dev-phone', 'numbers', 'mappings', 'policy', 'people', 'opt-outs', 'queues', 'audit', 'unrouted', 'history'] as const;
+const PAGE_PATH = /^\/admin(?:\/([a-z-]+)(?:\/([^/]+))?)?\/?$/;
+const slugs = new Set<string>(CONSOLE_PAGE_SLUGS);
+
 const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f5fae"/><path d="M7 9h18a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H14l-5 4v-4H7a2 2 0 0 1-2-2v-9a2 2 0 0 1 2-2z" fill="#fff"/><circle cx="11" cy="15.5" r="1.6" fill="#1f5fae"/><circle cx="16" cy="15.5" r="1.6" fill="#1f5fae"/><circle cx="21" cy="15.5" r="1.6" fill="#1f5fae"/></svg>`;
 
 function shell(version: string): string {
@@ -67,9 +76,10 @@ export function adminConsoleRouter(): Router {
       .send(file === 'console.js' ? bundle.js : bundle.css);
   });
 
-  // Every console page: /admin, /admin/, /admin/inbox, /admin/inbox/<id>, ... but not the API,
-  // the assets or /admin/session (the sign-in route: JSON, or the JSON 404 where it is missing).
-  router.get(/^\/admin(?:\/(?!api(?:\/|$)|assets\/|session\/?$).*)?$/, async (_req, res) => {
+  // Every console page: /admin, /admin/, /admin/inbox, /admin/inbox/<id>, /admin/numbers, ...
+  router.get(PAGE_PATH, async (req, res, next) => {
+    const [, slug, id] = PAGE_PATH.exec(req.path) ?? [];
+    if ((slug !== undefined && !slugs.has(slug)) || (id !== undefined && slug !== 'inbox')) return next();
     const bundle = await consoleBundle();
     secure(res).type('html').set('Cache-Control', 'no-cache').send(shell(versionOf(bundle)));
   });

@@ -3,7 +3,8 @@
 // /admin, a strict CSP with no inline script, and unknown /admin/api paths still JSON 404s.
 // What the console does in a browser is tested in test/browser.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONSOLE_CSP } from '../../src/admin/console.js';
+import { CONSOLE_CSP, CONSOLE_PAGE_SLUGS } from '../../src/admin/console.js';
+import { CONSOLE_PAGES } from '../browser/harness.js';
 import { startTestBridge, type TestBridge } from '../http/helpers.js';
 
 let bridge: TestBridge | null = null;
@@ -16,7 +17,7 @@ describe('the console as served', () => {
   it('answers the same shell for /admin and each page URL, naming its bundle, with a strict CSP', async () => {
     bridge = await startTestBridge();
     const shells = [];
-    for (const p of ['/admin', '/admin/', '/admin/inbox', '/admin/numbers', '/admin/inbox/c0192-abc', '/admin/no-such-page', '/admin/sessions']) {
+    for (const p of ['/admin', '/admin/', '/admin/inbox/c0192-abc', ...CONSOLE_PAGE_SLUGS.map((slug) => `/admin/${slug}`)]) {
       const res = await fetch(`${bridge.url}${p}`);
       expect(res.status, p).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
@@ -47,13 +48,17 @@ describe('the console as served', () => {
     expect(await icon.text()).toMatch(/^<svg/);
   });
 
-  it('sends / to /admin, and leaves unknown admin API paths to the JSON 404', async () => {
+  it('knows the same pages as the console\'s navigation', () => {
+    expect([...CONSOLE_PAGE_SLUGS].sort()).toEqual(CONSOLE_PAGES.map((p) => p.slug).sort());
+  });
+
+  it('sends / to /admin, and leaves unknown paths under /admin (API or not) to the JSON 404', async () => {
     bridge = await startTestBridge();
     const root = await fetch(`${bridge.url}/`, { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/admin');
-    // /admin/session is the sign-in route (JSON), never the shell.
-    for (const p of ['/admin/api/no-such-route', '/admin/api', '/admin/session']) {
+    // /admin/session is the sign-in route (JSON), never the shell; nor is a mistyped API path.
+    for (const p of ['/admin/api/no-such-route', '/admin/api', '/admin/session', '/admin/no-such-page', '/admin//jobs/failed', '/admin/numbers/+14155552671', '/admin/console.js']) {
       const res = await bridge.call('GET', p);
       expect(res.status, p).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');

@@ -69,6 +69,8 @@ describe('console in Chromium', () => {
     await ui.shot('desktop-signin');
     await ui.signIn();
     expect(ui.page.url()).toMatch(/\/admin\/inbox$/);
+    const nav = ui.page.getByRole('navigation', { name: 'Console pages' }).getByRole('link');
+    expect(await nav.evaluateAll((links) => links.map((a) => a.getAttribute('href')))).toEqual(CONSOLE_PAGES.map((p) => `/admin/${p.slug}`));
     for (const p of CONSOLE_PAGES) {
       await ui.goTo(p.slug);
       await ui.shot(`desktop-${p.slug}`);
