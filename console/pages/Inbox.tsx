@@ -34,6 +34,7 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
   const [text, setText] = useState('');
   const q = useDebounced(text.trim(), 300);
   const [legacy, setLegacy] = useState(false);
+  const [everywhere, setEverywhere] = useState(false);
   const params = new URLSearchParams({ limit: '50' });
   if (number) params.set('number', number);
   if (!legacy) {
@@ -41,6 +42,9 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
     if (q) params.set('q', q);
   }
   const list = usePaged<Conversation>(`/admin/api/conversations?${params.toString()}`);
+  // The web inbox holds the conversations the bridge shows here (`web`); the others live in a
+  // chat platform, listed only when asked for. (A bridge without the flag: all are shown.)
+  const shown = everywhere ? list.items : list.items.filter((c) => c.web !== false);
   // An older bridge refuses the new parameters by name: list without them.
   useEffect(() => {
     if (list.error?.status === 422 && /order|q\b/.test(list.error.field ?? list.error.message)) setLegacy(true);
@@ -71,10 +75,14 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
           <input name="q" type="search" placeholder="Name, number or text" value={text} onInput={(e) => setText(e.currentTarget.value)} disabled={legacy} />
         </Field>
       </div>
+      <label class="check-field">
+        <input type="checkbox" checked={everywhere} onChange={(e) => setEverywhere(e.currentTarget.checked)} />
+        <span>Include conversations handled in Slack or Teams</span>
+      </label>
       {legacy && <p class="muted">Text search and activity order are not available on this bridge yet.</p>}
-      <Loadable {...list} what="" empty={list.items.length === 0} emptyText="No conversations yet. Text a number from the dev phone, or start one.">
+      <Loadable {...list} what="" empty={shown.length === 0} emptyText="No conversations yet. Text a number from the dev phone, or start one.">
         <ul class="conversations">
-          {list.items.map((c) => (
+          {shown.map((c) => (
             <li key={c.id}>
               <Link href={`/admin/inbox/${encodeURIComponent(c.id)}`} class={`conv${c.id === selected ? ' selected' : ''}`} aria-current={c.id === selected ? 'true' : undefined}>
                 <span class="conv-top">
@@ -93,6 +101,7 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
                     </span>
                   )}
                 </span>
+                {c.web === false && <span class="muted">Handled in chat</span>}
                 {c.lastMessage && (
                   <span class="preview">
                     {c.lastMessage.direction === 'outbound' ? 'You: ' : c.lastMessage.direction === 'internal' ? 'Note: ' : ''}
@@ -222,7 +231,8 @@ function Thread({ id, onActivity }: { id: string; onActivity: () => void }) {
   const conv = useApi<Conversation>(`/admin/api/conversations/${encodeURIComponent(id)}`);
   const thread = useThread(id);
   const end = useRef<HTMLLIElement>(null);
-  const markRead = () => void api('POST', `/admin/api/conversations/${encodeURIComponent(id)}/read`);
+  // Read clears the unread count in the list too.
+  const markRead = () => void api('POST', `/admin/api/conversations/${encodeURIComponent(id)}/read`).then((r) => r.ok && onActivity());
   useEffect(markRead, [id]);
   const mode = useLiveEvents((e) => {
     if (e.conversationId !== id) return;
