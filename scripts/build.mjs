@@ -1,17 +1,21 @@
 // `npm run build`: compiles the bridge (src, adapters) to dist/ with tsc, copies every file
 // the code reads at run time (anything that is not TypeScript or Markdown: *.lua, a public/ or
 // static/ folder, ...) beside the compiled code, removes what no longer has a source, and
-// stamps dist/. `--if-stale` (npm's prestart) does all that only when a source, an asset or the
+// stamps dist/; then bundles the console (console/, TypeScript + Preact) with esbuild into
+// dist/console/ (src/admin/consoleBundle.ts, just compiled, does it: one bundling recipe for the
+// build and for a bridge running from source). `--if-stale` (npm's prestart) does all that only when a source, an asset or the
 // build configuration is newer than the stamp, so `npm start` on a current dist/ starts at once.
 // Plain JavaScript on purpose: it runs before anything is compiled, and without tsx.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Folders compiled to dist/<folder> (tsconfig.build.json's `include`). */
 export const SOURCE_DIRS = ['src', 'adapters'];
+/** The console's browser sources, bundled (not compiled by tsc) into dist/console/. */
+export const CONSOLE_DIR = 'console';
 /** Files besides the sources whose change means a rebuild. */
 const CONFIG_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 const STAMP = '.build-stamp';
@@ -43,7 +47,7 @@ export function newestInput(root) {
   const seen = (file) => {
     if (existsSync(file)) newest = Math.max(newest, statSync(file).mtimeMs);
   };
-  for (const dir of SOURCE_DIRS) {
+  for (const dir of [...SOURCE_DIRS, CONSOLE_DIR]) {
     seen(path.join(root, dir));
     for (const e of walk(path.join(root, dir))) seen(path.join(root, dir, e.rel));
   }
@@ -120,6 +124,19 @@ function tscPath(root) {
   }
 }
 
+/**
+ * Writes outDir/console/{console.js,console.css} with the bundler the bridge itself uses
+ * (outDir/src/admin/consoleBundle.js, compiled a moment ago), in a child process: it is an ES
+ * module with an async API, and this build stays synchronous for its callers.
+ */
+export function bundleConsole(root, outDir) {
+  if (!existsSync(path.join(root, CONSOLE_DIR))) return;
+  const bundler = path.join(outDir, 'src/admin/consoleBundle.js');
+  const script = `import(${JSON.stringify(pathToFileURL(bundler).href)}).then((m) => m.writeConsoleBundle(${JSON.stringify(outDir)}, ${JSON.stringify(root)}))`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`bundling the console failed (exit ${r.status ?? r.signal}); dist/ was not stamped`);
+}
+
 /** Compiles, copies assets, prunes, stamps. Throws with a one-line reason when it cannot. */
 export function build(root, { outDir = path.join(root, 'dist'), log = () => undefined } = {}) {
   const startedAt = Date.now();
@@ -131,6 +148,7 @@ export function build(root, { outDir = path.join(root, 'dist'), log = () => unde
   if (r.status !== 0) throw new Error(`tsc failed (exit ${r.status ?? r.signal}); dist/ was not updated`);
   const copied = copyAssets(root, outDir);
   const removed = pruneOrphans(root, outDir);
+  bundleConsole(root, outDir);
   writeStamp(outDir, startedAt);
   log(`built ${path.relative(root, outDir) || outDir}/ in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${copied.length} assets copied, ${removed.length} stale files removed)`);
 }

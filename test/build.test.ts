@@ -77,8 +77,8 @@ describe('the build removes what lost its source', () => {
 describe('npm start builds only when dist/ is not current', () => {
   /** A tree whose every file and folder is an hour old, built 10 minutes ago. */
   function built(): { root: string; out: string } {
-    const root = tree(['src/main.ts', 'src/store/db.ts', 'adapters/claim.lua', 'tsconfig.build.json']);
-    for (const f of ['src/main.ts', 'src/store/db.ts', 'src/store', 'src', 'adapters/claim.lua', 'adapters', 'tsconfig.build.json']) age(path.join(root, f), 3600);
+    const root = tree(['src/main.ts', 'src/store/db.ts', 'adapters/claim.lua', 'console/main.tsx', 'tsconfig.build.json']);
+    for (const f of ['src/main.ts', 'src/store/db.ts', 'src/store', 'src', 'adapters/claim.lua', 'adapters', 'console/main.tsx', 'console', 'tsconfig.build.json']) age(path.join(root, f), 3600);
     const out = path.join(root, 'dist');
     mkdirSync(out);
     writeStamp(out, Date.now() - 600_000);
@@ -100,6 +100,7 @@ describe('npm start builds only when dist/ is not current', () => {
     ['an asset is edited', (root: string) => writeFileSync(path.join(root, 'adapters/claim.lua'), '-- changed\n')],
     ['a source is deleted', (root: string) => rmSync(path.join(root, 'src/store/db.ts'))],
     ['a source is added', (root: string) => writeFileSync(path.join(root, 'src/new.ts'), '')],
+    ['a console source is edited (its bundle is in dist/console)', (root: string) => writeFileSync(path.join(root, 'console/main.tsx'), '// changed\n')],
     ['the build configuration changes', (root: string) => writeFileSync(path.join(root, 'tsconfig.build.json'), '{}')],
   ])('builds again when %s', (_what, change) => {
     const { root } = built();

@@ -25,7 +25,7 @@ export function createHttpApp(ctx: AppContext, mounts: Mount[] = []): Express {
   for (const mount of mounts) mount(app);
   app.use(sessionRouter(ctx));
   app.use('/admin/api', adminApiRouter(ctx));
-  app.use('/admin', adminConsoleRouter());
+  app.use(adminConsoleRouter());
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));
