@@ -269,7 +269,10 @@ export interface OutboxItem {
   messageId: string | null;
   /** The chat message id a reserved place was taken for (idempotent reservation). */
   slotKey: string | null;
-  /** The process preparing it (liveness owner): a preparing item of a dead process is abandoned. */
+  /**
+   * The process preparing it (liveness owner): a preparing item of a dead process is abandoned.
+   * Or INBOX_KEEPER (placeKeeper.ts): a stored chat event fills it, whichever process replays it.
+   */
   owner: string | null;
   state: 'preparing' | 'ready' | 'failed';
   /** Epoch ms from when it may run (holds, retries); its creation time otherwise. */
@@ -290,7 +293,7 @@ export interface OutboxRepo {
   /**
    * Takes the conversation's next place in each lane for a chat message still being prepared.
    * Idempotent on `slotKey`: a second call returns the places taken first (and makes `owner`
-   * their preparer, e.g. a replay after a restart).
+   * their preparer, e.g. a replay after a restart, unless the places are kept by a chat inbox).
    */
   reserve(lanes: Lane[], conversationId: string, slotKey: string, owner: string): Promise<OutboxItem[]>;
   /**

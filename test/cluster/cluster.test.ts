@@ -5,7 +5,7 @@
 // order; every reply sent once, in order; a media link made by one bridge is served by the other;
 // the survivor moves every conversation again within 10 s of the kill.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -104,6 +104,9 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!c) return;
   for (const b of c.bridges) await b.kill9();
+  // CLUSTER_KEEP_LOGS=<dir> keeps each bridge's output (bridge-a.log, bridge-b.log) for a post-mortem.
+  const keep = process.env.CLUSTER_KEEP_LOGS;
+  if (keep) c.bridges.forEach((b, i) => writeFileSync(join(keep, `bridge-${'ab'[i]}.log`), b.output()));
   await c.slack.close();
   await c.twilio.close();
   for (const d of c.dirs) rmSync(d, { recursive: true, force: true });

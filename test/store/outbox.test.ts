@@ -2,6 +2,7 @@
 // (idempotent on slotKey), and the sweep's queries. Written for issue 14 (one SQL set for both
 // engines): the concurrent cases are the ones Postgres' parallel transactions could break.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INBOX_KEEPER } from '../../src/core/placeKeeper.js';
 import { createTempStore, type TempStore } from '../support/tempStore.js';
 import { steppingClock } from './clock.js';
 
@@ -54,6 +55,17 @@ describe('outbox', () => {
     expect(ready[0]).toMatchObject({ seq: slots[0]!.seq, messageId: 'm1', state: 'ready', owner: null });
     expect((await outbox.next('send', 'c1', 10)).map((i) => i.messageId)).toEqual(['m0', 'm1', 'm2']);
     expect(await outbox.head('deliver', 'c1')).toBeNull();
+  });
+
+  it('a place kept by a chat inbox stays the inbox\'s when a process reserves it again', async () => {
+    const { outbox } = temp.store;
+    // Taken as a process's, then by the inbox (a replay of an event stored before): the inbox's now.
+    const [first] = await outbox.reserve(['send'], 'c1', 'slot-1', 'owner-a');
+    const kept = await outbox.reserve(['send'], 'c1', 'slot-1', INBOX_KEEPER);
+    expect(kept.map((s) => [s.seq, s.owner])).toEqual([[first!.seq, INBOX_KEEPER]]);
+    // The process now handling it may die too: the place does not become its own.
+    const again = await outbox.reserve(['send'], 'c1', 'slot-1', 'owner-b');
+    expect(again.map((s) => [s.seq, s.owner])).toEqual([[first!.seq, INBOX_KEEPER]]);
   });
 
   it('fill adds an item at the end for a lane that was not reserved', async () => {

@@ -24,7 +24,7 @@ export interface InboxTakeoverDeps {
   now: () => number;
   /**
    * Runs with a claim, in the claim's transaction: a replayed reply takes back its place in its
-   * conversation's order (a dead owner's place would be given up by the workers).
+   * conversation's order (kept by the inbox, see src/core/placeKeeper.ts).
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   onClaimed(event: InboxEvent): Promise<void>;

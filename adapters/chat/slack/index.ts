@@ -12,7 +12,8 @@ import type { Express } from 'express';
 import type { ChatServiceDeps } from '../../../src/chat/types.js';
 import type { Locks, PaceBudget } from '../../../src/core/coordination.js';
 import type { Clock, SmsProviderCapabilities, Store, TurnQueue } from '../../../src/core/ports.js';
-import { reserveReplyPlace } from '../../../src/chat/handleReply.js';
+import { givePlaceUp, reserveReplyPlace } from '../../../src/chat/handleReply.js';
+import { INBOX_KEEPER } from '../../../src/core/placeKeeper.js';
 import { silentLogger, type ChatLogger } from '../../../src/delivery/logger.js';
 import type { ChatRegistry } from '../../../src/delivery/registry.js';
 import { ConfigError } from '../../../src/core/errors.js';
@@ -206,15 +207,26 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
   /** Ids of events this process is handling (the listener's and the replays'): never replayed meanwhile. */
   const busy = new Set<string>();
   const alive: AliveCheck = deps.alive ?? (async (owners) => new Map(owners.map((o) => [o, o === deps.owner])));
-  /** A reply takes its place in its conversation's order (a replay: takes it back). */
+  const replyIn = (envelope: SlackEnvelope) =>
+    replyOf((envelope.event ?? {}) as SlackMessageEvent, envelope.team_id ?? identity.teamId, identity.botUserId);
+  /**
+   * A reply takes its place in its conversation's order (a replay: takes it back). With the inbox
+   * the place is the inbox's (placeKeeper.ts): whichever instance replays the stored event fills
+   * it, so a dead instance's place is never given up and the reply keeps its turn.
+   */
   const reservePlace = async (envelope: SlackEnvelope): Promise<void> => {
-    const reply = replyOf((envelope.event ?? {}) as SlackMessageEvent, envelope.team_id ?? identity.teamId, identity.botUserId);
-    if (reply) await reserveReplyPlace(ctx.store, deps.owner, reply);
+    const reply = replyIn(envelope);
+    if (reply) await reserveReplyPlace(ctx.store, inbox ? INBOX_KEEPER : deps.owner, reply);
   };
-  /** Stored (and the reply's place taken) in one transaction; resolves only once committed. */
+  /**
+   * Stored and the reply's place taken in one transaction, before Slack is answered; resolves only
+   * once committed. A repeat of a stored event (Slack's retry, to any instance) took its place with
+   * the first copy: nothing is reserved again (after the reply went out, that would be a new place
+   * nobody fills).
+   */
   const acceptEvent = (envelope: SlackEnvelope & { event_id: string }, body: string): Promise<void> =>
     ctx.store.transaction(async () => {
-      await inbox?.accept(PLATFORM_ID, envelope.event_id, body, deps.owner);
+      if (inbox && !(await inbox.accept(PLATFORM_ID, envelope.event_id, body, deps.owner))) return;
       await reservePlace(envelope);
     });
   bolt.event('message', async ({ event, body }) => {
@@ -282,7 +294,8 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
             busy,
             now: () => ctx.clock.now().getTime(),
             transaction: (fn) => ctx.store.transaction(fn),
-            // The reply takes back its place (now ours) before the workers give a dead owner's up.
+            // The inbox keeps the reply's place, so the workers never gave it up; reserving again takes
+            // back one the workers did give up (kept by a process: stored before places were the inbox's).
             onClaimed: async (row) => {
               const envelope = parseEnvelope(row.payload);
               if (envelope) await reservePlace(envelope);
@@ -301,6 +314,9 @@ export function createSlackPlatform(ctx: SlackAppContext, deps: SlackPlatformDep
         if (!envelope?.event || row.attempts >= INBOX_MAX_ATTEMPTS) {
           if (envelope?.event) log.error({ eventId: row.eventId, attempts: row.attempts }, 'slack: event given up after repeated failures');
           await inbox.markDone(PLATFORM_ID, row.eventId);
+          // Nothing will fill its place now: the replies behind it go on.
+          const reply = envelope ? replyIn(envelope) : null;
+          if (reply) await givePlaceUp(chat, reply.platformMessageId);
           continue;
         }
         await inbox.countAttempt(PLATFORM_ID, row.eventId);

@@ -33,6 +33,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { keptByInbox } from '../../core/placeKeeper.js';
 import type { ItemContext, ItemOutcome, Lane, LaneHandler, LaneItem, OutboxItem, OutboxRepo } from '../../core/ports.js';
 import { within } from '../../within.js';
 import { DEFAULT_BACKOFF, retryDelay, type BackoffOptions } from './backoff.js';
@@ -162,6 +163,8 @@ export function createTurns(opts: TurnsOptions): Turns {
   /** A preparing place nobody will fill: its process died, or it has been preparing for too long. */
   async function abandoned(head: OutboxItem): Promise<boolean> {
     if (Date.parse(head.createdAt) < now() - MAX_PREPARE_MS) return true;
+    // Its stored chat event is replayed by a live instance, which fills it or gives it up.
+    if (keptByInbox(head.owner)) return false;
     return !head.owner || !(await liveness.isAlive(head.owner));
   }
 
@@ -336,7 +339,10 @@ export function createTurns(opts: TurnsOptions): Turns {
       for (const s of stuck) await wake(s.conversationId, `o${s.seq}-${t}`);
       const preparing = await outbox.preparingSince(lane, new Date(t - 2 * DEFAULT_SWEEP_MS).toISOString(), 500);
       const alive = await liveness.alive(preparing.map((p) => p.owner ?? ''));
-      for (const p of preparing) if (alive.get(p.owner ?? '') !== true) await wake(p.conversationId, `p${p.seq}`);
+      for (const p of preparing) {
+        const gone = keptByInbox(p.owner) ? Date.parse(p.createdAt) < t - MAX_PREPARE_MS : alive.get(p.owner ?? '') !== true;
+        if (gone) await wake(p.conversationId, `p${p.seq}`);
+      }
       if (stuck.length > 0) log?.warn({ conversations: stuck.length }, 'conversations whose work was due but nobody ran it were woken');
       woken += stuck.length;
     }

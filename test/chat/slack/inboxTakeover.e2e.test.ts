@@ -1,7 +1,8 @@
 // Two bridge instances on one store and one Redis prefix: a Slack event one instance stored (and
 // Slack got its 200 for) but never handled, because the instance died, is handled by a survivor,
 // once; an event an instance is handling is never taken from it while it lives; a restarted
-// instance handles its previous life's events at start.
+// instance handles its previous life's events at start; a dead instance's stored reply keeps its
+// place in its conversation's order.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keys } from '../../../src/infra/queue/keys.js';
 import { newRedis } from '../../support/redis.js';
@@ -110,6 +111,37 @@ describe('Slack inbox events of an instance that dies', () => {
     await settle();
     expect(smsBodies(a)).toEqual(['Sent after the restart']);
     expect((await row('EvLIFE')).attempts).toBe(1);
+  });
+
+  it("a reply A stored keeps its place when A dies: B's later reply waits for it, and they go out in thread order", async () => {
+    // B replays only when told: its workers get every chance to run first.
+    const b = await another('bridge-b', NO_UPKEEP_MS);
+    // A stores the first reply (and Slack gets its 200), then fails to handle it and dies.
+    const messages = a.temp.store.messages;
+    const insert = messages.insert;
+    let failed = false;
+    messages.insert = async () => {
+      messages.insert = insert;
+      failed = true;
+      throw new Error('connection terminated');
+    };
+    expect((await a.slackEvent({ user: 'UAGENT', text: 'Written first', ts: ts(), thread_ts: rootTs }, { eventId: 'EvFIRST' })).status).toBe(200);
+    await a.waitFor(() => failed, "A's handling failed");
+    await a.slackRt.stop();
+    await Promise.all([a.outbound.stop(), a.delivery.stop()]);
+    await a.liveness.stop();
+
+    // The next reply reaches B, which stores and queues it: it waits behind A's place.
+    expect((await b.slackEvent({ user: 'UAGENT', text: 'Written second', ts: ts(), thread_ts: rootTs }, { eventId: 'EvSECOND' })).status).toBe(200);
+    await b.waitFor(async () => (await row('EvSECOND')).done_at !== null, 'B handled its reply');
+    await settle();
+    expect(smsBodies(a)).toEqual([]);
+
+    // B takes A's event over: the first reply fills its place, then both go, in order.
+    expect(await b.slackRt.replayInbox()).toBe(1);
+    await b.waitFor(() => smsBodies(a).length >= 2, 'both SMS', 10_000);
+    await settle();
+    expect(smsBodies(a)).toEqual(['Written first', 'Written second']);
   });
 
   it('two survivors replaying at the same time handle each event of a dead instance once', async () => {

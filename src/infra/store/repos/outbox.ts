@@ -1,5 +1,6 @@
 // The outbox (migration 004): pending work per conversation and lane, in `seq` order. See the
 // OutboxRepo port for what each call means; src/infra/queue/turns.ts for who runs the items.
+import { INBOX_KEEPER } from '../../../core/placeKeeper.js';
 import type { Lane, OutboxItem, OutboxRepo } from '../../../core/ports.js';
 import { clampLimit, type DbContext } from '../shared.js';
 
@@ -59,7 +60,8 @@ export function createOutboxRepo({ db, now }: DbContext): OutboxRepo {
     SELECT * FROM outbox WHERE lane = ? AND message_id = ?
     ORDER BY CASE WHEN state = 'failed' THEN 1 ELSE 0 END, seq DESC LIMIT 1`;
   const OF_SLOT = "SELECT * FROM outbox WHERE slot_key = ? AND state <> 'failed' ORDER BY seq";
-  const REOWN = "UPDATE outbox SET owner = ?, updated_at = ? WHERE slot_key = ? AND state = 'preparing'";
+  // A place kept by a chat inbox stays the inbox's: the process now preparing it may die too.
+  const REOWN = "UPDATE outbox SET owner = ?, updated_at = ? WHERE slot_key = ? AND state = 'preparing' AND (owner IS NULL OR owner <> ?)";
   const FILL_SLOT = `
     UPDATE outbox SET message_id = ?, state = 'ready', owner = NULL, due_at = ?, updated_at = ?
     WHERE slot_key = ? AND lane = ? AND state = 'preparing'
@@ -135,7 +137,7 @@ export function createOutboxRepo({ db, now }: DbContext): OutboxRepo {
       inPlaceOrder(conversationId, async () => {
         const t = stamp();
         for (const lane of lanes) await db.get(INSERT_SLOT, [lane, conversationId, slotKey, owner, t.ms, t.at, t.at]);
-        await db.run(REOWN, [owner, t.at, slotKey]);
+        await db.run(REOWN, [owner, t.at, slotKey, INBOX_KEEPER]);
         return (await ofSlot(slotKey)).map(toItem);
       }),
     fill: (slotKey, messageId, conversationId, lanes) =>
