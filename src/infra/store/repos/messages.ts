@@ -363,12 +363,12 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
 
   const providerIdConflict = (provider: string, providerMessageId: string) =>
     new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
-  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id). Inside
-  // a transaction the failed statement undoes only itself on both engines (the Postgres driver
-  // runs each write there under its own savepoint), so the caller's transaction goes on.
+  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id), and the
+  // send worker catches that (ConflictError) and goes on in its transaction: db.savepoint makes
+  // the failed statement undo only itself on both engines.
   const writeProviderId = async <T>(provider: string, providerMessageId: string, fn: () => Promise<T>): Promise<T> => {
     try {
-      return await fn();
+      return await db.savepoint(fn);
     } catch (err) {
       if (isUniqueViolation(err)) throw providerIdConflict(provider, providerMessageId);
       throw err;
