@@ -352,8 +352,13 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
   const TO_SENDING = `UPDATE messages SET status = 'sending', updated_at = ? WHERE id = ? AND status IN (${fromStatuses('sending')})`;
   const TO_SENT = `UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? AND status IN (${fromStatuses('sent')})
      RETURNING *, ${HAS_MEDIA}`;
+  // Moves nothing when the provider id belongs to another message (NOT EXISTS, an index probe),
+  // so the hot path never fails on UNIQUE and needs no savepoint; markSent then tells the cases
+  // apart the slow way. Params: provider, provider id, now, id, provider, provider id, id.
   const TO_SENT_WITH_ID = `UPDATE messages SET status = 'sent', provider = ?, provider_message_id = ?, updated_at = ?
-     WHERE id = ? AND status IN (${fromStatuses('sent')}) RETURNING *, ${HAS_MEDIA}`;
+     WHERE id = ? AND status IN (${fromStatuses('sent')})
+       AND NOT EXISTS (SELECT 1 FROM messages taken WHERE taken.provider = ? AND taken.provider_message_id = ? AND taken.id <> ?)
+     RETURNING *, ${HAS_MEDIA}`;
   const SET_PROVIDER_ID = `
     UPDATE messages SET provider = ?, provider_message_id = ?, updated_at = ?
     WHERE id = ?`;
@@ -363,27 +368,29 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
 
   const providerIdConflict = (provider: string, providerMessageId: string) =>
     new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
-  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id), and the
-  // send worker catches that (ConflictError) and goes on in its transaction: db.savepoint makes
-  // the failed statement undo only itself on both engines.
-  const writeProviderId = async <T>(provider: string, providerMessageId: string, fn: () => Promise<T>): Promise<T> => {
+  // SET_PROVIDER_ID can hit UNIQUE (provider, provider_message_id), and the send worker catches
+  // that (ConflictError) and goes on in its transaction: db.savepoint makes the failed statement
+  // undo only itself on both engines.
+  const setProviderMessageId = async (id: string, provider: string, providerMessageId: string): Promise<void> => {
     try {
-      return await db.savepoint(fn);
+      await db.savepoint(() => db.run(SET_PROVIDER_ID, [provider, providerMessageId, now(), id]));
     } catch (err) {
       if (isUniqueViolation(err)) throw providerIdConflict(provider, providerMessageId);
       throw err;
     }
   };
-  const setProviderMessageId = async (id: string, provider: string, providerMessageId: string): Promise<void> => {
-    await writeProviderId(provider, providerMessageId, () => db.run(SET_PROVIDER_ID, [provider, providerMessageId, now(), id]));
-  };
   const markSent = async (id: string, sent?: { provider: string; providerMessageId: string }): Promise<Message | null> => {
     if (!sent) return one(await db.get<MessageRow>(TO_SENT, [now(), id]));
-    const row = await writeProviderId(sent.provider, sent.providerMessageId, () =>
-      db.get<MessageRow>(TO_SENT_WITH_ID, [sent.provider, sent.providerMessageId, now(), id]),
-    );
+    const { provider, providerMessageId } = sent;
+    // One statement, no savepoint, on the send path. Only another Postgres transaction writing
+    // the same provider id at this very moment (uncommitted, so NOT EXISTS missed it) can still
+    // make it fail on UNIQUE: the caller's transaction then fails as a whole (the send worker
+    // tries it again, and then finds the id taken).
+    const row = await db.get<MessageRow>(TO_SENT_WITH_ID, [provider, providerMessageId, now(), id, provider, providerMessageId, id]);
     if (row) return one(row);
-    await setProviderMessageId(id, sent.provider, sent.providerMessageId);
+    // The status does not move to 'sent', or the id is taken: record the id alone (ConflictError
+    // when it is taken, with nothing changed).
+    await setProviderMessageId(id, provider, providerMessageId);
     return null;
   };
 
