@@ -25,7 +25,11 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
 } as typeof original;
 
 const { measureHooks, runOutboundBench, benchOptionsFromEnv } = await import('./outbound.js');
-measureHooks.push((on) => (measuring = on));
+// Each window starts afresh: the last one (the measured burst, after the warm-up) is reported.
+measureHooks.push((on) => {
+  if (on) counts.clear();
+  measuring = on;
+});
 const o = benchOptionsFromEnv();
 await runOutboundBench(o);
 const total = [...counts.values()].reduce((a, b) => a + b, 0);
