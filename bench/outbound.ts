@@ -228,6 +228,13 @@ async function startRemoteFake(): Promise<RemoteFake> {
   };
 }
 
+/**
+ * Called with true when a pipeline run's measured window opens (the pipeline started, before the
+ * first wake-up) and false when it closes (the pipeline stopped after the last send): bench/pgRoundTrips.ts counts the
+ * database round trips in between.
+ */
+export const measureHooks: Array<(measuring: boolean) => void> = [];
+
 const env = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
 /** Absolute ms, comparable with the child's timestamps. */
@@ -285,6 +292,7 @@ async function runPipeline(
   const redis0 = await redisCpuSeconds(redis);
   const cpu0 = process.cpuUsage();
   const start = nowAbs();
+  for (const hook of measureHooks) hook(true);
   if (mode.pacedRate === null) {
     await burst(items, (_id, conv, token) => pipeline.wake(conv, token), t0);
   } else {
@@ -315,6 +323,8 @@ async function runPipeline(
   const cpu = process.cpuUsage(cpu0);
   const redisCpu = (await redisCpuSeconds(redis)) - redis0;
   await pipeline.stop();
+  // After stop: the writes that follow the last provider calls (recorded 'sent', item removed).
+  for (const hook of measureHooks) hook(false);
   await liveness.stop();
   await own.quit();
   await http.close();

@@ -25,7 +25,7 @@ import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError
 import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvider, StatusNotifier, Store } from '../core/ports.js';
 import { sendKey } from '../core/sendKey.js';
 import { isFinalStatus } from '../core/status.js';
-import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber } from '../core/types.js';
+import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber, UserPolicy } from '../core/types.js';
 import { OUTCOME_UNKNOWN_ERROR_CODE, type SendLedgerEntry, type SendLedgerRepo, type MessageStoreRepo } from '../infra/store/index.js';
 import { createGroupCommit } from './groupCommit.js';
 import { segmentsPerSecond, type RateLimiter } from '../infra/queue/rateLimiter.js';
@@ -134,11 +134,14 @@ export function createSendHandler(deps: SendDeps) {
         number: ProvisionedNumber;
         provider: SmsProvider;
         before: SendLedgerEntry | null;
+        /** The author's user policy and the opt-out, as read with the message. */
+        author: UserPolicy | null;
+        optedOut: boolean;
       };
 
   /** The cheap reads and decisions before a send; most re-runs end here. */
   async function inspect(id: string): Promise<Inspected> {
-    // The message, its conversation and its ledger row in one statement.
+    // The message, its conversation, ledger row, number, author and opt-out in one statement.
     const found = await store.messages.getForSend(id);
     if (!found || found.message.direction !== 'outbound') return { kind: 'done', result: 'not an outbound message' };
     const { message } = found;
@@ -149,7 +152,7 @@ export function createSendHandler(deps: SendDeps) {
     }
     const conversation = found.conversation;
     if (!conversation) return { kind: 'fail', reason: 'its conversation no longer exists', code: 'not_found' };
-    const number = await store.numbers.get(conversation.number);
+    const number = found.number;
     const provider = deps.providers(number?.provider ?? message.provider ?? '');
     if (!number || !provider) {
       return { kind: 'fail', reason: `no SMS provider is configured for ${conversation.number}`, code: 'no_provider' };
@@ -157,13 +160,13 @@ export function createSendHandler(deps: SendDeps) {
     if (before?.state === 'calling' && !provider.capabilities.idempotentSend) {
       return { kind: 'fail', reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE };
     }
-    return { kind: 'ok', message, conversation, number, provider, before };
+    return { kind: 'ok', message, conversation, number, provider, before, author: found.author, optedOut: found.optedOut };
   }
 
   /**
-   * A view of the store for recheckAtSend that answers the message, conversation and number
-   * `inspect` read moments ago IN THE SAME TRANSACTION (nothing was written in between, so they
-   * are what a fresh read would return) instead of reading them a second time.
+   * A view of the store for recheckAtSend that answers the message, conversation, number, author
+   * and opt-out `inspect` read moments ago IN THE SAME TRANSACTION (nothing was written in
+   * between, so they are what a fresh read would return) instead of reading them a second time.
    */
   function recheckView(seen: Extract<Inspected, { kind: 'ok' }>): Store {
     const messages: MessageRepo = Object.create(store.messages) as MessageRepo;
@@ -172,7 +175,14 @@ export function createSendHandler(deps: SendDeps) {
     conversations.get = (id) => (id === seen.conversation.id ? Promise.resolve(seen.conversation) : store.conversations.get(id));
     const numbers: Store['numbers'] = Object.create(store.numbers) as Store['numbers'];
     numbers.get = (e164) => (e164 === seen.number.e164 ? Promise.resolve(seen.number) : store.numbers.get(e164));
-    return { ...recheckStore, messages, conversations, numbers };
+    const users: Store['users'] = Object.create(store.users) as Store['users'];
+    const by = seen.message.author;
+    users.get = (platform, userId) =>
+      by && platform === by.platform && userId === by.userId ? Promise.resolve(seen.author) : store.users.get(platform, userId);
+    const optOuts: Store['optOuts'] = Object.create(store.optOuts) as Store['optOuts'];
+    const { number: ours, contact } = seen.conversation;
+    optOuts.isOptedOut = (number, to) => (number === ours && to === contact ? Promise.resolve(seen.optedOut) : store.optOuts.isOptedOut(number, to));
+    return { ...recheckStore, messages, conversations, numbers, users, optOuts };
   }
 
   /**

@@ -65,19 +65,36 @@ describe('send path store writes', () => {
     expect(await temp.store.sendLedger.fail(message.id)).toMatchObject({ state: 'done' });
   });
 
-  it('getForSend reads the message, its conversation and its ledger row in one go, exactly as the three separate reads', async () => {
+  it('getForSend reads the message, its conversation, ledger row, number, author and opt-out in one go, exactly as the separate reads', async () => {
     const { message } = await temp.store.messages.insert(outbound());
     const separate = async () => ({
       message: await temp.store.messages.get(message.id),
       conversation: await temp.store.conversations.get(conversationId),
       ledger: await temp.store.sendLedger.get(message.id),
+      number: await temp.store.numbers.get('+12025550100'),
+      author: await temp.store.users.get('slack', 'U1'),
+      optedOut: await temp.store.optOuts.isOptedOut('+12025550100', '+14155550123'),
     });
+    // Nothing but the message and its conversation yet.
     expect(await temp.store.messages.getForSend(message.id)).toEqual(await separate());
-    expect((await temp.store.messages.getForSend(message.id))?.ledger).toBeNull();
+    expect(await temp.store.messages.getForSend(message.id)).toMatchObject({ ledger: null, number: null, author: null, optedOut: false });
     await temp.store.sendLedger.start(message.id, 'twilio');
     await temp.store.sendLedger.finish(message.id, 'SM7');
+    await temp.store.numbers.create({ e164: '+12025550100', provider: 'twilio', type: 'local', status: 'active', country: 'US' });
+    await temp.store.users.upsert('slack', 'U1', { smsEnabled: false });
+    await temp.store.optOuts.set('+12025550100', '+14155550123', true, 'STOP');
     expect(await temp.store.messages.getForSend(message.id)).toEqual(await separate());
-    expect((await temp.store.messages.getForSend(message.id))?.ledger).toMatchObject({ state: 'done', providerMessageId: 'SM7', attempts: 1 });
+    expect(await temp.store.messages.getForSend(message.id)).toMatchObject({
+      ledger: { state: 'done', providerMessageId: 'SM7', attempts: 1 },
+      number: { e164: '+12025550100', provider: 'twilio' },
+      author: { platform: 'slack', userId: 'U1', smsEnabled: false },
+      optedOut: true,
+    });
+    // A number out of service and a START are seen as the separate reads see them.
+    await temp.store.numbers.remove('+12025550100');
+    await temp.store.optOuts.set('+12025550100', '+14155550123', false, 'START');
+    expect(await temp.store.messages.getForSend(message.id)).toEqual(await separate());
+    expect(await temp.store.messages.getForSend(message.id)).toMatchObject({ number: null, optedOut: false });
     expect(await temp.store.messages.getForSend('no-such-message')).toBeNull();
   });
 });

@@ -359,4 +359,18 @@ describe('messages: provider message id', () => {
     const { message } = await temp.store.messages.insert(outbound());
     await expect( temp.store.messages.setProviderMessageId(message.id, 'twilio', 'SM42')).rejects.toThrow(ConflictError);
   });
+
+  it('a clash caught inside a transaction undoes only itself: the rest of the transaction commits', async () => {
+    // The send worker records a send whose provider id is already taken: it logs that and still
+    // marks the message sent in the same transaction.
+    await temp.store.messages.insert(inbound({ providerMessageId: 'SM42' }));
+    const { message } = await temp.store.messages.insert(outbound());
+    await temp.store.transaction(async () => {
+      await expect(temp.store.messages.markSent(message.id, { provider: 'twilio', providerMessageId: 'SM42' })).rejects.toThrow(ConflictError);
+      await temp.store.messages.markSent(message.id);
+    });
+    const after = await temp.store.messages.get(message.id);
+    expect(after?.status).toBe('sent');
+    expect(after?.providerMessageId).toBeNull();
+  });
 });

@@ -35,6 +35,8 @@ async function freshDb(max = 4): Promise<PostgresDb> {
 }
 
 const now = () => new Date().toISOString();
+// node-postgres' own Client#query, for a test that records what is sent through it.
+const originalQuery = pg.Client.prototype.query;
 
 describe('DATABASE_URL and DATABASE_POOL_SIZE', () => {
   it('default to SQLite and a pool of 10; take postgres:// and postgresql:// URLs only', () => {
@@ -132,15 +134,51 @@ describe.skipIf(!available)('postgres driver', () => {
     expect(await db.all('SELECT v FROM k ORDER BY v')).toEqual([{ v: 'inner2' }, { v: 'outer' }]);
   });
 
-  it('a unique violation caught inside a transaction does not abort it (as on SQLite)', async () => {
+  it('a unique violation caught under db.savepoint does not abort the transaction (as on SQLite)', async () => {
     const db = await freshDb();
     await db.exec('CREATE TABLE k (v TEXT PRIMARY KEY)');
     await db.transaction(async () => {
       await db.run('INSERT INTO k VALUES (?)', ['x']);
-      await expect(db.run('INSERT INTO k VALUES (?)', ['x'])).rejects.toMatchObject({ code: '23505' });
+      await expect(db.savepoint(() => db.run('INSERT INTO k VALUES (?)', ['x']))).rejects.toMatchObject({ code: '23505' });
       await db.run('INSERT INTO k VALUES (?)', ['y']);
     });
     expect(await db.all('SELECT v FROM k ORDER BY v')).toEqual([{ v: 'x' }, { v: 'y' }]);
+  });
+
+  it('a plain write that fails inside a transaction ends it: nothing of it is committed', async () => {
+    const db = await freshDb();
+    await db.exec('CREATE TABLE k (v TEXT PRIMARY KEY)');
+    await db.run('INSERT INTO k VALUES (?)', ['x']);
+    await expect(
+      db.transaction(async () => {
+        await db.run('INSERT INTO k VALUES (?)', ['y']);
+        await db.run('INSERT INTO k VALUES (?)', ['x']).catch(() => undefined);
+        // Postgres refuses everything after the failed statement until the transaction ends.
+        await db.run('INSERT INTO k VALUES (?)', ['z']);
+      }),
+    ).rejects.toMatchObject({ code: '25P02' });
+    expect(await db.all('SELECT v FROM k ORDER BY v')).toEqual([{ v: 'x' }]);
+  });
+
+  it('a write inside a transaction is one round trip (no savepoint around it)', async () => {
+    const db = await freshDb();
+    await db.exec('CREATE TABLE k (v TEXT PRIMARY KEY)');
+    const sent: string[] = [];
+    // Records each text node-postgres sends (one round trip each) and sends it as usual.
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0] as string | { text: string };
+      sent.push(typeof first === 'string' ? first : first.text);
+      return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof originalQuery;
+    try {
+      await db.transaction(async () => {
+        await db.run('INSERT INTO k VALUES (?)', ['a']);
+        await db.run('UPDATE k SET v = ? WHERE v = ?', ['b', 'a']);
+      });
+    } finally {
+      pg.Client.prototype.query = originalQuery;
+    }
+    expect(sent).toEqual(['BEGIN', 'INSERT INTO k VALUES ($1)', 'UPDATE k SET v = $1 WHERE v = $2', 'COMMIT']);
   });
 
   it('keeps concurrent transactions apart: each sees only its own uncommitted rows', async () => {

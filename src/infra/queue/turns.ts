@@ -219,8 +219,15 @@ export function createTurns(opts: TurnsOptions): Turns {
    */
   async function drain(conversationId: string, lease: Lease): Promise<DrainEnd> {
     let batch: OutboxItem[] = [];
+    // The last read found every pending item (fewer than it asked for) and all of them ran: an
+    // item added since is found by the look runTurn takes after letting go, so no read here.
+    let sawAll = false;
     for (let n = 0; ; n++) {
-      if (batch.length === 0) batch = await outbox.next(lane, conversationId, READ_AHEAD);
+      if (batch.length === 0) {
+        if (sawAll) return 'idle';
+        batch = await outbox.next(lane, conversationId, READ_AHEAD);
+        sawAll = batch.length < READ_AHEAD;
+      }
       const head = batch.shift();
       if (!head) return 'idle';
       if (head.state === 'preparing' || head.messageId === null) {
@@ -238,7 +245,10 @@ export function createTurns(opts: TurnsOptions): Turns {
       // A process taken for dead (its heartbeat missed) may have lost the lease meanwhile.
       if (n > 0 && !liveness.surelyAlive() && !(await lease.held())) return 'lost';
       // An item still at the head (held back, to be retried) is read again next time round.
-      if (!(await runItem({ ...head, messageId: head.messageId }))) batch = [];
+      if (!(await runItem({ ...head, messageId: head.messageId }))) {
+        batch = [];
+        sawAll = false;
+      }
     }
   }
 

@@ -26,6 +26,14 @@ export interface Db {
    * connection (Postgres).
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn, ONE statement whose failure (a constraint violation) the caller catches and goes on
+   * from. Inside a transaction that failure then undoes only the statement, on both engines: a
+   * SQLite statement is atomic on its own (fn runs as is); on Postgres a failed statement aborts
+   * the whole transaction, so there fn runs under a savepoint (two more round trips). Any other
+   * failed statement inside a transaction must end it (the error reaches transaction()).
+   */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
   inTransaction(): boolean;
   close(): Promise<void>;
 }

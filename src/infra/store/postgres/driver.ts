@@ -11,10 +11,11 @@
 //   beyond Number.MAX_SAFE_INTEGER is an error, never a silently rounded number.
 // - A boolean parameter is sent as 1/0, as SQLite stores it (booleans are INTEGER 0/1 columns on
 //   both engines; '1'/'0' is also valid input for a Postgres boolean).
-// - A failed write inside a transaction undoes only itself, as on SQLite: Postgres would abort the
-//   whole transaction ("current transaction is aborted"), so a caller that catches a unique
-//   violation and goes on could not. Each INSERT/UPDATE/DELETE/WITH inside a transaction runs under its
-//   own savepoint (two extra round trips, only inside transactions).
+// - A failed statement inside a transaction aborts the whole transaction on Postgres ("current
+//   transaction is aborted"), where on SQLite it undoes only itself. Plain writes are NOT guarded
+//   (a savepoint around each one cost two extra round trips per statement, most of the send
+//   path's): the few callers that catch a constraint error and go on wrap that one write in
+//   `db.savepoint(fn)`, and the repositories write ON CONFLICT where a clash is expected.
 // - Serialization failures and deadlocks (40001, 40P01) are NOT retried here: that would re-run the
 //   caller's fn, which may have changed memory or recorded effects outside the database. They
 //   reach the caller with their code (see isRetryableTransactionError).
@@ -146,8 +147,6 @@ function bind(params: readonly SqlParam[] | undefined): unknown[] {
   );
 }
 
-// WITH may carry a data-modifying CTE: guarded too (a read under a savepoint is merely slower).
-const WRITE = /^\s*(insert|update|delete|merge|with)\b/i;
 /** Distinct SQL texts given a prepared-statement name; past it (generated SQL) texts run unnamed. */
 const MAX_NAMED = 1000;
 
@@ -172,7 +171,6 @@ export function postgresDb(opts: PostgresDbOptions): PostgresDb {
   interface Statement {
     text: string;
     name: string | undefined;
-    write: boolean;
   }
   const statements = new Map<string, Statement>();
   const statement = (sql: string): Statement => {
@@ -181,7 +179,6 @@ export function postgresDb(opts: PostgresDbOptions): PostgresDb {
       s = {
         text: numberPlaceholders(sql).text,
         name: statements.size < MAX_NAMED ? `s${statements.size + 1}` : undefined,
-        write: WRITE.test(sql),
       };
       statements.set(sql, s);
     }
@@ -195,20 +192,7 @@ export function postgresDb(opts: PostgresDbOptions): PostgresDb {
     const config: pg.QueryConfig = { text: s.text, values: bind(params) };
     if (s.name) config.name = s.name;
     const tx = scope.getStore();
-    if (!tx?.open) return pool.query(config);
-    return s.write ? guardedWrite(tx.client, config) : tx.client.query(config);
-  };
-
-  const guardedWrite = async (client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryResult> => {
-    await client.query('SAVEPOINT stmt');
-    try {
-      const result = await client.query(config);
-      await client.query('RELEASE SAVEPOINT stmt');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT stmt; RELEASE SAVEPOINT stmt');
-      throw err;
-    }
+    return tx?.open ? tx.client.query(config) : pool.query(config);
   };
 
   const db: PostgresDb = {
@@ -266,6 +250,19 @@ export function postgresDb(opts: PostgresDbOptions): PostgresDb {
       } finally {
         tx.open = false;
         client.release(broken);
+      }
+    },
+    async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+      const tx = scope.getStore();
+      if (!tx?.open) return fn();
+      await tx.client.query('SAVEPOINT stmt');
+      try {
+        const value = await fn();
+        await tx.client.query('RELEASE SAVEPOINT stmt');
+        return value;
+      } catch (err) {
+        await tx.client.query('ROLLBACK TO SAVEPOINT stmt; RELEASE SAVEPOINT stmt');
+        throw err;
       }
     },
     inTransaction: () => scope.getStore()?.open === true,

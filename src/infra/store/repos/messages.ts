@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConflictError, InvalidInputError } from '../../../core/errors.js';
 import type { MessageRepo, NewMessage } from '../../../core/ports.js';
 import { canAdvance, NOT_POSTED_ERROR_CODE, STATUS_RANK } from '../../../core/status.js';
-import type { Conversation, Direction, MediaItem, Message, MessageStatus, TextEncoding } from '../../../core/types.js';
+import type { Conversation, Direction, MediaItem, Message, MessageStatus, ProvisionedNumber, TextEncoding, UserPolicy } from '../../../core/types.js';
 import {
   clampLimit,
   containsPattern,
@@ -28,6 +28,8 @@ import {
 import { toMedia, type MediaRow } from './media.js';
 import { toConversation } from './conversations.js';
 import { toEntry, type SendLedgerEntry } from './sendLedger.js';
+import { toNumber as toProvisionedNumber, type NumberRow } from './numbers.js';
+import { toUser, type UserRow } from './users.js';
 
 /**
  * error_code of a send whose outcome is unknown: the provider may have accepted it (crash or no
@@ -137,11 +139,12 @@ export interface MessageStoreRepo extends MessageRepo {
    */
   markSent(id: string, sent?: { provider: string; providerMessageId: string }): Promise<Message | null>;
   /**
-   * Send worker, first read of a send: the message with its conversation and its send ledger row
-   * in ONE statement (three reads otherwise, on the hottest path of the queue). Null when there
-   * is no such message.
+   * Send worker, first read of a send: the message with its conversation, its send ledger row,
+   * the conversation's number in service, the author's user policy and the conversation's opt-out
+   * in ONE statement (six reads otherwise, on the hottest path of the queue; each is what the
+   * separate read would return). Null when there is no such message.
    */
-  getForSend(id: string): Promise<{ message: Message; conversation: Conversation | null; ledger: SendLedgerEntry | null } | null>;
+  getForSend(id: string): Promise<SendReads | null>;
   /** Outbound messages still 'queued' or 'sending', oldest first (queue recovery). */
   listPendingOutbound(opts?: { since?: string; limit?: number }): Promise<Message[]>;
   /**
@@ -211,7 +214,20 @@ const recoveryLimit = (limit: number): number => clampLimit(limit, 1000, 100_000
 const HAS_MEDIA =
   'CASE WHEN EXISTS (SELECT 1 FROM media WHERE media.message_id = messages.id) THEN 1 ELSE 0 END AS has_media';
 
-/** A message row with its conversation and send ledger columns (getForSend; null when absent). */
+/** What the send worker reads first (getForSend). */
+export interface SendReads {
+  message: Message;
+  conversation: Conversation | null;
+  ledger: SendLedgerEntry | null;
+  /** The conversation's number, as numbers.get (null when not in service). */
+  number: ProvisionedNumber | null;
+  /** The author's user policy, as users.get (null without an author or a users row). */
+  author: UserPolicy | null;
+  /** The conversation's contact opted out of its number, as optOuts.isOptedOut. */
+  optedOut: boolean;
+}
+
+/** A message row with the joined columns of getForSend (null when absent). */
 interface SendRow extends MessageRow {
   conv_id: string | null;
   conv_number: string | null;
@@ -224,6 +240,18 @@ interface SendRow extends MessageRow {
   ledger_provider_message_id: string | null;
   ledger_started_at: string | null;
   ledger_finished_at: string | null;
+  num_e164: string | null;
+  num_provider: string | null;
+  num_type: string | null;
+  num_status: string | null;
+  num_country: string | null;
+  num_segments_per_second: number | null;
+  num_created_at: string | null;
+  num_updated_at: string | null;
+  user_sms_enabled: number | null;
+  user_admin: number | null;
+  user_updated_at: string | null;
+  opted_out: number | null;
 }
 
 type PageRow = MessageRow & { rid: number | string; top?: number | string };
@@ -275,10 +303,18 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
       c.id AS conv_id, c.number AS conv_number, c.contact AS conv_contact, c.created_at AS conv_created_at,
       l.message_id AS ledger_message_id, l.attempts AS ledger_attempts, l.state AS ledger_state,
       l.provider AS ledger_provider, l.provider_message_id AS ledger_provider_message_id,
-      l.started_at AS ledger_started_at, l.finished_at AS ledger_finished_at
+      l.started_at AS ledger_started_at, l.finished_at AS ledger_finished_at,
+      n.e164 AS num_e164, n.provider AS num_provider, n.type AS num_type, n.status AS num_status,
+      n.country AS num_country, n.segments_per_second AS num_segments_per_second,
+      n.created_at AS num_created_at, n.updated_at AS num_updated_at,
+      u.sms_enabled AS user_sms_enabled, u.admin AS user_admin, u.updated_at AS user_updated_at,
+      o.opted_out AS opted_out
     FROM messages
     LEFT JOIN conversations c ON c.id = messages.conversation_id
     LEFT JOIN send_ledger l ON l.message_id = messages.id
+    LEFT JOIN numbers n ON n.e164 = c.number AND n.removed_at IS NULL
+    LEFT JOIN users u ON u.platform = messages.author_platform AND u.user_id = messages.author_user_id
+    LEFT JOIN opt_outs o ON o.number = c.number AND o.contact = c.contact
     WHERE messages.id = ?`;
   const BY_PROVIDER_ID = 'SELECT * FROM messages WHERE provider = ? AND provider_message_id = ?';
   const BY_PLATFORM_ID = 'SELECT * FROM messages WHERE platform_message_id = ?';
@@ -352,8 +388,13 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
   const TO_SENDING = `UPDATE messages SET status = 'sending', updated_at = ? WHERE id = ? AND status IN (${fromStatuses('sending')})`;
   const TO_SENT = `UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? AND status IN (${fromStatuses('sent')})
      RETURNING *, ${HAS_MEDIA}`;
+  // Moves nothing when the provider id belongs to another message (NOT EXISTS, an index probe),
+  // so the hot path never fails on UNIQUE and needs no savepoint; markSent then tells the cases
+  // apart the slow way. Params: provider, provider id, now, id, provider, provider id, id.
   const TO_SENT_WITH_ID = `UPDATE messages SET status = 'sent', provider = ?, provider_message_id = ?, updated_at = ?
-     WHERE id = ? AND status IN (${fromStatuses('sent')}) RETURNING *, ${HAS_MEDIA}`;
+     WHERE id = ? AND status IN (${fromStatuses('sent')})
+       AND NOT EXISTS (SELECT 1 FROM messages taken WHERE taken.provider = ? AND taken.provider_message_id = ? AND taken.id <> ?)
+     RETURNING *, ${HAS_MEDIA}`;
   const SET_PROVIDER_ID = `
     UPDATE messages SET provider = ?, provider_message_id = ?, updated_at = ?
     WHERE id = ?`;
@@ -363,27 +404,29 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
 
   const providerIdConflict = (provider: string, providerMessageId: string) =>
     new ConflictError(`provider message id ${provider}/${providerMessageId} belongs to another message`);
-  // The UPDATEs that write a provider id can hit UNIQUE (provider, provider_message_id). Inside
-  // a transaction the failed statement undoes only itself on both engines (the Postgres driver
-  // runs each write there under its own savepoint), so the caller's transaction goes on.
-  const writeProviderId = async <T>(provider: string, providerMessageId: string, fn: () => Promise<T>): Promise<T> => {
+  // SET_PROVIDER_ID can hit UNIQUE (provider, provider_message_id), and the send worker catches
+  // that (ConflictError) and goes on in its transaction: db.savepoint makes the failed statement
+  // undo only itself on both engines.
+  const setProviderMessageId = async (id: string, provider: string, providerMessageId: string): Promise<void> => {
     try {
-      return await fn();
+      await db.savepoint(() => db.run(SET_PROVIDER_ID, [provider, providerMessageId, now(), id]));
     } catch (err) {
       if (isUniqueViolation(err)) throw providerIdConflict(provider, providerMessageId);
       throw err;
     }
   };
-  const setProviderMessageId = async (id: string, provider: string, providerMessageId: string): Promise<void> => {
-    await writeProviderId(provider, providerMessageId, () => db.run(SET_PROVIDER_ID, [provider, providerMessageId, now(), id]));
-  };
   const markSent = async (id: string, sent?: { provider: string; providerMessageId: string }): Promise<Message | null> => {
     if (!sent) return one(await db.get<MessageRow>(TO_SENT, [now(), id]));
-    const row = await writeProviderId(sent.provider, sent.providerMessageId, () =>
-      db.get<MessageRow>(TO_SENT_WITH_ID, [sent.provider, sent.providerMessageId, now(), id]),
-    );
+    const { provider, providerMessageId } = sent;
+    // One statement, no savepoint, on the send path. Only another Postgres transaction writing
+    // the same provider id at this very moment (uncommitted, so NOT EXISTS missed it) can still
+    // make it fail on UNIQUE: the caller's transaction then fails as a whole (the send worker
+    // tries it again, and then finds the id taken).
+    const row = await db.get<MessageRow>(TO_SENT_WITH_ID, [provider, providerMessageId, now(), id, provider, providerMessageId, id]);
     if (row) return one(row);
-    await setProviderMessageId(id, sent.provider, sent.providerMessageId);
+    // The status does not move to 'sent', or the id is taken: record the id alone (ConflictError
+    // when it is taken, with nothing changed).
+    await setProviderMessageId(id, provider, providerMessageId);
     return null;
   };
 
@@ -687,6 +730,31 @@ export function createMessageRepo({ db, now }: DbContext): MessageStoreRepo {
                 started_at: row.ledger_started_at as string,
                 finished_at: row.ledger_finished_at,
               }),
+        number:
+          row.num_e164 === null
+            ? null
+            : toProvisionedNumber({
+                e164: row.num_e164,
+                provider: row.num_provider as string,
+                type: row.num_type as NumberRow['type'],
+                status: row.num_status as NumberRow['status'],
+                country: row.num_country,
+                segments_per_second: row.num_segments_per_second,
+                created_at: row.num_created_at as string,
+                updated_at: row.num_updated_at as string,
+              }),
+        author:
+          row.user_updated_at === null || row.author_platform === null || row.author_user_id === null
+            ? null
+            : toUser({
+                platform: row.author_platform,
+                user_id: row.author_user_id,
+                sms_enabled: row.user_sms_enabled as UserRow['sms_enabled'],
+                admin: row.user_admin as UserRow['admin'],
+                updated_at: row.user_updated_at,
+              }),
+        // As optOuts.isOptedOut: a row that says 1.
+        optedOut: row.opted_out === 1,
       };
     },
     setProviderMessageId,

@@ -6,7 +6,7 @@ import type { NumberRepo } from '../../../core/ports.js';
 import type { E164, NumberStatus, NumberType, ProvisionedNumber } from '../../../core/types.js';
 import type { DbContext } from '../shared.js';
 
-interface NumberRow {
+export interface NumberRow {
   e164: string;
   provider: string;
   type: NumberType;
@@ -17,7 +17,7 @@ interface NumberRow {
   updated_at: string;
 }
 
-function toNumber(r: NumberRow): ProvisionedNumber {
+export function toNumber(r: NumberRow): ProvisionedNumber {
   return {
     e164: r.e164,
     provider: r.provider,

@@ -4,7 +4,7 @@ import type { UserRepo } from '../../../core/ports.js';
 import type { UserPolicy } from '../../../core/types.js';
 import { toBool, type DbContext } from '../shared.js';
 
-interface UserRow {
+export interface UserRow {
   platform: string;
   user_id: string;
   sms_enabled: number;
@@ -12,7 +12,7 @@ interface UserRow {
   updated_at: string;
 }
 
-function toUser(r: UserRow): UserPolicy {
+export function toUser(r: UserRow): UserPolicy {
   return {
     platform: r.platform,
     userId: r.user_id,

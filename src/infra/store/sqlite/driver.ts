@@ -37,6 +37,8 @@ export function sqliteDb(conn: Database.Database, gate = new SqliteGate(conn)): 
       }),
     exec: (sql: string) => gate.run(() => void conn.exec(sql)),
     transaction: (fn) => gate.transaction(fn),
+    // One failed SQLite statement undoes only itself: no savepoint needed.
+    savepoint: (fn) => fn(),
     inTransaction: () => gate.inTransaction(),
     async close() {
       if (conn.open) conn.close();
