@@ -79,7 +79,7 @@ function App() {
       setSession(null);
       setNotice('Your session ended; sign in again.');
     });
-    void currentSession().then((c) => setSession(c.session));
+    void currentSession().then(setSession);
   }, []);
 
   useEffect(() => setMenuOpen(false), [path]);
@@ -133,12 +133,6 @@ function App() {
         </Link>
         <span class="whoami">
           Signed in as <strong>{session.name}</strong>
-          {session.memoryOnly && (
-            <span class="muted" title="This bridge has no console sessions: the token is kept in this tab's memory and forgotten on reload.">
-              {' '}
-              (this tab only)
-            </span>
-          )}
         </span>
         <button
           type="button"
