@@ -146,7 +146,8 @@ function App() {
           Sign out
         </button>
       </header>
-      <nav id="nav" class={menuOpen ? 'open' : ''} aria-label="Console pages">
+      {/* A link to the page already shown changes no path: close the menu on any click in it. */}
+      <nav id="nav" class={menuOpen ? 'open' : ''} aria-label="Console pages" onClick={() => setMenuOpen(false)}>
         <ul>
           {PAGES.map((p) => (
             <li key={p.slug}>
