@@ -46,7 +46,7 @@ export function History() {
           </button>
         </div>
       </form>
-      {query === null && <p class="muted">Find any text sent or received, by words in it, the bridge number or the contact (any format). Empty fields match everything.</p>}
+      {query === null && <p class="muted">Find any text sent or received, by words in it, the bridge number or the contact (any format).</p>}
       {query !== null && (
         <Loadable {...hits} what="" empty={!hits.data?.length} emptyText="No message matches.">
           <p class="muted" role="status">
