@@ -1,7 +1,6 @@
 // Every call to the admin API. The console signs in with a cookie session (POST /admin/session):
-// the browser sends the cookie, the page never holds the token. Only when the bridge has no
-// session route (an older bridge) is the token kept in this module's memory for the tab's life
-// (never in localStorage/sessionStorage) and sent as a bearer header.
+// the browser sends the HttpOnly cookie, the page never holds the token (not in storage, not in
+// memory, never as a bearer header).
 
 /** One refusal: the API says `message` in error bodies and `reason` on number views. */
 export interface Reason {
@@ -28,19 +27,7 @@ export type ApiResult<T> =
   | { ok: true; status: number; data: T; next: string | null; etag: string | null }
   | { ok: false; status: number; error: ApiError; unavailable: boolean };
 
-let bearer: string | null = null;
-let bearerName: string | null = null;
 let onUnauthorized: () => void = () => undefined;
-
-/** Memory-only fallback for a bridge without console sessions. */
-export function useBearer(token: string | null, name: string | null): void {
-  bearer = token;
-  bearerName = name;
-}
-
-export function usingBearer(): boolean {
-  return bearer !== null;
-}
 
 /** Called when a signed-in request comes back 401 (the session ended). */
 export function setOnUnauthorized(fn: () => void): void {
@@ -66,10 +53,6 @@ export interface RequestOptions {
 
 export async function api<T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
-  if (bearer) {
-    headers.authorization = `Bearer ${bearer}`;
-    if (bearerName) headers['x-admin-name'] = bearerName;
-  }
   let body: BodyInit | undefined;
   if (opts.body instanceof FormData) body = opts.body;
   else if (opts.body !== undefined) {

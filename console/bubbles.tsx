@@ -1,8 +1,23 @@
 // A conversation drawn as a phone draws it: the contact's texts on one side, replies on the
 // other with their delivery state, internal notes as notes, refusals with their reasons.
 import type { Message } from './types';
+import { phonesIn } from './format';
 import { authorName } from './types';
 import { StatusBadge, Time } from './ui';
+
+/**
+ * A bridge media link (PUBLIC_URL/media/<id>?exp&sig) as a path on this origin: the console is
+ * served by the bridge itself, and its CSP (img-src 'self') refuses pictures from any other
+ * origin, e.g. when PUBLIC_URL names the public host and the admin opened the console by another.
+ */
+export function ownOrigin(url: string): string {
+  try {
+    const u = new URL(url, location.href);
+    return u.pathname.startsWith('/media/') ? `${u.pathname}${u.search}` : url;
+  } catch {
+    return url;
+  }
+}
 
 export function MediaList({ media }: { media: { url?: string; contentType: string | null; reason?: string | null; status?: string }[] }) {
   if (media.length === 0) return null;
@@ -10,11 +25,11 @@ export function MediaList({ media }: { media: { url?: string; contentType: strin
     <div class="media">
       {media.map((m, i) =>
         m.url && (m.contentType ?? '').startsWith('image/') ? (
-          <a key={i} href={m.url} target="_blank" rel="noopener">
-            <img src={m.url} alt={`Picture ${i + 1}`} loading="lazy" />
+          <a key={i} href={ownOrigin(m.url)} target="_blank" rel="noopener">
+            <img src={ownOrigin(m.url)} alt={`Picture ${i + 1}`} loading="lazy" />
           </a>
         ) : m.url ? (
-          <a key={i} href={m.url} target="_blank" rel="noopener">
+          <a key={i} href={ownOrigin(m.url)} target="_blank" rel="noopener">
             Attachment {i + 1} ({m.contentType ?? 'file'})
           </a>
         ) : (
@@ -49,7 +64,7 @@ export function Bubble({ m }: { m: Message }) {
         <Time iso={m.createdAt} />
         {out && <StatusBadge status={m.status} />}
       </span>
-      {out && m.statusReason && <span class="reason">{m.statusReason}</span>}
+      {out && m.statusReason && <span class="reason">{phonesIn(m.statusReason)}</span>}
       {(m.notices ?? []).length > 0 && (
         <ul class="notices" aria-label="Notices">
           {(m.notices ?? []).map((n) => (

@@ -1,8 +1,7 @@
 // Live updates: one EventSource on /admin/api/events for the whole tab (the session cookie goes
-// with it). Where the bridge has no event stream (or the tab signed in with a bare token, which
-// EventSource cannot send), pages fall back to polling: the hook says which.
+// with it). When the stream is refused or EventSource is missing, pages fall back to polling:
+// the hook says which.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { usingBearer } from './api';
 import type { Message } from './types';
 
 export interface LiveEvent {
@@ -25,7 +24,7 @@ function setMode(m: LiveMode): void {
 }
 
 function open(): void {
-  if (source || usingBearer() || typeof EventSource === 'undefined') {
+  if (source || typeof EventSource === 'undefined') {
     if (!source) setMode('polling');
     return;
   }

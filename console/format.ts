@@ -11,6 +11,11 @@ export function phone(e164: string | null | undefined): string {
 
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
 
+/** A server's sentence with every E.164 number in it formatted as phone() does. */
+export function phonesIn(text: string): string {
+  return text.replace(/\+\d{8,15}\b/g, (n) => phone(n));
+}
+
 export function relative(iso: string | null | undefined, now: number = Date.now()): string {
   if (!iso) return '';
   const t = Date.parse(iso);

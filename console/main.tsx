@@ -79,7 +79,7 @@ function App() {
       setSession(null);
       setNotice('Your session ended; sign in again.');
     });
-    void currentSession().then((c) => setSession(c.session));
+    void currentSession().then(setSession);
   }, []);
 
   useEffect(() => setMenuOpen(false), [path]);
@@ -133,12 +133,6 @@ function App() {
         </Link>
         <span class="whoami">
           Signed in as <strong>{session.name}</strong>
-          {session.memoryOnly && (
-            <span class="muted" title="This bridge has no console sessions: the token is kept in this tab's memory and forgotten on reload.">
-              {' '}
-              (this tab only)
-            </span>
-          )}
         </span>
         <button
           type="button"
@@ -152,7 +146,8 @@ function App() {
           Sign out
         </button>
       </header>
-      <nav id="nav" class={menuOpen ? 'open' : ''} aria-label="Console pages">
+      {/* A link to the page already shown changes no path: close the menu on any click in it. */}
+      <nav id="nav" class={menuOpen ? 'open' : ''} aria-label="Console pages" onClick={() => setMenuOpen(false)}>
         <ul>
           {PAGES.map((p) => (
             <li key={p.slug}>

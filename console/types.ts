@@ -88,14 +88,21 @@ export interface OptOut {
   keyword?: string | null;
 }
 
+/** One lane of GET /admin/api/queues; active and delayed are null while Redis does not answer. */
 export interface QueueHealth {
-  name: string;
+  queue: 'send' | 'deliver';
   waiting: number;
-  active: number;
-  delayed: number;
+  preparing: number;
+  active: number | null;
+  delayed: number | null;
   failed: number;
-  oldestPendingAgeSeconds?: number | null;
-  oldestPendingSeconds?: number | null;
+  oldestPendingSeconds: number;
+}
+
+export interface QueuesReport {
+  queues: QueueHealth[];
+  /** Why active/delayed are unknown (Redis did not answer), else null. */
+  redis: string | null;
 }
 
 export interface FailedJob {

@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { reasonText, type ApiError } from './api';
-import { absolute, phone, relative } from './format';
+import { absolute, phone, phonesIn, relative } from './format';
 
 export function Phone({ value }: { value: string | null | undefined }) {
   if (!value) return <span class="muted">—</span>;
@@ -33,11 +33,11 @@ export function ErrorNote({ error }: { error: ApiError | null | undefined }) {
   if (!error) return null;
   return (
     <div class="error" role="alert">
-      <p>{error.message}</p>
-      {error.reasons && error.reasons.length > 0 && (
+      <p>{phonesIn(error.message)}</p>
+      {error.reasons && error.reasons.some((r) => reasonText(r) !== error.message) && (
         <ul>
           {error.reasons.map((r) => (
-            <li key={r.code + reasonText(r)}>{reasonText(r)}</li>
+            <li key={r.code + reasonText(r)}>{phonesIn(reasonText(r))}</li>
           ))}
         </ul>
       )}

@@ -11,13 +11,14 @@ import { phone } from '../format';
 import type { DevPhoneThread, NumberView } from '../types';
 import { ErrorNote, Field, PageHeader, StatusBadge, Time, Unavailable } from '../ui';
 
-const DEFAULT_CONTACT = '+14155550123';
+// Outside 555-0100..0199: the bridge refuses to reply to those fictional numbers.
+const DEFAULT_CONTACT = '+14155553434';
 
 export function DevPhone() {
   const numbers = useApi<NumberView[]>('/admin/api/numbers');
   const local = (numbers.data ?? []).filter((n) => n.provider === 'local');
   const [number, setNumber] = useState('');
-  const [contact, setContact] = useState(DEFAULT_CONTACT);
+  const [contact, setContact] = useState(phone(DEFAULT_CONTACT));
   const [text, setText] = useState('');
   const [files, setFiles] = useState<File[]>([]);
   const [error, setError] = useState<ApiError | null>(null);
@@ -65,7 +66,7 @@ export function DevPhone() {
           </select>
         </Field>
         <Field label="Contact number (the phone)">
-          <input name="contact" inputMode="tel" value={contact} onInput={(e) => setContact(e.currentTarget.value)} />
+          <input name="contact" inputMode="tel" value={contact} onInput={(e) => setContact(e.currentTarget.value)} onBlur={(e) => setContact(phone(e.currentTarget.value.trim()) || e.currentTarget.value)} />
         </Field>
       </div>
       {!numbers.loading && local.length === 0 && <p class="notice">Add a number with the provider “Local (dev phone)” on the Numbers page to use the dev phone.</p>}

@@ -46,10 +46,11 @@ export function History() {
           </button>
         </div>
       </form>
+      {query === null && <p class="muted">Find any text sent or received, by words in it, the bridge number or the contact (any format).</p>}
       {query !== null && (
         <Loadable {...hits} what="" empty={!hits.data?.length} emptyText="No message matches.">
           <p class="muted" role="status">
-            {hits.data?.length} message(s) found{hits.data?.length === 200 ? ' (the newest 200)' : ''}.
+            {hits.data?.length === 1 ? '1 message' : `${hits.data?.length} messages`} found{hits.data?.length === 200 ? ' (the newest 200)' : ''}.
           </p>
           <ul class="cards">
             {hits.data?.map((m) => (

@@ -72,7 +72,7 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
           </select>
         </Field>
         <Field label="Search">
-          <input name="q" type="search" placeholder="Name, number or text" value={text} onInput={(e) => setText(e.currentTarget.value)} disabled={legacy} />
+          <input name="q" type="search" placeholder="Number or text" value={text} onInput={(e) => setText(e.currentTarget.value)} disabled={legacy} />
         </Field>
       </div>
       <label class="check-field">
@@ -256,7 +256,6 @@ function Thread({ id, onActivity }: { id: string; onActivity: () => void }) {
             via <Phone value={c.number} />
           </span>
         )}
-        <LiveNote mode={mode} />
       </div>
       <ErrorNote error={conv.error ?? thread.error} />
       <ol class="bubbles" aria-label="Messages">
@@ -345,6 +344,7 @@ export function Inbox({ rest }: PageProps) {
   return (
     <>
       <PageHeader title="Inbox">
+        <LiveNote mode={mode} />
         <button type="button" class="primary" onClick={() => setStarting(!starting)} aria-expanded={starting}>
           New conversation
         </button>

@@ -25,6 +25,8 @@ export function Mappings() {
   const [error, setError] = useState<ApiError | null>(null);
   const [rowErrors, setRowErrors] = useState<Record<string, ApiError>>({});
 
+  // The select shows the first number until one is picked; the form sends what it shows.
+  const chosenNumber = number || numbers.data?.[0]?.number || '';
   const known = channels.data ?? [];
   const byPlatform = new Map<string, Channel[]>();
   for (const c of known) byPlatform.set(c.platform, [...(byPlatform.get(c.platform) ?? []), c]);
@@ -40,7 +42,7 @@ export function Mappings() {
       const [p = '', ...id] = picked.split('|');
       target = { platform: p, channel: id.join('|') };
     } else target = { platform, channel: channelId };
-    const r = await api<Mapping>('POST', '/admin/api/mappings', { body: { number: number || numbers.data?.[0]?.number, ...target } });
+    const r = await api<Mapping>('POST', '/admin/api/mappings', { body: { number: chosenNumber, ...target } });
     if (r.ok) {
       setError(null);
       mappings.reload();
@@ -60,7 +62,7 @@ export function Mappings() {
       <form class="card form-grid" onSubmit={submit} aria-labelledby="map-title">
         <h2 id="map-title">Send a number's texts to a channel</h2>
         <Field label="Number">
-          <select name="number" required value={number} onChange={(e) => setNumber(e.currentTarget.value)}>
+          <select name="number" required value={chosenNumber} onChange={(e) => setNumber(e.currentTarget.value)}>
             {(numbers.data ?? []).map((n) => (
               <option key={n.number} value={n.number}>
                 {phone(n.number)}
@@ -117,7 +119,7 @@ export function Mappings() {
                     <Phone value={m.number} />
                   </strong>
                   <span>
-                    → {PLATFORM_NAMES[m.platform] ?? m.platform}: {nameOf(m)}
+                    → {m.platform === 'web' ? 'Web inbox' : `${PLATFORM_NAMES[m.platform] ?? m.platform}: ${nameOf(m)}`}
                   </span>
                   <span class="muted">
                     since <Time iso={m.createdAt} />

@@ -107,6 +107,9 @@ function AddNumber({ onAdded }: { onAdded: () => void }) {
   );
 }
 
+/** Providers as the add form names them. */
+const PROVIDER_NAMES: Record<string, string> = { local: 'Local (dev phone)', twilio: 'Twilio', '8x8': '8x8' };
+
 export function Numbers() {
   const list = useApi<NumberView[]>('/admin/api/numbers');
   const [errors, setErrors] = useState<Record<string, ApiError>>({});
@@ -133,7 +136,7 @@ export function Numbers() {
                     <Phone value={n.number} />
                   </strong>
                   <span class="muted">
-                    {n.provider} · {n.type} · {n.status}
+                    {PROVIDER_NAMES[n.provider] ?? n.provider} · {n.type === 'toll-free' ? 'toll-free' : `${n.type} number`} · {n.status}
                   </span>
                   {n.smsCapable ? (
                     <span class="ok">Can carry SMS</span>

@@ -5,23 +5,18 @@
 import { useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { useApi } from '../data';
-import { duration } from '../format';
-import type { FailedJob, QueueHealth } from '../types';
+import { duration, phonesIn } from '../format';
+import type { FailedJob, QueueHealth, QueuesReport } from '../types';
 import { ErrorNote, Loadable, PageHeader, Phone, Time } from '../ui';
 
-/** The queues as a list, whether the API answers an array, {queues: [...]} or {name: counts}. */
-function asList(data: unknown): QueueHealth[] {
-  if (Array.isArray(data)) return data as QueueHealth[];
-  if (data && typeof data === 'object') {
-    const q = (data as { queues?: unknown }).queues;
-    if (Array.isArray(q)) return q as QueueHealth[];
-    return Object.entries(data as Record<string, Omit<QueueHealth, 'name'>>).map(([name, v]) => ({ ...v, name }));
-  }
-  return [];
-}
+/** What each lane carries, as an admin reads it. */
+const LANE_NAMES: Record<QueueHealth['queue'], string> = { send: 'Texts going out', deliver: 'Posts to chat' };
+
+/** A count, or "unknown" when Redis could not be asked. */
+const count = (n: number | null) => (n === null ? <span class="muted">unknown</span> : n);
 
 export function Queues() {
-  const queues = useApi<unknown>('/admin/api/queues');
+  const queues = useApi<QueuesReport>('/admin/api/queues');
   const failed = useApi<{ jobs: FailedJob[] }>('/admin/api/jobs/failed');
   const failedJobs = failed.data?.jobs ?? [];
   const [notes, setNotes] = useState<Record<string, { error?: ApiError; ok?: string }>>({});
@@ -40,7 +35,7 @@ export function Queues() {
     }
   };
 
-  const list = asList(queues.data);
+  const list = queues.data?.queues ?? [];
   return (
     <>
       <PageHeader title="Queue health">
@@ -51,6 +46,11 @@ export function Queues() {
       <section aria-labelledby="queues-title">
         <h2 id="queues-title">Queues</h2>
         <Loadable {...queues} what="Queue counts need the newer admin API (GET /admin/api/queues)." empty={list.length === 0} emptyText="No queues reported.">
+          {queues.data?.redis && (
+            <p class="warn-text" role="status">
+              {queues.data.redis}
+            </p>
+          )}
           <div class="table-wrap">
             <table>
               <caption class="sr-only">Jobs per queue</caption>
@@ -58,6 +58,9 @@ export function Queues() {
                 <tr>
                   <th scope="col">Queue</th>
                   <th scope="col">Waiting</th>
+                  <th scope="col" title="Chat replies holding their place while their pictures download">
+                    Preparing
+                  </th>
                   <th scope="col">Active</th>
                   <th scope="col">Delayed</th>
                   <th scope="col">Failed</th>
@@ -66,13 +69,16 @@ export function Queues() {
               </thead>
               <tbody>
                 {list.map((q) => (
-                  <tr key={q.name}>
-                    <th scope="row">{q.name}</th>
+                  <tr key={q.queue}>
+                    <th scope="row">
+                      {LANE_NAMES[q.queue] ?? q.queue} <span class="muted">({q.queue})</span>
+                    </th>
                     <td>{q.waiting}</td>
-                    <td>{q.active}</td>
-                    <td>{q.delayed}</td>
+                    <td>{q.preparing}</td>
+                    <td>{count(q.active)}</td>
+                    <td>{count(q.delayed)}</td>
                     <td class={q.failed > 0 ? 'warn-text' : ''}>{q.failed}</td>
-                    <td>{duration(q.oldestPendingAgeSeconds ?? q.oldestPendingSeconds)}</td>
+                    <td>{q.waiting + q.preparing > 0 ? duration(q.oldestPendingSeconds) : <span class="muted">none pending</span>}</td>
                   </tr>
                 ))}
               </tbody>
@@ -92,7 +98,7 @@ export function Queues() {
                   </span>
                   {j.text !== null && <p class="body-text">{j.text || <span class="muted">(no text)</span>}</p>}
                   <p class="warn-text">
-                    {j.failedReason} ({j.attemptsMade} tries)
+                    {phonesIn(j.failedReason)} ({j.attemptsMade === 1 ? '1 try' : `${j.attemptsMade} tries`})
                   </p>
                 </div>
                 <div class="item-actions">

@@ -3,6 +3,7 @@
 // scroll. Screenshots of each page land in test/artifacts/ (desktop-<page>.png, phone-<page>.png).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { issueSignInCode } from '../../src/admin/trial.js';
 import { recordInbound } from '../../src/app/recordInbound.js';
 import { CONSOLE_PAGES, launchChromium, openConsole, PHONE_VIEWPORT, type ConsoleUnderTest } from './harness.js';
 
@@ -32,12 +33,11 @@ async function seed(u: ConsoleUnderTest): Promise<void> {
   await sms('L1', 'Hi, is my order ready?');
   await sms('L2', 'It was order 1042, placed on Tuesday. A long message with a_very_long_unbroken_token_that_must_wrap_rather_than_widen_the_page_0123456789');
   expect((await u.bridge.call('PUT', '/admin/api/policy', { body: { maxSegments: 5 } })).status).toBe(200);
-  expect((await u.bridge.call('POST', '/admin/api/mappings', { body: { number: LOCAL, platform: 'slack', channel: 'C0123ABCD' } })).status).toBe(201);
+  expect((await u.bridge.call('POST', '/admin/api/mappings', { body: { number: LOCAL, platform: 'web', channel: 'inbox' } })).status).toBe(201);
 }
 
 describe('console in Chromium', () => {
-  // POST /admin/session (cookie session) comes with the auth branch.
-  it.skip('signs in with the token through a session cookie the page cannot read (needs i-auth)', async () => {
+  it('signs in with the token and a name through a session cookie the page cannot read', { timeout: 60_000 }, async () => {
     ui = await openConsole({ browser });
     await ui.signIn();
     const cookies = await ui.context.cookies();
@@ -45,12 +45,38 @@ describe('console in Chromium', () => {
     expect(session?.httpOnly).toBe(true);
     expect(session?.sameSite).toBe('Strict');
     expect(await ui.page.evaluate<number>('sessionStorage.length + localStorage.length')).toBe(0);
+    expect(await ui.page.getByRole('banner').textContent()).toContain('Signed in as Ann Admin');
     // A reload keeps the session: the cookie, not page memory.
     await ui.page.goto('/admin/numbers');
     await ui.page.getByRole('heading', { level: 1, name: 'Numbers' }).waitFor();
     await ui.page.getByRole('button', { name: 'Sign out' }).click();
     await ui.page.getByLabel('Admin token').waitFor();
     expect((await ui.context.cookies()).find((c) => c.name === 'smsb_session')).toBeUndefined();
+    expect(ui.unexpectedErrors()).toEqual([]);
+  });
+
+  it('signs in once with the one-time link the bridge printed; the code leaves the address bar and cannot be used again', { timeout: 60_000 }, async () => {
+    ui = await openConsole({ browser });
+    const { code } = await issueSignInCode(ui.bridge.ctx.store.consoleSessions);
+    const page = ui.page;
+    await page.goto(`/admin/?code=${encodeURIComponent(code)}`);
+    expect(await page.getByLabel('One-time sign-in code').inputValue()).toBe(code);
+    await page.getByLabel('Your name').fill('Carla Code');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.waitForURL((u) => !u.search.includes('code'));
+    expect(page.url()).not.toContain(code);
+    expect(await page.getByRole('banner').textContent()).toContain('Signed in as Carla Code');
+
+    // Spent: the same link, in a fresh browser without the cookie, is refused with the reason.
+    await ui.context.clearCookies();
+    await page.goto(`/admin/?code=${encodeURIComponent(code)}`);
+    await page.getByLabel('Your name').fill('Mallory');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('That sign-in code is wrong, used or expired.');
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    await ui.shot('signin-code-spent');
+    expect(ui.unexpectedErrors()).toEqual([]);
   });
 
   it('refuses a wrong token with the reason, and shows nothing behind the sign-in', async () => {
