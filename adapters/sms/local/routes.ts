@@ -98,6 +98,8 @@ export const inboundSchema = z.object({
     .optional(),
 });
 type InboundInput = z.infer<typeof inboundSchema>;
+/** GET /admin/api/dev/phone: the bridge number and the contact the phone plays (any format). */
+export const devPhoneQuery = z.object({ number: text, contact: text }).strict();
 export const statusSchema = z.object({
   providerMessageId: text,
   status: z.enum(['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed']),
@@ -112,10 +114,15 @@ function parseJson<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: string):
   } catch {
     throw new InvalidInputError('body is not valid JSON', 'body');
   }
-  const r = schema.safeParse(json);
+  return parseInput(schema, json);
+}
+
+/** The value as the schema reads it, or a 400 naming the first field it refuses. */
+function parseInput<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, whole = 'body'): T {
+  const r = schema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
+    const field = issue?.path.join('.') || whole;
     throw new InvalidInputError(`${field}: ${issue?.message ?? 'invalid'}`, field);
   }
   return r.data;
@@ -200,8 +207,9 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
   });
 
   router.get(LOCAL_PHONE_PATH, opts.requireAdmin, async (req, res) => {
-    const number = toE164(String(req.query.number ?? ''), 'number');
-    const contact = toE164(String(req.query.contact ?? ''), 'contact');
+    const q = parseInput(devPhoneQuery, req.query, 'query');
+    const number = toE164(q.number, 'number');
+    const contact = toE164(q.contact, 'contact');
     const conversation = await opts.store.conversations.find(number, contact);
     const messages = conversation ? await opts.store.messages.listForConversation(conversation.id, { limit: PHONE_THREAD_LIMIT }) : [];
     res.set('Cache-Control', 'no-store');
