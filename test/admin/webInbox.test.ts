@@ -46,7 +46,8 @@ describe('web inbox', () => {
   it('shows every number with no Slack or Teams on; a reply goes out as SMS, authored by the person signed in', async () => {
     const b = await bridge();
     await addLocalNumber(b);
-    const { conversationId, messageId } = await contactTexts(b, 'Is the shop open today?');
+    const { conversationId, messageId, routed, webInbox } = await contactTexts(b, 'Is the shop open today?');
+    expect({ routed, webInbox }).toEqual({ routed: true, webInbox: true }); // the dev phone says where it shows
     await waitPosted(b, messageId);
     expect((await json(b.call('GET', '/admin/api/unrouted'))).body).toEqual([]);
 
@@ -69,6 +70,14 @@ describe('web inbox', () => {
     const again = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, once));
     expect([first.status, again.status]).toEqual([202, 202]);
     expect(again.body.message.id).toBe(first.body.message.id);
+    // Each send is audited once, in the name of the person signed in.
+    const audit = await json<Array<{ actor: string; action: string; target: string; targetLabel: string }>>(b.call('GET', '/admin/api/audit'));
+    const sends = audit.body.filter((e) => e.action === 'message.send');
+    expect(sends.map((e) => [e.actor, e.target])).toEqual([
+      ['Dana Reyes', first.body.message.id],
+      ['Dana Reyes', sent.body.message.id],
+    ]);
+    expect(sends[0]!.targetLabel).toBe('text to (646) 555-3890 from (415) 555-2671');
     await waitUntil(async () => (await devOutbox(b)).length === 2, 'the second reply sent');
     await new Promise((r) => setTimeout(r, 300));
     expect((await devOutbox(b)).map((m) => m.body)).toEqual(['Yes, until 6pm.', 'See you then']);
@@ -224,6 +233,7 @@ describe('web inbox', () => {
     b.registry.register(teams);
     await addLocalNumber(b);
     const t1 = await contactTexts(b, 'one');
+    expect(t1).toMatchObject({ routed: false, webInbox: false });
     const t2 = await contactTexts(b, 'two');
     await waitUntil(async () => (await json<unknown[]>(b.call('GET', '/admin/api/unrouted'))).body.length === 2, 'both texts unrouted');
     await waitDeliveriesDone(b); // delivered nowhere (a text arriving as the mapping commits: deliverUnshown.ts)
@@ -234,6 +244,7 @@ describe('web inbox', () => {
     expect(mapped).toMatchObject({ status: 201, body: { channel: 'inbox' } });
     await waitPosted(b, t1.messageId);
     await waitPosted(b, t2.messageId);
+    expect(await contactTexts(b, 'three')).toMatchObject({ routed: true, webInbox: true });
     expect((await json(b.call('GET', '/admin/api/unrouted'))).body).toEqual([]);
     expect((await json<ListItem[]>(b.call('GET', '/admin/api/conversations'))).body.map((c) => c.web)).toEqual([true]);
 

@@ -84,8 +84,12 @@ export async function addLocalNumber(b: TestBridge, number = OURS): Promise<void
 }
 
 /** The contact texts our number through the dev phone; returns the conversation id. */
-export async function contactTexts(b: TestBridge, body: string, opts: { from?: string; to?: string } = {}): Promise<{ conversationId: string; messageId: string }> {
-  const res = await json<{ conversationId: string; messageId: string }>(
+export async function contactTexts(
+  b: TestBridge,
+  body: string,
+  opts: { from?: string; to?: string } = {},
+): Promise<{ conversationId: string; messageId: string; routed: boolean; webInbox: boolean }> {
+  const res = await json<{ conversationId: string; messageId: string; routed: boolean; webInbox: boolean }>(
     b.call('POST', '/admin/api/dev/inbound', { body: { from: opts.from ?? CONTACT, to: opts.to ?? OURS, body } }),
   );
   if (res.status !== 201) throw new Error(`inbound not taken: ${res.status} ${JSON.stringify(res.body)}`);

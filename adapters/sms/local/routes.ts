@@ -137,6 +137,8 @@ export interface LocalRoutesOptions {
   store: Pick<Store, 'numbers' | 'policy' | 'conversations' | 'messages' | 'media'>;
   /** A link the console can show a stored picture with (the bridge's signed media links). */
   signMediaUrl?: (mediaId: string, ttlSeconds: number) => string;
+  /** Whether the web inbox shows the number's texts (LocalConfig.webInboxShows); default never. */
+  webInboxShows?: (number: string) => Promise<boolean>;
   logger: Logger;
   metrics: SmsMetrics;
 }
@@ -181,12 +183,15 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
       body: input.body,
       media,
     });
+    // Shown in the web inbox counts as routed: it is not listed as unrouted there either.
+    const webInbox = (await opts.webInboxShows?.(parsePhone(input.to).e164 ?? input.to.trim())) ?? false;
     res.status(out.duplicate ? 200 : 201).json({
       messageId: out.message.id,
       conversationId: out.conversationId,
       providerMessageId: out.message.providerMessageId,
       duplicate: out.duplicate,
-      routed: out.routed,
+      routed: out.routed || webInbox,
+      webInbox,
     });
   });
 

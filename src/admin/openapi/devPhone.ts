@@ -11,7 +11,8 @@ export const devInboundResult = z
     conversationId: z.string(),
     providerMessageId: z.string().nullable(),
     duplicate: z.boolean().openapi({ description: 'The same id was injected before (answered 200, nothing new stored).' }),
-    routed: z.boolean().openapi({ description: 'Shown in a chat: the number is mapped to a channel, or the web inbox shows every number.' }),
+    routed: z.boolean().openapi({ description: 'Shown in a chat: the number is mapped to a channel, or the web inbox shows it (then not listed as unrouted).' }),
+    webInbox: z.boolean().openapi({ description: 'Shown in the web inbox (mapped to web, or every number while no Slack or Teams runs).' }),
   })
   .strict()
   .openapi('DevInbound');
