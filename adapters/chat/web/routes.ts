@@ -14,6 +14,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { z } from 'zod';
 import type { AppContext } from '../../../src/app.js';
 import { messagesQuery } from '../../../src/admin/conversations.js';
+import { recordAudit } from '../../../src/admin/audit.js';
 import { adminIdentity } from '../../../src/admin/identity.js';
 import { messageView } from '../../../src/admin/conversations.js';
 import { limitParam, nonEmpty, objectBody, parseWith, phoneField } from '../../../src/admin/validate.js';
@@ -214,6 +215,11 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
       return null;
     }
     const message = (await store.messages.get(outcome.message.id)) ?? outcome.message;
+    // Who sent what to whom, as for every change made through the admin API (not the text: the
+    // conversation keeps it). A repeat of the same Idempotency-Key sent nothing new.
+    if (!outcome.duplicate) {
+      await recordAudit(deps.ctx, res, 'message.send', message.id, null, { conversationId: message.conversationId, number, contact, media: media.length });
+    }
     return { message, conversation: await conversationOr404(message.conversationId) };
   };
 
