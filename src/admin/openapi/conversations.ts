@@ -3,8 +3,8 @@
 // (src/admin/history.ts), and the message shape the rest of the admin API reuses.
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { inboxSchemas } from '../../../adapters/chat/web/routes.js';
 import { messagesQuery } from '../conversations.js';
+import { inboxSchemas } from '../inboxSchemas.js';
 import { exportQuery, searchQuery } from '../history.js';
 import { ADMIN, errors, json, jsonBody, limitQuery, linkHeader, noContent, registerAdmin } from './common.js';
 import { z } from './zod.js';
