@@ -11,7 +11,10 @@ import { REDIS_STOP_HINT, withoutCredentials } from './localRedis.js';
 export interface StartupSummary {
   /** SMS providers that can send: `twilio`, `8x8`, `local` (the dev provider, always on). */
   sms: string[];
-  /** Chat platforms on; Slack with its mode: `slack (http)` (events at /slack/events) or `slack (socket)` (Socket Mode). */
+  /**
+   * Chat platforms on; Slack with its mode: `slack (http)` (events at /slack/events) or `slack
+   * (socket)` (Socket Mode); last the built-in web inbox, with which numbers it shows.
+   */
   chat: string[];
   /** `sqlite <file>`. */
   store: string;
@@ -30,6 +33,8 @@ export function startupSummary(config: Config, opts: { databaseFile: string; loc
   // the Socket Mode WebSocket the bridge opens (SLACK_APP_TOKEN).
   if (config.slack.enabled) chat.push(config.slack.appToken ? 'slack (socket)' : 'slack (http)');
   if (config.teams.enabled) chat.push(config.teams.allowAnonymous ? 'teams (anonymous, no token checks)' : 'teams');
+  // Always on: with no Slack and no Teams it shows every number, else those mapped to `web`.
+  chat.push(chat.length === 0 ? 'web inbox (every number)' : 'web inbox (numbers mapped to web)');
   return {
     sms: ['twilio', '8x8', 'local'].filter((p) => smsProviderConfigured(config, p)),
     chat,
@@ -47,7 +52,7 @@ export function startupLine(listeningOn: string, s: StartupSummary): string {
   const local = s.localRedisPid === undefined ? '' : ` (local redis-server pid ${s.localRedisPid}, keeps running after the bridge: ${REDIS_STOP_HINT})`;
   return [
     `sms-bridge listening on ${listeningOn}: SMS ${s.sms.join(', ')}`,
-    `chat ${s.chat.length > 0 ? s.chat.join(', ') : 'none'}`,
+    `chat ${s.chat.join(', ')}`,
     `store ${s.store}`,
     `Redis ${s.redis}${local}`,
     `public URL ${s.publicUrl}`,

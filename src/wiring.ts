@@ -132,6 +132,9 @@ export async function buildBridgeParts(ctx: AppContext, tuning: BridgeTuning = {
     // With nothing real configured (the trial), the local provider reports deliveries itself, so
     // the dev phone and the inbox show a reply go sent -> delivered.
     localReceipts: nothingConfigured(config) ? { deliveredAfterMs: tuning.localDeliveredAfterMs ?? LOCAL_DELIVERED_AFTER_MS } : null,
+    // As the web inbox decides (adapters/chat/web/routes.ts): every number while it is the
+    // catch-all platform (no Slack, no Teams), else the numbers mapped to it.
+    webInboxShows: async (number) => registry.catchAll()?.platform === 'web' || (await store.mappings.list({ number, platform: 'web' })).length > 0,
   });
   const providerCaps = (id: string) => sms.capabilities(id);
   const timedProviders = new Map<string, SmsProvider>();

@@ -25,14 +25,14 @@ describe('the start-up line', () => {
     const s = startupSummary(config, { databaseFile: '/srv/data/sms-bridge.db', localRedis: null });
     expect(s).toEqual({
       sms: ['twilio', '8x8', 'local'],
-      chat: ['slack (http)', 'teams'],
+      chat: ['slack (http)', 'teams', 'web inbox (numbers mapped to web)'],
       store: 'sqlite /srv/data/sms-bridge.db',
       redis: 'redis://redis.internal:6380/2',
       publicUrl: 'https://sms.example.com',
       consoleUrl: 'https://sms.example.com/admin',
     });
     expect(startupLine('http://localhost:3000', s)).toBe(
-      'sms-bridge listening on http://localhost:3000: SMS twilio, 8x8, local; chat slack (http), teams; store sqlite /srv/data/sms-bridge.db; ' +
+      'sms-bridge listening on http://localhost:3000: SMS twilio, 8x8, local; chat slack (http), teams, web inbox (numbers mapped to web); store sqlite /srv/data/sms-bridge.db; ' +
         'Redis redis://redis.internal:6380/2; public URL https://sms.example.com; console https://sms.example.com/admin',
     );
   });
@@ -52,21 +52,21 @@ describe('the start-up line', () => {
   it('names Slack\'s Socket Mode as "slack (socket)", and never the app token', () => {
     const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-secret-bot-token', SLACK_APP_TOKEN: 'xapp-1-A0APP-secret-app-token' });
     const s = startupSummary(config, { databaseFile: '/srv/data/sms-bridge.db', localRedis: null });
-    expect(s.chat).toEqual(['slack (socket)']);
+    expect(s.chat).toEqual(['slack (socket)', 'web inbox (numbers mapped to web)']);
     const line = startupLine('http://localhost:3000', s);
-    expect(line).toContain('; chat slack (socket);');
+    expect(line).toContain('; chat slack (socket), web inbox (numbers mapped to web);');
     expect(JSON.stringify(s) + line).not.toContain('secret-app-token');
   });
 
-  it('with nothing configured: only the local dev provider, no chat, and the local Redis it started with how to stop it', () => {
+  it('with nothing configured: only the local dev provider, the web inbox showing every number, and the local Redis it started with how to stop it', () => {
     const config = loadConfig({ TEAMS_ALLOW_ANONYMOUS: 'true' });
     const s = startupSummary(config, { databaseFile: '/tmp/d/sms-bridge.db', localRedis: { pid: 4242, dir: '/tmp/d/redis', startedNow: true } });
     expect(s.sms).toEqual(['local']);
-    expect(s.chat).toEqual(['teams (anonymous, no token checks)']);
+    expect(s.chat).toEqual(['teams (anonymous, no token checks)', 'web inbox (numbers mapped to web)']);
     expect(s.localRedisPid).toBe(4242);
     expect(startupLine('http://localhost:3000', s)).toContain(
       'Redis redis://127.0.0.1:6379 (local redis-server pid 4242, keeps running after the bridge: npm run redis:stop)',
     );
-    expect(startupLine('http://localhost:3000', startupSummary(loadConfig({}), { databaseFile: 'x', localRedis: null }))).toContain('; chat none;');
+    expect(startupLine('http://localhost:3000', startupSummary(loadConfig({}), { databaseFile: 'x', localRedis: null }))).toContain('; chat web inbox (every number);');
   });
 });

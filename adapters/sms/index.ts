@@ -33,6 +33,8 @@ export interface SmsProvidersDeps {
   signMediaUrl?: (mediaId: string, ttlSeconds: number) => string;
   /** The local provider's own delivery receipts (see LocalConfig.receipts); default off. */
   localReceipts?: { deliveredAfterMs: number } | null;
+  /** Whether the web inbox shows a number's texts (see LocalConfig.webInboxShows). */
+  webInboxShows?: (number: string) => Promise<boolean>;
 }
 
 export interface SmsProviders {
@@ -83,7 +85,7 @@ export function createSmsProviders(deps: SmsProvidersDeps): SmsProviders {
     );
   }
   const local = createLocalProvider(
-    { requireAdmin: deps.requireAdmin ?? requireAdmin(config.adminToken), signMediaUrl: deps.signMediaUrl, receipts: deps.localReceipts ?? null },
+    { requireAdmin: deps.requireAdmin ?? requireAdmin(config.adminToken), signMediaUrl: deps.signMediaUrl, receipts: deps.localReceipts ?? null, webInboxShows: deps.webInboxShows },
     adapterDeps,
   );
   adapters.push(local);

@@ -51,8 +51,12 @@ export function targetLabel(entry: Pick<AuditEntry, 'action' | 'target' | 'befor
     }
     case 'policy':
       return 'company policy';
-    case 'message':
-      return `message ${entry.target}`;
+    case 'message': {
+      // A send from the web inbox names its contact and number.
+      const to = phone(state.contact);
+      const from = phone(state.number);
+      return to && from ? `text to ${to} from ${from}` : `message ${entry.target}`;
+    }
     default:
       return entry.target;
   }

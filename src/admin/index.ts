@@ -7,7 +7,6 @@ import type { AppContext } from '../app.js';
 import { auditRouter } from './audit.js';
 import { adminGuard } from './auth.js';
 import { channelsRouter } from './channels.js';
-import { conversationsRouter, messageView } from './conversations.js';
 import { historyRouter } from './history.js';
 import { mappingsRouter } from './mappings.js';
 import { numberCheckRouter } from './numberCheck.js';
@@ -16,7 +15,6 @@ import { adminOpenApiDocument } from './openapi/document.js';
 import { optOutsRouter } from './optOuts.js';
 import { policyRouter } from './policy.js';
 import { usersRouter } from './users.js';
-import { limitParam } from './validate.js';
 import { sendError } from '../http/errors.js';
 
 export { adminGuard, requireAdmin } from './auth.js';
@@ -35,21 +33,11 @@ export function adminApiRouter(ctx: AppContext): Router {
   router.use('/users', usersRouter(ctx));
   router.use('/channels', channelsRouter(ctx));
   router.use('/optouts', optOutsRouter(ctx));
-  // History search and export (rule 10); before /conversations so /:id/export is found.
+  // History search and export (rule 10). GET /conversations, /conversations/{id},
+  // /conversations/{id}/messages and /unrouted are the web inbox's (adapters/chat/web/routes.ts,
+  // mounted before this router).
   router.use(historyRouter(ctx));
-  router.use('/conversations', conversationsRouter(ctx));
   router.use('/audit', auditRouter(ctx));
-  // Inbound messages for numbers with no mapping: kept, never dropped, listed here.
-  // Each comes with its conversation's bridge number and contact: what an admin maps or calls.
-  router.get('/unrouted', async (req, res) => {
-    const unrouted = await ctx.store.messages.listUnrouted(limitParam(req.query.limit));
-    const out = [];
-    for (const m of unrouted) {
-      const conversation = await ctx.store.conversations.get(m.conversationId);
-      out.push({ ...messageView(m), number: conversation?.number ?? null, contact: conversation?.contact ?? null });
-    }
-    res.json(out);
-  });
   // This API described (OpenAPI 3.1), behind the guard like the rest: the admin API stays closed
   // without a token, and the document names this bridge's version of every route.
   router.get('/openapi.json', (_req, res) => {

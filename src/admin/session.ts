@@ -27,7 +27,8 @@ import { objectBody, parseWith } from './validate.js';
 export const SESSION_PATH = '/admin/session';
 
 const secret = z.string().min(1).max(1000);
-const signInSchema = z
+/** The sign-in body (also the API description's, src/admin/openapi/session.ts). */
+export const signInSchema = z
   .object({ token: secret.optional(), code: secret.optional(), name: z.string().trim().min(1, 'give your name').max(100) })
   .strict()
   .refine((b) => (b.token === undefined) !== (b.code === undefined), { message: 'give either token or code', path: ['token'] });

@@ -57,8 +57,12 @@ describe('the console as served', () => {
     const root = await fetch(`${bridge.url}/`, { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/admin');
-    // /admin/session is the sign-in route (JSON), never the shell; nor is a mistyped API path.
-    for (const p of ['/admin/api/no-such-route', '/admin/api', '/admin/session', '/admin/no-such-page', '/admin//jobs/failed', '/admin/numbers/+14155552671', '/admin/console.js']) {
+    // /admin/session is the sign-in route (JSON: no session, 401), never the shell.
+    const session = await bridge.call('GET', '/admin/session', { token: null });
+    expect(session.status).toBe(401);
+    expect(((await session.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    // Nor is a mistyped API path.
+    for (const p of ['/admin/api/no-such-route', '/admin/api', '/admin/no-such-page', '/admin//jobs/failed', '/admin/numbers/+14155552671', '/admin/console.js']) {
       const res = await bridge.call('GET', p);
       expect(res.status, p).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');

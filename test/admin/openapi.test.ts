@@ -1,20 +1,19 @@
 // GET /admin/api/openapi.json describes the whole admin API, and stays true:
 //  - it is an OpenAPI 3.1 document whose references all resolve;
-//  - every route the source registers under /admin/api is in it, and every operation in it is
-//    answered by a real route (not the admin API's "no such admin route" 404);
-//  - every GET answers, on a bridge with data, what its documented response schema says;
+//  - every route the source registers under /admin/api (and the sign-in at /admin/session) is in
+//    it, and every operation in it is answered by a real route (not the admin API's "no such
+//    admin route" 404);
+//  - every GET answers, on a bridge with data, what its documented response schema says (the
+//    event stream: its documented content type);
 //  - a request its documented request schema refuses is refused by the route (400/422), with the
 //    documented error body, and changes nothing.
-// Operations the other issue-15 branches add (src/admin/openapi/pending.ts) are documented ahead
-// of their code: only their shape is checked until they are merged.
 
 import type { ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ZodTypeAny } from 'zod';
 import { errorBody } from '../../src/admin/openapi/common.js';
 import { adminApiRegistry, generateAdminOpenApi } from '../../src/admin/openapi/document.js';
-import { PENDING_OPERATIONS } from '../../src/admin/openapi/pending.js';
-import { json, startTestBridge, type TestBridge } from '../http/helpers.js';
+import { ADMIN_TOKEN, json, startTestBridge, type TestBridge } from '../http/helpers.js';
 import { waitUntil } from '../support/wait.js';
 import { scanAdminRoutes } from './openapiRoutes.js';
 
@@ -22,8 +21,8 @@ const registry = adminApiRegistry();
 const doc = generateAdminOpenApi(registry);
 const routes: RouteConfig[] = registry.definitions.flatMap((d) => (d.type === 'route' ? [d.route] : []));
 const keyOf = (r: RouteConfig) => `${r.method.toUpperCase()} ${r.path}`;
-/** The operations that exist on this branch. */
-const live = routes.filter((r) => !PENDING_OPERATIONS.has(keyOf(r)));
+/** Documented as Server-Sent Events: a stream that stays open (read its head, then hang up). */
+const isStream = (r: RouteConfig) => Object.keys((r.responses['200'] as ResponseConfig | undefined)?.content ?? {}).includes('text/event-stream');
 
 const ADMIN_404 = { code: 'not_found', message: 'no such admin route' };
 const isAdmin404 = (r: { status: number; body: unknown }) =>
@@ -99,7 +98,7 @@ describe('the admin API OpenAPI document', () => {
     expect(Object.keys(get('/admin/api/policy', 'put').responses)).toContain('412');
   });
 
-  it('lists every route the source registers under /admin/api, and nothing else but the pending ones', () => {
+  it('lists every route the source registers under /admin/api and /admin/session, and nothing else', () => {
     const scanned = scanAdminRoutes();
     expect(scanned.unplaced, 'routers under src/admin that index.ts does not mount (teach openapiRoutes.ts where they live)').toEqual([]);
     // The scanner finds each way a route is written: a mounted router, index.ts itself, a template
@@ -111,18 +110,18 @@ describe('the admin API OpenAPI document', () => {
         'POST /admin/api/jobs/{id}/retry',
         'POST /admin/api/dev/inbound',
         'GET /admin/api/teams/channels',
+        'GET /admin/api/conversations',
+        'POST /admin/api/conversations/{id}/messages',
+        'GET /admin/api/events',
+        'GET /admin/api/queues',
+        'GET /admin/api/dev/phone',
+        'POST /admin/session',
+        'DELETE /admin/session',
       ]),
     );
-    const all = new Set(routes.map(keyOf));
-    const documented = new Set(live.map(keyOf));
-    expect([...scanned.routes].filter((k) => !all.has(k)).sort(), 'routes missing from the document').toEqual([]);
+    const documented = new Set(routes.map(keyOf));
+    expect([...scanned.routes].filter((k) => !documented.has(k)).sort(), 'routes missing from the document').toEqual([]);
     expect([...documented].filter((k) => !scanned.routes.has(k)).sort(), 'documented operations no source registers').toEqual([]);
-    expect([...PENDING_OPERATIONS].filter((k) => !all.has(k)), 'pending operations are documented').toEqual([]);
-    // Once a branch of issue 15 is merged, its operations must be documented from its real schemas.
-    expect(
-      [...PENDING_OPERATIONS].filter((k) => scanned.routes.has(k)),
-      'pending operations whose route now exists: document them from the schemas their route validates with and drop them from PENDING_OPERATIONS (src/admin/openapi/pending.ts)',
-    ).toEqual([]);
   });
 });
 
@@ -133,6 +132,8 @@ describe('the admin API OpenAPI document against a running bridge', () => {
   const CONTACT = '+14155550123';
   const TEAMS_CHANNEL = '19:support@thread.tacv2';
   const seeded = { mappingId: '', conversationId: '', unroutedConversationId: '' };
+  /** A console session's cookie (GET /admin/session answers it). */
+  let cookie = '';
 
   beforeAll(async () => {
     // Teams on (anonymous, loopback only) so its admin route is mounted too.
@@ -151,6 +152,11 @@ describe('the admin API OpenAPI document against a running bridge', () => {
     seeded.conversationId = inbound.conversationId!;
     const unrouted = await call('POST', '/admin/api/dev/inbound', { from: CONTACT, to: N2, body: 'nobody maps this number' });
     seeded.unroutedConversationId = unrouted.conversationId!;
+    // Another contact opts out of N2.
+    await call('POST', '/admin/api/dev/inbound', { from: '+14155550124', to: N2, body: 'STOP' });
+    const signedIn = await fetch(`${bridge.url}/admin/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: ADMIN_TOKEN, name: 'Dana Reyes' }) });
+    expect(signedIn.status).toBe(200);
+    cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
     // What only a chat platform or a provider would make: a known Teams channel, a send through
     // the local provider, a job that failed for good.
     const { store } = bridge.ctx;
@@ -184,6 +190,18 @@ describe('the admin API OpenAPI document against a running bridge', () => {
     if (path.includes('/mappings/')) return seeded.mappingId;
     return seeded.conversationId;
   };
+  /** Query a GET needs to answer anything (the dev phone is one contact's thread). */
+  const seededQuery = (path: string): string => (path.endsWith('/dev/phone') ? `?number=${encodeURIComponent(N1)}&contact=${encodeURIComponent(CONTACT)}` : '');
+  /** The sign-in routes answer the session of the cookie; the rest take the bearer token. */
+  const callAs = (method: string, url: string, opts: { body?: unknown } = {}) =>
+    url.startsWith('/admin/session') ? bridge.call(method, url, { ...opts, token: null, headers: { cookie, origin: bridge.url } }) : bridge.call(method, url, opts);
+  /** An event stream's status and content type; the connection is closed once they arrive. */
+  const streamHead = async (url: string) => {
+    const hangUp = new AbortController();
+    const res = await fetch(`${bridge.url}${url}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, signal: hangUp.signal });
+    hangUp.abort();
+    return { status: res.status, type: (res.headers.get('content-type') ?? '').split(';')[0]! };
+  };
   /** Path parameters that name nothing: calling a route with them changes nothing. */
   const unknownParam = (name: string): string => (name === 'number' ? '+15005550199' : name === 'platform' ? 'slack' : 'no-such-id');
 
@@ -207,8 +225,12 @@ describe('the admin API OpenAPI document against a running bridge', () => {
   it('every documented operation is answered by a real route, with one of its documented answers', async () => {
     const auditBefore = await json(bridge.call('GET', '/admin/api/audit'));
     const missing: string[] = [];
-    for (const r of live) {
+    for (const r of routes) {
       const url = fill(r.path, (name) => unknownParam(name));
+      if (isStream(r)) {
+        expect((await streamHead(url)).status, keyOf(r)).toBe(200);
+        continue;
+      }
       const res = await json(bridge.call(r.method.toUpperCase(), url, r.request?.body ? { body: {} } : {}));
       if (isAdmin404(res)) {
         missing.push(keyOf(r));
@@ -225,18 +247,25 @@ describe('the admin API OpenAPI document against a running bridge', () => {
 
   it('every GET answers what its documented response schema says', async () => {
     const checked: Record<string, number> = {};
-    const calls = live.filter((r) => r.method === 'get').map((r) => ({ r, url: fill(r.path, seededParam) }));
-    const exportRoute = live.find((r) => r.path.endsWith('/export'))!;
+    const calls = routes.filter((r) => r.method === 'get').map((r) => ({ r, url: fill(r.path, seededParam) + seededQuery(r.path) }));
+    const exportRoute = routes.find((r) => r.path.endsWith('/export'))!;
     calls.push({ r: exportRoute, url: `${fill(exportRoute.path, seededParam)}?format=csv` });
     for (const { r, url } of calls) {
-      const res = await bridge.call('GET', url);
+      if (isStream(r)) {
+        expect(await streamHead(url), `GET ${url}`).toEqual({ status: 200, type: 'text/event-stream' });
+        checked[url] = 1;
+        continue;
+      }
+      const res = await callAs('GET', url);
       expect(res.status, `GET ${url}`).toBe(200);
       const type = (res.headers.get('content-type') ?? '').split(';')[0]!;
       const schema = (r.responses['200'] as ResponseConfig).content?.[type]?.schema;
       expect(isZod(schema), `GET ${url}: ${type} is documented`).toBe(true);
       const body: unknown = type === 'application/json' ? await res.json() : await res.text();
       expect(issuesOf(schema as ZodTypeAny, body), `GET ${url}`).toEqual([]);
-      checked[url] = Array.isArray(body) ? body.length : Array.isArray((body as { jobs?: unknown[] }).jobs) ? (body as { jobs: unknown[] }).jobs.length : 1;
+      // A list, or an object around one (failed jobs, queues, the dev phone's messages).
+      const inner = ['jobs', 'queues', 'messages'].map((k) => (body as Record<string, unknown>)[k]).find(Array.isArray);
+      checked[url] = Array.isArray(body) ? body.length : inner ? inner.length : 1;
     }
     // Nothing above passed only because a list came back empty.
     for (const [url, n] of Object.entries(checked)) expect(n, `GET ${url} returned something to check`).toBeGreaterThan(0);
@@ -250,7 +279,7 @@ describe('the admin API OpenAPI document against a running bridge', () => {
     const link = first.headers.get('link');
     expect(link).toMatch(/^<[^>]+>; rel="next"$/);
     const next = await bridge.call('GET', /^<([^>]+)>/.exec(link!)![1]!);
-    const route = live.find((r) => keyOf(r) === 'GET /admin/api/conversations')!;
+    const route = routes.find((r) => keyOf(r) === 'GET /admin/api/conversations')!;
     expect(issuesOf((route.responses['200'] as ResponseConfig).content!['application/json']!.schema as ZodTypeAny, await next.json())).toEqual([]);
   });
 
@@ -258,13 +287,13 @@ describe('the admin API OpenAPI document against a running bridge', () => {
     const before = await Promise.all(['/admin/api/audit', '/admin/api/numbers', '/admin/api/policy'].map((p) => json(bridge.call('GET', p))));
     const refused: string[] = [];
     const expectRefused = async (what: string, r: RouteConfig, url: string, body?: unknown) => {
-      const res = await json(bridge.call(r.method.toUpperCase(), url, body === undefined ? {} : { body }));
+      const res = await json(callAs(r.method.toUpperCase(), url, body === undefined ? {} : { body }));
       expect([400, 422], `${what} answered ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
       expect(Object.keys(r.responses), `${what}: ${res.status} is documented`).toContain(String(res.status));
       expect(issuesOf(errorBody, res.body), `${what}: error body`).toEqual([]);
       refused.push(what);
     };
-    for (const r of live) {
+    for (const r of routes) {
       const url = fill(r.path, seededParam);
       const bodySchema = r.request?.body?.content['application/json']?.schema;
       if (isZod(bodySchema)) {
@@ -277,7 +306,7 @@ describe('the admin API OpenAPI document against a running bridge', () => {
       }
     }
     // A path parameter its schema refuses.
-    const getUser = live.find((r) => keyOf(r) === 'GET /admin/api/users/{platform}/{userId}')!;
+    const getUser = routes.find((r) => keyOf(r) === 'GET /admin/api/users/{platform}/{userId}')!;
     await expectRefused('GET /admin/api/users/{platform}/{userId} params', getUser, '/admin/api/users/myspace/U0123');
     expect(refused).toEqual(
       expect.arrayContaining([
@@ -293,9 +322,37 @@ describe('the admin API OpenAPI document against a running bridge', () => {
         'GET /admin/api/messages query',
         'POST /admin/api/dev/inbound body',
         'POST /admin/api/dev/status body',
+        'GET /admin/api/dev/phone query',
+        'POST /admin/api/conversations body',
+        'POST /admin/api/conversations/{id}/messages body',
+        'POST /admin/api/numbers/check body',
+        'GET /admin/api/users query',
+        'GET /admin/api/optouts query',
+        'GET /admin/api/queues query',
+        'GET /admin/api/channels query',
+        'GET /admin/api/audit query',
+        'POST /admin/session body',
       ]),
     );
     const after = await Promise.all(['/admin/api/audit', '/admin/api/numbers', '/admin/api/policy'].map((p) => json(bridge.call('GET', p))));
     expect(after).toEqual(before);
+  });
+
+  it('answers sign-in, a number check and web inbox sends with their documented schemas', async () => {
+    const documented = (key: string, status: number) => {
+      const r = routes.find((x) => keyOf(x) === key)!;
+      return (r.responses[String(status)] as ResponseConfig).content!['application/json']!.schema as ZodTypeAny;
+    };
+    const answers: Array<[string, number, Promise<Response>]> = [
+      ['POST /admin/session', 200, bridge.call('POST', '/admin/session', { token: null, body: { token: ADMIN_TOKEN, name: 'Sam' } })],
+      ['POST /admin/api/numbers/check', 200, bridge.call('POST', '/admin/api/numbers/check', { body: { number: '(800) 555-0100' } })],
+      ['POST /admin/api/conversations/{id}/messages', 202, bridge.call('POST', `/admin/api/conversations/${seeded.conversationId}/messages`, { body: { text: '// called her back' } })],
+      ['POST /admin/api/conversations', 202, bridge.call('POST', '/admin/api/conversations', { body: { number: N2, contact: '+16465553891', text: 'Your order is ready' } })],
+    ];
+    for (const [key, status, call] of answers) {
+      const res = await json(call);
+      expect(res.status, `${key} ${JSON.stringify(res.body)}`).toBe(status);
+      expect(issuesOf(documented(key, status), res.body), key).toEqual([]);
+    }
   });
 });

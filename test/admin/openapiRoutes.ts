@@ -2,6 +2,8 @@
 // that only exists when a platform is configured is found too):
 //  - routers mounted in src/admin/index.ts (`router.use('/numbers', numbersRouter(ctx))`), whose
 //    routes are relative to that prefix, and the routes index.ts registers itself;
+//  - routers an adapter mounts on /admin/api itself (the web inbox: `app.use('/admin/api',
+//    streams.router, routes)` in adapters/chat/web/index.ts), whose routes are relative to it;
 //  - routes with their full path anywhere in src/admin, adapters and src/wiring.ts: a string,
 //    a template over a base that defaults to '/admin/api' (src/admin/jobs.ts), or a constant of
 //    the same file (adapters/sms/local/routes.ts).
@@ -34,10 +36,25 @@ export function toOpenApiPath(expressPath: string): string {
   return p === '' ? '/' : p;
 }
 
-/** Routes a router registers with relative paths (`router.get('/:id', ...)`). */
+/** Routes a router registers with relative paths (`router.get('/:id', ...)`; full /admin/... paths are not relative). */
 function relativeRoutes(source: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const m of source.matchAll(new RegExp(`\\brouter${VERB}'(/[^']*)'`, 'g'))) out.push([m[1]!.toUpperCase(), m[2]!]);
+  for (const m of source.matchAll(new RegExp(`\\brouter${VERB}'(/[^']*)'`, 'g'))) {
+    if (!m[2]!.startsWith('/admin/')) out.push([m[1]!.toUpperCase(), m[2]!]);
+  }
+  return out;
+}
+
+/**
+ * Adapter folders whose index.ts mounts routers on /admin/api (`app.use('/admin/api', ...)`):
+ * every relative route of the folder's files is under /admin/api.
+ */
+function adapterAdminRoutes(): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const file of tsFiles('adapters').filter((f) => path.basename(f) === 'index.ts')) {
+    if (!new RegExp(`\\bapp\\.use\\(\\s*'${ADMIN}'`).test(read(file))) continue;
+    for (const sibling of tsFiles(path.dirname(file))) out.push(...relativeRoutes(read(sibling)));
+  }
   return out;
 }
 
@@ -81,6 +98,7 @@ export function scanAdminRoutes(): ScannedRoutes {
     for (const [method, p] of relativeRoutes(read(file))) routes.add(`${method} ${toOpenApiPath(ADMIN + (m[1] ?? '') + p)}`);
   }
   for (const [method, p] of relativeRoutes(index)) routes.add(`${method} ${toOpenApiPath(ADMIN + p)}`);
+  for (const [method, p] of adapterAdminRoutes()) routes.add(`${method} ${toOpenApiPath(ADMIN + p)}`);
 
   // Full paths anywhere.
   const unplaced: string[] = [];

@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dropTestDatabase } from '../support/testDatabase.js';
 import { json } from '../http/helpers.js';
 import { waitUntil } from '../support/wait.js';
-import { addLocalNumber, CONTACT, contactTexts, devOutbox, OURS, standInPlatform, startInboxBridge, waitDeliveriesDone, waitPosted, type InboxBridge } from './webInboxHarness.js';
+import { addLocalNumber, asSession, CONTACT, contactTexts, devOutbox, OURS, signIn, standInPlatform, startInboxBridge, waitDeliveriesDone, waitPosted, type InboxBridge } from './webInboxHarness.js';
 
 let bridges: InboxBridge[] = [];
 afterAll(() => dropTestDatabase());
@@ -42,13 +42,12 @@ interface MessageItem {
   notices: string[];
 }
 
-const session = (id: string, name = 'Ann') => ({ 'x-test-session': `${id}:${name}` });
-
 describe('web inbox', () => {
   it('shows every number with no Slack or Teams on; a reply goes out as SMS, authored by the person signed in', async () => {
     const b = await bridge();
     await addLocalNumber(b);
-    const { conversationId, messageId } = await contactTexts(b, 'Is the shop open today?');
+    const { conversationId, messageId, routed, webInbox } = await contactTexts(b, 'Is the shop open today?');
+    expect({ routed, webInbox }).toEqual({ routed: true, webInbox: true }); // the dev phone says where it shows
     await waitPosted(b, messageId);
     expect((await json(b.call('GET', '/admin/api/unrouted'))).body).toEqual([]);
 
@@ -57,9 +56,8 @@ describe('web inbox', () => {
       expect.objectContaining({ id: conversationId, contact: CONTACT, web: true, lastMessage: expect.objectContaining({ direction: 'inbound', body: 'Is the shop open today?' }) }),
     ]);
 
-    const sent = await json<{ message: MessageItem }>(
-      b.call('POST', `/admin/api/conversations/${conversationId}/messages`, { body: { text: 'Yes, until 6pm.' }, headers: session('s1', 'Dana Reyes') }),
-    );
+    const dana = await signIn(b, 'Dana Reyes');
+    const sent = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, asSession(dana, { body: { text: 'Yes, until 6pm.' } })));
     expect(sent.status).toBe(202);
     expect(sent.body.message).toMatchObject({ direction: 'outbound', body: 'Yes, until 6pm.', author: { platform: 'web', name: 'Dana Reyes' } });
     await waitUntil(async () => (await devOutbox(b)).length === 1, 'the reply sent');
@@ -67,11 +65,19 @@ describe('web inbox', () => {
     await waitUntil(async () => (await b.ctx.store.messages.get(sent.body.message.id))?.status === 'sent', 'the reply marked sent');
 
     // A request retried with the same Idempotency-Key (a double click) sends once.
-    const once = { body: { text: 'See you then' }, headers: { ...session('s1', 'Dana Reyes'), 'idempotency-key': 'k-1' } };
+    const once = asSession(dana, { body: { text: 'See you then' }, headers: { 'idempotency-key': 'k-1' } });
     const first = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, once));
     const again = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, once));
     expect([first.status, again.status]).toEqual([202, 202]);
     expect(again.body.message.id).toBe(first.body.message.id);
+    // Each send is audited once, in the name of the person signed in.
+    const audit = await json<Array<{ actor: string; action: string; target: string; targetLabel: string }>>(b.call('GET', '/admin/api/audit'));
+    const sends = audit.body.filter((e) => e.action === 'message.send');
+    expect(sends.map((e) => [e.actor, e.target])).toEqual([
+      ['Dana Reyes', first.body.message.id],
+      ['Dana Reyes', sent.body.message.id],
+    ]);
+    expect(sends[0]!.targetLabel).toBe('text to (646) 555-3890 from (415) 555-2671');
     await waitUntil(async () => (await devOutbox(b)).length === 2, 'the second reply sent');
     await new Promise((r) => setTimeout(r, 300));
     expect((await devOutbox(b)).map((m) => m.body)).toEqual(['Yes, until 6pm.', 'See you then']);
@@ -109,9 +115,8 @@ describe('web inbox', () => {
     await addLocalNumber(b);
     const { conversationId, messageId } = await contactTexts(b, 'Can I change my booking?');
     await waitPosted(b, messageId);
-    const note = await json<{ message: MessageItem }>(
-      b.call('POST', `/admin/api/conversations/${conversationId}/messages`, { body: { text: '// she called earlier, see ticket 42' }, headers: session('s1', 'Sam') }),
-    );
+    const sam = await signIn(b, 'Sam');
+    const note = await json<{ message: MessageItem }>(b.call('POST', `/admin/api/conversations/${conversationId}/messages`, asSession(sam, { body: { text: '// she called earlier, see ticket 42' } })));
     expect(note.status).toBe(202);
     expect(note.body.message).toMatchObject({ direction: 'internal', body: '// she called earlier, see ticket 42', author: { name: 'Sam' } });
     // Even with SMS off a note is kept: it is not a text.
@@ -132,18 +137,22 @@ describe('web inbox', () => {
     await addLocalNumber(b);
     const first = await contactTexts(b, 'Hello?');
     await waitPosted(b, (await contactTexts(b, 'Anyone?')).messageId);
-    const unread = async (headers: Record<string, string>) =>
-      (await json<ListItem[]>(b.call('GET', '/admin/api/conversations', { headers }))).body.find((c) => c.id === first.conversationId)!.unread;
-    expect(await unread(session('s1'))).toBe(2);
-    expect(await unread(session('s2'))).toBe(2);
+    const [s1, s2] = [await signIn(b, 'Ann'), await signIn(b, 'Bo')];
+    const unread = async (opts: { token?: null; headers?: Record<string, string> }) =>
+      (await json<ListItem[]>(b.call('GET', '/admin/api/conversations', opts))).body.find((c) => c.id === first.conversationId)!.unread;
+    expect(await unread(asSession(s1))).toBe(2);
+    expect(await unread(asSession(s2))).toBe(2);
     expect(await unread({})).toBe(0); // a script with the token alone has no session
-    expect((await b.call('POST', `/admin/api/conversations/${first.conversationId}/read`, { headers: session('s1') })).status).toBe(204);
-    expect(await unread(session('s1'))).toBe(0);
-    expect(await unread(session('s2'))).toBe(2);
+    expect((await b.call('POST', `/admin/api/conversations/${first.conversationId}/read`, asSession(s1))).status).toBe(204);
+    expect(await unread(asSession(s1))).toBe(0);
+    expect(await unread(asSession(s2))).toBe(2);
     await waitPosted(b, (await contactTexts(b, 'Third try')).messageId);
-    expect(await unread(session('s1'))).toBe(1);
-    expect((await b.call('POST', '/admin/api/conversations/nope/read', { headers: session('s1') })).status).toBe(404);
-    expect((await json<ListItem>(b.call('GET', `/admin/api/conversations/${first.conversationId}`, { headers: session('s2') }))).body).toMatchObject({ unread: 3, web: true, lastMessage: { body: 'Third try' } });
+    expect(await unread(asSession(s1))).toBe(1);
+    expect((await b.call('POST', '/admin/api/conversations/nope/read', asSession(s1))).status).toBe(404);
+    expect((await json<ListItem>(b.call('GET', `/admin/api/conversations/${first.conversationId}`, asSession(s2)))).body).toMatchObject({ unread: 3, web: true, lastMessage: { body: 'Third try' } });
+    // Marking read changes state: a cookie request from another site is refused.
+    expect((await b.call('POST', `/admin/api/conversations/${first.conversationId}/read`, asSession({ ...s2, origin: 'https://evil.example' }))).status).toBe(403);
+    expect(await unread(asSession(s2))).toBe(3);
   });
 
   it('orders by newest activity with order=activity, keeps the default order, and filters by text', async () => {
@@ -224,6 +233,7 @@ describe('web inbox', () => {
     b.registry.register(teams);
     await addLocalNumber(b);
     const t1 = await contactTexts(b, 'one');
+    expect(t1).toMatchObject({ routed: false, webInbox: false });
     const t2 = await contactTexts(b, 'two');
     await waitUntil(async () => (await json<unknown[]>(b.call('GET', '/admin/api/unrouted'))).body.length === 2, 'both texts unrouted');
     await waitDeliveriesDone(b); // delivered nowhere (a text arriving as the mapping commits: deliverUnshown.ts)
@@ -234,6 +244,7 @@ describe('web inbox', () => {
     expect(mapped).toMatchObject({ status: 201, body: { channel: 'inbox' } });
     await waitPosted(b, t1.messageId);
     await waitPosted(b, t2.messageId);
+    expect(await contactTexts(b, 'three')).toMatchObject({ routed: true, webInbox: true });
     expect((await json(b.call('GET', '/admin/api/unrouted'))).body).toEqual([]);
     expect((await json<ListItem[]>(b.call('GET', '/admin/api/conversations'))).body.map((c) => c.web)).toEqual([true]);
 
@@ -245,7 +256,8 @@ describe('web inbox', () => {
     await contactTexts(b, 'later', { to: OTHER });
     await waitUntil(async () => (await json<unknown[]>(b.call('GET', '/admin/api/unrouted'))).body.length === 2, 'the other number unrouted');
     await waitDeliveriesDone(b);
-    expect((await b.call('POST', '/admin/api/mappings', { body: { number: OTHER, platform: 'teams', channel: '19:support@thread.tacv2' } })).status).toBe(201);
+    // The stand-in is not turned on in the configuration, so the mapping says it maps ahead.
+    expect((await b.call('POST', '/admin/api/mappings', { body: { number: OTHER, platform: 'teams', channel: '19:support@thread.tacv2', allowOff: true } })).status).toBe(201);
     await waitUntil(() => teams.posted.length === 2, 'the earlier texts posted in the new channel');
     expect(teams.posted).toEqual([
       { channel: '19:support@thread.tacv2', body: 'early' },

@@ -1,14 +1,13 @@
 // A real bridge for web inbox tests: the production wiring (buildBridgeParts) with its registry in
-// reach (to turn a stand-in chat platform on), fast lanes, and a console session named by the
-// X-Test-Session header, as the sign-in guard records one (src/admin/identity.ts). Real HTTP,
-// real Redis under the test's own prefix, real SQLite (or Postgres with TEST_STORE=postgres).
+// reach (to turn a stand-in chat platform on), fast lanes, and console sessions made by signing
+// in for real (POST /admin/session). Real HTTP, real Redis under the test's own prefix, real
+// SQLite (or Postgres with TEST_STORE=postgres).
 import type { ChatPlatform, MessagePost } from '../../src/core/ports.js';
 import type { Conversation, ThreadRef } from '../../src/core/types.js';
 import type { BridgeModule } from '../../src/app.js';
-import { setAdminIdentity } from '../../src/admin/identity.js';
 import type { ChatRegistry } from '../../src/delivery/registry.js';
 import { buildBridgeParts } from '../../src/wiring.js';
-import { json, startTestBridge, type TestBridge } from '../http/helpers.js';
+import { ADMIN_TOKEN, json, startTestBridge, type TestBridge } from '../http/helpers.js';
 import { freshPostgresUrl, TEST_ENGINE } from '../support/testDatabase.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -18,21 +17,6 @@ export const CONTACT = '+16465553890';
 export interface InboxBridge extends TestBridge {
   registry: ChatRegistry;
 }
-
-/** Sessions as sign-in makes them: name and session id (header X-Test-Session: <id>[:<name>]). */
-const testSessions: BridgeModule = () => ({
-  mounts: [
-    (app) =>
-      app.use('/admin/api', (req, res, next) => {
-        const header = req.get('x-test-session');
-        if (header) {
-          const [sessionId, name] = header.split(':');
-          setAdminIdentity(res, { name: name ?? 'Ann', sessionId: sessionId! });
-        }
-        next();
-      }),
-  ],
-});
 
 /**
  * The store every bridge of a test runs on: SQLite in DATA_DIR, or with TEST_STORE=postgres a
@@ -53,8 +37,27 @@ export async function startInboxBridge(opts: { dataDir?: string; keepDataDir?: b
     registry = built.registry;
     return built.parts;
   };
-  const bridge = await startTestBridge(opts.env ?? (await storeEnv()), { modules: [testSessions, wired], dataDir: opts.dataDir, keepDataDir: opts.keepDataDir });
+  const bridge = await startTestBridge(opts.env ?? (await storeEnv()), { modules: [wired], dataDir: opts.dataDir, keepDataDir: opts.keepDataDir });
   return { ...bridge, registry: registry! };
+}
+
+/** What a signed-in browser sends: its session cookie, and its Origin (state changes need it). */
+export interface ConsoleSession {
+  cookie: string;
+  origin: string;
+}
+
+/** Signs in at the console as `name` with the admin token; the session the browser would hold. */
+export async function signIn(b: TestBridge, name: string): Promise<ConsoleSession> {
+  const res = await fetch(`${b.url}/admin/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: b.url }, body: JSON.stringify({ token: ADMIN_TOKEN, name }) });
+  if (res.status !== 200) throw new Error(`sign-in refused: ${res.status} ${await res.text()}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  return { cookie, origin: b.url };
+}
+
+/** Call options for a request made by the signed-in browser (no bearer token). */
+export function asSession(s: ConsoleSession, opts: { body?: unknown; headers?: Record<string, string> } = {}) {
+  return { ...opts, token: null, headers: { cookie: s.cookie, origin: s.origin, ...(opts.headers ?? {}) } };
 }
 
 /** A stand-in chat platform (as if Teams were configured): records what it was asked to post. */
@@ -81,8 +84,12 @@ export async function addLocalNumber(b: TestBridge, number = OURS): Promise<void
 }
 
 /** The contact texts our number through the dev phone; returns the conversation id. */
-export async function contactTexts(b: TestBridge, body: string, opts: { from?: string; to?: string } = {}): Promise<{ conversationId: string; messageId: string }> {
-  const res = await json<{ conversationId: string; messageId: string }>(
+export async function contactTexts(
+  b: TestBridge,
+  body: string,
+  opts: { from?: string; to?: string } = {},
+): Promise<{ conversationId: string; messageId: string; routed: boolean; webInbox: boolean }> {
+  const res = await json<{ conversationId: string; messageId: string; routed: boolean; webInbox: boolean }>(
     b.call('POST', '/admin/api/dev/inbound', { body: { from: opts.from ?? CONTACT, to: opts.to ?? OURS, body } }),
   );
   if (res.status !== 201) throw new Error(`inbound not taken: ${res.status} ${JSON.stringify(res.body)}`);

@@ -88,7 +88,7 @@ describe('npm start (dist/src/main.js) as a process', () => {
     // One line for a person, one log line for a collector: what is on, where.
     const db = path.join(dataDir, 'sms-bridge.db');
     expect(proc.output()).toContain(
-      `sms-bridge listening on http://localhost:${port}: SMS local; chat none; store sqlite ${db}; Redis redis://127.0.0.1:6379; ` +
+      `sms-bridge listening on http://localhost:${port}: SMS local; chat web inbox (every number); store sqlite ${db}; Redis redis://127.0.0.1:6379; ` +
         `public URL http://localhost:${port}; console http://localhost:${port}/admin; ` +
         `demo number (415) 555-2671 (local provider: text it from the console's dev phone)\n`,
     );
@@ -101,7 +101,7 @@ describe('npm start (dist/src/main.js) as a process', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => l.msg === 'sms-bridge started');
-    expect(started).toMatchObject({ level: 30, sms: ['local'], chat: [], store: `sqlite ${db}`, redis: 'redis://127.0.0.1:6379', consoleUrl: `http://localhost:${port}/admin`, demoNumber: '+14155552671' });
+    expect(started).toMatchObject({ level: 30, sms: ['local'], chat: ['web inbox (every number)'], store: `sqlite ${db}`, redis: 'redis://127.0.0.1:6379', consoleUrl: `http://localhost:${port}/admin`, demoNumber: '+14155552671' });
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
   }, 60_000);

@@ -11,12 +11,13 @@
 // Sends go through checkOutbound/requestOutbound like Slack and Teams replies: same rules, same
 // lanes, same order per conversation.
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { z } from 'zod';
 import type { AppContext } from '../../../src/app.js';
 import { messagesQuery } from '../../../src/admin/conversations.js';
+import { recordAudit } from '../../../src/admin/audit.js';
 import { adminIdentity } from '../../../src/admin/identity.js';
+import { inboxSchemas } from '../../../src/admin/inboxSchemas.js';
 import { messageView } from '../../../src/admin/conversations.js';
-import { limitParam, nonEmpty, objectBody, parseWith, phoneField } from '../../../src/admin/validate.js';
+import { limitParam, objectBody, parseWith, phoneField } from '../../../src/admin/validate.js';
 import { checkOutbound, requestOutbound } from '../../../src/app/requestOutbound.js';
 import { isInternalNote } from '../../../src/chat/handleReply.js';
 import { NotFoundError, type Refusal } from '../../../src/core/errors.js';
@@ -31,7 +32,7 @@ import { UnprocessableError } from '../../../src/http/errors.js';
 import { createStoredMedia } from '../../../src/media/storedMedia.js';
 import type { MediaUrlSigner } from '../../../src/media/signedUrls.js';
 import { WEB_PLATFORM_ID } from './platform.js';
-import { isMultipart, MAX_TEXT_CHARS, readMultipart, type ComposerInput } from './upload.js';
+import { isMultipart, readMultipart, type ComposerInput } from './upload.js';
 import { inboxMessageView, lastMessagePreview } from './views.js';
 
 export interface InboxRoutesDeps {
@@ -49,23 +50,7 @@ export interface InboxRoutesDeps {
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 const MAX_UPLOAD_FILES = 20;
 
-const listQuery = z
-  .object({
-    number: z.string().trim().min(1, 'must not be empty').optional(),
-    contact: z.string().trim().min(1, 'must not be empty').optional(),
-    q: z.string().trim().max(200, 'at most 200 characters').optional(),
-    order: z.enum(['created', 'activity'], { message: 'expected "created" (default) or "activity"' }).optional(),
-    limit: z.unknown().optional(),
-    cursor: z.string().trim().min(1, 'must not be empty').max(500, 'at most 500 characters').optional(),
-  })
-  .strict();
-
-const textSchema = z.string().max(MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`);
-const sendSchema = z.object({ text: textSchema }).strict();
-const startSchema = z.object({ number: nonEmpty(64), contact: nonEmpty(64), text: textSchema }).strict();
-
-/** The request schemas, for the API description (OpenAPI) as well as for validation. */
-export const inboxSchemas = { list: listQuery, send: sendSchema, start: startSchema };
+const { list: listQuery, send: sendSchema, start: startSchema } = inboxSchemas;
 
 function contactKey(input: string): string {
   return parsePhone(input).e164 ?? input.trim();
@@ -214,6 +199,11 @@ export function inboxRouter(deps: InboxRoutesDeps): Router {
       return null;
     }
     const message = (await store.messages.get(outcome.message.id)) ?? outcome.message;
+    // Who sent what to whom, as for every change made through the admin API (not the text: the
+    // conversation keeps it). A repeat of the same Idempotency-Key sent nothing new.
+    if (!outcome.duplicate) {
+      await recordAudit(deps.ctx, res, 'message.send', message.id, null, { conversationId: message.conversationId, number, contact, media: media.length });
+    }
     return { message, conversation: await conversationOr404(message.conversationId) };
   };
 

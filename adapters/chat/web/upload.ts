@@ -3,6 +3,7 @@
 // size over the cap so the MMS rules refuse it with their reason (as a too-large chat file is).
 import busboy from 'busboy';
 import type { Request } from 'express';
+import { MAX_TEXT_CHARS } from '../../../src/admin/inboxSchemas.js';
 import { UnprocessableError } from '../../../src/http/errors.js';
 
 export interface UploadedFile {
@@ -17,8 +18,6 @@ export interface ComposerInput {
   text: string;
   files: UploadedFile[];
 }
-
-export const MAX_TEXT_CHARS = 20_000;
 
 export function isMultipart(req: Request): boolean {
   return /^multipart\/form-data/i.test(req.get('content-type') ?? '');

@@ -25,6 +25,11 @@ export interface LocalConfig {
    * post receipts through POST /admin/api/dev/status instead.
    */
   receipts?: { deliveredAfterMs: number } | null;
+  /**
+   * Whether the web inbox shows a number's texts (mapped to `web`, or every number while no
+   * Slack or Teams runs): an injected text there is routed, though the number has no mapping.
+   */
+  webInboxShows?: (number: string) => Promise<boolean>;
 }
 
 export interface LocalAdapter extends SmsAdapter {
@@ -38,7 +43,7 @@ export function createLocalProvider(config: LocalConfig, deps: SmsAdapterDeps): 
   // The store's shared outbox when it has one (the SQL store; not the in-memory test store).
   const shared = (deps.store as { localOutbox?: LocalOutboxStore }).localOutbox;
   const provider = createLocalSmsProvider({ clock: deps.clock, outbox: shared });
-  const router = createLocalRouter({ provider, requireAdmin: config.requireAdmin, ingest, store: deps.store, signMediaUrl: config.signMediaUrl, logger, metrics });
+  const router = createLocalRouter({ provider, requireAdmin: config.requireAdmin, ingest, store: deps.store, signMediaUrl: config.signMediaUrl, webInboxShows: config.webInboxShows, logger, metrics });
   if (config.receipts) reportDeliveries(provider, ingest, config.receipts.deliveredAfterMs, logger);
   // data: URLs: the dev phone's pictures come inline (see routes.ts); no other provider takes them.
   return { provider, router, mediaSource: { allowed: (config.mediaBaseUrls ?? []).map(ruleFromUrl), dataUrls: true } };

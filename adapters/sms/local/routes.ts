@@ -98,6 +98,8 @@ export const inboundSchema = z.object({
     .optional(),
 });
 type InboundInput = z.infer<typeof inboundSchema>;
+/** GET /admin/api/dev/phone: the bridge number and the contact the phone plays (any format). */
+export const devPhoneQuery = z.object({ number: text, contact: text }).strict();
 export const statusSchema = z.object({
   providerMessageId: text,
   status: z.enum(['queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed']),
@@ -112,10 +114,15 @@ function parseJson<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, raw: string):
   } catch {
     throw new InvalidInputError('body is not valid JSON', 'body');
   }
-  const r = schema.safeParse(json);
+  return parseInput(schema, json);
+}
+
+/** The value as the schema reads it, or a 400 naming the first field it refuses. */
+function parseInput<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, whole = 'body'): T {
+  const r = schema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
+    const field = issue?.path.join('.') || whole;
     throw new InvalidInputError(`${field}: ${issue?.message ?? 'invalid'}`, field);
   }
   return r.data;
@@ -130,6 +137,8 @@ export interface LocalRoutesOptions {
   store: Pick<Store, 'numbers' | 'policy' | 'conversations' | 'messages' | 'media'>;
   /** A link the console can show a stored picture with (the bridge's signed media links). */
   signMediaUrl?: (mediaId: string, ttlSeconds: number) => string;
+  /** Whether the web inbox shows the number's texts (LocalConfig.webInboxShows); default never. */
+  webInboxShows?: (number: string) => Promise<boolean>;
   logger: Logger;
   metrics: SmsMetrics;
 }
@@ -174,12 +183,15 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
       body: input.body,
       media,
     });
+    // Shown in the web inbox counts as routed: it is not listed as unrouted there either.
+    const webInbox = (await opts.webInboxShows?.(parsePhone(input.to).e164 ?? input.to.trim())) ?? false;
     res.status(out.duplicate ? 200 : 201).json({
       messageId: out.message.id,
       conversationId: out.conversationId,
       providerMessageId: out.message.providerMessageId,
       duplicate: out.duplicate,
-      routed: out.routed,
+      routed: out.routed || webInbox,
+      webInbox,
     });
   });
 
@@ -200,8 +212,9 @@ export function createLocalRouter(opts: LocalRoutesOptions): Router {
   });
 
   router.get(LOCAL_PHONE_PATH, opts.requireAdmin, async (req, res) => {
-    const number = toE164(String(req.query.number ?? ''), 'number');
-    const contact = toE164(String(req.query.contact ?? ''), 'contact');
+    const q = parseInput(devPhoneQuery, req.query, 'query');
+    const number = toE164(q.number, 'number');
+    const contact = toE164(q.contact, 'contact');
     const conversation = await opts.store.conversations.find(number, contact);
     const messages = conversation ? await opts.store.messages.listForConversation(conversation.id, { limit: PHONE_THREAD_LIMIT }) : [];
     res.set('Cache-Control', 'no-store');

@@ -1,6 +1,7 @@
-// The audit log (src/admin/audit.ts) and unrouted inbound messages (src/admin/index.ts).
+// The audit log (src/admin/audit.ts) and unrouted inbound messages (adapters/chat/web/routes.ts).
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { auditQuery } from '../audit.js';
 import { ADMIN, errors, json, limitQuery, registerAdmin } from './common.js';
 import { messageWithParties } from './conversations.js';
 import { z } from './zod.js';
@@ -9,9 +10,10 @@ export const auditEntry = z
   .object({
     id: z.number().int(),
     at: z.string(),
-    actor: z.string().openapi({ example: 'admin-api' }),
+    actor: z.string().openapi({ description: 'Who: the name given at console sign-in; for the bearer token its X-Admin-Name header, else "admin".', example: 'Dana Reyes' }),
     action: z.string().openapi({ example: 'number.create' }),
     target: z.string(),
+    targetLabel: z.string().openapi({ description: 'The target as a person reads it.', example: '(415) 555-2671 → slack C0123ABC' }),
     before: z.unknown().openapi({ description: 'The record before the change (null when created).' }),
     after: z.unknown().openapi({ description: 'The record after the change (null when deleted).' }),
   })
@@ -28,7 +30,7 @@ export function registerAudit(r: OpenAPIRegistry): void {
     operationId: 'listAudit',
     tags: ['audit'],
     summary: 'Every change made through the admin API, newest first, with before and after',
-    request: { query: limitOnly(100) },
+    request: { query: auditQuery.extend({ limit: limitQuery(100) }) },
     responses: { 200: json('The latest entries.', z.array(auditEntry)), ...errors(422) },
   });
 }
@@ -39,7 +41,7 @@ export function registerUnrouted(r: OpenAPIRegistry): void {
     path: `${ADMIN}/unrouted`,
     operationId: 'listUnrouted',
     tags: ['conversations'],
-    summary: 'Inbound messages for numbers with no mapping (kept, never dropped)',
+    summary: 'Inbound messages shown in no chat (kept, never dropped); while the web inbox shows every number, only those every channel refused',
     request: { query: limitOnly(100) },
     responses: { 200: json('Each with its bridge number and contact.', z.array(messageWithParties)), ...errors(422) },
   });

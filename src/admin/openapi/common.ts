@@ -30,6 +30,7 @@ export const errorBody = z
 const ERROR_TEXT: Record<number, string> = {
   400: 'The request could not be read: a body that is not JSON, or a phone number that does not parse.',
   401: 'No token or session, or a wrong one (always this bare answer).',
+  403: "A console-session request that changes something came from another origin (its Origin, or Referer, is not the console's); nothing was changed.",
   404: 'No such resource (a route that does not exist answers the same code with the message "no such admin route").',
   409: 'Conflicts with the current state.',
   412: 'If-Match named a version that is no longer current; nothing was changed.',
@@ -79,10 +80,13 @@ export function limitQuery(fallback: number, max = 1000) {
   return z.number().int().min(1).max(max).optional().openapi({ description: `How many at most (default ${fallback}).`, example: fallback });
 }
 
-/** The guard answers these on every admin route. */
+/** The guard answers these on every admin route... */
 const GUARD = [401, 429];
+/** ...and this one too on those that change something (a cookie request from another origin). */
+const GUARD_CHANGES = [403];
 
 /** registerPath with the answers of the guard in front of every admin route added. */
 export function registerAdmin(r: OpenAPIRegistry, route: RouteConfig): void {
-  r.registerPath({ ...route, responses: { ...route.responses, ...errors(...GUARD) } });
+  const guard = route.method === 'get' || route.method === 'head' ? GUARD : [...GUARD, ...GUARD_CHANGES];
+  r.registerPath({ ...route, responses: { ...route.responses, ...errors(...guard) } });
 }

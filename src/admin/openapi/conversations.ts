@@ -1,10 +1,12 @@
-// Conversations, their messages, history search and export (src/admin/conversations.ts and
-// src/admin/history.ts), and the message shape the rest of the admin API reuses.
+// Conversations as the web inbox serves them (adapters/chat/web/routes.ts and events.ts: list,
+// one, messages, read, reply, start, live events), history search and export
+// (src/admin/history.ts), and the message shape the rest of the admin API reuses.
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { listQuery, messagesQuery } from '../conversations.js';
+import { messagesQuery } from '../conversations.js';
+import { inboxSchemas } from '../inboxSchemas.js';
 import { exportQuery, searchQuery } from '../history.js';
-import { ADMIN, errors, json, limitQuery, linkHeader, registerAdmin } from './common.js';
+import { ADMIN, errors, json, jsonBody, limitQuery, linkHeader, noContent, registerAdmin } from './common.js';
 import { z } from './zod.js';
 
 /** messageView (src/admin/conversations.ts). */
@@ -44,6 +46,25 @@ export const messageResource = z
   .strict()
   .openapi('Message');
 
+/** inboxMessageView (adapters/chat/web/views.ts): what the web inbox draws as a chat bubble. */
+export const inboxMessage = messageResource
+  .extend({
+    media: z.array(
+      z
+        .object({
+          id: z.string(),
+          contentType: z.string(),
+          size: z.number().int(),
+          status: z.enum(['stored', 'refused', 'failed', 'pending']),
+          reason: z.string().nullable(),
+          url: z.string().nullable().openapi({ description: 'A signed link an <img> can load (no token needed), valid 24 h; null unless stored.' }),
+        })
+        .strict(),
+    ),
+    notices: z.array(z.string()).openapi({ description: 'What chat shows with it: keyword meanings (STOP, HELP), group sends, refusals with their reasons.' }),
+  })
+  .openapi('InboxMessage');
+
 /** A message with its conversation's bridge number and contact (search hits, unrouted). */
 export const messageWithParties = messageResource
   .extend({ number: z.string().nullable(), contact: z.string().nullable() })
@@ -56,10 +77,28 @@ const conversationFields = {
   createdAt: z.string(),
 };
 
+/** A conversation as stored (POST /conversations answers it). */
+export const conversationRecord = z.object(conversationFields).strict().openapi('ConversationRecord');
+
+/** listItem (adapters/chat/web/routes.ts): the conversation, its chat threads and what the inbox list shows. */
 export const conversationResource = z
   .object({
     ...conversationFields,
     threads: z.array(z.object({ platform: z.string(), channel: z.string(), threadId: z.string(), createdAt: z.string() }).strict()),
+    lastMessage: z
+      .object({
+        id: z.string(),
+        direction: z.enum(['inbound', 'outbound', 'internal']),
+        body: z.string().openapi({ description: 'Preview, at most 140 characters.' }),
+        status: z.string(),
+        createdAt: z.string(),
+        media: z.number().int().openapi({ description: 'How many pictures it carries.' }),
+      })
+      .strict()
+      .nullable(),
+    lastActivityAt: z.string().openapi({ description: 'When its last message was written (its creation when it has none).' }),
+    unread: z.number().int().openapi({ description: 'Texts in since this console session last read it; 0 without a session (bearer token).' }),
+    web: z.boolean().openapi({ description: 'Shown in the web inbox (mapped to web, or every number while no Slack or Teams runs).' }),
   })
   .strict()
   .openapi('Conversation');
@@ -71,6 +110,12 @@ export const conversationExport = z
 
 const idPath = z.object({ id: z.string() });
 
+/** A web inbox send answered: accepted (202), or refused with one reason per rule (422 `refused`). */
+const sendErrors = errors(400, 404, 413, 422);
+const idempotencyKey = z.object({
+  'Idempotency-Key': z.string().optional().openapi({ description: 'The same key again (a double click, a retried request) sends once and answers the first message.' }),
+});
+
 export function registerConversations(r: OpenAPIRegistry): void {
   const tags = ['conversations'];
   registerAdmin(r, {
@@ -78,8 +123,8 @@ export function registerConversations(r: OpenAPIRegistry): void {
     path: `${ADMIN}/conversations`,
     operationId: 'listConversations',
     tags,
-    summary: 'Conversations, oldest first, paged (filter by bridge number and/or contact, any format)',
-    request: { query: listQuery.extend({ limit: limitQuery(200) }) },
+    summary: 'Conversations, oldest first (or newest activity first with order=activity), paged; filter by bridge number, contact (any format) and text',
+    request: { query: inboxSchemas.list.extend({ limit: limitQuery(200) }) },
     responses: { 200: json('One page of conversations; Link names the next.', z.array(conversationResource), linkHeader), ...errors(400, 422) },
   });
   registerAdmin(r, {
@@ -87,7 +132,7 @@ export function registerConversations(r: OpenAPIRegistry): void {
     path: `${ADMIN}/conversations/{id}`,
     operationId: 'getConversation',
     tags,
-    summary: 'One conversation with its chat threads',
+    summary: 'One conversation with its chat threads, last message and unread count',
     request: { params: idPath },
     responses: { 200: json('The conversation.', conversationResource), ...errors(404) },
   });
@@ -98,7 +143,64 @@ export function registerConversations(r: OpenAPIRegistry): void {
     tags,
     summary: "A conversation's latest messages, oldest first; Link pages to older ones",
     request: { params: idPath, query: messagesQuery.extend({ limit: limitQuery(200) }) },
-    responses: { 200: json('One page of messages.', z.array(messageResource), linkHeader), ...errors(404, 422) },
+    responses: { 200: json('One page of messages.', z.array(inboxMessage), linkHeader), ...errors(404, 422) },
+  });
+  registerAdmin(r, {
+    method: 'post',
+    path: `${ADMIN}/conversations/{id}/read`,
+    operationId: 'markConversationRead',
+    tags,
+    summary: 'Mark it read for this console session (a bearer-token caller has none: nothing to mark)',
+    request: { params: idPath },
+    responses: { 204: noContent, ...errors(404) },
+  });
+  registerAdmin(r, {
+    method: 'post',
+    path: `${ADMIN}/conversations/{id}/messages`,
+    operationId: 'sendMessage',
+    tags,
+    summary: 'Reply from the web inbox (JSON text, or multipart with pictures as MMS), through the same rules and lanes as chat replies; a text starting with `//` is kept as an internal note, never sent',
+    request: {
+      params: idPath,
+      headers: idempotencyKey,
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: inboxSchemas.send },
+          'multipart/form-data': {
+            schema: z.object({ text: z.string().optional(), files: z.array(z.string().openapi({ format: 'binary' })).optional() }).openapi({ description: 'Pictures within the MMS limits of the policy.' }),
+          },
+        },
+      },
+    },
+    responses: { 202: json('Accepted (or kept, for a note); its status follows.', z.object({ message: inboxMessage }).strict()), ...sendErrors },
+  });
+  registerAdmin(r, {
+    method: 'post',
+    path: `${ADMIN}/conversations`,
+    operationId: 'startConversation',
+    tags,
+    summary: 'Start a conversation with a first text (numbers in any format)',
+    request: { headers: idempotencyKey, body: jsonBody(inboxSchemas.start) },
+    responses: {
+      202: json('Accepted for sending.', z.object({ conversation: conversationRecord, message: inboxMessage }).strict(), z.object({ Location: z.string() })),
+      ...errors(400, 413, 422),
+    },
+  });
+  registerAdmin(r, {
+    method: 'get',
+    path: `${ADMIN}/events`,
+    operationId: 'inboxEvents',
+    tags,
+    summary: 'Live updates (Server-Sent Events), from every instance; works with the session cookie',
+    responses: {
+      200: {
+        description:
+          '`event: message` (a new message in any conversation, any direction) and `event: status` (a status changed), each with `data: {"conversationId", "message": InboxMessage}`; a `: keep-alive` comment every 15 s.',
+        content: { 'text/event-stream': { schema: z.string().openapi({ example: 'event: message\ndata: {"conversationId":"...","message":{...}}\n\n' }) } },
+      },
+      ...errors(503),
+    },
   });
   registerAdmin(r, {
     method: 'get',

@@ -1,4 +1,4 @@
-// The OpenAPI 3.1 document of the admin API, generated from the zod schemas the routes validate
+// The OpenAPI 3.1 document of the admin API (and the console sign-in at /admin/session), generated from the zod schemas the routes validate
 // requests with (imported from the route files) and the response schemas of this folder, which
 // test/admin/openapi.test.ts checks against real answers. Served at GET /admin/api/openapi.json,
 // behind the admin guard like the rest of the admin API.
@@ -6,13 +6,14 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { ADMIN, json, registerAdmin } from './common.js';
 import { registerAudit, registerUnrouted } from './audit.js';
+import { registerChannels } from './channels.js';
 import { registerConversations } from './conversations.js';
 import { registerDevPhone } from './devPhone.js';
 import { registerJobs } from './jobs.js';
 import { registerMappings } from './mappings.js';
 import { registerNumbers } from './numbers.js';
-import { registerPending } from './pending.js';
 import { registerPolicy } from './policy.js';
+import { registerSession } from './session.js';
 import { registerTeams } from './teams.js';
 import { registerUsers } from './users.js';
 import { z } from './zod.js';
@@ -39,8 +40,10 @@ export function adminApiRegistry(): OpenAPIRegistry {
     name: 'smsb_session',
     description: 'Console session from POST /admin/session. Requests that change state must come from the console origin (Origin or Referer), else 403.',
   });
+  registerSession(r);
   registerNumbers(r);
   registerMappings(r);
+  registerChannels(r);
   registerPolicy(r);
   registerUsers(r);
   registerConversations(r);
@@ -57,7 +60,6 @@ export function adminApiRegistry(): OpenAPIRegistry {
     summary: 'This document',
     responses: { 200: json('OpenAPI 3.1.', openApiDocumentShape) },
   });
-  registerPending(r);
   return r;
 }
 

@@ -1,7 +1,9 @@
-// Failed work and its resend / retry (src/admin/jobs.ts). Those routes read their one optional
-// input (`force`) by hand, not through a zod schema; it is described here as they read it.
+// Failed work and its resend / retry (src/admin/jobs.ts), and the health of the queues
+// (src/admin/queues.ts). The jobs routes read their one optional input (`force`) by hand, not
+// through a zod schema; it is described here as they read it.
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { queuesQuery } from '../queues.js';
 import { ADMIN, errors, json, registerAdmin } from './common.js';
 import { z } from './zod.js';
 
@@ -20,7 +22,9 @@ export const failedJob = z
     failedAt: z.string(),
     number: z.string().nullable(),
     contact: z.string().nullable(),
-    text: z.string().nullable(),
+    text: z.string().nullable().openapi({ description: 'The whole text.' }),
+    preview: z.string().nullable().openapi({ description: 'The text cut at 140 characters, for lists.' }),
+    mediaCount: z.number().int().openapi({ description: 'How many pictures it carries.' }),
   })
   .strict()
   .openapi('FailedJob');
@@ -49,8 +53,37 @@ const forceBody = z.object({ force: z.boolean().optional() }).openapi({ descript
 const forceQuery = z.object({ force: z.enum(['true', '1']).optional().openapi({ description: 'Same as {"force": true}.' }) });
 const optionalForce = { required: false, content: { 'application/json': { schema: forceBody } } };
 
+const laneCounts = z
+  .object({
+    queue: lane,
+    waiting: z.number().int().openapi({ description: 'Ready to be handled (held ones included).' }),
+    preparing: z.number().int().openapi({ description: 'Chat replies holding their place while their files download.' }),
+    active: z.number().int().nullable().openapi({ description: 'Conversations a worker handles now; null when Redis does not answer.' }),
+    delayed: z.number().int().nullable().openapi({ description: 'Waiting for a retry or a rate limit; null when Redis does not answer.' }),
+    failed: z.number().int().openapi({ description: 'Failed for good (GET /admin/api/jobs/failed lists them).' }),
+    oldestPendingSeconds: z.number().int().openapi({ description: 'How long the longest-waiting one has been due; 0 when none.' }),
+  })
+  .strict();
+
+export const queuesHealth = z
+  .object({
+    queues: z.array(laneCounts).openapi({ description: '`send` (SMS going out) and `deliver` (posts into chat).' }),
+    redis: z.string().nullable().openapi({ description: 'Why active and delayed are unknown (Redis did not answer); null when it did.' }),
+  })
+  .strict()
+  .openapi('Queues');
+
 export function registerJobs(r: OpenAPIRegistry): void {
   const tags = ['jobs'];
+  registerAdmin(r, {
+    method: 'get',
+    path: `${ADMIN}/queues`,
+    operationId: 'listQueues',
+    tags,
+    summary: 'Per queue: waiting, preparing, active, delayed, failed, and the oldest pending age in seconds (counts from the store answer even while Redis is away)',
+    request: { query: queuesQuery },
+    responses: { 200: json('The queues.', queuesHealth), ...errors(422) },
+  });
   registerAdmin(r, {
     method: 'get',
     path: `${ADMIN}/jobs/failed`,

@@ -1,8 +1,8 @@
 // Per-user (chat profile) policy (src/admin/users.ts).
 
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import { userParams as params, userPatchSchema as patchSchema } from '../users.js';
-import { ADMIN, errors, json, jsonBody, registerAdmin } from './common.js';
+import { userParams as params, userPatchSchema as patchSchema, usersQuery } from '../users.js';
+import { ADMIN, errors, json, jsonBody, limitQuery, linkHeader, registerAdmin } from './common.js';
 import { z } from './zod.js';
 
 export const userResource = z
@@ -23,8 +23,9 @@ export function registerUsers(r: OpenAPIRegistry): void {
     path: `${ADMIN}/users`,
     operationId: 'listUsers',
     tags,
-    summary: 'Chat users with a stored policy',
-    responses: { 200: json('Every stored user policy.', z.array(userResource)) },
+    summary: 'People with a stored policy and their send rights (others have the defaults: may send, not admin), by platform and user id, paged',
+    request: { query: usersQuery.extend({ limit: limitQuery(100) }) },
+    responses: { 200: json('One page of user policies; Link names the next.', z.array(userResource), linkHeader), ...errors(422) },
   });
   registerAdmin(r, {
     method: 'get',
