@@ -16,7 +16,7 @@ export interface StartupSummary {
    * (socket)` (Socket Mode); last the built-in web inbox, with which numbers it shows.
    */
   chat: string[];
-  /** `sqlite <file>`. */
+  /** `sqlite <file>`, or `postgres <DATABASE_URL without credentials>`. */
   store: string;
   /** REDIS_URL without credentials, and when it is the redis-server the bridge started, its pid. */
   redis: string;
@@ -38,7 +38,8 @@ export function startupSummary(config: Config, opts: { databaseFile: string; loc
   return {
     sms: ['twilio', '8x8', 'local'].filter((p) => smsProviderConfigured(config, p)),
     chat,
-    store: `sqlite ${opts.databaseFile}`,
+    // DATABASE_URL alone selects PostgreSQL (no SQLite file is made then): say which store it is.
+    store: config.databaseUrl ? `postgres ${withoutCredentials(config.databaseUrl)}` : `sqlite ${opts.databaseFile}`,
     redis: withoutCredentials(config.redisUrl),
     ...(opts.localRedis ? { localRedisPid: opts.localRedis.pid } : {}),
     publicUrl: config.publicUrl,

@@ -69,4 +69,12 @@ describe('the start-up line', () => {
     );
     expect(startupLine('http://localhost:3000', startupSummary(loadConfig({}), { databaseFile: 'x', localRedis: null }))).toContain('; chat web inbox (every number);');
   });
+
+  it('names PostgreSQL as the store when DATABASE_URL selects it, without its password', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://bridge:s3cret-pw@db.internal:5432/smsbridge' });
+    const s = startupSummary(config, { databaseFile: '/srv/data/sms-bridge.db', localRedis: null });
+    expect(s.store).toBe('postgres postgres://db.internal:5432/smsbridge');
+    expect(startupLine('http://localhost:3000', s)).not.toContain('s3cret-pw');
+    expect(startupLine('http://localhost:3000', s)).not.toContain('sqlite');
+  });
 });
