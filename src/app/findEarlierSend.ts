@@ -6,6 +6,8 @@
 // same body (and media count when the provider shows it), whose id no other message of ours has
 // recorded. Found: the earlier call went out, record it with that id. Not found: it never took
 // effect, send now. The lookup failing: no answer, so never guess (the caller retries later).
+// An unclaimed message since our start that differs (the provider may rewrite text, e.g. Twilio's
+// Smart Encoding of curly quotes) is neither: 'unclear', and the outcome stays unknown.
 //
 // Residual risk: a request still in flight at the provider when the lookup runs (the dead worker's
 // TCP request accepted but its message not yet created) is missed, and the message would go out
@@ -29,7 +31,7 @@ export interface EarlierSendQuery {
   startedAt: string;
 }
 
-export type EarlierSend = { kind: 'found'; providerMessageId: string } | { kind: 'absent' };
+export type EarlierSend = { kind: 'found'; providerMessageId: string } | { kind: 'absent' } | { kind: 'unclear'; providerMessageId: string };
 
 export async function findEarlierSend(
   finder: SentMessageFinder,
@@ -40,18 +42,19 @@ export async function findEarlierSend(
   const since = new Date(sinceMs).toISOString();
   const listed = await finder.findSentMessages({ from: q.from, to: q.to, since });
   // Oldest first: the earliest match after our start is the likeliest to be ours.
-  const candidates = listed.filter((m) => matches(m, q, sinceMs)).reverse();
-  for (const c of candidates) {
+  // A message without a creation time cannot be placed after our start: not ours to claim.
+  const recent = listed.filter((m) => m.createdAt !== null && Date.parse(m.createdAt) >= sinceMs).reverse();
+  let unclear: string | null = null;
+  for (const c of recent) {
     const owner = await messages.getByProviderId(q.provider, c.providerMessageId);
-    if (owner && owner.id !== q.messageId) continue; // another message's SMS (same text, same contact)
-    return { kind: 'found', providerMessageId: c.providerMessageId };
+    if (owner && owner.id !== q.messageId) continue; // another message's SMS (same contact)
+    if (same(c, q)) return { kind: 'found', providerMessageId: c.providerMessageId };
+    unclear ??= c.providerMessageId;
   }
-  return { kind: 'absent' };
+  return unclear === null ? { kind: 'absent' } : { kind: 'unclear', providerMessageId: unclear };
 }
 
-function matches(m: ProviderSentMessage, q: EarlierSendQuery, sinceMs: number): boolean {
-  // A message without a creation time cannot be placed after our start: not ours to claim.
-  if (m.createdAt === null || Date.parse(m.createdAt) < sinceMs) return false;
+function same(m: ProviderSentMessage, q: EarlierSendQuery): boolean {
   if (m.body.trim() !== q.body.trim()) return false;
   return m.mediaCount === null || m.mediaCount === q.mediaCount;
 }

@@ -354,6 +354,10 @@ export function createSendHandler(deps: SendDeps) {
       if (retryable && !ctx.lastAttempt) return { kind: 'outcome', outcome: { kind: 'retry', error: err } };
       return { kind: 'outcome', outcome: await failMessage(id, `${OUTCOME_UNKNOWN_AFTER_CRASH} (could not ask ${provider.id}: ${message})`, OUTCOME_UNKNOWN_CODE) };
     }
+    if (found.kind === 'unclear') {
+      const reason = `${OUTCOME_UNKNOWN_AFTER_CRASH} (${provider.id} has an unrecorded message ${found.providerMessageId} to the contact that differs from it)`;
+      return { kind: 'outcome', outcome: await failMessage(id, reason, OUTCOME_UNKNOWN_CODE) };
+    }
     if (found.kind === 'absent') {
       log?.info({ messageId: id, provider: provider.id, since: before.startedAt }, 'earlier send not at the provider; sending it now');
       return { kind: 'absent', since: before.startedAt };

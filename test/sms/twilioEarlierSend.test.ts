@@ -122,4 +122,15 @@ describe('Twilio send with an unknown outcome: ask Twilio before sending again',
     expect([old.sid, theirs.sid]).not.toContain(m.providerMessageId);
     expect((await x.message(first.message.id)).providerMessageId).toBe(theirs.sid);
   }, 30_000);
+
+  it('an unrecorded message since the call that differs from the reply is not guessed at: outcome unknown, nothing sent', async () => {
+    const { x, twilio } = await setUp();
+    const id = await replyLeftMidCall(x, 'it\u2019s here');
+    // What Twilio's Smart Encoding would have made of it: maybe ours, maybe not.
+    twilio.seedMessage({ to: CONTACT, from: OUR, body: "it's here" });
+    await x.startWorker();
+    const m = await settled(x, id);
+    expect(m).toMatchObject({ status: 'failed', errorCode: 'outcome_unknown' });
+    expect(twilio.calls).toHaveLength(0);
+  }, 30_000);
 });
