@@ -9,7 +9,11 @@
 // may have reached the provider (a crash, a kill -9, a lost lock) and:
 //  - idempotent providers (capabilities.idempotentSend, 8x8 clientMessageId = our message id):
 //    sends again with the same id; the provider drops the duplicate;
-//  - other providers (Twilio): does NOT send again; the message ends 'failed' with
+//  - providers that can list what they sent (SentMessageFinder, Twilio): asks the provider
+//    first (src/app/findEarlierSend.ts). Found: recorded as sent with that id, not sent again.
+//    Not found: the earlier call never took effect, so it is sent now (once). The lookup
+//    failing: retried later, never guessed;
+//  - other providers: does NOT send again; the message ends 'failed' with
 //    "outcome unknown after crash, not resent to avoid a duplicate", and the author is told.
 // The remaining window for non-idempotent providers is the provider call itself plus one SQLite
 // commit: from the moment the request leaves until `finish` commits (the provider's response
@@ -22,7 +26,8 @@
 import type { Logger } from 'pino';
 import { recheckAtSend } from '../app/recheckAtSend.js';
 import { ACCEPTED_WITHOUT_ID, CONNECT_ERROR_CODES, CONNECT_FAILED, ConflictError, NotFoundError, ProviderError } from '../core/errors.js';
-import type { Clock, ItemContext, ItemOutcome, LaneItem, MessageRepo, SmsProvider, StatusNotifier, Store } from '../core/ports.js';
+import { findsSentMessages, type Clock, type ItemContext, type ItemOutcome, type LaneItem, type MessageRepo, type SmsProvider, type StatusNotifier, type Store } from '../core/ports.js';
+import { findEarlierSend } from './findEarlierSend.js';
 import { sendKey } from '../core/sendKey.js';
 import { isFinalStatus } from '../core/status.js';
 import type { Conversation, Message, OutboundSms, ProviderId, ProvisionedNumber, UserPolicy } from '../core/types.js';
@@ -137,6 +142,8 @@ export function createSendHandler(deps: SendDeps) {
         /** The author's user policy and the opt-out, as read with the message. */
         author: UserPolicy | null;
         optedOut: boolean;
+        /** The ledger says an earlier call started with no answer, and the provider can be asked. */
+        lookUp: boolean;
       };
 
   /** The cheap reads and decisions before a send; most re-runs end here. */
@@ -157,10 +164,11 @@ export function createSendHandler(deps: SendDeps) {
     if (!number || !provider) {
       return { kind: 'fail', reason: `no SMS provider is configured for ${conversation.number}`, code: 'no_provider' };
     }
-    if (before?.state === 'calling' && !provider.capabilities.idempotentSend) {
+    const unknown = before?.state === 'calling' && !provider.capabilities.idempotentSend;
+    if (unknown && !findsSentMessages(provider)) {
       return { kind: 'fail', reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE };
     }
-    return { kind: 'ok', message, conversation, number, provider, before, author: found.author, optedOut: found.optedOut };
+    return { kind: 'ok', message, conversation, number, provider, before, author: found.author, optedOut: found.optedOut, lookUp: unknown };
   }
 
   /**
@@ -188,9 +196,16 @@ export function createSendHandler(deps: SendDeps) {
   /**
    * Eligibility again (an opt-out or a policy switch that arrived meanwhile wins), the crash
    * rule, then 'sending' + ledger row, all in one (group-committed) transaction right before the
-   * provider call. `seen`: what inspect() read earlier in this same transaction.
+   * provider call. `seen`: what inspect() read earlier in this same transaction. `absentSince`:
+   * the ledger start of an earlier call the provider was asked about and does not have.
    */
-  async function prepare(id: string, providerId: ProviderId, idempotent: boolean, seen?: Extract<Inspected, { kind: 'ok' }>): Promise<Prepared> {
+  async function prepare(
+    id: string,
+    providerId: ProviderId,
+    idempotent: boolean,
+    seen?: Extract<Inspected, { kind: 'ok' }>,
+    absentSince: string | null = null,
+  ): Promise<Prepared> {
     let check: Awaited<ReturnType<typeof recheckAtSend>>;
     try {
       check = await recheckAtSend({ store: seen ? recheckView(seen) : recheckStore, clock: deps.clock, providerCaps }, id);
@@ -205,7 +220,8 @@ export function createSendHandler(deps: SendDeps) {
       return { kind: 'outcome', outcome: { kind: 'done', result: 'refused' }, notify: await store.messages.get(id) };
     }
     const previous = seen ? seen.before : await store.sendLedger.get(id);
-    if (previous?.state === 'calling' && !idempotent) {
+    // Still the call the provider was asked about (same start) and does not have: send it now.
+    if (previous?.state === 'calling' && !idempotent && previous.startedAt !== absentSince) {
       return { kind: 'outcome', outcome: { kind: 'done' }, fail: { reason: OUTCOME_UNKNOWN_AFTER_CRASH, code: OUTCOME_UNKNOWN_CODE } };
     }
     if (store.messages.markSending) await store.messages.markSending(id);
@@ -225,7 +241,7 @@ export function createSendHandler(deps: SendDeps) {
   async function inspectAndPrepare(id: string): Promise<Step> {
     const seen = await inspect(id);
     if (seen.kind === 'recorded') return { kind: 'sent-before', message: await recordSent(id, seen.provider, seen.providerMessageId) };
-    if (seen.kind !== 'ok') return seen;
+    if (seen.kind !== 'ok' || seen.lookUp) return seen;
     return { kind: 'prepared', prepared: await prepare(id, seen.provider.id, seen.provider.capabilities.idempotentSend, seen), seen };
   }
 
@@ -250,6 +266,12 @@ export function createSendHandler(deps: SendDeps) {
     if (step.kind === 'ok') {
       seen = step;
       const { number, message, provider } = step;
+      let absentSince: string | null = null;
+      if (step.lookUp) {
+        const asked = await askProvider(step, ctx);
+        if (asked.kind === 'outcome') return asked.outcome;
+        absentSince = asked.since;
+      }
       // Throughput of the sending number: hold back (never fail) until the number's slot.
       if (deps.limiter) {
         const rate = segmentsPerSecond(number, await store.policy.get());
@@ -257,7 +279,7 @@ export function createSendHandler(deps: SendDeps) {
         if (d.delayMs > 0) return { kind: 'delay', ms: d.delayMs, reason: `rate limit of ${number.e164}` };
       }
       // The ledger row is committed before the request leaves (see the header comment).
-      prepared = await commit.run(() => prepare(id, provider.id, provider.capabilities.idempotentSend));
+      prepared = await commit.run(() => prepare(id, provider.id, provider.capabilities.idempotentSend, undefined, absentSince));
     } else {
       seen = step.seen;
       prepared = step.prepared;
@@ -295,6 +317,59 @@ export function createSendHandler(deps: SendDeps) {
     await notify(sent);
     log?.debug({ messageId: id, provider: provider.id, attempt: ctx.attempt }, 'outbound message sent');
     return { kind: 'done', result: 'sent' };
+  }
+
+  /**
+   * The ledger says an earlier call started and never answered: ask the provider whether it has
+   * that message (src/app/findEarlierSend.ts). Found: recorded as sent with its id (status
+   * callbacks then match it), nothing sent. Absent: `since` (that call's start) for prepare().
+   */
+  async function askProvider(
+    seen: Extract<Inspected, { kind: 'ok' }>,
+    ctx: ItemContext,
+  ): Promise<{ kind: 'outcome'; outcome: ItemOutcome } | { kind: 'absent'; since: string }> {
+    const { id } = seen.message;
+    const { provider, conversation, before } = seen;
+    if (!before || !findsSentMessages(provider)) return { kind: 'outcome', outcome: await failMessage(id, OUTCOME_UNKNOWN_AFTER_CRASH, OUTCOME_UNKNOWN_CODE) };
+    let found: Awaited<ReturnType<typeof findEarlierSend>>;
+    try {
+      found = await findEarlierSend(provider, store.messages, {
+        messageId: id,
+        provider: provider.id,
+        from: conversation.number,
+        to: conversation.contact,
+        body: seen.message.body,
+        mediaCount: seen.message.media.filter((m) => m.status === 'stored').length,
+        startedAt: before.startedAt,
+      });
+    } catch (err) {
+      // No answer is no evidence either way: never guess. A retryable failure (network, 5xx,
+      // 429) tries again later; anything else, or the last attempt, leaves it outcome unknown.
+      const message = err instanceof Error ? err.message : String(err);
+      log?.warn({ messageId: id, provider: provider.id, err: message }, 'could not ask the provider about an earlier send');
+      const retryable = err instanceof ProviderError && err.retryable;
+      if (retryable && err.httpStatus === 429 && err.retryAfterMs !== null) {
+        return { kind: 'outcome', outcome: { kind: 'delay', ms: err.retryAfterMs, reason: `${provider.id} asked to retry after ${err.retryAfterMs} ms` } };
+      }
+      if (retryable && !ctx.lastAttempt) return { kind: 'outcome', outcome: { kind: 'retry', error: err } };
+      return { kind: 'outcome', outcome: await failMessage(id, `${OUTCOME_UNKNOWN_AFTER_CRASH} (could not ask ${provider.id}: ${message})`, OUTCOME_UNKNOWN_CODE) };
+    }
+    if (found.kind === 'unclear') {
+      const reason = `${OUTCOME_UNKNOWN_AFTER_CRASH} (${provider.id} has an unrecorded message ${found.providerMessageId} to the contact that differs from it)`;
+      return { kind: 'outcome', outcome: await failMessage(id, reason, OUTCOME_UNKNOWN_CODE) };
+    }
+    if (found.kind === 'absent') {
+      log?.info({ messageId: id, provider: provider.id, since: before.startedAt }, 'earlier send not at the provider; sending it now');
+      return { kind: 'absent', since: before.startedAt };
+    }
+    log?.info({ messageId: id, provider: provider.id, providerMessageId: found.providerMessageId }, 'earlier send found at the provider; not sending again');
+    const sent = await commit.run(async () => {
+      const m = await recordSent(id, provider.id, found.providerMessageId);
+      await ctx.finish();
+      return m;
+    });
+    await notify(sent);
+    return { kind: 'outcome', outcome: { kind: 'done', result: 'sent' } };
   }
 
   async function onSendError(

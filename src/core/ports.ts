@@ -431,6 +431,32 @@ export interface SmsProvider {
   send(sms: OutboundSms): Promise<SendResult>;
 }
 
+/** A message the provider holds, as its list API shows it (SentMessageFinder). */
+export interface ProviderSentMessage {
+  providerMessageId: string;
+  /** When the provider created it (ISO); null when the provider did not say. */
+  createdAt: string | null;
+  body: string;
+  /** Number of media files, null when the provider does not show it. */
+  mediaCount: number | null;
+}
+
+/**
+ * What a non-idempotent SMS provider can do when a send's outcome is unknown (the send ledger
+ * says the call started, no answer was recorded): list the messages it holds from our number to
+ * a contact created since a time, so the send worker can tell "it went out" from "it never
+ * arrived" instead of guessing. Optional; the worker checks for it (findsSentMessages) and
+ * without it keeps the outcome-unknown rule. Throws ProviderError when the provider cannot answer.
+ */
+export interface SentMessageFinder {
+  /** Outbound messages `from` -> `to` created at or after `since` (ISO), newest first. */
+  findSentMessages(q: { from: string; to: string; since: string }): Promise<ProviderSentMessage[]>;
+}
+
+export function findsSentMessages(provider: SmsProvider): provider is SmsProvider & SentMessageFinder {
+  return typeof (provider as Partial<SentMessageFinder>).findSentMessages === 'function';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Chat platforms
 

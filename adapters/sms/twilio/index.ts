@@ -1,6 +1,6 @@
 // Twilio adapter factory: the SmsProvider (send) plus its webhook router and media policy.
 import { pino } from 'pino';
-import type { SmsProvider, SmsProviderCapabilities } from '../../../src/core/ports.js';
+import type { SentMessageFinder, SmsProvider, SmsProviderCapabilities } from '../../../src/core/ports.js';
 import { httpsHostRule, ruleFromUrl } from '../../../src/media/hostRules.js';
 import type { MediaSourcePolicy } from '../../../src/media/hostRules.js';
 import { createIngest } from '../shared/ingest.js';
@@ -8,6 +8,7 @@ import { createSmsMetrics } from '../shared/metrics.js';
 import type { SmsAdapter, SmsAdapterDeps } from '../shared/types.js';
 import { basicAuth, twilioSend } from './client.js';
 import { TWILIO_PROVIDER_ID } from './parse.js';
+import { twilioFindSentMessages } from './sentMessages.js';
 import { createTwilioRouter, TWILIO_STATUS_PATH } from './routes.js';
 
 export interface TwilioConfig {
@@ -46,14 +47,13 @@ export function createTwilioProvider(config: TwilioConfig, deps: SmsAdapterDeps)
   const ingest = createIngest({ ...deps, logger, metrics });
   const statusCallbackUrl = config.publicUrl.replace(/\/+$/, '') + TWILIO_STATUS_PATH;
 
-  const provider: SmsProvider = {
+  const api = { accountSid: config.accountSid, authToken: config.authToken, apiUrl: config.apiUrl, timeoutMs: config.timeoutMs };
+  // No idempotency key for sends: a send whose outcome is unknown is looked up instead.
+  const provider: SmsProvider & SentMessageFinder = {
     id: TWILIO_PROVIDER_ID,
     capabilities: TWILIO_CAPABILITIES,
-    send: (sms) =>
-      twilioSend(
-        { accountSid: config.accountSid, authToken: config.authToken, apiUrl: config.apiUrl, statusCallbackUrl, timeoutMs: config.timeoutMs },
-        sms,
-      ),
+    send: (sms) => twilioSend({ ...api, statusCallbackUrl }, sms),
+    findSentMessages: (q) => twilioFindSentMessages(api, q),
   };
   const router = createTwilioRouter({ authToken: config.authToken, publicUrl: config.publicUrl, ingest, logger, metrics });
   return { provider, router, mediaSource: twilioMediaSource(config) };
