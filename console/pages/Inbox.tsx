@@ -33,22 +33,17 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
   const [number, setNumber] = useState('');
   const [text, setText] = useState('');
   const q = useDebounced(text.trim(), 300);
-  const [legacy, setLegacy] = useState(false);
   const [everywhere, setEverywhere] = useState(false);
   const params = new URLSearchParams({ limit: '50' });
   if (number) params.set('number', number);
-  if (!legacy) {
-    params.set('order', 'activity');
-    if (q) params.set('q', q);
-  }
+  params.set('order', 'activity');
+  if (q) params.set('q', q);
   const list = usePaged<Conversation>(`/admin/api/conversations?${params.toString()}`);
   // The web inbox holds the conversations the bridge shows here (`web`); the others live in a
   // chat platform, listed only when asked for. (A bridge without the flag: all are shown.)
   const shown = everywhere ? list.items : list.items.filter((c) => c.web !== false);
-  // An older bridge refuses the new parameters by name: list without them.
-  useEffect(() => {
-    if (list.error?.status === 422 && /order|q\b/.test(list.error.field ?? list.error.message)) setLegacy(true);
-  }, [list.error]);
+  // Only a bridge with Slack or Teams on has conversations handled there: offer them only then.
+  const someInChat = list.items.some((c) => c.web === false);
   const first = useRef(true);
   useEffect(() => {
     if (first.current) first.current = false;
@@ -72,14 +67,15 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
           </select>
         </Field>
         <Field label="Search">
-          <input name="q" type="search" placeholder="Number or text" value={text} onInput={(e) => setText(e.currentTarget.value)} disabled={legacy} />
+          <input name="q" type="search" placeholder="Number or text" value={text} onInput={(e) => setText(e.currentTarget.value)} />
         </Field>
       </div>
-      <label class="check-field">
-        <input type="checkbox" checked={everywhere} onChange={(e) => setEverywhere(e.currentTarget.checked)} />
-        <span>Include conversations handled in Slack or Teams</span>
-      </label>
-      {legacy && <p class="muted">Text search and activity order are not available on this bridge yet.</p>}
+      {(someInChat || everywhere) && (
+        <label class="check-field">
+          <input type="checkbox" checked={everywhere} onChange={(e) => setEverywhere(e.currentTarget.checked)} />
+          <span>Include conversations handled in Slack or Teams</span>
+        </label>
+      )}
       <Loadable {...list} what="" empty={shown.length === 0} emptyText="No conversations yet. Text a number from the dev phone, or start one.">
         <ul class="conversations">
           {shown.map((c) => (

@@ -98,6 +98,8 @@ describe('console pages in Chromium', () => {
     await bubble(ui, 'Is the blue one in stock?').waitFor();
     expect(await bubble(ui, 'Is the blue one in stock?').getAttribute('class')).toContain('in');
     expect(ui.page.url()).toMatch(/\/admin\/inbox\/[^/]+$/);
+    // No Slack or Teams on this bridge: nothing is handled elsewhere, so nothing offers to show it.
+    expect(await ui.page.getByLabel('Include conversations handled in Slack or Teams').count()).toBe(0);
     await ui.shot('inbox-after-dev-phone');
     expect(await reply(ui, 'Yes, we have two left.')).toBeNull();
     await bubble(ui, 'Yes, we have two left.').waitFor();
