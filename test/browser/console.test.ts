@@ -1,28 +1,17 @@
 // The console in headless Chromium against a real bridge: signing in through the form, every
 // page rendering without an error, and every page usable at a phone's 390 px with no horizontal
 // scroll. Screenshots of each page land in test/artifacts/ (desktop-<page>.png, phone-<page>.png).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { issueSignInCode } from '../../src/admin/trial.js';
 import { recordInbound } from '../../src/app/recordInbound.js';
-import { CONSOLE_PAGES, launchChromium, openConsole, PHONE_VIEWPORT, type ConsoleUnderTest } from './harness.js';
+import { CONSOLE_PAGES, chromiumForFile, openConsole, PHONE_VIEWPORT, type ConsoleUnderTest } from './harness.js';
 
 const LOCAL = '+14155552671';
 const TOLL_FREE = '+18005550199';
 const CONTACT = '+12125553456';
 
-let browser: Browser;
+chromiumForFile();
 let ui: ConsoleUnderTest | null = null;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await ui?.close();
-  ui = null;
-});
 
 /** Something on every page: numbers (one that cannot text), a mapping, texts in, a policy change. */
 async function seed(u: ConsoleUnderTest): Promise<void> {
@@ -38,7 +27,7 @@ async function seed(u: ConsoleUnderTest): Promise<void> {
 
 describe('console in Chromium', () => {
   it('signs in with the token and a name through a session cookie the page cannot read', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await ui.signIn();
     const cookies = await ui.context.cookies();
     const session = cookies.find((c) => c.name === 'smsb_session');
@@ -56,7 +45,7 @@ describe('console in Chromium', () => {
   });
 
   it('signs in once with the one-time link the bridge printed; the code leaves the address bar and cannot be used again', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     const { code } = await issueSignInCode(ui.bridge.ctx.store.consoleSessions);
     const page = ui.page;
     await page.goto(`/admin/?code=${encodeURIComponent(code)}`);
@@ -80,7 +69,7 @@ describe('console in Chromium', () => {
   });
 
   it('refuses a wrong token with the reason, and shows nothing behind the sign-in', async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await ui.page.getByLabel('Your name').fill('Mallory');
     await ui.page.getByLabel('Admin token').fill('not-the-token');
     await ui.page.getByRole('button', { name: 'Sign in' }).click();
@@ -90,7 +79,7 @@ describe('console in Chromium', () => {
   });
 
   it('renders every page, signed in, without an error in the page, each with its own URL, landmarks and every control labelled', { timeout: 90_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await seed(ui);
     await ui.shot('desktop-signin');
     await ui.signIn();
@@ -116,7 +105,7 @@ describe('console in Chromium', () => {
   });
 
   it('is usable from the keyboard: a skip link first, pages opened with Enter, focus moved to the page', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await ui.signIn();
     const page = ui.page;
     await page.keyboard.press('Tab');
@@ -130,7 +119,7 @@ describe('console in Chromium', () => {
   });
 
   it('at 390 px wide, every page fits the screen with no horizontal scroll', { timeout: 90_000 }, async () => {
-    ui = await openConsole({ browser, viewport: PHONE_VIEWPORT });
+    ui = await openConsole({ viewport: PHONE_VIEWPORT });
     await seed(ui);
     await ui.signIn();
     const overflow: Record<string, number> = {};

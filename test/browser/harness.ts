@@ -3,6 +3,7 @@
 // real SQLite, real Redis, real HTTP). Every page a test visits can be saved as a screenshot
 // under test/artifacts/ (ignored by git) for a person to look at.
 //
+//   chromiumForFile();                         // once per file: one Chromium, consoles closed after each test
 //   const ui = await openConsole();            // a bridge + a browser page at /admin
 //   await ui.signIn();                         // through the sign-in form, with the admin token
 //   await ui.goTo('numbers');                  // by the nav, as a person clicks
@@ -12,6 +13,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { BridgeModule } from '../../src/app.js';
 import { buildBridgeParts } from '../../src/wiring.js';
 import { ADMIN_TOKEN, startTestBridge, type TestBridge } from '../http/helpers.js';
@@ -35,6 +37,27 @@ export const CONSOLE_PAGES = [
   { slug: 'unrouted', label: 'Unrouted' },
   { slug: 'history', label: 'History search' },
 ] as const;
+
+/** The Chromium of the running test file (chromiumForFile), and the consoles its test opened. */
+let fileBrowser: Browser | null = null;
+const openInTest: ConsoleUnderTest[] = [];
+
+/**
+ * One Chromium for a test file: launched before its first test, closed after its last. Every
+ * console a test opens uses it, and is closed after that test whether it passed or not.
+ */
+export function chromiumForFile(): void {
+  beforeAll(async () => {
+    fileBrowser = await launchChromium();
+  });
+  afterEach(async () => {
+    for (const ui of openInTest.splice(0)) await ui.close();
+  });
+  afterAll(async () => {
+    await fileBrowser?.close();
+    fileBrowser = null;
+  });
+}
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does it)`);
@@ -91,7 +114,8 @@ const quickBridge: BridgeModule = async (ctx) =>
 
 export async function openConsole(opts: { env?: Record<string, string>; viewport?: { width: number; height: number }; browser?: Browser; path?: string } = {}): Promise<ConsoleUnderTest> {
   const bridge = await startTestBridge(opts.env ?? {}, { modules: [quickBridge] });
-  const browser = opts.browser ?? (await launchChromium());
+  const own = !opts.browser && !fileBrowser; // a browser of its own, closed with it
+  const browser = opts.browser ?? fileBrowser ?? (await launchChromium());
   const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP_VIEWPORT, baseURL: bridge.url, timezoneId: 'America/Los_Angeles', locale: 'en-US' });
   const page = await context.newPage();
   const errors: { text: string; url: string }[] = [];
@@ -101,6 +125,7 @@ export async function openConsole(opts: { env?: Record<string, string>; viewport
   page.on('pageerror', (err) => errors.push({ text: `uncaught: ${err.message}`, url: page.url() }));
   await page.goto(opts.path ?? '/admin');
 
+  let closed = false;
   const ui: ConsoleUnderTest = {
     bridge,
     browser,
@@ -143,10 +168,13 @@ export async function openConsole(opts: { env?: Record<string, string>; viewport
     // A string: this file is type-checked for Node, without the DOM's types.
     horizontalOverflow: () => page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
     async close() {
+      if (closed) return; // a test may close it itself; chromiumForFile closes it after the test too
+      closed = true;
       await context.close().catch(() => undefined);
-      if (!opts.browser) await browser.close().catch(() => undefined);
+      if (own) await browser.close().catch(() => undefined);
       await bridge.cleanup();
     },
   };
+  openInTest.push(ui);
   return ui;
 }

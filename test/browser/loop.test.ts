@@ -4,11 +4,11 @@
 // the dev phone with its delivery state, a refusal with its reason, an internal note that never
 // leaves, a picture shown inline. Two tabs of one signed-in browser play the admin and the phone.
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { waitUntil } from '../support/wait.js';
 import { bubble, openConversation, reply } from './actions.js';
-import { ARTIFACTS, launchChromium, openConsole, type ConsoleUnderTest } from './harness.js';
+import { ARTIFACTS, chromiumForFile, openConsole, type ConsoleUnderTest } from './harness.js';
 
 const LOCAL = '+14155552671';
 /** Outside 555-0100..0199: the bridge refuses to reply to those fictional numbers. */
@@ -19,22 +19,12 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAFAAAAA8CAIAAAB+RarbAAAAbElEQVR
 /** Each step waits for what the page shows, up to this long (a loaded 2-core machine). */
 const STEP = 20_000;
 
-let browser: Browser;
+chromiumForFile();
 let ui: ConsoleUnderTest | null = null;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await ui?.close();
-  ui = null;
-});
 
 /** A bridge with a local number mapped to the web inbox, an admin signed in. */
 async function signedInWithLocalNumber(): Promise<ConsoleUnderTest> {
-  const u = await openConsole({ browser });
+  const u = await openConsole();
   expect((await u.bridge.call('POST', '/admin/api/numbers', { body: { number: LOCAL, provider: 'local' } })).status).toBe(201);
   expect((await u.bridge.call('POST', '/admin/api/mappings', { body: { number: LOCAL, platform: 'web', channel: 'inbox' } })).status).toBe(201);
   await u.signIn();
@@ -65,7 +55,7 @@ const onPhone = (phone: Page, text: string) => phone.getByRole('list', { name: '
 
 describe('the whole loop in Chromium: dev phone, web inbox, reply', () => {
   it('maps a local number to the web inbox from the Mappings page', { timeout: 90_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     expect((await ui.bridge.call('POST', '/admin/api/numbers', { body: { number: LOCAL, provider: 'local' } })).status).toBe(201);
     await ui.signIn();
     await ui.goTo('mappings');

@@ -2,35 +2,24 @@
 // number and read why one cannot text, see the API's refusal next to the form, edit the policy as
 // a form (only the changed field is saved; another admin's change is never undone unseen), text
 // in from the dev phone and find it in the inbox, and retry failed work from Queue health.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { REQUEUE_AUDIT_ACTION } from '../../src/infra/store/index.js';
 import { waitUntil } from '../support/wait.js';
 import { wakeLane } from '../support/wake.js';
 import { bubble, openConversation, reply, textFromDevPhone } from './actions.js';
-import { launchChromium, openConsole, type ConsoleUnderTest } from './harness.js';
+import { chromiumForFile, openConsole, type ConsoleUnderTest } from './harness.js';
 
 const LOCAL = '+14155552671';
 const CONTACT = '+12125553456';
 
-let browser: Browser;
+chromiumForFile();
 let ui: ConsoleUnderTest | null = null;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await ui?.close();
-  ui = null;
-});
 
 const main = () => ui!.page.locator('main');
 
 describe('console pages in Chromium', () => {
   it('adds numbers through the form: a toll-free one is listed as unable to text with the reason, a bad number is refused next to the form', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await ui.signIn();
     await ui.goTo('numbers');
     const page = ui.page;
@@ -59,7 +48,7 @@ describe('console pages in Chromium', () => {
   });
 
   it('saves only the policy field the admin changed, and refuses to save over another admin\'s change until reloaded', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await ui.signIn();
     await ui.goTo('policy');
     const page = ui.page;
@@ -87,7 +76,7 @@ describe('console pages in Chromium', () => {
   });
 
   it('a text from the dev phone shows in the inbox and opens as a chat at its own URL', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     await ui.bridge.ctx.store.numbers.create({ e164: LOCAL, provider: 'local', type: 'local', status: 'active', country: 'US' });
     await ui.signIn();
     expect(await textFromDevPhone(ui, 'Is the blue one in stock?', { contact: '(212) 555-3456' })).toBeNull();
@@ -107,7 +96,7 @@ describe('console pages in Chromium', () => {
   });
 
   it('lists failed work with contact, number and text, and Retry queues it again (audited)', { timeout: 60_000 }, async () => {
-    ui = await openConsole({ browser });
+    ui = await openConsole();
     const { store, config } = ui.bridge.ctx;
     // A text through the real send queue from a Twilio number on a bridge without Twilio: it fails for good.
     await store.numbers.create({ e164: LOCAL, provider: 'twilio', type: 'local', status: 'active', country: 'US' });
