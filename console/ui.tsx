@@ -5,6 +5,19 @@ import { useEffect, useState } from 'preact/hooks';
 import { reasonText, type ApiError } from './api';
 import { absolute, phone, phonesIn, relative } from './format';
 
+/** One <option> per bridge number, shown formatted, valued in E.164 (the number pickers). */
+export function NumberOptions({ numbers }: { numbers: ReadonlyArray<{ number: string }> }) {
+  return (
+    <>
+      {numbers.map((n) => (
+        <option key={n.number} value={n.number}>
+          {phone(n.number)}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export function Phone({ value }: { value: string | null | undefined }) {
   if (!value) return <span class="muted">—</span>;
   return (

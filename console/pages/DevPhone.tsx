@@ -9,7 +9,7 @@ import { useApi } from '../data';
 import { useInterval, useLiveEvents } from '../events';
 import { phone } from '../format';
 import type { DevPhoneThread, NumberView } from '../types';
-import { ErrorNote, Field, PageHeader, StatusBadge, Time, Unavailable } from '../ui';
+import { ErrorNote, Field, NumberOptions, PageHeader, StatusBadge, Time, Unavailable } from '../ui';
 
 // Outside 555-0100..0199: the bridge refuses to reply to those fictional numbers.
 const DEFAULT_CONTACT = '+14155553434';
@@ -58,11 +58,7 @@ export function DevPhone() {
         <Field label="Bridge number">
           <select name="number" value={bridgeNumber} onChange={(e) => setNumber(e.currentTarget.value)}>
             {local.length === 0 && <option value="">No local numbers</option>}
-            {local.map((n) => (
-              <option key={n.number} value={n.number}>
-                {phone(n.number)}
-              </option>
-            ))}
+            <NumberOptions numbers={local} />
           </select>
         </Field>
         <Field label="Contact number (the phone)">

@@ -6,11 +6,10 @@ import { api, type ApiError } from '../api';
 import { Bubble } from '../bubbles';
 import { useApi, usePaged } from '../data';
 import { useInterval, useLiveEvents, type LiveMode } from '../events';
-import { phone } from '../format';
 import type { PageProps } from '../main';
 import { Link, navigate } from '../router';
 import type { Conversation, Message, NumberView } from '../types';
-import { ErrorNote, Field, Loadable, More, PageHeader, Phone, Time, Unavailable } from '../ui';
+import { ErrorNote, Field, Loadable, More, NumberOptions, PageHeader, Phone, Time, Unavailable } from '../ui';
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -59,11 +58,7 @@ function ConversationList({ selected, numbers, reloadKey }: { selected: string |
         <Field label="Number">
           <select name="number" value={number} onChange={(e) => setNumber(e.currentTarget.value)}>
             <option value="">All numbers</option>
-            {numbers.map((n) => (
-              <option key={n.number} value={n.number}>
-                {phone(n.number)}
-              </option>
-            ))}
+            <NumberOptions numbers={numbers} />
           </select>
         </Field>
         <Field label="Search">
@@ -301,11 +296,7 @@ function NewConversation({ numbers, onClose }: { numbers: NumberView[]; onClose:
       <h2 id="new-conv-title">New conversation</h2>
       <Field label="From number">
         <select name="number" required value={number} onChange={(e) => setNumber(e.currentTarget.value)}>
-          {numbers.map((n) => (
-            <option key={n.number} value={n.number}>
-              {phone(n.number)}
-            </option>
-          ))}
+          <NumberOptions numbers={numbers} />
         </select>
       </Field>
       <Field label="To (contact's number)">

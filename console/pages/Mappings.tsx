@@ -6,7 +6,7 @@ import { api, type ApiError } from '../api';
 import { useApi } from '../data';
 import { phone } from '../format';
 import type { Channel, Mapping, NumberView } from '../types';
-import { ErrorNote, Field, Loadable, PageHeader, Phone, Time } from '../ui';
+import { ErrorNote, Field, Loadable, NumberOptions, PageHeader, Phone, Time } from '../ui';
 
 const PLATFORM_NAMES: Record<string, string> = { slack: 'Slack', teams: 'Microsoft Teams', web: 'Web inbox' };
 
@@ -63,11 +63,7 @@ export function Mappings() {
         <h2 id="map-title">Send a number's texts to a channel</h2>
         <Field label="Number">
           <select name="number" required value={chosenNumber} onChange={(e) => setNumber(e.currentTarget.value)}>
-            {(numbers.data ?? []).map((n) => (
-              <option key={n.number} value={n.number}>
-                {phone(n.number)}
-              </option>
-            ))}
+            <NumberOptions numbers={numbers.data ?? []} />
           </select>
         </Field>
         {channels.data ? (

@@ -2,8 +2,7 @@
 import { useState } from 'preact/hooks';
 import { usePaged, useApi } from '../data';
 import type { NumberView, OptOut } from '../types';
-import { Field, Loadable, More, PageHeader, Phone, Time } from '../ui';
-import { phone } from '../format';
+import { Field, Loadable, More, NumberOptions, PageHeader, Phone, Time } from '../ui';
 
 export function OptOuts() {
   const numbers = useApi<NumberView[]>('/admin/api/numbers');
@@ -17,11 +16,7 @@ export function OptOuts() {
         <Field label="Bridge number">
           <select name="number" value={number} onChange={(e) => setNumber(e.currentTarget.value)}>
             <option value="">All numbers</option>
-            {(numbers.data ?? []).map((n) => (
-              <option key={n.number} value={n.number}>
-                {phone(n.number)}
-              </option>
-            ))}
+            <NumberOptions numbers={numbers.data ?? []} />
           </select>
         </Field>
       </div>
