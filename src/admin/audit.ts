@@ -11,22 +11,10 @@ import { formatForDisplay } from '../core/phone.js';
 import { adminIdentity } from './identity.js';
 import { parseWith, limitParam } from './validate.js';
 
-/** The actor of entries written without a request (kept for callers that have none). */
-export const ADMIN_ACTOR = 'admin-api';
-
 export const auditQuery = z.object({ limit: z.string().optional() }).strict();
 
 /** Records one change, attributed to the admin making the request. */
-export async function recordAudit(ctx: Pick<AppContext, 'store'>, res: Response, action: string, target: string, before: unknown, after: unknown): Promise<void>;
-/** Older form without the request: attributed to "admin-api". Prefer passing `res`. */
-export async function recordAudit(ctx: Pick<AppContext, 'store'>, action: string, target: string, before: unknown, after: unknown): Promise<void>;
-export async function recordAudit(ctx: Pick<AppContext, 'store'>, ...args: unknown[]): Promise<void> {
-  if (typeof args[0] === 'string') {
-    const [action, target, before, after] = args as [string, string, unknown, unknown];
-    await ctx.store.audit.record({ actor: ADMIN_ACTOR, action, target, before, after });
-    return;
-  }
-  const [res, action, target, before, after] = args as [Response, string, string, unknown, unknown];
+export async function recordAudit(ctx: Pick<AppContext, 'store'>, res: Response, action: string, target: string, before: unknown, after: unknown): Promise<void> {
   await ctx.store.audit.record({ actor: adminIdentity(res).name, action, target, before, after });
 }
 

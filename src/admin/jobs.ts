@@ -15,9 +15,6 @@ import type { Lane, OutboxItem, TurnQueue } from '../core/ports.js';
 import { adminIdentity } from './identity.js';
 import type { BridgeStore, RequeueRefusalCode } from '../infra/store/index.js';
 
-/** Audit actor of resends asked without a request to name the admin (the routes use adminIdentity). */
-export const ADMIN_API_ACTOR = 'admin-api';
-
 /** The answer to a successful resend. */
 export interface ResendView {
   messageId: string;
